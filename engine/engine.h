@@ -1,0 +1,153 @@
+// The deterministic rules engine for one site (DESIGN.md sections 1 and 3).
+//
+// Determinism: inputs enter one queue and are applied in (t, seq) order; after all inputs of one
+// instant, the rules run once for that instant ("a step"), and steps also run at every multiple
+// of rules.evaluate_every when no input arrives. Rules run in a fixed order (zones, fences,
+// capacity, stationary, overstay, tags, gathering, acknowledgement), people in id order, zones in
+// site order. Alarm ids are sequential. The engine reads no clock, no environment and no random
+// source, so the same inputs give the same outputs byte for byte.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "engine/alarm.h"
+#include "engine/gathering_geometry.h"
+#include "engine/inputs.h"
+#include "engine/site.h"
+#include "engine/time.h"
+
+namespace planttwin {
+
+struct PersonSetup {
+  std::string id, name;
+  Category category = Category::employee;
+  std::vector<std::string> roles;
+  std::string company;
+  std::string tag;  // "" when the person carries no tag
+};
+
+struct DutyAssignment {
+  std::string person;
+  Micros from = 0, to = 0;  // [from, to]
+};
+
+struct EngineSetup {
+  std::shared_ptr<const Site> site;  // rules and calendar already merged with the scenario's
+  WallClock clock;
+  std::vector<PersonSetup> people;
+  std::vector<DutyAssignment> duty;
+};
+
+// Outputs, in the order they were decided.
+struct AlarmOutput {
+  int alarm = -1;  // index into Engine::alarms()
+  int event = -1;  // index into that alarm's events
+};
+struct WarnOutput {
+  std::string tag, alarm_id, reason;
+};
+struct ZoneCountOutput {
+  int zone = -1;
+  int count = 0;
+  std::array<int, kCategoryCount> by_category{};
+};
+struct GatheringOutput {
+  std::string alarm_id, level;
+  std::vector<std::string> members;
+  Vec2 center;
+  std::string floor;
+  double radius = 0;
+};
+struct RefusalOutput {
+  std::string permit, action;
+  std::vector<std::string> codes;
+};
+struct Output {
+  Micros t = 0;
+  std::variant<AlarmOutput, WarnOutput, ZoneCountOutput, GatheringOutput, RefusalOutput> body;
+};
+
+// Soft anomalies: counted, never fatal; the step completes.
+struct EngineCounters {
+  std::uint64_t inputs = 0, fixes = 0, steps = 0;
+  std::uint64_t late_inputs = 0;       // submitted with t earlier than the engine's time: applied now
+  std::uint64_t unknown_tag = 0;       // fix/sos/status for a tag index not in the setup
+  std::uint64_t unmatched_actions = 0; // ack/handle/close that matched no alarm, or a close refused
+  std::uint64_t permit_commands = 0;   // recorded (special work, issue 3)
+};
+
+// Counts for statistics (PL-07): entries into each zone and through the gate, by category.
+struct EngineStats {
+  std::vector<std::array<int, kCategoryCount>> zone_entries;   // per zone: enter events
+  std::vector<std::array<int, kCategoryCount>> zone_visitors;  // per zone: distinct people
+  std::array<int, kCategoryCount> gate_entries{};              // `gate: in` events
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineSetup setup);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Index look-ups for sources (-1 when unknown).
+  int tag_index(std::string_view tag) const;
+  int person_index(std::string_view id) const;
+  int floor_index(std::string_view floor_id) const;
+  int zone_index(std::string_view zone_id) const;
+
+  // Queues an input; it is applied when the engine advances past its time.
+  void submit(Input in);
+  // Applies every queued input with t <= until and runs every step due up to `until`.
+  void advance_to(Micros until);
+  Micros now() const { return now_; }
+
+  const Site& site() const { return *site_; }
+  const std::vector<Alarm>& alarms() const { return alarms_; }
+  const std::vector<Output>& outputs() const { return outputs_; }
+  void clear_outputs() { outputs_.clear(); }
+  const EngineCounters& counters() const { return counters_; }
+  const EngineStats& stats() const { return stats_; }
+  const std::vector<PermitCommand>& permit_log() const { return permit_log_; }
+
+  // Current state, for snapshots and expectations.
+  int zone_count(int zone) const;
+  std::array<int, kCategoryCount> zone_count_by_category(int zone) const;
+  bool zone_active(int zone) const;
+  struct PersonView {
+    std::string id;
+    bool has_fix = false;
+    Vec2 pos;
+    std::string floor;
+    Micros last_fix = 0;
+    double battery = 1;
+  };
+  PersonView person(int index) const;
+  int person_count() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<const Site> site_;
+  Micros now_ = 0;
+  bool started_ = false;
+  std::vector<Alarm> alarms_;
+  std::vector<Output> outputs_;
+  std::vector<PermitCommand> permit_log_;
+  EngineCounters counters_;
+  EngineStats stats_;
+  friend struct EngineImplAccess;
+};
+
+// The canonical alarm stream: one line per alarm event, in output order (docs/hash.md). The
+// report's `hash` is the SHA-256 of this text.
+std::string canonical_alarm_line(const Alarm& a, const AlarmEvent& e);
+
+}  // namespace planttwin

@@ -1,0 +1,93 @@
+// Everything that changes the engine enters as a stamped input through one ordered queue
+// (DESIGN.md section 3). Inputs are applied in (t, seq) order; seq is the submission order.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "engine/geometry.h"
+#include "engine/time.h"
+
+namespace planttwin {
+
+// A position fix from the positioning system (or the truth driver). Tag and floor are indices
+// resolved by the source (Engine::tag_index, Engine::floor_index), so the hot path never hashes
+// strings.
+struct FixInput {
+  int tag = -1;
+  double x = 0, y = 0, z = 0;  // metres, site frame
+  int floor = -1;              // floor index; -1: derive from z
+};
+
+struct SosInput {
+  int tag = -1;
+};
+
+struct TagStatusInput {
+  int tag = -1;
+  std::optional<double> battery;  // 0..1
+  std::optional<bool> online;
+};
+
+struct GateInput {
+  int person = -1;
+  bool in = true;
+  std::string gate_id;
+};
+
+// A duty operator's action on an alarm: by id (live `ack`), or on the oldest matching open alarm
+// (scenario `alarm` action).
+struct AlarmAction {
+  enum class Kind { ack, handle, close };
+  Kind kind = Kind::ack;
+  std::optional<std::string> alarm_id;
+  std::optional<std::string> type;
+  std::optional<std::string> who;  // a person id the alarm must name
+  std::string by;
+  std::string note;
+};
+
+struct GasReadings {
+  std::optional<double> flammable_volpct, gas_lel_pct, o2_volpct;
+  std::map<std::string, double> toxic;  // substance -> ppm
+};
+
+// A special-work command (scenario-v1 "Special work"). Times are engine times (relative to the
+// scenario's start; absolute date-times are converted by the loader).
+struct PermitCommand {
+  std::string action;  // reserve, approve_reservation, ..., void
+  std::string id;
+  std::string by;
+  std::string reservation;
+  std::string type;
+  std::string grade;  // "" when none given
+  std::vector<Vec2> area;
+  std::string floor;
+  std::vector<std::string> workers;
+  std::string guardian;
+  std::string approver;
+  std::vector<std::string> linked;
+  std::optional<Micros> from, to;
+  bool urgent = false;
+  std::optional<double> load_t, height_m;
+  std::vector<std::string> hazard_factors;
+  std::string blind;  // insert, remove, both, or ""
+  GasReadings readings;
+  std::vector<std::string> signed_by;
+  std::string note;
+};
+
+struct Input {
+  Micros t = 0;
+  std::uint64_t seq = 0;  // assigned by Engine::submit
+  // Rare, large inputs are held by pointer so that the queue stays small for fixes.
+  std::variant<FixInput, SosInput, TagStatusInput, GateInput, std::shared_ptr<const AlarmAction>,
+               std::shared_ptr<const PermitCommand>>
+      body;
+};
+
+}  // namespace planttwin

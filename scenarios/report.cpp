@@ -1,0 +1,414 @@
+#include "scenarios/report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#ifndef PLANTTWIN_VERSION
+#define PLANTTWIN_VERSION "0.0.0"
+#endif
+
+namespace planttwin {
+
+namespace {
+
+struct ReqTitle {
+  const char* id;
+  const char* zh;
+  const char* en;
+};
+const ReqTitle kReqs[] = {
+    {"PL-01", "实时位置与人数统计", "Real-time positions and headcounts"},
+    {"PL-02", "人员聚集风险报警", "Gathering risk alarm"},
+    {"PL-03", "历史轨迹查询", "History and trajectory query"},
+    {"PL-04", "电子围栏", "Electronic fences"},
+    {"PL-05", "异常报警（超员、越界、静止、缺员、滞留）", "Abnormal alarms (capacity, crossing, stationary, staffing, overstay)"},
+    {"PL-06", "一键报警", "One-key alarm (SOS)"},
+    {"PL-07", "统计分析", "Statistics"},
+    {"PL-08", "高风险场所全覆盖", "Full coverage of high-risk places"},
+    {"PL-09", "人员持卡", "Every person carries a card"},
+    {"PL-10", "值班值守", "Duty rules"},
+    {"PL-11", "数据交换", "Data exchange"},
+    {"PL-12", "与特殊作业联动", "Linkage with special work"},
+    {"PL-13", "视频联动", "Video linkage"},
+    {"PL-14", "三维多楼层显示", "3D multi-floor display"},
+    {"SO-01", "作业预约", "Reservation"},
+    {"SO-02", "作业审批", "Permit approval"},
+    {"SO-03", "作业过程管控", "Control during work"},
+    {"SO-04", "验收与归档", "Acceptance and archive"},
+    {"SO-05", "统计分析", "Statistics"},
+    {"SO-06", "管理规则", "Management rules"},
+    {"SO-07", "电子作业票", "Electronic permits only"},
+    {"SO-08", "作业全程视频", "Video of all work"},
+    {"SO-09", "数据交换", "Data exchange"},
+    {"SO-10", "承包商与资质", "Contractor and qualification data"},
+    {"H-01", "确定性引擎", "Deterministic engine"},
+    {"H-02", "仿真器", "Simulator"},
+    {"H-03", "硬件在环", "Hardware in the loop"},
+    {"H-04", "可视化", "Viewer"},
+    {"H-05", "验收套件与报告", "Acceptance suite and report"},
+    {"H-06", "时延与精度验证", "Verification of latency and accuracy"},
+    {"H-07", "演练", "Drills"},
+    {"H-08", "基准测试", "Benchmarks"},
+};
+
+std::string iso_local(std::int64_t unix_s, int offset_min) {
+  const std::int64_t local = unix_s + static_cast<std::int64_t>(offset_min) * 60;
+  std::int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+  const int sod = static_cast<int>(local - days * 86400);
+  int y, m, d;
+  civil_from_days(days, y, m, d);
+  const int off = offset_min < 0 ? -offset_min : offset_min;
+  char b[64];
+  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, m, d, sod / 3600, sod / 60 % 60, sod % 60,
+                offset_min < 0 ? '-' : '+', off / 60, off % 60);
+  return b;
+}
+
+nlohmann::ordered_json opt_seconds(const std::optional<Micros>& t) {
+  return t ? nlohmann::ordered_json(to_seconds(*t)) : nlohmann::ordered_json(nullptr);
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + v[i];
+  return s;
+}
+
+std::string md_escape(std::string s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '|') o += "\\|";
+    else if (c == '\n') o += ' ';
+    else o += c;
+  }
+  return o;
+}
+
+std::string secs(Micros t) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f", to_seconds(t));
+  return b;
+}
+
+const char* status_zh(const std::string& s) {
+  if (s == "passed") return "通过 PASS";
+  if (s == "failed") return "不通过 FAIL";
+  return "未测试 UNTESTED";
+}
+
+const char* handling_zh(const std::string& s) {
+  if (s == "closed") return "已关闭 closed";
+  if (s == "handled") return "已处置 handled";
+  if (s == "acknowledged") return "已确认 acknowledged";
+  return "未确认 raised";
+}
+
+}  // namespace
+
+std::string requirement_title(const std::string& id) {
+  for (const ReqTitle& r : kReqs)
+    if (id == r.id) return std::string(r.zh) + " " + r.en;
+  return "";
+}
+
+std::vector<RequirementOutcome> requirement_outcomes(const Scenario& sc, const RunResult& r) {
+  std::vector<std::string> ids = sc.requirements;
+  for (const ExpectationResult& e : r.expectations)
+    if (!e.req.empty() && std::find(ids.begin(), ids.end(), e.req) == ids.end()) ids.push_back(e.req);
+  std::vector<RequirementOutcome> out;
+  for (const std::string& id : ids) {
+    RequirementOutcome o;
+    o.id = id;
+    bool all = true;
+    for (const ExpectationResult& e : r.expectations)
+      if (e.req == id) {
+        o.expectations.push_back(e.index);
+        all = all && e.passed;
+      }
+    o.status = o.expectations.empty() ? "untested" : all ? "passed" : "failed";
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
+  using J = nlohmann::ordered_json;
+  J j;
+  j["format"] = "planttwin-report/1";
+  j["scenario"] = sc.name;
+  j["file"] = sc.file;
+  j["description"] = sc.description;
+  j["requirements"] = sc.requirements;
+  j["passed"] = r.passed;
+  J prov;
+  prov["product"] = "planttwin";
+  prov["version"] = PLANTTWIN_VERSION;
+  prov["scenario_sha256"] = sc.scenario_sha256;
+  prov["site"] = sc.site.name;
+  prov["site_file"] = sc.site.file;
+  prov["site_sha256"] = sc.site_sha256;
+  prov["seed"] = sc.seed;
+  prov["start"] = iso_local(sc.clock.start_unix_s, sc.clock.utc_offset_min);
+  prov["duration_s"] = to_seconds(sc.duration);
+  prov["positioning"] = sc.positioning.mode == Positioning::Mode::simulated ? "simulated" : "truth";
+  prov["noise_sigma"] = sc.positioning.noise_sigma;
+  prov["fix_rate"] = sc.fix_rate;
+  j["provenance"] = prov;
+
+  J exps = J::array();
+  for (const ExpectationResult& e : r.expectations)
+    exps.push_back({{"index", e.index}, {"req", e.req}, {"passed", e.passed}, {"expectation", e.text}, {"detail", e.detail}});
+  j["expectations"] = exps;
+  J reqs = J::array();
+  for (const RequirementOutcome& o : requirement_outcomes(sc, r))
+    reqs.push_back({{"id", o.id}, {"title", requirement_title(o.id)}, {"status", o.status}, {"expectations", o.expectations}});
+  j["requirement_results"] = reqs;
+
+  J alarms = J::array();
+  for (const Alarm& a : r.alarms) {
+    J ev = J::array();
+    for (const AlarmEvent& e : a.events)
+      ev.push_back({{"t", to_seconds(e.t)}, {"event", to_string(e.kind)}, {"level", e.level}, {"by", e.by}, {"note", e.note}});
+    J ja;
+    ja["id"] = a.id;
+    ja["type"] = a.type;
+    ja["type_zh"] = alarm_type_zh(a.type);
+    ja["level"] = a.level;
+    ja["code"] = a.code;
+    ja["raised_at"] = to_seconds(a.raised_at);
+    ja["cleared_at"] = opt_seconds(a.cleared_at);
+    ja["acknowledged_at"] = opt_seconds(a.acknowledged_at);
+    ja["handled_at"] = opt_seconds(a.handled_at);
+    ja["closed_at"] = opt_seconds(a.closed_at);
+    ja["status"] = a.handling_status();
+    ja["events"] = ev;
+    ja["who"] = a.who;
+    ja["zone"] = a.zone;
+    ja["permit"] = a.permit;
+    ja["of"] = a.of;
+    ja["routed_to"] = a.routed_to;
+    ja["position"] = {{"x", a.pos.x}, {"y", a.pos.y}, {"floor", a.floor}};
+    ja["cameras"] = a.cameras;
+    alarms.push_back(ja);
+  }
+  j["alarms"] = alarms;
+  J refs = J::array();
+  for (const Refusal& f : r.refusals)
+    refs.push_back({{"t", to_seconds(f.t)}, {"permit", f.permit}, {"action", f.action}, {"codes", f.codes}});
+  j["refusals"] = refs;
+
+  // statistics (PL-07): alarms by type, level, zone and handling status; entries by category
+  J st;
+  std::map<std::string, int> by_type, by_level, by_zone, by_status;
+  for (const Alarm& a : r.alarms) {
+    ++by_type[a.type];
+    ++by_level[a.level.empty() ? "none" : a.level];
+    ++by_zone[a.zone.empty() ? "(none)" : a.zone];
+    ++by_status[a.handling_status()];
+  }
+  st["alarms"] = {{"total", r.alarms.size()}, {"by_type", by_type}, {"by_level", by_level}, {"by_zone", by_zone}, {"by_status", by_status}};
+  auto cats = [](const std::array<int, kCategoryCount>& c) {
+    J o;
+    for (int i = 0; i < kCategoryCount; ++i) o[to_string(static_cast<Category>(i))] = c[static_cast<size_t>(i)];
+    return o;
+  };
+  J zones = J::object();
+  for (size_t z = 0; z < sc.site.zones.size() && z < r.stats.zone_entries.size(); ++z) {
+    int peak = 0;
+    auto it = r.zone_counts.find(sc.site.zones[z].id);
+    if (it != r.zone_counts.end())
+      for (const ZoneCountSample& s : it->second) peak = std::max(peak, s.count);
+    zones[sc.site.zones[z].id] = {{"entries", cats(r.stats.zone_entries[z])}, {"people", cats(r.stats.zone_visitors[z])}, {"peak_headcount", peak}};
+  }
+  st["entries"] = {{"gate", cats(r.stats.gate_entries)}, {"zones", zones}};
+  st["warnings_sent"] = r.warns.size();
+  j["statistics"] = st;
+  J warns = J::array();
+  for (const WarnRecord& w : r.warns) warns.push_back({{"t", to_seconds(w.t)}, {"tag", w.tag}, {"alarm_id", w.alarm_id}, {"reason", w.reason}});
+  j["warns"] = warns;
+  j["counters"] = {{"inputs", r.counters.inputs},        {"fixes", r.counters.fixes},
+                   {"steps", r.counters.steps},          {"late_inputs", r.counters.late_inputs},
+                   {"unknown_tag", r.counters.unknown_tag}, {"unmatched_actions", r.counters.unmatched_actions},
+                   {"permit_commands", r.counters.permit_commands}};
+  const bool estimated = sc.positioning.mode != Positioning::Mode::truth || sc.positioning.noise_sigma > 0;
+  if (estimated && r.accuracy)
+    j["accuracy"] = {{"n", r.accuracy->n}, {"mean", r.accuracy->mean}, {"cdf68", r.accuracy->cdf68}, {"cdf95", r.accuracy->cdf95}};
+  if (estimated && r.alarm_quality)
+    j["alarm_quality"] = {{"compared", r.alarm_quality->compared}, {"estimated", r.alarm_quality->estimated},
+                          {"missed", r.alarm_quality->missed}, {"false", r.alarm_quality->false_rate}};
+  if (estimated && r.alarm_delay)
+    j["alarm_delay"] = {{"n", r.alarm_delay->n}, {"p50", r.alarm_delay->p50}, {"p95", r.alarm_delay->p95}, {"max", r.alarm_delay->max}};
+  j["hash"] = r.hash;
+  j["hash_of"] = "SHA-256 of the canonical alarm stream (docs/hash.md)";
+  return j;
+}
+
+std::string report_markdown(const Scenario& sc, const RunResult& r) {
+  std::string m;
+  m += "# 验收报告 Acceptance report: " + sc.name + "\n\n";
+  m += std::string("**结论 Result: ") + (r.passed ? "通过 PASS" : "不通过 FAIL") + "**\n\n";
+  if (!sc.description.empty()) m += sc.description + "\n\n";
+  m += "| 项目 Item | 值 Value |\n|---|---|\n";
+  m += "| 场景文件 Scenario file | `" + sc.file + "` |\n";
+  m += "| 场景 SHA-256 | `" + sc.scenario_sha256 + "` |\n";
+  m += "| 厂区 Site | " + md_escape(sc.site.name) + (sc.site.file.empty() ? "" : " (`" + sc.site.file + "`)") + " |\n";
+  if (!sc.site_sha256.empty()) m += "| 厂区 SHA-256 | `" + sc.site_sha256 + "` |\n";
+  m += "| 开始时间 Start | " + iso_local(sc.clock.start_unix_s, sc.clock.utc_offset_min) + " |\n";
+  m += "| 时长 Duration | " + secs(sc.duration) + " s |\n";
+  m += "| 随机种子 Seed | " + std::to_string(sc.seed) + " |\n";
+  m += "| 定位方式 Positioning | " + std::string(sc.positioning.mode == Positioning::Mode::simulated ? "simulated" : "truth") +
+       (sc.positioning.noise_sigma > 0 ? ", noise σ = " + std::to_string(sc.positioning.noise_sigma) + " m" : "") + " |\n";
+  m += "| 产品版本 Product version | planttwin " PLANTTWIN_VERSION " |\n";
+  m += "| 报警流哈希 Alarm-stream hash | `" + r.hash + "` |\n\n";
+
+  m += "## 需求结论 Requirements\n\n| 需求 Requirement | 名称 Title | 结论 Result | 依据 Evidence (expectations) |\n|---|---|---|---|\n";
+  for (const RequirementOutcome& o : requirement_outcomes(sc, r)) {
+    std::string ev;
+    for (int i : o.expectations) ev += (ev.empty() ? "#" : ", #") + std::to_string(i + 1);
+    m += "| " + o.id + " | " + requirement_title(o.id) + " | " + status_zh(o.status) + " | " + (ev.empty() ? "—" : ev) + " |\n";
+  }
+  m += "\n## 预期检查 Expectations\n\n| # | 需求 Req | 预期 Expectation | 结论 Result | 证据 Evidence |\n|---|---|---|---|---|\n";
+  for (const ExpectationResult& e : r.expectations)
+    m += "| " + std::to_string(e.index + 1) + " | " + (e.req.empty() ? "—" : e.req) + " | `" + md_escape(e.text) + "` | " +
+         (e.passed ? "通过 PASS" : "不通过 FAIL") + " | " + md_escape(e.detail) + " |\n";
+
+  m += "\n## 报警记录 Alarms\n\n";
+  if (r.alarms.empty()) {
+    m += "无报警 No alarms.\n";
+  } else {
+    m += "| 编号 ID | 类型 Type | 级别 Level | 报警 Raised (s) | 解除 Cleared (s) | 人员 Who | 区域 Zone | 值班 Routed to | 处置状态 Handling |\n"
+         "|---|---|---|---|---|---|---|---|---|\n";
+    for (const Alarm& a : r.alarms)
+      m += "| " + a.id + " | " + alarm_type_zh(a.type) + " " + a.type + (a.code.empty() ? "" : " (" + a.code + ")") + " | " +
+           level_zh(a.level) + " " + a.level + " | " + secs(a.raised_at) + " | " + (a.cleared_at ? secs(*a.cleared_at) : "—") + " | " +
+           md_escape(join(a.who)) + " | " + (a.zone.empty() ? "—" : a.zone) + " | " + (a.routed_to.empty() ? "—" : a.routed_to) + " | " +
+           handling_zh(a.handling_status()) + " |\n";
+  }
+  // statistics by type and handling status
+  std::map<std::string, std::map<std::string, int>> by_type;
+  for (const Alarm& a : r.alarms) ++by_type[a.type][a.handling_status()];
+  if (!by_type.empty()) {
+    m += "\n## 报警统计 Alarm statistics\n\n| 类型 Type | 合计 Total | 未确认 Raised | 已确认 Acknowledged | 已处置 Handled | 已关闭 Closed |\n|---|---|---|---|---|---|\n";
+    for (const auto& [type, st] : by_type) {
+      int total = 0;
+      for (const auto& kv : st) total += kv.second;
+      auto g = [&](const char* k) {
+        auto it = st.find(k);
+        return std::to_string(it == st.end() ? 0 : it->second);
+      };
+      m += "| " + std::string(alarm_type_zh(type)) + " " + type + " | " + std::to_string(total) + " | " + g("raised") + " | " + g("acknowledged") +
+           " | " + g("handled") + " | " + g("closed") + " |\n";
+    }
+  }
+  const bool estimated = sc.positioning.mode != Positioning::Mode::truth || sc.positioning.noise_sigma > 0;
+  if (estimated && r.accuracy) {
+    char b[256];
+    std::snprintf(b, sizeof b, "\n## 定位精度 Accuracy\n\n%zu 个定位点 fixes: 均值 mean %.3f m, CDF 68.27%% %.3f m, CDF 95%% %.3f m\n", r.accuracy->n,
+                  r.accuracy->mean, r.accuracy->cdf68, r.accuracy->cdf95);
+    m += b;
+    if (r.alarm_quality && r.alarm_delay) {
+      std::snprintf(b, sizeof b, "\n漏报率 Missed %.1f %%, 误报率 False %.1f %% (对照 oracle %zu / 估计 estimated %zu); 报警时延 delay p50 %.1f s, p95 %.1f s\n",
+                    100 * r.alarm_quality->missed, 100 * r.alarm_quality->false_rate, r.alarm_quality->compared, r.alarm_quality->estimated,
+                    r.alarm_delay->p50, r.alarm_delay->p95);
+      m += b;
+    }
+  }
+  m += "\n---\n报警流哈希为规范报警流的 SHA-256，见 docs/hash.md。The hash is the SHA-256 of the canonical alarm stream (docs/hash.md).\n";
+  return m;
+}
+
+nlohmann::ordered_json summary_json(const std::vector<SummaryRow>& rows) {
+  using J = nlohmann::ordered_json;
+  J j;
+  bool all = true;
+  J sc = J::array();
+  std::map<std::string, std::pair<int, int>> reqs;  // id -> (passed, failed)
+  std::set<std::string> untested;
+  for (const SummaryRow& r : rows) {
+    all = all && r.passed;
+    sc.push_back({{"file", r.file}, {"scenario", r.scenario}, {"requirements", r.requirements}, {"passed", r.passed},
+                  {"expectations_passed", r.expectations_passed}, {"expectations_total", r.expectations_total}, {"hash", r.hash},
+                  {"report", r.report_dir}});
+    for (const RequirementOutcome& o : r.outcomes) {
+      if (o.status == "passed") ++reqs[o.id].first;
+      else if (o.status == "failed") ++reqs[o.id].second;
+      else untested.insert(o.id);
+    }
+  }
+  j["format"] = "planttwin-summary/1";
+  j["passed"] = all;
+  j["scenarios"] = sc;
+  J rj = J::array();
+  for (const auto& [id, pf] : reqs)
+    rj.push_back({{"id", id}, {"title", requirement_title(id)}, {"status", pf.second ? "failed" : "passed"}, {"scenarios_passed", pf.first},
+                  {"scenarios_failed", pf.second}});
+  for (const std::string& id : untested)
+    if (!reqs.count(id)) rj.push_back({{"id", id}, {"title", requirement_title(id)}, {"status", "untested"}});
+  j["requirements"] = rj;
+  return j;
+}
+
+std::string summary_markdown(const std::vector<SummaryRow>& rows) {
+  const auto j = summary_json(rows);
+  std::string m = "# 验收汇总 Acceptance summary\n\n";
+  m += std::string("**结论 Result: ") + (j["passed"].get<bool>() ? "全部通过 ALL PASS" : "存在不通过项 SOME FAILED") + "**\n\n";
+  m += "## 需求 Requirements\n\n| 需求 Requirement | 名称 Title | 结论 Result | 场景 Scenarios (pass/fail) |\n|---|---|---|---|\n";
+  for (const auto& r : j["requirements"]) {
+    const std::string st = r["status"];
+    m += "| " + r["id"].get<std::string>() + " | " + r["title"].get<std::string>() + " | " + status_zh(st) + " | " +
+         (r.contains("scenarios_passed") ? std::to_string(r["scenarios_passed"].get<int>()) + " / " + std::to_string(r["scenarios_failed"].get<int>())
+                                         : "—") +
+         " |\n";
+  }
+  m += "\n## 场景 Scenarios\n\n| 场景 Scenario | 需求 Requirements | 结论 Result | 预期 Expectations | 报告 Report |\n|---|---|---|---|---|\n";
+  for (const SummaryRow& r : rows)
+    m += "| " + r.scenario + " | " + join(r.requirements) + " | " + (r.passed ? "通过 PASS" : "不通过 FAIL") + " | " +
+         std::to_string(r.expectations_passed) + "/" + std::to_string(r.expectations_total) + " | `" + r.report_dir + "/report.md` |\n";
+  return m;
+}
+
+std::string summary_table(const std::vector<SummaryRow>& rows) {
+  size_t w1 = 8, w2 = 12;
+  for (const SummaryRow& r : rows) {
+    w1 = std::max(w1, r.scenario.size());
+    w2 = std::max(w2, join(r.requirements, ",").size());
+  }
+  auto pad = [](std::string s, size_t w) {
+    s.resize(std::max(s.size(), w), ' ');
+    return s;
+  };
+  std::string t = pad("scenario", w1) + "  " + pad("requirements", w2) + "  result  expectations\n";
+  t += std::string(w1, '-') + "  " + std::string(w2, '-') + "  ------  ------------\n";
+  int passed = 0;
+  for (const SummaryRow& r : rows) {
+    passed += r.passed;
+    t += pad(r.scenario, w1) + "  " + pad(join(r.requirements, ","), w2) + "  " + (r.passed ? "PASS  " : "FAIL  ") + "  " +
+         std::to_string(r.expectations_passed) + "/" + std::to_string(r.expectations_total) + "\n";
+  }
+  t += "Result: " + std::to_string(passed) + " of " + std::to_string(rows.size()) + " scenarios passed\n";
+  return t;
+}
+
+bool write_text_file(const std::string& path, const std::string& text, std::string& error) {
+  std::error_code ec;
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  std::ofstream f(path, std::ios::binary);
+  if (!f) {
+    error = "cannot write " + path;
+    return false;
+  }
+  f << text;
+  f.close();
+  if (!f) {
+    error = "cannot write " + path;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace planttwin

@@ -1,0 +1,419 @@
+#include "scenarios/runner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <set>
+
+#include "scenarios/loader.h"
+#include "sim/motion.h"
+
+namespace planttwin {
+
+namespace {
+
+constexpr std::uint64_t kNoiseStream = 1;  // stream id of the truth-mode fix noise
+
+double floor_surface(const Site& site, const std::string& floor) {
+  const Floor* f = site.find_floor(floor);
+  if (!f) return 0;
+  if (f->z0 >= 0) return f->z0;
+  return f->z1 > 0 ? 0 : f->z0;  // a band that straddles the ground stands on the ground
+}
+
+std::string fmt_s(Micros t) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f s", to_seconds(t));
+  return b;
+}
+
+EngineSetup make_setup(const Scenario& sc, const std::shared_ptr<const Site>& site) {
+  EngineSetup setup;
+  setup.site = site;
+  setup.clock = sc.clock;
+  for (const PersonDef& p : sc.people) {
+    PersonSetup ps;
+    ps.id = p.id;
+    ps.name = p.name;
+    ps.category = p.category;
+    ps.roles = p.roles;
+    ps.company = p.company;
+    ps.tag = p.tag.value_or("");
+    setup.people.push_back(std::move(ps));
+  }
+  for (const DutyShift& d : sc.duty) setup.duty.push_back({d.person, d.from, d.to});
+  return setup;
+}
+
+// Collects an engine's outputs as they are decided.
+struct Collector {
+  RunResult& r;
+  void drain(Engine& e) {
+    for (const Output& o : e.outputs()) {
+      if (const auto* a = std::get_if<AlarmOutput>(&o.body)) {
+        const Alarm& al = e.alarms()[static_cast<size_t>(a->alarm)];
+        r.canonical_stream += canonical_alarm_line(al, al.events[static_cast<size_t>(a->event)]);
+      } else if (const auto* w = std::get_if<WarnOutput>(&o.body)) {
+        r.warns.push_back({o.t, w->tag, w->alarm_id, w->reason});
+      } else if (const auto* z = std::get_if<ZoneCountOutput>(&o.body)) {
+        r.zone_counts[e.site().zones[static_cast<size_t>(z->zone)].id].push_back({o.t, z->count, z->by_category});
+      } else if (const auto* f = std::get_if<RefusalOutput>(&o.body)) {
+        r.refusals.push_back({o.t, f->permit, f->action, f->codes});
+      }
+    }
+    e.clear_outputs();
+  }
+};
+
+bool in_window(const std::optional<std::pair<Micros, Micros>>& w, Micros t) {
+  return !w || (t >= w->first && t <= w->second);
+}
+
+bool alarm_matches(const Expectation& x, const Alarm& a) {
+  if (a.type != x.type) return false;
+  if (x.code && a.code != *x.code) return false;
+  if (x.who && std::find(a.who.begin(), a.who.end(), *x.who) == a.who.end()) return false;
+  if (x.zone && a.zone != *x.zone) return false;
+  if (x.permit && a.permit != *x.permit) return false;
+  return true;
+}
+
+std::string describe_events(const std::vector<Alarm>& alarms, const std::string& type, size_t limit) {
+  std::string s;
+  size_t n = 0;
+  for (const Alarm& a : alarms) {
+    if (a.type != type) continue;
+    for (const AlarmEvent& e : a.events) {
+      if (n++ >= limit) return s + "; ...";
+      if (!s.empty()) s += "; ";
+      s += a.id + " " + to_string(e.kind) + " at " + fmt_s(e.t) + (e.level.empty() ? "" : " (" + e.level + ")");
+      if (!a.who.empty()) {
+        s += " who=";
+        for (size_t i = 0; i < a.who.size(); ++i) s += (i ? "," : "") + a.who[i];
+      }
+      if (!a.zone.empty()) s += " zone=" + a.zone;
+    }
+  }
+  return s.empty() ? "no " + type + " alarm at all" : s;
+}
+
+ExpectationResult check(const Scenario& sc, const Expectation& x, const RunResult& r) {
+  ExpectationResult res;
+  res.req = x.req;
+  res.text = x.text;
+  char buf[256];
+  switch (x.kind) {
+    case Expectation::Kind::alarm: {
+      AlarmEventKind want = AlarmEventKind::raised;
+      parse_alarm_event(x.event, want);
+      int n = 0;
+      std::string found;
+      for (const Alarm& a : r.alarms) {
+        if (!alarm_matches(x, a)) continue;
+        for (const AlarmEvent& e : a.events) {
+          if (e.kind != want || !in_window(x.window, e.t)) continue;
+          if (x.level && e.level != *x.level) continue;
+          ++n;
+          if (found.size() < 400) found += (found.empty() ? "" : "; ") + a.id + " " + x.event + " at " + fmt_s(e.t) + " (" + e.level + ")";
+        }
+      }
+      res.passed = x.count ? n == *x.count : n >= 1;
+      if (res.passed) {
+        res.detail = found;
+      } else {
+        std::snprintf(buf, sizeof buf, "expected %s%d matching %s event(s) in [%s, %s], found %d", x.count ? "exactly " : "at least ",
+                      x.count ? *x.count : 1, x.event.c_str(), fmt_s(x.window->first).c_str(), fmt_s(x.window->second).c_str(), n);
+        res.detail = std::string(buf) + (found.empty() ? "" : ": " + found) + ". Events of this type: " + describe_events(r.alarms, x.type, 8);
+      }
+      break;
+    }
+    case Expectation::Kind::no_alarm: {
+      std::string found;
+      for (const Alarm& a : r.alarms) {
+        if (!alarm_matches(x, a)) continue;
+        for (const AlarmEvent& e : a.events) {
+          const bool counts = e.kind == AlarmEventKind::raised || (x.level && e.kind == AlarmEventKind::escalated);
+          if (!counts || !in_window(x.window, e.t)) continue;
+          if (x.level && e.level != *x.level) continue;
+          found += (found.empty() ? "" : "; ") + a.id + " " + to_string(e.kind) + " at " + fmt_s(e.t) + " (" + e.level + ")";
+        }
+      }
+      res.passed = found.empty();
+      res.detail = res.passed ? "no such alarm" + (x.window ? " in [" + fmt_s(x.window->first) + ", " + fmt_s(x.window->second) + "]" : std::string())
+                              : "raised: " + found;
+      break;
+    }
+    case Expectation::Kind::zone_count: {
+      int count = 0;
+      auto it = r.zone_counts.find(x.zone.value_or(""));
+      if (it != r.zone_counts.end())
+        for (const ZoneCountSample& s : it->second)
+          if (s.t <= x.at) count = s.count;
+      res.passed = count == x.expected_count;
+      std::snprintf(buf, sizeof buf, "headcount of %s at %s: %d (expected %d)", x.zone.value_or("").c_str(), fmt_s(x.at).c_str(), count,
+                    x.expected_count);
+      res.detail = buf;
+      break;
+    }
+    case Expectation::Kind::refused: {
+      std::string found;
+      for (const Refusal& f : r.refusals) {
+        if (f.permit != x.permit.value_or("") || f.action != x.action) continue;
+        if (x.code && std::find(f.codes.begin(), f.codes.end(), *x.code) == f.codes.end()) continue;
+        found = "refused at " + fmt_s(f.t);
+        break;
+      }
+      res.passed = !found.empty();
+      res.detail = res.passed ? found : "no refusal of " + x.action + " on " + x.permit.value_or("") + (x.code ? " with code " + *x.code : "");
+      break;
+    }
+    case Expectation::Kind::permit_status:
+      res.passed = false;
+      res.detail = "permit statuses are not tracked by this build yet (special work)";
+      break;
+    case Expectation::Kind::camera_call: {
+      for (const Alarm& a : r.alarms)
+        if (a.type == x.type && std::find(a.cameras.begin(), a.cameras.end(), x.camera) != a.cameras.end()) {
+          res.passed = true;
+          res.detail = a.id + " named camera " + x.camera;
+          break;
+        }
+      if (!res.passed) res.detail = "no " + x.type + " alarm named camera " + x.camera;
+      break;
+    }
+    case Expectation::Kind::accuracy: {
+      const AccuracyStats a = r.accuracy.value_or(AccuracyStats{});
+      res.passed = (!x.cdf68_max || a.cdf68 <= *x.cdf68_max) && (!x.cdf95_max || a.cdf95 <= *x.cdf95_max);
+      std::snprintf(buf, sizeof buf, "cdf68 %.3f m, cdf95 %.3f m over %zu fixes", a.cdf68, a.cdf95, a.n);
+      res.detail = buf;
+      break;
+    }
+    case Expectation::Kind::alarm_quality: {
+      const AlarmQuality q = r.alarm_quality.value_or(AlarmQuality{});
+      res.passed = (!x.missed_max || q.missed <= *x.missed_max) && (!x.false_max || q.false_rate <= *x.false_max);
+      std::snprintf(buf, sizeof buf, "missed %.3f, false %.3f (oracle alarms %zu, estimated %zu)", q.missed, q.false_rate, q.compared,
+                    q.estimated);
+      res.detail = buf;
+      break;
+    }
+    case Expectation::Kind::alarm_delay: {
+      const DelayStats d = r.alarm_delay.value_or(DelayStats{});
+      res.passed = !x.p95_max || d.p95 <= *x.p95_max;
+      std::snprintf(buf, sizeof buf, "delay p50 %.3f s, p95 %.3f s, max %.3f s over %zu alarms", d.p50, d.p95, d.max, d.n);
+      res.detail = buf;
+      break;
+    }
+  }
+  (void)sc;
+  return res;
+}
+
+// Alarms from estimated positions against the oracle twin's (AQ 3064.3 7.3.2): an alarm matches
+// when type and people agree and the raise times are within 10 s.
+void compare_with_oracle(const std::vector<Alarm>& oracle, const std::vector<Alarm>& est, RunResult& r) {
+  constexpr Micros kMatchWindow = 10 * kSecond;
+  auto comparable = [](const Alarm& a) { return a.type != "unacknowledged"; };
+  std::vector<char> used(est.size(), 0);
+  std::vector<double> delays;
+  AlarmQuality q;
+  size_t missed = 0;
+  for (const Alarm& o : oracle) {
+    if (!comparable(o)) continue;
+    ++q.compared;
+    int best = -1;
+    for (size_t i = 0; i < est.size(); ++i) {
+      const Alarm& a = est[i];
+      if (used[i] || !comparable(a) || a.type != o.type || a.who != o.who) continue;
+      if (std::llabs(a.raised_at - o.raised_at) > kMatchWindow) continue;
+      best = static_cast<int>(i);
+      break;
+    }
+    if (best < 0) {
+      ++missed;
+      continue;
+    }
+    used[static_cast<size_t>(best)] = 1;
+    delays.push_back(to_seconds(est[static_cast<size_t>(best)].raised_at - o.raised_at));
+  }
+  size_t false_n = 0;
+  for (size_t i = 0; i < est.size(); ++i) {
+    if (!comparable(est[i])) continue;
+    ++q.estimated;
+    if (!used[i]) ++false_n;
+  }
+  q.missed = q.compared ? static_cast<double>(missed) / static_cast<double>(q.compared) : 0;
+  q.false_rate = q.estimated ? static_cast<double>(false_n) / static_cast<double>(q.estimated) : 0;
+  r.alarm_quality = q;
+  DelayStats d;
+  d.n = delays.size();
+  if (!delays.empty()) {
+    d.p50 = quantile_nearest_rank(delays, 0.5);
+    d.p95 = quantile_nearest_rank(delays, 0.95);
+    d.max = *std::max_element(delays.begin(), delays.end());
+  }
+  r.alarm_delay = d;
+}
+
+}  // namespace
+
+double quantile_nearest_rank(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double rank = std::ceil(q * static_cast<double>(v.size()));
+  const size_t idx = static_cast<size_t>(std::clamp(rank, 1.0, static_cast<double>(v.size()))) - 1;
+  return v[idx];
+}
+
+bool run_scenario(const Scenario& sc, const RunOptions&, RunResult& out, std::string& error) {
+  if (sc.positioning.mode == Positioning::Mode::simulated) {
+    error = sc.file + ": positioning: simulated needs the radio simulator, which this build does not have yet; use truth";
+    return false;
+  }
+  out = RunResult{};
+  auto site = std::make_shared<const Site>(sc.site);
+  Engine engine(make_setup(sc, site));
+  const bool noisy = sc.positioning.noise_sigma > 0;
+  std::unique_ptr<Engine> oracle;  // the twin on true positions, when fixes are not the truth
+  if (noisy) oracle = std::make_unique<Engine>(make_setup(sc, site));
+  RunResult oracle_result;
+  Collector col{out};
+  Collector ocol{oracle_result};
+
+  // people, in id order for fix emission (a stable, documented order)
+  std::vector<MotionPersonDef> defs;
+  for (const PersonDef& p : sc.people)
+    defs.push_back({{p.at.x, p.at.y}, p.at.z, p.floor, floor_surface(sc.site, p.floor)});
+  Motion motion(std::move(defs));
+  std::vector<int> order(sc.people.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return sc.people[static_cast<size_t>(a)].id < sc.people[static_cast<size_t>(b)].id; });
+  std::map<std::string, int> person_of;
+  for (size_t i = 0; i < sc.people.size(); ++i) person_of[sc.people[i].id] = static_cast<int>(i);
+  std::vector<char> tag_on(sc.people.size(), 1);
+  std::vector<int> tag_idx(sc.people.size(), -1), floor_cache(sc.people.size(), -1);
+  for (size_t i = 0; i < sc.people.size(); ++i)
+    if (sc.people[i].tag) tag_idx[i] = engine.tag_index(*sc.people[i].tag);
+
+  std::vector<size_t> script(sc.script.size());
+  std::iota(script.begin(), script.end(), size_t{0});
+  std::stable_sort(script.begin(), script.end(), [&](size_t a, size_t b) { return sc.script[a].t < sc.script[b].t; });
+
+  auto submit_both = [&](Input in) {
+    if (oracle) oracle->submit(in);
+    engine.submit(std::move(in));
+  };
+
+  GaussianStream noise(stream_seed(sc.seed, kNoiseStream));
+  std::vector<double> errors;
+  size_t ai = 0;
+  for (std::int64_t k = 0;; ++k) {
+    const Micros tf = from_seconds(static_cast<double>(k) / sc.fix_rate);
+    const bool fix_due = tf <= sc.duration;
+    // script actions at time t come before the fixes sampled at t, in file order
+    while (ai < script.size() && (!fix_due || sc.script[script[ai]].t <= tf)) {
+      const ScriptAction& a = sc.script[script[ai++]];
+      using K = ScriptAction::Kind;
+      std::vector<int> who;
+      for (const std::string& w : a.who) who.push_back(person_of.at(w));
+      switch (a.kind) {
+        case K::go_to:
+        case K::walk: {
+          std::vector<Vec2> path;
+          std::optional<double> z;
+          for (const Point3& p : a.path) path.push_back({p.x, p.y}), z = p.z;
+          for (int i : who)
+            motion.walk(i, a.t, path, a.speed, a.floor, a.floor ? floor_surface(sc.site, *a.floor) : 0, z);
+          break;
+        }
+        case K::place:
+          for (int i : who)
+            motion.place(i, a.t, {a.path.at(0).x, a.path.at(0).y}, a.floor, a.floor ? floor_surface(sc.site, *a.floor) : 0, a.path.at(0).z);
+          break;
+        case K::sos:
+          for (int i : who) submit_both({a.t, 0, SosInput{tag_idx[static_cast<size_t>(i)]}});
+          break;
+        case K::tag_off:
+        case K::tag_on:
+          for (int i : who) tag_on[static_cast<size_t>(i)] = a.kind == K::tag_on;
+          break;
+        case K::battery:
+          for (int i : who) {
+            TagStatusInput s;
+            s.tag = tag_idx[static_cast<size_t>(i)];
+            s.battery = a.battery;
+            submit_both({a.t, 0, s});
+          }
+          break;
+        case K::gate:
+          for (const std::string& w : a.who) submit_both({a.t, 0, GateInput{engine.person_index(w), a.gate_in, a.gate_id}});
+          break;
+        case K::permit:
+          submit_both({a.t, 0, std::make_shared<const PermitCommand>(a.permit)});
+          break;
+        case K::alarm:
+          submit_both({a.t, 0, std::make_shared<const AlarmAction>(a.alarm)});
+          break;
+      }
+    }
+    if (!fix_due) break;
+    for (int i : order) {
+      const size_t ui = static_cast<size_t>(i);
+      if (tag_idx[ui] < 0 || !tag_on[ui]) continue;
+      const TruthPose pose = motion.pose(i, tf);
+      FixInput f;
+      f.tag = tag_idx[ui];
+      f.x = pose.p.x;
+      f.y = pose.p.y;
+      f.z = pose.z;
+      f.floor = engine.floor_index(pose.floor);
+      if (noisy) {
+        if (oracle) oracle->submit({tf, 0, f});
+        f.x += sc.positioning.noise_sigma * noise.next();
+        f.y += sc.positioning.noise_sigma * noise.next();
+      }
+      errors.push_back(std::hypot(f.x - pose.p.x, f.y - pose.p.y));
+      engine.submit({tf, 0, f});
+      ++out.fixes;
+    }
+    engine.advance_to(tf);
+    col.drain(engine);
+    if (oracle) {
+      oracle->advance_to(tf);
+      ocol.drain(*oracle);
+    }
+  }
+  engine.advance_to(sc.duration);
+  col.drain(engine);
+  out.alarms = engine.alarms();
+  out.counters = engine.counters();
+  out.stats = engine.stats();
+  out.hash = sha256_hex(out.canonical_stream);
+
+  AccuracyStats acc;
+  acc.n = errors.size();
+  if (!errors.empty()) {
+    acc.mean = std::accumulate(errors.begin(), errors.end(), 0.0) / static_cast<double>(errors.size());
+    acc.cdf68 = quantile_nearest_rank(errors, 0.6827);
+    acc.cdf95 = quantile_nearest_rank(errors, 0.95);
+  }
+  out.accuracy = acc;
+  if (oracle) {
+    oracle->advance_to(sc.duration);
+    ocol.drain(*oracle);
+    compare_with_oracle(oracle->alarms(), out.alarms, out);
+  } else {
+    out.alarm_quality = AlarmQuality{};
+    out.alarm_delay = DelayStats{};
+  }
+
+  for (size_t i = 0; i < sc.expect.size(); ++i) {
+    ExpectationResult er = check(sc, sc.expect[i], out);
+    er.index = static_cast<int>(i);
+    out.passed = out.passed && er.passed;
+    out.expectations.push_back(std::move(er));
+  }
+  return true;
+}
+
+}  // namespace planttwin

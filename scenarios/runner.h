@@ -1,0 +1,84 @@
+// The runner wires a source (the truth-mode driver) to the engine, checks the scenario's
+// expectations and gathers everything the report needs.
+#pragma once
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "scenarios/scenario.h"
+
+namespace planttwin {
+
+struct ExpectationResult {
+  int index = 0;  // position in Scenario::expect
+  std::string req;
+  bool passed = false;
+  std::string detail;  // evidence: what was found, with times
+  std::string text;    // the expectation as written
+};
+
+struct Refusal {
+  Micros t = 0;
+  std::string permit, action;
+  std::vector<std::string> codes;
+};
+
+struct AccuracyStats {
+  std::size_t n = 0;
+  double mean = 0, cdf68 = 0, cdf95 = 0;  // metres, horizontal error
+};
+
+struct AlarmQuality {
+  std::size_t compared = 0;  // alarms of the oracle twin taken into the comparison
+  std::size_t estimated = 0; // alarms from the estimated positions
+  double missed = 0, false_rate = 0;
+};
+
+struct DelayStats {
+  std::size_t n = 0;
+  double p50 = 0, p95 = 0, max = 0;  // seconds
+};
+
+struct ZoneCountSample {
+  Micros t = 0;
+  int count = 0;
+  std::array<int, kCategoryCount> by_category{};
+};
+
+struct WarnRecord {
+  Micros t = 0;
+  std::string tag, alarm_id, reason;
+};
+
+struct RunResult {
+  bool passed = true;
+  std::vector<ExpectationResult> expectations;
+  std::vector<Alarm> alarms;
+  std::vector<Refusal> refusals;
+  std::vector<WarnRecord> warns;
+  std::map<std::string, std::vector<ZoneCountSample>> zone_counts;  // zone id -> changes
+  std::string canonical_stream;  // docs/hash.md
+  std::string hash;              // SHA-256 of canonical_stream
+  EngineCounters counters;
+  EngineStats stats;
+  std::optional<AccuracyStats> accuracy;
+  std::optional<AlarmQuality> alarm_quality;
+  std::optional<DelayStats> alarm_delay;
+  std::size_t fixes = 0;
+};
+
+struct RunOptions {
+  int threads = 1;  // accepted for scenario-level parallelism; a run's result never depends on it
+};
+
+// Runs one loaded scenario to its end. Returns false with `error` set when the scenario asks for
+// something this build cannot do (e.g. simulated positioning before the simulator exists).
+bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std::string& error);
+
+// Value at fraction q (0..1) of the sorted sample, nearest rank; 0 for an empty sample.
+double quantile_nearest_rank(std::vector<double> v, double q);
+
+}  // namespace planttwin

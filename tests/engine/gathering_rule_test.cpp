@@ -1,0 +1,193 @@
+// PL-02 gathering rule over time: dwell, tiers, one alarm per gathering, escalation, no flapping,
+// confirmation of dispersal, warnings.
+#include <cmath>
+
+#include "tests/engine/world.h"
+
+namespace planttwin::test {
+namespace {
+
+using K = AlarmEventKind;
+
+// Three people on a triangle of circumradius r around (cx, cy).
+void triangle(World& w, double r, double cx = 100, double cy = 100, const std::string& prefix = "P") {
+  for (int i = 0; i < 3; ++i) {
+    const double a = 2 * M_PI * i / 3;
+    w.person(prefix + std::to_string(i + 1), cx + r * std::cos(a), cy + r * std::sin(a));
+  }
+}
+
+TEST(GatheringRule, PL02_TriangleCircumradius14_5mRaisesYellowAfterMoreThan60s) {
+  World w;
+  triangle(w, 14.5);
+  w.run_to(60);
+  EXPECT_TRUE(w.raised("gathering").empty()) << "held for exactly 60 s is not more than the dwell";
+  w.run_to(61);
+  ASSERT_EQ(w.raised("gathering"), std::vector<double>{61});
+  EXPECT_EQ(w.of_type("gathering")[0]->level, "yellow");
+  EXPECT_EQ(w.of_type("gathering")[0]->who, (std::vector<std::string>{"P1", "P2", "P3"}));
+}
+
+TEST(GatheringRule, PL02_EquilateralTriangleSide29mDoesNotGather) {
+  World w;
+  triangle(w, 29 / std::sqrt(3.0));  // circumradius 16.74 m
+  w.run_to(200);
+  EXPECT_TRUE(w.raised("gathering").empty());
+}
+
+TEST(GatheringRule, PL02_CircumradiusJustAboveRadiusDoesNotGather) {
+  World w;
+  triangle(w, 15.01);
+  w.run_to(120);
+  EXPECT_TRUE(w.raised("gathering").empty());
+}
+
+TEST(GatheringRule, PL02_CircumradiusExactlyRadiusGathers) {
+  World w;
+  triangle(w, 15.0);
+  w.run_to(61);
+  EXPECT_EQ(w.raised("gathering").size(), 1u);
+}
+
+TEST(GatheringRule, PL02_TwoPeopleDoNotGather) {
+  World w;
+  w.person("A", 0, 0);
+  w.person("B", 1, 0);
+  w.run_to(200);
+  EXPECT_TRUE(w.raised("gathering").empty());
+}
+
+TEST(GatheringRule, PL02_FivePeopleRaiseOneOrangeNotYellowFirst) {
+  World w;
+  for (int i = 0; i < 5; ++i) w.person("P" + std::to_string(i), 50 + i, 50);
+  w.run_to(100);
+  const auto g = w.of_type("gathering");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0]->events.front().level, "orange");
+  EXPECT_EQ(w.raised("gathering"), std::vector<double>{61});
+  EXPECT_TRUE(w.event_times("gathering", K::escalated).empty());
+}
+
+TEST(GatheringRule, PL02_SevenPeopleRaiseRed_SixOrange) {
+  World six, seven;
+  for (int i = 0; i < 6; ++i) six.person("P" + std::to_string(i), i, 0);
+  for (int i = 0; i < 7; ++i) seven.person("P" + std::to_string(i), i, 0);
+  six.run_to(61);
+  seven.run_to(61);
+  EXPECT_EQ(six.of_type("gathering").at(0)->level, "orange");
+  EXPECT_EQ(seven.of_type("gathering").at(0)->level, "red");
+}
+
+TEST(GatheringRule, PL02_LaterHigherTierEscalatesTheSameAlarm) {
+  World w;
+  for (int i = 0; i < 3; ++i) w.person("P" + std::to_string(i), 10 + i, 10);
+  for (int i = 3; i < 7; ++i) w.person("P" + std::to_string(i), 300 + i, 300);  // far away
+  w.run_to(30);
+  for (int i = 3; i < 7; ++i) w.move("P" + std::to_string(i), 10 + i, 12);  // join at t = 31
+  w.run_to(200);
+  const auto g = w.of_type("gathering");
+  ASSERT_EQ(g.size(), 1u) << "one alarm per gathering";
+  EXPECT_EQ(w.raised("gathering"), std::vector<double>{61});
+  // the newcomers joined at 31 s; 4 of them plus 3 are 7 people gathered for more than 60 s at 92 s
+  EXPECT_EQ(w.event_times("gathering", K::escalated), std::vector<double>{92});
+  EXPECT_EQ(g[0]->level, "red");
+  EXPECT_EQ(g[0]->who.size(), 7u);
+}
+
+TEST(GatheringRule, PL02_CandidateEndsAtTheFixThatBreaksIt) {
+  World w;
+  for (int i = 0; i < 3; ++i) w.person("P" + std::to_string(i), i, 0);
+  w.run_to(30);
+  w.move("P2", 100, 0);  // leaves at 31
+  w.run_to(31);
+  w.move("P2", 2, 0);  // back at 32: the count restarts
+  w.run_to(93);
+  EXPECT_EQ(w.raised("gathering"), std::vector<double>{93});
+}
+
+TEST(GatheringRule, PL02_RaisedGatheringDoesNotFlapOnOneNoisyFix) {
+  World w;
+  for (int i = 0; i < 3; ++i) w.person("P" + std::to_string(i), i, 0);
+  w.run_to(70);
+  w.move("P2", 60, 0);  // one wild fix at 71
+  w.run_to(71);
+  w.move("P2", 2, 0);
+  w.run_to(120);
+  EXPECT_EQ(w.raised("gathering").size(), 1u);
+  EXPECT_TRUE(w.event_times("gathering", K::cleared).empty());
+}
+
+TEST(GatheringRule, PL02_YellowClearsAndClosesWhenDispersedForMoreThanClearAfter) {
+  World w;
+  for (int i = 0; i < 3; ++i) w.person("P" + std::to_string(i), i, 0);
+  w.run_to(70);
+  w.move("P2", 60, 0);  // dispersed from 71
+  w.run_to(100);
+  // clear_after 5 s: broken at 71, cleared at the first step more than 5 s later
+  EXPECT_EQ(w.event_times("gathering", K::cleared), std::vector<double>{77});
+  EXPECT_EQ(w.event_times("gathering", K::closed), std::vector<double>{77});
+}
+
+TEST(GatheringRule, PL02_OrangeNeedsAPersonToConfirmDispersalBeforeClosing) {
+  World w;
+  for (int i = 0; i < 4; ++i) w.person("P" + std::to_string(i), i, 0);
+  w.run_to(70);
+  w.action(70.5, AlarmAction::Kind::close, "gathering", "OP1");  // refused: not dispersed yet
+  w.run_to(71);
+  EXPECT_TRUE(w.event_times("gathering", K::closed).empty());
+  for (int i = 0; i < 4; ++i) w.move("P" + std::to_string(i), i * 40, 0);
+  w.run_to(100);
+  EXPECT_EQ(w.event_times("gathering", K::cleared).size(), 1u);
+  EXPECT_TRUE(w.event_times("gathering", K::closed).empty()) << "orange stays open until confirmed";
+  w.action(100.5, AlarmAction::Kind::close, "gathering", "OP1");
+  w.run_to(101);
+  EXPECT_EQ(w.event_times("gathering", K::closed), std::vector<double>{100.5});
+  EXPECT_EQ(w.of_type("gathering")[0]->events.back().by, "OP1");
+}
+
+TEST(GatheringRule, PL02_EveryMemberIsWarned) {
+  World w;
+  for (int i = 0; i < 3; ++i) w.person("P" + std::to_string(i), i, 0);
+  w.run_to(61);
+  std::vector<std::string> tags;
+  for (const Output& o : w.engine->outputs())
+    if (const auto* wo = std::get_if<WarnOutput>(&o.body)) {
+      EXPECT_EQ(o.t, s(61)) << "warned at the raise, well within 5 s";
+      tags.push_back(wo->tag);
+    }
+  EXPECT_EQ(tags, (std::vector<std::string>{"TP0", "TP1", "TP2"}));
+}
+
+TEST(GatheringRule, PL02_DifferentFloorsDoNotGather) {
+  World w;
+  w.person("A", 0, 0);
+  w.person("B", 1, 0);
+  w.person("C", 2, 0, Category::employee, {}, true, "2");
+  w.run_to(100);
+  EXPECT_TRUE(w.raised("gathering").empty());
+}
+
+TEST(GatheringRule, PL02_PersonNearAMemberButOutsideTheDiskIsNotInTheGathering) {
+  World w;
+  triangle(w, 14.5);
+  // 20 m beyond P1 (which stands at (114.5, 100)): close to a member, outside any 15 m disk with the others
+  w.person("X", 134.5, 100);
+  w.run_to(61);
+  ASSERT_EQ(w.of_type("gathering").size(), 1u);
+  EXPECT_EQ(w.of_type("gathering")[0]->who, (std::vector<std::string>{"P1", "P2", "P3"}));
+}
+
+TEST(GatheringRule, PL02_RadiusAndDwellAreConfigurable) {
+  World w;
+  w.site.rules.gathering.radius = 5;
+  w.site.rules.gathering.dwell = s(10);
+  triangle(w, 5.5);
+  triangle(w, 4.5, 500, 500, "Q");
+  w.run_to(11);
+  ASSERT_EQ(w.of_type("gathering").size(), 1u);
+  EXPECT_EQ(w.of_type("gathering")[0]->who, (std::vector<std::string>{"Q1", "Q2", "Q3"}));
+  EXPECT_EQ(w.raised("gathering"), std::vector<double>{11});
+}
+
+}  // namespace
+}  // namespace planttwin::test
