@@ -493,8 +493,7 @@ struct Engine::Impl {
             s.crossing = raise(t, "boundary_crossing", "orange", {p.def.id}, z.id, p.pos, p.floor);
             warn(t, p, e.alarms_[static_cast<size_t>(s.crossing)].id, "entered_unauthorized_fence");
           } else if (s.crossing >= 0) {
-            const Alarm& a = e.alarms_[static_cast<size_t>(s.crossing)];
-            if (a.level != "red" && t - a.raised_at > rules.crossing_escalate_after) escalate(s.crossing, t, "red");
+            escalate_crossing(s.crossing, t);
           }
         } else {
           clear(s.crossing, t);
@@ -502,16 +501,23 @@ struct Engine::Impl {
         if (z.overstay_after && s.overstay < 0 && t - s.entered > *z.overstay_after)
           s.overstay = raise(t, "overstay", "yellow", {p.def.id}, z.id, p.pos, p.floor);
       }
-      // a stay-inside crossing ends when the fence is no longer active
+      // a stay-inside crossing escalates like an entry, and ends when the fence is no longer active
       for (size_t k = 0; k < p.left_stay_inside.size();) {
         if (!zones[static_cast<size_t>(p.left_stay_inside[k].first)].active) {
           clear(p.left_stay_inside[k].second, t);
           p.left_stay_inside.erase(p.left_stay_inside.begin() + static_cast<long>(k));
-        } else {
-          ++k;
+          continue;
         }
+        escalate_crossing(p.left_stay_inside[k].second, t);
+        ++k;
       }
     }
+  }
+
+  // not cleared more than crossing_escalate_after after the raise: the recorded boundary event
+  void escalate_crossing(int idx, Micros t) {
+    const Alarm& a = e.alarms_[static_cast<size_t>(idx)];
+    if (a.level != "red" && t - a.raised_at > rules.crossing_escalate_after) escalate(idx, t, "red");
   }
 
   std::vector<std::string> people_in_zone(int zi) const {

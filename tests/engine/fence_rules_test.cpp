@@ -173,9 +173,13 @@ TEST(Fences, PL04_StayInsideFenceRaisesWhenAnAuthorisedPersonLeaves) {
   w.move("W", 30, 10);
   w.run_to(6);
   EXPECT_EQ(w.raised("boundary_crossing"), std::vector<double>{6});
+  w.run_to(36);
+  EXPECT_TRUE(w.event_times("boundary_crossing", K::escalated).empty());
+  w.run_to(37);
+  EXPECT_EQ(w.event_times("boundary_crossing", K::escalated), std::vector<double>{37}) << "6 + more than 30 s";
   w.move("W", 10, 10);
-  w.run_to(8);
-  EXPECT_EQ(w.event_times("boundary_crossing", K::cleared), std::vector<double>{7});
+  w.run_to(38);
+  EXPECT_EQ(w.event_times("boundary_crossing", K::cleared), std::vector<double>{38});
 }
 
 TEST(Capacity, PL05_OverCapacityAboveTheLimitOnly) {
