@@ -1,10 +1,15 @@
 // BM_EngineIngest: the whole rules engine under load. N tags walk at 1.2 m/s between random
-// waypoints in a 1 km x 1 km plant with 200 fences (8-20-vertex polygons covering about a fifth
-// of the area, half with authorisation lists, all with capacities), 1 fix per second each,
-// gathering evaluated every second of engine time, every rule on.
+// waypoints in a plant with 200 fences (8-20-vertex polygons covering about a fifth of the area,
+// so about a fifth of the people are inside fences; half with authorisation lists, all with
+// capacities), 1 fix per second each, gathering evaluated every second of engine time, every rule
+// on. The plant is 2.5 km x 2.5 km (6.25 km2, 800 people per km2 at 5,000 tags: a large
+// petrochemical complex). BM_EngineIngestDense packs the same people into 1 km2, where random
+// walkers form hundreds of three-person gatherings every second; BM_EngineIngestNoGathering turns
+// the gathering rule off, to show its share.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <map>
 #include <memory>
 #include <random>
 
@@ -13,7 +18,6 @@
 namespace planttwin {
 namespace {
 
-constexpr double kSide = 1000;      // metres
 constexpr int kZones = 200;
 constexpr int kSeconds = 180;       // pre-computed walk, then the engine restarts
 
@@ -37,18 +41,18 @@ Polygon star(std::mt19937_64& rng, Vec2 c, double r) {
   return p;
 }
 
-const Load& load(int n) {
-  static std::map<int, std::unique_ptr<Load>> cache;
-  auto& slot = cache[n];
+const Load& load(int n, double side) {
+  static std::map<std::pair<int, double>, std::unique_ptr<Load>> cache;
+  auto& slot = cache[{n, side}];
   if (slot) return *slot;
   slot = std::make_unique<Load>();
   std::mt19937_64 rng(20261128);
-  std::uniform_real_distribution<double> coord(0, kSide);
+  std::uniform_real_distribution<double> coord(0, side);
   auto site = std::make_shared<Site>();
   site->name = "bench";
   site->floors = {{"1", -1, 4}};
   // zone radius so that 200 zones cover about 20 % of the plant
-  const double r = std::sqrt(0.2 * kSide * kSide / kZones / M_PI);
+  const double r = std::sqrt(0.2 * side * side / kZones / M_PI);
   for (int i = 0; i < kZones; ++i) {
     Zone z;
     z.id = "Z" + std::to_string(i);
@@ -92,11 +96,17 @@ const Load& load(int n) {
   return *slot;
 }
 
-void BM_EngineIngest(benchmark::State& state) {
+void run_ingest(benchmark::State& state, double side, bool gathering) {
   const int n = static_cast<int>(state.range(0));
-  const Load& l = load(n);
+  const Load& l = load(n, side);
   EngineSetup setup;
-  setup.site = l.site;
+  if (gathering) {
+    setup.site = l.site;
+  } else {
+    auto site = std::make_shared<Site>(*l.site);
+    site->rules.gathering.yellow = site->rules.gathering.orange = site->rules.gathering.red = 1 << 30;
+    setup.site = site;
+  }
   setup.people = l.people;
   auto engine = std::make_unique<Engine>(setup);
   int second = 0;
@@ -121,7 +131,13 @@ void BM_EngineIngest(benchmark::State& state) {
   state.counters["alarms"] = static_cast<double>(alarms);
   state.counters["zones"] = kZones;
 }
+
+void BM_EngineIngest(benchmark::State& state) { run_ingest(state, 2500, true); }
+void BM_EngineIngestDense(benchmark::State& state) { run_ingest(state, 1000, true); }
+void BM_EngineIngestNoGathering(benchmark::State& state) { run_ingest(state, 2500, false); }
 BENCHMARK(BM_EngineIngest)->Arg(5000)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+BENCHMARK(BM_EngineIngestDense)->Arg(5000)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+BENCHMARK(BM_EngineIngestNoGathering)->Arg(5000)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 
 }  // namespace
 }  // namespace planttwin

@@ -102,6 +102,8 @@ struct Engine::Impl {
   std::vector<GatheringFinder> finders;  // one per floor
   std::vector<std::vector<GatherPoint>> floor_points;
   std::vector<DiskGroup> groups;
+  std::vector<int> track_of;                     // gathering: person -> track index
+  std::vector<std::pair<int, int>> overlap;      // gathering: (track, shared members)
   std::vector<std::vector<char>> visited;  // [zone][person]: has entered at least once
 
   Impl(Engine& engine, const EngineSetup& setup)
@@ -600,6 +602,11 @@ struct Engine::Impl {
       floor_points[static_cast<size_t>(p.floor)].push_back({p.pos, static_cast<std::uint32_t>(pi)});
     }
     std::vector<char> matched(tracks.size(), 0);
+    // person -> the track they were last in, so matching costs O(members), not O(tracks)
+    track_of.assign(people.size(), -1);
+    for (size_t k = 0; k < tracks.size(); ++k)
+      for (const auto& m : tracks[k].members)
+        if (track_of[static_cast<size_t>(m.first)] < 0) track_of[static_cast<size_t>(m.first)] = static_cast<int>(k);
     std::vector<GatheringTrack> fresh_tracks;
     const GatheringGeometryOptions opt{gr.radius, gr.yellow};
     for (size_t f = 0; f < floor_points.size(); ++f) {
@@ -607,15 +614,17 @@ struct Engine::Impl {
       finders[f].find(floor_points[f], opt, groups);
       for (const DiskGroup& g : groups) {
         // continue the track that shares the most people with this group (oldest on a tie)
-        int best = -1;
-        size_t best_overlap = 0;
-        for (size_t k = 0; k < tracks.size(); ++k) {
-          if (matched[k] || tracks[k].floor != static_cast<int>(f)) continue;
-          size_t overlap = 0;
-          for (const auto& m : tracks[k].members)
-            if (std::binary_search(g.members.begin(), g.members.end(), static_cast<std::uint32_t>(m.first))) ++overlap;
-          if (overlap > best_overlap) best_overlap = overlap, best = static_cast<int>(k);
+        overlap.clear();
+        for (std::uint32_t m : g.members) {
+          const int k = track_of[m];
+          if (k < 0 || matched[static_cast<size_t>(k)] || tracks[static_cast<size_t>(k)].floor != static_cast<int>(f)) continue;
+          auto it = std::find_if(overlap.begin(), overlap.end(), [k](const std::pair<int, int>& o) { return o.first == k; });
+          if (it == overlap.end()) overlap.emplace_back(k, 1);
+          else ++it->second;
         }
+        int best = -1, best_overlap = 0;
+        for (const auto& [k, n] : overlap)
+          if (n > best_overlap || (n == best_overlap && k < best)) best_overlap = n, best = k;
         GatheringTrack next;
         next.floor = static_cast<int>(f);
         next.center = g.center;
