@@ -188,7 +188,7 @@ struct GatheringFinder::Impl {
     std::uint64_t key;
     std::uint32_t first, last;  // its people: by_cell_[first, last)
   };
-  double cell_ = 1;
+  double cell_ = 1, inv_cell_ = 1;
   Vec2 lo_;
   std::uint64_t width_ = 0, height_ = 0;
   bool dense_ = false;
@@ -278,6 +278,7 @@ void GatheringFinder::Impl::run(std::span<const GatherPoint> points, const Gathe
 void GatheringFinder::Impl::link_people() {
   const auto n = static_cast<std::uint32_t>(points_.size());
   cell_ = radii_.link > 0 ? radii_.link / 1.5 : 1.0;
+  inv_cell_ = 1 / cell_;
   lo_ = {std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity()};
   Vec2 hi{-lo_.x, -lo_.y};
   for (const GatherPoint& g : points_) {
@@ -343,7 +344,8 @@ void GatheringFinder::Impl::link_people() {
 }
 
 std::uint64_t GatheringFinder::Impl::coord(double offset) const {
-  return static_cast<std::uint64_t>(std::min(std::floor(offset / cell_), 1.0e9));
+  // offsets are never negative (measured from the lowest corner), so truncation is the floor
+  return static_cast<std::uint64_t>(std::min(offset * inv_cell_, 1.0e9));
 }
 
 std::uint64_t GatheringFinder::Impl::cell_key(Vec2 p) const {
@@ -372,7 +374,8 @@ void GatheringFinder::Impl::solve_component(std::span<const std::uint32_t> peopl
 
   // a crowd that clearly fits one disk is the only largest set. The margin keeps every pair of the
   // crowd well below 2R apart, where pair centres are accurate far beyond the membership slack.
-  // (a bounding box wider than 2R rules it out without the circle)
+  // (a bounding box wider than 2R rules it out without the circle); a component of min_size
+  // people that clearly does not fit, beyond the rounding slack, has no group at all
   Box2 box;
   for (const Vec2& p : pos_) box.add(p);
   if (box.max.x - box.min.x <= 2 * radii_.disk && box.max.y - box.min.y <= 2 * radii_.disk) {
@@ -384,6 +387,9 @@ void GatheringFinder::Impl::solve_component(std::span<const std::uint32_t> peopl
       emit(chosen_, all.centre, out);
       return;
     }
+    if (m == min_size_ && all.radius > radii_.sweep) return;
+  } else if (m == min_size_ && (box.max.x - box.min.x > radii_.link || box.max.y - box.min.y > radii_.link)) {
+    return;
   }
 
   build_neighbours(people);
@@ -451,36 +457,29 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
   touched_.assign(m, 0);
   auto evaluate_listed = [&](std::uint32_t i) {
     ++version_[i];
+    gather_near(i);  // the alive neighbours, self included, in key order
+    const auto k_near = static_cast<std::uint32_t>(near_.size());
+    if (k_near < min_size_) return;  // too few people left around to form a group
     Slice best{0, 0};
     auto consider = [&](Vec2 centre) {
       // count first: most candidates are smaller than the best so far and are never listed
       std::uint32_t count = 0;
-      for (std::uint32_t k = neighbour_first_[i]; k < neighbour_first_[i + 1]; ++k) {
-        const std::uint32_t j = neighbours_[k];
-        count += alive_[j] && dist2(centre, pos_[j]) <= radii_.cover2;
-      }
+      for (std::uint32_t k = 0; k < k_near; ++k) count += dist2(centre, near_pos_[k]) <= radii_.cover2;
       if (count < best.count || count < min_size_) return;
       const auto first = static_cast<std::uint32_t>(pool_.size());
-      for (std::uint32_t k = neighbour_first_[i]; k < neighbour_first_[i + 1]; ++k) {
-        const std::uint32_t j = neighbours_[k];
-        if (alive_[j] && dist2(centre, pos_[j]) <= radii_.cover2) pool_.push_back(j);
-      }
-      const Slice c{first, count};
-      const auto pc = pool_.begin() + c.first, pb = pool_.begin() + best.first;
-      if (c.count > best.count || (c.count == best.count && std::lexicographical_compare(pc, pc + c.count, pb, pb + best.count)))
-        best = c;
+      for (std::uint32_t k = 0; k < k_near; ++k)
+        if (dist2(centre, near_pos_[k]) <= radii_.cover2) pool_.push_back(near_[k]);
+      const auto pc = pool_.begin() + first, pb = pool_.begin() + best.first;
+      if (count > best.count || std::lexicographical_compare(pc, pc + count, pb, pb + best.count))
+        best = {first, count};
       else
         pool_.resize(first);
     };
-    std::uint32_t alive_near = 0;
-    for (std::uint32_t k = neighbour_first_[i]; k < neighbour_first_[i + 1]; ++k) alive_near += alive_[neighbours_[k]];
-    if (alive_near < min_size_) return;  // too few people left around to form a group
     consider(pos_[i]);
-    for (std::uint32_t k = neighbour_first_[i]; k < neighbour_first_[i + 1]; ++k) {
-      const std::uint32_t j = neighbours_[k];
-      if (j <= i || !alive_[j]) continue;
+    for (std::uint32_t k = 0; k < k_near; ++k) {
+      if (near_[k] <= i) continue;
       Vec2 centres[2];
-      const int n = pair_centres(pos_[i], pos_[j], radii_.disk, centres);
+      const int n = pair_centres(pos_[i], near_pos_[k], radii_.disk, centres);
       for (int c = 0; c < n; ++c) consider(centres[c]);
     }
     if (best.count >= min_size_) push({best.count, false, i, version_[i], best.first, best.count});

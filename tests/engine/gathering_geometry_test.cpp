@@ -215,6 +215,26 @@ TEST(GatheringGeometry, PL02_MatchesNaiveOnRandomLayouts) {
   EXPECT_GT(groups_seen, 300);
 }
 
+TEST(GatheringGeometry, PL02_MatchesNaiveOnSparseLayouts) {
+  // people spread thin (a few neighbours each within 2R), the case of walkers across a plant,
+  // which the finder solves by listing candidate disks; half snapped to whole metres for ties
+  std::mt19937 rng(23);
+  std::uniform_int_distribution<int> size(30, 160);
+  GatheringFinder finder;
+  std::vector<DiskGroup> fast;
+  int groups_seen = 0;
+  for (int layout = 0; layout < 120; ++layout) {
+    const auto points = random_layout(rng, size(rng), 300, layout % 2 == 0 ? 0.0 : 1.0);
+    const GatheringGeometryOptions opt{.radius = kR, .min_size = 3 + layout % 3};
+    finder.find(points, opt, fast);
+    SCOPED_TRACE(layout);
+    expect_same_groups(fast, find_gatherings_naive(points, opt));
+    expect_valid_groups(points, fast, opt);
+    groups_seen += static_cast<int>(fast.size());
+  }
+  EXPECT_GT(groups_seen, 200);
+}
+
 TEST(GatheringGeometry, PL02_MatchesNaiveOnGridSnappedLayouts) {
   // whole-metre positions: ties, people on the same spot and pairs exactly 2R apart
   std::mt19937 rng(11);
