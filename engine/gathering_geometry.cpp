@@ -21,6 +21,7 @@
 #include "engine/gathering_geometry.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <limits>
@@ -460,6 +461,34 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
     gather_near(i);  // the alive neighbours, self included, in key order
     const auto k_near = static_cast<std::uint32_t>(near_.size());
     if (k_near < min_size_) return;  // too few people left around to form a group
+    if (k_near <= 64) {
+      // a candidate's members as bits over near_ (ascending keys): of two sets of one size, the
+      // lexicographically smaller has the lowest differing bit
+      std::uint64_t best = 0;
+      int best_count = 0;
+      auto consider = [&](Vec2 centre) {
+        std::uint64_t set = 0;
+        for (std::uint32_t k = 0; k < k_near; ++k) set |= std::uint64_t{dist2(centre, near_pos_[k]) <= radii_.cover2} << k;
+        const int count = std::popcount(set);
+        if (count > best_count || (count == best_count && (set & (set ^ best) & ~((set ^ best) - 1)) != 0)) {
+          best = set;
+          best_count = count;
+        }
+      };
+      consider(pos_[i]);
+      for (std::uint32_t k = 0; k < k_near; ++k) {
+        if (near_[k] <= i) continue;
+        Vec2 centres[2];
+        const int n = pair_centres(pos_[i], near_pos_[k], radii_.disk, centres);
+        for (int c = 0; c < n; ++c) consider(centres[c]);
+      }
+      if (static_cast<std::size_t>(best_count) < min_size_) return;
+      const auto first = static_cast<std::uint32_t>(pool_.size());
+      for (std::uint32_t k = 0; k < k_near; ++k)
+        if ((best >> k) & 1) pool_.push_back(near_[k]);
+      push({static_cast<std::uint32_t>(best_count), false, i, version_[i], first, static_cast<std::uint32_t>(best_count)});
+      return;
+    }
     Slice best{0, 0};
     auto consider = [&](Vec2 centre) {
       // count first: most candidates are smaller than the best so far and are never listed
