@@ -17,6 +17,7 @@ constexpr Micros kNever = std::numeric_limits<Micros>::max();
 struct ZoneStay {
   int zone = -1;
   Micros entered = 0;
+  bool authorized = true;  // on the zone's authorisation list (or the zone has none)
   int crossing = -1;  // boundary_crossing alarm while inside without authorisation
   int overstay = -1;
 };
@@ -42,6 +43,7 @@ struct PersonState {
   bool fix_since_gate = true;
   int untagged_alarm = -1;
   std::vector<std::pair<int, int>> left_stay_inside;  // (zone, boundary_crossing alarm)
+  std::vector<int> visited;  // zones entered at least once, ascending (statistics)
 };
 
 struct ZoneState {
@@ -81,7 +83,6 @@ struct Engine::Impl {
   std::vector<int> tag_person;                                // tag index -> person
   std::unordered_map<std::string, int> tag_ids, person_ids, floor_index, zone_index;
   std::vector<DutyAssignment> duty;
-  std::vector<std::uint8_t> authorized;  // [person * zones + zone]
   // zone grid: cell -> zones whose bounding box touches it
   double cell = 25;
   Box2 grid_box;
@@ -104,7 +105,6 @@ struct Engine::Impl {
   std::vector<DiskGroup> groups;
   std::vector<int> track_of;                     // gathering: person -> track index
   std::vector<std::pair<int, int>> overlap;      // gathering: (track, shared members)
-  std::vector<std::vector<char>> visited;  // [zone][person]: has entered at least once
 
   Impl(Engine& engine, const EngineSetup& setup)
       : e(engine), site(*setup.site), rules(setup.site->rules), clock(setup.clock), duty(setup.duty) {
@@ -133,13 +133,8 @@ struct Engine::Impl {
         if (it != floor_index.end()) zones[z].floors.push_back(it->second);
       }
     }
-    authorized.assign(people.size() * zones.size(), 1);
-    for (size_t pi = 0; pi < people.size(); ++pi)
-      for (size_t z = 0; z < zones.size(); ++z)
-        authorized[pi * zones.size() + z] = is_authorized(people[pi].def, site.zones[z].authorized) ? 1 : 0;
     e.stats_.zone_entries.assign(zones.size(), {});
     e.stats_.zone_visitors.assign(zones.size(), {});
-    visited.assign(zones.size(), std::vector<char>(people.size(), 0));
     build_grid();
     finders.resize(std::max<size_t>(1, floor_ids.size()));
     floor_points.resize(finders.size());
@@ -306,7 +301,6 @@ struct Engine::Impl {
   }
 
   void update_zones(PersonState& p, Micros t) {
-    const size_t pi = static_cast<size_t>(&p - people.data());
     // leaving: only once more than exit_margin outside the outline (hysteresis on leaving only)
     for (size_t k = 0; k < p.zones.size();) {
       const int zi = p.zones[k].zone;
@@ -317,7 +311,7 @@ struct Engine::Impl {
         ++k;
         continue;
       }
-      exit_zone(p, pi, k, t);
+      exit_zone(p, k, t);
     }
     if (grid.empty()) return;
     const auto& cand = grid[static_cast<size_t>(cell_y(p.pos.y)) * static_cast<size_t>(grid_w) + static_cast<size_t>(cell_x(p.pos.x))];
@@ -330,14 +324,18 @@ struct Engine::Impl {
       ZoneStay s;
       s.zone = zi;
       s.entered = t;
+      s.authorized = is_authorized(p.def, z.authorized);
       p.zones.insert(it, s);
       ZoneState& zs = zones[static_cast<size_t>(zi)];
       ++zs.count;
       ++zs.by_category[static_cast<size_t>(p.def.category)];
       const size_t cat = static_cast<size_t>(p.def.category);
       ++e.stats_.zone_entries[static_cast<size_t>(zi)][cat];
-      char& seen = visited[static_cast<size_t>(zi)][static_cast<size_t>(&p - people.data())];
-      if (!seen) seen = 1, ++e.stats_.zone_visitors[static_cast<size_t>(zi)][cat];
+      auto seen = std::lower_bound(p.visited.begin(), p.visited.end(), zi);
+      if (seen == p.visited.end() || *seen != zi) {
+        p.visited.insert(seen, zi);
+        ++e.stats_.zone_visitors[static_cast<size_t>(zi)][cat];
+      }
       // back inside a stay-inside fence: that crossing has cleared
       for (size_t k = 0; k < p.left_stay_inside.size(); ++k)
         if (p.left_stay_inside[k].first == zi) {
@@ -348,7 +346,7 @@ struct Engine::Impl {
     }
   }
 
-  void exit_zone(PersonState& p, size_t pi, size_t k, Micros t) {
+  void exit_zone(PersonState& p, size_t k, Micros t) {
     ZoneStay s = p.zones[k];
     p.zones.erase(p.zones.begin() + static_cast<long>(k));
     ZoneState& zs = zones[static_cast<size_t>(s.zone)];
@@ -357,8 +355,7 @@ struct Engine::Impl {
     clear(s.crossing, t);
     clear(s.overstay, t);
     const Zone& z = site.zones[static_cast<size_t>(s.zone)];
-    if (z.stay_inside && zs.active && authorized[pi * zones.size() + static_cast<size_t>(s.zone)] &&
-        z.authorized.present) {
+    if (z.stay_inside && zs.active && s.authorized && z.authorized.present) {
       const int a = raise(t, "boundary_crossing", "orange", {p.def.id}, z.id, p.pos, p.floor);
       p.left_stay_inside.emplace_back(s.zone, a);
       warn(t, p, e.alarms_[static_cast<size_t>(a)].id, "left_stay_inside_fence");
@@ -483,13 +480,11 @@ struct Engine::Impl {
   }
 
   void fences(Micros t) {
-    const size_t nz = zones.size();
-    for (size_t pi = 0; pi < people.size(); ++pi) {
-      PersonState& p = people[pi];
+    for (PersonState& p : people) {
       for (ZoneStay& s : p.zones) {
         const Zone& z = site.zones[static_cast<size_t>(s.zone)];
         const ZoneState& zs = zones[static_cast<size_t>(s.zone)];
-        const bool intruder = zs.active && z.authorized.present && !authorized[pi * nz + static_cast<size_t>(s.zone)];
+        const bool intruder = zs.active && !s.authorized;
         if (intruder) {
           if (s.crossing < 0 && t - s.entered >= rules.crossing_delay) {
             s.crossing = raise(t, "boundary_crossing", "orange", {p.def.id}, z.id, p.pos, p.floor);
