@@ -22,8 +22,7 @@ void set_counters(benchmark::State& state, std::size_t groups, std::size_t peopl
   state.counters["people"] = static_cast<double>(people);
 }
 
-void BM_GatheringExact(benchmark::State& state) {
-  const auto people = crowd_layout({.people = static_cast<int>(state.range(0))});
+void run_finder(benchmark::State& state, const std::vector<GatherPoint>& people) {
   const GatheringGeometryOptions opt;
   GatheringFinder finder;
   std::vector<DiskGroup> groups;
@@ -33,19 +32,15 @@ void BM_GatheringExact(benchmark::State& state) {
   }
   set_counters(state, groups.size(), people.size());
 }
+
+void BM_GatheringExact(benchmark::State& state) {
+  run_finder(state, crowd_layout({.people = static_cast<int>(state.range(0))}));
+}
 BENCHMARK(BM_GatheringExact)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
 
 // Crowds spread over 20 m do not fit one disk: every crowd takes the sweep, not the shortcut.
 void BM_GatheringExactLooseCrowds(benchmark::State& state) {
-  const auto people = crowd_layout({.people = static_cast<int>(state.range(0)), .spread = 20});
-  const GatheringGeometryOptions opt;
-  GatheringFinder finder;
-  std::vector<DiskGroup> groups;
-  for (auto _ : state) {
-    finder.find(people, opt, groups);
-    benchmark::DoNotOptimize(groups.data());
-  }
-  set_counters(state, groups.size(), people.size());
+  run_finder(state, crowd_layout({.people = static_cast<int>(state.range(0)), .spread = 20}));
 }
 BENCHMARK(BM_GatheringExactLooseCrowds)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 

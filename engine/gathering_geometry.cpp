@@ -9,14 +9,19 @@
 // that a bound proves cannot win:
 //  - people farther apart than 2R (plus a margin for rounding) share no disk, so the connected
 //    components of the "within 2R" graph are solved one by one;
-//  - a component whose smallest enclosing circle is clearly inside R is one group;
-//  - every person keeps in a max-heap the size of their best candidate set (centred on them or
+//  - a component whose smallest enclosing circle is clearly inside R is one group, and a
+//    component of min_size people that clearly does not fit has none;
+//  - a sparse component (few neighbours each: people spread across a plant) lists every
+//    person's candidates outright (solve_sparse): the disk centred on them and the disks through
+//    them and each later neighbour, so each pair's disks belong to one person;
+//  - in a dense component every person keeps in a max-heap the size of their best candidate set (centred on them or
 //    with them on the edge), or an upper bound on it until it matters: first a count that leaves
 //    out the people behind the disk's tangent at the person (quick_bound), then an angular sweep
 //    over the disks through the person, with every neighbour's arc widened as if the radius were
 //    R (1 + 1e-6) + 1e-6 m and counted per angular bin (evaluate). That slack is far above the
 //    rounding of a candidate's centre, so the bounds hold; a candidate is tested in full only when
 //    its bound reaches the best set found so far;
+//  - the heap orders equal sizes by member set, so its top is the greedy choice;
 //  - removing a group only touches the people within 2R of it.
 #include "engine/gathering_geometry.h"
 
@@ -461,6 +466,16 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
     gather_near(i);  // the alive neighbours, self included, in key order
     const auto k_near = static_cast<std::uint32_t>(near_.size());
     if (k_near < min_size_) return;  // too few people left around to form a group
+    // the candidate disks: centred on the person, and through the person and each later neighbour
+    auto for_each_candidate = [&](auto&& consider) {
+      consider(pos_[i]);
+      for (std::uint32_t k = 0; k < k_near; ++k) {
+        if (near_[k] <= i) continue;
+        Vec2 centres[2];
+        const int n = pair_centres(pos_[i], near_pos_[k], radii_.disk, centres);
+        for (int c = 0; c < n; ++c) consider(centres[c]);
+      }
+    };
     if (k_near <= 64) {
       // a candidate's members as bits over near_ (ascending keys): of two sets of one size, the
       // lexicographically smaller has the lowest differing bit
@@ -475,13 +490,7 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
           best_count = count;
         }
       };
-      consider(pos_[i]);
-      for (std::uint32_t k = 0; k < k_near; ++k) {
-        if (near_[k] <= i) continue;
-        Vec2 centres[2];
-        const int n = pair_centres(pos_[i], near_pos_[k], radii_.disk, centres);
-        for (int c = 0; c < n; ++c) consider(centres[c]);
-      }
+      for_each_candidate(consider);
       if (static_cast<std::size_t>(best_count) < min_size_) return;
       const auto first = static_cast<std::uint32_t>(pool_.size());
       for (std::uint32_t k = 0; k < k_near; ++k)
@@ -504,13 +513,7 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
       else
         pool_.resize(first);
     };
-    consider(pos_[i]);
-    for (std::uint32_t k = 0; k < k_near; ++k) {
-      if (near_[k] <= i) continue;
-      Vec2 centres[2];
-      const int n = pair_centres(pos_[i], near_pos_[k], radii_.disk, centres);
-      for (int c = 0; c < n; ++c) consider(centres[c]);
-    }
+    for_each_candidate(consider);
     if (best.count >= min_size_) push({best.count, false, i, version_[i], best.first, best.count});
   };
   for (std::uint32_t i = 0; i < m; ++i) evaluate_listed(i);
