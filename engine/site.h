@@ -142,6 +142,7 @@ struct Rules {
     Micros max_age = 30 * kMinute;
     double flammable_volpct_low_lel = 0.2, flammable_volpct = 0.5;
     double o2_min = 19.5, o2_max = 21.0;
+    Micros record_every = 2 * kHour;  // confined space: a gas record at least this often (code 05)
     std::map<std::string, double> toxic;  // substance -> ppm limit
   } gas;
 
