@@ -26,7 +26,6 @@
 #include "engine/gathering_geometry.h"
 
 #include <algorithm>
-#include <bit>
 #include <cassert>
 #include <cmath>
 #include <limits>
@@ -165,8 +164,11 @@ struct GatheringFinder::Impl {
   };
 
   void link_people();
-  std::uint32_t root(std::uint32_t cell);
+  std::uint32_t root(std::uint32_t unit);  // a person or a cell
   std::uint64_t coord(double offset) const;
+  std::uint32_t cell_count(std::uint32_t n) const;
+  template <class Visit>
+  void for_each_near(Vec2 at, Visit&& visit) const;
   std::uint64_t cell_key(Vec2 p) const;
   std::size_t position(std::uint64_t key) const;  // first index in by_cell_ with a key >= key
   void solve_component(std::span<const std::uint32_t> people, std::vector<DiskGroup>& out);
@@ -203,6 +205,8 @@ struct GatheringFinder::Impl {
   std::vector<std::uint64_t> keys_;                                // dense: each person's cell key
   std::vector<std::uint32_t> cell_index_;                          // dense: cell key -> cells_ index
   std::vector<Cell> cells_;                                        // occupied cells, by key
+  bool person_links_ = false;  // sparse: people linked directly (links_), not through cells
+  std::vector<std::uint32_t> link_first_, links_;                  // per person: everyone within link
   std::vector<std::uint32_t> parent_, component_of_, component_first_, component_people_, cursor_;
   std::vector<std::uint64_t> by_key_;
 
@@ -219,6 +223,7 @@ struct GatheringFinder::Impl {
   struct Slice {
     std::uint32_t first, count;  // a member set in pool_
   };
+  std::vector<Slice> best_slice_;  // solve_sparse: each person's best set, count 0 when none
 
   // scratch
   std::vector<std::uint32_t> near_, fill_;
@@ -237,27 +242,31 @@ void GatheringFinder::Impl::run(std::span<const GatherPoint> points, const Gathe
   if (points.size() < min_size_) return;
   link_people();
 
-  // components: cells grouped by their root, people of each in cell order
+  // components: union-find roots (people, or cells) numbered in first-seen order
   const auto n = static_cast<std::uint32_t>(points.size());
-  const auto n_cells = static_cast<std::uint32_t>(cells_.size());
-  component_of_.assign(n_cells, kNone);
+  const auto units = static_cast<std::uint32_t>(person_links_ ? n : cells_.size());
+  auto people_of = [&](std::uint32_t u, auto&& visit) {
+    if (person_links_) return visit(u);
+    for (std::uint32_t k = cells_[u].first; k < cells_[u].last; ++k) visit(by_cell_[k].second);
+  };
+  component_of_.assign(units, kNone);
   component_first_.clear();
-  for (std::uint32_t c = 0; c < n_cells; ++c) {
-    std::uint32_t& id = component_of_[root(c)];
+  for (std::uint32_t u = 0; u < units; ++u) {
+    std::uint32_t& id = component_of_[root(u)];
     if (id == kNone) {
       id = static_cast<std::uint32_t>(component_first_.size());
       component_first_.push_back(0);
     }
-    component_of_[c] = id;
-    component_first_[id] += cells_[c].last - cells_[c].first;
+    component_of_[u] = id;
+    people_of(u, [&](std::uint32_t) { ++component_first_[id]; });
   }
   std::uint32_t start = 0;
   for (std::uint32_t& first : component_first_) start += std::exchange(first, start);
   component_first_.push_back(start);
   cursor_.assign(component_first_.begin(), component_first_.end() - 1);
   component_people_.resize(n);
-  for (std::uint32_t c = 0; c < n_cells; ++c)
-    for (std::uint32_t k = cells_[c].first; k < cells_[c].last; ++k) component_people_[cursor_[component_of_[c]]++] = by_cell_[k].second;
+  for (std::uint32_t u = 0; u < units; ++u)
+    people_of(u, [&](std::uint32_t g) { component_people_[cursor_[component_of_[u]]++] = g; });
 
   local_of_.resize(points.size());
   for (std::size_t k = 0; k + 1 < component_first_.size(); ++k) {
@@ -308,6 +317,26 @@ void GatheringFinder::Impl::link_people() {
     std::sort(by_cell_.begin(), by_cell_.end());
   }
 
+  // about one person per cell (people spread across a plant): link people directly, once
+  person_links_ = dense_ && 2 * cell_count(n) >= n;
+  if (person_links_) {
+    parent_.resize(n);
+    for (std::uint32_t i = 0; i < n; ++i) parent_[i] = i;
+    link_first_.resize(n + 1);
+    links_.clear();
+    for (std::uint32_t i = 0; i < n; ++i) {
+      link_first_[i] = static_cast<std::uint32_t>(links_.size());
+      for_each_near(points_[i].p, [&](std::uint32_t j) {
+        links_.push_back(j);
+        if (j <= i) return;
+        const std::uint32_t ri = root(i), rj = root(j);
+        if (ri != rj) parent_[std::max(ri, rj)] = std::min(ri, rj);
+      });
+    }
+    link_first_[n] = static_cast<std::uint32_t>(links_.size());
+    return;
+  }
+
   // occupied cells, in key order, and their union-find
   cells_.clear();
   for (std::uint32_t k = 0; k < n; ++k) {
@@ -349,6 +378,12 @@ void GatheringFinder::Impl::link_people() {
   }
 }
 
+std::uint32_t GatheringFinder::Impl::cell_count(std::uint32_t n) const {
+  std::uint32_t cells = 0;
+  for (std::uint32_t k = 0; k < n; ++k) cells += k == 0 || by_cell_[k].first != by_cell_[k - 1].first;
+  return cells;
+}
+
 std::uint64_t GatheringFinder::Impl::coord(double offset) const {
   // offsets are never negative (measured from the lowest corner), so truncation is the floor
   return static_cast<std::uint64_t>(std::min(offset * inv_cell_, 1.0e9));
@@ -363,9 +398,9 @@ std::size_t GatheringFinder::Impl::position(std::uint64_t key) const {
   return static_cast<std::size_t>(std::lower_bound(by_cell_.begin(), by_cell_.end(), std::pair{key, 0u}) - by_cell_.begin());
 }
 
-std::uint32_t GatheringFinder::Impl::root(std::uint32_t cell) {
-  while (parent_[cell] != cell) cell = parent_[cell] = parent_[parent_[cell]];
-  return cell;
+std::uint32_t GatheringFinder::Impl::root(std::uint32_t unit) {
+  while (parent_[unit] != unit) unit = parent_[unit] = parent_[parent_[unit]];
+  return unit;
 }
 
 void GatheringFinder::Impl::solve_component(std::span<const std::uint32_t> people, std::vector<DiskGroup>& out) {
@@ -461,8 +496,10 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
   alive_.assign(m, 1);
   version_.assign(m, 0);
   touched_.assign(m, 0);
+  best_slice_.assign(m, Slice{0, 0});
   auto evaluate_listed = [&](std::uint32_t i) {
     ++version_[i];
+    best_slice_[i] = {0, 0};
     gather_near(i);  // the alive neighbours, self included, in key order
     const auto k_near = static_cast<std::uint32_t>(near_.size());
     if (k_near < min_size_) return;  // too few people left around to form a group
@@ -483,8 +520,12 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
       int best_count = 0;
       auto consider = [&](Vec2 centre) {
         std::uint64_t set = 0;
-        for (std::uint32_t k = 0; k < k_near; ++k) set |= std::uint64_t{dist2(centre, near_pos_[k]) <= radii_.cover2} << k;
-        const int count = std::popcount(set);
+        int count = 0;  // counted here: std::popcount is a library call without -mpopcnt
+        for (std::uint32_t k = 0; k < k_near; ++k) {
+          const bool in = dist2(centre, near_pos_[k]) <= radii_.cover2;
+          set |= std::uint64_t{in} << k;
+          count += in;
+        }
         if (count > best_count || (count == best_count && (set & (set ^ best) & ~((set ^ best) - 1)) != 0)) {
           best = set;
           best_count = count;
@@ -495,6 +536,7 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
       const auto first = static_cast<std::uint32_t>(pool_.size());
       for (std::uint32_t k = 0; k < k_near; ++k)
         if ((best >> k) & 1) pool_.push_back(near_[k]);
+      best_slice_[i] = {first, static_cast<std::uint32_t>(best_count)};
       push({static_cast<std::uint32_t>(best_count), false, i, version_[i], first, static_cast<std::uint32_t>(best_count)});
       return;
     }
@@ -514,7 +556,9 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
         pool_.resize(first);
     };
     for_each_candidate(consider);
-    if (best.count >= min_size_) push({best.count, false, i, version_[i], best.first, best.count});
+    if (best.count < min_size_) return;
+    best_slice_[i] = best;
+    push({best.count, false, i, version_[i], best.first, best.count});
   };
   for (std::uint32_t i = 0; i < m; ++i) evaluate_listed(i);
   for (std::uint32_t round = 1; !heap_.empty(); ++round) {
@@ -524,13 +568,36 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
     circle_points_.clear();
     for (std::uint32_t i : chosen_) circle_points_.push_back(pos_[i]), alive_[i] = 0;
     emit(chosen_, enclosing_circle(circle_points_).centre, out);
+    // a neighbour whose best set lost nobody keeps it: every other candidate of theirs only
+    // shrank, so none can now be larger, or as large and smaller in key order
     for (std::uint32_t w : chosen_)
       for (std::uint32_t k = neighbour_first_[w]; k < neighbour_first_[w + 1]; ++k) {
         const std::uint32_t j = neighbours_[k];
         if (!alive_[j] || touched_[j] == round) continue;
         touched_[j] = round;
-        evaluate_listed(j);
+        const Slice b = best_slice_[j];
+        bool intact = true;
+        for (std::uint32_t q = b.first; q < b.first + b.count && intact; ++q) intact = alive_[pool_[q]];
+        if (!intact) evaluate_listed(j);
       }
+  }
+}
+
+// Everyone within link of `at` (self included), in cell order: the cells the link circle reaches,
+// about 3.5 x 3.5 of them.
+template <class Visit>
+void GatheringFinder::Impl::for_each_near(Vec2 at, Visit&& visit) const {
+  const double link2 = radii_.link * radii_.link;
+  const std::uint64_t x0 = coord(std::max(0.0, at.x - radii_.link - lo_.x)), x1 = coord(at.x + radii_.link - lo_.x);
+  const std::uint64_t y0 = coord(std::max(0.0, at.y - radii_.link - lo_.y));
+  const std::uint64_t y1 = std::min(coord(at.y + radii_.link - lo_.y), height_ - 1);
+  const std::uint64_t cx = coord(at.x - lo_.x);
+  for (std::uint64_t r = y0; r <= y1; ++r) {
+    // the spare columns hold keys cx - kReach .. cx + kReach inside row r
+    const std::uint64_t base = r * width_ + kReach;
+    const std::size_t last = position(base + std::min(x1, cx + kReach) + 1);
+    for (std::size_t k = position(base + x0); k < last; ++k)
+      if (dist2(at, points_[by_cell_[k].second].p) <= link2) visit(by_cell_[k].second);
   }
 }
 
@@ -538,23 +605,15 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
 // included. A component is closed under links, so everyone found is in it.
 void GatheringFinder::Impl::build_neighbours(std::span<const std::uint32_t> people) {
   const auto m = static_cast<std::uint32_t>(people.size());
-  const double link2 = radii_.link * radii_.link;
   neighbour_first_.resize(m + 1);
   neighbours_.clear();
   for (std::uint32_t i = 0; i < m; ++i) {
     neighbour_first_[i] = static_cast<std::uint32_t>(neighbours_.size());
-    const Vec2 at = points_[people[i]].p;
-    // only the cells the link circle reaches: about 3.5 x 3.5 instead of 5 x 5
-    const std::uint64_t x0 = coord(std::max(0.0, at.x - radii_.link - lo_.x)), x1 = coord(at.x + radii_.link - lo_.x);
-    const std::uint64_t y0 = coord(std::max(0.0, at.y - radii_.link - lo_.y));
-    const std::uint64_t y1 = std::min(coord(at.y + radii_.link - lo_.y), height_ - 1);
-    const std::uint64_t cx = coord(at.x - lo_.x);
-    for (std::uint64_t r = y0; r <= y1; ++r) {
-      // the spare columns hold keys cx - kReach .. cx + kReach inside row r
-      const std::uint64_t base = r * width_ + kReach;
-      const std::size_t last = position(base + std::min(x1, cx + kReach) + 1);
-      for (std::size_t k = position(base + x0); k < last; ++k)
-        if (dist2(at, points_[by_cell_[k].second].p) <= link2) neighbours_.push_back(local_of_[by_cell_[k].second]);
+    const std::uint32_t g = people[i];
+    if (person_links_) {
+      for (std::uint32_t k = link_first_[g]; k < link_first_[g + 1]; ++k) neighbours_.push_back(local_of_[links_[k]]);
+    } else {
+      for_each_near(points_[g].p, [&](std::uint32_t j) { neighbours_.push_back(local_of_[j]); });
     }
     std::sort(neighbours_.begin() + neighbour_first_[i], neighbours_.end());
   }
