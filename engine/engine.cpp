@@ -104,6 +104,10 @@ struct Engine::Impl {
   std::vector<std::vector<GatherPoint>> floor_points;
   std::vector<DiskGroup> groups;
   std::vector<int> track_of;                     // gathering: person -> track index
+  std::vector<char> matched;                     // gathering scratch, reused every step
+  std::vector<GatheringTrack> fresh_tracks, kept;
+  std::vector<std::pair<int, Micros>> next_members;
+  std::vector<std::vector<std::pair<int, Micros>>> spare_members;
   std::vector<std::pair<int, int>> overlap;      // gathering: (track, shared members)
 
   Impl(Engine& engine, const EngineSetup& setup)
@@ -596,13 +600,13 @@ struct Engine::Impl {
       if (!p.has_fix || !p.on_site || p.floor < 0 || t - p.last_fix > rules.tag_offline_after) continue;
       floor_points[static_cast<size_t>(p.floor)].push_back({p.pos, static_cast<std::uint32_t>(pi)});
     }
-    std::vector<char> matched(tracks.size(), 0);
+    matched.assign(tracks.size(), 0);
     // person -> the track they were last in, so matching costs O(members), not O(tracks)
     track_of.assign(people.size(), -1);
     for (size_t k = 0; k < tracks.size(); ++k)
       for (const auto& m : tracks[k].members)
         if (track_of[static_cast<size_t>(m.first)] < 0) track_of[static_cast<size_t>(m.first)] = static_cast<int>(k);
-    std::vector<GatheringTrack> fresh_tracks;
+    fresh_tracks.clear();
     const GatheringGeometryOptions opt{gr.radius, gr.yellow};
     for (size_t f = 0; f < floor_points.size(); ++f) {
       if (static_cast<int>(floor_points[f].size()) < gr.yellow) continue;
@@ -620,44 +624,55 @@ struct Engine::Impl {
         int best = -1, best_overlap = 0;
         for (const auto& [k, n] : overlap)
           if (n > best_overlap || (n == best_overlap && k < best)) best_overlap = n, best = k;
-        GatheringTrack next;
-        next.floor = static_cast<int>(f);
-        next.center = g.center;
-        for (std::uint32_t m : g.members) next.members.emplace_back(static_cast<int>(m), t);
+        next_members.clear();
+        for (std::uint32_t m : g.members) next_members.emplace_back(static_cast<int>(m), t);
         if (best >= 0) {
           GatheringTrack& old = tracks[static_cast<size_t>(best)];
           matched[static_cast<size_t>(best)] = 1;
-          for (auto& m : next.members) {
+          for (auto& m : next_members) {
             auto it = std::lower_bound(old.members.begin(), old.members.end(), m.first,
                                        [](const std::pair<int, Micros>& a, int v) { return a.first < v; });
             if (it != old.members.end() && it->first == m.first) m.second = it->second;
           }
-          old.members = std::move(next.members);
-          old.center = next.center;
+          std::swap(old.members, next_members);
+          old.center = g.center;
           old.broken = false;
         } else {
-          fresh_tracks.push_back(std::move(next));
+          // most groups of walkers last a step: their buffers are reused rather than reallocated
+          GatheringTrack& fresh = fresh_tracks.emplace_back();
+          if (!spare_members.empty()) {
+            fresh.members = std::move(spare_members.back());
+            spare_members.pop_back();
+          }
+          fresh.members.assign(next_members.begin(), next_members.end());
+          fresh.floor = static_cast<int>(f);
+          fresh.center = g.center;
         }
       }
     }
     // tracks no group continued: a candidate ends at once; a raised gathering clears once broken
     // for more than clear_after, so one noisy fix does not flap it
-    std::vector<GatheringTrack> kept;
+    kept.clear();
     for (size_t k = 0; k < tracks.size(); ++k) {
       GatheringTrack& g = tracks[k];
+      bool ended = false;
       if (!matched[k]) {
-        if (g.alarm < 0) continue;
-        if (!g.broken) g.broken = true, g.broken_since = t;
-        if (t - g.broken_since > gr.clear_after) {
-          int a = g.alarm;
-          clear(a, t);
-          continue;
+        if (g.alarm < 0) {
+          ended = true;
+        } else {
+          if (!g.broken) g.broken = true, g.broken_since = t;
+          if (t - g.broken_since > gr.clear_after) {
+            int a = g.alarm;
+            clear(a, t);
+            ended = true;
+          }
         }
       }
-      kept.push_back(std::move(g));
+      if (ended) spare_members.push_back(std::move(g.members));
+      else kept.push_back(std::move(g));
     }
     for (auto& g : fresh_tracks) kept.push_back(std::move(g));
-    tracks = std::move(kept);
+    std::swap(tracks, kept);
     for (GatheringTrack& g : tracks) {
       if (g.broken) continue;
       const std::string level = tier(g, t);
