@@ -27,6 +27,7 @@ struct PersonState {
   int tag = -1;
   bool has_fix = false;
   Micros last_fix = 0;
+  Micros report_interval = 0;  // between the last two fixes; 0 until known
   Vec2 pos;
   double z = 0;
   int floor = -1;
@@ -288,6 +289,7 @@ struct Engine::Impl {
     PersonState& p = *pp;
     ++e.counters_.fixes;
     const Vec2 pos{f.x, f.y};
+    if (p.has_fix && t > p.last_fix) p.report_interval = t - p.last_fix;
     p.pos = pos;
     p.z = f.z;
     p.floor = f.floor >= 0 ? f.floor : floor_from_z(pos, f.z);
@@ -595,9 +597,13 @@ struct Engine::Impl {
   void gathering(Micros t) {
     const GatheringRules& gr = rules.gathering;
     for (auto& fp : floor_points) fp.clear();
+    // only people whose latest fix is current count: a missing fix is not bridged (scenario-v1
+    // "Alarms"); a raised gathering rides out the gap through clear_after instead
     for (size_t pi = 0; pi < people.size(); ++pi) {
       const PersonState& p = people[pi];
-      if (!p.has_fix || !p.on_site || p.floor < 0 || t - p.last_fix > rules.tag_offline_after) continue;
+      if (!p.has_fix || !p.on_site || p.floor < 0) continue;
+      const Micros age = t - p.last_fix;
+      if (p.report_interval > 0 ? age >= p.report_interval : age > rules.tag_offline_after) continue;
       floor_points[static_cast<size_t>(p.floor)].push_back({p.pos, static_cast<std::uint32_t>(pi)});
     }
     matched.assign(tracks.size(), 0);

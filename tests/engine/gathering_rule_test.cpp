@@ -105,6 +105,30 @@ TEST(GatheringRule, PL02_CandidateEndsAtTheFixThatBreaksIt) {
   EXPECT_EQ(w.raised("gathering"), std::vector<double>{93});
 }
 
+TEST(GatheringRule, PL02_AMissingFixEndsACandidate_NoTolerance) {
+  World w;
+  for (int i = 0; i < 3; ++i) w.person("P" + std::to_string(i), i, 0);
+  w.run_to(30);
+  w.reporting["P2"] = false;  // no fix at 31
+  w.run_to(31);
+  w.reporting["P2"] = true;  // back at 32: the count restarts there
+  w.run_to(93);
+  EXPECT_EQ(w.raised("gathering"), std::vector<double>{93});
+}
+
+TEST(GatheringRule, PL02_SlowTagsBetweenFixesStillCount) {
+  // a tag reporting every 2 s is current between its fixes
+  World w;
+  for (int i = 0; i < 3; ++i) w.person("P" + std::to_string(i), i, 0);
+  w.run_to(0);
+  for (int k = 1; k <= 40; ++k) {
+    const double t = 2.0 * k;
+    for (const char* id : {"P0", "P1", "P2"}) w.fix_now(id, s(t));
+    w.engine->advance_to(s(t + 1));  // a step at t (fixes) and one at t + 1 (no fixes)
+  }
+  EXPECT_EQ(w.raised("gathering"), std::vector<double>{61});
+}
+
 TEST(GatheringRule, PL02_RaisedGatheringDoesNotFlapOnOneNoisyFix) {
   World w;
   for (int i = 0; i < 3; ++i) w.person("P" + std::to_string(i), i, 0);
