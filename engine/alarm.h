@@ -30,6 +30,7 @@ struct Alarm {
   std::vector<std::string> who;  // person ids, ascending
   std::string zone, permit;
   std::string of;    // unacknowledged: the id of the alarm nobody acknowledged
+  std::string holder;  // certificate alarms: the name printed on the certificate
   Vec2 pos;          // where, metres
   std::string floor;
   Micros raised_at = 0;

@@ -72,7 +72,7 @@ struct GatheringTrack {
 
 }  // namespace
 
-struct Engine::Impl {
+struct Engine::Impl : PermitWorld {
   Engine& e;
   const Site& site;
   const Rules& rules;
@@ -109,6 +109,7 @@ struct Engine::Impl {
   std::vector<GatheringTrack> fresh_tracks, kept;
   std::vector<std::pair<int, Micros>> next_members;
   std::vector<std::vector<std::pair<int, Micros>>> spare_members;
+  std::unique_ptr<PermitDesk> desk;  // special work (engine/permits.h)
   std::vector<std::pair<int, int>> overlap;      // gathering: (track, shared members)
 
   Impl(Engine& engine, const EngineSetup& setup)
@@ -143,6 +144,42 @@ struct Engine::Impl {
     build_grid();
     finders.resize(std::max<size_t>(1, floor_ids.size()));
     floor_points.resize(finders.size());
+    std::vector<PermitPerson> desk_people;
+    for (const PersonState& p : people)
+      desk_people.push_back({p.def.id, p.def.name.empty() ? p.def.id : p.def.name, p.def.category, p.def.roles, p.def.certificates});
+    desk = std::make_unique<PermitDesk>(site, std::move(desk_people));
+  }
+
+  // ---- the permit desk's view of the world (PermitWorld) -------------------------------------
+
+  PersonWhere where(int person) const override {
+    PersonWhere w;
+    if (person < 0 || person >= static_cast<int>(people.size())) return w;
+    const PersonState& p = people[static_cast<size_t>(person)];
+    if (!p.has_fix || e.now_ - p.last_fix > rules.tag_offline_after) return w;
+    w.known = true;
+    w.pos = p.pos;
+    w.floor = floor_name(p.floor);
+    return w;
+  }
+  LocalTime local(Micros t) const override { return local_time(clock, t); }
+  std::int64_t unix_seconds(Micros t) const override {
+    return clock.start_unix_s + (t >= 0 ? t / kSecond : -((-t + kSecond - 1) / kSecond));
+  }
+  int raise(const PermitAlarm& a) override {
+    const int idx = raise(a.t, a.type, a.level, a.who, a.zone, a.pos, lookup_floor(a.floor), a.condition);
+    Alarm& al = e.alarms_[static_cast<size_t>(idx)];
+    al.code = a.code;
+    al.permit = a.permit;
+    al.holder = a.holder;
+    al.floor = a.floor;
+    return idx;
+  }
+  void refuse(Micros t, const std::string& permit, const std::string& action, const std::vector<std::string>& codes) override {
+    e.outputs_.push_back({t, RefusalOutput{permit, action, codes}});
+  }
+  void status(Micros t, const std::string& id, const std::string& st) override {
+    e.outputs_.push_back({t, StatusOutput{id, st}});
   }
 
   static bool is_authorized(const PersonSetup& p, const Authorization& a) {
@@ -252,7 +289,7 @@ struct Engine::Impl {
   }
 
   // The condition ended: cleared, and closed too unless a person must confirm.
-  void clear(int& idx, Micros t) {
+  void clear(int& idx, Micros t) override {
     if (idx < 0) return;
     Alarm& a = e.alarms_[static_cast<size_t>(idx)];
     if (!a.cleared_at) {
@@ -408,10 +445,9 @@ struct Engine::Impl {
     }
   }
 
-  void apply_body(Micros, const std::shared_ptr<const PermitCommand>& c) {
-    // Recorded; the special-work rules (issue 3) give these meaning.
+  void apply_body(Micros t, const std::shared_ptr<const PermitCommand>& c) {
     ++e.counters_.permit_commands;
-    if (c) e.permit_log_.push_back(*c);
+    if (c) desk->command(t, *c, *this);
   }
 
   void apply_body(Micros t, const std::shared_ptr<const AlarmAction>& ap) {
@@ -471,6 +507,7 @@ struct Engine::Impl {
     fences(t);
     capacity(t);
     person_timers(t);
+    desk->step(t, *this);
     gathering(t);
     acknowledgement(t);
   }
@@ -823,6 +860,7 @@ std::array<int, kCategoryCount> Engine::zone_count_by_category(int zone) const {
 }
 bool Engine::zone_active(int zone) const { return impl_->zones.at(static_cast<size_t>(zone)).active; }
 int Engine::person_count() const { return static_cast<int>(impl_->people.size()); }
+std::vector<PermitRecord> Engine::permits() const { return impl_->desk->permits(); }
 Engine::PersonView Engine::person(int index) const {
   const PersonState& p = impl_->people.at(static_cast<size_t>(index));
   return {p.def.id, p.has_fix, p.pos, impl_->floor_name(p.floor), p.last_fix, p.battery};

@@ -20,6 +20,7 @@
 #include "engine/alarm.h"
 #include "engine/gathering_geometry.h"
 #include "engine/inputs.h"
+#include "engine/permits.h"
 #include "engine/site.h"
 #include "engine/time.h"
 
@@ -31,6 +32,7 @@ struct PersonSetup {
   std::vector<std::string> roles;
   std::string company;
   std::string tag;  // "" when the person carries no tag
+  std::vector<Certificate> certificates;
 };
 
 struct DutyAssignment {
@@ -69,9 +71,13 @@ struct RefusalOutput {
   std::string permit, action;
   std::vector<std::string> codes;
 };
+// A reservation's or permit's new status (scenario-v1 status names).
+struct StatusOutput {
+  std::string id, status;
+};
 struct Output {
   Micros t = 0;
-  std::variant<AlarmOutput, WarnOutput, ZoneCountOutput, GatheringOutput, RefusalOutput> body;
+  std::variant<AlarmOutput, WarnOutput, ZoneCountOutput, GatheringOutput, RefusalOutput, StatusOutput> body;
 };
 
 // Soft anomalies: counted, never fatal; the step completes.
@@ -80,7 +86,7 @@ struct EngineCounters {
   std::uint64_t late_inputs = 0;       // submitted with t earlier than the engine's time: applied now
   std::uint64_t unknown_tag = 0;       // fix/sos/status for a tag index not in the setup
   std::uint64_t unmatched_actions = 0; // ack/handle/close that matched no alarm, or a close refused
-  std::uint64_t permit_commands = 0;   // recorded (special work, issue 3)
+  std::uint64_t permit_commands = 0;   // special-work commands applied (accepted or refused)
 };
 
 // Counts for statistics (PL-07): entries into each zone and through the gate, by category.
@@ -115,7 +121,8 @@ class Engine {
   void clear_outputs() { outputs_.clear(); }
   const EngineCounters& counters() const { return counters_; }
   const EngineStats& stats() const { return stats_; }
-  const std::vector<PermitCommand>& permit_log() const { return permit_log_; }
+  // Every reservation and permit, with its status and history (special work).
+  std::vector<PermitRecord> permits() const;
 
   // Current state, for snapshots and expectations.
   int zone_count(int zone) const;
@@ -140,7 +147,6 @@ class Engine {
   bool started_ = false;
   std::vector<Alarm> alarms_;
   std::vector<Output> outputs_;
-  std::vector<PermitCommand> permit_log_;
   EngineCounters counters_;
   EngineStats stats_;
   friend struct EngineImplAccess;

@@ -63,6 +63,7 @@ class PermitWorld {
   virtual ~PermitWorld() = default;
   virtual PersonWhere where(int person) const = 0;
   virtual LocalTime local(Micros t) const = 0;
+  virtual std::int64_t unix_seconds(Micros t) const = 0;  // wall-clock time of engine time t
   // raises an alarm and returns its handle; clear() ends a condition alarm (handle set to -1)
   virtual int raise(const PermitAlarm& alarm) = 0;
   virtual void clear(int& handle, Micros t) = 0;

@@ -190,6 +190,7 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
     ja["zone"] = a.zone;
     ja["permit"] = a.permit;
     ja["of"] = a.of;
+    if (!a.holder.empty()) ja["holder"] = a.holder;
     ja["routed_to"] = a.routed_to;
     ja["position"] = {{"x", a.pos.x}, {"y", a.pos.y}, {"floor", a.floor}};
     ja["cameras"] = a.cameras;
@@ -200,6 +201,18 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
   for (const Refusal& f : r.refusals)
     refs.push_back({{"t", to_seconds(f.t)}, {"permit", f.permit}, {"action", f.action}, {"codes", f.codes}});
   j["refusals"] = refs;
+  J permits = J::array();
+  for (const PermitRecord& p : r.permits) {
+    J hist = J::array();
+    for (const auto& [t, what] : p.history) hist.push_back({{"t", to_seconds(t)}, {"what", what}});
+    J area = J::array();
+    for (const Vec2& v : p.area) area.push_back({v.x, v.y});
+    permits.push_back({{"id", p.id},         {"type", p.type},          {"grade", p.grade},       {"status", to_string(p.status)},
+                       {"aq2_status", p.aq2_code}, {"reservation", p.reservation}, {"from", to_seconds(p.from)}, {"to", to_seconds(p.to)},
+                       {"area", area},       {"floor", p.floor},        {"workers", p.workers},   {"guardian", p.guardian},
+                       {"approver", p.approver}, {"approvals", p.approvals}, {"linked", p.linked},  {"history", hist}});
+  }
+  j["permits"] = permits;
 
   // statistics (PL-07): alarms by type, level, zone and handling status; entries by category
   J st;
@@ -225,6 +238,18 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
     zones[sc.site.zones[z].id] = {{"entries", cats(r.stats.zone_entries[z])}, {"people", cats(r.stats.zone_visitors[z])}, {"peak_headcount", peak}};
   }
   st["entries"] = {{"gate", cats(r.stats.gate_entries)}, {"zones", zones}};
+  // special work (SO-05): permits by type, grade and status; alarms by AQ 3064.2 code
+  std::map<std::string, int> by_permit_type, by_permit_grade, by_permit_status, by_code;
+  for (const PermitRecord& p : r.permits) {
+    ++by_permit_type[p.type];
+    ++by_permit_grade[p.type + (p.grade.empty() ? "" : "/" + p.grade)];
+    ++by_permit_status[to_string(p.status)];
+  }
+  for (const Alarm& a : r.alarms)
+    if (!a.code.empty()) ++by_code[a.code];
+  st["permits"] = {{"total", r.permits.size()}, {"by_type", by_permit_type}, {"by_grade", by_permit_grade}, {"by_status", by_permit_status}};
+  st["alarm_codes"] = by_code;
+  st["refusals"] = r.refusals.size();
   st["warnings_sent"] = r.warns.size();
   j["statistics"] = st;
   J warns = J::array();

@@ -40,6 +40,7 @@ EngineSetup make_setup(const Scenario& sc, const std::shared_ptr<const Site>& si
     ps.roles = p.roles;
     ps.company = p.company;
     ps.tag = p.tag.value_or("");
+    for (const CertificateDef& c : p.certificates) ps.certificates.push_back({c.type, c.number, c.expires_day, c.holder});
     setup.people.push_back(std::move(ps));
   }
   for (const DutyShift& d : sc.duty) setup.duty.push_back({d.person, d.from, d.to});
@@ -60,6 +61,8 @@ struct Collector {
         r.zone_counts[e.site().zones[static_cast<size_t>(z->zone)].id].push_back({o.t, z->count, z->by_category});
       } else if (const auto* f = std::get_if<RefusalOutput>(&o.body)) {
         r.refusals.push_back({o.t, f->permit, f->action, f->codes});
+      } else if (const auto* st = std::get_if<StatusOutput>(&o.body)) {
+        r.statuses[st->id].emplace_back(o.t, st->status);
       }
     }
     e.clear_outputs();
@@ -168,10 +171,17 @@ ExpectationResult check(const Scenario& sc, const Expectation& x, const RunResul
       res.detail = res.passed ? found : "no refusal of " + x.action + " on " + x.permit.value_or("") + (x.code ? " with code " + *x.code : "");
       break;
     }
-    case Expectation::Kind::permit_status:
-      res.passed = false;
-      res.detail = "permit statuses are not tracked by this build yet (special work)";
+    case Expectation::Kind::permit_status: {
+      std::string status = "(none)";
+      auto it = r.statuses.find(x.permit.value_or(""));
+      if (it != r.statuses.end())
+        for (const auto& [t, st] : it->second)
+          if (t <= x.at) status = st;
+      res.passed = status == x.status;
+      res.detail = "status of " + x.permit.value_or("") + " at " + fmt_s(x.at) + ": " + status + " (expected " + x.status + ")";
+      if (status == "(none)") res.detail += it == r.statuses.end() ? "; it was never created" : "; it did not exist yet";
       break;
+    }
     case Expectation::Kind::camera_call: {
       for (const Alarm& a : r.alarms)
         if (a.type == x.type && std::find(a.cameras.begin(), a.cameras.end(), x.camera) != a.cameras.end()) {
@@ -386,6 +396,7 @@ bool run_scenario(const Scenario& sc, const RunOptions&, RunResult& out, std::st
   engine.advance_to(sc.duration);
   col.drain(engine);
   out.alarms = engine.alarms();
+  out.permits = engine.permits();
   out.counters = engine.counters();
   out.stats = engine.stats();
   out.hash = sha256_hex(out.canonical_stream);

@@ -60,6 +60,8 @@ struct RunResult {
   std::vector<Refusal> refusals;
   std::vector<WarnRecord> warns;
   std::map<std::string, std::vector<ZoneCountSample>> zone_counts;  // zone id -> changes
+  std::map<std::string, std::vector<std::pair<Micros, std::string>>> statuses;  // permit / reservation id -> changes
+  std::vector<PermitRecord> permits;  // at the end of the run
   std::string canonical_stream;  // docs/hash.md
   std::string hash;              // SHA-256 of canonical_stream
   EngineCounters counters;
