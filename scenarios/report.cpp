@@ -313,6 +313,19 @@ std::string report_markdown(const Scenario& sc, const RunResult& r) {
            md_escape(join(a.who)) + " | " + (a.zone.empty() ? "—" : a.zone) + " | " + (a.routed_to.empty() ? "—" : a.routed_to) + " | " +
            handling_zh(a.handling_status()) + " |\n";
   }
+  if (!r.permits.empty()) {
+    m += "\n## 作业票 Permits (special work)\n\n| 编号 ID | 类型 Type | 级别 Grade | 状态 Status | 作业人 Workers | 监护人 Guardian | 审批人 Approver | 有效期 Valid (s) |\n"
+         "|---|---|---|---|---|---|---|---|\n";
+    for (const PermitRecord& p : r.permits)
+      m += "| " + p.id + " | " + p.type + " | " + (p.grade.empty() ? "—" : p.grade) + " | " + to_string(p.status) + " (" +
+           std::to_string(p.aq2_code) + ") | " + md_escape(join(p.workers)) + " | " + p.guardian + " | " + p.approver + " | " +
+           secs(p.from) + " – " + secs(p.to) + " |\n";
+  }
+  if (!r.refusals.empty()) {
+    m += "\n## 拒绝的操作 Refused commands\n\n| 时间 t (s) | 作业票 Permit | 操作 Action | 代码 Codes (AQ 3064.2) |\n|---|---|---|---|\n";
+    for (const Refusal& f : r.refusals)
+      m += "| " + secs(f.t) + " | " + f.permit + " | " + f.action + " | " + (f.codes.empty() ? "—" : join(f.codes)) + " |\n";
+  }
   // statistics by type and handling status
   std::map<std::string, std::map<std::string, int>> by_type;
   for (const Alarm& a : r.alarms) ++by_type[a.type][a.handling_status()];
