@@ -516,8 +516,9 @@ struct RulesReader {
   }
 
   void gas(const V& v, Rules::Gas& g) const {
-    const Map m = r.map(v, {"max_age", "flammable_volpct_low_lel", "flammable_volpct", "o2_min", "o2_max", "toxic"});
+    const Map m = r.map(v, {"max_age", "flammable_volpct_low_lel", "flammable_volpct", "o2_min", "o2_max", "toxic", "record_every"});
     if (const V* x = m.get("max_age")) g.max_age = r.duration(*x);
+    if (const V* x = m.get("record_every")) g.record_every = r.positive_duration(*x);
     if (const V* x = m.get("flammable_volpct_low_lel")) g.flammable_volpct_low_lel = r.in_range(*x, 0, 100);
     if (const V* x = m.get("flammable_volpct")) g.flammable_volpct = r.in_range(*x, 0, 100);
     if (const V* x = m.get("o2_min")) g.o2_min = r.in_range(*x, 0, 100);

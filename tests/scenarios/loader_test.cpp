@@ -191,7 +191,7 @@ const std::string kFullSite = lines({
     "  certificates: {hot_work: {workers: welding, guardian: guardian}, lifting: {workers: crane},",
     "                 guardian: safety_guardian}",
     "  gas: {max_age: 20min, flammable_volpct_low_lel: 0.1, flammable_volpct: 0.4, o2_min: 19.0, o2_max: 22.0,",
-    "        toxic: {H2S: 10, CO: 20}}",
+    "        toxic: {H2S: 10, CO: 20}, record_every: 90min}",
     "calendar:",
     "  holidays: [2026-10-01, 2026-10-02]",
     "  workdays: [2026-10-10]",
@@ -360,6 +360,7 @@ TEST_F(SiteLoader, FullSiteFillsEveryKey) {
   EXPECT_DOUBLE_EQ(r.gas.o2_min, 19.0);
   EXPECT_DOUBLE_EQ(r.gas.o2_max, 22.0);
   EXPECT_DOUBLE_EQ(r.gas.toxic.at("H2S"), 10);
+  EXPECT_EQ(r.gas.record_every, 90 * kMinute);
   EXPECT_DOUBLE_EQ(r.gas.toxic.at("CO"), 20);
 
   const Calendar& c = s.calendar;
