@@ -107,6 +107,12 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
         std::cerr << err << "\n";
         return kExitBadInput;
       }
+      // one printable permit per permit (SO-04)
+      for (const PermitRecord& p : r.permits)
+        if (!write_text_file((fs::path(row.report_dir) / "permits" / (p.id + ".md")).string(), permit_markdown(sc, r, p), err)) {
+          std::cerr << err << "\n";
+          return kExitBadInput;
+        }
     }
     for (const auto& e : r.expectations)
       if (!e.passed) std::cerr << sc.file << ": expectation #" << e.index + 1 << " failed: " << e.text << "\n    " << e.detail << "\n";

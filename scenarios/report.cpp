@@ -359,6 +359,66 @@ std::string report_markdown(const Scenario& sc, const RunResult& r) {
   return m;
 }
 
+namespace {
+const char* work_type_zh(const std::string& type) {
+  if (type == "hot_work") return "动火作业";
+  if (type == "confined_space") return "受限空间作业";
+  if (type == "blind_plate") return "盲板抽堵作业";
+  if (type == "height") return "高处作业";
+  if (type == "lifting") return "吊装作业";
+  if (type == "temp_power") return "临时用电作业";
+  if (type == "excavation") return "动土作业";
+  if (type == "road_break") return "断路作业";
+  return "";
+}
+
+std::string person_label(const Scenario& sc, const std::string& id) {
+  for (const PersonDef& p : sc.people)
+    if (p.id == id) return p.name == p.id ? p.id : p.name + " (" + p.id + ")";
+  return id;
+}
+}  // namespace
+
+std::string permit_markdown(const Scenario& sc, const RunResult& r, const PermitRecord& p) {
+  auto at = [&](Micros t) { return iso_local(sc.clock.start_unix_s + t / kSecond, sc.clock.utc_offset_min); };
+  auto people = [&](const std::vector<std::string>& ids) {
+    std::vector<std::string> v;
+    for (const std::string& id : ids) v.push_back(person_label(sc, id));
+    return v.empty() ? std::string("—") : join(v);
+  };
+  std::string m = "# 特殊作业票 Special work permit " + p.id + "\n\n";
+  m += "| 项目 Item | 内容 Value |\n|---|---|\n";
+  m += "| 作业类型 Type | " + std::string(work_type_zh(p.type)) + " " + p.type + " |\n";
+  m += "| 作业级别 Grade | " + (p.grade.empty() ? "—" : p.grade) + " |\n";
+  m += "| 状态 Status | " + std::string(to_string(p.status)) + " (AQ 3064.2 " + std::to_string(p.aq2_code) + ") |\n";
+  m += "| 预约 Reservation | " + (p.reservation.empty() ? "—" : p.reservation) + " |\n";
+  m += "| 有效期 Valid | " + at(p.from) + " — " + at(p.to) + " |\n";
+  std::string area;
+  for (const Vec2& v : p.area) {
+    char b[48];
+    std::snprintf(b, sizeof b, "%s[%.1f, %.1f]", area.empty() ? "" : " ", v.x, v.y);
+    area += b;
+  }
+  m += "| 作业区域 Work area | " + area + (p.floor.empty() ? "" : ", floor " + p.floor) + " |\n";
+  m += "| 作业人 Workers | " + people(p.workers) + " |\n";
+  m += "| 监护人 Guardian | " + person_label(sc, p.guardian) + " |\n";
+  m += "| 审批人 Approver | " + person_label(sc, p.approver) + " |\n";
+  m += "| 审批记录 Approvals | " + people(p.approvals) + " |\n";
+  m += "| 关联作业票 Linked permits | " + (p.linked.empty() ? "—" : join(p.linked)) + " |\n";
+  m += "| 场景 Scenario | " + sc.name + " (`" + sc.file + "`) |\n\n";
+  m += "## 作业过程 History\n\n| 时间 Time | 事项 Event |\n|---|---|\n";
+  for (const auto& [t, what] : p.history) m += "| " + at(t) + " | " + md_escape(what) + " |\n";
+  std::string alarms;
+  for (const Alarm& a : r.alarms)
+    if (a.permit == p.id)
+      alarms += "| " + a.id + " | " + std::string(alarm_type_zh(a.type)) + " " + a.type + (a.code.empty() ? "" : " (" + a.code + ")") + " | " +
+                at(a.raised_at) + " | " + md_escape(join(a.who)) + " |\n";
+  if (!alarms.empty()) m += "\n## 报警 Alarms\n\n| 编号 ID | 类型 Type | 时间 Raised | 人员 Who |\n|---|---|---|---|\n" + alarms;
+  m += "\n## 签字 Signatures\n\n作业负责人 Work leader: ________  监护人 Guardian: ________  审批人 Approver: ________  "
+       "完工验收 Acceptance: ________\n";
+  return m;
+}
+
 nlohmann::ordered_json summary_json(const std::vector<SummaryRow>& rows) {
   using J = nlohmann::ordered_json;
   J j;

@@ -33,6 +33,9 @@ struct SummaryRow {
   std::string hash;
   std::vector<RequirementOutcome> outcomes;
 };
+// A printable permit (SO-04), Chinese and English: its fields, approvals, history and alarms.
+std::string permit_markdown(const Scenario& sc, const RunResult& r, const PermitRecord& p);
+
 nlohmann::ordered_json summary_json(const std::vector<SummaryRow>& rows);
 std::string summary_markdown(const std::vector<SummaryRow>& rows);
 // The console table: scenario, requirement IDs, pass/fail.

@@ -156,6 +156,39 @@ expect:
   EXPECT_NE(md.find("一键报警"), std::string::npos);
 }
 
+TEST(Report, SO04_PermitsRefusalsAndThePrintablePermit) {
+  const Scenario sc = load("scenario: permit\nduration: 120s\n" + kSite + R"(
+people:
+  - {id: W, name: 李焊工, category: contractor, tag: TW, at: [5, 5], certificates: [{type: welding, number: H1, expires: 2027-01-01}]}
+  - {id: G, name: 周监护, roles: [operator], tag: TG, at: [6, 5], certificates: [{type: guardian, number: G1, expires: 2027-01-01}]}
+  - {id: A, name: 钱主任, roles: [operator], tag: TA, at: [7, 5]}
+script:
+  - {t: 0s, permit: {action: reserve, id: R1, type: hot_work, area: [[0, 0], [10, 0], [10, 10], [0, 10]], from: 0s, to: 4h, urgent: true}}
+  - {t: 1s, permit: {action: approve_reservation, id: R1, by: A}}
+  - {t: 2s, permit: {action: apply, id: P1, reservation: R1, type: hot_work, grade: 2, area: [[0, 0], [10, 0], [10, 10], [0, 10]],
+                     workers: [W], guardian: G, approver: A, from: 2s, to: 4h}}
+  - {t: 3s, permit: {action: approve, id: P1, by: A}}
+expect:
+  - {refused: {permit: P1, action: approve}, code: "80", req: SO-02}
+  - {permit_status: {id: P1, status: applied}, at: 10s, req: SO-04}
+  - {permit_status: {id: R1, status: approved}, at: 1s, req: SO-01}
+)");
+  const RunResult r = run(sc);
+  EXPECT_TRUE(r.passed) << r.expectations.at(0).detail << " / " << r.expectations.at(1).detail << " / " << r.expectations.at(2).detail;
+  const auto j = report_json(sc, r);
+  ASSERT_EQ(j["permits"].size(), 1u);
+  EXPECT_EQ(j["permits"][0]["status"], "applied");
+  EXPECT_EQ(j["permits"][0]["aq2_status"], 0);
+  ASSERT_EQ(j["refusals"].size(), 1u);
+  EXPECT_EQ(j["refusals"][0]["action"], "approve");
+  EXPECT_EQ(j["statistics"]["alarm_codes"]["80"], 1);
+  ASSERT_EQ(r.permits.size(), 1u);
+  const std::string md = permit_markdown(sc, r, r.permits[0]);
+  EXPECT_NE(md.find("动火作业 hot_work"), std::string::npos);
+  EXPECT_NE(md.find("李焊工 (W)"), std::string::npos);
+  EXPECT_NE(md.find("no_risk_analysis (80)"), std::string::npos) << md;
+}
+
 // ---- the command ---------------------------------------------------------------------------
 
 const std::string kBin = std::string(PLANTTWIN_BINARY_DIR) + "/apps/planttwin";
