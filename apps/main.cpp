@@ -109,7 +109,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
       }
       // one printable permit per permit (SO-04)
       for (const PermitRecord& p : r.permits)
-        if (!write_text_file((fs::path(row.report_dir) / "permits" / (p.id + ".md")).string(), permit_markdown(sc, r, p), err)) {
+        if (!write_text_file((fs::path(row.report_dir) / "permits" / (p.id + ".html")).string(), permit_html(sc, r, p), err)) {
           std::cerr << err << "\n";
           return kExitBadInput;
         }

@@ -885,7 +885,15 @@ void PermitDesk::step(Micros t, PermitWorld& world) { impl_->step(t, world); }
 std::vector<PermitRecord> PermitDesk::permits() const {
   std::vector<PermitRecord> out;
   out.reserve(impl_->permits.size());
-  for (const auto& p : impl_->permits) out.push_back(p.rec);
+  for (const auto& p : impl_->permits) {
+    PermitRecord r = p.rec;
+    for (const GasRecord& g : p.gas) r.gas.push_back({g.t, g.by, g.readings});
+    r.risk_analysis = p.risk_analysis;
+    r.measures_confirmed = p.measures_confirmed;
+    r.briefed = p.briefed;
+    r.blind = p.blind;
+    out.push_back(std::move(r));
+  }
   return out;
 }
 

@@ -79,6 +79,12 @@ const char* to_string(PermitStatus s);
 // 5 revoked, 6 paused; an expired permit keeps the code it had (-1 never happens).
 int aq2_status_code(PermitStatus s);
 
+struct PermitGasEntry {
+  Micros t = 0;
+  std::string by;
+  GasReadings readings;
+};
+
 // A permit as recorded, for reports, snapshots and the printable permit.
 struct PermitRecord {
   std::string id, reservation, type, grade, floor;
@@ -89,6 +95,10 @@ struct PermitRecord {
   PermitStatus status = PermitStatus::applied;
   int aq2_code = 0;
   std::vector<std::pair<Micros, std::string>> history;  // (time, status or event such as "handover P07")
+  std::vector<PermitGasEntry> gas;                      // every gas analysis, in time order
+  bool risk_analysis = false, measures_confirmed = false;
+  std::vector<std::string> briefed;  // who signed the safety briefing
+  std::string blind;                 // blind plate: insert or remove
 };
 
 class PermitDesk {

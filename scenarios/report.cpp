@@ -379,44 +379,101 @@ std::string person_label(const Scenario& sc, const std::string& id) {
 }
 }  // namespace
 
-std::string permit_markdown(const Scenario& sc, const RunResult& r, const PermitRecord& p) {
+std::string permit_html(const Scenario& sc, const RunResult& r, const PermitRecord& p) {
+  auto esc = [](const std::string& in) {
+    std::string o;
+    for (char c : in) {
+      if (c == '<') o += "&lt;";
+      else if (c == '>') o += "&gt;";
+      else if (c == '&') o += "&amp;";
+      else if (c == '"') o += "&quot;";
+      else o += c;
+    }
+    return o;
+  };
   auto at = [&](Micros t) { return iso_local(sc.clock.start_unix_s + t / kSecond, sc.clock.utc_offset_min); };
   auto people = [&](const std::vector<std::string>& ids) {
     std::vector<std::string> v;
     for (const std::string& id : ids) v.push_back(person_label(sc, id));
     return v.empty() ? std::string("—") : join(v);
   };
-  std::string m = "# 特殊作业票 Special work permit " + p.id + "\n\n";
-  m += "| 项目 Item | 内容 Value |\n|---|---|\n";
-  m += "| 作业类型 Type | " + std::string(work_type_zh(p.type)) + " " + p.type + " |\n";
-  m += "| 作业级别 Grade | " + (p.grade.empty() ? "—" : p.grade) + " |\n";
-  m += "| 状态 Status | " + std::string(to_string(p.status)) + " (AQ 3064.2 " + std::to_string(p.aq2_code) + ") |\n";
-  m += "| 预约 Reservation | " + (p.reservation.empty() ? "—" : p.reservation) + " |\n";
-  m += "| 有效期 Valid | " + at(p.from) + " — " + at(p.to) + " |\n";
+  // certificate numbers of the workers, as the form asks (动火人及证书编号)
+  std::string workers;
+  for (const std::string& id : p.workers) {
+    std::string certs;
+    for (const PersonDef& d : sc.people)
+      if (d.id == id)
+        for (const CertificateDef& c : d.certificates) certs += (certs.empty() ? "" : ", ") + c.type + " " + c.number;
+    workers += (workers.empty() ? "" : "; ") + person_label(sc, id) + (certs.empty() ? "" : " [" + certs + "]");
+  }
   std::string area;
   for (const Vec2& v : p.area) {
     char b[48];
     std::snprintf(b, sizeof b, "%s[%.1f, %.1f]", area.empty() ? "" : " ", v.x, v.y);
     area += b;
   }
-  m += "| 作业区域 Work area | " + area + (p.floor.empty() ? "" : ", floor " + p.floor) + " |\n";
-  m += "| 作业人 Workers | " + people(p.workers) + " |\n";
-  m += "| 监护人 Guardian | " + person_label(sc, p.guardian) + " |\n";
-  m += "| 审批人 Approver | " + person_label(sc, p.approver) + " |\n";
-  m += "| 审批记录 Approvals | " + people(p.approvals) + " |\n";
-  m += "| 关联作业票 Linked permits | " + (p.linked.empty() ? "—" : join(p.linked)) + " |\n";
-  m += "| 场景 Scenario | " + sc.name + " (`" + sc.file + "`) |\n\n";
-  m += "## 作业过程 History\n\n| 时间 Time | 事项 Event |\n|---|---|\n";
-  for (const auto& [t, what] : p.history) m += "| " + at(t) + " | " + md_escape(what) + " |\n";
+  auto row = [&](const std::string& zh, const std::string& en, const std::string& value) {
+    return "<tr><th>" + zh + "<br><small>" + en + "</small></th><td colspan=\"5\">" + esc(value) + "</td></tr>\n";
+  };
+  const std::string type_zh = work_type_zh(p.type);
+  std::string h = "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>" + esc(p.id) + "</title>\n"
+                  "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
+                  "th,td{border:1px solid #333;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f2f2f2;width:18%}"
+                  "small{color:#555}h1{text-align:center}.sign{height:2.2em}@media print{body{margin:0}}</style></head><body>\n";
+  h += "<h1>" + type_zh + "安全作业票<br><small>Special work permit: " + esc(p.type) + "</small></h1>\n";
+  h += "<p>作业票编号 Permit No.: <b>" + esc(p.id) + "</b> &nbsp; 状态 Status: <b>" + to_string(p.status) + "</b> (AQ 3064.2: " +
+       std::to_string(p.aq2_code) + ")</p>\n<table>\n";
+  h += row("作业类型", "Type", type_zh + " " + p.type);
+  h += row("作业级别", "Grade", p.grade.empty() ? "—" : p.grade);
+  if (!p.blind.empty()) h += row("盲板作业", "Blind plate action", p.blind);
+  h += row("预约编号", "Reservation", p.reservation.empty() ? "—" : p.reservation);
+  h += row("作业实施时间", "Valid from / to", at(p.from) + " — " + at(p.to));
+  h += row("作业地点及范围", "Work area", area + (p.floor.empty() ? "" : " (floor " + p.floor + ")"));
+  h += row("作业人及证书编号", "Workers and certificates", workers.empty() ? "—" : workers);
+  h += row("监护人", "Guardian", person_label(sc, p.guardian));
+  h += row("关联的其他特殊作业及安全作业票编号", "Linked permits", p.linked.empty() ? "—" : join(p.linked));
+  h += row("风险辨识", "Risk analysis", p.risk_analysis ? "已完成 done" : "未完成 not done");
+  h += row("安全措施确认", "Measures confirmed", p.measures_confirmed ? "已确认 confirmed" : "未确认 not confirmed");
+  h += row("安全交底", "Safety briefing signed by", people(p.briefed));
+  h += "</table>\n<h2>气体分析 Gas analysis</h2>\n<table><tr><th>分析时间<br><small>Time</small></th><th>可燃气体 %vol<br><small>Flammable</small></th>"
+       "<th>LEL %</th><th>氧气 %vol<br><small>O2</small></th><th>有毒气体 ppm<br><small>Toxic</small></th><th>分析人<br><small>By</small></th></tr>\n";
+  auto num = [](const std::optional<double>& v) {
+    if (!v) return std::string("—");
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", *v);
+    return std::string(b);
+  };
+  for (const PermitGasEntry& g : p.gas) {
+    std::string toxic;
+    for (const auto& [name, ppm] : g.readings.toxic) {
+      char b[64];
+      std::snprintf(b, sizeof b, "%s%s %g", toxic.empty() ? "" : ", ", name.c_str(), ppm);
+      toxic += b;
+    }
+    h += "<tr><td>" + at(g.t) + "</td><td>" + num(g.readings.flammable_volpct) + "</td><td>" + num(g.readings.gas_lel_pct) + "</td><td>" +
+         num(g.readings.o2_volpct) + "</td><td>" + esc(toxic.empty() ? "—" : toxic) + "</td><td>" + esc(person_label(sc, g.by)) + "</td></tr>\n";
+  }
+  if (p.gas.empty()) h += "<tr><td colspan=\"6\">无 none</td></tr>\n";
+  h += "</table>\n<h2>审批 Approval</h2>\n<table>\n";
+  h += row("审批人", "Approver", person_label(sc, p.approver));
+  h += row("审批记录", "Approved by", people(p.approvals));
+  h += "</table>\n<h2>作业过程 History</h2>\n<table><tr><th>时间<br><small>Time</small></th><td colspan=\"5\"><b>事项 Event</b></td></tr>\n";
+  for (const auto& [t, what] : p.history) h += "<tr><th>" + at(t) + "</th><td colspan=\"5\">" + esc(what) + "</td></tr>\n";
+  h += "</table>\n";
   std::string alarms;
   for (const Alarm& a : r.alarms)
     if (a.permit == p.id)
-      alarms += "| " + a.id + " | " + std::string(alarm_type_zh(a.type)) + " " + a.type + (a.code.empty() ? "" : " (" + a.code + ")") + " | " +
-                at(a.raised_at) + " | " + md_escape(join(a.who)) + " |\n";
-  if (!alarms.empty()) m += "\n## 报警 Alarms\n\n| 编号 ID | 类型 Type | 时间 Raised | 人员 Who |\n|---|---|---|---|\n" + alarms;
-  m += "\n## 签字 Signatures\n\n作业负责人 Work leader: ________  监护人 Guardian: ________  审批人 Approver: ________  "
-       "完工验收 Acceptance: ________\n";
-  return m;
+      alarms += "<tr><td>" + a.id + "</td><td>" + std::string(alarm_type_zh(a.type)) + " " + a.type + (a.code.empty() ? "" : " (" + a.code + ")") +
+                "</td><td>" + at(a.raised_at) + "</td><td>" + esc(join(a.who)) + "</td></tr>\n";
+  if (!alarms.empty())
+    h += "<h2>报警 Alarms</h2>\n<table><tr><th>编号 ID</th><th>类型 Type</th><th>时间 Raised</th><th>人员 Who</th></tr>\n" + alarms + "</table>\n";
+  h += "<h2>签字 Signatures</h2>\n<table>\n";
+  for (const char* who : {"作业负责人 Work leader", "监护人 Guardian", "所在单位意见 Owning unit", "安全管理部门意见 Safety department",
+                          "审批人意见 Approver", "当班班长验票 Shift leader check", "完工验收 Acceptance"})
+    h += std::string("<tr><th>") + who + "</th><td colspan=\"5\" class=\"sign\">签字 Signature: &nbsp;&nbsp;&nbsp;&nbsp;&nbsp;&nbsp; 时间 Time:</td></tr>\n";
+  h += "</table>\n<p><small>planttwin " PLANTTWIN_VERSION ", " + esc(sc.name) + " (" + esc(sc.file) +
+       "). Layout after GB 30871-2022 App. A.</small></p>\n</body></html>\n";
+  return h;
 }
 
 nlohmann::ordered_json summary_json(const std::vector<SummaryRow>& rows) {

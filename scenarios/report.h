@@ -33,8 +33,9 @@ struct SummaryRow {
   std::string hash;
   std::vector<RequirementOutcome> outcomes;
 };
-// A printable permit (SO-04), Chinese and English: its fields, approvals, history and alarms.
-std::string permit_markdown(const Scenario& sc, const RunResult& r, const PermitRecord& p);
+// A printable permit (SO-04) in the layout of GB 30871-2022 App. A, Chinese and English: its
+// fields, gas analyses, approvals, history, alarms and signature lines. HTML.
+std::string permit_html(const Scenario& sc, const RunResult& r, const PermitRecord& p);
 
 nlohmann::ordered_json summary_json(const std::vector<SummaryRow>& rows);
 std::string summary_markdown(const std::vector<SummaryRow>& rows);

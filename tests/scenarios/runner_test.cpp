@@ -183,10 +183,10 @@ expect:
   EXPECT_EQ(j["refusals"][0]["action"], "approve");
   EXPECT_EQ(j["statistics"]["alarm_codes"]["80"], 1);
   ASSERT_EQ(r.permits.size(), 1u);
-  const std::string md = permit_markdown(sc, r, r.permits[0]);
-  EXPECT_NE(md.find("动火作业 hot_work"), std::string::npos);
-  EXPECT_NE(md.find("李焊工 (W)"), std::string::npos);
-  EXPECT_NE(md.find("no_risk_analysis (80)"), std::string::npos) << md;
+  const std::string html = permit_html(sc, r, r.permits[0]);
+  EXPECT_NE(html.find("动火作业安全作业票"), std::string::npos);
+  EXPECT_NE(html.find("李焊工 (W) [welding H1]"), std::string::npos);
+  EXPECT_NE(html.find("no_risk_analysis (80)"), std::string::npos) << html;
 }
 
 // ---- the command ---------------------------------------------------------------------------
