@@ -247,7 +247,14 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
   }
   for (const Alarm& a : r.alarms)
     if (!a.code.empty()) ++by_code[a.code];
-  st["permits"] = {{"total", r.permits.size()}, {"by_type", by_permit_type}, {"by_grade", by_permit_grade}, {"by_status", by_permit_status}};
+  // today's work: permits valid at some time of the local day the run ends on
+  const LocalTime end_day = local_time(sc.clock, sc.duration);
+  const Micros day_start = sc.duration - static_cast<Micros>(end_day.second_of_day) * kSecond;
+  std::vector<std::string> today;
+  for (const PermitRecord& p : r.permits)
+    if (p.from < day_start + kDay && p.to >= day_start) today.push_back(p.id);
+  st["permits"] = {{"total", r.permits.size()}, {"by_type", by_permit_type}, {"by_grade", by_permit_grade},
+                   {"by_status", by_permit_status}, {"today", today}};
   st["alarm_codes"] = by_code;
   st["refusals"] = r.refusals.size();
   st["warnings_sent"] = r.warns.size();

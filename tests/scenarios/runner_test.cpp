@@ -182,6 +182,7 @@ expect:
   ASSERT_EQ(j["refusals"].size(), 1u);
   EXPECT_EQ(j["refusals"][0]["action"], "approve");
   EXPECT_EQ(j["statistics"]["alarm_codes"]["80"], 1);
+  EXPECT_EQ(j["statistics"]["permits"]["today"], nlohmann::json::array({"P1"}));
   ASSERT_EQ(r.permits.size(), 1u);
   const std::string html = permit_html(sc, r, r.permits[0]);
   EXPECT_NE(html.find("动火作业安全作业票"), std::string::npos);
