@@ -36,10 +36,10 @@
 // - "In an explosion_hazard zone" (hot-work base grade 1, temp_power needing gas analysis): the
 //   work area overlaps the zone's outline (a shared edge or vertex counts), on the permit's floor
 //   when both name floors. This includes the brief's "centroid or any vertex inside".
-// - Hot-work upgrade (40-43) is judged at the permit's `from`: holiday 40; rest day (not a working
-//   day and not a holiday) 41; night (calendar night window, minute of `from`) 42; inside a
-//   special period 43 (special periods are Unix seconds, compared with the wall-clock time of
-//   `from` from PermitWorld::unix_seconds). One alarm per code; the
+// - Hot-work upgrade (40-43) is judged over the permit's whole [from, to): any part on a holiday
+//   40; on a rest day (not a working day and not a holiday) 41; at night (the calendar's night
+//   window) 42; in a special period 43 (Unix seconds, from PermitWorld::unix_seconds). One alarm
+//   per code; the
 //   permit is not refused. The grade must be at least one above the base (2 -> 1 -> special).
 // - Certificates: workers need rules.certificates[type]["workers"]; the guardian needs
 //   rules.certificates["guardian"][""] and, when configured, rules.certificates[type]["guardian"].
@@ -79,8 +79,8 @@
 //   from the first step that saw it. People in the area: anyone who is not a worker or the current
 //   guardian, with a known position inside the area (on the permit's floor when it has one), for
 //   longer than the grace; one alarm per (permit, person). Both are red condition alarms.
-// - 05 (confined space in progress): the clock runs from the latest gas command at or after the
-//   start, else from the start; pauses count. 04 (grade-2 hot work in progress): checked once per
+// - 05 (confined space in progress): the clock runs from the latest gas record, the entry
+//   analysis before the start included (so the alarm is never late); pauses count. 04 (grade-2 hot work in progress): checked once per
 //   new local day at the first step in progress that day; one open alarm at a time, cleared by a
 //   gas command.
 // - 60: people of rules.work_roles (any role matches; empty: every contractor) with a known
@@ -483,6 +483,36 @@ struct PermitDesk::Impl {
     return pp && has(pp->roles, role);
   }
 
+  // Why hot work over [from, to) must be one grade up: any part of it on a holiday (40), a rest
+  // day (41), at night (42) or in a special period (43).
+  std::vector<std::string> upgrade_reasons(Micros from, Micros to, const PermitWorld& world) const {
+    const Calendar& cal = site.calendar;
+    const Micros last = std::max(from, to - 1);  // [from, to): a permit ending at midnight does not touch the next day
+    const LocalTime first_day = world.local(from), last_day = world.local(last);
+    bool holiday = false, rest_day = false;
+    for (std::int64_t d = first_day.days_since_epoch; d <= last_day.days_since_epoch && d - first_day.days_since_epoch < 400; ++d) {
+      const int weekday = static_cast<int>(((first_day.weekday + (d - first_day.days_since_epoch)) % 7 + 7) % 7);
+      if (cal.is_holiday(d)) holiday = true;
+      else if (!cal.is_workday(d, weekday)) rest_day = true;
+    }
+    // night: `from` is at night, or a night begins before `to`
+    bool night = cal.is_night(first_day.minute_of_day);
+    if (!night && cal.night_from_min != cal.night_to_min) {
+      const int wait_min = (cal.night_from_min - first_day.minute_of_day + 1440) % 1440;
+      const Micros next_night = from - (first_day.second_of_day % 60) * kSecond + wait_min * kMinute;
+      night = next_night < to;
+    }
+    bool special = false;
+    const std::int64_t a_s = world.unix_seconds(from), b_s = world.unix_seconds(last);
+    for (const auto& [a, b] : cal.special_periods) special = special || (a_s <= b && b_s >= a);
+    std::vector<std::string> codes;
+    if (holiday) codes.push_back("40");
+    if (rest_day) codes.push_back("41");
+    if (night) codes.push_back("42");
+    if (special) codes.push_back("43");
+    return codes;
+  }
+
   // ---- commands ------------------------------------------------------------------------------
 
   void reserve(Micros t, const PermitCommand& c, PermitWorld& world) {
@@ -576,20 +606,7 @@ struct PermitDesk::Impl {
     std::vector<std::string> upgrade_codes;
     if (c.type == "hot_work") {
       const int base = p.explosion ? 1 : 0;
-      if (hot_rank(grade) < base + 1) {
-        const LocalTime lt = world.local(*c.from);
-        const Calendar& cal = site.calendar;
-        const bool holiday = cal.is_holiday(lt.days_since_epoch);
-        if (holiday) upgrade_codes.push_back("40");
-        if (!holiday && !cal.is_workday(lt.days_since_epoch, lt.weekday)) upgrade_codes.push_back("41");
-        if (cal.is_night(lt.minute_of_day)) upgrade_codes.push_back("42");
-        const std::int64_t unix_s = world.unix_seconds(*c.from);
-        for (const auto& [a, b] : cal.special_periods)
-          if (unix_s >= a && unix_s <= b) {
-            upgrade_codes.push_back("43");
-            break;
-          }
-      }
+      if (hot_rank(grade) < base + 1) upgrade_codes = upgrade_reasons(*c.from, *c.to, world);
     }
     auto raise_upgrades = [&] {
       for (const std::string& code : upgrade_codes)
@@ -801,8 +818,8 @@ struct PermitDesk::Impl {
     }
     // confined space: a gas record every record_every (05)
     if (p.rec.type == "confined_space") {
-      Micros since = p.started_at;
-      if (!p.gas.empty() && p.gas.back().t >= p.started_at) since = p.gas.back().t;
+      // from the latest record, before or after the start (the entry analysis counts)
+      const Micros since = p.gas.empty() ? p.started_at : p.gas.back().t;
       if (p.record_alarm < 0 && t - since > rules.gas.record_every)
         p.record_alarm = raise(world, t, "gas_record_overdue", "05", p.rec.workers, p.rec.id,
                                centroid_of(p.area), p.rec.floor, true);

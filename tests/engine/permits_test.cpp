@@ -471,13 +471,15 @@ TEST(PermitDesk, SO02_HotWorkAtNightNotUpgradedRaises42ButIsNotRefused) {
     c.to = from + kHour;
     d.run(0, c);
   };
-  apply_at("W2", 12 * kHour - kSecond);  // 19:59:59
+  apply_at("W2", 12 * kHour - kSecond);  // 19:59:59-20:59:59: runs into the night
   apply_at("W3", 22 * kHour);             // 06:00 the next morning (a Tuesday)
   apply_at("W4", 22 * kHour - kMinute);   // 05:59
   apply_at("W5", 12 * kHour, "1");        // upgraded
+  apply_at("W6", 11 * kHour);             // 19:00-20:00: ends as the night begins
+  apply_at("W7", 11 * kHour + kSecond);   // 19:00:01-20:00:01: one second of night
   std::vector<std::string> flagged;
   for (const auto* r : d.raised("hot_work_not_upgraded")) flagged.push_back(r->alarm.permit);
-  EXPECT_EQ(flagged, (Codes{"W1", "W4"}));
+  EXPECT_EQ(flagged, (Codes{"W1", "W2", "W4", "W7"}));
 }
 
 TEST(PermitDesk, SO02_HotWorkInExplosionZoneMustBeSpecialAtNight) {
@@ -501,6 +503,7 @@ TEST(PermitDesk, SO02_HotWorkInExplosionZoneMustBeSpecialAtNight) {
   c.id = "W4";
   c.grade = "2";
   c.from = sec(60);  // daytime on a workday: no upgrade rule applies
+  c.to = sec(60) + kHour;
   d.run(0, c);
   EXPECT_EQ(d.count("hot_work_not_upgraded"), 2u);
 }
