@@ -98,6 +98,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
     for (const auto& e : r.expectations) row.expectations_passed += e.passed;
     row.hash = r.hash;
     row.outcomes = requirement_outcomes(sc, r);
+    for (const Alarm& a : r.alarms)
+      if (!a.code.empty()) ++row.codes[a.code];
     row.report_dir = files.size() == 1 ? report_dir : (fs::path(report_dir) / fs::path(files[i]).stem()).string();
     all = all && r.passed;
     if (!report_dir.empty()) {

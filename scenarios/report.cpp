@@ -483,6 +483,20 @@ std::string permit_html(const Scenario& sc, const RunResult& r, const PermitReco
   return h;
 }
 
+const std::vector<std::pair<std::string, std::string>>& aq2_codes() {
+  static const std::vector<std::pair<std::string, std::string>> kCodes = {
+      {"01", "gas_analysis_missing"}, {"02", "gas_analysis_stale"},   {"03", "reanalysis_required"},
+      {"04", "daily_analysis_missing"}, {"05", "gas_record_overdue"}, {"10", "permit_expired"},
+      {"20", "blind_plate_both"},     {"30", "approver_not_on_site"}, {"31", "guardian_absent"},
+      {"40", "hot_work_not_upgraded"}, {"41", "hot_work_not_upgraded"}, {"42", "hot_work_not_upgraded"},
+      {"43", "hot_work_not_upgraded"}, {"50", "certificate_missing"}, {"51", "certificate_expired"},
+      {"52", "certificate_mismatch"}, {"60", "work_without_permit"},  {"61", "linked_permit_missing"},
+      {"62", "permit_not_linked"},    {"70", "no_briefing"},          {"80", "no_risk_analysis"},
+      {"90", "measures_not_confirmed"},
+  };
+  return kCodes;
+}
+
 nlohmann::ordered_json summary_json(const std::vector<SummaryRow>& rows) {
   using J = nlohmann::ordered_json;
   J j;
@@ -511,6 +525,20 @@ nlohmann::ordered_json summary_json(const std::vector<SummaryRow>& rows) {
   for (const std::string& id : untested)
     if (!reqs.count(id)) rj.push_back({{"id", id}, {"title", requirement_title(id)}, {"status", "untested"}});
   j["requirements"] = rj;
+  // every AQ 3064.2 code, with the scenarios that raised it (evidence that the engine enforces it)
+  J codes = J::array();
+  for (const auto& [code, type] : aq2_codes()) {
+    std::vector<std::string> where;
+    int n = 0;
+    for (const SummaryRow& r : rows) {
+      auto it = r.codes.find(code);
+      if (it == r.codes.end()) continue;
+      n += it->second;
+      where.push_back(r.scenario);
+    }
+    codes.push_back({{"code", code}, {"type", type}, {"alarms", n}, {"scenarios", where}});
+  }
+  j["aq2_codes"] = codes;
   return j;
 }
 
@@ -525,6 +553,13 @@ std::string summary_markdown(const std::vector<SummaryRow>& rows) {
          (r.contains("scenarios_passed") ? std::to_string(r["scenarios_passed"].get<int>()) + " / " + std::to_string(r["scenarios_failed"].get<int>())
                                          : "—") +
          " |\n";
+  }
+  m += "\n## 特殊作业报警代码 AQ 3064.2 alarm codes\n\n| 代码 Code | 报警 Alarm | 次数 Alarms | 场景 Scenarios (evidence) |\n|---|---|---|---|\n";
+  for (const auto& c : j["aq2_codes"]) {
+    std::vector<std::string> where = c["scenarios"].get<std::vector<std::string>>();
+    const std::string type = c["type"];
+    m += "| " + c["code"].get<std::string>() + " | " + alarm_type_zh(type) + " " + type + " | " + std::to_string(c["alarms"].get<int>()) + " | " +
+         (where.empty() ? std::string("未覆盖 not exercised") : join(where)) + " |\n";
   }
   m += "\n## 场景 Scenarios\n\n| 场景 Scenario | 需求 Requirements | 结论 Result | 预期 Expectations | 报告 Report |\n|---|---|---|---|---|\n";
   for (const SummaryRow& r : rows)

@@ -190,6 +190,28 @@ expect:
   EXPECT_NE(html.find("no_risk_analysis (80)"), std::string::npos) << html;
 }
 
+TEST(Report, SO05_SummaryListsEveryAq2CodeWithItsEvidence) {
+  SummaryRow a, b;
+  a.scenario = "a";
+  a.codes = {{"80", 2}, {"31", 1}};
+  b.scenario = "b";
+  b.codes = {{"31", 1}};
+  const auto j = summary_json({a, b});
+  ASSERT_EQ(j["aq2_codes"].size(), 22u) << "every code of AQ 3064.2 Table A.4";
+  for (const auto& c : j["aq2_codes"]) {
+    if (c["code"] == "31") {
+      EXPECT_EQ(c["alarms"], 2);
+      EXPECT_EQ(c["scenarios"], nlohmann::json::array({"a", "b"}));
+    } else if (c["code"] == "80") {
+      EXPECT_EQ(c["type"], "no_risk_analysis");
+      EXPECT_EQ(c["scenarios"], nlohmann::json::array({"a"}));
+    } else {
+      EXPECT_EQ(c["alarms"], 0) << c["code"];
+    }
+  }
+  EXPECT_NE(summary_markdown({a, b}).find("未覆盖 not exercised"), std::string::npos);
+}
+
 // ---- the command ---------------------------------------------------------------------------
 
 const std::string kBin = std::string(PLANTTWIN_BINARY_DIR) + "/apps/planttwin";
