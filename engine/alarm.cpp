@@ -97,6 +97,25 @@ const char* alarm_type_zh(const std::string& type) {
   return "";
 }
 
+const std::vector<std::pair<std::string, std::string>>& aq2_alarm_codes() {
+  static const std::vector<std::pair<std::string, std::string>> kCodes = {
+      {"01", "gas_analysis_missing"},   {"02", "gas_analysis_stale"},     {"03", "reanalysis_required"},
+      {"04", "daily_analysis_missing"}, {"05", "gas_record_overdue"},     {"10", "permit_expired"},
+      {"20", "blind_plate_both"},       {"30", "approver_not_on_site"},   {"31", "guardian_absent"},
+      {"40", "hot_work_not_upgraded"},  {"41", "hot_work_not_upgraded"},  {"42", "hot_work_not_upgraded"},
+      {"43", "hot_work_not_upgraded"},  {"50", "certificate_missing"},    {"51", "certificate_expired"},
+      {"52", "certificate_mismatch"},   {"60", "work_without_permit"},    {"61", "linked_permit_missing"},
+      {"62", "permit_not_linked"},      {"70", "no_briefing"},            {"80", "no_risk_analysis"},
+      {"90", "measures_not_confirmed"}};
+  return kCodes;
+}
+
+const char* alarm_type_of_code(const std::string& code) {
+  for (const auto& [c, type] : aq2_alarm_codes())
+    if (c == code) return type.c_str();
+  return "";
+}
+
 int level_rank(const std::string& level) {
   if (level == "red") return 4;
   if (level == "orange") return 3;

@@ -3,6 +3,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/geometry.h"
@@ -52,6 +53,10 @@ const std::vector<std::string>& alarm_types();
 bool is_alarm_type(const std::string& s);
 // Chinese name of an alarm type, for operators and inspectors.
 const char* alarm_type_zh(const std::string& type);
+// The special-work alarm codes of AQ 3064.2 Table A.4, in order, each with its alarm type.
+const std::vector<std::pair<std::string, std::string>>& aq2_alarm_codes();
+// The alarm type of an AQ 3064.2 code; "" for an unknown code.
+const char* alarm_type_of_code(const std::string& code);
 // Level names: red, orange, yellow, blue; rank 4..1 (0 for unknown).
 int level_rank(const std::string& level);
 const char* level_zh(const std::string& level);

@@ -92,6 +92,8 @@
 //   desk knows where they are (linkage, 60), else at the area's centroid on the permit's floor.
 #include "engine/permits.h"
 
+#include "engine/alarm.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -136,20 +138,7 @@ void add_unique(std::vector<std::string>& v, const std::string& s) {
   if (!has(v, s)) v.push_back(s);
 }
 
-const char* alarm_type_of(const std::string& code) {
-  static const std::pair<const char*, const char*> kTable[] = {
-      {"01", "gas_analysis_missing"},   {"02", "gas_analysis_stale"},     {"03", "reanalysis_required"},
-      {"04", "daily_analysis_missing"}, {"05", "gas_record_overdue"},     {"10", "permit_expired"},
-      {"20", "blind_plate_both"},       {"30", "approver_not_on_site"},   {"31", "guardian_absent"},
-      {"40", "hot_work_not_upgraded"},  {"41", "hot_work_not_upgraded"},  {"42", "hot_work_not_upgraded"},
-      {"43", "hot_work_not_upgraded"},  {"50", "certificate_missing"},    {"51", "certificate_expired"},
-      {"52", "certificate_mismatch"},   {"60", "work_without_permit"},    {"61", "linked_permit_missing"},
-      {"62", "permit_not_linked"},      {"70", "no_briefing"},            {"80", "no_risk_analysis"},
-      {"90", "measures_not_confirmed"}};
-  for (const auto& [c, type] : kTable)
-    if (code == c) return type;
-  return "";
-}
+const char* alarm_type_of(const std::string& code) { return alarm_type_of_code(code); }
 
 const char* level_of(const std::string& type) {
   if (type == "guardian_absent" || type == "unauthorized_in_work_area" || type == "work_without_permit" ||

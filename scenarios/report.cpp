@@ -483,19 +483,6 @@ std::string permit_html(const Scenario& sc, const RunResult& r, const PermitReco
   return h;
 }
 
-const std::vector<std::pair<std::string, std::string>>& aq2_codes() {
-  static const std::vector<std::pair<std::string, std::string>> kCodes = {
-      {"01", "gas_analysis_missing"}, {"02", "gas_analysis_stale"},   {"03", "reanalysis_required"},
-      {"04", "daily_analysis_missing"}, {"05", "gas_record_overdue"}, {"10", "permit_expired"},
-      {"20", "blind_plate_both"},     {"30", "approver_not_on_site"}, {"31", "guardian_absent"},
-      {"40", "hot_work_not_upgraded"}, {"41", "hot_work_not_upgraded"}, {"42", "hot_work_not_upgraded"},
-      {"43", "hot_work_not_upgraded"}, {"50", "certificate_missing"}, {"51", "certificate_expired"},
-      {"52", "certificate_mismatch"}, {"60", "work_without_permit"},  {"61", "linked_permit_missing"},
-      {"62", "permit_not_linked"},    {"70", "no_briefing"},          {"80", "no_risk_analysis"},
-      {"90", "measures_not_confirmed"},
-  };
-  return kCodes;
-}
 
 nlohmann::ordered_json summary_json(const std::vector<SummaryRow>& rows) {
   using J = nlohmann::ordered_json;
@@ -527,7 +514,7 @@ nlohmann::ordered_json summary_json(const std::vector<SummaryRow>& rows) {
   j["requirements"] = rj;
   // every AQ 3064.2 code, with the scenarios that raised it (evidence that the engine enforces it)
   J codes = J::array();
-  for (const auto& [code, type] : aq2_codes()) {
+  for (const auto& [code, type] : aq2_alarm_codes()) {
     std::vector<std::string> where;
     int n = 0;
     for (const SummaryRow& r : rows) {

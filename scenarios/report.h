@@ -35,9 +35,6 @@ struct SummaryRow {
   std::vector<RequirementOutcome> outcomes;
   std::map<std::string, int> codes;  // AQ 3064.2 code -> alarms raised with it
 };
-
-// The AQ 3064.2 special-work alarm codes (Table A.4) and the alarm type of each.
-const std::vector<std::pair<std::string, std::string>>& aq2_codes();
 // A printable permit (SO-04) in the layout of GB 30871-2022 App. A, Chinese and English: its
 // fields, gas analyses, approvals, history, alarms and signature lines. HTML.
 std::string permit_html(const Scenario& sc, const RunResult& r, const PermitRecord& p);
