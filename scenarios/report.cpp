@@ -427,7 +427,10 @@ std::string permit_html(const Scenario& sc, const RunResult& r, const PermitReco
                   "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
                   "th,td{border:1px solid #333;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f2f2f2;width:18%}"
                   "small{color:#555}h1{text-align:center}.sign{height:2.2em}@media print{body{margin:0}}</style></head><body>\n";
-  h += "<h1>" + type_zh + "安全作业票<br><small>Special work permit: " + esc(p.type) + "</small></h1>\n";
+  // GB 30871 App. A titles: 动火安全作业票, 受限空间安全作业票, ... (the type without 作业)
+  std::string title_zh = type_zh;
+  if (title_zh.size() > 6 && title_zh.compare(title_zh.size() - 6, 6, "作业") == 0) title_zh.resize(title_zh.size() - 6);
+  h += "<h1>" + title_zh + "安全作业票<br><small>Special work permit: " + esc(p.type) + "</small></h1>\n";
   h += "<p>作业票编号 Permit No.: <b>" + esc(p.id) + "</b> &nbsp; 状态 Status: <b>" + to_string(p.status) + "</b> (AQ 3064.2: " +
        std::to_string(p.aq2_code) + ")</p>\n<table>\n";
   h += row("作业类型", "Type", type_zh + " " + p.type);

@@ -185,7 +185,7 @@ expect:
   EXPECT_EQ(j["statistics"]["permits"]["today"], nlohmann::json::array({"P1"}));
   ASSERT_EQ(r.permits.size(), 1u);
   const std::string html = permit_html(sc, r, r.permits[0]);
-  EXPECT_NE(html.find("动火作业安全作业票"), std::string::npos);
+  EXPECT_NE(html.find("<h1>动火安全作业票"), std::string::npos) << "the GB 30871 App. A title";
   EXPECT_NE(html.find("李焊工 (W) [welding H1]"), std::string::npos);
   EXPECT_NE(html.find("no_risk_analysis (80)"), std::string::npos) << html;
 }
