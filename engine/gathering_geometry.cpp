@@ -207,6 +207,8 @@ struct GatheringFinder::Impl {
   std::vector<Cell> cells_;                                        // occupied cells, by key
   bool person_links_ = false;  // sparse: people linked directly (links_), not through cells
   std::vector<std::uint32_t> link_first_, links_;                  // per person: everyone within link
+  std::vector<std::uint8_t> in_core_;                              // person mode: may be in a group
+  std::vector<std::uint32_t> degree_, peel_;
   std::vector<std::uint32_t> parent_, component_of_, component_first_, component_people_, cursor_;
   std::vector<std::uint64_t> by_key_;
 
@@ -252,6 +254,7 @@ void GatheringFinder::Impl::run(std::span<const GatherPoint> points, const Gathe
   component_of_.assign(units, kNone);
   component_first_.clear();
   for (std::uint32_t u = 0; u < units; ++u) {
+    if (person_links_ && !in_core_[u]) continue;  // set aside: in no group
     std::uint32_t& id = component_of_[root(u)];
     if (id == kNone) {
       id = static_cast<std::uint32_t>(component_first_.size());
@@ -264,9 +267,9 @@ void GatheringFinder::Impl::run(std::span<const GatherPoint> points, const Gathe
   for (std::uint32_t& first : component_first_) start += std::exchange(first, start);
   component_first_.push_back(start);
   cursor_.assign(component_first_.begin(), component_first_.end() - 1);
-  component_people_.resize(n);
+  component_people_.resize(start);
   for (std::uint32_t u = 0; u < units; ++u)
-    people_of(u, [&](std::uint32_t g) { component_people_[cursor_[component_of_[u]]++] = g; });
+    if (!person_links_ || in_core_[u]) people_of(u, [&](std::uint32_t g) { component_people_[cursor_[component_of_[u]]++] = g; });
 
   local_of_.resize(points.size());
   for (std::size_t k = 0; k + 1 < component_first_.size(); ++k) {
@@ -320,20 +323,42 @@ void GatheringFinder::Impl::link_people() {
   // about one person per cell (people spread across a plant): link people directly, once
   person_links_ = dense_ && 2 * cell_count(n) >= n;
   if (person_links_) {
-    parent_.resize(n);
-    for (std::uint32_t i = 0; i < n; ++i) parent_[i] = i;
     link_first_.resize(n + 1);
     links_.clear();
     for (std::uint32_t i = 0; i < n; ++i) {
       link_first_[i] = static_cast<std::uint32_t>(links_.size());
-      for_each_near(points_[i].p, [&](std::uint32_t j) {
-        links_.push_back(j);
-        if (j <= i) return;
-        const std::uint32_t ri = root(i), rj = root(j);
-        if (ri != rj) parent_[std::max(ri, rj)] = std::min(ri, rj);
-      });
+      for_each_near(points_[i].p, [&](std::uint32_t j) { links_.push_back(j); });
     }
     link_first_[n] = static_cast<std::uint32_t>(links_.size());
+    // Everyone in a group of m has the other m - 1 members within link, and they too: so people
+    // with fewer than m within link (self included), once such people are set aside, are in no
+    // group. Peeling them off repeatedly (a k-core) drops most walkers before any disk is tried.
+    in_core_.assign(n, 1);
+    degree_.resize(n);
+    peel_.clear();
+    for (std::uint32_t i = 0; i < n; ++i) {
+      degree_[i] = link_first_[i + 1] - link_first_[i];
+      if (degree_[i] < min_size_) in_core_[i] = 0, peel_.push_back(i);
+    }
+    while (!peel_.empty()) {
+      const std::uint32_t i = peel_.back();
+      peel_.pop_back();
+      for (std::uint32_t k = link_first_[i]; k < link_first_[i + 1]; ++k) {
+        const std::uint32_t j = links_[k];
+        if (in_core_[j] && --degree_[j] < min_size_) in_core_[j] = 0, peel_.push_back(j);
+      }
+    }
+    parent_.resize(n);
+    for (std::uint32_t i = 0; i < n; ++i) parent_[i] = i;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (!in_core_[i]) continue;
+      for (std::uint32_t k = link_first_[i]; k < link_first_[i + 1]; ++k) {
+        const std::uint32_t j = links_[k];
+        if (j <= i || !in_core_[j]) continue;
+        const std::uint32_t ri = root(i), rj = root(j);
+        if (ri != rj) parent_[std::max(ri, rj)] = std::min(ri, rj);
+      }
+    }
     return;
   }
 
@@ -611,7 +636,8 @@ void GatheringFinder::Impl::build_neighbours(std::span<const std::uint32_t> peop
     neighbour_first_[i] = static_cast<std::uint32_t>(neighbours_.size());
     const std::uint32_t g = people[i];
     if (person_links_) {
-      for (std::uint32_t k = link_first_[g]; k < link_first_[g + 1]; ++k) neighbours_.push_back(local_of_[links_[k]]);
+      for (std::uint32_t k = link_first_[g]; k < link_first_[g + 1]; ++k)
+        if (in_core_[links_[k]]) neighbours_.push_back(local_of_[links_[k]]);
     } else {
       for_each_near(points_[g].p, [&](std::uint32_t j) { neighbours_.push_back(local_of_[j]); });
     }
