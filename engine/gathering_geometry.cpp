@@ -9,6 +9,8 @@
 // that a bound proves cannot win:
 //  - people farther apart than 2R (plus a margin for rounding) share no disk, so the connected
 //    components of the "within 2R" graph are solved one by one;
+//  - when people are spread out, those with fewer than min_size people within 2R (themselves
+//    included), repeatedly, are in no group and are set aside first (a k-core);
 //  - a component whose smallest enclosing circle is clearly inside R is one group, and a
 //    component of min_size people that clearly does not fit has none;
 //  - a sparse component (few neighbours each: people spread across a plant) lists every
