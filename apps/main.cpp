@@ -6,11 +6,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "scenarios/loader.h"
 #include "scenarios/report.h"
 #include "scenarios/runner.h"
+#include "history/sqlite_history.h"
 
 #ifndef PLANTTWIN_VERSION
 #define PLANTTWIN_VERSION "0.0.0"
@@ -49,9 +53,65 @@ bool collect(const std::vector<std::string>& args, std::vector<std::string>& fil
   return true;
 }
 
-int cmd_run(const std::vector<std::string>& args, const std::string& report_dir, int threads) {
+struct HistoryArgs {
+  std::string file, retention = "365d", from, to, format;
+  std::vector<std::string> who;
+};
+
+// opens the history file; a missing file is bad input unless `create`
+std::unique_ptr<SqliteHistory> open_history(const HistoryArgs& h, bool create) {
+  HistoryOptions opt;
+  Micros keep = 0;
+  if (!parse_duration(h.retention, keep) || keep < 0) {
+    std::cerr << "--retention " << h.retention << ": not a duration (e.g. 365d, 720h, 0 to keep everything)\n";
+    return nullptr;
+  }
+  opt.retention_ms = keep / kMillisecond;
+  std::error_code ec;
+  if (!create && !fs::is_regular_file(h.file, ec)) {
+    std::cerr << h.file << ": no such history file\n";
+    return nullptr;
+  }
+  std::string err;
+  auto store = SqliteHistory::open(h.file, opt, err);
+  if (!store) std::cerr << err << "\n";
+  return store;
+}
+
+// Several scenarios in one history file: each one's people are "SCENARIO/ID", so runs that share
+// person ids and times do not collide. One scenario keeps plain ids.
+class PrefixedSink final : public HistorySink {
+ public:
+  PrefixedSink(HistorySink& to, std::string prefix) : to_(to), prefix_(std::move(prefix)) {}
+  void person(const HistoryPerson& p) override {
+    HistoryPerson q = p;
+    q.id = prefix_ + p.id;
+    to_.person(q);
+  }
+  void fix(const HistoryFix& f) override {
+    HistoryFix g = f;
+    g.person = prefix_ + f.person;
+    to_.fix(g);
+  }
+  void zone_entry(const HistoryZoneEntry& e) override { to_.zone_entry(e); }
+  void alarm(const HistoryAlarm& a) override {
+    HistoryAlarm b = a;
+    for (std::string& w : b.who) w = prefix_ + w;
+    to_.alarm(b);
+  }
+  void permit(const HistoryPermit& p) override { to_.permit(p); }
+  void flush() override { to_.flush(); }
+
+ private:
+  HistorySink& to_;
+  std::string prefix_;
+};
+
+int cmd_run(const std::vector<std::string>& args, const std::string& report_dir, int threads, const HistoryArgs& hist) {
   std::vector<std::string> files;
   if (!collect(args, files)) return kExitBadInput;
+  std::unique_ptr<SqliteHistory> store;
+  if (!hist.file.empty() && !(store = open_history(hist, true))) return kExitBadInput;
   // load everything first: bad input stops the run before anything runs
   std::vector<Scenario> scenarios(files.size());
   bool bad = false;
@@ -65,12 +125,16 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
 
   // scenarios run in parallel on up to `threads` workers; each run is single-threaded and its
   // result lands at its own index, so nothing depends on the thread count
+  std::vector<std::unique_ptr<PrefixedSink>> sinks(files.size());
+  if (store && files.size() > 1)
+    for (size_t i = 0; i < files.size(); ++i) sinks[i] = std::make_unique<PrefixedSink>(*store, scenarios[i].name + "/");
+  auto sink_of = [&](size_t i) -> HistorySink* { return sinks[i] ? static_cast<HistorySink*>(sinks[i].get()) : store.get(); };
   std::vector<RunResult> results(files.size());
   std::vector<std::string> errors(files.size());
   std::vector<char> ok(files.size(), 0);
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < files.size();) ok[i] = run_scenario(scenarios[i], RunOptions{threads}, results[i], errors[i]);
+    for (size_t i; (i = next.fetch_add(1)) < files.size();) ok[i] = run_scenario(scenarios[i], RunOptions{threads, sink_of(i)}, results[i], errors[i]);
   };
   std::vector<std::thread> pool;
   const int n = std::clamp(threads, 1, static_cast<int>(files.size()));
@@ -128,9 +192,191 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
       return kExitBadInput;
     }
   }
+  if (store) {
+    store->checkpoint();
+    const HistoryCounters c = store->counters();
+    std::cout << "History: " << hist.file << " (" << c.fixes << " fixes stored";
+    if (c.out_of_order) std::cout << ", " << c.out_of_order << " out of order dropped";
+    std::cout << ")\n";
+  }
   std::cout << summary_table(rows);
   if (!report_dir.empty()) std::cout << "Report: " << (files.size() > 1 ? (fs::path(report_dir) / "summary.md").string() : (fs::path(report_dir) / "report.md").string()) << "\n";
   return all ? kExitPass : kExitFail;
+}
+
+// "2026-03-02T08:00:00+08:00" -> Unix ms and the offset; false with a message on stderr
+bool parse_time_arg(const std::string& opt, const std::string& s, std::int64_t& ms, int& offset_min) {
+  std::int64_t unix_s = 0;
+  if (!parse_datetime(s, unix_s, offset_min)) {
+    std::cerr << opt << " " << s << ": not an ISO 8601 date-time with offset (e.g. 2026-03-02T08:00:00+08:00)\n";
+    return false;
+  }
+  ms = unix_s * 1000;
+  return true;
+}
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// Unix ms -> ISO 8601 local time with milliseconds at the given offset
+std::string iso_time(std::int64_t t_ms, int offset_min) {
+  const std::int64_t local_ms = t_ms + offset_min * 60000LL;
+  const std::int64_t days = floor_div(local_ms, 86400000LL), in_day = local_ms - days * 86400000LL;
+  int y = 0, m = 0, d = 0;
+  civil_from_days(days, y, m, d);
+  const int off = offset_min < 0 ? -offset_min : offset_min;
+  char b[64];
+  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:%02d", y, m, d, static_cast<int>(in_day / 3600000),
+                static_cast<int>(in_day / 60000 % 60), static_cast<int>(in_day / 1000 % 60), static_cast<int>(in_day % 1000),
+                offset_min < 0 ? '-' : '+', off / 60, off % 60);
+  return b;
+}
+
+// centimetres -> metres text, exact ("-0.05")
+std::string metres(std::int32_t cm) {
+  const std::int64_t v = cm;
+  const std::int64_t a = v < 0 ? -v : v;
+  char b[32];
+  std::snprintf(b, sizeof b, "%s%lld.%02lld", v < 0 ? "-" : "", static_cast<long long>(a / 100), static_cast<long long>(a % 100));
+  return b;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+int cmd_track(const HistoryArgs& h) {
+  std::int64_t from = 0, to = 0;
+  int off = 0, off_to = 0;
+  if (!parse_time_arg("--from", h.from, from, off) || !parse_time_arg("--to", h.to, to, off_to)) return kExitBadInput;
+  if (to < from) {
+    std::cerr << "--to " << h.to << " is before --from " << h.from << "\n";
+    return kExitBadInput;
+  }
+  auto store = open_history(h, false);
+  if (!store) return kExitBadInput;
+  std::vector<std::vector<HistoryFix>> tracks(h.who.size());
+  for (size_t i = 0; i < h.who.size(); ++i) {
+    std::string err;
+    if (!store->track(h.who[i], from, to, tracks[i], err)) {
+      std::cerr << h.file << ": " << err << "\n";
+      return kExitBadInput;
+    }
+  }
+  std::ostringstream o;
+  if (h.format == "csv") {
+    o << "person,t,t_ms,x,y,z,floor\n";
+    for (const auto& tr : tracks)
+      for (const HistoryFix& f : tr)
+        o << csv_field(f.person) << "," << iso_time(f.t_ms, off) << "," << f.t_ms << "," << metres(f.x_cm) << "," << metres(f.y_cm) << ","
+          << metres(f.z_cm) << "," << csv_field(f.floor) << "\n";
+  } else if (h.format == "geojson") {
+    // coordinates in the site's local metric frame (x east, y north, z up), not WGS 84
+    nlohmann::json fc = {{"type", "FeatureCollection"}, {"features", nlohmann::json::array()}};
+    for (size_t i = 0; i < tracks.size(); ++i) {
+      nlohmann::json coords = nlohmann::json::array(), times = nlohmann::json::array(), floors = nlohmann::json::array();
+      for (const HistoryFix& f : tracks[i]) {
+        coords.push_back({f.x_cm / 100.0, f.y_cm / 100.0, f.z_cm / 100.0});
+        times.push_back(iso_time(f.t_ms, off));
+        floors.push_back(f.floor);
+      }
+      nlohmann::json geom = tracks[i].size() >= 2 ? nlohmann::json{{"type", "LineString"}, {"coordinates", coords}}
+                            : tracks[i].size() == 1 ? nlohmann::json{{"type", "Point"}, {"coordinates", coords[0]}}
+                                                    : nlohmann::json(nullptr);
+      fc["features"].push_back({{"type", "Feature"}, {"geometry", geom},
+                                {"properties", {{"person", h.who[i]}, {"frame", "site-local-metres"}, {"times", times}, {"floors", floors}}}});
+    }
+    o << fc.dump() << "\n";
+  } else {
+    nlohmann::json j = {{"from", iso_time(from, off)}, {"to", iso_time(to, off)}, {"people", nlohmann::json::array()}};
+    for (size_t i = 0; i < tracks.size(); ++i) {
+      nlohmann::json fixes = nlohmann::json::array();
+      for (const HistoryFix& f : tracks[i])
+        fixes.push_back({{"t", iso_time(f.t_ms, off)}, {"t_ms", f.t_ms}, {"x", f.x_cm / 100.0}, {"y", f.y_cm / 100.0},
+                         {"z", f.z_cm / 100.0}, {"floor", f.floor}});
+      j["people"].push_back({{"id", h.who[i]}, {"fixes", fixes}});
+    }
+    o << j.dump(1) << "\n";
+  }
+  std::cout << o.str();
+  return kExitPass;
+}
+
+int cmd_stats(const HistoryArgs& h) {
+  std::int64_t from = 0, to = 0;
+  int off = 0, off_to = 0;
+  if (!parse_time_arg("--from", h.from, from, off) || !parse_time_arg("--to", h.to, to, off_to)) return kExitBadInput;
+  if (to < from) {
+    std::cerr << "--to " << h.to << " is before --from " << h.from << "\n";
+    return kExitBadInput;
+  }
+  auto store = open_history(h, false);
+  if (!store) return kExitBadInput;
+  HistoryStats st;
+  std::string err;
+  if (!store->stats(from, to, off, st, err)) {
+    std::cerr << h.file << ": " << err << "\n";
+    return kExitBadInput;
+  }
+  if (h.format == "json") {
+    nlohmann::json j = {{"from", iso_time(from, off)}, {"to", iso_time(to, off)}};
+    j["entries"] = nlohmann::json::array();
+    for (const auto& e : st.entries)
+      j["entries"].push_back({{"day", e.day}, {"zone", e.zone.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.zone)},
+                              {"category", e.category}, {"people", e.people}, {"entries", e.entries}});
+    j["alarms"] = nlohmann::json::array();
+    for (const auto& a : st.alarms)
+      j["alarms"].push_back({{"type", a.type}, {"level", a.level}, {"zone", a.zone}, {"status", a.status}, {"count", a.count},
+                             {"acknowledged", a.acknowledged}, {"handled", a.handled}, {"closed", a.closed},
+                             {"mean_ack_s", a.mean_ack_s}, {"mean_handle_s", a.mean_handle_s}, {"mean_close_s", a.mean_close_s}});
+    j["permits"] = nlohmann::json::array();
+    for (const auto& p : st.permits) j["permits"].push_back({{"type", p.type}, {"grade", p.grade}, {"status", p.status}, {"count", p.count}});
+    j["codes"] = nlohmann::json::array();
+    for (const auto& c : st.codes) j["codes"].push_back({{"code", c.code}, {"type", c.type}, {"count", c.count}});
+    std::cout << j.dump(1) << "\n";
+  } else if (h.format == "csv") {
+    std::cout << "section,day,zone,category,type,level,grade,status,code,count,people,acknowledged,handled,closed,mean_ack_s,mean_handle_s,mean_close_s\n";
+    for (const auto& e : st.entries)
+      std::cout << (e.zone.empty() ? "plant" : "zone") << "," << e.day << "," << csv_field(e.zone) << "," << e.category << ",,,,,,"
+                << e.entries << "," << e.people << ",,,,,,\n";
+    for (const auto& a : st.alarms)
+      std::cout << "alarm,,"  << csv_field(a.zone) << ",," << a.type << "," << a.level << ",," << a.status << ",," << a.count << ",,"
+                << a.acknowledged << "," << a.handled << "," << a.closed << "," << a.mean_ack_s << "," << a.mean_handle_s << ","
+                << a.mean_close_s << "\n";
+    for (const auto& p : st.permits)
+      std::cout << "permit,,,," << p.type << ",," << csv_field(p.grade) << "," << p.status << ",," << p.count << ",,,,,,,\n";
+    for (const auto& c : st.codes) std::cout << "code,,,," << c.type << ",,,," << c.code << "," << c.count << ",,,,,,,\n";
+  } else {
+    char b[256];
+    std::cout << "Statistics " << iso_time(from, off) << " .. " << iso_time(to, off) << "\n\nPeople entering (plant: people with a track that day)\n";
+    std::snprintf(b, sizeof b, "  %-10s  %-16s  %-10s  %8s\n", "day", "zone", "category", "entries");
+    std::cout << b;
+    for (const auto& e : st.entries) {
+      std::snprintf(b, sizeof b, "  %-10s  %-16s  %-10s  %8d\n", e.day.c_str(), e.zone.empty() ? "(plant)" : e.zone.c_str(), e.category.c_str(), e.entries);
+      std::cout << b;
+    }
+    std::cout << "\nAlarms\n";
+    std::snprintf(b, sizeof b, "  %-22s  %-7s  %-14s  %-12s  %5s  %9s  %9s  %9s\n", "type", "level", "zone", "status", "count", "ack s", "handle s", "close s");
+    std::cout << b;
+    for (const auto& a : st.alarms) {
+      std::snprintf(b, sizeof b, "  %-22s  %-7s  %-14s  %-12s  %5d  %9.1f  %9.1f  %9.1f\n", a.type.c_str(), a.level.c_str(), a.zone.c_str(),
+                    a.status.c_str(), a.count, a.mean_ack_s, a.mean_handle_s, a.mean_close_s);
+      std::cout << b;
+    }
+    std::cout << "\nPermits\n";
+    for (const auto& p : st.permits) {
+      std::snprintf(b, sizeof b, "  %-16s  grade %-8s  %-12s  %5d\n", p.type.c_str(), p.grade.c_str(), p.status.c_str(), p.count);
+      std::cout << b;
+    }
+    std::cout << "\nAlarm codes (AQ 3064.2)\n";
+    for (const auto& c : st.codes) {
+      std::snprintf(b, sizeof b, "  %-8s  %-22s  %5d\n", c.code.c_str(), c.type.c_str(), c.count);
+      std::cout << b;
+    }
+  }
+  return kExitPass;
 }
 
 }  // namespace
@@ -147,6 +393,26 @@ int main(int argc, char** argv) {
   run->add_option("scenarios", run_args, "Scenario files or folders of scenarios")->required();
   run->add_option("--report", report_dir, "Write report.json and report.md here (one sub-folder per scenario when several)");
   run->add_option("--threads", threads, "Worker threads; results never depend on it")->check(CLI::Range(1, 256));
+  HistoryArgs hist;
+  run->add_option("--history", hist.file, "Store fixes, alarms and permits in this SQLite history file (created when missing)");
+  run->add_option("--retention", hist.retention, "Keep history this long before the newest data (e.g. 365d; 0 keeps everything)")->capture_default_str();
+
+  HistoryArgs th;
+  th.format = "json";
+  CLI::App* track = app.add_subcommand("track", "Print people's tracks from a history file (exit 0, 2 bad input)");
+  track->add_option("--history", th.file, "History file")->required();
+  track->add_option("--who", th.who, "Person id; repeat for several")->required();
+  track->add_option("--from", th.from, "Start, ISO 8601 with offset (2026-03-02T08:00:00+08:00)")->required();
+  track->add_option("--to", th.to, "End, ISO 8601 with offset")->required();
+  track->add_option("--format", th.format, "json, csv or geojson")->capture_default_str()->check(CLI::IsMember({"json", "csv", "geojson"}));
+
+  HistoryArgs sh;
+  sh.format = "table";
+  CLI::App* stats = app.add_subcommand("stats", "Statistics from a history file: entries, alarms, permits, codes (exit 0, 2 bad input)");
+  stats->add_option("--history", sh.file, "History file")->required();
+  stats->add_option("--from", sh.from, "Start, ISO 8601 with offset")->required();
+  stats->add_option("--to", sh.to, "End, ISO 8601 with offset")->required();
+  stats->add_option("--format", sh.format, "table, json or csv")->capture_default_str()->check(CLI::IsMember({"table", "json", "csv"}));
 
   try {
     app.parse(argc, argv);
@@ -154,6 +420,8 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : kExitBadInput;
   }
-  if (*run) return cmd_run(run_args, report_dir, threads);
+  if (*run) return cmd_run(run_args, report_dir, threads, hist);
+  if (*track) return cmd_track(th);
+  if (*stats) return cmd_stats(sh);
   return kExitBadInput;
 }

@@ -265,6 +265,46 @@ void compare_with_oracle(const std::vector<Alarm>& oracle, const std::vector<Ala
   r.alarm_delay = d;
 }
 
+// Engine time -> Unix milliseconds (the history store's time).
+std::int64_t history_ms(const Scenario& sc, Micros t) {
+  const Micros ms = t >= 0 ? t / kMillisecond : -((-t + kMillisecond - 1) / kMillisecond);
+  return sc.clock.start_unix_s * 1000 + ms;
+}
+
+// What the history store keeps of a run besides the fixes (docs/history.md).
+void feed_history(const Scenario& sc, const RunResult& r, HistorySink& h) {
+  for (const PersonDef& p : sc.people) h.person({p.id, p.name, to_string(p.category)});
+  // zone entries: each rise of a category's headcount is that many people entering
+  for (const auto& [zone, samples] : r.zone_counts) {
+    std::array<int, kCategoryCount> prev{};
+    for (const ZoneCountSample& s : samples) {
+      for (int c = 0; c < kCategoryCount; ++c) {
+        const int up = s.by_category[static_cast<size_t>(c)] - prev[static_cast<size_t>(c)];
+        if (up > 0) h.zone_entry({history_ms(sc, s.t), zone, to_string(static_cast<Category>(c)), up});
+      }
+      prev = s.by_category;
+    }
+  }
+  for (const Alarm& a : r.alarms) {
+    HistoryAlarm ha;
+    ha.run = sc.name;
+    ha.id = a.id, ha.type = a.type, ha.level = a.level, ha.code = a.code, ha.zone = a.zone, ha.permit = a.permit, ha.floor = a.floor;
+    ha.who = a.who;
+    ha.x_cm = to_cm(a.pos.x), ha.y_cm = to_cm(a.pos.y);
+    ha.status = a.handling_status();
+    for (const AlarmEvent& e : a.events) ha.events.push_back({history_ms(sc, e.t), to_string(e.kind), e.level, e.by, e.note});
+    h.alarm(ha);
+  }
+  for (const PermitRecord& p : r.permits) {
+    HistoryPermit hp;
+    hp.run = sc.name;
+    hp.id = p.id, hp.type = p.type, hp.grade = p.grade, hp.status = to_string(p.status);
+    for (const auto& [t, e] : p.history) hp.events.emplace_back(history_ms(sc, t), e);
+    h.permit(hp);
+  }
+  h.flush();
+}
+
 }  // namespace
 
 double quantile_nearest_rank(std::vector<double> v, double q) {
@@ -275,7 +315,7 @@ double quantile_nearest_rank(std::vector<double> v, double q) {
   return v[idx];
 }
 
-bool run_scenario(const Scenario& sc, const RunOptions&, RunResult& out, std::string& error) {
+bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std::string& error) {
   if (sc.positioning.mode == Positioning::Mode::simulated) {
     error = sc.file + ": positioning: simulated needs the radio simulator, which this build does not have yet; use truth";
     return false;
@@ -383,6 +423,7 @@ bool run_scenario(const Scenario& sc, const RunOptions&, RunResult& out, std::st
         f.y += sc.positioning.noise_sigma * noise.next();
       }
       errors.push_back(std::hypot(f.x - pose.p.x, f.y - pose.p.y));
+      if (opt.history) opt.history->fix({sc.people[ui].id, history_ms(sc, tf), to_cm(f.x), to_cm(f.y), to_cm(f.z), pose.floor});
       engine.submit({tf, 0, f});
       ++out.fixes;
     }
@@ -400,6 +441,7 @@ bool run_scenario(const Scenario& sc, const RunOptions&, RunResult& out, std::st
   out.counters = engine.counters();
   out.stats = engine.stats();
   out.hash = sha256_hex(out.canonical_stream);
+  if (opt.history) feed_history(sc, out, *opt.history);
 
   AccuracyStats acc;
   acc.n = errors.size();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/history.h"
 #include "scenarios/scenario.h"
 
 namespace planttwin {
@@ -74,6 +75,9 @@ struct RunResult {
 
 struct RunOptions {
   int threads = 1;  // accepted for scenario-level parallelism; a run's result never depends on it
+  // Receives the run's fixes as submitted, then its people, zone entries, alarms (every handling
+  // event) and permits (every state change) after the run. Never changes a result. Default: none.
+  HistorySink* history = nullptr;
 };
 
 // Runs one loaded scenario to its end. Returns false with `error` set when the scenario asks for

@@ -1,0 +1,236 @@
+// History store benchmarks (PL-03; docs/history.md). The fixed data set: 100 people for 7 days at
+// 0.5 Hz (30,240,000 fixes), half walking at 1.2 m/s between random waypoints on a 500 m x 500 m
+// plant, half standing with 0.1 m of jitter (Gaussian, per axis); times carry 0..19 ms of jitter,
+// positions are in whole centimetres. Seeded; generated once per process, in time order (as a
+// live feed delivers it). Each ingest runs once: it is the whole week.
+//
+//   BM_HistoryIngest       the store: counters bytes_per_fix (database + WAL after a checkpoint,
+//                          per fix) and items_per_second. Targets <= 4 B/fix, >= 500,000 fixes/s.
+//   BM_HistoryIngestNaive  the same data, one row per fix with an index on (person, t).
+//   BM_HistoryTrackQuery8h one person's 8-hour track from the first benchmark's file; target
+//                          <= 50 ms; roundtrip_errors counts fixes that differ from the input.
+#include <benchmark/benchmark.h>
+#include <sqlite3.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <numbers>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "history/sqlite_history.h"
+
+namespace fs = std::filesystem;
+using namespace planttwin;
+
+namespace {
+
+constexpr int kPeople = 100;
+constexpr std::int64_t kDays = 7;
+constexpr std::int64_t kPeriodMs = 2000;                 // 0.5 Hz
+constexpr std::int64_t kStartMs = 1767571200000;         // 2026-01-05T08:00:00+08:00
+constexpr std::int64_t kTicks = kDays * 86400 * 1000 / kPeriodMs;
+
+struct BenchFix {
+  std::int64_t t_ms;
+  std::int32_t x_cm, y_cm, z_cm;
+  std::uint8_t person, floor;
+};
+
+const std::vector<BenchFix>& dataset() {
+  static const std::vector<BenchFix> data = [] {
+    std::mt19937_64 rng(20260305);
+    auto uniform = [&rng] { return static_cast<double>(rng() >> 11) * 0x1.0p-53; };
+    std::normal_distribution<double> jitter(0.0, 0.1);
+    struct Walker {
+      double x, y, tx, ty;
+      bool walking;
+      int floor;
+    };
+    std::vector<Walker> w(kPeople);
+    for (int p = 0; p < kPeople; ++p)
+      w[static_cast<size_t>(p)] = {500 * uniform(), 500 * uniform(), 500 * uniform(), 500 * uniform(), p % 2 == 0, 1 + p % 3};
+    std::vector<BenchFix> v;
+    v.reserve(static_cast<size_t>(kTicks) * kPeople);
+    const double step = 1.2 * static_cast<double>(kPeriodMs) / 1000.0;
+    for (std::int64_t k = 0; k < kTicks; ++k)
+      for (int p = 0; p < kPeople; ++p) {
+        Walker& m = w[static_cast<size_t>(p)];
+        double x = m.x, y = m.y;
+        if (m.walking) {
+          double left = step;
+          while (left > 0) {
+            const double d = std::hypot(m.tx - m.x, m.ty - m.y);
+            if (d <= left) {
+              m.x = m.tx, m.y = m.ty, left -= d;
+              m.tx = 500 * uniform(), m.ty = 500 * uniform();
+            } else {
+              m.x += (m.tx - m.x) * left / d, m.y += (m.ty - m.y) * left / d, left = 0;
+            }
+          }
+          x = m.x, y = m.y;
+        } else {
+          x = m.x + jitter(rng), y = m.y + jitter(rng);
+        }
+        const std::int64_t t = kStartMs + k * kPeriodMs + static_cast<std::int64_t>(rng() % 20);
+        v.push_back({t, to_cm(x), to_cm(y), m.walking ? 0 : (m.floor - 1) * 450, static_cast<std::uint8_t>(p),
+                     static_cast<std::uint8_t>(m.walking ? 1 : m.floor)});
+      }
+    return v;
+  }();
+  return data;
+}
+
+std::string person_id(int p) {
+  char b[8];
+  std::snprintf(b, sizeof b, "P%03d", p);
+  return b;
+}
+
+fs::path bench_dir() {
+  const fs::path d = fs::temp_directory_path() / "planttwin-bench-history";
+  fs::create_directories(d);
+  return d;
+}
+
+std::uintmax_t file_bytes(const fs::path& db) {
+  std::uintmax_t n = 0;
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const auto s = fs::file_size(db.string() + suffix, ec);
+    if (!ec && std::string(suffix) != "-shm") n += s;
+  }
+  return n;
+}
+
+void remove_db(const fs::path& db) {
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix);
+}
+
+// ingests the whole data set into a fresh store; returns false on error
+bool ingest(const fs::path& db, std::string& err) {
+  remove_db(db);
+  auto store = SqliteHistory::open(db.string(), HistoryOptions{}, err);
+  if (!store) return false;
+  std::vector<std::string> ids, floors = {"", "1", "2", "3"};
+  for (int p = 0; p < kPeople; ++p) {
+    ids.push_back(person_id(p));
+    store->person({ids.back(), "", p % 4 == 3 ? "contractor" : "employee"});
+  }
+  HistoryFix f;
+  for (const BenchFix& b : dataset()) {
+    f.person = ids[b.person];
+    f.t_ms = b.t_ms, f.x_cm = b.x_cm, f.y_cm = b.y_cm, f.z_cm = b.z_cm;
+    f.floor = floors[b.floor];
+    store->fix(f);
+  }
+  store->checkpoint();
+  return true;
+}
+
+fs::path ingested_db() { return bench_dir() / "store.db"; }
+bool g_ingested = false;  // this process wrote ingested_db()
+
+void BM_HistoryIngest(benchmark::State& state) {
+  dataset();  // generated outside the timing
+  const fs::path db = ingested_db();
+  for (auto _ : state) {
+    std::string err;
+    if (!ingest(db, err)) {
+      state.SkipWithError(err.c_str());
+      return;
+    }
+    g_ingested = true;
+  }
+  const auto n = static_cast<std::int64_t>(dataset().size());
+  state.SetItemsProcessed(n * static_cast<std::int64_t>(state.iterations()));
+  state.counters["bytes_per_fix"] = static_cast<double>(file_bytes(db)) / static_cast<double>(n);
+  state.counters["fixes"] = static_cast<double>(n);
+}
+BENCHMARK(BM_HistoryIngest)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
+
+void BM_HistoryIngestNaive(benchmark::State& state) {
+  dataset();
+  const fs::path db = bench_dir() / "naive.db";
+  for (auto _ : state) {
+    remove_db(db);
+    sqlite3* h = nullptr;
+    sqlite3_open(db.string().c_str(), &h);
+    sqlite3_exec(h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                    "CREATE TABLE fix(person INTEGER NOT NULL, t INTEGER NOT NULL, x INTEGER NOT NULL, y INTEGER NOT NULL,"
+                    " z INTEGER NOT NULL, floor INTEGER NOT NULL);"
+                    "CREATE INDEX fix_by_person ON fix(person, t);", nullptr, nullptr, nullptr);
+    sqlite3_stmt* ins = nullptr;
+    sqlite3_prepare_v2(h, "INSERT INTO fix VALUES(?,?,?,?,?,?)", -1, &ins, nullptr);
+    // one transaction per 500,000 fixes: about a second of wall time at the store's rate
+    size_t i = 0;
+    sqlite3_exec(h, "BEGIN", nullptr, nullptr, nullptr);
+    for (const BenchFix& b : dataset()) {
+      sqlite3_bind_int(ins, 1, b.person);
+      sqlite3_bind_int64(ins, 2, b.t_ms);
+      sqlite3_bind_int(ins, 3, b.x_cm);
+      sqlite3_bind_int(ins, 4, b.y_cm);
+      sqlite3_bind_int(ins, 5, b.z_cm);
+      sqlite3_bind_int(ins, 6, b.floor);
+      sqlite3_step(ins);
+      sqlite3_reset(ins);
+      if (++i % 500000 == 0) sqlite3_exec(h, "COMMIT; BEGIN", nullptr, nullptr, nullptr);
+    }
+    sqlite3_exec(h, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_finalize(ins);
+    sqlite3_wal_checkpoint_v2(h, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    sqlite3_close(h);
+  }
+  const auto n = static_cast<std::int64_t>(dataset().size());
+  state.SetItemsProcessed(n * static_cast<std::int64_t>(state.iterations()));
+  state.counters["bytes_per_fix"] = static_cast<double>(file_bytes(db)) / static_cast<double>(n);
+  state.counters["fixes"] = static_cast<double>(n);
+  remove_db(db);  // gigabytes
+}
+BENCHMARK(BM_HistoryIngestNaive)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
+
+void BM_HistoryTrackQuery8h(benchmark::State& state) {
+  const fs::path db = ingested_db();
+  std::string err;
+  if (!g_ingested && !ingest(db, err)) {
+    state.SkipWithError(err.c_str());
+    return;
+  }
+  g_ingested = true;
+  auto store = SqliteHistory::open(db.string(), HistoryOptions{}, err);
+  if (!store) {
+    state.SkipWithError(err.c_str());
+    return;
+  }
+  // P042 (walking: even persons walk) on day 3, 08:00 to 16:00 local
+  constexpr int kWho = 42;
+  const std::int64_t from = kStartMs + 2 * 86400000LL, to = from + 8 * 3600000LL;
+  std::vector<BenchFix> want;
+  for (const BenchFix& b : dataset())
+    if (b.person == kWho && b.t_ms >= from && b.t_ms <= to) want.push_back(b);
+  const std::string who = person_id(kWho);
+  const std::string floors[] = {"", "1", "2", "3"};
+  std::vector<HistoryFix> got;
+  for (auto _ : state) {
+    got.clear();
+    if (!store->track(who, from, to, got, err)) {
+      state.SkipWithError(err.c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(got.data());
+  }
+  // integers at 1 cm and 1 ms: any difference is more than 0.5 cm or 0.5 ms
+  std::size_t errors = want.size() > got.size() ? want.size() - got.size() : got.size() - want.size();
+  for (std::size_t i = 0; i < std::min(want.size(), got.size()); ++i) {
+    const BenchFix& a = want[i];
+    const HistoryFix& b = got[i];
+    if (a.t_ms != b.t_ms || a.x_cm != b.x_cm || a.y_cm != b.y_cm || a.z_cm != b.z_cm || floors[a.floor] != b.floor) ++errors;
+  }
+  state.counters["fixes"] = static_cast<double>(got.size());
+  state.counters["roundtrip_errors"] = static_cast<double>(errors);
+}
+BENCHMARK(BM_HistoryTrackQuery8h)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace

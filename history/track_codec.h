@@ -1,0 +1,29 @@
+// Track buckets: one person's fixes in one time bucket, delta-encoded and compressed
+// (docs/history.md, "Track encoding, format 1"). Lossless at 1 ms and 1 cm.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace planttwin::history {
+
+constexpr std::uint8_t kTrackFormat = 1;
+
+struct TrackPoint {
+  std::int64_t t_ms = 0;
+  std::int32_t x_cm = 0, y_cm = 0, z_cm = 0;
+  std::int32_t floor = 0;  // floor code in the store's floor table (0: no floor)
+  bool operator==(const TrackPoint&) const = default;
+};
+
+// Encodes points (in the caller's order; any times and positions) into a blob. compress: zstd
+// when this build has it, else stored raw (flagged in the blob). smallest: try both xy modes and
+// keep the smaller blob (twice the work; the store does it when a bucket seals).
+std::string encode_track(std::int64_t bucket_start_ms, const std::vector<TrackPoint>& points, bool compress, bool smallest = true);
+// Appends the decoded points to out; false when the blob is malformed or of an unknown format.
+bool decode_track(std::int64_t bucket_start_ms, std::string_view blob, std::vector<TrackPoint>& out);
+// True when this build compresses with zstd.
+bool have_zstd();
+
+}  // namespace planttwin::history
