@@ -374,6 +374,7 @@ struct Engine::Impl : PermitWorld {
       ++zs.by_category[static_cast<size_t>(p.def.category)];
       const size_t cat = static_cast<size_t>(p.def.category);
       ++e.stats_.zone_entries[static_cast<size_t>(zi)][cat];
+      e.outputs_.push_back({t, EntryOutput{zi, static_cast<int>(&p - people.data()), p.def.category}});
       auto seen = std::lower_bound(p.visited.begin(), p.visited.end(), zi);
       if (seen == p.visited.end() || *seen != zi) {
         p.visited.insert(seen, zi);

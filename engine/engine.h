@@ -71,13 +71,19 @@ struct RefusalOutput {
   std::string permit, action;
   std::vector<std::string> codes;
 };
+// A person entered a zone (statistics: entries by zone, category and day).
+struct EntryOutput {
+  int zone = -1;
+  int person = -1;  // index, people in id order
+  Category category = Category::employee;
+};
 // A reservation's or permit's new status (scenario-v1 status names).
 struct StatusOutput {
   std::string id, status;
 };
 struct Output {
   Micros t = 0;
-  std::variant<AlarmOutput, WarnOutput, ZoneCountOutput, GatheringOutput, RefusalOutput, StatusOutput> body;
+  std::variant<AlarmOutput, WarnOutput, ZoneCountOutput, GatheringOutput, RefusalOutput, StatusOutput, EntryOutput> body;
 };
 
 // Soft anomalies: counted, never fatal; the step completes.

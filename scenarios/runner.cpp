@@ -63,6 +63,8 @@ struct Collector {
         r.refusals.push_back({o.t, f->permit, f->action, f->codes});
       } else if (const auto* st = std::get_if<StatusOutput>(&o.body)) {
         r.statuses[st->id].emplace_back(o.t, st->status);
+      } else if (const auto* en = std::get_if<EntryOutput>(&o.body)) {
+        r.entries.push_back({o.t, e.site().zones[static_cast<size_t>(en->zone)].id, e.person(en->person).id, en->category});
       }
     }
     e.clear_outputs();
@@ -274,17 +276,7 @@ std::int64_t history_ms(const Scenario& sc, Micros t) {
 // What the history store keeps of a run besides the fixes (docs/history.md).
 void feed_history(const Scenario& sc, const RunResult& r, HistorySink& h) {
   for (const PersonDef& p : sc.people) h.person({p.id, p.name, to_string(p.category)});
-  // zone entries: each rise of a category's headcount is that many people entering
-  for (const auto& [zone, samples] : r.zone_counts) {
-    std::array<int, kCategoryCount> prev{};
-    for (const ZoneCountSample& s : samples) {
-      for (int c = 0; c < kCategoryCount; ++c) {
-        const int up = s.by_category[static_cast<size_t>(c)] - prev[static_cast<size_t>(c)];
-        if (up > 0) h.zone_entry({history_ms(sc, s.t), zone, to_string(static_cast<Category>(c)), up});
-      }
-      prev = s.by_category;
-    }
-  }
+  for (const EntryRecord& en : r.entries) h.zone_entry({history_ms(sc, en.t), en.zone, to_string(en.category), 1});
   for (const Alarm& a : r.alarms) {
     HistoryAlarm ha;
     ha.run = sc.name;

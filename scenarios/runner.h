@@ -49,6 +49,12 @@ struct ZoneCountSample {
   std::array<int, kCategoryCount> by_category{};
 };
 
+struct EntryRecord {
+  Micros t = 0;
+  std::string zone, person;
+  Category category = Category::employee;
+};
+
 struct WarnRecord {
   Micros t = 0;
   std::string tag, alarm_id, reason;
@@ -60,6 +66,7 @@ struct RunResult {
   std::vector<Alarm> alarms;
   std::vector<Refusal> refusals;
   std::vector<WarnRecord> warns;
+  std::vector<EntryRecord> entries;  // every zone entry, in order
   std::map<std::string, std::vector<ZoneCountSample>> zone_counts;  // zone id -> changes
   std::map<std::string, std::vector<std::pair<Micros, std::string>>> statuses;  // permit / reservation id -> changes
   std::vector<PermitRecord> permits;  // at the end of the run

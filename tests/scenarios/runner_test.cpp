@@ -108,6 +108,26 @@ people:
   EXPECT_NE(a.accuracy->mean, c.accuracy->mean);
 }
 
+TEST(Runner, PL07_EveryZoneEntryIsRecordedEvenWhenAnotherLeavesAtOnce) {
+  // A enters Z as B (same category) leaves it at the same instant: the headcount does not change,
+  // but one entry happened
+  const Scenario sc = load("scenario: entries\nduration: 10s\n" + kSite + R"(
+people:
+  - {id: A, roles: [operator], tag: TA, at: [-10, 5]}
+  - {id: B, roles: [operator], tag: TB, at: [5, 5]}
+script:
+  - {t: 5s, who: A, place: [5, 6]}
+  - {t: 5s, who: B, place: [-10, 6]}
+)");
+  const RunResult r = run(sc);
+  ASSERT_EQ(r.entries.size(), 2u);
+  EXPECT_EQ(r.entries[0].person, "B");
+  EXPECT_EQ(r.entries[0].t, 0);
+  EXPECT_EQ(r.entries[1].person, "A");
+  EXPECT_EQ(r.entries[1].t, 5 * kSecond);
+  EXPECT_EQ(r.entries[1].zone, "Z");
+}
+
 TEST(Runner, H05_FailingExpectationsCarryEvidence) {
   const Scenario sc = load("scenario: fail\nduration: 30s\n" + kSite + R"(
 people:
