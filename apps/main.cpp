@@ -247,15 +247,21 @@ std::string csv_field(const std::string& s) {
   return q + "\"";
 }
 
-int cmd_track(const HistoryArgs& h) {
-  std::int64_t from = 0, to = 0;
-  int off = 0, off_to = 0;
-  if (!parse_time_arg("--from", h.from, from, off) || !parse_time_arg("--to", h.to, to, off_to)) return kExitBadInput;
+// --from / --to and the history file of `track` and `stats`; nullptr (after a message) on bad input
+std::unique_ptr<SqliteHistory> open_range(const HistoryArgs& h, std::int64_t& from, std::int64_t& to, int& off) {
+  int off_to = 0;
+  if (!parse_time_arg("--from", h.from, from, off) || !parse_time_arg("--to", h.to, to, off_to)) return nullptr;
   if (to < from) {
     std::cerr << "--to " << h.to << " is before --from " << h.from << "\n";
-    return kExitBadInput;
+    return nullptr;
   }
-  auto store = open_history(h, false);
+  return open_history(h, false);
+}
+
+int cmd_track(const HistoryArgs& h) {
+  std::int64_t from = 0, to = 0;
+  int off = 0;
+  auto store = open_range(h, from, to, off);
   if (!store) return kExitBadInput;
   std::vector<std::vector<HistoryFix>> tracks(h.who.size());
   for (size_t i = 0; i < h.who.size(); ++i) {
@@ -306,13 +312,8 @@ int cmd_track(const HistoryArgs& h) {
 
 int cmd_stats(const HistoryArgs& h) {
   std::int64_t from = 0, to = 0;
-  int off = 0, off_to = 0;
-  if (!parse_time_arg("--from", h.from, from, off) || !parse_time_arg("--to", h.to, to, off_to)) return kExitBadInput;
-  if (to < from) {
-    std::cerr << "--to " << h.to << " is before --from " << h.from << "\n";
-    return kExitBadInput;
-  }
-  auto store = open_history(h, false);
+  int off = 0;
+  auto store = open_range(h, from, to, off);
   if (!store) return kExitBadInput;
   HistoryStats st;
   std::string err;
