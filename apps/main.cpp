@@ -72,6 +72,8 @@ std::unique_ptr<SqliteHistory> open_history(const HistoryArgs& h, bool create) {
     std::cerr << h.file << ": no such history file\n";
     return nullptr;
   }
+  // a new file may go into a new folder, as reports do
+  if (create && fs::path(h.file).has_parent_path()) fs::create_directories(fs::path(h.file).parent_path(), ec);
   std::string err;
   auto store = SqliteHistory::open(h.file, opt, err);
   if (!store) std::cerr << err << "\n";

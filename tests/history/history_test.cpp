@@ -418,6 +418,10 @@ TEST(HistoryCommand, RunTrackAndStatsThroughTheBinary) {
   run_cmd(kBinary + " track --history " + tmp.file("missing.db") + " --who P1" + range, rc);
   EXPECT_EQ(rc, 2);
   EXPECT_FALSE(fs::exists(tmp.file("missing.db")));
+  // a new history file may go into a new folder
+  run_cmd(kBinary + " run " + scen + " --history " + tmp.file("new/folder/h.db"), rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_TRUE(fs::exists(tmp.file("new/folder/h.db")));
   run_cmd(kBinary + " stats --history " + db + " --format xml" + range, rc);
   EXPECT_EQ(rc, 2);
   run_cmd(kBinary + " stats --history " + db + " --from 2026-03-02T10:00:00+08:00 --to 2026-03-02T09:00:00+08:00", rc);
