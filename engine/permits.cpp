@@ -849,14 +849,12 @@ struct PermitDesk::Impl {
       const Zone& zone = site.zones[z];
       if (!zone.permit_required) continue;
       for (size_t i = 0; i < people.size(); ++i) {
+        // whether a person works does not change, so others never hold a timer here
+        if (!works(people[i])) continue;
         const int idx = static_cast<int>(i);
-        bool unpermitted_work = false;
-        PersonWhere w;
-        if (works(people[i])) {
-          w = world.where(idx);
-          unpermitted_work = w.known && (zone.floors.empty() || has(zone.floors, w.floor)) &&
-                             zone.polygon.contains(w.pos) && !covered(w);
-        }
+        const PersonWhere w = world.where(idx);
+        const bool unpermitted_work = w.known && (zone.floors.empty() || has(zone.floors, w.floor)) &&
+                                      zone.polygon.contains(w.pos) && !covered(w);
         const auto key = std::make_pair(z, idx);
         const auto it = unpermitted.find(key);
         if (!unpermitted_work) {
