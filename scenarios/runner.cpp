@@ -414,7 +414,8 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
         f.x += sc.positioning.noise_sigma * noise.next();
         f.y += sc.positioning.noise_sigma * noise.next();
       }
-      errors.push_back(std::hypot(f.x - pose.p.x, f.y - pose.p.y));
+      // true positions have no error: only noisy fixes are kept for the CDF (memory grows with them)
+      if (noisy) errors.push_back(std::hypot(f.x - pose.p.x, f.y - pose.p.y));
       if (opt.history) opt.history->fix({sc.people[ui].id, history_ms(sc, tf), to_cm(f.x), to_cm(f.y), to_cm(f.z), pose.floor});
       engine.submit({tf, 0, f});
       ++out.fixes;
@@ -436,7 +437,7 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
   if (opt.history) feed_history(sc, out, *opt.history);
 
   AccuracyStats acc;
-  acc.n = errors.size();
+  acc.n = noisy ? errors.size() : out.fixes;
   if (!errors.empty()) {
     acc.mean = std::accumulate(errors.begin(), errors.end(), 0.0) / static_cast<double>(errors.size());
     acc.cdf68 = quantile_nearest_rank(errors, 0.6827);
