@@ -204,6 +204,7 @@ struct GatheringFinder::Impl {
   bool dense_ = false;
   std::vector<std::pair<std::uint64_t, std::uint32_t>> by_cell_;  // (cell key, person), sorted
   std::vector<std::uint32_t> cell_start_;                          // dense: cell key -> first in by_cell_
+  std::vector<Vec2> cell_pos_;                                     // positions in by_cell_ order
   std::vector<std::uint64_t> keys_;                                // dense: each person's cell key
   std::vector<std::uint32_t> cell_index_;                          // dense: cell key -> cells_ index
   std::vector<Cell> cells_;                                        // occupied cells, by key
@@ -321,6 +322,9 @@ void GatheringFinder::Impl::link_people() {
     for (std::uint32_t i = 0; i < n; ++i) by_cell_[i] = {cell_key(points_[i].p), i};
     std::sort(by_cell_.begin(), by_cell_.end());
   }
+  // positions in cell order: neighbour scans read them contiguously
+  cell_pos_.resize(n);
+  for (std::uint32_t k = 0; k < n; ++k) cell_pos_[k] = points_[by_cell_[k].second].p;
 
   // about one person per cell (people spread across a plant): link people directly, once
   person_links_ = dense_ && 2 * cell_count(n) >= n;
@@ -624,7 +628,7 @@ void GatheringFinder::Impl::for_each_near(Vec2 at, Visit&& visit) const {
     const std::uint64_t base = r * width_ + kReach;
     const std::size_t last = position(base + std::min(x1, cx + kReach) + 1);
     for (std::size_t k = position(base + x0); k < last; ++k)
-      if (dist2(at, points_[by_cell_[k].second].p) <= link2) visit(by_cell_[k].second);
+      if (dist2(at, cell_pos_[k]) <= link2) visit(by_cell_[k].second);
   }
 }
 
