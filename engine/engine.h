@@ -10,10 +10,8 @@
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <queue>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -155,7 +153,6 @@ class Engine {
   std::vector<Output> outputs_;
   EngineCounters counters_;
   EngineStats stats_;
-  friend struct EngineImplAccess;
 };
 
 // The canonical alarm stream: one line per alarm event, in output order (docs/hash.md). The
