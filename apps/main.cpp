@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "apps/commands.h"
 #include "scenarios/loader.h"
 #include "scenarios/report.h"
 #include "scenarios/runner.h"
@@ -25,7 +26,9 @@ using namespace planttwin;
 
 namespace {
 
-constexpr int kExitPass = 0, kExitFail = 1, kExitBadInput = 2;
+using cli::kExitBadInput;
+using cli::kExitFail;
+using cli::kExitPass;
 
 // Files named on the command line; a directory stands for every *.yaml / *.yml in it, by name.
 bool collect(const std::vector<std::string>& args, std::vector<std::string>& files) {
@@ -417,6 +420,36 @@ int main(int argc, char** argv) {
   stats->add_option("--to", sh.to, "End, ISO 8601 with offset")->required();
   stats->add_option("--format", sh.format, "table, json or csv")->capture_default_str()->check(CLI::IsMember({"table", "json", "csv"}));
 
+  // Subcommands in their own files; a part this build lacks gets a placeholder that says so.
+  std::vector<cli::Subcommand> more;
+  auto missing = [&](const char* name, const char* what) {
+    CLI::App* c = app.add_subcommand(name, std::string("(not in this build: ") + what + ")");
+    c->allow_extras();
+    more.push_back({c, [name, what] {
+                      std::cerr << "planttwin " << name << ": this build has no " << what
+                                << "; run scripts/setup to install its packages and rebuild\n";
+                      return kExitBadInput;
+                    }});
+  };
+  [[maybe_unused]] auto add = [&](std::vector<cli::Subcommand> v) { more.insert(more.end(), v.begin(), v.end()); };
+#ifdef PLANTTWIN_HAS_CHECK
+  add(cli::add_check_commands(app));
+#else
+  missing("check", "plant model (Bullet)");
+#endif
+#ifdef PLANTTWIN_HAS_LIVE
+  add(cli::add_live_commands(app));
+#else
+  missing("live", "hardware-in-the-loop bridge (ZeroMQ)");
+  missing("replay", "hardware-in-the-loop bridge (ZeroMQ)");
+#endif
+#ifdef PLANTTWIN_HAS_VIEW
+  add(cli::add_view_commands(app));
+#else
+  missing("view", "viewer (GLFW, OpenGL, Dear ImGui)");
+  missing("drill", "viewer (GLFW, OpenGL, Dear ImGui)");
+#endif
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -426,5 +459,7 @@ int main(int argc, char** argv) {
   if (*run) return cmd_run(run_args, report_dir, threads, hist);
   if (*track) return cmd_track(th);
   if (*stats) return cmd_stats(sh);
+  for (const cli::Subcommand& c : more)
+    if (*c.cli) return c.run();
   return kExitBadInput;
 }

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <set>
 
+#include "scenarios/driver.h"
 #include "scenarios/loader.h"
 #include "sim/motion.h"
 
@@ -15,61 +16,11 @@ namespace {
 
 constexpr std::uint64_t kNoiseStream = 1;  // stream id of the truth-mode fix noise
 
-double floor_surface(const Site& site, const std::string& floor) {
-  const Floor* f = site.find_floor(floor);
-  if (!f) return 0;
-  if (f->z0 >= 0) return f->z0;
-  return f->z1 > 0 ? 0 : f->z0;  // a band that straddles the ground stands on the ground
-}
-
 std::string fmt_s(Micros t) {
   char b[32];
   std::snprintf(b, sizeof b, "%.3f s", to_seconds(t));
   return b;
 }
-
-EngineSetup make_setup(const Scenario& sc, const std::shared_ptr<const Site>& site) {
-  EngineSetup setup;
-  setup.site = site;
-  setup.clock = sc.clock;
-  for (const PersonDef& p : sc.people) {
-    PersonSetup ps;
-    ps.id = p.id;
-    ps.name = p.name;
-    ps.category = p.category;
-    ps.roles = p.roles;
-    ps.company = p.company;
-    ps.tag = p.tag.value_or("");
-    for (const CertificateDef& c : p.certificates) ps.certificates.push_back({c.type, c.number, c.expires_day, c.holder});
-    setup.people.push_back(std::move(ps));
-  }
-  for (const DutyShift& d : sc.duty) setup.duty.push_back({d.person, d.from, d.to});
-  return setup;
-}
-
-// Collects an engine's outputs as they are decided.
-struct Collector {
-  RunResult& r;
-  void drain(Engine& e) {
-    for (const Output& o : e.outputs()) {
-      if (const auto* a = std::get_if<AlarmOutput>(&o.body)) {
-        const Alarm& al = e.alarms()[static_cast<size_t>(a->alarm)];
-        r.canonical_stream += canonical_alarm_line(al, al.events[static_cast<size_t>(a->event)]);
-      } else if (const auto* w = std::get_if<WarnOutput>(&o.body)) {
-        r.warns.push_back({o.t, w->tag, w->alarm_id, w->reason});
-      } else if (const auto* z = std::get_if<ZoneCountOutput>(&o.body)) {
-        r.zone_counts[e.site().zones[static_cast<size_t>(z->zone)].id].push_back({o.t, z->count, z->by_category});
-      } else if (const auto* f = std::get_if<RefusalOutput>(&o.body)) {
-        r.refusals.push_back({o.t, f->permit, f->action, f->codes});
-      } else if (const auto* st = std::get_if<StatusOutput>(&o.body)) {
-        r.statuses[st->id].emplace_back(o.t, st->status);
-      } else if (const auto* en = std::get_if<EntryOutput>(&o.body)) {
-        r.entries.push_back({o.t, e.site().zones[static_cast<size_t>(en->zone)].id, e.person(en->person).id, en->category});
-      }
-    }
-    e.clear_outputs();
-  }
-};
 
 bool in_window(const std::optional<std::pair<Micros, Micros>>& w, Micros t) {
   return !w || (t >= w->first && t <= w->second);
@@ -221,6 +172,86 @@ ExpectationResult check(const Scenario& sc, const Expectation& x, const RunResul
   return res;
 }
 
+// Engine time -> Unix milliseconds (the history store's time).
+std::int64_t history_ms(const Scenario& sc, Micros t) {
+  const Micros ms = t >= 0 ? t / kMillisecond : -((-t + kMillisecond - 1) / kMillisecond);
+  return sc.clock.start_unix_s * 1000 + ms;
+}
+
+// What the history store keeps of a run besides the fixes (docs/history.md).
+void feed_history(const Scenario& sc, const RunResult& r, HistorySink& h) {
+  for (const PersonDef& p : sc.people) h.person({p.id, p.name, to_string(p.category)});
+  for (const EntryRecord& en : r.entries) h.zone_entry({history_ms(sc, en.t), en.zone, to_string(en.category), 1});
+  for (const Alarm& a : r.alarms) {
+    HistoryAlarm ha;
+    ha.run = sc.name;
+    ha.id = a.id, ha.type = a.type, ha.level = a.level, ha.code = a.code, ha.zone = a.zone, ha.permit = a.permit, ha.floor = a.floor;
+    ha.who = a.who;
+    ha.x_cm = to_cm(a.pos.x), ha.y_cm = to_cm(a.pos.y);
+    ha.status = a.handling_status();
+    for (const AlarmEvent& e : a.events) ha.events.push_back({history_ms(sc, e.t), to_string(e.kind), e.level, e.by, e.note});
+    h.alarm(ha);
+  }
+  for (const PermitRecord& p : r.permits) {
+    HistoryPermit hp;
+    hp.run = sc.name;
+    hp.id = p.id, hp.type = p.type, hp.grade = p.grade, hp.status = to_string(p.status);
+    for (const auto& [t, e] : p.history) hp.events.emplace_back(history_ms(sc, t), e);
+    h.permit(hp);
+  }
+  h.flush();
+}
+
+}  // namespace
+
+double quantile_nearest_rank(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double rank = std::ceil(q * static_cast<double>(v.size()));
+  const size_t idx = static_cast<size_t>(std::clamp(rank, 1.0, static_cast<double>(v.size()))) - 1;
+  return v[idx];
+}
+
+EngineSetup make_engine_setup(const Scenario& sc, const std::shared_ptr<const Site>& site) {
+  EngineSetup setup;
+  setup.site = site;
+  setup.clock = sc.clock;
+  for (const PersonDef& p : sc.people) {
+    PersonSetup ps;
+    ps.id = p.id;
+    ps.name = p.name;
+    ps.category = p.category;
+    ps.roles = p.roles;
+    ps.company = p.company;
+    ps.tag = p.tag.value_or("");
+    for (const CertificateDef& c : p.certificates) ps.certificates.push_back({c.type, c.number, c.expires_day, c.holder});
+    setup.people.push_back(std::move(ps));
+  }
+  for (const DutyShift& d : sc.duty) setup.duty.push_back({d.person, d.from, d.to});
+  return setup;
+}
+
+void OutputCollector::drain(Engine& e) {
+  for (const Output& o : e.outputs()) {
+    if (const auto* a = std::get_if<AlarmOutput>(&o.body)) {
+      const Alarm& al = e.alarms()[static_cast<size_t>(a->alarm)];
+      r_.canonical_stream += canonical_alarm_line(al, al.events[static_cast<size_t>(a->event)]);
+    } else if (const auto* w = std::get_if<WarnOutput>(&o.body)) {
+      r_.warns.push_back({o.t, w->tag, w->alarm_id, w->reason});
+    } else if (const auto* z = std::get_if<ZoneCountOutput>(&o.body)) {
+      r_.zone_counts[e.site().zones[static_cast<size_t>(z->zone)].id].push_back({o.t, z->count, z->by_category});
+    } else if (const auto* f = std::get_if<RefusalOutput>(&o.body)) {
+      r_.refusals.push_back({o.t, f->permit, f->action, f->codes});
+    } else if (const auto* st = std::get_if<StatusOutput>(&o.body)) {
+      r_.statuses[st->id].emplace_back(o.t, st->status);
+    } else if (const auto* en = std::get_if<EntryOutput>(&o.body)) {
+      r_.entries.push_back({o.t, e.site().zones[static_cast<size_t>(en->zone)].id, e.person(en->person).id, en->category});
+    }
+  }
+  e.clear_outputs();
+}
+
+
 // Alarms from estimated positions against the oracle twin's (AQ 3064.3 7.3.2): an alarm matches
 // when type and people agree and the raise times are within 10 s.
 void compare_with_oracle(const std::vector<Alarm>& oracle, const std::vector<Alarm>& est, RunResult& r) {
@@ -267,44 +298,23 @@ void compare_with_oracle(const std::vector<Alarm>& oracle, const std::vector<Ala
   r.alarm_delay = d;
 }
 
-// Engine time -> Unix milliseconds (the history store's time).
-std::int64_t history_ms(const Scenario& sc, Micros t) {
-  const Micros ms = t >= 0 ? t / kMillisecond : -((-t + kMillisecond - 1) / kMillisecond);
-  return sc.clock.start_unix_s * 1000 + ms;
+void finish_result(const Engine& engine, RunResult& r) {
+  r.alarms = engine.alarms();
+  r.permits = engine.permits();
+  r.counters = engine.counters();
+  r.stats = engine.stats();
+  r.hash = sha256_hex(r.canonical_stream);
 }
 
-// What the history store keeps of a run besides the fixes (docs/history.md).
-void feed_history(const Scenario& sc, const RunResult& r, HistorySink& h) {
-  for (const PersonDef& p : sc.people) h.person({p.id, p.name, to_string(p.category)});
-  for (const EntryRecord& en : r.entries) h.zone_entry({history_ms(sc, en.t), en.zone, to_string(en.category), 1});
-  for (const Alarm& a : r.alarms) {
-    HistoryAlarm ha;
-    ha.run = sc.name;
-    ha.id = a.id, ha.type = a.type, ha.level = a.level, ha.code = a.code, ha.zone = a.zone, ha.permit = a.permit, ha.floor = a.floor;
-    ha.who = a.who;
-    ha.x_cm = to_cm(a.pos.x), ha.y_cm = to_cm(a.pos.y);
-    ha.status = a.handling_status();
-    for (const AlarmEvent& e : a.events) ha.events.push_back({history_ms(sc, e.t), to_string(e.kind), e.level, e.by, e.note});
-    h.alarm(ha);
+void check_expectations(const Scenario& sc, RunResult& r) {
+  r.expectations.clear();
+  r.passed = true;
+  for (size_t i = 0; i < sc.expect.size(); ++i) {
+    ExpectationResult er = check(sc, sc.expect[i], r);
+    er.index = static_cast<int>(i);
+    r.passed = r.passed && er.passed;
+    r.expectations.push_back(std::move(er));
   }
-  for (const PermitRecord& p : r.permits) {
-    HistoryPermit hp;
-    hp.run = sc.name;
-    hp.id = p.id, hp.type = p.type, hp.grade = p.grade, hp.status = to_string(p.status);
-    for (const auto& [t, e] : p.history) hp.events.emplace_back(history_ms(sc, t), e);
-    h.permit(hp);
-  }
-  h.flush();
-}
-
-}  // namespace
-
-double quantile_nearest_rank(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const double rank = std::ceil(q * static_cast<double>(v.size()));
-  const size_t idx = static_cast<size_t>(std::clamp(rank, 1.0, static_cast<double>(v.size()))) - 1;
-  return v[idx];
 }
 
 bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std::string& error) {
@@ -314,32 +324,14 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
   }
   out = RunResult{};
   auto site = std::make_shared<const Site>(sc.site);
-  Engine engine(make_setup(sc, site));
+  Engine engine(make_engine_setup(sc, site));
   const bool noisy = sc.positioning.noise_sigma > 0;
   std::unique_ptr<Engine> oracle;  // the twin on true positions, when fixes are not the truth
-  if (noisy) oracle = std::make_unique<Engine>(make_setup(sc, site));
+  if (noisy) oracle = std::make_unique<Engine>(make_engine_setup(sc, site));
   RunResult oracle_result;
-  Collector col{out};
-  Collector ocol{oracle_result};
-
-  // people, in id order for fix emission (a stable, documented order)
-  std::vector<MotionPersonDef> defs;
-  for (const PersonDef& p : sc.people)
-    defs.push_back({{p.at.x, p.at.y}, p.at.z, p.floor, floor_surface(sc.site, p.floor)});
-  Motion motion(std::move(defs));
-  std::vector<int> order(sc.people.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return sc.people[static_cast<size_t>(a)].id < sc.people[static_cast<size_t>(b)].id; });
-  std::map<std::string, int> person_of;
-  for (size_t i = 0; i < sc.people.size(); ++i) person_of[sc.people[i].id] = static_cast<int>(i);
-  std::vector<char> tag_on(sc.people.size(), 1);
-  std::vector<int> tag_idx(sc.people.size(), -1), floor_cache(sc.people.size(), -1);
-  for (size_t i = 0; i < sc.people.size(); ++i)
-    if (sc.people[i].tag) tag_idx[i] = engine.tag_index(*sc.people[i].tag);
-
-  std::vector<size_t> script(sc.script.size());
-  std::iota(script.begin(), script.end(), size_t{0});
-  std::stable_sort(script.begin(), script.end(), [&](size_t a, size_t b) { return sc.script[a].t < sc.script[b].t; });
+  OutputCollector col(out);
+  OutputCollector ocol(oracle_result);
+  ScriptDriver driver(sc, engine);
 
   auto submit_both = [&](Input in) {
     if (oracle) oracle->submit(in);
@@ -348,63 +340,20 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
 
   GaussianStream noise(stream_seed(sc.seed, kNoiseStream));
   std::vector<double> errors;
-  size_t ai = 0;
   for (std::int64_t k = 0;; ++k) {
     const Micros tf = from_seconds(static_cast<double>(k) / sc.fix_rate);
-    const bool fix_due = tf <= sc.duration;
     // script actions at time t come before the fixes sampled at t, in file order
-    while (ai < script.size() && (!fix_due || sc.script[script[ai]].t <= tf)) {
-      const ScriptAction& a = sc.script[script[ai++]];
-      using K = ScriptAction::Kind;
-      std::vector<int> who;
-      for (const std::string& w : a.who) who.push_back(person_of.at(w));
-      switch (a.kind) {
-        case K::go_to:
-        case K::walk: {
-          std::vector<Vec2> path;
-          std::optional<double> z;
-          for (const Point3& p : a.path) path.push_back({p.x, p.y}), z = p.z;
-          for (int i : who)
-            motion.walk(i, a.t, path, a.speed, a.floor, a.floor ? floor_surface(sc.site, *a.floor) : 0, z);
-          break;
-        }
-        case K::place:
-          for (int i : who)
-            motion.place(i, a.t, {a.path.at(0).x, a.path.at(0).y}, a.floor, a.floor ? floor_surface(sc.site, *a.floor) : 0, a.path.at(0).z);
-          break;
-        case K::sos:
-          for (int i : who) submit_both({a.t, 0, SosInput{tag_idx[static_cast<size_t>(i)]}});
-          break;
-        case K::tag_off:
-        case K::tag_on:
-          for (int i : who) tag_on[static_cast<size_t>(i)] = a.kind == K::tag_on;
-          break;
-        case K::battery:
-          for (int i : who) {
-            TagStatusInput s;
-            s.tag = tag_idx[static_cast<size_t>(i)];
-            s.battery = a.battery;
-            submit_both({a.t, 0, s});
-          }
-          break;
-        case K::gate:
-          for (const std::string& w : a.who) submit_both({a.t, 0, GateInput{engine.person_index(w), a.gate_in, a.gate_id}});
-          break;
-        case K::permit:
-          submit_both({a.t, 0, std::make_shared<const PermitCommand>(a.permit)});
-          break;
-        case K::alarm:
-          submit_both({a.t, 0, std::make_shared<const AlarmAction>(a.alarm)});
-          break;
-      }
+    if (tf > sc.duration) {
+      driver.play_all(submit_both);
+      break;
     }
-    if (!fix_due) break;
-    for (int i : order) {
+    driver.play_until(tf, submit_both);
+    for (int i : driver.fix_order()) {
       const size_t ui = static_cast<size_t>(i);
-      if (tag_idx[ui] < 0 || !tag_on[ui]) continue;
-      const TruthPose pose = motion.pose(i, tf);
+      if (driver.tag_index(i) < 0 || !driver.tag_on(i)) continue;
+      const TruthPose pose = driver.pose(i, tf);
       FixInput f;
-      f.tag = tag_idx[ui];
+      f.tag = driver.tag_index(i);
       f.x = pose.p.x;
       f.y = pose.p.y;
       f.z = pose.z;
@@ -429,11 +378,7 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
   }
   engine.advance_to(sc.duration);
   col.drain(engine);
-  out.alarms = engine.alarms();
-  out.permits = engine.permits();
-  out.counters = engine.counters();
-  out.stats = engine.stats();
-  out.hash = sha256_hex(out.canonical_stream);
+  finish_result(engine, out);
   if (opt.history) feed_history(sc, out, *opt.history);
 
   AccuracyStats acc;
@@ -452,13 +397,7 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
     out.alarm_quality = AlarmQuality{};
     out.alarm_delay = DelayStats{};
   }
-
-  for (size_t i = 0; i < sc.expect.size(); ++i) {
-    ExpectationResult er = check(sc, sc.expect[i], out);
-    er.index = static_cast<int>(i);
-    out.passed = out.passed && er.passed;
-    out.expectations.push_back(std::move(er));
-  }
+  check_expectations(sc, out);
   return true;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,6 +87,29 @@ struct RunOptions {
   // event) and permits (every state change) after the run. Never changes a result. Default: none.
   HistorySink* history = nullptr;
 };
+
+// Pieces of a run, for other sources than the headless runner (live sessions, replays, drills):
+// build the engine the way `run` does, collect its outputs, finish and check.
+EngineSetup make_engine_setup(const Scenario& sc, const std::shared_ptr<const Site>& site);
+
+// Collects an engine's outputs into a RunResult as they are decided (clears the engine's outputs).
+class OutputCollector {
+ public:
+  explicit OutputCollector(RunResult& r) : r_(r) {}
+  void drain(Engine& e);
+
+ private:
+  RunResult& r_;
+};
+
+// Copies the engine's final state into `r` (alarms, permits, counters, statistics) and computes
+// the hash of the canonical stream collected so far.
+void finish_result(const Engine& engine, RunResult& r);
+// Checks every expectation of the scenario against `r`; sets r.expectations and r.passed.
+void check_expectations(const Scenario& sc, RunResult& r);
+// Alarms from estimated positions against the oracle twin's (AQ 3064.3 7.3.2): an alarm matches
+// when type and people agree and the raise times are within 10 s. Sets alarm_quality and alarm_delay.
+void compare_with_oracle(const std::vector<Alarm>& oracle, const std::vector<Alarm>& est, RunResult& r);
 
 // Runs one loaded scenario to its end. Returns false with `error` set when the scenario asks for
 // something this build cannot do (e.g. simulated positioning before the simulator exists).

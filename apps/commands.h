@@ -1,0 +1,28 @@
+// Subcommands of `planttwin` that live in their own files (DESIGN.md 4.1: a thin main per
+// subcommand). Each file adds its CLI11 subcommands to the app and returns, for each, the function
+// that runs it after parsing. main.cpp calls these only when the part is built
+// (PLANTTWIN_HAS_CHECK / _LIVE / _VIEW, set by apps/CMakeLists.txt); otherwise it registers a
+// placeholder that explains what is missing and exits 2.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <vector>
+
+namespace planttwin::cli {
+
+constexpr int kExitPass = 0, kExitFail = 1, kExitBadInput = 2;
+
+struct Subcommand {
+  CLI::App* cli = nullptr;
+  std::function<int()> run;  // called when `cli` was chosen on the command line
+};
+
+// apps/cmd_check.cpp (planttwin_plant): `check SITE [--report DIR]`
+std::vector<Subcommand> add_check_commands(CLI::App& app);
+// apps/cmd_live.cpp (planttwin_hil): `live SCENARIO ...`, `replay FILE ...`
+std::vector<Subcommand> add_live_commands(CLI::App& app);
+// apps/cmd_view.cpp (planttwin_viewer): `view SCENARIO ...`, `drill SCENARIO ...`
+std::vector<Subcommand> add_view_commands(CLI::App& app);
+
+}  // namespace planttwin::cli
