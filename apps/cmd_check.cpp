@@ -2,6 +2,7 @@
 // coverage of zones and permit work areas (SO-08). docs/check.md describes the output.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -181,6 +182,8 @@ int run_check(const CheckArgs& args) {
     for (const ScriptAction& a : sc.script) {
       if (a.kind != ScriptAction::Kind::permit || (a.permit.action != "apply" && a.permit.action != "reserve")) continue;
       if (a.permit.area.size() < 3) continue;
+      // one row per permit or reservation id: the first area it names (a refused apply may repeat)
+      if (std::any_of(work.begin(), work.end(), [&](const WorkArea& w) { return w.id == a.permit.id; })) continue;
       WorkArea w;
       w.id = a.permit.id;
       w.type = a.permit.type;
