@@ -12,22 +12,34 @@ namespace {
 constexpr double kDeg = 3.14159265358979323846 / 180;
 }
 
-bool camera_in_view(const Camera& cam, const Vec3& spot) {
-  const double dx = spot.x - cam.at[0], dy = spot.y - cam.at[1], dz = spot.z - cam.at[2];
-  const double horiz = std::hypot(dx, dy);
-  if (horiz * horiz + dz * dz > cam.range * cam.range) return false;
-  if (horiz == 0 && dz == 0) return true;
-  // bearing: an offset from yaw in (-180, 180]
-  if (cam.hfov_deg < 360 && horiz > 1e-9) {
-    double off = std::atan2(dy, dx) / kDeg - cam.yaw_deg;
-    off = std::fmod(off, 360.0);
-    if (off > 180) off -= 360;
-    if (off <= -180) off += 360;
-    if (std::abs(off) > cam.hfov_deg / 2) return false;
+namespace {
+
+// A camera's view test with its trigonometry done once: bearing and elevation windows compared as
+// cosines and sines (monotonic on the ranges used), so the test needs no atan2.
+struct View {
+  double x, y, z, range2;
+  bool all_bearings;
+  double fx, fy, cos_half_h;  // unit yaw direction; cos(hfov / 2)
+  double sin_lo, sin_hi;      // sin of the elevation window's ends, clamped to +-90 deg
+  explicit View(const Camera& c)
+      : x(c.at[0]), y(c.at[1]), z(c.at[2]), range2(c.range * c.range), all_bearings(c.hfov_deg >= 360),
+        fx(std::cos(c.yaw_deg * kDeg)), fy(std::sin(c.yaw_deg * kDeg)), cos_half_h(std::cos(c.hfov_deg / 2 * kDeg)),
+        sin_lo(std::sin(std::max(-90.0, c.pitch_deg - c.vfov_deg / 2) * kDeg)),
+        sin_hi(std::sin(std::min(90.0, c.pitch_deg + c.vfov_deg / 2) * kDeg)) {}
+  bool in_view(const Vec3& p) const {
+    const double dx = p.x - x, dy = p.y - y, dz = p.z - z;
+    const double h2 = dx * dx + dy * dy, r2 = h2 + dz * dz;
+    if (r2 > range2) return false;
+    if (r2 == 0) return true;
+    if (!all_bearings && h2 > 1e-18 && dx * fx + dy * fy < std::sqrt(h2) * cos_half_h) return false;
+    const double s = dz / std::sqrt(r2);  // sine of the elevation
+    return s >= sin_lo && s <= sin_hi;
   }
-  const double elevation = std::atan2(dz, horiz) / kDeg;
-  return std::abs(elevation - cam.pitch_deg) <= cam.vfov_deg / 2;
-}
+};
+
+}  // namespace
+
+bool camera_in_view(const Camera& cam, const Vec3& spot) { return View(cam).in_view(spot); }
 
 std::vector<char> camera_blocking_materials(const PlantModel& model, const CameraGridOptions& opt) {
   std::vector<char> blocks;
@@ -39,6 +51,21 @@ std::vector<char> camera_blocking_materials(const PlantModel& model, const Camer
 bool camera_sees(const Camera& cam, const Vec3& spot, const PlantModel& model, const std::vector<char>& blocks) {
   return camera_in_view(cam, spot) && model.clear({cam.at[0], cam.at[1], cam.at[2]}, spot, blocks);
 }
+
+namespace {
+// A floor only buildings have: the plan box of those buildings (people on it are inside them).
+bool building_only_box(const Site& site, const std::string& floor, Box2& box) {
+  for (const Floor& f : site.floors)
+    if (f.id == floor) return false;
+  for (const Building& b : site.buildings)
+    for (const Floor& f : b.floors)
+      if (f.id == floor) {
+        for (const Vec2& p : b.footprint.pts) box.add(p);
+        break;
+      }
+  return true;
+}
+}  // namespace
 
 Box2 site_extent(const Site& site) {
   Box2 b;
@@ -66,12 +93,23 @@ Box2 site_extent(const Site& site) {
 CameraVisibility build_camera_visibility(const Site& site, const PlantModel& model, CameraGridOptions opt, int threads) {
   CameraVisibility vis;
   const double cell = opt.cell_m > 0 ? opt.cell_m : 1;
-  const Box2 ext = site_extent(site);
-  const double x0 = std::floor((ext.min.x - opt.margin_m) / cell) * cell;
-  const double y0 = std::floor((ext.min.y - opt.margin_m) / cell) * cell;
-  const int nx = std::max(1, static_cast<int>(std::ceil((ext.max.x + opt.margin_m - x0) / cell)));
-  const int ny = std::max(1, static_cast<int>(std::ceil((ext.max.y + opt.margin_m - y0) / cell)));
   const std::vector<std::string> floors = site.floor_ids();
+  // per floor: the site's extent, or for a storey only buildings have, those buildings' extent
+  struct Extent {
+    double x0, y0;
+    int nx, ny;
+  };
+  std::vector<Extent> ext(floors.size());
+  const Box2 site_box = site_extent(site);
+  for (std::size_t f = 0; f < floors.size(); ++f) {
+    Box2 b;
+    if (!building_only_box(site, floors[f], b) || b.min.x > b.max.x) b = site_box;
+    Extent& e = ext[f];
+    e.x0 = std::floor((b.min.x - opt.margin_m) / cell) * cell;
+    e.y0 = std::floor((b.min.y - opt.margin_m) / cell) * cell;
+    e.nx = std::max(1, static_cast<int>(std::ceil((b.max.x + opt.margin_m - e.x0) / cell)));
+    e.ny = std::max(1, static_cast<int>(std::ceil((b.max.y + opt.margin_m - e.y0) / cell)));
+  }
   const std::vector<char> blocks = camera_blocking_materials(model, opt);
 
   // one job per (floor, camera): the cells it sees, in cell order
@@ -80,7 +118,10 @@ CameraVisibility build_camera_visibility(const Site& site, const PlantModel& mod
   std::vector<std::vector<std::uint32_t>> seen(jobs);
   auto run = [&](std::size_t job) {
     const std::string& floor = floors[job / ncam];
+    const auto [x0, y0, nx, ny] = ext[job / ncam];
     const Camera& cam = site.cameras[job % ncam];
+    const View view(cam);
+    const Vec3 eye{cam.at[0], cam.at[1], cam.at[2]};
     const double z = plant_floor_surface(site, floor) + opt.spot_height_m;
     const double dz = z - cam.at[2];
     if (std::abs(dz) > cam.range) return;
@@ -92,7 +133,7 @@ CameraVisibility build_camera_visibility(const Site& site, const PlantModel& mod
     for (int iy = iy0; iy <= iy1; ++iy)
       for (int ix = ix0; ix <= ix1; ++ix) {
         const Vec3 spot{x0 + (ix + 0.5) * cell, y0 + (iy + 0.5) * cell, z};
-        if (camera_sees(cam, spot, model, blocks))
+        if (view.in_view(spot) && model.clear(eye, spot, blocks))
           seen[job].push_back(static_cast<std::uint32_t>(iy) * static_cast<std::uint32_t>(nx) + static_cast<std::uint32_t>(ix));
       }
   };
@@ -115,12 +156,12 @@ CameraVisibility build_camera_visibility(const Site& site, const PlantModel& mod
   for (std::size_t f = 0; f < floors.size(); ++f) {
     CameraVisibility::Grid g;
     g.floor = floors[f];
-    g.x0 = x0;
-    g.y0 = y0;
+    g.x0 = ext[f].x0;
+    g.y0 = ext[f].y0;
     g.cell = cell;
-    g.nx = nx;
-    g.ny = ny;
-    g.cells.assign(static_cast<std::size_t>(nx) * static_cast<std::size_t>(ny), 0);
+    g.nx = ext[f].nx;
+    g.ny = ext[f].ny;
+    g.cells.assign(static_cast<std::size_t>(g.nx) * static_cast<std::size_t>(g.ny), 0);
     for (std::size_t c = 0; c < ncam; ++c)
       for (std::uint32_t idx : seen[f * ncam + c]) {
         std::uint32_t& s = g.cells[idx];

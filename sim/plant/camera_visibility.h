@@ -39,7 +39,8 @@ bool camera_sees(const Camera& cam, const Vec3& spot, const PlantModel& model, c
 // The plan extent of the site: zones, buildings, obstacles, anchors, cameras and bounds.
 Box2 site_extent(const Site& site);
 
-// One grid per floor of the site (Site::floor_ids order) over the site's extent plus the margin;
+// One grid per floor of the site (Site::floor_ids order) over the site's extent plus the margin
+// (a storey that only buildings have: over those buildings' footprints plus the margin);
 // each cell holds the set of cameras (site order) that see its centre at the floor's surface +
 // spot height. Only cells within a camera's range are tested. Deterministic: the same sets and
 // set numbers for any `threads`.
