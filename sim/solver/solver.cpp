@@ -206,11 +206,11 @@ Solution solve_lm(const Problem& pr, const std::vector<Row>& rows, Vec3 p0, cons
 }
 
 // IRLS with Huber weights: a few re-weighted solves, each warm-started.
-Solution solve_robust(const Problem& pr, std::vector<Row>& rows, Vec3 p0, const SolverParams& sp) {
+Solution solve_robust(const Problem& pr, std::vector<Row>& rows, Vec3 p0, const SolverParams& sp, int passes) {
   for (Row& r : rows) r.robust_w = 1;
   Solution s = solve_lm(pr, rows, p0, sp);
   if (!sp.robust) return s;
-  for (int pass = 0; pass < sp.irls_iterations && s.ok; ++pass) {
+  for (int pass = 0; pass < passes && s.ok; ++pass) {
     for (Row& r : rows) {
       Vec3 J;
       double u = std::abs(residual(pr, r, s.p, J)) / r.sigma;
@@ -594,7 +594,7 @@ std::optional<SolvedFix> Solver::Impl::solve(int tag, Micros t, std::vector<Row>
 
   // robust solve, then NLOS rejection: while the worst residual exceeds the limit and an anchor can
   // be spared, drop the anchor whose removal leaves the smallest residual RMS (leave-one-out)
-  Solution sol = solve_robust(pr, rows, start, p);
+  Solution sol = solve_robust(pr, rows, start, p, p.irls_iterations);
   if (!sol.ok) return std::nullopt;
   const int min_keep = tdoa ? std::max({p.min_anchors_tdoa, p.min_anchors_2d, 3}) + (three_d ? 1 : 0)
                             : (three_d ? 4 : std::max(p.min_anchors_2d, 3));
@@ -620,7 +620,8 @@ std::optional<SolvedFix> Solver::Impl::solve(int tag, Micros t, std::vector<Row>
             for (const Row& r : trial) m += r.active ? 1 : 0;
             if (m < pr.dim + 1) continue;
           }
-          Solution s = solve_robust(pr, trial, sol.p, p);
+          // candidates are compared after one re-weighting; the chosen one is solved in full below
+          Solution s = solve_robust(pr, trial, sol.p, p, std::min(p.irls_iterations, 1));
           if (!s.ok) continue;
           if (best < 0 || s.rms < best_sol.rms || (s.rms == best_sol.rms && k < best)) {
             best = k;
@@ -631,7 +632,8 @@ std::optional<SolvedFix> Solver::Impl::solve(int tag, Micros t, std::vector<Row>
       }
       if (best < 0) break;
       rows = std::move(best_rows);
-      sol = best_sol;
+      sol = solve_robust(pr, rows, best_sol.p, p, p.irls_iterations);
+      if (!sol.ok) return std::nullopt;
       ++rejected;
     }
   }
