@@ -41,6 +41,9 @@ TEST(PlantModel, H02_MaterialsInFixedOrder) {
   EXPECT_EQ(m->materials(), (std::vector<std::string>{"concrete", "steel", "brick", "glass", "wood"}));
   EXPECT_EQ(m->material_index("glass"), 3);
   EXPECT_EQ(m->material_index("titanium"), -1);
+  // nothing built: every path is clear
+  EXPECT_TRUE(trace(*m, {0, 0, 0}, {100, 100, 10}).empty());
+  EXPECT_TRUE(m->clear({0, 0, 0}, {100, 100, 10}, std::vector<char>(m->materials().size(), 1)));
 }
 
 TEST(PlantModel, H02_ConcreteWallGivesOneCrossingOfItsThickness) {
