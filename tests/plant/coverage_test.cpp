@@ -1,6 +1,8 @@
 // PL-08 (anchor coverage of high-risk zones) and SO-08 (camera coverage of work areas).
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "sim/plant/coverage.h"
 #include "tests/plant/sites.h"
 
@@ -107,6 +109,18 @@ TEST(PlantCoverage, PL08_ShareIsTheUncoveredColumnsLess) {
   opt.min_share = 0.95;
   opt.min_anchors = 3;
   EXPECT_TRUE(check_coverage(s, *m, {}, opt).pass);
+}
+
+TEST(PlantCoverage, PL08_NobodyStandsInsideATankSoItsFootprintIsNotAreaToCover) {
+  Site s = split_site(false);
+  // a tank (r = 1 m) in the eastern part, and a pipe rack overhead (5-9 m) that nobody stands in
+  s.obstacles.push_back(test::cylinder("TK", 7, 5, 1.0, 0, 8, "steel"));
+  s.obstacles.push_back(test::box("RACK", 0, 0, 5, 10, 1, 9, "steel"));
+  const CoverageReport r = check(s);
+  const AreaCoverage& z = r.zones[0];
+  // cell centres strictly inside the circle: (6.5|7.5, 4.5|5.5) -> 4 of 100 leave the sample
+  EXPECT_EQ(z.samples.size(), 96u);
+  for (const CoverageSample& c : z.samples) EXPECT_GE(std::hypot(c.x - 7, c.y - 5), 1.0);
 }
 
 TEST(PlantCoverage, PL08_LinkRangeLimitsAnchors) {
