@@ -33,8 +33,9 @@ bool read_zcert(const std::string& path, CurveCert& out, std::string& error) {
   }
   out = CurveCert{};
   for (std::string line; std::getline(f, line);) {
-    const size_t hash = line.find('#');
-    if (hash != std::string::npos) line.erase(hash);
+    // comments are whole lines: Z85 keys may contain '#'
+    const size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
     if (std::string v = value_of(line, "public-key"); !v.empty()) out.public_z85 = v;
     if (std::string v = value_of(line, "secret-key"); !v.empty()) out.secret_z85 = v;
   }
