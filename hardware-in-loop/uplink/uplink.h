@@ -9,6 +9,7 @@
 // batch whose 2xx was lost is sent again with the same key, so the receiver drops the copy.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,13 @@
 #include "engine/time.h"
 
 namespace planttwin {
+
+// What the platform's person fields need and the site does not hold (AQ3 B.5 NAME, PERSONTYPE;
+// AQ2 A.1 WORKERNAME, ISCONTRACTORWORK).
+struct UplinkPerson {
+  std::string name;
+  Category category = Category::employee;
+};
 
 struct UplinkOptions {
   // http://host[:port][/path]; https is not supported (the constructor says so).
@@ -36,6 +44,10 @@ struct UplinkOptions {
   Micros idle_poll = kSecond;
   // Codes of the 全国危险化学品登记综合服务系统 (AQ1 A.1); sent in every batch.
   std::string company_code = "", company_name = "", park_code = "";
+  // person id -> name and category; a person not listed is sent by id, category employee.
+  std::map<std::string, UplinkPerson> people;
+  // Sent batches kept in the outbox for inspection; older ones are deleted. Default: 1000
+  int keep_sent = 1000;
   // false: no sender thread (tests and tools that only fill the outbox). Default: true
   bool send = true;
 };
@@ -68,6 +80,9 @@ class Uplink {
     std::uint64_t sent = 0;             // batches that got a 2xx
     std::uint64_t attempts_failed = 0;  // refused, timed out, non-2xx, or dropped
     std::uint64_t pending = 0;          // batches in the outbox not yet sent (incl. earlier runs)
+    std::uint64_t rejected = 0;         // batches the platform refused for good (4xx): kept, not resent
+    std::uint64_t positions = 0;        // position samples recorded by on_fix
+    std::uint64_t store_errors = 0;     // on_* calls whose outbox write failed (see last_error)
   };
   Stats stats() const;
   // The last send error ("" when the last attempt succeeded), for status lines.
