@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <map>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 
@@ -10,11 +11,14 @@ namespace planttwin::uplink {
 
 namespace {
 
-// RAII for one prepared statement
+// One use of a cached prepared statement: reset and unbound when done.
 struct Stmt {
   sqlite3_stmt* s = nullptr;
   explicit Stmt(sqlite3_stmt* st) : s(st) {}
-  ~Stmt() { sqlite3_finalize(s); }
+  ~Stmt() {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   void bind(int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
@@ -67,9 +71,22 @@ void Outbox::exec(const char* sql) {
 }
 
 sqlite3_stmt* Outbox::prepare(const char* sql) const {
+  auto it = cache_.find(sql);  // by address: every caller passes a string literal
+  if (it != cache_.end()) return it->second;
   sqlite3_stmt* s = nullptr;
   if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) fail(std::string("prepare ") + sql);
+  cache_.emplace(sql, s);
   return s;
+}
+
+void Outbox::set_autocheckpoint(bool on) {
+  exec(on ? "PRAGMA wal_autocheckpoint=1000" : "PRAGMA wal_autocheckpoint=0");
+}
+
+void Outbox::checkpoint() {
+  // passive: never waits for the writer, so the loop thread's commits are not held up
+  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) != SQLITE_OK)
+    fail("checkpoint");
 }
 
 Outbox::Outbox(const std::string& path) : path_(path) {
@@ -103,20 +120,36 @@ Outbox::Outbox(const std::string& path) : path_(path) {
     }
     exec("COMMIT");
   } catch (...) {
-    sqlite3_close(db_);
-    db_ = nullptr;
+    close();
     throw;
   }
 }
 
-Outbox::~Outbox() { sqlite3_close(db_); }
+void Outbox::close() {
+  for (auto& [sql, st] : cache_) sqlite3_finalize(st);
+  cache_.clear();
+  sqlite3_close(db_);
+  db_ = nullptr;
+}
 
-void Outbox::add_sample(Micros t, const std::string& person, const std::string& record) {
-  Stmt s(prepare("INSERT INTO position_sample(t_us, person, record) VALUES(?, ?, ?)"));
-  s.bind(1, t);
-  s.bind(2, person);
-  s.bind(3, record);
-  if (sqlite3_step(s.s) != SQLITE_DONE) fail("add position sample");
+Outbox::~Outbox() { close(); }
+
+void Outbox::add_samples(const std::vector<Sample>& samples) {
+  if (samples.empty()) return;
+  exec("BEGIN IMMEDIATE");
+  try {
+    for (const Sample& x : samples) {
+      Stmt s(prepare("INSERT INTO position_sample(t_us, person, record) VALUES(?, ?, ?)"));
+      s.bind(1, x.t);
+      s.bind(2, x.person);
+      s.bind(3, x.record);
+      if (sqlite3_step(s.s) != SQLITE_DONE) fail("add position sample");
+    }
+    exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
 }
 
 std::vector<std::pair<std::string, std::string>> Outbox::latest_samples(std::int64_t& max_row) const {

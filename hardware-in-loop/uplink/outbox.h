@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -33,7 +34,11 @@ class Outbox {
   const std::string& id() const { return id_; }
 
   // position samples: one row each, in order
-  void add_sample(Micros t, const std::string& person, const std::string& record);
+  struct Sample {
+    Micros t = 0;
+    std::string person, record;
+  };
+  void add_samples(const std::vector<Sample>& samples);  // one transaction
   // the latest sample of each person (ordered by person id) and the largest sample row id
   std::vector<std::pair<std::string, std::string>> latest_samples(std::int64_t& max_row) const;
   std::int64_t count_samples() const;
@@ -51,14 +56,20 @@ class Outbox {
   void mark_rejected(std::int64_t seq, const std::string& error);
   // deletes sent batches except the newest `keep`
   void prune_sent(int keep);
+  // WAL checkpoints: off on the loop thread's connection (a checkpoint there would stall a commit),
+  // done by the sender instead; on when there is no sender.
+  void set_autocheckpoint(bool on);
+  void checkpoint();
 
  private:
   void exec(const char* sql);
   sqlite3_stmt* prepare(const char* sql) const;
   [[noreturn]] void fail(const std::string& what) const;
+  void close();
 
   std::string path_, id_;
   sqlite3* db_ = nullptr;
+  mutable std::map<const char*, sqlite3_stmt*> cache_;  // statements by their literal's address
 };
 
 }  // namespace planttwin::uplink

@@ -56,6 +56,28 @@ struct Uplink::Impl {
   Micros next_position_due = std::numeric_limits<Micros>::min();
   std::int64_t samples_waiting = 0;
   std::map<std::string, uplink::LastFix> last;
+  // fixes since the last tick: written in one transaction by tick() (or when this many wait)
+  struct Fix {
+    Micros t;
+    std::string person, tag;
+    double x, y, z;
+    std::string floor;
+  };
+  std::vector<Fix> fixes;
+  static constexpr size_t kMaxBufferedFixes = 10000;
+
+  void write_fixes() {
+    if (fixes.empty()) return;
+    std::vector<uplink::Outbox::Sample> rows;
+    rows.reserve(fixes.size());
+    for (const Fix& f : fixes) {
+      Json r = uplink::position_record(ctx, f.t, f.person, f.tag, f.x, f.y, f.z, f.floor);
+      rows.push_back({f.t, f.person, r.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)});
+    }
+    fixes.clear();  // written or failed: a failed write is counted, not retried (positions are samples)
+    writer->add_samples(rows);
+    samples_waiting += static_cast<std::int64_t>(rows.size());
+  }
   std::map<std::string, Micros> gathering_first_seen;
 
   // sender
@@ -123,8 +145,22 @@ struct Uplink::Impl {
     cv.notify_all();
   }
 
+  // WAL checkpoints are the sender's job (the writer's are off): at most once a second, before waits
+  std::chrono::steady_clock::time_point last_checkpoint{};
+  void maybe_checkpoint() {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_checkpoint < std::chrono::seconds(1)) return;
+    last_checkpoint = now;
+    try {
+      reader->checkpoint();
+    } catch (const std::exception& e) {
+      set_error(e.what());
+    }
+  }
+
   // waits up to d unless stopped (or woken, when wakeable); true when stopped
   bool wait(Micros d, bool wakeable) {
+    maybe_checkpoint();
     std::unique_lock<std::mutex> lock(mu);
     cv.wait_for(lock, std::chrono::microseconds(d), [&] { return stop || (wakeable && wake); });
     if (wakeable) wake = false;
@@ -210,6 +246,7 @@ Uplink::Uplink(const Site& site, WallClock clock, UplinkOptions opt)
   if (m.opt.send) m.target = uplink::parse_http_url(m.opt.url);
   m.writer = std::make_unique<uplink::Outbox>(m.opt.outbox);
   m.reader = std::make_unique<uplink::Outbox>(m.opt.outbox);
+  m.writer->set_autocheckpoint(!m.opt.send);
   m.pending = static_cast<std::uint64_t>(m.writer->count_pending());
   m.samples_waiting = m.writer->count_samples();
   if (m.opt.send) {
@@ -233,19 +270,26 @@ void Uplink::on_fix(Micros t, const std::string& person, const std::string& tag,
                     const std::string& floor) {
   Impl& m = *impl_;
   m.last[person] = {x, y, floor};
-  try {
-    Json r = uplink::position_record(m.ctx, t, person, tag, x, y, z, floor);
-    m.writer->add_sample(t, person, r.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
-    ++m.samples_waiting;
-    ++m.positions;
-  } catch (const std::exception& e) {
-    ++m.store_errors;
-    m.set_error(e.what());
+  m.fixes.push_back({t, person, tag, x, y, z, floor});
+  ++m.positions;
+  if (m.fixes.size() >= Impl::kMaxBufferedFixes) {
+    try {
+      m.write_fixes();
+    } catch (const std::exception& e) {
+      ++m.store_errors;
+      m.set_error(e.what());
+    }
   }
 }
 
 void Uplink::tick(Micros t) {
   Impl& m = *impl_;
+  try {
+    m.write_fixes();
+  } catch (const std::exception& e) {
+    ++m.store_errors;
+    m.set_error(e.what());
+  }
   if (m.samples_waiting == 0) return;
   if (m.next_position_due == std::numeric_limits<Micros>::min()) m.next_position_due = t;
   if (t < m.next_position_due) return;
