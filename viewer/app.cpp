@@ -358,9 +358,10 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
       const double a = yaw - half + 2 * half * i / 16;
       wedge.push_back(m.px(c.at[0] + c.range * std::cos(a), c.at[1] + c.range * std::sin(a)));
     }
-    const ImU32 fill = hot ? IM_COL32(56, 189, 248, 70) : IM_COL32(100, 116, 139, 22);
-    for (size_t i = 1; i + 1 < wedge.size(); ++i) m.dl->AddTriangleFilled(wedge[0], wedge[i], wedge[i + 1], fill);
-    m.dl->AddPolyline(wedge.data(), static_cast<int>(wedge.size()), hot ? IM_COL32(2, 132, 199, 255) : IM_COL32(100, 116, 139, 90), ImDrawFlags_Closed, hot ? 2.0f : 1.0f);
+    const ImU32 fill = hot ? IM_COL32(56, 189, 248, 70) : IM_COL32(100, 116, 139, 16);
+    // a wedge up to 180 degrees is convex: one fill, no seams between triangles
+    m.dl->AddConvexPolyFilled(wedge.data(), static_cast<int>(wedge.size()), fill);
+    m.dl->AddPolyline(wedge.data(), static_cast<int>(wedge.size()), hot ? IM_COL32(2, 132, 199, 255) : IM_COL32(100, 116, 139, 60), ImDrawFlags_Closed, hot ? 2.0f : 1.0f);
     m.dl->AddRectFilled(ImVec2(at.x - 4, at.y - 3), ImVec2(at.x + 4, at.y + 3), hot ? IM_COL32(2, 132, 199, 255) : IM_COL32(51, 65, 85, 255), 1);
     if (hot || st.scale > 3) label(m, ImVec2(at.x + 5, at.y - 16), IM_COL32(51, 65, 85, 255), c.id);
   }
@@ -377,7 +378,7 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
     m.dl->AddCircleFilled(m.px(g.center), r, level_colour(g.level, 60), 64);
     m.dl->AddCircle(m.px(g.center), r, level_colour(g.level), 64, 4);
     label(m, ImVec2(m.px(g.center).x - r * 0.7f, m.px(g.center).y - r - 20), kInk,
-          std::string(tr("alarms")) + " " + g.alarm_id + " · " + level_label(g.level) + " · " + std::to_string(g.members.size()));
+          alarm_type_label("gathering") + " " + g.alarm_id + " · " + level_label(g.level) + " · " + std::to_string(g.members.size()));
   }
   // people: estimate (filled, category colour), truth (ring) and the error line when they differ
   const bool show_truth = tl.estimates_differ();
@@ -825,7 +826,7 @@ void toolbar(Timeline& tl, State& st, bool drill) {
 }
 
 void frame(Timeline& tl, State& st, const ViewOptions& opt, int w, int h) {
-  const float top = 68, panel_w = std::min(460.0f, F(w) * 0.4f);
+  const float top = 68, panel_w = std::min(500.0f, F(w) * 0.42f);
   const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
                                  ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
   ImGui::SetNextWindowPos(ImVec2(0, 0));

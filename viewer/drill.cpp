@@ -165,7 +165,7 @@ std::string drill_markdown(const DrillScore& s) {
   o << "| **总分 Total score** | **" << total << " / 100** |\n";
   o << "| 结论 Result | " << (s.all_on_time ? "全部及时 all on time" : "存在超时或遗漏 late or missed items") << " |\n\n";
   o << "## 报警明细 Alarms\n\n";
-  o << "| 编号 ID | 类型 Type | 级别 Level | 人员 Who | 触发 Raised (s) | 确认 Ack (s) | 判定 | 处置 Handle (s) | 判定 | 得分 Points |\n";
+  o << "| 编号 ID | 类型 Type | 级别 Level | 人员 Who | 触发 Raised (s) | 确认用时 To ack (s) | 判定 Verdict | 处置用时 To handle (s) | 判定 Verdict | 得分 Points |\n";
   o << "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const ScoredAlarm& a : s.alarms) {
     std::string who;
