@@ -110,6 +110,7 @@ void Timeline::reset() {
   carry_us_ = 0;
   replayed_ = 0;
   errors_.clear();
+  stream_.clear();
   kept_.clear();
   kept_bytes_ = 0;
   keep_every_ = std::max<Micros>(opt_.keep_every, 1);
@@ -199,6 +200,11 @@ void Timeline::advance_to(Micros target) {
 void Timeline::refresh() {
   // drop the engine's output log: everything the viewer shows is in the snapshot
   snap_ = build_snapshot();
+  for (const Output& o : engine_->outputs())
+    if (const auto* a = std::get_if<AlarmOutput>(&o.body)) {
+      const Alarm& al = engine_->alarms()[static_cast<size_t>(a->alarm)];
+      stream_ += canonical_alarm_line(al, al.events[static_cast<size_t>(a->event)]);
+    }
   engine_->clear_outputs();
   if (oracle_) oracle_->clear_outputs();
   snap_.t = now_;

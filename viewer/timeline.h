@@ -96,6 +96,8 @@ class Timeline {
   bool estimates_differ() const { return noisy_; }
   // Alarms of the oracle twin (true positions) when fixes are not the truth.
   const std::vector<Alarm>* oracle_alarms() const { return oracle_ ? &oracle_->alarms() : nullptr; }
+  // The canonical alarm stream so far (docs/hash.md), as `run` writes it.
+  const std::string& canonical_stream() const { return stream_; }
   const std::vector<KeptSnapshot>& kept() const { return kept_; }
   Micros keep_every() const { return keep_every_; }
   const Engine& engine() const { return *engine_; }
@@ -130,6 +132,7 @@ class Timeline {
   std::vector<TruthPose> truth_;
   std::vector<int> snap_to_scenario_;  // snapshot person index -> scenario person index
   std::vector<double> errors_;
+  std::string stream_;
   std::vector<KeptSnapshot> kept_;
   Micros keep_every_ = 0, next_keep_ = 0;
   std::size_t kept_bytes_ = 0;
