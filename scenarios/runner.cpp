@@ -368,13 +368,14 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
   out = RunResult{};
   auto site = std::make_shared<const Site>(sc.site);
   Engine engine(make_engine_setup(sc, site));
-  Engine oracle(make_engine_setup(sc, site));
+  std::unique_ptr<Engine> oracle;  // the twin on true positions
+  if (opt.oracle) oracle = std::make_unique<Engine>(make_engine_setup(sc, site));
   RunResult oracle_result;
   OutputCollector col(out);
   OutputCollector ocol(oracle_result);
   ScriptDriver driver(sc, engine);
   auto submit_both = [&](Input in) {
-    oracle.submit(in);
+    if (oracle) oracle->submit(in);
     engine.submit(std::move(in));
   };
   SimulatedPositioning pipe(sc.site, params, *los, sc.seed, PipelineOptions{opt.threads, opt.radio_link_stats});
@@ -446,7 +447,7 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
       f.y = pose.p.y;
       f.z = pose.z;
       f.floor = engine.floor_index(pose.floor);
-      oracle.submit({t, 0, f});
+      if (oracle) oracle->submit({t, 0, f});
     }
     fixes.clear();
     pipe.process(blinks, to_seconds(ri), fixes);
@@ -475,14 +476,18 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
     driver.play_until(until, submit_both);
     engine.advance_to(until);
     col.drain(engine);
-    oracle.advance_to(until);
-    ocol.drain(oracle);
+    if (oracle) {
+      oracle->advance_to(until);
+      ocol.drain(*oracle);
+    }
   }
   driver.play_all(submit_both);
   engine.advance_to(sc.duration);
   col.drain(engine);
-  oracle.advance_to(sc.duration);
-  ocol.drain(oracle);
+  if (oracle) {
+    oracle->advance_to(sc.duration);
+    ocol.drain(*oracle);
+  }
   finish_result(engine, out);
   if (opt.history) feed_history(sc, out, *opt.history);
 
@@ -516,7 +521,7 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
   if (opt.radio_link_stats) out.radio = std::move(links);
   const PipelineCounters& pc = pipe.counters();
   out.simulation = SimulationCounts{pc.blinks, pc.fixes, pc.no_fix, pc.rays, pc.collisions};
-  compare_with_oracle(oracle.alarms(), out.alarms, out);
+  if (oracle) compare_with_oracle(oracle->alarms(), out.alarms, out);
   check_expectations(sc, out);
   return true;
 }

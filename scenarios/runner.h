@@ -116,6 +116,9 @@ struct RunOptions {
   // Simulated runs: keep a range-error histogram per tag-anchor link for the report's `radio`
   // section (about 4.4 KB per link). Off in benchmarks of thousands of tags.
   bool radio_link_stats = true;
+  // Simulated and noisy runs: run the oracle twin on true positions (alarm_quality, alarm_delay).
+  // Off only in benchmarks of the pipeline itself.
+  bool oracle = true;
 };
 
 // Pieces of a run, for other sources than the headless runner (live sessions, replays, drills):

@@ -62,14 +62,46 @@ struct SimulatedPositioning::Work {
 
 SimulatedPositioning::SimulatedPositioning(const Site& site, const RadioParams& params, const LineOfSight& los,
                                            std::uint64_t seed, PipelineOptions opt)
-    : site_(site),
-      los_(los),
-      channel_(site, params, los.materials(), seed),
-      solver_(site, solver_params(params)),
-      opt_(opt),
-      work_(std::make_unique<Work>()) {}
+    : site_(site), los_(los), channel_(site, params, los.materials(), seed), opt_(opt), work_(std::make_unique<Work>()) {
+  opt_.threads = std::clamp(opt_.threads, 1, 64);
+  for (int i = 0; i < opt_.threads; ++i) lanes_.push_back(Lane{Solver(site, solver_params(params)), {}, {}, {}, {}, {}, {}});
+}
 
 SimulatedPositioning::~SimulatedPositioning() = default;
+
+std::map<std::pair<int, int>, LinkStats> SimulatedPositioning::link_stats() const {
+  std::map<std::pair<int, int>, LinkStats> all;
+  for (const Lane& l : lanes_) all.insert(l.links.begin(), l.links.end());  // lanes own disjoint tags
+  return all;
+}
+
+PipelineCounters SimulatedPositioning::counters() const {
+  PipelineCounters c;
+  c.rays = rays_;
+  for (const Lane& l : lanes_) {
+    c.blinks += l.counters.blinks;
+    c.fixes += l.counters.fixes;
+    c.no_fix += l.counters.no_fix;
+    c.links_received += l.counters.links_received;
+    c.collisions += l.counters.collisions;
+  }
+  return c;
+}
+
+namespace {
+// Runs f(i) for i in [0, n) on up to `threads` threads (static split; i = 0 on the caller's).
+template <class F>
+void parallel_for(int threads, size_t n, F&& f) {
+  if (threads <= 1 || n <= 1) {
+    for (size_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (size_t i = 1; i < n; ++i) pool.emplace_back([&f, i] { f(i); });
+  f(0);
+  for (std::thread& th : pool) th.join();
+}
+}  // namespace
 
 void SimulatedPositioning::process(std::span<const Blink> blinks, double slice_s, std::vector<SimFix>& out) {
   Work& w = *work_;
@@ -102,29 +134,18 @@ void SimulatedPositioning::process(std::span<const Blink> blinks, double slice_s
   }
   w.first[blinks.size()] = nt;
 
-  // ray casts and link geometry: independent per task, merged by index
-  auto trace_range = [&](size_t from, size_t to) {
-    for (size_t i = from; i < to; ++i) {
+  // ray casts and link geometry: independent per task, split by index, merged by index
+  const size_t parts = nt < 256 ? 1 : static_cast<size_t>(opt_.threads);
+  const size_t chunk = (nt + parts - 1) / std::max<size_t>(parts, 1);
+  parallel_for(opt_.threads, parts, [&](size_t part) {
+    for (size_t i = part * chunk; i < std::min(nt, (part + 1) * chunk); ++i) {
       Work::Task& t = w.tasks[i];
       const Vec3 tag = blinks[static_cast<size_t>(t.blink)].at;
       los_.trace(tag, channel_.anchor_at(t.anchor), t.crossings);
       t.geo = channel_.geometry(tag, t.anchor, t.crossings);
     }
-  };
-  const int threads = std::clamp(opt_.threads, 1, 64);
-  if (threads == 1 || nt < 256) {
-    trace_range(0, nt);
-  } else {
-    std::vector<std::thread> pool;
-    const size_t chunk = (nt + static_cast<size_t>(threads) - 1) / static_cast<size_t>(threads);
-    for (int i = 1; i < threads; ++i) {
-      const size_t from = std::min(nt, static_cast<size_t>(i) * chunk), to = std::min(nt, from + chunk);
-      pool.emplace_back(trace_range, from, to);
-    }
-    trace_range(0, std::min(nt, chunk));
-    for (std::thread& th : pool) th.join();
-  }
-  counters_.rays += nt;
+  });
+  rays_ += nt;
 
   // offered ALOHA load per anchor over the slice
   w.heard.assign(na, 0);
@@ -132,21 +153,35 @@ void SimulatedPositioning::process(std::span<const Blink> blinks, double slice_s
     if (w.tasks[i].geo.in_budget) ++w.heard[static_cast<size_t>(w.tasks[i].anchor)];
   const double per_blink_g = slice_s > 0 ? p.airtime_ms * 1e-3 / slice_s : 0;
 
-  std::vector<RangeObs> ranges;
-  std::vector<TdoaObs> diffs;
+  // radio and solver per lane (tags split by tag % lanes), fixes merged by blink index
+  parallel_for(opt_.threads, lanes_.size(), [&](size_t i) { run_lane(lanes_[i], i, blinks, per_blink_g); });
+  const size_t before = out.size();
+  for (Lane& l : lanes_) {
+    out.insert(out.end(), l.out.begin(), l.out.end());
+    l.out.clear();
+  }
+  std::sort(out.begin() + static_cast<std::ptrdiff_t>(before), out.end(),
+            [](const SimFix& a, const SimFix& b) { return a.blink < b.blink; });
+}
+
+void SimulatedPositioning::run_lane(Lane& lane, size_t index, std::span<const Blink> blinks, double per_blink_g) {
+  Work& w = *work_;
+  const RadioParams& p = channel_.params();
+  const size_t lanes = lanes_.size();
   for (size_t b = 0; b < blinks.size(); ++b) {
     const Blink& bl = blinks[b];
-    ++counters_.blinks;
-    ranges.clear();
+    if (static_cast<size_t>(bl.tag) % lanes != index) continue;
+    ++lane.counters.blinks;
+    lane.ranges.clear();
     int received = 0;
     for (size_t i = w.first[b]; i < w.first[b + 1]; ++i) {
       Work::Task& t = w.tasks[i];
       // the blink itself is not its own competitor
       const double g = per_blink_g * std::max(0, w.heard[static_cast<size_t>(t.anchor)] - 1);
       t.sample = channel_.sample(bl.tag, t.anchor, bl.number, t.geo, t.crossings, g);
-      if (t.sample.collided) ++counters_.collisions;
+      if (t.sample.collided) ++lane.counters.collisions;
       if (opt_.link_stats) {
-        LinkStats& ls = links_[{bl.tag, t.anchor}];
+        LinkStats& ls = lane.links[{bl.tag, t.anchor}];
         ++ls.tries;
         if (t.sample.nlos) ++ls.nlos;
         if (!t.sample.received) ++ls.dropped;
@@ -155,42 +190,42 @@ void SimulatedPositioning::process(std::span<const Blink> blinks, double slice_s
       }
       if (!t.sample.received) continue;
       ++received;
-      ranges.push_back({t.anchor, t.sample.measured_m, t.sample.rx_dbm, t.sample.fp_dbm});
+      lane.ranges.push_back({t.anchor, t.sample.measured_m, t.sample.rx_dbm, t.sample.fp_dbm});
     }
-    counters_.links_received += static_cast<std::uint64_t>(received);
+    lane.counters.links_received += static_cast<std::uint64_t>(received);
     if (opt_.barometer && !bl.floor.empty()) {
-      auto [it, added] = floor_of_.try_emplace(bl.tag, bl.floor);
+      auto [it, added] = lane.floor_of.try_emplace(bl.tag, bl.floor);
       if (added || it->second != bl.floor) {
         it->second = bl.floor;
-        solver_.set_floor(bl.tag, bl.floor);
+        lane.solver.set_floor(bl.tag, bl.floor);
       }
     }
     std::optional<SolvedFix> fix;
     if (p.mode == RadioParams::Mode::twr) {
-      fix = solver_.solve_twr(bl.tag, bl.t, ranges);
+      fix = lane.solver.solve_twr(bl.tag, bl.t, lane.ranges);
     } else {
-      diffs.clear();
-      if (!ranges.empty()) {
+      lane.diffs.clear();
+      if (!lane.ranges.empty()) {
         // reference: the strongest arrival (lowest anchor index on ties)
         size_t ref = 0;
-        for (size_t i = 1; i < ranges.size(); ++i)
-          if (ranges[i].rx_dbm > ranges[ref].rx_dbm) ref = i;
-        for (size_t i = 0; i < ranges.size(); ++i)
-          if (i != ref) diffs.push_back({ranges[ref].anchor, ranges[i].anchor, ranges[i].d - ranges[ref].d});
+        for (size_t i = 1; i < lane.ranges.size(); ++i)
+          if (lane.ranges[i].rx_dbm > lane.ranges[ref].rx_dbm) ref = i;
+        for (size_t i = 0; i < lane.ranges.size(); ++i)
+          if (i != ref) lane.diffs.push_back({lane.ranges[ref].anchor, lane.ranges[i].anchor, lane.ranges[i].d - lane.ranges[ref].d});
       }
-      fix = solver_.solve_tdoa(bl.tag, bl.t, diffs);
+      fix = lane.solver.solve_tdoa(bl.tag, bl.t, lane.diffs);
     }
     if (!fix) {
-      ++counters_.no_fix;
+      ++lane.counters.no_fix;
       continue;
     }
-    ++counters_.fixes;
+    ++lane.counters.fixes;
     SimFix sf;
     sf.blink = static_cast<int>(b);
     sf.fix = *fix;
     sf.links_tried = static_cast<int>(w.first[b + 1] - w.first[b]);
     sf.links_received = received;
-    out.push_back(std::move(sf));
+    lane.out.push_back(std::move(sf));
   }
 }
 

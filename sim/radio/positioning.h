@@ -80,21 +80,32 @@ class SimulatedPositioning {
   // blink order.
   void process(std::span<const Blink> blinks, double slice_s, std::vector<SimFix>& out);
 
-  const std::map<std::pair<int, int>, LinkStats>& link_stats() const { return links_; }  // (tag, anchor)
-  const PipelineCounters& counters() const { return counters_; }
+  // Per (tag, anchor), merged over the lanes.
+  std::map<std::pair<int, int>, LinkStats> link_stats() const;
+  PipelineCounters counters() const;
   const RadioChannel& channel() const { return channel_; }
 
  private:
   struct Work;
+  // A lane owns the tags with tag % lanes == its index: their solver state, link statistics and
+  // floors. A tag's measurements and fixes therefore never depend on the number of lanes.
+  struct Lane {
+    Solver solver;
+    std::map<std::pair<int, int>, LinkStats> links;
+    PipelineCounters counters;
+    std::map<int, std::string> floor_of;  // tag -> floor last handed to the solver
+    std::vector<SimFix> out;
+    std::vector<RangeObs> ranges;
+    std::vector<TdoaObs> diffs;
+  };
+  void run_lane(Lane& lane, size_t index, std::span<const Blink> blinks, double per_blink_g);
   const Site& site_;
   const LineOfSight& los_;
   RadioChannel channel_;
-  Solver solver_;
   PipelineOptions opt_;
-  std::map<std::pair<int, int>, LinkStats> links_;
-  PipelineCounters counters_;
+  std::vector<Lane> lanes_;
+  std::uint64_t rays_ = 0;
   std::unique_ptr<Work> work_;
-  std::map<int, std::string> floor_of_;  // tag -> floor last handed to the solver
 };
 
 // The Solver's settings from the radio parameters (min_anchors, processing_delay, kalman, sigmas).
