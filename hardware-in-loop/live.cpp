@@ -18,6 +18,9 @@
 #include <zmq.hpp>
 
 #include "hardware-in-loop/curve.h"
+#ifdef PLANTTWIN_HAS_UPLINK
+#include "hardware-in-loop/uplink/uplink.h"
+#endif
 #include "scenarios/loader.h"
 
 #ifndef PLANTTWIN_VERSION
@@ -85,6 +88,9 @@ struct LiveLoop::Impl {
   asio::steady_timer eval_timer, stats_timer, solve_timer, end_timer;
   asio::signal_set signals;
   std::unique_ptr<Session> session;
+#ifdef PLANTTWIN_HAS_UPLINK
+  std::unique_ptr<Uplink> uplink;
+#endif
   RecordingWriter recorder;
   SteadyClock::time_point start;
   bool waiting = false, stopping = false;
@@ -169,6 +175,7 @@ struct LiveLoop::Impl {
   // time passes: script, solver windows, engine steps
   void tick() {
     session->advance(now());
+    tick_uplink();
     recorder.flush();
     maybe_arm_solve();
     if (!waiting) drain_input();  // a missed edge costs at most one timer period
@@ -213,11 +220,18 @@ struct LiveLoop::Impl {
       const Micros t = stats_k * kSecond;
       session->advance(std::max(t, now()));
       send_stats(now());
+      tick_uplink();
       ++stats_k;
       recorder.flush();
       arm_stats();
       if (!waiting) drain_input();
     });
+  }
+
+  void tick_uplink() {
+#ifdef PLANTTWIN_HAS_UPLINK
+    if (uplink) uplink->tick(session->engine().now());
+#endif
   }
 
   void shutdown() {
@@ -327,6 +341,28 @@ bool LiveLoop::run(std::string& error) {
   m.session = std::make_unique<Session>(m.sc, so);
   m.session->set_publisher([&m](const WireMessage& w) { m.publish(w); });
   bool record_ok = true;
+  if (!o.uplink_url.empty()) {
+#ifdef PLANTTWIN_HAS_UPLINK
+    UplinkOptions uo;
+    uo.url = o.uplink_url;
+    if (!o.uplink_outbox.empty()) uo.outbox = o.uplink_outbox;
+    for (const PersonDef& p : m.sc.people) uo.people[p.id] = {p.name, p.category};
+    try {
+      m.uplink = std::make_unique<Uplink>(m.session->engine().site(), m.session->scenario().clock, uo);
+    } catch (const std::exception& e) {
+      error = std::string("--uplink: ") + e.what();
+      return false;
+    }
+    Uplink* up = m.uplink.get();
+    m.session->set_output_observer([up](const Engine& e, const Output& out) { up->on_output(e, out); });
+    m.session->set_fix_observer([up](Micros t, const std::string& person, const std::string& tag, const FixInput& f, const std::string& floor) {
+      up->on_fix(t, person, tag, f.x, f.y, f.z, floor);
+    });
+#else
+    error = "--uplink: this build has no park-platform uplink (hardware-in-loop/uplink)";
+    return false;
+#endif
+  }
   if (!o.record.empty()) {
     RecordingHeader h;
     if (!recording_header_for(m.sc, h, error)) return false;
@@ -381,6 +417,17 @@ bool LiveLoop::run(std::string& error) {
     summary_.device_ms_p99 = quantile_nearest_rank(m.device_ms.all, 0.99);
   }
   summary_.recording = o.record;
+#ifdef PLANTTWIN_HAS_UPLINK
+  if (m.uplink) {
+    m.uplink->tick(end);
+    m.uplink->flush(2 * kSecond);  // a short grace for the last batches; the rest stay in the outbox
+    const Uplink::Stats us = m.uplink->stats();
+    stats_.uplink_queued = us.queued;
+    stats_.uplink_sent = us.sent;
+    stats_.uplink_pending = us.pending;
+    m.uplink.reset();
+  }
+#endif
   stats_.stats_published = m.stats_sent;
   if (m.zap) {
     stats_.curve_allowed = m.zap->allowed();
