@@ -1,6 +1,7 @@
 #include "hardware-in-loop/live.h"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <unistd.h>
 
@@ -46,12 +47,51 @@ bool read_bytes(const std::string& path, std::string& out) {
   return true;
 }
 
-// Latency samples of one stats period and of the whole session.
+// Quantiles of a whole session in bounded memory: log-spaced buckets 1 % wide over |v| in
+// [1e-3, 1e9], one set for each sign; a quantile is its bucket's geometric middle (±0.5 %).
+class LogHistogram {
+ public:
+  void add(double v) {
+    ++n_;
+    if (v == 0) {
+      ++zero_;
+      return;
+    }
+    auto& side = v < 0 ? neg_ : pos_;
+    const double a = std::clamp(std::fabs(v), kMin, kMax);
+    ++side[static_cast<size_t>(std::log(a / kMin) / kLogStep)];
+  }
+  std::uint64_t count() const { return n_; }
+  // nearest rank, as quantile_nearest_rank
+  double quantile(double q) const {
+    if (n_ == 0) return 0;
+    const auto rank = static_cast<std::uint64_t>(std::clamp(std::ceil(q * static_cast<double>(n_)), 1.0, static_cast<double>(n_)));
+    std::uint64_t seen = 0;
+    for (size_t i = kBuckets; i-- > 0;)  // most negative first
+      if ((seen += neg_[i]) >= rank) return -middle(i);
+    if ((seen += zero_) >= rank) return 0;
+    for (size_t i = 0; i < kBuckets; ++i)
+      if ((seen += pos_[i]) >= rank) return middle(i);
+    return middle(kBuckets - 1);
+  }
+
+ private:
+  static constexpr double kMin = 1e-3, kMax = 1e9;
+  static inline const double kLogStep = std::log(1.01);
+  static inline const size_t kBuckets = static_cast<size_t>(std::log(kMax / kMin) / std::log(1.01)) + 1;
+  static double middle(size_t i) { return kMin * std::exp((static_cast<double>(i) + 0.5) * kLogStep); }
+  std::vector<std::uint64_t> neg_ = std::vector<std::uint64_t>(kBuckets), pos_ = std::vector<std::uint64_t>(kBuckets);
+  std::uint64_t zero_ = 0, n_ = 0;
+};
+
+// Latency samples of one stats period (exact; cleared every second) and of the whole session
+// (histogram: a long session keeps constant memory).
 struct Samples {
-  std::vector<double> period, all;
+  std::vector<double> period;
+  LogHistogram all;
   void add(double v) {
     period.push_back(v);
-    all.push_back(v);
+    all.add(v);
   }
 };
 
@@ -174,7 +214,9 @@ struct LiveLoop::Impl {
 
   // time passes: script, solver windows, engine steps
   void tick() {
-    session->advance(now());
+    const Micros t = now();
+    session->advance(t);
+    recorder.reached(t);
     tick_uplink();
     recorder.flush();
     maybe_arm_solve();
@@ -217,8 +259,9 @@ struct LiveLoop::Impl {
     stats_timer.expires_at(at(next));
     stats_timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping) return;
-      const Micros t = stats_k * kSecond;
-      session->advance(std::max(t, now()));
+      const Micros t = std::max(stats_k * kSecond, now());
+      session->advance(t);
+      recorder.reached(t);
       send_stats(now());
       tick_uplink();
       ++stats_k;
@@ -410,11 +453,11 @@ bool LiveLoop::run(std::string& error) {
   summary_.end_t = end;
   summary_.counters = m.session->counters();
   summary_.marks = m.session->marks();
-  if (!m.latency_us.all.empty()) {
-    summary_.latency_us_p50 = quantile_nearest_rank(m.latency_us.all, 0.5);
-    summary_.latency_us_p99 = quantile_nearest_rank(m.latency_us.all, 0.99);
-    summary_.device_ms_p50 = quantile_nearest_rank(m.device_ms.all, 0.5);
-    summary_.device_ms_p99 = quantile_nearest_rank(m.device_ms.all, 0.99);
+  if (m.latency_us.all.count() > 0) {
+    summary_.latency_us_p50 = m.latency_us.all.quantile(0.5);
+    summary_.latency_us_p99 = m.latency_us.all.quantile(0.99);
+    summary_.device_ms_p50 = m.device_ms.all.quantile(0.5);
+    summary_.device_ms_p99 = m.device_ms.all.quantile(0.99);
   }
   summary_.recording = o.record;
 #ifdef PLANTTWIN_HAS_UPLINK
@@ -511,6 +554,10 @@ bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveS
       case RecordKind::solve:
         session.solve_recorded(x.solve.t, x.solve.tag);
         end = std::max(end, x.solve.t);
+        break;
+      case RecordKind::reached:
+        session.advance(x.end_t);
+        end = std::max(end, x.end_t);
         break;
       case RecordKind::end:
         end = std::max(end, x.end_t);
