@@ -16,6 +16,7 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <variant>
 
 #include "hardware-in-loop/uplink/http_client.h"
 #include "hardware-in-loop/uplink/outbox.h"
@@ -341,6 +342,24 @@ void Uplink::on_permit(Micros t, const PermitRecord& p, const std::string& statu
   } catch (const std::exception& ex) {
     ++m.store_errors;
     m.set_error(ex.what());
+  }
+}
+
+void Uplink::on_output(const Engine& engine, const Output& out) {
+  if (const auto* a = std::get_if<AlarmOutput>(&out.body)) {
+    if (a->alarm < 0 || static_cast<size_t>(a->alarm) >= engine.alarms().size()) return;
+    const Alarm& alarm = engine.alarms()[static_cast<size_t>(a->alarm)];
+    if (a->event < 0 || static_cast<size_t>(a->event) >= alarm.events.size()) return;
+    on_alarm(out.t, alarm, alarm.events[static_cast<size_t>(a->event)]);
+  } else if (const auto* g = std::get_if<GatheringOutput>(&out.body)) {
+    on_gathering(out.t, *g);
+  } else if (const auto* st = std::get_if<StatusOutput>(&out.body)) {
+    if (st->status == "reserved" || st->status == "approved" || st->status == "rejected") return;
+    for (const PermitRecord& p : engine.permits())
+      if (p.id == st->id) {
+        on_permit(out.t, p, st->status);
+        return;
+      }
   }
 }
 
