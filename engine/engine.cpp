@@ -112,9 +112,10 @@ struct Engine::Impl : PermitWorld {
   std::vector<std::vector<std::pair<int, Micros>>> spare_members;
   std::unique_ptr<PermitDesk> desk;  // special work (engine/permits.h)
   std::vector<std::pair<int, int>> overlap;      // gathering: (track, shared members)
+  std::shared_ptr<const CameraVisibility> cameras;  // PL-13, may be null
 
   Impl(Engine& engine, const EngineSetup& setup)
-      : e(engine), site(*setup.site), rules(setup.site->rules), clock(setup.clock), duty(setup.duty) {
+      : e(engine), site(*setup.site), rules(setup.site->rules), clock(setup.clock), duty(setup.duty), cameras(setup.cameras) {
     floor_ids = site.floor_ids();
     for (size_t i = 0; i < floor_ids.size(); ++i) floor_index.emplace(floor_ids[i], static_cast<int>(i));
     // people in id order: the order every rule iterates them in
@@ -214,6 +215,13 @@ struct Engine::Impl : PermitWorld {
   int cell_x(double x) const { return std::clamp(static_cast<int>((x - grid_box.min.x) / cell), 0, grid_w - 1); }
   int cell_y(double y) const { return std::clamp(static_cast<int>((y - grid_box.min.y) / cell), 0, grid_h - 1); }
 
+  std::vector<std::string> cameras_at(std::string_view floor, Vec2 p) const {
+    std::vector<std::string> out;
+    if (!cameras || floor.empty()) return out;
+    for (int c : cameras->at(floor, p))
+      if (c >= 0 && c < static_cast<int>(site.cameras.size())) out.push_back(site.cameras[static_cast<size_t>(c)].id);
+    return out;
+  }
   std::string floor_name(int f) const { return f >= 0 && f < static_cast<int>(floor_ids.size()) ? floor_ids[static_cast<size_t>(f)] : ""; }
 
   // floor from height when a fix carries none: a building's storey inside its footprint, else an
@@ -268,6 +276,12 @@ struct Engine::Impl : PermitWorld {
     unack_of.push_back(-1);
     add_event(idx, t, AlarmEventKind::raised, "system", "");
     if (type != "unacknowledged") ack_watch.push_back(idx);
+    // video linkage (PL-13): the cameras that see the spot, named on the alarm and called up
+    std::vector<std::string> seen = cameras_at(e.alarms_[static_cast<size_t>(idx)].floor, pos);
+    if (!seen.empty()) {
+      e.alarms_[static_cast<size_t>(idx)].cameras = seen;
+      e.outputs_.push_back({t, CameraCallOutput{e.alarms_[static_cast<size_t>(idx)].id, std::move(seen)}});
+    }
     return idx;
   }
 
@@ -863,6 +877,56 @@ std::array<int, kCategoryCount> Engine::zone_count_by_category(int zone) const {
 bool Engine::zone_active(int zone) const { return impl_->zones.at(static_cast<size_t>(zone)).active; }
 int Engine::person_count() const { return static_cast<int>(impl_->people.size()); }
 std::vector<PermitRecord> Engine::permits() const { return impl_->desk->permits(); }
+std::vector<std::string> Engine::cameras_at(std::string_view floor, Vec2 p) const { return impl_->cameras_at(floor, p); }
+
+Snapshot Engine::snapshot() const {
+  const Impl& m = *impl_;
+  Snapshot s;
+  s.t = now_;
+  s.people.reserve(m.people.size());
+  for (const PersonState& p : m.people) {
+    Snapshot::Person sp;
+    sp.id = p.def.id;
+    sp.name = p.def.name;
+    sp.tag = p.def.tag;
+    sp.category = p.def.category;
+    sp.has_fix = p.has_fix;
+    sp.pos = p.pos;
+    sp.z = p.z;
+    sp.floor = m.floor_name(p.floor);
+    sp.last_fix = p.last_fix;
+    sp.battery = p.battery;
+    sp.offline = p.offline_alarm >= 0;
+    if (p.has_fix) sp.cameras = m.cameras_at(sp.floor, p.pos);
+    s.people.push_back(std::move(sp));
+  }
+  for (const Alarm& a : alarms_)
+    if (!a.closed_at) s.open_alarms.push_back(a);
+  for (const GatheringTrack& g : m.tracks) {
+    if (g.alarm < 0) continue;
+    const Alarm& a = alarms_[static_cast<size_t>(g.alarm)];
+    if (a.cleared_at) continue;
+    Snapshot::Gathering sg;
+    sg.alarm_id = a.id;
+    sg.level = a.level;
+    for (const auto& mem : g.members) sg.members.push_back(m.people[static_cast<size_t>(mem.first)].def.id);
+    sg.center = g.center;
+    sg.radius = site_->rules.gathering.radius;
+    sg.floor = m.floor_name(g.floor);
+    s.gatherings.push_back(std::move(sg));
+  }
+  for (size_t z = 0; z < m.zones.size(); ++z) {
+    Snapshot::ZoneState zs;
+    zs.id = site_->zones[z].id;
+    zs.active = m.zones[z].active;
+    zs.count = m.zones[z].count;
+    zs.by_category = m.zones[z].by_category;
+    s.zones.push_back(std::move(zs));
+  }
+  s.permits = m.desk->permits();
+  return s;
+}
+
 Engine::PersonView Engine::person(int index) const {
   const PersonState& p = impl_->people.at(static_cast<size_t>(index));
   return {p.def.id, p.has_fix, p.pos, impl_->floor_name(p.floor), p.last_fix, p.battery};

@@ -16,10 +16,12 @@
 #include <vector>
 
 #include "engine/alarm.h"
+#include "engine/camera_map.h"
 #include "engine/gathering_geometry.h"
 #include "engine/inputs.h"
 #include "engine/permits.h"
 #include "engine/site.h"
+#include "engine/snapshot.h"
 #include "engine/time.h"
 
 namespace planttwin {
@@ -43,6 +45,9 @@ struct EngineSetup {
   WallClock clock;
   std::vector<PersonSetup> people;
   std::vector<DutyAssignment> duty;
+  // Which cameras see which spot (PL-13), computed from the 3D model by the simulator (sim/plant)
+  // when the site loads. None: alarms name no cameras.
+  std::shared_ptr<const CameraVisibility> cameras;
 };
 
 // Outputs, in the order they were decided.
@@ -69,6 +74,12 @@ struct RefusalOutput {
   std::string permit, action;
   std::vector<std::string> codes;
 };
+// An alarm was raised where cameras see it (PL-13): call up their feeds. Follows the alarm's
+// `raised` output; not emitted when no camera sees the spot.
+struct CameraCallOutput {
+  std::string alarm_id;
+  std::vector<std::string> cameras;  // camera ids, site order
+};
 // A person entered a zone (statistics: entries by zone, category and day).
 struct EntryOutput {
   int zone = -1;
@@ -81,7 +92,9 @@ struct StatusOutput {
 };
 struct Output {
   Micros t = 0;
-  std::variant<AlarmOutput, WarnOutput, ZoneCountOutput, GatheringOutput, RefusalOutput, StatusOutput, EntryOutput> body;
+  std::variant<AlarmOutput, WarnOutput, ZoneCountOutput, GatheringOutput, RefusalOutput, StatusOutput, EntryOutput,
+               CameraCallOutput>
+      body;
 };
 
 // Soft anomalies: counted, never fatal; the step completes.
@@ -142,6 +155,10 @@ class Engine {
   };
   PersonView person(int index) const;
   int person_count() const;
+  // Everything a viewer shows, copied out (engine/snapshot.h).
+  Snapshot snapshot() const;
+  // Camera ids (site order) that see `p` on `floor`; empty without camera visibility.
+  std::vector<std::string> cameras_at(std::string_view floor, Vec2 p) const;
 
  private:
   struct Impl;

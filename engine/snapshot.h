@@ -27,6 +27,7 @@ struct Snapshot {
     Micros last_fix = 0;
     double battery = 1;
     bool offline = false;       // tag_offline alarm active
+    std::vector<std::string> cameras;  // cameras that see the person now (PL-13: follow a person)
   };
   std::vector<Person> people;  // in id order
 

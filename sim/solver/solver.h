@@ -37,6 +37,29 @@ struct SolverParams {
   bool kalman = true;
   Micros processing_delay = 100 * kMillisecond;  // added to a fix's time: when it reaches the engine
   double default_height_m = 1.2;        // tag height above the floor when z is not observable
+
+  // Additions (docs/solver.md gives the reasons and sources).
+  int min_anchors_3d = 5;          // TWR: a 3D solve needs this many anchors (one more for TDoA)
+  int min_anchors_tdoa = 4;        // TDoA 2D: 4 anchors = 3 independent differences
+  double z_spread_3d_m = 1.5;      // heard anchors' height spread below this: 2D at the tag height
+  double z_sigma_max_m = 1.0;      // a 3D solve whose z standard deviation exceeds this: 2D instead
+  double z_prior_sigma_m = 3.0;    // 3D: weak prior on z at the current floor's tag height
+  bool robust = true;              // IRLS (Huber) and NLOS rejection; false: plain weighted LS
+  double huber_k = 1.5;            // Huber threshold, in units of the measurement sigma
+  int irls_iterations = 3;         // re-weighting passes
+  int max_iterations = 20;         // Levenberg-Marquardt steps per solve
+  double tolerance_m = 1e-5;       // stop when a step is shorter than this
+  double nlos_power_gap_db = 10;   // rx - fp above this: the range is treated as NLOS-suspect
+  double nlos_sigma_factor = 3;    // ... and its sigma is multiplied by this
+  double max_range_m = 300;        // longer (or negative) ranges are discarded as outliers
+  double tdoa_slack_m = 0.5;       // |dd| above the anchor separation plus this: impossible, dropped
+  double max_residual_rms_m = 2.0; // a solve still worse than this after rejection: no fix
+  double gate_sigma = 3;           // speed gate margin, in standard deviations of the fix
+  int gate_reset_count = 3;        // this many consecutive gated fixes: restart the filter there
+  Micros filter_reset_after = 10 * kSecond;  // a longer silence restarts the filter
+  double z_walk_sigma = 0.5;       // 3D: random walk of z, metres per sqrt(second)
+  double floor_hysteresis_m = 0.5; // the current floor's z band is widened by this before leaving it
+  double footprint_margin_m = 0.5; // a building is entered/left only this far past its outline
 };
 
 struct SolvedFix {
@@ -46,7 +69,17 @@ struct SolvedFix {
   std::string floor;       // site floor id, "" when the site has none
   int anchors_used = 0;
   double residual_rms = 0; // metres
+  // Additions.
+  bool z_solved = false;   // true: z from a 3D solve; false: floor surface + default_height_m
+  double sigma_m = 0;      // horizontal 1-sigma of the fix (filter covariance when filtered), metres
+  int anchors_heard = 0;   // distinct anchors with a usable measurement
+  int anchors_rejected = 0;  // dropped as NLOS outliers
 };
+
+// The floor of a point: inside a building footprint the building's floor whose z band contains z,
+// else the site's outdoor floor; the nearest band when none contains z. "" when the site has no
+// floors. Stateless (no hysteresis); the Solver adds hysteresis per tag.
+std::string floor_at(const Site& site, double x, double y, double z);
 
 class Solver {
  public:
@@ -61,6 +94,10 @@ class Solver {
   std::optional<SolvedFix> solve_tdoa(int tag, Micros t, std::span<const TdoaObs> diffs);
   void reset(int tag);  // forget the tag's filter state
   const SolverParams& params() const;
+  // Addition: the tag's floor when z is not observable (a person's starting floor, a barometer);
+  // kept until a 3D solve or a change of building says otherwise.
+  void set_floor(int tag, const std::string& floor);
+  // Not thread-safe: one Solver per thread (each owning its own tags), or serialise the calls.
 
  private:
   struct Impl;

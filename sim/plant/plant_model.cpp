@@ -1,0 +1,404 @@
+#include "sim/plant/plant_model.h"
+
+#include <btBulletCollisionCommon.h>
+#include <BulletCollision/NarrowPhaseCollision/btRaycastCallback.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <thread>
+
+namespace planttwin {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+// Hits on one solid closer than this along the path are one hit (a ray through the edge two
+// triangles of a face share is reported by both).
+constexpr double kSameHit_m = 1e-7;
+
+const std::vector<std::string> kStandardMaterials = {"concrete", "steel", "brick", "glass", "wood"};
+
+using P2 = std::array<double, 2>;
+
+double cross2(P2 o, P2 a, P2 b) { return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]); }
+
+double signed_area(const std::vector<P2>& p) {
+  double s = 0;
+  for (std::size_t i = 0, n = p.size(); i < n; ++i) {
+    const P2& a = p[i];
+    const P2& b = p[(i + 1) % n];
+    s += a[0] * b[1] - b[0] * a[1];
+  }
+  return s / 2;
+}
+
+bool in_triangle(P2 p, P2 a, P2 b, P2 c) {
+  return cross2(a, b, p) >= 0 && cross2(b, c, p) >= 0 && cross2(c, a, p) >= 0;
+}
+
+// Ear clipping of a simple counter-clockwise polygon; triangles counter-clockwise.
+std::vector<std::array<int, 3>> triangulate(const std::vector<P2>& p) {
+  std::vector<std::array<int, 3>> tris;
+  std::vector<int> idx(p.size());
+  for (std::size_t i = 0; i < p.size(); ++i) idx[i] = static_cast<int>(i);
+  std::size_t guard = 0;
+  while (idx.size() > 3 && guard++ < 10 * p.size() * p.size()) {
+    const std::size_t n = idx.size();
+    bool clipped = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      const int ia = idx[(i + n - 1) % n], ib = idx[i], ic = idx[(i + 1) % n];
+      const P2 a = p[static_cast<std::size_t>(ia)], b = p[static_cast<std::size_t>(ib)], c = p[static_cast<std::size_t>(ic)];
+      if (cross2(a, b, c) <= 1e-12) continue;  // reflex or flat corner: not an ear
+      bool empty = true;
+      for (int j : idx) {
+        if (j == ia || j == ib || j == ic) continue;
+        if (in_triangle(p[static_cast<std::size_t>(j)], a, b, c)) {
+          empty = false;
+          break;
+        }
+      }
+      if (!empty) continue;
+      tris.push_back({ia, ib, ic});
+      idx.erase(idx.begin() + static_cast<std::ptrdiff_t>(i));
+      clipped = true;
+      break;
+    }
+    if (!clipped) break;  // not simple: drop what is left rather than loop
+  }
+  if (idx.size() == 3) tris.push_back({idx[0], idx[1], idx[2]});
+  return tris;
+}
+
+// Appends a closed prism (a counter-clockwise outline between two heights) as one solid.
+void add_prism(PlantMesh& m, const std::vector<P2>& outline, double z0, double z1, int solid) {
+  const int n = static_cast<int>(outline.size());
+  if (n < 3 || z1 - z0 <= 1e-9) return;
+  const int base = static_cast<int>(m.vertices.size());
+  for (const P2& q : outline) m.vertices.push_back({q[0], q[1], z0});
+  for (const P2& q : outline) m.vertices.push_back({q[0], q[1], z1});
+  auto tri = [&](int a, int b, int c) {
+    m.triangles.push_back({base + a, base + b, base + c});
+    m.triangle_solid.push_back(solid);
+  };
+  for (const auto& t : triangulate(outline)) {
+    tri(n + t[0], n + t[1], n + t[2]);  // top, facing up
+    tri(t[0], t[2], t[1]);              // bottom, facing down
+  }
+  for (int j = 0; j < n; ++j) {
+    const int k = (j + 1) % n;
+    tri(j, k, n + k);
+    tri(j, n + k, n + j);
+  }
+}
+
+std::vector<P2> ccw(const Polygon& poly) {
+  std::vector<P2> p;
+  for (const Vec2& v : poly.pts) p.push_back({v.x, v.y});
+  // drop a closing point equal to the first
+  if (p.size() > 1 && p.front() == p.back()) p.pop_back();
+  if (signed_area(p) < 0) std::reverse(p.begin(), p.end());
+  return p;
+}
+
+// The outline offset by `h` (outwards when h > 0), mitred; a straight or reversed corner keeps
+// the edge's own normal.
+std::vector<P2> offset(const std::vector<P2>& p, double h) {
+  const std::size_t n = p.size();
+  std::vector<P2> out(n);
+  auto normal = [&](std::size_t i) {  // outward normal of edge i -> i+1 of a ccw outline
+    const P2 a = p[i], b = p[(i + 1) % n];
+    const double dx = b[0] - a[0], dy = b[1] - a[1], len = std::hypot(dx, dy);
+    return len > 0 ? P2{dy / len, -dx / len} : P2{0, 0};
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const P2 n0 = normal((i + n - 1) % n), n1 = normal(i);
+    const double c = 1 + n0[0] * n1[0] + n0[1] * n1[1];
+    P2 m = n1;
+    if (c > 0.1) m = {(n0[0] + n1[0]) / c, (n0[1] + n1[1]) / c};  // miter, at most ~4.5x long
+    out[i] = {p[i][0] + h * m[0], p[i][1] + h * m[1]};
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> plant_material_names(const Site& site) {
+  std::vector<std::string> names = kStandardMaterials;
+  for (const auto& [name, mat] : site.materials)
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  return names;
+}
+
+double plant_floor_surface(const Site& site, const std::string& floor) {
+  const Floor* f = site.find_floor(floor);
+  if (!f) return 0;
+  if (f->z0 >= 0) return f->z0;
+  return f->z1 > 0 ? 0 : f->z0;
+}
+
+std::string build_plant_mesh(const Site& site, const PlantOptions& opt, PlantMesh& m) {
+  m = PlantMesh{};
+  const std::vector<std::string> names = plant_material_names(site);
+  auto material = [&](const std::string& what, const std::string& name, int& index) -> std::string {
+    const auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end()) {
+      std::string known;
+      for (const std::string& k : names) known += (known.empty() ? "" : ", ") + k;
+      return what + ": unknown material '" + name + "' (known: " + known + ")";
+    }
+    index = static_cast<int>(it - names.begin());
+    return "";
+  };
+  auto new_solid = [&](std::string name, int mat) {
+    m.solids.push_back({std::move(name), mat});
+    return static_cast<int>(m.solids.size()) - 1;
+  };
+
+  for (const Building& b : site.buildings) {
+    int mat = 0;
+    if (std::string e = material("building " + b.id + " wall", b.wall_material, mat); !e.empty()) return e;
+    const std::vector<P2> outline = ccw(b.footprint);
+    if (outline.size() < 3 || b.floors.empty()) continue;
+    std::vector<Floor> floors = b.floors;
+    std::stable_sort(floors.begin(), floors.end(), [](const Floor& x, const Floor& y) { return x.z0 < y.z0; });
+    // walls: one panel per footprint edge over each run of contiguous storeys
+    std::vector<std::pair<double, double>> runs;
+    for (const Floor& f : floors) {
+      if (!runs.empty() && f.z0 <= runs.back().second + 1e-9) runs.back().second = std::max(runs.back().second, f.z1);
+      else runs.push_back({f.z0, f.z1});
+    }
+    const double h = b.wall_thickness / 2;
+    const std::vector<P2> outer = offset(outline, h), inner = offset(outline, -h);
+    if (h > 0) {
+      for (std::size_t i = 0, n = outline.size(); i < n; ++i) {
+        const std::size_t k = (i + 1) % n;
+        const std::vector<P2> panel = {outer[i], outer[k], inner[k], inner[i]};
+        for (const auto& [z0, z1] : runs) {
+          const int s = new_solid(b.id + "/wall-" + std::to_string(i), mat);
+          add_prism(m, panel, z0, z1, s);
+        }
+      }
+    }
+    // slabs: under every storey but the lowest, inside the walls
+    for (std::size_t i = 1; i < floors.size(); ++i) {
+      const int s = new_solid(b.id + "/slab-" + floors[i].id, mat);
+      add_prism(m, inner, floors[i].z0 - opt.slab_thickness_m, floors[i].z0, s);
+    }
+  }
+
+  const int sides = std::max(3, opt.cylinder_sides);
+  // a regular polygon with the circle's area: chords through it are close to the circle's
+  const double area_scale = std::sqrt((2 * kPi / sides) / std::sin(2 * kPi / sides));
+  for (const Obstacle& o : site.obstacles) {
+    int mat = 0;
+    if (std::string e = material("obstacle " + o.id, o.material, mat); !e.empty()) return e;
+    if (o.shape == Obstacle::Shape::box) {
+      if (o.max[0] - o.min[0] < 1e-9 || o.max[1] - o.min[1] < 1e-9 || o.max[2] - o.min[2] < 1e-9) continue;
+      const std::vector<P2> r = {{o.min[0], o.min[1]}, {o.max[0], o.min[1]}, {o.max[0], o.max[1]}, {o.min[0], o.max[1]}};
+      add_prism(m, r, o.min[2], o.max[2], new_solid(o.id, mat));
+    } else {
+      if (o.radius <= 0) continue;
+      std::vector<P2> c;
+      const double r = o.radius * area_scale;
+      for (int i = 0; i < sides; ++i) {
+        const double a = 2 * kPi * i / sides;
+        c.push_back({o.center.x + r * std::cos(a), o.center.y + r * std::sin(a)});
+      }
+      add_prism(m, c, o.z0, o.z1, new_solid(o.id, mat));
+    }
+  }
+  return "";
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct PlantModel::Bullet {
+  std::vector<btScalar> vertices;  // x, y, z per vertex
+  std::vector<int> indices;        // 3 per triangle
+  std::unique_ptr<btTriangleIndexVertexArray> arrays;
+  std::unique_ptr<btBvhTriangleMeshShape> shape;
+};
+
+PlantModel::~PlantModel() = default;
+
+std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& error, const PlantOptions& opt) {
+  std::unique_ptr<PlantModel> pm(new PlantModel());
+  error = build_plant_mesh(site, opt, pm->mesh_);
+  if (!error.empty()) return nullptr;
+  pm->materials_ = plant_material_names(site);
+  const PlantMesh& m = pm->mesh_;
+  pm->planes_.reserve(m.triangles.size());
+  for (const auto& t : m.triangles) {
+    const auto& a = m.vertices[static_cast<std::size_t>(t[0])];
+    const auto& b = m.vertices[static_cast<std::size_t>(t[1])];
+    const auto& c = m.vertices[static_cast<std::size_t>(t[2])];
+    const double u[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]}, v[3] = {c[0] - a[0], c[1] - a[1], c[2] - a[2]};
+    double n[3] = {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]};
+    const double len = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+    if (len > 0)
+      for (double& x : n) x /= len;
+    pm->planes_.push_back({n[0], n[1], n[2], n[0] * a[0] + n[1] * a[1] + n[2] * a[2]});
+  }
+  if (m.triangles.empty()) return pm;  // nothing to hit: every path is clear
+
+  auto bt = std::make_unique<Bullet>();
+  bt->vertices.reserve(m.vertices.size() * 3);
+  for (const auto& v : m.vertices)
+    for (double x : v) bt->vertices.push_back(static_cast<btScalar>(x));
+  bt->indices.reserve(m.triangles.size() * 3);
+  for (const auto& t : m.triangles) bt->indices.insert(bt->indices.end(), t.begin(), t.end());
+  bt->arrays = std::make_unique<btTriangleIndexVertexArray>(
+      static_cast<int>(m.triangles.size()), bt->indices.data(), static_cast<int>(3 * sizeof(int)),
+      static_cast<int>(m.vertices.size()), bt->vertices.data(), static_cast<int>(3 * sizeof(btScalar)));
+  bt->shape = std::make_unique<btBvhTriangleMeshShape>(bt->arrays.get(), /*useQuantizedAabbCompression=*/true);
+  pm->bt_ = std::move(bt);
+  return pm;
+}
+
+int PlantModel::material_index(const std::string& name) const {
+  const auto it = std::find(materials_.begin(), materials_.end(), name);
+  return it == materials_.end() ? -1 : static_cast<int>(it - materials_.begin());
+}
+
+namespace {
+
+btVector3 bt3(const Vec3& v) {
+  return btVector3(static_cast<btScalar>(v.x), static_cast<btScalar>(v.y), static_cast<btScalar>(v.z));
+}
+
+// Collects every triangle the ray hits; never shortens the ray, so all faces are reported.
+struct CollectAll final : btTriangleRaycastCallback {
+  std::vector<int>& tris;
+  CollectAll(const btVector3& from, const btVector3& to, std::vector<int>& out)
+      : btTriangleRaycastCallback(from, to, kF_None), tris(out) {}
+  btScalar reportHit(const btVector3&, btScalar, int, int triangle) override {
+    tris.push_back(triangle);
+    return m_hitFraction;
+  }
+};
+
+// Stops at the first face of a blocking solid strictly between the ends.
+template <class Blocks>
+struct FirstBlocker final : btTriangleRaycastCallback {
+  const Blocks& blocks;
+  bool blocked = false;
+  FirstBlocker(const btVector3& from, const btVector3& to, const Blocks& b)
+      : btTriangleRaycastCallback(from, to, kF_None), blocks(b) {}
+  btScalar reportHit(const btVector3&, btScalar, int, int triangle) override {
+    if (!blocks(triangle)) return m_hitFraction;
+    blocked = true;
+    return 0;  // no later triangle passes the distance test
+  }
+};
+
+struct Hit {
+  int solid;
+  double t;  // 0..1 along the segment
+  bool entry;
+};
+
+}  // namespace
+
+void PlantModel::trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out) const {
+  out.clear();
+  if (!bt_) return;
+  const double d[3] = {b.x - a.x, b.y - a.y, b.z - a.z};
+  const double len = std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+  if (len <= 0) return;
+  thread_local std::vector<int> tris;
+  thread_local std::vector<Hit> hits;
+  tris.clear();
+  hits.clear();
+  CollectAll cb(bt3(a), bt3(b), tris);
+  bt_->shape->performRaycast(&cb, cb.m_from, cb.m_to);
+  for (int tri : tris) {
+    const auto& p = planes_[static_cast<std::size_t>(tri)];
+    const double den = p[0] * d[0] + p[1] * d[1] + p[2] * d[2];
+    if (std::abs(den) < 1e-12 * len) continue;  // grazing a face: neither in nor out
+    const double t = std::clamp((p[3] - (p[0] * a.x + p[1] * a.y + p[2] * a.z)) / den, 0.0, 1.0);
+    hits.push_back({mesh_.triangle_solid[static_cast<std::size_t>(tri)], t, den < 0});
+  }
+  // per solid, in path order; entries before exits at one spot
+  std::sort(hits.begin(), hits.end(), [](const Hit& x, const Hit& y) {
+    if (x.solid != y.solid) return x.solid < y.solid;
+    if (x.t != y.t) return x.t < y.t;
+    return x.entry && !y.entry;
+  });
+  struct Span {
+    double t0, t1;
+    int solid;
+  };
+  thread_local std::vector<Span> spans;
+  spans.clear();
+  const double same = kSameHit_m / len;
+  for (std::size_t i = 0; i < hits.size();) {
+    const int solid = hits[i].solid;
+    bool inside = false, first = true;
+    double t_in = 0, last_t = -1;
+    bool last_entry = false;
+    for (; i < hits.size() && hits[i].solid == solid; ++i) {
+      const Hit& h = hits[i];
+      if (!first && h.entry == last_entry && h.t - last_t <= same) continue;  // the same face crossing twice
+      if (h.entry) {
+        if (!inside) inside = true, t_in = h.t;
+      } else if (inside) {
+        spans.push_back({t_in, h.t, solid});
+        inside = false;
+      } else if (first) {
+        spans.push_back({0, h.t, solid});  // the segment starts inside this solid
+      }
+      first = false;
+      last_t = h.t;
+      last_entry = h.entry;
+    }
+    if (inside) spans.push_back({t_in, 1, solid});  // ends inside
+  }
+  std::sort(spans.begin(), spans.end(), [](const Span& x, const Span& y) {
+    return x.t0 != y.t0 ? x.t0 < y.t0 : x.solid < y.solid;
+  });
+  for (const Span& s : spans) {
+    const double inside_m = (s.t1 - s.t0) * len;
+    if (inside_m <= kSameHit_m) continue;  // touched an edge
+    out.push_back({mesh_.solids[static_cast<std::size_t>(s.solid)].material, inside_m});
+  }
+}
+
+bool PlantModel::clear(const Vec3& a, const Vec3& b, const std::vector<char>& blocks) const {
+  if (!bt_) return true;
+  const double d[3] = {b.x - a.x, b.y - a.y, b.z - a.z};
+  const double len = std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+  if (len <= 0) return true;
+  const double end = kSameHit_m / len;
+  const auto test = [&](int tri) {
+    const int mat = mesh_.solids[static_cast<std::size_t>(mesh_.triangle_solid[static_cast<std::size_t>(tri)])].material;
+    if (!blocks[static_cast<std::size_t>(mat)]) return false;
+    const auto& p = planes_[static_cast<std::size_t>(tri)];
+    const double den = p[0] * d[0] + p[1] * d[1] + p[2] * d[2];
+    if (std::abs(den) < 1e-12 * len) return false;
+    const double t = (p[3] - (p[0] * a.x + p[1] * a.y + p[2] * a.z)) / den;
+    return t > end && t < 1 - end;
+  };
+  FirstBlocker<decltype(test)> cb(bt3(a), bt3(b), test);
+  bt_->shape->performRaycast(&cb, cb.m_from, cb.m_to);
+  return !cb.blocked;
+}
+
+void PlantModel::trace_batch(std::span<const std::pair<Vec3, Vec3>> segments, std::vector<std::vector<Crossing>>& out,
+                             int threads) const {
+  const std::size_t n = segments.size();
+  out.resize(n);
+  const std::size_t workers = std::clamp<std::size_t>(threads < 1 ? 1 : static_cast<std::size_t>(threads), 1, std::max<std::size_t>(n, 1));
+  auto work = [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t i = lo; i < hi; ++i) trace(segments[i].first, segments[i].second, out[i]);
+  };
+  if (workers == 1) {
+    work(0, n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (std::size_t w = 0; w < workers; ++w) pool.emplace_back(work, n * w / workers, n * (w + 1) / workers);
+  for (std::thread& t : pool) t.join();
+}
+
+}  // namespace planttwin

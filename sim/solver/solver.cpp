@@ -1,0 +1,793 @@
+// The positioning solver: see solver.h and docs/solver.md.
+//
+// Determinism: measurements are sorted by (anchor, anchor, value) before use, so their arrival
+// order does not matter; every loop has a fixed bound; ties are broken by the lower anchor index;
+// per-tag state lives in an ordered map. No clock, no randomness.
+#include "sim/solver/solver.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cmath>
+#include <map>
+#include <utility>
+
+namespace planttwin {
+
+namespace {
+
+using Vec3 = std::array<double, 3>;
+
+// One measurement row. TWR: |p - A[a]| = meas. TDoA: |p - A[b]| - |p - A[a]| = meas.
+struct Row {
+  int a = -1, b = -1;
+  double meas = 0;
+  double sigma = 0.1;
+  double robust_w = 1;  // IRLS weight, 0..1
+  bool active = true;
+};
+
+// A least-squares problem: rows over anchors, 2D at a fixed z or 3D (with a weak z prior).
+struct Problem {
+  const std::vector<Vec3>* anchors = nullptr;
+  bool tdoa = false;
+  int dim = 2;
+  double z_fixed = 0;      // 2D: the tag's height
+  double z_prior = 0;      // 3D: prior mean of z
+  double z_prior_sigma = 0;  // 3D: 0 = no prior
+};
+
+struct Solution {
+  Vec3 p{0, 0, 0};
+  double cov[3][3] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}};  // (J^T W J)^-1, metres^2
+  double cost = 0;        // sum of w r^2
+  double rms = 0;         // unweighted residual RMS over active rows, metres
+  double max_abs_r = 0;   // largest residual over active rows, metres
+  int rows = 0;
+  bool ok = false;
+};
+
+double norm3(const Vec3& v) { return std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]); }
+
+// Residual and gradient (d r / d p) of one row at p.
+double residual(const Problem& pr, const Row& r, const Vec3& p, Vec3& grad) {
+  const std::vector<Vec3>& A = *pr.anchors;
+  auto unit = [&](int k, Vec3& u) {
+    Vec3 d{p[0] - A[static_cast<size_t>(k)][0], p[1] - A[static_cast<size_t>(k)][1],
+           p[2] - A[static_cast<size_t>(k)][2]};
+    double n = norm3(d);
+    if (n < 1e-9) {
+      u = {0, 0, 0};
+      return 0.0;
+    }
+    u = {d[0] / n, d[1] / n, d[2] / n};
+    return n;
+  };
+  if (!pr.tdoa) {
+    double n = unit(r.a, grad);
+    return n - r.meas;
+  }
+  Vec3 ua, ub;
+  double na = unit(r.a, ua), nb = unit(r.b, ub);
+  grad = {ub[0] - ua[0], ub[1] - ua[1], ub[2] - ua[2]};
+  return (nb - na) - r.meas;
+}
+
+// Solves A x = b for a small symmetric positive (semi)definite A by Gaussian elimination with
+// partial pivoting. Returns false when A is singular.
+bool solve_small(int n, const double Ain[3][3], const double bin[3], double x[3]) {
+  double A[3][4];
+  for (int i = 0; i < n; ++i) {
+    for (int j = 0; j < n; ++j) A[i][j] = Ain[i][j];
+    A[i][n] = bin[i];
+  }
+  double scale = 0;
+  for (int i = 0; i < n; ++i) scale = std::max(scale, std::abs(Ain[i][i]));
+  if (scale <= 0) return false;
+  for (int c = 0; c < n; ++c) {
+    int piv = c;
+    for (int r = c + 1; r < n; ++r)
+      if (std::abs(A[r][c]) > std::abs(A[piv][c])) piv = r;
+    if (std::abs(A[piv][c]) < 1e-12 * scale) return false;
+    if (piv != c)
+      for (int j = 0; j <= n; ++j) std::swap(A[c][j], A[piv][j]);
+    for (int r = c + 1; r < n; ++r) {
+      double f = A[r][c] / A[c][c];
+      for (int j = c; j <= n; ++j) A[r][j] -= f * A[c][j];
+    }
+  }
+  for (int i = n - 1; i >= 0; --i) {
+    double s = A[i][n];
+    for (int j = i + 1; j < n; ++j) s -= A[i][j] * x[j];
+    x[i] = s / A[i][i];
+  }
+  return true;
+}
+
+bool invert_small(int n, const double A[3][3], double inv[3][3]) {
+  for (int c = 0; c < n; ++c) {
+    double e[3] = {0, 0, 0}, col[3] = {0, 0, 0};
+    e[c] = 1;
+    if (!solve_small(n, A, e, col)) return false;
+    for (int r = 0; r < n; ++r) inv[r][c] = col[r];
+  }
+  return true;
+}
+
+// Normal equations at p: JtWJ, JtWr and the cost. Robust weights included.
+double normal_equations(const Problem& pr, const std::vector<Row>& rows, const Vec3& p, double H[3][3],
+                        double g[3]) {
+  const int n = pr.dim;
+  for (int i = 0; i < 3; ++i) {
+    g[i] = 0;
+    for (int j = 0; j < 3; ++j) H[i][j] = 0;
+  }
+  double cost = 0;
+  for (const Row& r : rows) {
+    if (!r.active) continue;
+    Vec3 J;
+    double res = residual(pr, r, p, J);
+    double w = r.robust_w / (r.sigma * r.sigma);
+    cost += w * res * res;
+    for (int i = 0; i < n; ++i) {
+      g[i] += w * J[static_cast<size_t>(i)] * res;
+      for (int j = 0; j < n; ++j) H[i][j] += w * J[static_cast<size_t>(i)] * J[static_cast<size_t>(j)];
+    }
+  }
+  if (n == 3 && pr.z_prior_sigma > 0) {
+    double w = 1.0 / (pr.z_prior_sigma * pr.z_prior_sigma);
+    double res = p[2] - pr.z_prior;
+    cost += w * res * res;
+    g[2] += w * res;
+    H[2][2] += w;
+  }
+  return cost;
+}
+
+double cost_at(const Problem& pr, const std::vector<Row>& rows, const Vec3& p) {
+  double H[3][3], g[3];
+  return normal_equations(pr, rows, p, H, g);
+}
+
+// Levenberg-Marquardt from p0 with the rows' current weights.
+Solution solve_lm(const Problem& pr, const std::vector<Row>& rows, Vec3 p0, const SolverParams& sp) {
+  Solution s;
+  Vec3 p = p0;
+  if (pr.dim == 2) p[2] = pr.z_fixed;
+  double H[3][3], g[3];
+  double cost = normal_equations(pr, rows, p, H, g);
+  double lambda = 1e-3;
+  for (int it = 0; it < sp.max_iterations; ++it) {
+    double Hd[3][3], rhs[3], step[3] = {0, 0, 0};
+    for (int i = 0; i < pr.dim; ++i) {
+      rhs[i] = -g[i];
+      for (int j = 0; j < pr.dim; ++j) Hd[i][j] = H[i][j];
+      Hd[i][i] += lambda * std::max(H[i][i], 1e-9);
+    }
+    if (!solve_small(pr.dim, Hd, rhs, step)) {
+      lambda *= 10;
+      if (lambda > 1e8) break;
+      continue;
+    }
+    Vec3 q = p;
+    for (int i = 0; i < pr.dim; ++i) q[static_cast<size_t>(i)] += step[i];
+    double Hq[3][3], gq[3];
+    double cq = normal_equations(pr, rows, q, Hq, gq);
+    double step_len = std::sqrt(step[0] * step[0] + step[1] * step[1] + (pr.dim == 3 ? step[2] * step[2] : 0));
+    if (cq <= cost) {
+      p = q;
+      cost = cq;
+      for (int i = 0; i < 3; ++i) {
+        g[i] = gq[i];
+        for (int j = 0; j < 3; ++j) H[i][j] = Hq[i][j];
+      }
+      lambda = std::max(lambda * 0.1, 1e-9);
+      if (step_len < sp.tolerance_m) break;
+    } else {
+      lambda *= 10;
+      if (lambda > 1e8 || step_len < sp.tolerance_m) break;
+    }
+  }
+  s.p = p;
+  s.cost = cost;
+  s.ok = invert_small(pr.dim, H, s.cov);
+  double sum2 = 0;
+  for (const Row& r : rows) {
+    if (!r.active) continue;
+    Vec3 J;
+    double res = residual(pr, r, p, J);
+    sum2 += res * res;
+    s.max_abs_r = std::max(s.max_abs_r, std::abs(res));
+    ++s.rows;
+  }
+  s.rms = s.rows ? std::sqrt(sum2 / s.rows) : 0;
+  s.ok = s.ok && std::isfinite(p[0]) && std::isfinite(p[1]) && std::isfinite(p[2]);
+  return s;
+}
+
+// IRLS with Huber weights: a few re-weighted solves, each warm-started.
+Solution solve_robust(const Problem& pr, std::vector<Row>& rows, Vec3 p0, const SolverParams& sp, int passes) {
+  for (Row& r : rows) r.robust_w = 1;
+  Solution s = solve_lm(pr, rows, p0, sp);
+  if (!sp.robust) return s;
+  for (int pass = 0; pass < passes && s.ok; ++pass) {
+    for (Row& r : rows) {
+      Vec3 J;
+      double u = std::abs(residual(pr, r, s.p, J)) / r.sigma;
+      r.robust_w = u <= sp.huber_k ? 1.0 : sp.huber_k / u;
+    }
+    s = solve_lm(pr, rows, s.p, sp);
+  }
+  return s;
+}
+
+int distinct_active_anchors(const std::vector<Row>& rows, bool tdoa, int anchor_count) {
+  std::vector<char> seen(static_cast<size_t>(anchor_count), 0);
+  int n = 0;
+  for (const Row& r : rows) {
+    if (!r.active) continue;
+    for (int k : {r.a, tdoa ? r.b : -1}) {
+      if (k >= 0 && !seen[static_cast<size_t>(k)]) {
+        seen[static_cast<size_t>(k)] = 1;
+        ++n;
+      }
+    }
+  }
+  return n;
+}
+
+// Horizontal distance of a range at tag height z to anchor a.
+double horizontal(double d, double dz) { return std::sqrt(std::max(d * d - dz * dz, 0.0)); }
+
+// Linearised closed form for TWR at height z: subtract the closest anchor's circle from the others.
+bool closed_form_twr(const std::vector<Vec3>& A, const std::vector<Row>& rows, double z, Vec3& out) {
+  const Row* ref = nullptr;
+  for (const Row& r : rows)
+    if (r.active && (!ref || r.meas < ref->meas)) ref = &r;
+  if (!ref) return false;
+  const Vec3& a0 = A[static_cast<size_t>(ref->a)];
+  double h0 = horizontal(ref->meas, z - a0[2]);
+  double N[3][3] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}}, b[3] = {0, 0, 0};
+  int m = 0;
+  for (const Row& r : rows) {
+    if (!r.active || r.a == ref->a) continue;
+    const Vec3& ai = A[static_cast<size_t>(r.a)];
+    double hi = horizontal(r.meas, z - ai[2]);
+    double row[2] = {2 * (ai[0] - a0[0]), 2 * (ai[1] - a0[1])};
+    double rhs = h0 * h0 - hi * hi + ai[0] * ai[0] + ai[1] * ai[1] - a0[0] * a0[0] - a0[1] * a0[1];
+    for (int i = 0; i < 2; ++i) {
+      b[i] += row[i] * rhs;
+      for (int j = 0; j < 2; ++j) N[i][j] += row[i] * row[j];
+    }
+    ++m;
+  }
+  if (m < 2) return false;
+  double x[3] = {0, 0, 0};
+  if (!solve_small(2, N, b, x)) return false;
+  out = {x[0], x[1], z};
+  return std::isfinite(x[0]) && std::isfinite(x[1]);
+}
+
+// Linearised closed form for TDoA at height z (unknowns x, y and the reference anchor's range):
+// anchor offsets relative to a reference come from the differences by a walk over the pairs.
+bool closed_form_tdoa(const std::vector<Vec3>& A, const std::vector<Row>& rows, double z, Vec3& out) {
+  std::map<int, double> off;
+  for (const Row& r : rows)
+    if (r.active) {
+      off[r.a] = 0;
+      break;
+    }
+  if (off.empty()) return false;
+  for (size_t pass = 0; pass < rows.size(); ++pass) {
+    bool grew = false;
+    for (const Row& r : rows) {
+      if (!r.active) continue;
+      bool ha = off.count(r.a) != 0, hb = off.count(r.b) != 0;
+      if (ha && !hb) off[r.b] = off[r.a] + r.meas, grew = true;
+      else if (hb && !ha) off[r.a] = off[r.b] - r.meas, grew = true;
+    }
+    if (!grew) break;
+  }
+  if (off.size() < 4) return false;
+  int ref = off.begin()->first;
+  for (const auto& [k, o] : off)
+    if (o < off[ref]) ref = k;
+  const double oref = off[ref];
+  const Vec3& ar = A[static_cast<size_t>(ref)];
+  double N[3][3] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}}, b[3] = {0, 0, 0};
+  for (const auto& [k, o0] : off) {
+    if (k == ref) continue;
+    const Vec3& ai = A[static_cast<size_t>(k)];
+    double o = o0 - oref;
+    double row[3] = {2 * (ai[0] - ar[0]), 2 * (ai[1] - ar[1]), 2 * o};
+    double rhs = ai[0] * ai[0] + ai[1] * ai[1] + ai[2] * ai[2] - ar[0] * ar[0] - ar[1] * ar[1] - ar[2] * ar[2] -
+                 o * o - 2 * z * (ai[2] - ar[2]);
+    for (int i = 0; i < 3; ++i) {
+      b[i] += row[i] * rhs;
+      for (int j = 0; j < 3; ++j) N[i][j] += row[i] * row[j];
+    }
+  }
+  double x[3] = {0, 0, 0};
+  if (!solve_small(3, N, b, x)) return false;
+  out = {x[0], x[1], z};
+  return std::isfinite(x[0]) && std::isfinite(x[1]);
+}
+
+// Anchor-weighted centroid (nearer anchors weigh more), the fallback start.
+Vec3 centroid(const std::vector<Vec3>& A, const std::vector<Row>& rows, bool tdoa, double z) {
+  double sx = 0, sy = 0, sw = 0;
+  for (const Row& r : rows) {
+    if (!r.active) continue;
+    if (tdoa) {
+      for (int k : {r.a, r.b}) {
+        sx += A[static_cast<size_t>(k)][0];
+        sy += A[static_cast<size_t>(k)][1];
+        sw += 1;
+      }
+    } else {
+      double w = 1.0 / (std::max(r.meas, 0.0) + 1.0);
+      sx += w * A[static_cast<size_t>(r.a)][0];
+      sy += w * A[static_cast<size_t>(r.a)][1];
+      sw += w;
+    }
+  }
+  return sw > 0 ? Vec3{sx / sw, sy / sw, z} : Vec3{0, 0, z};
+}
+
+double floor_surface_of(const Floor& f) {
+  // as the simulator's driver: a band that straddles the ground stands on the ground
+  if (f.z0 >= 0) return f.z0;
+  return f.z1 > 0 ? 0 : f.z0;
+}
+
+// The floor among `floors` for height z: the first band containing z, else the nearest band.
+int pick_floor(const std::vector<Floor>& floors, double z) {
+  int best = -1;
+  double best_d = 1e300;
+  for (size_t i = 0; i < floors.size(); ++i) {
+    const Floor& f = floors[i];
+    if (z >= f.z0 && z < f.z1) return static_cast<int>(i);
+    double d = z < f.z0 ? f.z0 - z : z - f.z1;
+    if (d < best_d) best_d = d, best = static_cast<int>(i);
+  }
+  return best;
+}
+
+int find_floor_index(const std::vector<Floor>& floors, const std::string& id) {
+  for (size_t i = 0; i < floors.size(); ++i)
+    if (floors[i].id == id) return static_cast<int>(i);
+  return -1;
+}
+
+struct TagState {
+  bool filter_on = false;     // the Kalman state below is valid
+  Micros t = 0;               // epoch of the state
+  double x[4] = {0, 0, 0, 0};  // x, y, vx, vy
+  double P[4][4] = {};
+  double z = 0, pz = 0;       // height and its variance (3D)
+  bool z_from_3d = false;
+  int rejected = 0;           // consecutive gated fixes
+  bool placed = false;        // building / floor below are known
+  int building = -1;          // -1: outdoors
+  std::string floor;
+};
+
+}  // namespace
+
+std::string floor_at(const Site& site, double x, double y, double z) {
+  const Vec2 p{x, y};
+  const std::vector<Floor>* floors = &site.floors;
+  for (const Building& b : site.buildings) {
+    if (b.floors.empty()) continue;
+    Polygon fp = b.footprint;
+    if (fp.box.min.x > fp.box.max.x) fp.finalize();
+    if (fp.contains(p)) {
+      floors = &b.floors;
+      break;
+    }
+  }
+  int i = pick_floor(*floors, z);
+  return i < 0 ? std::string() : (*floors)[static_cast<size_t>(i)].id;
+}
+
+struct Solver::Impl {
+  const Site* site = nullptr;
+  SolverParams p;
+  std::vector<Vec3> anchors;
+  std::vector<Polygon> footprints;  // finalized copies of the buildings' footprints
+  std::map<int, TagState> tags;
+
+  const std::vector<Floor>& floors_in(int building) const {
+    if (building >= 0 && !site->buildings[static_cast<size_t>(building)].floors.empty())
+      return site->buildings[static_cast<size_t>(building)].floors;
+    return site->floors;
+  }
+
+  // The building at (x, y), with hysteresis on the outline for a tag that already has one.
+  int building_at(Vec2 q, const TagState* st) const {
+    const double m = p.footprint_margin_m;
+    if (st && st->placed && st->building >= 0) {
+      const Polygon& fp = footprints[static_cast<size_t>(st->building)];
+      if (fp.contains(q) || fp.distance_to_edge(q) <= m) return st->building;
+    }
+    for (size_t i = 0; i < footprints.size(); ++i) {
+      if (site->buildings[i].floors.empty() || !footprints[i].contains(q)) continue;
+      // a tag coming from outdoors enters only once it is clearly inside
+      if (st && st->placed && st->building < 0 && footprints[i].distance_to_edge(q) < m) return -1;
+      return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  // The tag's height when z is not solved: its floor's surface + default height.
+  double tag_height(const TagState* st, Vec2 q) const {
+    int b = building_at(q, st);
+    const std::vector<Floor>& fl = floors_in(b);
+    if (fl.empty()) return p.default_height_m;
+    int i = st && st->placed ? find_floor_index(fl, st->floor) : -1;
+    if (i < 0) i = pick_floor(fl, st && st->placed ? st->z : p.default_height_m);
+    return floor_surface_of(fl[static_cast<size_t>(i)]) + p.default_height_m;
+  }
+
+  // Floor assignment with hysteresis (docs/solver.md, "Floors").
+  void assign_floor(TagState& st, Vec2 q, double z, bool z_known) const {
+    int b = building_at(q, &st);
+    const std::vector<Floor>& fl = floors_in(b);
+    std::string floor;
+    if (!fl.empty()) {
+      int keep = st.placed ? find_floor_index(fl, st.floor) : -1;
+      if (keep >= 0) {
+        const Floor& f = fl[static_cast<size_t>(keep)];
+        if (z_known && (z < f.z0 - p.floor_hysteresis_m || z > f.z1 + p.floor_hysteresis_m)) keep = -1;
+      }
+      if (keep < 0) keep = pick_floor(fl, z_known ? z : (st.placed ? st.z : p.default_height_m));
+      floor = fl[static_cast<size_t>(keep)].id;
+    }
+    st.placed = true;
+    st.building = b;
+    st.floor = floor;
+  }
+
+  std::optional<SolvedFix> solve(int tag, Micros t, std::vector<Row>& rows, bool tdoa, int heard);
+};
+
+Solver::Solver(const Site& site, SolverParams p) : impl_(std::make_unique<Impl>()) {
+  impl_->site = &site;
+  impl_->p = p;
+  for (const Anchor& a : site.anchors) impl_->anchors.push_back({a.at[0], a.at[1], a.at[2]});
+  for (const Building& b : site.buildings) {
+    Polygon fp = b.footprint;
+    fp.finalize();
+    impl_->footprints.push_back(std::move(fp));
+  }
+}
+Solver::~Solver() = default;
+Solver::Solver(Solver&&) noexcept = default;
+Solver& Solver::operator=(Solver&&) noexcept = default;
+
+const SolverParams& Solver::params() const { return impl_->p; }
+
+void Solver::reset(int tag) { impl_->tags.erase(tag); }
+
+void Solver::set_floor(int tag, const std::string& floor) {
+  TagState& st = impl_->tags[tag];
+  const Site& s = *impl_->site;
+  st.placed = true;
+  st.floor = floor;
+  st.building = -1;
+  const Floor* f = s.find_floor(floor);
+  st.z = (f ? floor_surface_of(*f) : 0) + impl_->p.default_height_m;
+  if (st.filter_on) st.building = impl_->building_at({st.x[0], st.x[1]}, nullptr);
+}
+
+std::optional<SolvedFix> Solver::solve_twr(int tag, Micros t, std::span<const RangeObs> ranges) {
+  const SolverParams& p = impl_->p;
+  const int na = static_cast<int>(impl_->anchors.size());
+  std::vector<Row> rows;
+  rows.reserve(ranges.size());
+  for (const RangeObs& o : ranges) {
+    if (o.anchor < 0 || o.anchor >= na || !std::isfinite(o.d) || o.d < 0 || o.d > p.max_range_m) continue;
+    Row r;
+    r.a = o.anchor;
+    r.meas = o.d;
+    r.sigma = p.range_sigma_m;
+    if (o.rx_dbm != 0 && o.fp_dbm != 0 && o.rx_dbm - o.fp_dbm > p.nlos_power_gap_db) r.sigma *= p.nlos_sigma_factor;
+    rows.push_back(r);
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& x, const Row& y) {
+    return x.a != y.a ? x.a < y.a : (x.meas != y.meas ? x.meas < y.meas : x.sigma < y.sigma);
+  });
+  int heard = distinct_active_anchors(rows, false, na);
+  if (heard < std::max(p.min_anchors_2d, 3)) return std::nullopt;
+  return impl_->solve(tag, t, rows, false, heard);
+}
+
+std::optional<SolvedFix> Solver::solve_tdoa(int tag, Micros t, std::span<const TdoaObs> diffs) {
+  const SolverParams& p = impl_->p;
+  const int na = static_cast<int>(impl_->anchors.size());
+  std::vector<Row> rows;
+  rows.reserve(diffs.size());
+  for (const TdoaObs& o : diffs) {
+    if (o.anchor_a < 0 || o.anchor_a >= na || o.anchor_b < 0 || o.anchor_b >= na || o.anchor_a == o.anchor_b ||
+        !std::isfinite(o.dd))
+      continue;
+    const Vec3& A = impl_->anchors[static_cast<size_t>(o.anchor_a)];
+    const Vec3& B = impl_->anchors[static_cast<size_t>(o.anchor_b)];
+    double sep = norm3({B[0] - A[0], B[1] - A[1], B[2] - A[2]});
+    if (std::abs(o.dd) > sep + p.tdoa_slack_m) continue;  // physically impossible
+    Row r;
+    r.a = o.anchor_a;
+    r.b = o.anchor_b;
+    r.meas = o.dd;
+    r.sigma = p.tdoa_sigma_m;
+    rows.push_back(r);
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& x, const Row& y) {
+    return x.a != y.a ? x.a < y.a : (x.b != y.b ? x.b < y.b : x.meas < y.meas);
+  });
+  int heard = distinct_active_anchors(rows, true, na);
+  if (heard < std::max({p.min_anchors_tdoa, p.min_anchors_2d, 3}) || rows.size() < 3) return std::nullopt;
+  return impl_->solve(tag, t, rows, true, heard);
+}
+
+std::optional<SolvedFix> Solver::Impl::solve(int tag, Micros t, std::vector<Row>& rows, bool tdoa, int heard) {
+  const int na = static_cast<int>(anchors.size());
+  auto it = tags.find(tag);
+  TagState* st = it == tags.end() ? nullptr : &it->second;
+  const bool older = st && st->filter_on && t < st->t;  // an epoch behind the filter: not filtered
+  const bool predict = st && st->filter_on && !older && t - st->t <= p.filter_reset_after;
+
+  // the start: the filter's prediction when it has one, and the closed form; the cheaper of the two
+  Vec2 guess_xy{0, 0};
+  if (predict) {
+    double dt = to_seconds(t - st->t);
+    guess_xy = {st->x[0] + st->x[2] * dt, st->x[1] + st->x[3] * dt};
+  } else if (st && st->filter_on) {
+    guess_xy = {st->x[0], st->x[1]};
+  }
+  double z2d = tag_height(st, guess_xy);
+  Problem pr;
+  pr.anchors = &anchors;
+  pr.tdoa = tdoa;
+  pr.dim = 2;
+  pr.z_fixed = z2d;
+  Vec3 start = centroid(anchors, rows, tdoa, z2d);
+  Vec3 cf;
+  if (tdoa ? closed_form_tdoa(anchors, rows, z2d, cf) : closed_form_twr(anchors, rows, z2d, cf)) start = cf;
+  if (!st || !st->placed) {
+    // a new tag: its height depends on where it is
+    z2d = tag_height(st, {start[0], start[1]});
+    pr.z_fixed = z2d;
+    start[2] = z2d;
+  }
+  if (predict || (st && st->filter_on)) {
+    Vec3 pg{guess_xy.x, guess_xy.y, z2d};
+    if (cost_at(pr, rows, pg) < cost_at(pr, rows, start)) start = pg;
+  }
+
+  // 2D or 3D: 3D only with enough anchors spread in height and a well-determined z
+  const int need3d = p.min_anchors_3d + (tdoa ? 1 : 0);
+  bool three_d = false;
+  if (heard >= need3d) {
+    double zmin = 1e300, zmax = -1e300;
+    for (const Row& r : rows)
+      for (int k : {r.a, tdoa ? r.b : r.a}) {
+        zmin = std::min(zmin, anchors[static_cast<size_t>(k)][2]);
+        zmax = std::max(zmax, anchors[static_cast<size_t>(k)][2]);
+      }
+    if (zmax - zmin >= p.z_spread_3d_m) {
+      Solution s2 = solve_lm(pr, rows, start, p);
+      Problem p3 = pr;
+      p3.dim = 3;
+      p3.z_prior = z2d;
+      p3.z_prior_sigma = p.z_prior_sigma_m;
+      Vec3 s3start = s2.ok ? s2.p : start;
+      if (st && st->z_from_3d && predict) s3start[2] = st->z;
+      Solution s3 = solve_lm(p3, rows, s3start, p);
+      if (s3.ok && std::sqrt(std::max(s3.cov[2][2], 0.0)) <= p.z_sigma_max_m) {
+        three_d = true;
+        pr = p3;
+        start = s3.p;
+      }
+    }
+  }
+
+  // robust solve, then NLOS rejection: while the worst residual exceeds the limit and an anchor can
+  // be spared, drop the anchor whose removal leaves the smallest residual RMS (leave-one-out)
+  Solution sol = solve_robust(pr, rows, start, p, p.irls_iterations);
+  if (!sol.ok) return std::nullopt;
+  const int min_keep = tdoa ? std::max({p.min_anchors_tdoa, p.min_anchors_2d, 3}) + (three_d ? 1 : 0)
+                            : (three_d ? 4 : std::max(p.min_anchors_2d, 3));
+  int rejected = 0;
+  if (p.robust) {
+    for (int round = 0; round < na && sol.max_abs_r > p.nlos_reject_m; ++round) {
+      int active = distinct_active_anchors(rows, tdoa, na);
+      if (active <= min_keep) break;
+      int best = -1;
+      Solution best_sol;
+      std::vector<Row> best_rows;
+      std::vector<char> tried(static_cast<size_t>(na), 0);
+      for (const Row& r0 : rows) {
+        for (int k : {r0.a, tdoa ? r0.b : r0.a}) {
+          if (!r0.active || tried[static_cast<size_t>(k)]) continue;
+          tried[static_cast<size_t>(k)] = 1;
+          std::vector<Row> trial = rows;
+          for (Row& r : trial)
+            if (r.a == k || (tdoa && r.b == k)) r.active = false;
+          if (distinct_active_anchors(trial, tdoa, na) < min_keep) continue;
+          if (tdoa) {
+            int m = 0;
+            for (const Row& r : trial) m += r.active ? 1 : 0;
+            if (m < pr.dim + 1) continue;
+          }
+          // candidates are compared after one re-weighting; the chosen one is solved in full below
+          Solution s = solve_robust(pr, trial, sol.p, p, std::min(p.irls_iterations, 1));
+          if (!s.ok) continue;
+          if (best < 0 || s.rms < best_sol.rms || (s.rms == best_sol.rms && k < best)) {
+            best = k;
+            best_sol = s;
+            best_rows = std::move(trial);
+          }
+        }
+      }
+      if (best < 0) break;
+      rows = std::move(best_rows);
+      sol = solve_robust(pr, rows, best_sol.p, p, p.irls_iterations);
+      if (!sol.ok) return std::nullopt;
+      ++rejected;
+    }
+  }
+  if (sol.rms > p.max_residual_rms_m) return std::nullopt;
+
+  // measurement covariance: the LS covariance scaled by the residuals' own variance factor
+  int m = sol.rows + (pr.dim == 3 && pr.z_prior_sigma > 0 ? 1 : 0);
+  double factor = 1;
+  if (m > pr.dim) factor = std::max(1.0, sol.cost / (m - pr.dim));
+  double R[2][2] = {{sol.cov[0][0] * factor, sol.cov[0][1] * factor}, {sol.cov[1][0] * factor, sol.cov[1][1] * factor}};
+  const double var_min = 0.02 * 0.02;
+  R[0][0] = std::max(R[0][0], var_min);
+  R[1][1] = std::max(R[1][1], var_min);
+  double Rz = three_d ? std::max(sol.cov[2][2] * factor, var_min) : 0;
+
+  SolvedFix fix;
+  fix.t_measured = t;
+  fix.t_available = t + p.processing_delay;
+  fix.anchors_heard = heard;
+  fix.anchors_rejected = rejected;
+  fix.anchors_used = distinct_active_anchors(rows, tdoa, na);
+  fix.residual_rms = sol.rms;
+  fix.z_solved = three_d;
+
+  if (older || !p.kalman) {
+    // unfiltered: the LS fix as it is; an epoch older than the filter's state leaves the state alone
+    TagState tmp = st ? *st : TagState{};
+    assign_floor(tmp, {sol.p[0], sol.p[1]}, three_d ? sol.p[2] : z2d, three_d);
+    fix.x = sol.p[0];
+    fix.y = sol.p[1];
+    fix.z = three_d ? sol.p[2] : z2d;
+    fix.floor = tmp.floor;
+    fix.sigma_m = std::sqrt(R[0][0] + R[1][1]);
+    if (!older) {
+      tmp.filter_on = true;  // keeps the last position as the next start
+      tmp.t = t;
+      tmp.x[0] = sol.p[0];
+      tmp.x[1] = sol.p[1];
+      tmp.x[2] = tmp.x[3] = 0;
+      tmp.z = fix.z;
+      tmp.z_from_3d = three_d;
+      tags[tag] = tmp;
+    }
+    return fix;
+  }
+
+  if (!st) st = &tags[tag];
+  TagState& s = *st;
+  auto restart = [&]() {
+    s.filter_on = true;
+    s.t = t;
+    s.x[0] = sol.p[0];
+    s.x[1] = sol.p[1];
+    s.x[2] = s.x[3] = 0;
+    for (auto& row : s.P)
+      for (double& v : row) v = 0;
+    s.P[0][0] = R[0][0];
+    s.P[0][1] = s.P[1][0] = R[0][1];
+    s.P[1][1] = R[1][1];
+    s.P[2][2] = s.P[3][3] = 2.0 * 2.0;  // a walking person's speed is unknown: (2 m/s)^2
+    s.z = three_d ? sol.p[2] : z2d;
+    s.pz = three_d ? Rz : 0;
+    s.z_from_3d = three_d;
+    s.rejected = 0;
+  };
+
+  if (!s.filter_on || t - s.t > p.filter_reset_after) {
+    restart();
+  } else {
+    // predict (constant velocity, white acceleration noise)
+    const double dt = to_seconds(t - s.t);
+    const double q = p.process_noise * p.process_noise;
+    double xp[4] = {s.x[0] + s.x[2] * dt, s.x[1] + s.x[3] * dt, s.x[2], s.x[3]};
+    double F[4][4] = {{1, 0, dt, 0}, {0, 1, 0, dt}, {0, 0, 1, 0}, {0, 0, 0, 1}};
+    double FP[4][4] = {}, Pp[4][4] = {};
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j)
+        for (int k = 0; k < 4; ++k) FP[i][j] += F[i][k] * s.P[k][j];
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j)
+        for (int k = 0; k < 4; ++k) Pp[i][j] += FP[i][k] * F[j][k];
+    const double q11 = q * dt * dt * dt * dt / 4, q12 = q * dt * dt * dt / 2, q22 = q * dt * dt;
+    for (int a = 0; a < 2; ++a) {
+      Pp[a][a] += q11;
+      Pp[a][a + 2] += q12;
+      Pp[a + 2][a] += q12;
+      Pp[a + 2][a + 2] += q22;
+    }
+    // speed gate (Sewio's "max tag speed"): the fix must lie within speed x dt of the last
+    // position, plus gate_sigma standard deviations of the fix and the state
+    double ix = sol.p[0] - xp[0], iy = sol.p[1] - xp[1];
+    double jump = std::hypot(sol.p[0] - s.x[0], sol.p[1] - s.x[1]);
+    double spread = std::sqrt(R[0][0] + R[1][1] + s.P[0][0] + s.P[1][1]);
+    if (jump > p.max_speed_mps * dt + p.gate_sigma * spread) {
+      if (++s.rejected < p.gate_reset_count) return std::nullopt;
+      restart();  // the tag really is elsewhere: start over there
+    } else {
+      s.rejected = 0;
+      // update with H = [I2 0]
+      double S[2][2] = {{Pp[0][0] + R[0][0], Pp[0][1] + R[0][1]}, {Pp[1][0] + R[1][0], Pp[1][1] + R[1][1]}};
+      double det = S[0][0] * S[1][1] - S[0][1] * S[1][0];
+      if (!(det > 0)) {
+        restart();
+      } else {
+        double Si[2][2] = {{S[1][1] / det, -S[0][1] / det}, {-S[1][0] / det, S[0][0] / det}};
+        double K[4][2];
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 2; ++j) K[i][j] = Pp[i][0] * Si[0][j] + Pp[i][1] * Si[1][j];
+        for (int i = 0; i < 4; ++i) s.x[i] = xp[i] + K[i][0] * ix + K[i][1] * iy;
+        double Pn[4][4];
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 4; ++j) Pn[i][j] = Pp[i][j] - (K[i][0] * Pp[0][j] + K[i][1] * Pp[1][j]);
+        for (int i = 0; i < 4; ++i)
+          for (int j = 0; j < 4; ++j) s.P[i][j] = 0.5 * (Pn[i][j] + Pn[j][i]);
+        // a jump accepted after a long gap must not leave a velocity no person has
+        const double v = std::hypot(s.x[2], s.x[3]);
+        if (v > p.max_speed_mps && v > 0) {
+          s.x[2] *= p.max_speed_mps / v;
+          s.x[3] *= p.max_speed_mps / v;
+        }
+        s.t = t;
+        // height: a random walk filtered in 3D; the floor's tag height in 2D
+        if (three_d) {
+          if (!s.z_from_3d) {
+            s.z = sol.p[2];
+            s.pz = Rz;
+          } else {
+            s.pz += p.z_walk_sigma * p.z_walk_sigma * dt;
+            double kz = s.pz / (s.pz + Rz);
+            s.z += kz * (sol.p[2] - s.z);
+            s.pz *= 1 - kz;
+          }
+        }
+        s.z_from_3d = three_d;
+      }
+    }
+  }
+
+  const Vec2 q{s.x[0], s.x[1]};
+  double z_out = three_d ? s.z : z2d;
+  assign_floor(s, q, z_out, three_d);
+  if (!three_d) {
+    // 2D: the height follows the floor just assigned (a building's storey may differ from outside)
+    const std::vector<Floor>& fl = floors_in(s.building);
+    int i = find_floor_index(fl, s.floor);
+    if (i >= 0) z_out = floor_surface_of(fl[static_cast<size_t>(i)]) + p.default_height_m;
+    s.z = z_out;
+  }
+  fix.x = s.x[0];
+  fix.y = s.x[1];
+  fix.z = z_out;
+  fix.floor = s.floor;
+  fix.sigma_m = std::sqrt(std::max(s.P[0][0] + s.P[1][1], 0.0));
+  return fix;
+}
+
+}  // namespace planttwin

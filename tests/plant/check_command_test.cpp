@@ -1,0 +1,153 @@
+// PL-08, SO-08: `planttwin check` through the real binary: exit codes and the files it writes.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kBin = std::string(PLANTTWIN_BINARY_DIR) + "/apps/planttwin";
+
+struct CliResult {
+  int rc = -1;
+  std::string out;  // stdout and stderr
+};
+
+CliResult run_cli(const std::string& args) {
+  CliResult r;
+  FILE* p = ::popen((kBin + " check " + args + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  const int st = ::pclose(p);
+  r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+fs::path temp_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("planttwin-check-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+std::string read(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// the coverage test's split site as YAML: a red zone, a wall, anchors on both sides, one camera
+std::string split_site_yaml(bool drop_one_west) {
+  std::string s = R"(site: 分区测试 split
+zones:
+  - {id: Z, name: 罐区, kind: storage, risk: red, polygon: [[0, 0], [10, 0], [10, 10], [0, 10]]}
+  - {id: O, name: 办公, kind: office, risk: blue, polygon: [[20, 0], [30, 0], [30, 10], [20, 10]]}
+obstacles:
+  - {id: WALL, shape: box, min: [4, -5, -1], max: [4.2, 15, 5], material: concrete}
+cameras:
+  - {id: CAM-W, at: [-1, 5, 1], yaw_deg: 0, pitch_deg: 0, hfov_deg: 170, vfov_deg: 60, range: 100}
+anchors:
+  - {id: E0, at: [11, 0, 1.2]}
+  - {id: E3, at: [11, 3, 1.2]}
+  - {id: E7, at: [11, 7, 1.2]}
+  - {id: E10, at: [11, 10, 1.2]}
+  - {id: W0, at: [-1, 0, 1.2]}
+  - {id: W3, at: [-1, 3, 1.2]}
+  - {id: W7, at: [-1, 7, 1.2]}
+)";
+  if (!drop_one_west) s += "  - {id: W10, at: [-1, 10, 1.2]}\n";
+  return s;
+}
+
+TEST(PlantCheckCommand, PL08_PassWritesTheReport) {
+  const fs::path d = temp_dir("pass");
+  write(d / "site.yaml", split_site_yaml(false));
+  const CliResult r = run_cli((d / "site.yaml").string() + " --report " + (d / "out").string() + " --threads 2");
+  EXPECT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("定位覆盖 Anchor share"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("100.0%"), std::string::npos) << r.out;
+  for (const char* f : {"check.json", "check.md", "coverage.svg", "coverage.png"}) EXPECT_TRUE(fs::exists(d / "out" / f)) << f;
+  const auto j = nlohmann::json::parse(read(d / "out" / "check.json"));
+  EXPECT_EQ(j["pass"], true);
+  ASSERT_EQ(j["zones"].size(), 1u);
+  EXPECT_EQ(j["zones"][0]["id"], "Z");
+  EXPECT_DOUBLE_EQ(j["zones"][0]["anchor_share"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(j["zones"][0]["camera_share"].get<double>(), 0.4);
+  EXPECT_EQ(j["zones"][0]["cameras"][0]["id"], "CAM-W");
+  const std::string png = read(d / "out" / "coverage.png");
+  ASSERT_GT(png.size(), 8u);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  EXPECT_NE(read(d / "out" / "coverage.svg").find("<svg"), std::string::npos);
+  EXPECT_NE(read(d / "out" / "check.md").find("高风险区域 High-risk zones"), std::string::npos);
+}
+
+TEST(PlantCheckCommand, PL08_ShortShareExitsOne) {
+  const fs::path d = temp_dir("fail");
+  write(d / "site.yaml", split_site_yaml(true));
+  const CliResult r = run_cli((d / "site.yaml").string() + " --report " + (d / "out").string());
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("60.0%"), std::string::npos) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(read(d / "out" / "check.json"))["pass"], false);
+  // the same site passes with three anchors or a share of 0.6
+  EXPECT_EQ(run_cli((d / "site.yaml").string() + " --min-anchors 3").rc, 0);
+  EXPECT_EQ(run_cli((d / "site.yaml").string() + " --min-share 0.6").rc, 0);
+}
+
+TEST(PlantCheckCommand, PL08_BadInputExitsTwoWithFileLineKey) {
+  const fs::path d = temp_dir("bad");
+  write(d / "site.yaml", "site: x\nanchors:\n  - {id: A1, att: [1, 2, 3]}\n");
+  const CliResult r = run_cli((d / "site.yaml").string());
+  EXPECT_EQ(r.rc, 2) << r.out;
+  EXPECT_NE(r.out.find("site.yaml:3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("anchors"), std::string::npos) << r.out;
+  EXPECT_EQ(run_cli((d / "missing.yaml").string()).rc, 2);
+  EXPECT_EQ(run_cli((d / "site.yaml").string() + " --cell 0").rc, 2);
+}
+
+TEST(PlantCheckCommand, SO08_ScenarioWorkAreas) {
+  const fs::path d = temp_dir("scenario");
+  write(d / "site.yaml", split_site_yaml(false));
+  write(d / "sc.yaml", R"(scenario: check-work-areas
+site: site.yaml
+duration: 60s
+people:
+  - {id: W1, name: 焊工, category: contractor, tag: T1, at: [1, 1]}
+  - {id: G1, name: 监护, roles: [guardian], tag: T2, at: [1, 2]}
+  - {id: A1, name: 主任, roles: [workshop_head], tag: T3, at: [1, 3]}
+script:
+  - {t: 1s, permit: {action: apply, id: HW1, type: hot_work, grade: 2, area: [[0, 0], [3, 0], [3, 10], [0, 10]], workers: [W1], guardian: G1, approver: A1, from: 0s, to: 1h}}
+  - {t: 2s, permit: {action: reserve, id: R2, type: excavation, area: [[5, 0], [9, 0], [9, 10], [5, 10]], from: 1d, to: 2d}}
+)");
+  const CliResult r = run_cli((d / "sc.yaml").string() + " --report " + (d / "out").string());
+  EXPECT_EQ(r.rc, 1) << r.out;  // R2's area is behind the wall
+  EXPECT_NE(r.out.find("作业区域 Permit work areas"), std::string::npos) << r.out;
+  const auto j = nlohmann::json::parse(read(d / "out" / "check.json"));
+  ASSERT_EQ(j["work_areas"].size(), 2u);
+  EXPECT_EQ(j["work_areas"][0]["id"], "HW1");
+  EXPECT_EQ(j["work_areas"][0]["pass"], true);
+  EXPECT_EQ(j["work_areas"][1]["id"], "R2");
+  EXPECT_EQ(j["work_areas"][1]["pass"], false);
+  EXPECT_EQ(j["scenario"], "check-work-areas");
+}
+
+TEST(PlantCheckCommand, PL08_DemoPlantRuns) {
+  const fs::path d = temp_dir("demo");
+  const CliResult r = run_cli(std::string(PLANTTWIN_SOURCE_DIR) + "/scenarios/sites/demo-plant.yaml --cell 2 --report " + (d / "out").string());
+  EXPECT_TRUE(r.rc == 0 || r.rc == 1) << r.out;
+  const auto j = nlohmann::json::parse(read(d / "out" / "check.json"));
+  EXPECT_EQ(j["zones"].size(), 6u);
+  EXPECT_EQ(j["pass"], r.rc == 0);
+}
+
+}  // namespace

@@ -1,0 +1,14 @@
+# Viewer entries of CTest that run the command under Xvfb (a real GLFW window with Mesa).
+# The gtests in this folder spawn xvfb-run themselves and skip when it is missing; these entries
+# exist only when xvfb-run is installed.
+find_program(XVFB_RUN xvfb-run)
+if(XVFB_RUN)
+  add_test(NAME viewer_xvfb_screenshot_drill
+           COMMAND ${XVFB_RUN} -a -s "-screen 0 1280x800x24"
+                   $<TARGET_FILE:planttwin> view ${PROJECT_SOURCE_DIR}/scenarios/drills/drill-hot-work-gathering.yaml
+                   --at 100s --screenshot ${PROJECT_BINARY_DIR}/test-out/viewer/drill-100s.png)
+  add_test(NAME viewer_xvfb_frame_stats
+           COMMAND ${XVFB_RUN} -a -s "-screen 0 1280x800x24"
+                   $<TARGET_FILE:planttwin> view ${PROJECT_SOURCE_DIR}/scenarios/acceptance/h01-mixed-canonical.yaml
+                   --at 100s --frame-stats 60)
+endif()

@@ -1,0 +1,172 @@
+// The real window under Xvfb (DESIGN.md 5: "a real GLFW window under Xvfb with Mesa, screenshot
+// checked"): `planttwin view --at T --screenshot` before and after a gathering alarm, and the
+// gathering disk's colour where the engine put the gathering, only once it is raised.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <stb_image.h>
+#include <string>
+
+#include "scenarios/loader.h"
+#include "viewer/timeline.h"
+
+namespace planttwin::viewer {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool have_xvfb() { return std::system("command -v xvfb-run > /dev/null 2>&1") == 0; }
+
+struct Shot {
+  int rc = -1;
+  nlohmann::json info;
+  std::vector<unsigned char> rgb;
+  int w = 0, h = 0;
+  std::string log;
+};
+
+Shot screenshot(const std::string& scenario, const std::string& at, const std::string& name, const std::string& extra = "") {
+  Shot s;
+  const fs::path dir = fs::path(PLANTTWIN_BINARY_DIR) / "test-out" / "viewer";
+  fs::create_directories(dir);
+  const fs::path png = dir / (name + ".png"), out = dir / (name + ".out");
+  fs::remove(png);
+  const std::string cmd = "xvfb-run -a -s \"-screen 0 1280x800x24\" " PLANTTWIN_BINARY_DIR "/apps/planttwin view " + scenario +
+                          " --at " + at + " --screenshot " + png.string() + " " + extra + " > " + out.string() + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  s.rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  if (FILE* f = std::fopen(out.string().c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.log.append(buf, n);
+    std::fclose(f);
+  }
+  const auto brace = s.log.find('{');
+  if (brace != std::string::npos) s.info = nlohmann::json::parse(s.log.substr(brace, s.log.find('\n', brace) - brace), nullptr, false);
+  int comp = 0;
+  if (unsigned char* px = stbi_load(png.string().c_str(), &s.w, &s.h, &comp, 3)) {
+    s.rgb.assign(px, px + static_cast<size_t>(s.w) * static_cast<size_t>(s.h) * 3);
+    stbi_image_free(px);
+  }
+  return s;
+}
+
+struct Rgb {
+  int r, g, b;
+};
+
+Rgb at(const Shot& s, int x, int y) {
+  const size_t i = (static_cast<size_t>(y) * static_cast<size_t>(s.w) + static_cast<size_t>(x)) * 3;
+  return {s.rgb[i], s.rgb[i + 1], s.rgb[i + 2]};
+}
+
+// site metres -> pixel, with the transform the viewer printed
+std::pair<double, double> pixel(const Shot& s, Vec2 p) {
+  const auto& m = s.info["map"];
+  const double sc = m["scale_px_per_m"];
+  return {m["origin_px"][0].get<double>() + (p.x - m["center_m"][0].get<double>()) * sc,
+          m["origin_px"][1].get<double>() - (p.y - m["center_m"][1].get<double>()) * sc};
+}
+
+// pixels near (x, y) within `tol` per channel of the colour
+int near_colour(const Shot& s, double x, double y, int radius, Rgb c, int tol) {
+  int n = 0;
+  for (int dy = -radius; dy <= radius; ++dy)
+    for (int dx = -radius; dx <= radius; ++dx) {
+      const int px = static_cast<int>(std::lround(x)) + dx, py = static_cast<int>(std::lround(y)) + dy;
+      if (px < 0 || py < 0 || px >= s.w || py >= s.h) continue;
+      const Rgb v = at(s, px, py);
+      n += std::abs(v.r - c.r) <= tol && std::abs(v.g - c.g) <= tol && std::abs(v.b - c.b) <= tol;
+    }
+  return n;
+}
+
+TEST(ViewerScreenshot, GatheringDiskAppearsWhereAndWhenRaised) {
+  if (!have_xvfb()) GTEST_SKIP() << "xvfb-run is not installed (apt-get install xvfb xauth): the window cannot be tested";
+  const std::string scen = PLANTTWIN_SOURCE_DIR "/scenarios/examples/first-gathering.yaml";
+  // where the engine puts the gathering (raised at 70 s)
+  Scenario sc;
+  ASSERT_FALSE(load_scenario_file(scen, sc));
+  std::string error;
+  auto tl = Timeline::create(sc, {}, error);
+  ASSERT_TRUE(tl) << error;
+  tl->seek(75 * kSecond);
+  ASSERT_EQ(tl->snapshot().gatherings.size(), 1u);
+  const auto g = tl->snapshot().gatherings[0];
+
+  // a fixed view: centre and zoom given, so the pixel of the disk is known
+  const std::string view = "--center 50,50 --zoom 6";
+  const Shot before = screenshot(scen, "65s", "gathering-65s", view);
+  const Shot after = screenshot(scen, "75s", "gathering-75s", view);
+  ASSERT_EQ(before.rc, 0) << before.log;
+  ASSERT_EQ(after.rc, 0) << after.log;
+  ASSERT_EQ(after.w, 1280);
+  ASSERT_EQ(after.h, 800);
+  ASSERT_TRUE(after.info.is_object()) << after.log;
+  EXPECT_DOUBLE_EQ(after.info["map"]["scale_px_per_m"].get<double>(), 6.0);
+
+  // not blank: many colours, both frames
+  for (const Shot* s : {&before, &after}) {
+    std::set<int> colours;
+    for (size_t i = 0; i < s->rgb.size(); i += 3 * 7) colours.insert(s->rgb[i] << 16 | s->rgb[i + 1] << 8 | s->rgb[i + 2]);
+    EXPECT_GT(colours.size(), 50u);
+  }
+
+  // the disk's rim, in the yellow level colour, at four points of the circle
+  const Rgb yellow{250, 210, 0};
+  const double r_px = g.radius * 6.0;
+  const auto [cx, cy] = pixel(after, g.center);
+  int rim_after = 0, rim_before = 0;
+  for (auto [dx, dy] : {std::pair{1.0, 0.0}, {-1.0, 0.0}, {0.0, 1.0}, {0.0, -1.0}}) {
+    rim_after += near_colour(after, cx + dx * r_px, cy + dy * r_px, 3, yellow, 30) > 0;
+    rim_before += near_colour(before, cx + dx * r_px, cy + dy * r_px, 3, yellow, 30) > 0;
+  }
+  EXPECT_EQ(rim_after, 4) << "gathering rim not found around pixel " << cx << "," << cy;
+  EXPECT_EQ(rim_before, 0) << "a gathering rim before the alarm was raised";
+  // inside the disk, away from the people (they stand on y = 40): the disk's tint
+  const auto [ix, iy] = pixel(after, {g.center.x, g.center.y - g.radius * 0.6});
+  const Rgb in_after = at(after, static_cast<int>(ix), static_cast<int>(iy));
+  const Rgb in_before = at(before, static_cast<int>(ix), static_cast<int>(iy));
+  EXPECT_GT(in_after.r, 230);
+  EXPECT_GT(in_after.g, 200);
+  EXPECT_LT(in_after.b, 215) << "expected a yellow tint";
+  EXPECT_GT(in_before.b, 235) << "expected the plain yard before the alarm";
+}
+
+TEST(ViewerScreenshot, FitsTheSiteIn3DAndEnglish) {
+  if (!have_xvfb()) GTEST_SKIP() << "xvfb-run is not installed (apt-get install xvfb xauth): the window cannot be tested";
+  const Shot s = screenshot(PLANTTWIN_SOURCE_DIR "/scenarios/acceptance/h01-mixed-canonical.yaml", "100s", "h01-3d-en", "--3d --lang en");
+  ASSERT_EQ(s.rc, 0) << s.log;
+  ASSERT_EQ(s.w, 1280);
+  std::set<int> colours;
+  for (size_t i = 0; i < s.rgb.size(); i += 3 * 7) colours.insert(s.rgb[i] << 16 | s.rgb[i + 1] << 8 | s.rgb[i + 2]);
+  EXPECT_GT(colours.size(), 50u);
+}
+
+TEST(ViewerCommand, NoDisplayIsBadInputNamingDisplay) {
+  const std::string out = std::string(PLANTTWIN_BINARY_DIR) + "/test-out/viewer-nodisplay.out";
+  const int rc = std::system(("env -u DISPLAY -u WAYLAND_DISPLAY " PLANTTWIN_BINARY_DIR "/apps/planttwin view " PLANTTWIN_SOURCE_DIR
+                              "/scenarios/examples/first-gathering.yaml --at 10s --screenshot /tmp/never.png > " + out + " 2>&1").c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+  FILE* f = std::fopen(out.c_str(), "r");
+  ASSERT_TRUE(f);
+  char buf[1024] = {};
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  const std::string msg(buf, n);
+  EXPECT_NE(msg.find("DISPLAY"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("xvfb-run"), std::string::npos) << msg;
+  // a time outside the scenario is bad input too
+  const int bad = std::system("env -u DISPLAY " PLANTTWIN_BINARY_DIR "/apps/planttwin view " PLANTTWIN_SOURCE_DIR
+                              "/scenarios/examples/first-gathering.yaml --at 999s --screenshot /tmp/never.png > /dev/null 2>&1");
+  ASSERT_TRUE(WIFEXITED(bad));
+  EXPECT_EQ(WEXITSTATUS(bad), 2);
+}
+
+}  // namespace
+}  // namespace planttwin::viewer

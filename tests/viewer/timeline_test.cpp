@@ -1,0 +1,243 @@
+// The viewer's model layer, without a display: snapshots over time, seeking backwards (a re-run
+// equals a fresh run), speed and step, operator actions applied at the current time.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "scenarios/loader.h"
+#include "scenarios/runner.h"
+#include "viewer/timeline.h"
+
+namespace planttwin::viewer {
+namespace {
+
+Scenario load(const std::string& rel) {
+  Scenario sc;
+  auto err = load_scenario_file(std::string(PLANTTWIN_SOURCE_DIR) + "/" + rel, sc);
+  EXPECT_FALSE(err) << (err ? err->to_string() : "");
+  return sc;
+}
+
+std::unique_ptr<Timeline> make(const Scenario& sc, TimelineOptions opt = {}) {
+  std::string error;
+  auto tl = Timeline::create(sc, opt, error);
+  EXPECT_TRUE(tl) << error;
+  return tl;
+}
+
+// Everything the viewer draws, as text, so two snapshots compare in one assertion with a readable diff.
+std::string dump(const Timeline& tl) {
+  const Snapshot& s = tl.snapshot();
+  std::string o = "t=" + std::to_string(s.t) + "\n";
+  for (const auto& p : s.people)
+    o += p.id + " " + std::to_string(p.has_fix) + " " + std::to_string(p.pos.x) + "," + std::to_string(p.pos.y) + " " + p.floor + " " +
+         std::to_string(p.last_fix) + " " + std::to_string(p.offline) + "\n";
+  for (const Alarm& a : s.open_alarms) {
+    o += a.id + " " + a.type + " " + a.level + " routed=" + a.routed_to + "\n";
+    for (const AlarmEvent& e : a.events) o += "  " + canonical_alarm_line(a, e) + " note=" + e.note + "\n";
+  }
+  for (const auto& g : s.gatherings) o += "G " + g.alarm_id + " " + g.level + " " + std::to_string(g.center.x) + "," + std::to_string(g.center.y) + "\n";
+  for (const auto& z : s.zones) o += "Z " + z.id + " " + std::to_string(z.count) + " " + std::to_string(z.active) + "\n";
+  for (const PermitRecord& p : s.permits) o += "P " + p.id + " " + to_string(p.status) + "\n";
+  for (const TruthPose& t : tl.truth()) o += "T " + std::to_string(t.p.x) + "," + std::to_string(t.p.y) + " " + t.floor + "\n";
+  return o;
+}
+
+// The canonical lines of every alarm event, sorted (the run's stream is in output order).
+std::string sorted_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t a = 0;
+  for (size_t b; (b = text.find('\n', a)) != std::string::npos; a = b + 1) lines.push_back(text.substr(a, b - a + 1));
+  std::sort(lines.begin(), lines.end());
+  std::string o;
+  for (const auto& l : lines) o += l;
+  return o;
+}
+
+std::string stream(const std::vector<Alarm>& alarms) {
+  std::string o;
+  for (const Alarm& a : alarms)
+    for (const AlarmEvent& e : a.events) o += canonical_alarm_line(a, e);
+  return sorted_lines(o);
+}
+
+TEST(Timeline, SnapshotsFollowTheScenario) {
+  const Scenario sc = load("scenarios/examples/first-gathering.yaml");
+  auto tl = make(sc);
+  EXPECT_EQ(tl->now(), 0);
+  ASSERT_EQ(tl->snapshot().people.size(), 3u);
+  EXPECT_TRUE(tl->snapshot().people[0].has_fix);  // fixes at t = 0 are in
+  // the gathering is raised at 70 s (examples/first-gathering.yaml): not at 69 s, yes at 70 s
+  tl->seek(69 * kSecond);
+  EXPECT_TRUE(tl->snapshot().gatherings.empty());
+  tl->seek(70 * kSecond);
+  ASSERT_EQ(tl->snapshot().gatherings.size(), 1u);
+  EXPECT_EQ(tl->snapshot().gatherings[0].level, "yellow");
+  EXPECT_EQ(tl->snapshot().t, 70 * kSecond);
+  // truth: P3 walks west from x = 80 at 1.2 m/s and stops at 48
+  EXPECT_NEAR(tl->truth()[2].p.x, 48, 1e-9);
+  // snapshots kept every 0.5 s: 0, 0.5, ..., 70
+  EXPECT_EQ(tl->kept().size(), 141u);
+  EXPECT_EQ(tl->kept().back().snap.t, 70 * kSecond);
+}
+
+TEST(Timeline, SeekBackwardsEqualsAFreshRun) {
+  const Scenario sc = load("scenarios/acceptance/h01-mixed-canonical.yaml");
+  auto a = make(sc);
+  a->seek(150 * kSecond);
+  a->seek(83500 * kMillisecond);  // backwards, between fixes
+  EXPECT_EQ(a->reruns(), 1);
+  auto b = make(sc);
+  b->seek(83500 * kMillisecond);
+  EXPECT_EQ(dump(*a), dump(*b));
+  EXPECT_EQ(stream(a->alarms()), stream(b->alarms()));
+  EXPECT_EQ(a->canonical_stream(), b->canonical_stream());
+}
+
+TEST(Timeline, ToTheEndEqualsRun) {
+  for (const char* f : {"scenarios/acceptance/h01-mixed-canonical.yaml", "scenarios/acceptance/pl10-duty-ack.yaml",
+                        "scenarios/acceptance/pl12-linkage.yaml"}) {
+    const Scenario sc = load(f);
+    RunResult r;
+    std::string error;
+    ASSERT_TRUE(run_scenario(sc, {}, r, error)) << error;
+    auto tl = make(sc);
+    // arbitrary, uneven steps (as frames would take them) change nothing
+    for (Micros t = 0; t < sc.duration; t += 337 * kMillisecond) tl->seek(t);
+    tl->seek(sc.duration);
+    EXPECT_EQ(tl->canonical_stream(), r.canonical_stream) << f;
+  }
+}
+
+TEST(Timeline, SpeedStepAndPlay) {
+  const Scenario sc = load("scenarios/examples/first-gathering.yaml");
+  auto tl = make(sc);
+  tl->set_speed(0.01);
+  EXPECT_DOUBLE_EQ(tl->speed(), 0.1);
+  tl->set_speed(1000);
+  EXPECT_DOUBLE_EQ(tl->speed(), 100);
+  tl->set_speed(10);
+  tl->tick(1.0);  // paused: nothing moves
+  EXPECT_EQ(tl->now(), 0);
+  tl->play();
+  tl->tick(1.0);
+  EXPECT_EQ(tl->now(), 10 * kSecond);
+  tl->tick(0.25);
+  EXPECT_EQ(tl->now(), 12500 * kMillisecond);
+  tl->pause();
+  tl->step();  // to the next fix instant (1 Hz)
+  EXPECT_EQ(tl->now(), 13 * kSecond);
+  tl->step();
+  EXPECT_EQ(tl->now(), 14 * kSecond);
+  tl->set_speed(100);
+  tl->play();
+  tl->tick(5.0);  // past the end: stops at the end and pauses
+  EXPECT_EQ(tl->now(), sc.duration);
+  EXPECT_FALSE(tl->playing());
+  tl->step();
+  EXPECT_EQ(tl->now(), sc.duration);
+}
+
+TEST(Timeline, OperatorActionsApplyAtTheCurrentTime) {
+  const Scenario sc = load("scenarios/acceptance/pl10-duty-ack.yaml");
+  TimelineOptions opt;
+  opt.scripted_alarm_actions = false;  // the operator is us
+  auto tl = make(sc, opt);
+  tl->seek(15500 * kMillisecond);
+  ASSERT_EQ(tl->snapshot().open_alarms.size(), 1u);  // O01's SOS at 10 s
+  const std::string id = tl->snapshot().open_alarms[0].id;
+  EXPECT_EQ(tl->duty_person(tl->now()), "D01");
+  AlarmAction ack;
+  ack.kind = AlarmAction::Kind::ack;
+  ack.alarm_id = id;
+  ack.note = "seen";
+  tl->act(ack);  // `by` defaults to the person on duty
+  const Alarm& a = tl->snapshot().open_alarms[0];
+  ASSERT_TRUE(a.acknowledged_at);
+  EXPECT_EQ(*a.acknowledged_at, 15500 * kMillisecond);
+  EXPECT_EQ(a.events.back().by, "D01");
+  EXPECT_EQ(a.events.back().note, "seen");
+  // the scripted actions are off: at 40 s nobody else acknowledged anything
+  tl->seek(100 * kSecond);
+  for (const Alarm& x : tl->alarms()) {
+    if (x.id == id) continue;
+    EXPECT_FALSE(x.acknowledged_at) << x.id;
+  }
+  // O02's SOS at 20 s was never acknowledged: unacknowledged at 81 s; O01's was, so only one
+  int unack = 0;
+  for (const Alarm& x : tl->alarms()) unack += x.type == "unacknowledged";
+  EXPECT_EQ(unack, 1);
+
+  // backwards past the action: a re-run replays it at 15.5 s
+  const std::string before = stream(tl->alarms());
+  tl->seek(20 * kSecond);
+  tl->seek(100 * kSecond);
+  EXPECT_EQ(stream(tl->alarms()), before);
+  // backwards before it: undone
+  tl->seek(15 * kSecond);
+  EXPECT_TRUE(tl->actions().empty());
+  tl->seek(100 * kSecond);
+  unack = 0;
+  for (const Alarm& x : tl->alarms()) unack += x.type == "unacknowledged";
+  EXPECT_EQ(unack, 2);
+}
+
+TEST(Timeline, DrillRefusesToGoBack) {
+  const Scenario sc = load("scenarios/acceptance/pl10-duty-ack.yaml");
+  TimelineOptions opt;
+  opt.drill = true;
+  auto tl = make(sc, opt);
+  tl->seek(30 * kSecond);
+  std::string why;
+  EXPECT_FALSE(tl->seek(29 * kSecond, &why));
+  EXPECT_FALSE(why.empty());
+  EXPECT_EQ(tl->now(), 30 * kSecond);
+  EXPECT_TRUE(tl->seek(31 * kSecond));
+}
+
+TEST(Timeline, KeptSnapshotsStayWithinTheBudget) {
+  const Scenario sc = load("scenarios/acceptance/h01-mixed-canonical.yaml");
+  TimelineOptions opt;
+  opt.keep_budget_bytes = 64 * 1024;
+  auto tl = make(sc, opt);
+  tl->seek(sc.duration);
+  EXPECT_GT(tl->keep_every(), 500 * kMillisecond);  // thinned out
+  EXPECT_GE(tl->kept().size(), 2u);
+  for (size_t i = 1; i < tl->kept().size(); ++i) EXPECT_LT(tl->kept()[i - 1].snap.t, tl->kept()[i].snap.t);
+}
+
+TEST(Timeline, NoisyFixesGiveEstimatesAndErrors) {
+  Scenario sc;
+  const std::string text = R"(
+scenario: noisy
+site: {site: yard, bounds: [[0, 0], [100, 0], [100, 100], [0, 100]]}
+duration: 60s
+positioning: {mode: truth, noise_sigma: 0.5}
+people:
+  - {id: P1, tag: T1, at: [10, 10]}
+  - {id: P2, tag: T2, at: [50, 50]}
+script:
+  - {t: 0s, who: P1, go_to: [90, 10]}
+)";
+  ASSERT_FALSE(load_scenario_text(text, "noisy.yaml", sc));
+  auto tl = make(sc);
+  tl->seek(30 * kSecond);
+  EXPECT_TRUE(tl->estimates_differ());
+  EXPECT_EQ(tl->fix_errors().size(), 62u);  // 31 instants x 2 people
+  const auto& p = tl->snapshot().people[0];
+  EXPECT_NE(p.pos.x, tl->truth()[0].p.x);
+  EXPECT_NEAR(p.pos.x, tl->truth()[0].p.x, 3);
+  ASSERT_TRUE(tl->oracle_alarms());
+  // the same noise as `run`: the accuracy at the end matches the report's
+  tl->seek(sc.duration);
+  RunResult r;
+  std::string error;
+  ASSERT_TRUE(run_scenario(sc, {}, r, error)) << error;
+  ASSERT_TRUE(r.accuracy);
+  EXPECT_EQ(tl->fix_errors().size(), r.accuracy->n);
+  EXPECT_DOUBLE_EQ(quantile_nearest_rank(tl->fix_errors(), 0.6827), r.accuracy->cdf68);
+}
+
+}  // namespace
+}  // namespace planttwin::viewer

@@ -1,0 +1,52 @@
+// The window: GLFW + OpenGL 3 + Dear ImGui over a Timeline (docs/viewer.md). Everything it draws
+// comes from the timeline's snapshot and true poses; it never reads engine state directly.
+#pragma once
+#include <optional>
+#include <string>
+
+#include "engine/geometry.h"
+#include "engine/time.h"
+#include "viewer/strings.h"
+#include "viewer/timeline.h"
+
+namespace planttwin::viewer {
+
+struct ViewOptions {
+  Lang lang = Lang::zh;
+  int width = 1280, height = 800;  // window size, pixels
+  // One-frame mode: run to `at`, draw one frame, write `screenshot` (PNG) and return.
+  std::optional<Micros> at;
+  std::string screenshot;
+  // Map view: centre (site metres) and zoom (pixels per metre); absent: fit the site.
+  std::optional<Vec2> center;
+  std::optional<double> zoom;
+  std::string floor;      // floor shown first; "" = the first floor of the site
+  bool view_3d = false;   // start in the 3D view
+  int frame_stats = 0;    // > 0: draw this many frames, print median and p99 frame time, return
+  bool hidden = false;    // no visible window (screenshots, frame stats)
+  // Drill: backward jumps refused, a drill panel with the score; the window returns when the
+  // trainee finishes or closes it.
+  bool drill = false;
+  double speed = 1;       // start playing at this speed (drills)
+};
+
+// Frame-time figures of a --frame-stats run, milliseconds.
+struct FrameStats {
+  int frames = 0;
+  double median_ms = 0, p99_ms = 0, mean_ms = 0;
+};
+
+// Opens the window and runs until it is closed (or the one-frame / frame-stats job is done).
+// Returns 0, or 2 with `error` set when there is no display or GL context.
+int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameStats* stats = nullptr);
+
+// The map transform of the last drawn frame (for tests and --screenshot): a site point (x, y)
+// lands at pixel (origin_x + (x - center.x) * scale, origin_y - (y - center.y) * scale).
+struct MapTransform {
+  double origin_x = 0, origin_y = 0;  // pixel of the centre
+  Vec2 center;                         // site metres
+  double scale = 1;                    // pixels per metre
+};
+MapTransform last_map_transform();
+
+}  // namespace planttwin::viewer

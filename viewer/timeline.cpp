@@ -1,0 +1,281 @@
+#include "viewer/timeline.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "scenarios/runner.h"
+#include "sim/motion.h"
+
+namespace planttwin::viewer {
+
+namespace {
+
+constexpr Micros kNever = std::numeric_limits<Micros>::max();
+constexpr std::uint64_t kNoiseStream = 1;  // the runner's stream id for truth-mode fix noise
+
+Micros fix_time(const Scenario& sc, std::int64_t k) { return from_seconds(static_cast<double>(k) / sc.fix_rate); }
+
+std::size_t estimate_bytes(const KeptSnapshot& k) {
+  const Snapshot& s = k.snap;
+  std::size_t n = sizeof(KeptSnapshot);
+  n += s.people.size() * (sizeof(Snapshot::Person) + 24);
+  n += k.truth.size() * (sizeof(TruthPose) + 8);
+  for (const Alarm& a : s.open_alarms) n += sizeof(Alarm) + a.events.size() * (sizeof(AlarmEvent) + 32) + a.who.size() * 32;
+  for (const auto& g : s.gatherings) n += sizeof(g) + g.members.size() * 32;
+  n += s.zones.size() * sizeof(Snapshot::ZoneState);
+  for (const PermitRecord& p : s.permits) n += sizeof(PermitRecord) + p.history.size() * 48 + p.area.size() * sizeof(Vec2);
+  return n;
+}
+
+}  // namespace
+
+// TEMPORARY until Engine::snapshot() lands in main: the same data from the engine's public API.
+Snapshot Timeline::build_snapshot() {
+  Snapshot s;
+  const Engine& e = *engine_;
+  for (const Output& o : e.outputs())
+    if (const auto* g = std::get_if<GatheringOutput>(&o.body)) gatherings_[g->alarm_id] = *g;
+  for (int i = 0; i < e.person_count(); ++i) {
+    const Engine::PersonView v = e.person(i);
+    Snapshot::Person p;
+    p.id = v.id;
+    const PersonDef& d = sc_.people[static_cast<size_t>(snap_to_scenario_[static_cast<size_t>(i)])];
+    p.name = d.name;
+    p.tag = d.tag.value_or("");
+    p.category = d.category;
+    p.has_fix = v.has_fix;
+    p.pos = v.pos;
+    p.floor = v.floor;
+    p.last_fix = v.last_fix;
+    p.battery = v.battery;
+    s.people.push_back(p);
+  }
+  for (const Alarm& a : e.alarms()) {
+    if (!a.open()) continue;
+    s.open_alarms.push_back(a);
+    if (a.type == "tag_offline" && a.active())
+      for (auto& p : s.people)
+        if (std::find(a.who.begin(), a.who.end(), p.id) != a.who.end()) p.offline = true;
+  }
+  for (auto it = gatherings_.begin(); it != gatherings_.end();) {
+    const auto a = std::find_if(e.alarms().begin(), e.alarms().end(), [&](const Alarm& x) { return x.id == it->first; });
+    if (a == e.alarms().end() || !a->active()) {
+      it = gatherings_.erase(it);
+      continue;
+    }
+    s.gatherings.push_back({it->second.alarm_id, a->level, it->second.members, it->second.center, it->second.radius, it->second.floor});
+    ++it;
+  }
+  for (size_t z = 0; z < e.site().zones.size(); ++z) {
+    Snapshot::ZoneState zs;
+    zs.id = e.site().zones[z].id;
+    zs.active = e.zone_active(static_cast<int>(z));
+    zs.count = e.zone_count(static_cast<int>(z));
+    zs.by_category = e.zone_count_by_category(static_cast<int>(z));
+    s.zones.push_back(zs);
+  }
+  s.permits = e.permits();
+  return s;
+}
+
+std::unique_ptr<Timeline> Timeline::create(const Scenario& sc, const TimelineOptions& opt, std::string& error) {
+  if (sc.positioning.mode == Positioning::Mode::simulated) {
+    error = sc.file + ": positioning: simulated needs the radio simulator, which this build's viewer cannot play yet; use truth (with noise_sigma for estimates)";
+    return nullptr;
+  }
+  if (sc.fix_rate <= 0) {
+    error = sc.file + ": fix_rate must be positive";
+    return nullptr;
+  }
+  return std::unique_ptr<Timeline>(new Timeline(sc, opt));
+}
+
+Timeline::Timeline(const Scenario& sc, const TimelineOptions& opt) : sc_(sc), opt_(opt) {
+  site_ = std::make_shared<const Site>(sc.site);
+  noisy_ = sc.positioning.noise_sigma > 0;
+  reset();
+}
+
+Timeline::~Timeline() = default;
+
+void Timeline::reset() {
+  engine_ = std::make_unique<Engine>(make_engine_setup(sc_, site_));
+  oracle_.reset();
+  if (noisy_) oracle_ = std::make_unique<Engine>(make_engine_setup(sc_, site_));
+  driver_ = std::make_unique<ScriptDriver>(sc_, *engine_);
+  noise_ = std::make_unique<GaussianStream>(stream_seed(sc_.seed, kNoiseStream));
+  now_ = 0;
+  next_fix_ = 0;
+  carry_us_ = 0;
+  replayed_ = 0;
+  errors_.clear();
+  stream_.clear();
+  kept_.clear();
+  kept_bytes_ = 0;
+  keep_every_ = std::max<Micros>(opt_.keep_every, 1);
+  next_keep_ = 0;
+  gatherings_.clear();
+  snap_to_scenario_.clear();
+  // snapshot people are in id order; the driver's poses are in scenario order
+  std::vector<int> order(sc_.people.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return sc_.people[static_cast<size_t>(a)].id < sc_.people[static_cast<size_t>(b)].id;
+  });
+  snap_to_scenario_ = order;
+  // t = 0: script actions and fixes at 0, like `run`
+  advance_to(0);
+}
+
+void Timeline::set_speed(double s) { speed_ = std::clamp(s, 0.1, 100.0); }
+
+void Timeline::submit_input(Input in) {
+  if (!opt_.scripted_alarm_actions && std::holds_alternative<std::shared_ptr<const AlarmAction>>(in.body)) return;
+  if (oracle_) oracle_->submit(in);
+  engine_->submit(std::move(in));
+}
+
+void Timeline::advance_to(Micros target) {
+  target = std::clamp<Micros>(target, 0, sc_.duration);
+  auto sink = [this](Input in) { submit_input(std::move(in)); };
+  auto engines_to = [this](Micros t) {
+    engine_->advance_to(t);
+    if (oracle_) oracle_->advance_to(t);
+    now_ = std::max(now_, t);
+  };
+  while (true) {
+    // the next thing due: a fix instant, a recorded operator action (re-runs) or a kept snapshot
+    const Micros tf = fix_time(sc_, next_fix_);
+    const Micros ta = replayed_ < actions_.size() ? actions_[replayed_].t : kNever;
+    const Micros tk = next_keep_;
+    const Micros t = std::min({tf, ta, tk});
+    if (t > target) break;
+    if (t == tf) {
+      // script actions at t come before the fixes sampled at t, in file order (as in `run`)
+      driver_->play_until(tf, sink);
+      for (int i : driver_->fix_order()) {
+        if (driver_->tag_index(i) < 0 || !driver_->tag_on(i)) continue;
+        const TruthPose pose = driver_->pose(i, tf);
+        FixInput f;
+        f.tag = driver_->tag_index(i);
+        f.x = pose.p.x;
+        f.y = pose.p.y;
+        f.z = pose.z;
+        f.floor = engine_->floor_index(pose.floor);
+        if (noisy_) {
+          oracle_->submit({tf, 0, f});
+          f.x += sc_.positioning.noise_sigma * noise_->next();
+          f.y += sc_.positioning.noise_sigma * noise_->next();
+          errors_.push_back(std::hypot(f.x - pose.p.x, f.y - pose.p.y));
+        }
+        engine_->submit({tf, 0, f});
+      }
+      engines_to(tf);
+      ++next_fix_;
+    }
+    if (t == ta) {
+      // a re-run: the action was taken with the engine already at ta, so it is replayed the same way
+      driver_->play_until(ta, sink);
+      engines_to(ta);
+      const RecordedAction& r = actions_[replayed_++];
+      Input in{r.t, 0, std::make_shared<const AlarmAction>(r.action)};
+      if (oracle_) oracle_->submit(in);
+      engine_->submit(std::move(in));
+      engines_to(ta);
+    }
+    if (t == tk) {
+      driver_->play_until(tk, sink);
+      engines_to(tk);
+      refresh();
+      keep();
+      next_keep_ += keep_every_;
+    }
+  }
+  driver_->play_until(target, sink);
+  engines_to(target);
+  refresh();
+}
+
+void Timeline::refresh() {
+  // drop the engine's output log: everything the viewer shows is in the snapshot
+  snap_ = build_snapshot();
+  for (const Output& o : engine_->outputs())
+    if (const auto* a = std::get_if<AlarmOutput>(&o.body)) {
+      const Alarm& al = engine_->alarms()[static_cast<size_t>(a->alarm)];
+      stream_ += canonical_alarm_line(al, al.events[static_cast<size_t>(a->event)]);
+    }
+  engine_->clear_outputs();
+  if (oracle_) oracle_->clear_outputs();
+  snap_.t = now_;
+  truth_.resize(snap_to_scenario_.size());
+  for (size_t i = 0; i < snap_to_scenario_.size(); ++i) truth_[i] = driver_->pose(snap_to_scenario_[i], now_);
+}
+
+void Timeline::keep() {
+  KeptSnapshot k{snap_, truth_};
+  kept_bytes_ += estimate_bytes(k);
+  kept_.push_back(std::move(k));
+  while (kept_bytes_ > opt_.keep_budget_bytes && kept_.size() > 2) {
+    // thin out: keep every other snapshot and double the spacing
+    std::vector<KeptSnapshot> thin;
+    kept_bytes_ = 0;
+    for (size_t i = 0; i < kept_.size(); i += 2) {
+      kept_bytes_ += estimate_bytes(kept_[i]);
+      thin.push_back(std::move(kept_[i]));
+    }
+    kept_ = std::move(thin);
+    keep_every_ *= 2;
+    next_keep_ = kept_.back().snap.t + keep_every_;
+  }
+}
+
+void Timeline::tick(double wall_dt_s) {
+  if (!playing_) return;
+  carry_us_ += std::max(0.0, wall_dt_s) * speed_ * static_cast<double>(kSecond);
+  const double whole = std::floor(carry_us_);
+  carry_us_ -= whole;
+  advance_to(now_ + static_cast<Micros>(whole));
+  if (at_end()) playing_ = false;
+}
+
+void Timeline::step() {
+  // next_fix_ is the first fix instant after now
+  seek(std::min(fix_time(sc_, next_fix_), sc_.duration));
+}
+
+bool Timeline::seek(Micros t, std::string* why) {
+  t = std::clamp<Micros>(t, 0, sc_.duration);
+  if (t < now_) {
+    if (opt_.drill) {
+      if (why) *why = "a drill cannot go back in time: the trainee's actions have changed what follows";
+      return false;
+    }
+    // actions after the target are undone; earlier ones are replayed at their times
+    while (!actions_.empty() && actions_.back().t > t) actions_.pop_back();
+    ++reruns_;
+    reset();
+  }
+  advance_to(t);
+  return true;
+}
+
+void Timeline::act(AlarmAction a) {
+  if (a.by.empty()) a.by = duty_person(now_);
+  actions_.push_back({now_, a});
+  replayed_ = actions_.size();
+  Input in{now_, 0, std::make_shared<const AlarmAction>(a)};
+  if (oracle_) oracle_->submit(in);
+  engine_->submit(std::move(in));
+  engine_->advance_to(now_);
+  if (oracle_) oracle_->advance_to(now_);
+  refresh();
+}
+
+std::string Timeline::duty_person(Micros t) const {
+  for (const DutyShift& d : sc_.duty)
+    if (d.from <= t && t <= d.to) return d.person;
+  return "";
+}
+
+}  // namespace planttwin::viewer

@@ -1,0 +1,142 @@
+// The viewer's model layer: plays a scenario through the engine the way `run` does (ScriptDriver +
+// Engine, fixes at k / fix_rate) and exposes what the UI draws as plain data: the engine's
+// snapshot at the current time plus every person's true pose. No GL, no window: tests drive it.
+//
+// Time and seeking. The engine only moves forward. Playing, stepping and jumping ahead advance it;
+// jumping backwards re-runs the scenario from the start to the target time (the engine is
+// deterministic, so the result equals a fresh run to that time, byte for byte). Operator actions
+// taken in the UI are recorded as stamped inputs; a re-run replays those stamped at or before the
+// target and drops the later ones. In a drill a backward jump is refused: the trainee's actions
+// have changed the future, and a drill is scored as it happened.
+//
+// Kept snapshots: while the engine advances, a snapshot is kept every `keep_every` of engine time
+// (for the history strip and quick inspection). Their memory is bounded: past `keep_budget_bytes`
+// every other one is dropped and the spacing doubles.
+#pragma once
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/snapshot.h"
+#include "scenarios/driver.h"
+#include "scenarios/scenario.h"
+
+namespace planttwin::viewer {
+
+struct TimelineOptions {
+  // Apply the scenario's scripted `alarm` actions. Default: true. An interactive drill sets false:
+  // the trainee acts instead.
+  bool scripted_alarm_actions = true;
+  // Drill: backward jumps are refused. Default: false.
+  bool drill = false;
+  // Spacing of kept snapshots. Default: 0.5 s.
+  Micros keep_every = 500 * kMillisecond;
+  // Memory bound of the kept snapshots (estimated). Default: 64 MiB.
+  std::size_t keep_budget_bytes = 64u << 20;
+};
+
+// A snapshot kept while playing, with the true poses at its time.
+struct KeptSnapshot {
+  Snapshot snap;
+  std::vector<TruthPose> truth;  // snapshot people order
+};
+
+// An operator action taken in the UI, as it was submitted.
+struct RecordedAction {
+  Micros t = 0;
+  AlarmAction action;
+};
+
+class Timeline {
+ public:
+  // Fails (nullptr, `error` set) when the scenario needs something this build cannot play
+  // (positioning: simulated before the radio simulator exists).
+  static std::unique_ptr<Timeline> create(const Scenario& sc, const TimelineOptions& opt, std::string& error);
+  ~Timeline();
+
+  const Scenario& scenario() const { return sc_; }
+  const TimelineOptions& options() const { return opt_; }
+  Micros now() const { return now_; }
+  Micros duration() const { return sc_.duration; }
+  bool at_end() const { return now_ >= sc_.duration; }
+
+  // Playback. Speed is clamped to [0.1, 100]; tick advances by wall_dt_s * speed while playing and
+  // pauses at the end.
+  void play() { playing_ = !at_end(); }
+  void pause() { playing_ = false; }
+  bool playing() const { return playing_; }
+  void set_speed(double s);
+  double speed() const { return speed_; }
+  void tick(double wall_dt_s);
+  // One fix period (1 / fix_rate) forward, to the next fix instant.
+  void step();
+  // Jumps to t (clamped to [0, duration]). Returns false (and `why`) when refused: backwards in a
+  // drill.
+  bool seek(Micros t, std::string* why = nullptr);
+
+  // An operator action (ack / handle / close) submitted to the engine at now(); `by` should be the
+  // person on duty (duty_person()). It takes effect in the engine's step at now().
+  void act(AlarmAction a);
+  const std::vector<RecordedAction>& actions() const { return actions_; }
+  // The person on duty at time t ("" when nobody).
+  std::string duty_person(Micros t) const;
+
+  // What the UI draws.
+  const Snapshot& snapshot() const { return snap_; }
+  // True pose of each person, in the snapshot's people order (by id).
+  const std::vector<TruthPose>& truth() const { return truth_; }
+  // Every alarm so far, closed ones included (id order).
+  const std::vector<Alarm>& alarms() const { return engine_->alarms(); }
+  // Horizontal error (m) of every fix so far when fixes are not the truth; empty otherwise.
+  const std::vector<double>& fix_errors() const { return errors_; }
+  bool estimates_differ() const { return noisy_; }
+  // Alarms of the oracle twin (true positions) when fixes are not the truth.
+  const std::vector<Alarm>* oracle_alarms() const { return oracle_ ? &oracle_->alarms() : nullptr; }
+  // The canonical alarm stream so far (docs/hash.md), as `run` writes it.
+  const std::string& canonical_stream() const { return stream_; }
+  const std::vector<KeptSnapshot>& kept() const { return kept_; }
+  Micros keep_every() const { return keep_every_; }
+  const Engine& engine() const { return *engine_; }
+  // How many times the scenario was re-run from the start (backward jumps).
+  int reruns() const { return reruns_; }
+
+ private:
+  Timeline(const Scenario& sc, const TimelineOptions& opt);
+  void reset();
+  void advance_to(Micros t);
+  void submit_input(Input in);
+  void refresh();
+  void keep();
+  Snapshot build_snapshot();  // TEMPORARY until Engine::snapshot()
+  std::map<std::string, GatheringOutput> gatherings_;
+
+  const Scenario& sc_;
+  TimelineOptions opt_;
+  std::shared_ptr<const Site> site_;
+  std::unique_ptr<Engine> engine_, oracle_;
+  std::unique_ptr<ScriptDriver> driver_;
+  std::unique_ptr<GaussianStream> noise_;
+  bool noisy_ = false;
+  Micros now_ = 0;
+  std::int64_t next_fix_ = 0;  // index k of the next fix instant k / fix_rate
+  bool playing_ = false;
+  double speed_ = 1;
+  double carry_us_ = 0;  // sub-microsecond remainder of tick
+  std::vector<RecordedAction> actions_;
+  std::size_t replayed_ = 0;  // recorded actions already submitted in this run
+  Snapshot snap_;
+  std::vector<TruthPose> truth_;
+  std::vector<int> snap_to_scenario_;  // snapshot person index -> scenario person index
+  std::vector<double> errors_;
+  std::string stream_;
+  std::vector<KeptSnapshot> kept_;
+  Micros keep_every_ = 0, next_keep_ = 0;
+  std::size_t kept_bytes_ = 0;
+  int reruns_ = 0;
+};
+
+}  // namespace planttwin::viewer
