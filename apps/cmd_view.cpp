@@ -17,8 +17,9 @@ namespace {
 struct ViewArgs {
   std::string scenario, at, screenshot, lang = "zh", center, floor;
   int width = 1280, height = 800, frame_stats = 0;
-  double zoom = 0;
+  double zoom = 0, speed = 0;
   bool view_3d = false, hidden = false;
+  std::string select;
 };
 
 struct DrillArgs {
@@ -80,6 +81,8 @@ int cmd_view(const ViewArgs& a) {
     return kExitBadInput;
   }
   opt.view_3d = a.view_3d;
+  opt.select = a.select;
+  if (a.speed > 0) opt.play = true, opt.speed = a.speed;
   opt.frame_stats = a.frame_stats;
   opt.hidden = a.hidden || !a.screenshot.empty() || a.frame_stats > 0;
 
@@ -103,8 +106,9 @@ int cmd_view(const ViewArgs& a) {
                 opt.screenshot.c_str(), to_seconds(tl->now()), opt.width, opt.height, m.origin_x, m.origin_y, m.center.x, m.center.y, m.scale);
   }
   if (opt.frame_stats > 0)
-    std::printf("{\"frames\": %d, \"people\": %zu, \"frame_ms\": {\"median\": %.3f, \"p99\": %.3f, \"mean\": %.3f}}\n", fs.frames,
-                tl->snapshot().people.size(), fs.median_ms, fs.p99_ms, fs.mean_ms);
+    std::printf("{\"frames\": %d, \"people\": %zu, \"vertices\": %d, \"frame_ms\": {\"median\": %.3f, \"p99\": %.3f, \"mean\": %.3f}, "
+                "\"build_ms\": {\"median\": %.3f, \"p99\": %.3f}}\n",
+                fs.frames, tl->snapshot().people.size(), fs.vertices, fs.median_ms, fs.p99_ms, fs.mean_ms, fs.build_median_ms, fs.build_p99_ms);
   return kExitPass;
 }
 
@@ -170,6 +174,8 @@ std::vector<Subcommand> add_view_commands(CLI::App& app) {
   view->add_flag("--3d", va->view_3d, "Start in the 3D view");
   view->add_option("--frame-stats", va->frame_stats, "Draw this many frames and print the median and p99 frame time")->check(CLI::Range(1, 100000));
   view->add_flag("--hidden", va->hidden, "No visible window");
+  view->add_option("--speed", va->speed, "Start playing at this speed (0.1 .. 100); with --frame-stats, frames advance 1/60 s x speed")->check(CLI::Range(0.1, 100.0));
+  view->add_option("--select", va->select, "Select this alarm (e.g. A000002): the map marks it and the panel shows its cameras");
 
   auto da = std::make_shared<DrillArgs>();
   CLI::App* drill = app.add_subcommand("drill", "A scored drill for duty staff: acknowledge and handle each alarm (exit 0 all on time, 1 late or missed, 2 bad input)");
