@@ -1030,6 +1030,7 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
     glfwPollEvents();
     const double dt = std::chrono::duration<double>(t0 - last).count();
     last = t0;
+    const auto b0 = std::chrono::steady_clock::now();
     // frame statistics play (when asked) in fixed 1/60 s steps, so runs compare
     if (opt.frame_stats > 0) tl.tick(1.0 / 60);
     else if (!one_frame) tl.tick(std::min(dt, 0.25));
@@ -1038,7 +1039,6 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
-    const auto b0 = std::chrono::steady_clock::now();
     frame(tl, st, opt, fw, fh);
     if (st.fit_pending == false && frames == 0 && (opt.center || opt.zoom) && !(opt.center && opt.zoom)) {
       if (opt.center) st.center = *opt.center;

@@ -36,7 +36,7 @@ struct ViewOptions {
 struct FrameStats {
   int frames = 0;
   double median_ms = 0, p99_ms = 0, mean_ms = 0;  // whole frame: build, GL draw, swap, glFinish
-  double build_median_ms = 0, build_p99_ms = 0;   // building the frame: our drawing code and ImGui (CPU)
+  double build_median_ms = 0, build_p99_ms = 0;   // CPU: advancing the run and building the frame (our code and ImGui), no GL
   int vertices = 0;                               // vertices drawn in the last frame
 };
 
