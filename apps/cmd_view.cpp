@@ -19,11 +19,11 @@ struct ViewArgs {
   int width = 1280, height = 800, frame_stats = 0;
   double zoom = 0, speed = 0;
   bool view_3d = false, hidden = false;
-  std::string select;
+  std::string select, panel;
 };
 
 struct DrillArgs {
-  std::string scenario, report, lang = "zh";
+  std::string scenario, report, lang = "zh", at, screenshot;
   double speed = 1;
   bool headless = false;
   int width = 1280, height = 800;
@@ -82,6 +82,7 @@ int cmd_view(const ViewArgs& a) {
   }
   opt.view_3d = a.view_3d;
   opt.select = a.select;
+  opt.panel = a.panel;
   if (a.speed > 0) opt.play = true, opt.speed = a.speed;
   opt.frame_stats = a.frame_stats;
   opt.hidden = a.hidden || !a.screenshot.empty() || a.frame_stats > 0;
@@ -120,6 +121,10 @@ int cmd_drill(const DrillArgs& a) {
     std::cerr << "--lang " << a.lang << ": use zh or en\n";
     return kExitBadInput;
   }
+  if (a.report.empty() && a.screenshot.empty()) {
+    std::cerr << "planttwin drill: --report DIR is required\n";
+    return kExitBadInput;
+  }
   if (sc.duty.empty()) {
     std::cerr << sc.file << ": duty: a drill needs someone on duty (duty: [{person, from, to}])\n";
     return kExitBadInput;
@@ -139,6 +144,27 @@ int cmd_drill(const DrillArgs& a) {
   } else {
     opt.drill = true;
     opt.speed = a.speed;
+    opt.panel = "drill";
+    if (!a.screenshot.empty()) {
+      // what the trainee sees at --at (scripted alarm actions applied, for a meaningful picture); no report
+      Micros t = 0;
+      if (!parse_duration(a.at.empty() ? "0" : a.at, t) || t < 0 || t > sc.duration) {
+        std::cerr << "--at " << a.at << ": not a time within the scenario\n";
+        return kExitBadInput;
+      }
+      topt.scripted_alarm_actions = true;
+      tl = viewer::Timeline::create(sc, topt, error);
+      opt.at = t;
+      opt.screenshot = a.screenshot;
+      opt.hidden = true;
+      opt.width = a.width;
+      opt.height = a.height;
+      if (viewer::run_viewer(*tl, opt, error) != 0) {
+        std::cerr << "planttwin drill: " << error << "\n";
+        return kExitBadInput;
+      }
+      return kExitPass;
+    }
     opt.width = a.width;
     opt.height = a.height;
     if (viewer::run_viewer(*tl, opt, error) != 0) {
@@ -175,15 +201,18 @@ std::vector<Subcommand> add_view_commands(CLI::App& app) {
   view->add_option("--frame-stats", va->frame_stats, "Draw this many frames and print the median and p99 frame time")->check(CLI::Range(1, 100000));
   view->add_flag("--hidden", va->hidden, "No visible window");
   view->add_option("--speed", va->speed, "Start playing at this speed (0.1 .. 100); with --frame-stats, frames advance 1/60 s x speed")->check(CLI::Range(0.1, 100.0));
+  view->add_option("--panel", va->panel, "Panel shown first")->check(CLI::IsMember({"alarms", "headcount", "permits", "accuracy", "delays"}));
   view->add_option("--select", va->select, "Select this alarm (e.g. A000002): the map marks it and the panel shows its cameras");
 
   auto da = std::make_shared<DrillArgs>();
   CLI::App* drill = app.add_subcommand("drill", "A scored drill for duty staff: acknowledge and handle each alarm (exit 0 all on time, 1 late or missed, 2 bad input)");
   drill->add_option("scenario", da->scenario, "Drill scenario (with duty and drill targets)")->required();
-  drill->add_option("--report", da->report, "Write drill.json and drill.md here")->required();
+  drill->add_option("--report", da->report, "Write drill.json and drill.md here (required unless --screenshot)");
   drill->add_option("--speed", da->speed, "Play this many times faster than real time (0.1 .. 100)")->capture_default_str()->check(CLI::Range(0.1, 100.0));
   drill->add_flag("--headless", da->headless, "No window: the scenario's scripted alarm actions act, as fast as possible");
   drill->add_option("--lang", da->lang, "zh or en")->capture_default_str();
+  drill->add_option("--screenshot", da->screenshot, "Draw the drill window at --at as PNG and exit, without a report (scripted actions applied)");
+  drill->add_option("--at", da->at, "Time of --screenshot (e.g. 100s)");
   drill->add_option("--width", da->width, "Window width, pixels")->capture_default_str();
   drill->add_option("--height", da->height, "Window height, pixels")->capture_default_str();
 

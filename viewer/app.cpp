@@ -169,6 +169,7 @@ struct State {
   std::string message;
   bool finish = false;  // drill: the trainee finished
   std::vector<std::string> glyph_text;
+  int frames = 0;
 };
 
 MapTransform g_map;
@@ -468,7 +469,7 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
       m.dl->AddText(ImVec2(at.x + 18, at.y), kInk, tr("true_pos"));
       at.y += 19;
       m.dl->AddLine(ImVec2(at.x, at.y + 9), ImVec2(at.x + 12, at.y + 9), IM_COL32(220, 38, 38, 200), 1.5f);
-      m.dl->AddText(ImVec2(at.x + 18, at.y), kInk, "error");
+      m.dl->AddText(ImVec2(at.x + 18, at.y), kInk, tr("error_line"));
     }
   }
   m.dl->PopClipRect();
@@ -767,9 +768,9 @@ void panel_accuracy(Timeline& tl) {
   char over[64];
   std::snprintf(over, sizeof over, "0 .. %.2f m", top);
   ImGui::TextUnformatted(tr("histogram"));
-  ImGui::PlotHistogram("##hist", hist.data(), bins, 0, over, 0, FLT_MAX, ImVec2(-1, 110));
+  ImGui::PlotHistogram("##hist", hist.data(), bins, 0, over, 0, FLT_MAX, ImVec2(ImGui::GetContentRegionAvail().x, 110));
   ImGui::TextUnformatted(tr("cdf"));
-  ImGui::PlotLines("##cdf", cdf.data(), bins, 0, over, 0, 1, ImVec2(-1, 110));
+  ImGui::PlotLines("##cdf", cdf.data(), bins, 0, over, 0, 1, ImVec2(ImGui::GetContentRegionAvail().x, 110));
 }
 
 void panel_delays(Timeline& tl) {
@@ -885,6 +886,10 @@ void toolbar(Timeline& tl, State& st, bool drill) {
 }
 
 void frame(Timeline& tl, State& st, const ViewOptions& opt, int w, int h) {
+  // the panel asked for on the command line is selected on the first frame only
+  auto tab_flags = [&](const char* key) {
+    return st.frames == 0 && opt.panel == key ? ImGuiTabItemFlags_SetSelected : ImGuiTabItemFlags_None;
+  };
   const float top = 68, panel_w = std::min(500.0f, F(w) * 0.42f);
   const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
                                  ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
@@ -908,27 +913,27 @@ void frame(Timeline& tl, State& st, const ViewOptions& opt, int w, int h) {
   ImGui::SetNextWindowSize(ImVec2(panel_w, F(h) - top));
   ImGui::Begin("##panels", nullptr, fixed);
   if (ImGui::BeginTabBar("##tabs")) {
-    if (opt.drill && ImGui::BeginTabItem(trid("drill").c_str())) {
+    if (opt.drill && ImGui::BeginTabItem(trid("drill").c_str(), nullptr, tab_flags("drill"))) {
       panel_drill(tl, st);
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem(trid("alarms").c_str())) {
+    if (ImGui::BeginTabItem(trid("alarms").c_str(), nullptr, tab_flags("alarms"))) {
       panel_alarms(tl, st);
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem(trid("headcount").c_str())) {
+    if (ImGui::BeginTabItem(trid("headcount").c_str(), nullptr, tab_flags("headcount"))) {
       panel_headcount(tl);
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem(trid("permits").c_str())) {
+    if (ImGui::BeginTabItem(trid("permits").c_str(), nullptr, tab_flags("permits"))) {
       panel_permits(tl);
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem(trid("accuracy").c_str())) {
+    if (ImGui::BeginTabItem(trid("accuracy").c_str(), nullptr, tab_flags("accuracy"))) {
       panel_accuracy(tl);
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem(trid("delays").c_str())) {
+    if (ImGui::BeginTabItem(trid("delays").c_str(), nullptr, tab_flags("delays"))) {
       panel_delays(tl);
       ImGui::EndTabItem();
     }
@@ -1044,6 +1049,7 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
       if (opt.center) st.center = *opt.center;
       if (opt.zoom) st.scale = *opt.zoom;
     }
+    ++st.frames;
     ImGui::Render();
     const double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - b0).count();
     glViewport(0, 0, fw, fh);

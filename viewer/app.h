@@ -23,6 +23,7 @@ struct ViewOptions {
   std::string floor;      // floor shown first; "" = the first floor of the site
   bool view_3d = false;   // start in the 3D view
   std::string select;     // alarm id selected first
+  std::string panel;      // panel shown first: alarms, headcount, permits, accuracy, delays, drill
   int frame_stats = 0;    // > 0: draw this many frames, print median and p99 frame time, return
   bool hidden = false;    // no visible window (screenshots, frame stats)
   // Drill: backward jumps refused, a drill panel with the score; the window returns when the

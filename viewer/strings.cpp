@@ -39,6 +39,7 @@ constexpr Entry kTable[] = {
     {"legend", "图例", "Legend"},
     {"true_pos", "真实位置", "true position"},
     {"est_pos", "定位位置", "estimated position"},
+    {"error_line", "定位误差", "positioning error"},
     {"orbit_hint", "拖动旋转，滚轮缩放", "drag to orbit, wheel to zoom"},
     {"map_hint", "拖动平移，滚轮缩放", "drag to pan, wheel to zoom"},
     // panels
