@@ -9,7 +9,9 @@
 #include <stb_image_write.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -173,6 +175,9 @@ struct State {
 };
 
 MapTransform g_map;
+// SIGINT / SIGTERM end the window loop like closing it (a drill then still writes its report)
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop = true; }
 int g_vertices = 0;
 
 // ---- fonts ---------------------------------------------------------------------------------------
@@ -1030,7 +1035,10 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
   int rc = 0;
   int frames = 0;
   auto last = std::chrono::steady_clock::now();
-  while (!glfwWindowShouldClose(win)) {
+  g_stop = false;
+  auto old_int = std::signal(SIGINT, on_stop_signal);
+  auto old_term = std::signal(SIGTERM, on_stop_signal);
+  while (!glfwWindowShouldClose(win) && !g_stop) {
     const auto t0 = std::chrono::steady_clock::now();
     glfwPollEvents();
     const double dt = std::chrono::duration<double>(t0 - last).count();
@@ -1073,6 +1081,8 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
     }
     if (st.finish) break;
   }
+  std::signal(SIGINT, old_int);
+  std::signal(SIGTERM, old_term);
   if (stats && !times.empty()) {
     std::vector<double> v = times;
     std::sort(v.begin(), v.end());
