@@ -724,6 +724,23 @@ void panel_headcount(Timeline& tl) {
     ImGui::SameLine();
     ImGui::TextColored(to_vec4(category_colour(static_cast<Category>(c))), "%s %d", category_label(c).c_str(), cat[static_cast<size_t>(c)]);
   }
+  // on site and open alarms over the run so far, from the kept snapshots
+  if (tl.kept().size() >= 2) {
+    std::vector<float> people, alarms;
+    float top_p = 1, top_a = 1;
+    for (const KeptSnapshot& k : tl.kept()) {
+      int n = 0;
+      for (const auto& p : k.snap.people) n += p.has_fix && (!site.bounds || site.bounds->contains(p.pos));
+      people.push_back(F(n));
+      alarms.push_back(F(static_cast<double>(k.snap.open_alarms.size())));
+      top_p = std::max(top_p, F(n)), top_a = std::max(top_a, alarms.back());
+    }
+    char label[96];
+    std::snprintf(label, sizeof label, "%s 0 .. %.0f %s", tr("on_site"), to_seconds(tl.kept().back().snap.t), tr("seconds"));
+    ImGui::PlotLines("##people_t", people.data(), static_cast<int>(people.size()), 0, label, 0, top_p * 1.15f, ImVec2(ImGui::GetContentRegionAvail().x, 60));
+    std::snprintf(label, sizeof label, "%s 0 .. %.0f %s", tr("open_alarms"), to_seconds(tl.kept().back().snap.t), tr("seconds"));
+    ImGui::PlotLines("##alarms_t", alarms.data(), static_cast<int>(alarms.size()), 0, label, 0, top_a * 1.15f, ImVec2(ImGui::GetContentRegionAvail().x, 60));
+  }
   const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit;
   if (ImGui::BeginTable("##heads", 6, flags)) {
     ImGui::TableSetupColumn(tr("zone"), ImGuiTableColumnFlags_WidthStretch);
