@@ -9,6 +9,9 @@
 //                                  Z-cylinder, convex hull for wall panels and slabs) in a
 //                                  btCollisionWorld, btCollisionWorld::rayTest with an all-hits
 //                                  callback (first hit per object only: less than trace() gives).
+//                                  primitives:1 boxes and cylinders as btBoxShape / btCylinderShapeZ,
+//                                  primitives:0 every solid a btConvexHullShape of its vertices.
+//   BM_PlantTraceBatch             trace_batch() over the ray set; arg = threads (wall clock).
 //   BM_PlantClear                  PlantModel::clear(): blocked or not, stops at the first face.
 //   BM_CameraVisibilityBuild       build_camera_visibility() over the whole demo plant, 1 m cells,
 //                                  every floor; arg = threads.
@@ -116,7 +119,8 @@ struct SeparateShapes {
   std::vector<std::unique_ptr<btCollisionShape>> shapes;
   std::vector<std::unique_ptr<btCollisionObject>> objects;
 
-  explicit SeparateShapes(const Site& site, const PlantMesh& mesh) {
+  // primitives: boxes and cylinders as Bullet's own shapes; otherwise every solid a convex hull
+  SeparateShapes(const Site& site, const PlantMesh& mesh, bool primitives) {
     auto add = [&](std::unique_ptr<btCollisionShape> shape, const btVector3& at) {
       auto o = std::make_unique<btCollisionObject>();
       btTransform t;
@@ -132,7 +136,7 @@ struct SeparateShapes {
     std::vector<char> primitive(mesh.solids.size(), 0);
     for (std::size_t s = 0; s < mesh.solids.size(); ++s)
       for (const Obstacle& o : site.obstacles) {
-        if (o.id != mesh.solids[s].name) continue;
+        if (!primitives || o.id != mesh.solids[s].name) continue;
         primitive[s] = 1;
         if (o.shape == Obstacle::Shape::box) {
           const btVector3 half(f((o.max[0] - o.min[0]) / 2), f((o.max[1] - o.min[1]) / 2), f((o.max[2] - o.min[2]) / 2));
@@ -166,7 +170,8 @@ struct SeparateShapes {
 };
 
 void BM_PlantRayCastSeparateShapes(benchmark::State& state) {
-  static SeparateShapes plant(demo(), demo_model().mesh());
+  static SeparateShapes primitives(demo(), demo_model().mesh(), true), hulls(demo(), demo_model().mesh(), false);
+  SeparateShapes& plant = state.range(0) ? primitives : hulls;
   const auto& segs = links();
   std::size_t blocked = 0;
   for (auto _ : state) {
@@ -185,7 +190,20 @@ void BM_PlantRayCastSeparateShapes(benchmark::State& state) {
   state.counters["blocked_share"] = static_cast<double>(blocked) / static_cast<double>(segs.size());
   state.counters["objects"] = static_cast<double>(plant.objects.size());
 }
-BENCHMARK(BM_PlantRayCastSeparateShapes)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PlantRayCastSeparateShapes)->ArgName("primitives")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
+
+void BM_PlantTraceBatch(benchmark::State& state) {
+  const PlantModel& m = demo_model();
+  const auto& segs = links();
+  std::vector<std::vector<Crossing>> out;
+  for (auto _ : state) {
+    m.trace_batch(segs, out, static_cast<int>(state.range(0)));
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["rays_per_second"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * static_cast<double>(segs.size()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_PlantTraceBatch)->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_CameraVisibilityBuild(benchmark::State& state) {
   const PlantModel& m = demo_model();

@@ -17,8 +17,24 @@ bool outdoor_floor(const Site& site, const std::string& id) {
   return std::any_of(site.floors.begin(), site.floors.end(), [&](const Floor& f) { return f.id == id; });
 }
 
+// Nobody stands inside a solid: a spot whose tag (from the floor surface up to the tag height) would
+// be inside an obstacle (a tank, a bund wall, a column) is not part of the area to cover.
+bool inside_obstacle(const Site& site, double surface, double tag_height, Vec2 p) {
+  const double lo = surface, hi = surface + tag_height;
+  for (const Obstacle& o : site.obstacles) {
+    if (o.shape == Obstacle::Shape::box) {
+      if (p.x > o.min[0] && p.x < o.max[0] && p.y > o.min[1] && p.y < o.max[1] && o.min[2] < hi && o.max[2] > lo) return true;
+    } else {
+      const double dx = p.x - o.center.x, dy = p.y - o.center.y;
+      if (dx * dx + dy * dy < o.radius * o.radius && o.z0 < hi && o.z1 > lo) return true;
+    }
+  }
+  return false;
+}
+
 // a spot on a floor only buildings have must be inside one of them
-bool walkable(const Site& site, const std::string& floor, bool outdoor, Vec2 p) {
+bool walkable(const Site& site, const std::string& floor, bool outdoor, Vec2 p, double tag_height) {
+  if (inside_obstacle(site, plant_floor_surface(site, floor), tag_height, p)) return false;
   if (outdoor) return true;
   for (const Building& b : site.buildings) {
     if (!b.footprint.contains(p)) continue;
@@ -49,13 +65,13 @@ AreaCoverage measure(const Site& site, const PlantModel& model, const Polygon& o
     for (long iy = iy0; iy <= iy1; ++iy)
       for (long ix = ix0; ix <= ix1; ++ix) {
         const Vec2 p{(static_cast<double>(ix) + 0.5) * cell, (static_cast<double>(iy) + 0.5) * cell};
-        if (outline.contains(p) && walkable(site, floors[f], outdoor, p))
+        if (outline.contains(p) && walkable(site, floors[f], outdoor, p, opt.tag_height_m))
           ac.samples.push_back({p.x, p.y, static_cast<int>(f), 0, false, -1, 0});
       }
     // an outline smaller than a cell: its centroid
     if (ac.samples.size() == before && !outline.pts.empty()) {
       const Vec2 c = outline.centroid();
-      if (walkable(site, floors[f], outdoor, c)) ac.samples.push_back({c.x, c.y, static_cast<int>(f), 0, false, -1, 0});
+      if (walkable(site, floors[f], outdoor, c, opt.tag_height_m)) ac.samples.push_back({c.x, c.y, static_cast<int>(f), 0, false, -1, 0});
     }
   }
 

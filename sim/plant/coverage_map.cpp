@@ -85,13 +85,13 @@ std::vector<Vec2> wedge(const Camera& c, int steps) {
   return p;
 }
 
-// (x, y) -> worst sample there over its floors: 2 covered, 1 not covered
+// (2y, 2x) / cell of every sample without a fix on some floor, row by row
 std::map<std::pair<long, long>, int> cells_not_covered(const CoverageReport& rep) {
   std::map<std::pair<long, long>, int> cells;
   const double cell = rep.options.cell_m > 0 ? rep.options.cell_m : 1;
   for (const AreaCoverage& z : rep.zones)
     for (const CoverageSample& s : z.samples)
-      if (!s.covered) cells[{std::lround(s.x / cell * 2), std::lround(s.y / cell * 2)}] = 1;
+      if (!s.covered) cells[{std::lround(s.y / cell * 2), std::lround(s.x / cell * 2)}] = 1;
   return cells;
 }
 
@@ -211,10 +211,18 @@ std::string write_coverage_svg(const Site& site, const CoverageReport& rep, cons
   // spots of high-risk zones without a fix
   const double cell = rep.options.cell_m > 0 ? rep.options.cell_m : 1;
   o << "<g fill=\"" << hex(kNoFix) << "\" fill-opacity=\"0.7\">\n";
-  for (const auto& [k, v] : cells_not_covered(rep)) {
-    const double x = static_cast<double>(k.first) * cell / 2, y = static_cast<double>(k.second) * cell / 2;
-    o << "<rect x=\"" << f.px(x - cell / 2) << "\" y=\"" << f.py(y + cell / 2) << "\" width=\"" << cell * f.s << "\" height=\""
+  // one rectangle per run of neighbouring cells in a row (the map stays small)
+  const auto cells = cells_not_covered(rep);
+  for (auto it = cells.begin(); it != cells.end();) {
+    const auto [row, col] = it->first;
+    auto end = std::next(it);
+    long last = col;
+    while (end != cells.end() && end->first.first == row && end->first.second == last + 2) last = end->first.second, ++end;
+    const double x = static_cast<double>(col) * cell / 2, y = static_cast<double>(row) * cell / 2;
+    const double w = static_cast<double>(last - col) * cell / 2 + cell;
+    o << "<rect x=\"" << f.px(x - cell / 2) << "\" y=\"" << f.py(y + cell / 2) << "\" width=\"" << w * f.s << "\" height=\""
       << cell * f.s << "\"/>\n";
+    it = end;
   }
   o << "</g>\n";
   for (const Building& b : site.buildings)
@@ -306,7 +314,7 @@ std::string write_coverage_png(const Site& site, const CoverageReport& rep, cons
   }
   const double cell = rep.options.cell_m > 0 ? rep.options.cell_m : 1;
   for (const auto& [k, v] : cells_not_covered(rep)) {
-    const double x = static_cast<double>(k.first) * cell / 2, y = static_cast<double>(k.second) * cell / 2;
+    const double x = static_cast<double>(k.second) * cell / 2, y = static_cast<double>(k.first) * cell / 2;
     cv.fill(to_px(f, box_pts(x - cell / 2, y - cell / 2, x + cell / 2, y + cell / 2)), kNoFix, 0.7);
   }
   for (const Building& b : site.buildings) {

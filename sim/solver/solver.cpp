@@ -748,6 +748,12 @@ std::optional<SolvedFix> Solver::Impl::solve(int tag, Micros t, std::vector<Row>
           for (int j = 0; j < 4; ++j) Pn[i][j] = Pp[i][j] - (K[i][0] * Pp[0][j] + K[i][1] * Pp[1][j]);
         for (int i = 0; i < 4; ++i)
           for (int j = 0; j < 4; ++j) s.P[i][j] = 0.5 * (Pn[i][j] + Pn[j][i]);
+        // a jump accepted after a long gap must not leave a velocity no person has
+        const double v = std::hypot(s.x[2], s.x[3]);
+        if (v > p.max_speed_mps && v > 0) {
+          s.x[2] *= p.max_speed_mps / v;
+          s.x[3] *= p.max_speed_mps / v;
+        }
         s.t = t;
         // height: a random walk filtered in 3D; the floor's tag height in 2D
         if (three_d) {

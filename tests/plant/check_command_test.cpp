@@ -70,7 +70,7 @@ anchors:
   return s;
 }
 
-TEST(CheckCommand, PL08_PassWritesTheReport) {
+TEST(PlantCheckCommand, PL08_PassWritesTheReport) {
   const fs::path d = temp_dir("pass");
   write(d / "site.yaml", split_site_yaml(false));
   const CliResult r = run_cli((d / "site.yaml").string() + " --report " + (d / "out").string() + " --threads 2");
@@ -92,7 +92,7 @@ TEST(CheckCommand, PL08_PassWritesTheReport) {
   EXPECT_NE(read(d / "out" / "check.md").find("高风险区域 High-risk zones"), std::string::npos);
 }
 
-TEST(CheckCommand, PL08_ShortShareExitsOne) {
+TEST(PlantCheckCommand, PL08_ShortShareExitsOne) {
   const fs::path d = temp_dir("fail");
   write(d / "site.yaml", split_site_yaml(true));
   const CliResult r = run_cli((d / "site.yaml").string() + " --report " + (d / "out").string());
@@ -104,7 +104,7 @@ TEST(CheckCommand, PL08_ShortShareExitsOne) {
   EXPECT_EQ(run_cli((d / "site.yaml").string() + " --min-share 0.6").rc, 0);
 }
 
-TEST(CheckCommand, PL08_BadInputExitsTwoWithFileLineKey) {
+TEST(PlantCheckCommand, PL08_BadInputExitsTwoWithFileLineKey) {
   const fs::path d = temp_dir("bad");
   write(d / "site.yaml", "site: x\nanchors:\n  - {id: A1, att: [1, 2, 3]}\n");
   const CliResult r = run_cli((d / "site.yaml").string());
@@ -115,7 +115,7 @@ TEST(CheckCommand, PL08_BadInputExitsTwoWithFileLineKey) {
   EXPECT_EQ(run_cli((d / "site.yaml").string() + " --cell 0").rc, 2);
 }
 
-TEST(CheckCommand, SO08_ScenarioWorkAreas) {
+TEST(PlantCheckCommand, SO08_ScenarioWorkAreas) {
   const fs::path d = temp_dir("scenario");
   write(d / "site.yaml", split_site_yaml(false));
   write(d / "sc.yaml", R"(scenario: check-work-areas
@@ -141,7 +141,7 @@ script:
   EXPECT_EQ(j["scenario"], "check-work-areas");
 }
 
-TEST(CheckCommand, PL08_DemoPlantRuns) {
+TEST(PlantCheckCommand, PL08_DemoPlantRuns) {
   const fs::path d = temp_dir("demo");
   const CliResult r = run_cli(std::string(PLANTTWIN_SOURCE_DIR) + "/scenarios/sites/demo-plant.yaml --cell 2 --report " + (d / "out").string());
   EXPECT_TRUE(r.rc == 0 || r.rc == 1) << r.out;

@@ -1,6 +1,8 @@
 // PL-08 (anchor coverage of high-risk zones) and SO-08 (camera coverage of work areas).
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "sim/plant/coverage.h"
 #include "tests/plant/sites.h"
 
@@ -59,7 +61,7 @@ CoverageReport check(const Site& s, const std::vector<WorkArea>& work = {}, int 
   return check_coverage(s, *m, work, CoverageOptions{}, threads);
 }
 
-TEST(Coverage, PL08_HighRiskZones) {
+TEST(PlantCoverage, PL08_HighRiskZones) {
   Zone z;
   z.risk = Risk::red;
   EXPECT_TRUE(is_high_risk(z));
@@ -74,7 +76,7 @@ TEST(Coverage, PL08_HighRiskZones) {
   EXPECT_TRUE(is_high_risk(z));
 }
 
-TEST(Coverage, PL08_FullShareWithFourAnchorsOnEachSide) {
+TEST(PlantCoverage, PL08_FullShareWithFourAnchorsOnEachSide) {
   const CoverageReport r = check(split_site(false));
   ASSERT_EQ(r.zones.size(), 1u);  // the blue office is not checked
   const AreaCoverage& z = r.zones[0];
@@ -89,7 +91,7 @@ TEST(Coverage, PL08_FullShareWithFourAnchorsOnEachSide) {
   EXPECT_LT(z.accuracy_worst_m, 1.0);
 }
 
-TEST(Coverage, PL08_ShareIsTheUncoveredColumnsLess) {
+TEST(PlantCoverage, PL08_ShareIsTheUncoveredColumnsLess) {
   const CoverageReport r = check(split_site(true));
   const AreaCoverage& z = r.zones[0];
   EXPECT_DOUBLE_EQ(z.anchor_share, 0.6);  // the 4 western columns have 3 anchors
@@ -109,7 +111,19 @@ TEST(Coverage, PL08_ShareIsTheUncoveredColumnsLess) {
   EXPECT_TRUE(check_coverage(s, *m, {}, opt).pass);
 }
 
-TEST(Coverage, PL08_LinkRangeLimitsAnchors) {
+TEST(PlantCoverage, PL08_NobodyStandsInsideATankSoItsFootprintIsNotAreaToCover) {
+  Site s = split_site(false);
+  // a tank (r = 1 m) in the eastern part, and a pipe rack overhead (5-9 m) that nobody stands in
+  s.obstacles.push_back(test::cylinder("TK", 7, 5, 1.0, 0, 8, "steel"));
+  s.obstacles.push_back(test::box("RACK", 0, 0, 5, 10, 1, 9, "steel"));
+  const CoverageReport r = check(s);
+  const AreaCoverage& z = r.zones[0];
+  // cell centres strictly inside the circle: (6.5|7.5, 4.5|5.5) -> 4 of 100 leave the sample
+  EXPECT_EQ(z.samples.size(), 96u);
+  for (const CoverageSample& c : z.samples) EXPECT_GE(std::hypot(c.x - 7, c.y - 5), 1.0);
+}
+
+TEST(PlantCoverage, PL08_LinkRangeLimitsAnchors) {
   const Site s = split_site(false);
   std::string err;
   const auto m = PlantModel::build(s, err);
@@ -119,7 +133,7 @@ TEST(Coverage, PL08_LinkRangeLimitsAnchors) {
   EXPECT_LT(r.zones[0].anchor_share, 0.6);
 }
 
-TEST(Coverage, SO08_CameraShareAndWorkAreas) {
+TEST(PlantCoverage, SO08_CameraShareAndWorkAreas) {
   const Site s = split_site(false);
   WorkArea seen;
   seen.id = "W1";
@@ -145,7 +159,7 @@ TEST(Coverage, SO08_CameraShareAndWorkAreas) {
   EXPECT_TRUE(check(s, {seen}).pass);
 }
 
-TEST(Coverage, PL08_FloorsOfAZone) {
+TEST(PlantCoverage, PL08_FloorsOfAZone) {
   Site s = empty_site();
   s.floors.push_back(Floor{"P1", 6, 10});
   s.buildings.push_back(test::building(3));
@@ -169,7 +183,7 @@ TEST(Coverage, PL08_FloorsOfAZone) {
   EXPECT_EQ(r.zones[0].samples.size(), 100u);
 }
 
-TEST(Coverage, H01_ThreadsDoNotChangeTheReport) {
+TEST(PlantCoverage, H01_ThreadsDoNotChangeTheReport) {
   const Site s = test::demo_plant();
   std::string err;
   const auto m = PlantModel::build(s, err);

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <map>
+#include <tuple>
 #include <random>
 #include <thread>
 
@@ -39,6 +41,9 @@ TEST(PlantModel, H02_MaterialsInFixedOrder) {
   EXPECT_EQ(m->materials(), (std::vector<std::string>{"concrete", "steel", "brick", "glass", "wood"}));
   EXPECT_EQ(m->material_index("glass"), 3);
   EXPECT_EQ(m->material_index("titanium"), -1);
+  // nothing built: every path is clear
+  EXPECT_TRUE(trace(*m, {0, 0, 0}, {100, 100, 10}).empty());
+  EXPECT_TRUE(m->clear({0, 0, 0}, {100, 100, 10}, std::vector<char>(m->materials().size(), 1)));
 }
 
 TEST(PlantModel, H02_ConcreteWallGivesOneCrossingOfItsThickness) {
@@ -166,6 +171,59 @@ TEST(PlantModel, H02_RayThroughAFaceDiagonalIsCountedOnce) {
   const auto e = trace(*m, {0, 0, 5}, {0, 0, 1});  // ends inside
   ASSERT_EQ(e.size(), 1u);
   EXPECT_NEAR(e[0].length_m, 1.0, 1e-6);
+}
+
+bool mesh_closed(const PlantMesh& mesh) {
+  std::map<std::tuple<int, int, int>, int> edges;
+  for (std::size_t t = 0; t < mesh.triangles.size(); ++t)
+    for (int k = 0; k < 3; ++k)
+      ++edges[{mesh.triangle_solid[t], mesh.triangles[t][static_cast<std::size_t>(k)], mesh.triangles[t][static_cast<std::size_t>((k + 1) % 3)]}];
+  for (const auto& [e, n] : edges)
+    if (n != 1 || !edges.count({std::get<0>(e), std::get<2>(e), std::get<1>(e)})) return false;
+  return true;
+}
+
+TEST(PlantModel, H02_ConcaveFootprintEitherWinding) {
+  for (bool clockwise : {false, true}) {
+    Site s = empty_site();
+    Building b = building(2);
+    b.footprint.pts = {{0, 0}, {20, 0}, {20, 10}, {10, 10}, {10, 20}, {0, 20}};  // an L
+    if (clockwise) std::reverse(b.footprint.pts.begin(), b.footprint.pts.end());
+    b.footprint.finalize();
+    s.buildings.push_back(b);
+    PlantMesh mesh;
+    ASSERT_EQ(build_plant_mesh(s, {}, mesh), "");
+    EXPECT_TRUE(mesh_closed(mesh)) << clockwise;
+    auto m = model_of(s);
+    // out through the inner wall of the notch (x = 10 between y 10 and 20)
+    const auto c = trace(*m, {5, 15, 1.5}, {15, 15, 1.5});
+    ASSERT_EQ(c.size(), 1u) << clockwise;
+    EXPECT_NEAR(c[0].length_m, 0.24, 1e-6);
+    // the slab covers the L, not its notch
+    const auto in = trace(*m, {5, 5, 1.5}, {5, 5, 6});
+    ASSERT_EQ(in.size(), 1u);
+    EXPECT_NEAR(in[0].length_m, 0.2, 1e-6);
+    EXPECT_TRUE(trace(*m, {15, 15, 1.5}, {15, 15, 6}).empty());
+    // along the inside of the north wall of the L's foot (y = 10.05): through the mitred inner
+    // corner at (10, 10), that wall, and the outer corner at (20, 10): three panels, no gap or overlap
+    const auto along = trace(*m, {5, 10.05, 1.5}, {25, 10.05, 1.5});
+    ASSERT_EQ(along.size(), 3u) << clockwise;
+    EXPECT_NEAR(along[0].length_m, 0.17, 1e-6);  // x 9.88 .. 10.05, up to the mitre
+    EXPECT_NEAR(along[1].length_m, 10.0, 1e-6);  // x 10.05 .. 20.05
+    EXPECT_NEAR(along[2].length_m, 0.07, 1e-6);  // x 20.05 .. 20.12
+  }
+}
+
+TEST(PlantModel, H02_ClearIgnoresFacesAtTheEnds) {
+  Site s = empty_site();
+  s.obstacles.push_back(box("WALL", 0, -5, 0, 0.24, 5, 4, "concrete"));
+  auto m = model_of(s);
+  const std::vector<char> all(m->materials().size(), 1);
+  std::vector<char> none(m->materials().size(), 0);
+  EXPECT_TRUE(m->clear({0.24, 0, 2}, {10, 0, 1}, all));    // mounted flush on the east face
+  EXPECT_FALSE(m->clear({0.2, 0, 2}, {10, 0, 1}, all));    // 4 cm inside the wall: its face is in the way
+  EXPECT_FALSE(m->clear({-1, 0, 2}, {10, 0, 1}, all));
+  EXPECT_TRUE(m->clear({-1, 0, 2}, {10, 0, 1}, none));     // concrete does not block
 }
 
 TEST(PlantModel, H02_UnknownMaterialNamesTheObstacle) {

@@ -1,0 +1,165 @@
+// planttwin live SCENARIO ... and planttwin replay FILE ... (H-03, docs/live-v1.md,
+// docs/recording.md). Exit codes as `run`: 0 every expectation passed, 1 one failed, 2 bad input.
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "apps/commands.h"
+#include "hardware-in-loop/live.h"
+#include "history/sqlite_history.h"
+#include "scenarios/loader.h"
+#include "scenarios/report.h"
+
+namespace fs = std::filesystem;
+
+namespace planttwin::cli {
+
+namespace {
+
+struct LiveArgs {
+  std::string scenario, bind, connect, publish, record, duration, report, max_skew = "60s", solve_window = "50ms";
+  std::string curve_secret_key, curve_allowed_clients, history, uplink, uplink_outbox;
+  bool with_script = false;
+};
+
+bool duration_arg(const char* opt, const std::string& s, Micros& out) {
+  if (!parse_duration(s, out) || out < 0) {
+    std::cerr << opt << " " << s << ": not a duration (e.g. 60s, 250ms, 5min)\n";
+    return false;
+  }
+  return true;
+}
+
+void print_outcome(const Scenario& sc, const RunResult& r, const std::string& report) {
+  for (const auto& e : r.expectations)
+    if (!e.passed) std::cerr << sc.file << ": expectation #" << e.index + 1 << " failed: " << e.text << "\n    " << e.detail << "\n";
+  std::cout << sc.name << ": " << (r.passed ? "PASS" : "FAIL") << ", " << r.alarms.size() << " alarms, hash " << r.hash << "\n";
+  if (!report.empty()) std::cout << "Report: " << (fs::path(report) / "report.md").string() << "\n";
+}
+
+int cmd_live(const LiveArgs& a) {
+  Scenario sc;
+  if (auto err = load_scenario_file(a.scenario, sc)) {
+    std::cerr << err->to_string() << "\n";
+    return kExitBadInput;
+  }
+  hil::LiveOptions o;
+  o.bind = a.bind;
+  o.connect = a.connect;
+  o.publish = a.publish;
+  o.record = a.record;
+  o.with_script = a.with_script;
+  o.curve_secret_key = a.curve_secret_key;
+  o.curve_allowed_clients = a.curve_allowed_clients;
+  o.handle_signals = true;
+  if (!a.duration.empty()) {
+    Micros d = 0;
+    if (!duration_arg("--duration", a.duration, d)) return kExitBadInput;
+    o.duration = d;
+  }
+  if (!duration_arg("--max-skew", a.max_skew, o.max_skew) || !duration_arg("--solve-window", a.solve_window, o.solve_window))
+    return kExitBadInput;
+  std::unique_ptr<SqliteHistory> store;
+  if (!a.history.empty()) {
+    std::error_code ec;
+    if (fs::path(a.history).has_parent_path()) fs::create_directories(fs::path(a.history).parent_path(), ec);
+    std::string err;
+    store = SqliteHistory::open(a.history, HistoryOptions{}, err);
+    if (!store) {
+      std::cerr << err << "\n";
+      return kExitBadInput;
+    }
+    o.history = store.get();
+  }
+  if (!a.uplink.empty()) {
+    std::cerr << "--uplink: this build has no park-platform uplink yet\n";
+    return kExitBadInput;
+  }
+  hil::LiveLoop loop(sc, o);
+  std::string err;
+  if (!loop.open(err)) {
+    std::cerr << "planttwin live: " << err << "\n";
+    return kExitBadInput;
+  }
+  std::cout << "planttwin live: inputs on " << loop.input_endpoint();
+  if (!loop.publish_endpoint().empty()) std::cout << ", outputs on " << loop.publish_endpoint();
+  std::cout << std::endl;
+  if (!loop.run(err)) {
+    std::cerr << "planttwin live: " << err << "\n";
+    return kExitBadInput;
+  }
+  const RunResult& r = loop.result();
+  const hil::LiveSummary& s = loop.summary();
+  std::cout << "Session: " << to_seconds(s.end_t) << " s, " << s.counters.accepted << " inputs accepted, " << s.counters.dropped << " dropped";
+  if (s.latency_us_p50) std::cout << ", arrival->decision p50 " << *s.latency_us_p50 << " us, p99 " << *s.latency_us_p99 << " us";
+  std::cout << "\n";
+  if (store) store->checkpoint();
+  if (!a.report.empty() && !hil::write_live_report(a.report, loop.scenario(), r, s, err)) {
+    std::cerr << err << "\n";
+    return kExitBadInput;
+  }
+  if (!a.record.empty()) std::cout << "Recording: " << a.record << "\n";
+  print_outcome(loop.scenario(), r, a.report);
+  return r.passed ? kExitPass : kExitFail;
+}
+
+int cmd_replay(const std::string& file, const std::string& report) {
+  Scenario sc;
+  RunResult r;
+  hil::LiveSummary s;
+  std::string err;
+  if (!hil::replay_recording(file, sc, r, s, err)) {
+    std::cerr << "planttwin replay: " << err << "\n";
+    return kExitBadInput;
+  }
+  if (!s.torn.empty())
+    std::cerr << "planttwin replay: " << file << ": torn tail: " << s.torn << " (" << s.torn_bytes
+              << " bytes dropped); replaying the intact prefix\n";
+  if (!report.empty() && !hil::write_live_report(report, sc, r, s, err)) {
+    std::cerr << err << "\n";
+    return kExitBadInput;
+  }
+  std::cout << "Replayed " << s.counters.accepted << " inputs over " << to_seconds(s.end_t) << " s\n";
+  print_outcome(sc, r, report);
+  return r.passed ? kExitPass : kExitFail;
+}
+
+}  // namespace
+
+std::vector<Subcommand> add_live_commands(CLI::App& app) {
+  auto a = std::make_shared<LiveArgs>();
+  CLI::App* live = app.add_subcommand("live", "Run a scenario's site and rules on live hardware over ZeroMQ (docs/live-v1.md; exit 0 pass, 1 fail, 2 bad input)");
+  live->add_option("scenario", a->scenario, "Scenario file: site, people and tags, rules, calendar, expectations")->required();
+  auto* bind = live->add_option("--bind", a->bind, "PULL socket for inputs, e.g. tcp://127.0.0.1:5555");
+  auto* connect = live->add_option("--connect", a->connect, "SUB (all topics) to a vendor's PUB socket instead of --bind");
+  bind->excludes(connect);
+  live->add_option("--publish", a->publish, "PUB socket for outputs, e.g. tcp://127.0.0.1:5556");
+  live->add_option("--record", a->record, "Record every accepted input (docs/recording.md)");
+  live->add_option("--duration", a->duration, "Stop after this much wall-clock time (e.g. 60s); else at SIGINT / SIGTERM");
+  live->add_option("--report", a->report, "Write report.json and report.md here at the end");
+  live->add_flag("--with-script", a->with_script, "Also play the scenario's script (SOS, permits, alarm actions; not motion)");
+  live->add_option("--max-skew", a->max_skew, "Refuse inputs whose ts lies further than this from their arrival")->capture_default_str();
+  live->add_option("--solve-window", a->solve_window, "range / tdoa: solve a tag's epoch this long after its first message")->capture_default_str();
+  live->add_option("--curve-secret-key", a->curve_secret_key, "CURVE: the server's secret certificate (zcert format)");
+  live->add_option("--curve-allowed-clients", a->curve_allowed_clients, "CURVE: folder of client certificates allowed to connect");
+  live->add_option("--history", a->history, "Store fixes, alarms and permits in this SQLite history file");
+  live->add_option("--uplink", a->uplink, "Park-platform uplink URL");
+  live->add_option("--uplink-outbox", a->uplink_outbox, "Uplink store-and-forward outbox file");
+
+  auto replay_file = std::make_shared<std::string>();
+  auto replay_report = std::make_shared<std::string>();
+  CLI::App* replay = app.add_subcommand("replay", "Replay a live session's recording: the same alarms and hash (exit 0 pass, 1 fail, 2 bad input)");
+  replay->add_option("file", *replay_file, "Recording written by live --record")->required();
+  replay->add_option("--report", *replay_report, "Write report.json and report.md here");
+
+  return {{live, [a] {
+             if (a->bind.empty() == a->connect.empty()) {
+               std::cerr << "planttwin live: give --bind ENDPOINT or --connect ENDPOINT\n";
+               return kExitBadInput;
+             }
+             return cmd_live(*a);
+           }},
+          {replay, [replay_file, replay_report] { return cmd_replay(*replay_file, *replay_report); }}};
+}
+
+}  // namespace planttwin::cli

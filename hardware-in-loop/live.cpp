@@ -1,0 +1,490 @@
+#include "hardware-in-loop/live.h"
+
+#include <algorithm>
+#include <chrono>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "hardware-in-loop/curve.h"
+#include "scenarios/loader.h"
+
+#ifndef PLANTTWIN_VERSION
+#define PLANTTWIN_VERSION "0.0.0"
+#endif
+
+namespace planttwin::hil {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kBatch = 256;  // messages per handler turn before timers get a chance
+
+bool read_bytes(const std::string& path, std::string& out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+// Latency samples of one stats period and of the whole session.
+struct Samples {
+  std::vector<double> period, all;
+  void add(double v) {
+    period.push_back(v);
+    all.push_back(v);
+  }
+};
+
+}  // namespace
+
+bool recording_header_for(const Scenario& sc, RecordingHeader& h, std::string& error) {
+  h.product_version = PLANTTWIN_VERSION;
+  h.scenario_path = sc.file;
+  h.scenario_sha256 = sc.scenario_sha256;
+  if (!read_bytes(sc.file, h.scenario_text) || sha256_hex(h.scenario_text) != sc.scenario_sha256) {
+    error = sc.file + ": cannot embed the scenario in the recording (unreadable, or changed since it was loaded)";
+    return false;
+  }
+  h.site_path = sc.site.file;
+  h.site_sha256 = sc.site_sha256;
+  if (!sc.site.file.empty() && (!read_bytes(sc.site.file, h.site_text) || sha256_hex(h.site_text) != sc.site_sha256)) {
+    error = sc.site.file + ": cannot embed the site in the recording (unreadable, or changed since it was loaded)";
+    return false;
+  }
+  return true;
+}
+
+struct LiveLoop::Impl {
+  Impl(const Scenario& s, LiveOptions o) : sc(s), opt(std::move(o)), ctx(1), in_fd(io), eval_timer(io), stats_timer(io), solve_timer(io),
+                                           end_timer(io), signals(io) {}
+
+  const Scenario& sc;
+  LiveOptions opt;
+  asio::io_context io;
+  zmq::context_t ctx;
+  zmq::socket_t in, pub;
+  std::unique_ptr<ZapHandler> zap;
+  asio::posix::stream_descriptor in_fd;
+  asio::steady_timer eval_timer, stats_timer, solve_timer, end_timer;
+  asio::signal_set signals;
+  std::unique_ptr<Session> session;
+  RecordingWriter recorder;
+  SteadyClock::time_point start;
+  bool waiting = false, stopping = false;
+  std::atomic<bool> stop_requested{false};
+  Samples latency_us, device_ms;
+  std::uint64_t stats_sent = 0;
+  std::int64_t stats_k = 0;
+  std::optional<Micros> armed_solve;
+  std::string error;
+
+  Micros now() const { return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count(); }
+  SteadyClock::time_point at(Micros t) const { return start + std::chrono::microseconds(t); }
+
+  void publish(const WireMessage& m) {
+    if (!pub) return;
+    pub.send(zmq::buffer(m.topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    pub.send(zmq::buffer(m.body), zmq::send_flags::dontwait);
+  }
+
+  void wait_input() {
+    if (waiting || stopping) return;
+    waiting = true;
+    in_fd.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+      waiting = false;
+      if (!ec) drain_input();
+    });
+  }
+
+  // Receives until EAGAIN (or kBatch messages), each stamped and applied before the next.
+  void drain_input() {
+    if (stopping) return;
+    std::vector<zmq::message_t> frames;
+    for (int n = 0; n < kBatch; ++n) {
+      frames.clear();
+      zmq::message_t m;
+      if (!in.recv(m, zmq::recv_flags::dontwait)) {
+        recorder.flush();
+        maybe_arm_solve();
+        wait_input();
+        return;
+      }
+      const SteadyClock::time_point arrival = SteadyClock::now();
+      const Micros t = std::chrono::duration_cast<std::chrono::microseconds>(arrival - start).count();
+      bool more = m.more();
+      frames.push_back(std::move(m));
+      while (more) {  // the rest of a multipart message is already here
+        zmq::message_t part;
+        if (!in.recv(part, zmq::recv_flags::dontwait)) break;
+        more = part.more();
+        if (frames.size() < 3) frames.push_back(std::move(part));
+        else frames.back() = std::move(part);  // only the count matters past two frames
+      }
+      const std::string_view topic(static_cast<const char*>(frames[0].data()), frames[0].size());
+      std::int64_t ts_ms = 0;
+      if (frames.size() != 2) {
+        // a SUB socket sees whole messages; more than 2 frames counts as 3 here
+        session->on_bad_frames(t, frames.size(), topic);
+      } else if (session->on_message(t, topic, std::string_view(static_cast<const char*>(frames[1].data()), frames[1].size()), &ts_ms)) {
+        const SteadyClock::time_point decided = SteadyClock::now();
+        latency_us.add(static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(decided - arrival).count()) / 1000.0);
+        const std::int64_t decided_ms = unix_ms(session->start_unix_ms(), std::chrono::duration_cast<std::chrono::microseconds>(decided - start).count());
+        device_ms.add(static_cast<double>(decided_ms - ts_ms));
+      }
+    }
+    recorder.flush();
+    maybe_arm_solve();
+    asio::post(io, [this] { drain_input(); });
+  }
+
+  void maybe_arm_solve() {
+    const std::optional<Micros> d = session->next_solve_deadline();
+    if (!d || (armed_solve && *armed_solve <= *d)) return;
+    armed_solve = d;
+    solve_timer.expires_at(at(*d));
+    solve_timer.async_wait([this](const boost::system::error_code& ec) {
+      armed_solve.reset();
+      if (ec || stopping) return;
+      tick();
+    });
+  }
+
+  // time passes: script, solver windows, engine steps
+  void tick() {
+    session->advance(now());
+    recorder.flush();
+    maybe_arm_solve();
+    if (!waiting) drain_input();  // a missed edge costs at most one timer period
+  }
+
+  void arm_eval(Micros next) {
+    eval_timer.expires_at(at(next));
+    eval_timer.async_wait([this, next](const boost::system::error_code& ec) {
+      if (ec || stopping) return;
+      tick();
+      const Micros every = std::max<Micros>(1, sc.site.rules.evaluate_every);
+      arm_eval(std::max(next + every, (now() / every + 1) * every));
+    });
+  }
+
+  void send_stats(Micros t) {
+    auto q = [](std::vector<double>& v, double p) { return v.empty() ? 0.0 : quantile_nearest_rank(v, p); };
+    const SessionCounters& c = session->counters();
+    nlohmann::json j = {{"v", 1},
+                        {"ts", unix_ms(session->start_unix_ms(), t)},
+                        {"inputs", c.accepted},
+                        {"dropped", c.dropped},
+                        {"latency_us_p50", std::llround(q(latency_us.period, 0.5))},
+                        {"latency_us_p99", std::llround(q(latency_us.period, 0.99))},
+                        // planttwin additions
+                        {"received", c.received},
+                        {"dropped_by_reason", c.dropped_by_reason},
+                        {"decision_minus_ts_ms_p50", std::llround(q(device_ms.period, 0.5))},
+                        {"decision_minus_ts_ms_p99", std::llround(q(device_ms.period, 0.99))},
+                        {"session_s", to_seconds(t)}};
+    latency_us.period.clear();
+    device_ms.period.clear();
+    publish({"stats", j.dump()});
+    ++stats_sent;
+  }
+
+  void arm_stats() {
+    const Micros next = stats_k * kSecond;
+    stats_timer.expires_at(at(next));
+    stats_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping) return;
+      const Micros t = stats_k * kSecond;
+      session->advance(std::max(t, now()));
+      send_stats(now());
+      ++stats_k;
+      recorder.flush();
+      arm_stats();
+      if (!waiting) drain_input();
+    });
+  }
+
+  void shutdown() {
+    if (stopping) return;
+    stopping = true;
+    boost::system::error_code ec;
+    eval_timer.cancel();
+    stats_timer.cancel();
+    solve_timer.cancel();
+    end_timer.cancel();
+    signals.cancel(ec);
+    in_fd.cancel(ec);
+    io.stop();
+  }
+};
+
+LiveLoop::LiveLoop(const Scenario& sc, LiveOptions opt) : impl_(std::make_unique<Impl>(sc, std::move(opt))) {}
+
+LiveLoop::~LiveLoop() {
+  Impl& m = *impl_;
+  if (m.in_fd.is_open()) m.in_fd.release();  // the descriptor belongs to ZeroMQ
+  m.in.close();
+  m.pub.close();
+  if (m.zap) m.zap->stop();
+}
+
+const Scenario& LiveLoop::scenario() const { return impl_->session ? impl_->session->scenario() : impl_->sc; }
+
+bool LiveLoop::open(std::string& error) {
+  Impl& m = *impl_;
+  const LiveOptions& o = m.opt;
+  if (o.bind.empty() == o.connect.empty()) {
+    error = "give exactly one of --bind ENDPOINT (PULL) or --connect ENDPOINT (SUB to a vendor's PUB)";
+    return false;
+  }
+  const bool curve = !o.curve_secret_key.empty() || !o.curve_allowed_clients.empty();
+  if (curve && (o.curve_secret_key.empty() || o.curve_allowed_clients.empty())) {
+    error = "CURVE needs both --curve-secret-key FILE and --curve-allowed-clients DIR";
+    return false;
+  }
+  if (curve && o.bind.empty()) {
+    error = "CURVE is supported on the PULL socket (--bind); with --connect the vendor's PUB is the server";
+    return false;
+  }
+  try {
+    CurveCert server;
+    if (curve) {
+      std::set<std::string> keys;
+      if (!read_zcert(o.curve_secret_key, server, error)) return false;
+      if (server.secret_z85.size() != 40) {
+        error = o.curve_secret_key + ": no secret-key (give the server's secret certificate)";
+        return false;
+      }
+      if (!read_allowed_clients(o.curve_allowed_clients, keys, error)) return false;
+      m.zap = std::make_unique<ZapHandler>(m.ctx, std::move(keys));
+      if (!m.zap->start(error)) return false;
+    }
+    m.in = zmq::socket_t(m.ctx, o.bind.empty() ? zmq::socket_type::sub : zmq::socket_type::pull);
+    m.in.set(zmq::sockopt::linger, 0);
+    m.in.set(zmq::sockopt::rcvhwm, o.rcv_hwm);
+    // bodies over 64 KiB are answered on `error`; far larger ones cost the sender its connection
+    m.in.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(1) << 20);
+    if (curve) {
+      m.in.set(zmq::sockopt::curve_server, 1);
+      m.in.set(zmq::sockopt::curve_secretkey, server.secret_z85);
+      m.in.set(zmq::sockopt::zap_domain, "planttwin");
+    }
+    if (o.bind.empty()) {
+      m.in.set(zmq::sockopt::subscribe, "");
+      m.in.connect(o.connect);
+      in_endpoint_ = o.connect;
+    } else {
+      m.in.bind(o.bind);
+      in_endpoint_ = m.in.get(zmq::sockopt::last_endpoint);
+    }
+    if (!o.publish.empty()) {
+      m.pub = zmq::socket_t(m.ctx, zmq::socket_type::pub);
+      m.pub.set(zmq::sockopt::linger, 0);
+      m.pub.set(zmq::sockopt::sndhwm, 200000);
+      m.pub.bind(o.publish);
+      pub_endpoint_ = m.pub.get(zmq::sockopt::last_endpoint);
+    }
+  } catch (const zmq::error_t& e) {
+    error = std::string("ZeroMQ: ") + e.what() + " (endpoint " + (o.bind.empty() ? o.connect : o.bind) + (o.publish.empty() ? "" : ", " + o.publish) + ")";
+    return false;
+  }
+  return true;
+}
+
+void LiveLoop::stop() {
+  impl_->stop_requested = true;
+  asio::post(impl_->io, [this] { impl_->shutdown(); });
+}
+
+bool LiveLoop::run(std::string& error) {
+  Impl& m = *impl_;
+  const LiveOptions& o = m.opt;
+  // t = 0: the session's start, read once from both clocks
+  const auto sys_now = std::chrono::system_clock::now();
+  m.start = SteadyClock::now();
+  SessionOptions so;
+  so.start_unix_us = std::chrono::duration_cast<std::chrono::microseconds>(sys_now.time_since_epoch()).count();
+  so.with_script = o.with_script;
+  so.max_skew = o.max_skew;
+  so.solve_window = o.solve_window;
+  so.history = o.history;
+  m.session = std::make_unique<Session>(m.sc, so);
+  m.session->set_publisher([&m](const WireMessage& w) { m.publish(w); });
+  bool record_ok = true;
+  if (!o.record.empty()) {
+    RecordingHeader h;
+    if (!recording_header_for(m.sc, h, error)) return false;
+    h.start_unix_us = so.start_unix_us;
+    h.utc_offset_min = m.sc.site.timezone_min;
+    h.with_script = o.with_script;
+    h.solve_window = o.solve_window;
+    if (!m.recorder.open(o.record, h, error)) return false;
+    m.session->set_recorder(&m.recorder);
+  }
+
+  m.in_fd.assign(m.in.get(zmq::sockopt::fd));
+  if (o.handle_signals) {
+    m.signals.add(SIGINT);
+    m.signals.add(SIGTERM);
+    m.signals.async_wait([&m](const boost::system::error_code& ec, int) {
+      if (!ec) m.shutdown();
+    });
+  }
+  if (o.duration) {
+    m.end_timer.expires_at(m.at(*o.duration));
+    m.end_timer.async_wait([&m](const boost::system::error_code& ec) {
+      if (!ec) m.shutdown();
+    });
+  }
+  m.arm_stats();  // the first stats at t = 0: clients wait for it before sending
+  const Micros every = std::max<Micros>(1, m.sc.site.rules.evaluate_every);
+  m.arm_eval(every);
+  asio::post(m.io, [&m] { m.drain_input(); });
+  if (m.stop_requested) m.shutdown();
+  m.io.run();
+
+  // the end: a duration ends exactly there; a stop or signal ends now
+  Micros end = m.now();
+  if (o.duration && !m.stop_requested && end >= *o.duration) end = std::max(end, *o.duration);
+  m.session->finish(end, result_);
+  if (!o.record.empty()) {
+    record_ok = m.recorder.flush();
+    if (!record_ok) error = m.recorder.error();
+    m.recorder.close();
+  }
+  summary_ = LiveSummary{};
+  summary_.start_unix_ms = m.session->start_unix_ms();
+  summary_.utc_offset_min = m.sc.site.timezone_min;
+  summary_.end_t = end;
+  summary_.counters = m.session->counters();
+  summary_.marks = m.session->marks();
+  if (!m.latency_us.all.empty()) {
+    summary_.latency_us_p50 = quantile_nearest_rank(m.latency_us.all, 0.5);
+    summary_.latency_us_p99 = quantile_nearest_rank(m.latency_us.all, 0.99);
+    summary_.device_ms_p50 = quantile_nearest_rank(m.device_ms.all, 0.5);
+    summary_.device_ms_p99 = quantile_nearest_rank(m.device_ms.all, 0.99);
+  }
+  summary_.recording = o.record;
+  stats_.stats_published = m.stats_sent;
+  if (m.zap) {
+    stats_.curve_allowed = m.zap->allowed();
+    stats_.curve_denied = m.zap->denied();
+  }
+  return record_ok;
+}
+
+// ---- replay --------------------------------------------------------------------------------
+
+namespace {
+
+// Rebuilds the scenario from the texts in the header, in a private folder laid out so that the
+// scenario's relative site path finds the embedded site (the files on disk are not used).
+bool load_embedded(const RecordingHeader& h, Scenario& sc, std::string& error) {
+  if (sha256_hex(h.scenario_text) != h.scenario_sha256) {
+    error = "the recording's embedded scenario does not match its SHA-256";
+    return false;
+  }
+  std::error_code ec;
+  fs::path root = fs::temp_directory_path(ec) / ("planttwin-replay-" + std::to_string(::getpid()) + "-" + h.scenario_sha256.substr(0, 12));
+  fs::path rel;
+  if (!h.site_path.empty()) {
+    const fs::path parent = fs::path(h.scenario_path).parent_path();
+    rel = parent.empty() ? fs::path(h.site_path) : fs::path(h.site_path).lexically_relative(parent);
+    if (rel.empty()) rel = fs::path(h.site_path).filename();
+  }
+  int up = 0;
+  for (const auto& part : rel.lexically_normal())
+    if (part == "..") ++up;
+  fs::path dir = root;
+  for (int i = 0; i <= up; ++i) dir /= "s";
+  const fs::path scen = dir / fs::path(h.scenario_path).filename();
+  fs::create_directories(dir, ec);
+  bool ok = true;
+  if (!h.site_path.empty()) {
+    const fs::path site = (dir / rel).lexically_normal();
+    fs::create_directories(site.parent_path(), ec);
+    std::ofstream(site, std::ios::binary) << h.site_text;
+  }
+  std::ofstream(scen, std::ios::binary) << h.scenario_text;
+  if (auto err = load_scenario_text(h.scenario_text, scen.string(), sc)) {
+    error = "the recording's embedded scenario does not load: " + err->message + " (" + err->key + ")";
+    ok = false;
+  }
+  fs::remove_all(root, ec);
+  if (!ok) return false;
+  if (!h.site_path.empty() && sc.site_sha256 != h.site_sha256) {
+    error = "the recording's embedded site does not match its SHA-256";
+    return false;
+  }
+  sc.file = h.scenario_path;
+  sc.site.file = h.site_path;
+  return true;
+}
+
+}  // namespace
+
+bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveSummary& summary, std::string& error) {
+  Recording rec;
+  if (!read_recording(path, rec, error)) return false;
+  Scenario loaded;
+  if (!load_embedded(rec.header, loaded, error)) {
+    error = path + ": " + error;
+    return false;
+  }
+  SessionOptions so;
+  so.start_unix_us = rec.header.start_unix_us;
+  so.with_script = rec.header.with_script;
+  so.solve_window = rec.header.solve_window;
+  so.replay = true;
+  loaded.site.timezone_min = rec.header.utc_offset_min;
+  Session session(loaded, so);
+  Micros end = 0;
+  for (const Record& x : rec.records) {
+    switch (x.kind) {
+      case RecordKind::input:
+        session.on_message(x.input.t, x.input.topic, x.input.body);
+        end = std::max(end, x.input.t);
+        break;
+      case RecordKind::solve:
+        session.solve_recorded(x.solve.t, x.solve.tag);
+        end = std::max(end, x.solve.t);
+        break;
+      case RecordKind::end:
+        end = std::max(end, x.end_t);
+        break;
+      case RecordKind::header:
+        break;
+    }
+  }
+  session.finish(end, r);
+  sc = session.scenario();
+  summary = LiveSummary{};
+  summary.replay = true;
+  summary.start_unix_ms = session.start_unix_ms();
+  summary.utc_offset_min = rec.header.utc_offset_min;
+  summary.end_t = end;
+  summary.counters = session.counters();
+  summary.marks = session.marks();
+  summary.recording = path;
+  summary.torn = rec.ended && rec.torn.empty() ? "" : rec.torn.empty() ? "no end record (the session did not finish)" : rec.torn;
+  summary.torn_bytes = rec.torn_bytes;
+  return true;
+}
+
+}  // namespace planttwin::hil

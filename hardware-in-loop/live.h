@@ -1,0 +1,92 @@
+// The real-time loop (H-03, DESIGN.md 3): the only place that reads the clock. One thread runs a
+// Boost.Asio io_context that owns the engine (through a Session), the ZeroMQ sockets and the
+// timers; nothing else touches the engine.
+//
+// ZeroMQ inside Asio: the input socket's ZMQ_FD is wrapped in a posix::stream_descriptor and
+// waited on with async_wait(wait_read). That descriptor is edge-triggered and only says "look at
+// ZMQ_EVENTS", so on every wake-up the loop receives with ZMQ_DONTWAIT until EAGAIN (at most
+// kBatch messages, then it posts itself again so that timers are not starved), and only then waits
+// again. Each message is stamped (steady clock, µs since the session's start) the moment it is
+// received, handed to the engine, and the engine advanced to that stamp; its outputs are published
+// before the next message is read. Timers: the engine's evaluate steps (rules.evaluate_every),
+// `stats` once a second from the start, the solver's collection windows, the session's end; each
+// timer turn also re-checks the socket, so a missed edge costs at most one timer period.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/history.h"
+#include "hardware-in-loop/session.h"
+#include "scenarios/scenario.h"
+
+namespace planttwin::hil {
+
+struct LiveOptions {
+  std::string bind;     // PULL on this endpoint (tcp://127.0.0.1:* picks a port)
+  std::string connect;  // or SUB (all topics) to a vendor's PUB here
+  std::string publish;  // PUB for outputs ("" : outputs are not published)
+  std::string record;   // recording file ("" : none)
+  std::optional<Micros> duration;  // wall-clock length; none: until stop() or a signal
+  bool with_script = false;
+  Micros max_skew = 60 * kSecond;
+  Micros solve_window = 50 * kMillisecond;
+  std::string curve_secret_key;      // server certificate (zcert) with the secret key
+  std::string curve_allowed_clients; // folder of client certificates allowed to connect
+  bool handle_signals = false;       // SIGINT / SIGTERM end the session (the command sets this)
+  HistorySink* history = nullptr;
+  int rcv_hwm = 200000;              // queued input messages before producers wait (PUSH blocks)
+};
+
+// Statistics of one live session, beyond the run result.
+struct LiveStats {
+  std::uint64_t stats_published = 0;
+  std::uint64_t curve_allowed = 0, curve_denied = 0;
+};
+
+class LiveLoop {
+ public:
+  LiveLoop(const Scenario& sc, LiveOptions opt);
+  ~LiveLoop();
+  LiveLoop(const LiveLoop&) = delete;
+  LiveLoop& operator=(const LiveLoop&) = delete;
+
+  // Creates the sockets (bound or connected), the ZAP handler. false with a message (exit 2).
+  bool open(std::string& error);
+  // Actual endpoints after open() (the port picked for "*").
+  std::string input_endpoint() const { return in_endpoint_; }
+  std::string publish_endpoint() const { return pub_endpoint_; }
+
+  // Starts the session now (t = 0) and runs until the duration passes, stop() or a signal; then
+  // finishes the session (recording flushed, expectations checked). false when the recording
+  // could not be written (the session still ran).
+  bool run(std::string& error);
+  // Ends run() from any thread.
+  void stop();
+
+  const RunResult& result() const { return result_; }
+  const LiveSummary& summary() const { return summary_; }
+  const LiveStats& live_stats() const { return stats_; }
+  // The scenario as the session ran it (clock = the session's start).
+  const Scenario& scenario() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string in_endpoint_, pub_endpoint_;
+  RunResult result_;
+  LiveSummary summary_;
+  LiveStats stats_;
+};
+
+// The scenario and site texts, embedded in a recording's header (docs/recording.md).
+bool recording_header_for(const Scenario& sc, RecordingHeader& h, std::string& error);
+
+// Replays a recording into a fresh engine built from the embedded scenario: same alarm stream and
+// hash as the live session. A torn tail is reported in `summary.torn` and the intact prefix used.
+// false with a message when the recording or its scenario cannot be used (exit 2).
+bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveSummary& summary, std::string& error);
+
+}  // namespace planttwin::hil

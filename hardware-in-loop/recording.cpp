@@ -1,0 +1,257 @@
+#include "hardware-in-loop/recording.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace planttwin::hil {
+
+namespace {
+
+constexpr std::uint32_t kMaxRecordBytes = 256u << 20;  // a larger length is corruption
+
+std::array<std::uint32_t, 256> make_crc_table() {
+  std::array<std::uint32_t, 256> t{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    t[i] = c;
+  }
+  return t;
+}
+
+void put_u32(std::string& s, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void put_i64(std::string& s, std::int64_t v) {
+  const auto u = static_cast<std::uint64_t>(v);
+  for (int i = 0; i < 8; ++i) s.push_back(static_cast<char>((u >> (8 * i)) & 0xff));
+}
+std::uint32_t get_u32(const char* p) {
+  std::uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+std::int64_t get_i64(const char* p) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return static_cast<std::int64_t>(v);
+}
+
+nlohmann::json header_json(const RecordingHeader& h) {
+  return {{"product_version", h.product_version}, {"start_unix_us", h.start_unix_us}, {"utc_offset_min", h.utc_offset_min},
+          {"with_script", h.with_script},         {"solve_window_us", h.solve_window},  {"scenario_path", h.scenario_path},
+          {"scenario_sha256", h.scenario_sha256}, {"scenario_text", h.scenario_text},   {"site_path", h.site_path},
+          {"site_sha256", h.site_sha256},         {"site_text", h.site_text}};
+}
+
+}  // namespace
+
+std::uint32_t crc32(std::string_view bytes) {
+  static const std::array<std::uint32_t, 256> table = make_crc_table();
+  std::uint32_t c = 0xFFFFFFFFu;
+  for (char ch : bytes) c = table[(c ^ static_cast<unsigned char>(ch)) & 0xff] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+RecordingWriter::~RecordingWriter() { close(); }
+
+bool RecordingWriter::open(const std::string& path, const RecordingHeader& h, std::string& error) {
+  std::error_code ec;
+  if (std::filesystem::path(path).has_parent_path()) std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    error = path + ": cannot create the recording: " + std::strerror(errno);
+    return false;
+  }
+  path_ = path;
+  buf_.assign(kRecordingMagic, sizeof kRecordingMagic);
+  put_u32(buf_, kRecordingVersion);
+  std::string payload(1, static_cast<char>(RecordKind::header));
+  payload += header_json(h).dump();
+  record(payload);
+  if (!flush()) {
+    error = error_;
+    return false;
+  }
+  return true;
+}
+
+void RecordingWriter::record(const std::string& payload) {
+  put_u32(buf_, static_cast<std::uint32_t>(payload.size()));
+  put_u32(buf_, crc32(payload));
+  buf_ += payload;
+  ++records_;
+}
+
+void RecordingWriter::input(Micros t, std::int64_t ts_ms, std::string_view topic, std::string_view body) {
+  if (fd_ < 0) return;
+  std::string p(1, static_cast<char>(RecordKind::input));
+  put_i64(p, t);
+  put_i64(p, ts_ms);
+  const size_t tl = std::min<size_t>(topic.size(), 255);
+  p.push_back(static_cast<char>(tl));
+  p.append(topic.substr(0, tl));
+  p.append(body);
+  record(p);
+}
+
+void RecordingWriter::solve(Micros t, int tag) {
+  if (fd_ < 0) return;
+  std::string p(1, static_cast<char>(RecordKind::solve));
+  put_i64(p, t);
+  put_u32(p, static_cast<std::uint32_t>(tag));
+  record(p);
+}
+
+void RecordingWriter::end(Micros t) {
+  if (fd_ < 0) return;
+  std::string p(1, static_cast<char>(RecordKind::end));
+  put_i64(p, t);
+  record(p);
+}
+
+bool RecordingWriter::flush() {
+  if (fd_ < 0 || buf_.empty()) return error_.empty();
+  size_t off = 0;
+  while (off < buf_.size()) {
+    const ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error_ = path_ + ": writing the recording failed: " + std::strerror(errno);
+      buf_.erase(0, off);
+      return false;
+    }
+    off += static_cast<size_t>(n);
+  }
+  buf_.clear();
+  return true;
+}
+
+void RecordingWriter::close() {
+  if (fd_ < 0) return;
+  flush();
+  ::fsync(fd_);
+  ::close(fd_);
+  fd_ = -1;
+}
+
+bool read_recording(const std::string& path, Recording& out, std::string& error) {
+  out = Recording{};
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    error = path + ": no such recording";
+    return false;
+  }
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  const std::string data = ss.str();
+  if (data.size() < 12 || std::memcmp(data.data(), kRecordingMagic, sizeof kRecordingMagic) != 0) {
+    error = path + ": not a planttwin recording (no PTWINREC magic)";
+    return false;
+  }
+  const std::uint32_t version = get_u32(data.data() + 8);
+  if (version != kRecordingVersion) {
+    error = path + ": recording format version " + std::to_string(version) + "; this build reads version " + std::to_string(kRecordingVersion);
+    return false;
+  }
+  size_t pos = 12;
+  bool have_header = false;
+  while (pos < data.size()) {
+    const size_t left = data.size() - pos;
+    if (left < 8) {
+      out.torn = "a partial record header (" + std::to_string(left) + " bytes) at offset " + std::to_string(pos);
+      break;
+    }
+    const std::uint32_t len = get_u32(data.data() + pos), crc = get_u32(data.data() + pos + 4);
+    if (len == 0 || len > kMaxRecordBytes) {
+      out.torn = "a record with an impossible length (" + std::to_string(len) + ") at offset " + std::to_string(pos);
+      break;
+    }
+    if (left - 8 < len) {
+      out.torn = "a partial record (" + std::to_string(left - 8) + " of " + std::to_string(len) + " bytes) at offset " + std::to_string(pos);
+      break;
+    }
+    const std::string_view p(data.data() + pos + 8, len);
+    if (crc32(p) != crc) {
+      out.torn = "a record whose CRC does not match at offset " + std::to_string(pos);
+      break;
+    }
+    const auto kind = static_cast<RecordKind>(static_cast<unsigned char>(p[0]));
+    Record r;
+    r.kind = kind;
+    bool ok = true;
+    if (!have_header) {
+      ok = kind == RecordKind::header;
+      if (ok) {
+        const auto j = nlohmann::json::parse(p.substr(1), nullptr, false);
+        ok = j.is_object();
+        if (ok) {
+          try {
+            RecordingHeader& h = out.header;
+            h.product_version = j.value("product_version", "");
+            h.start_unix_us = j.at("start_unix_us").get<std::int64_t>();
+            h.utc_offset_min = j.at("utc_offset_min").get<int>();
+            h.with_script = j.value("with_script", false);
+            h.solve_window = j.value("solve_window_us", Micros{0});
+            h.scenario_path = j.at("scenario_path").get<std::string>();
+            h.scenario_sha256 = j.value("scenario_sha256", "");
+            h.scenario_text = j.at("scenario_text").get<std::string>();
+            h.site_path = j.value("site_path", "");
+            h.site_sha256 = j.value("site_sha256", "");
+            h.site_text = j.value("site_text", "");
+          } catch (const std::exception&) {
+            ok = false;
+          }
+        }
+      }
+      if (!ok) {
+        error = path + ": the recording's header record is not valid";
+        return false;
+      }
+      have_header = true;
+    } else if (kind == RecordKind::input && len >= 18) {
+      r.input.t = get_i64(p.data() + 1);
+      r.input.ts_ms = get_i64(p.data() + 9);
+      const size_t tl = static_cast<unsigned char>(p[17]);
+      ok = len >= 18 + tl;
+      if (ok) {
+        r.input.topic.assign(p.substr(18, tl));
+        r.input.body.assign(p.substr(18 + tl));
+        out.records.push_back(std::move(r));
+      }
+    } else if (kind == RecordKind::solve && len == 13) {
+      r.solve.t = get_i64(p.data() + 1);
+      r.solve.tag = static_cast<int>(get_u32(p.data() + 9));
+      out.records.push_back(r);
+    } else if (kind == RecordKind::end && len == 9) {
+      r.end_t = get_i64(p.data() + 1);
+      out.records.push_back(r);
+      out.ended = true;
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      out.torn = "an unknown or malformed record (kind " + std::to_string(static_cast<int>(kind)) + ") at offset " + std::to_string(pos);
+      break;
+    }
+    pos += 8 + len;
+  }
+  if (!have_header) {
+    error = path + ": the recording has no intact header";
+    return false;
+  }
+  out.intact_bytes = pos;
+  out.torn_bytes = data.size() - pos;
+  return true;
+}
+
+}  // namespace planttwin::hil

@@ -1,0 +1,388 @@
+#include "hardware-in-loop/session.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <numeric>
+
+#include "scenarios/driver.h"
+#include "scenarios/report.h"
+#include "sim/solver/solver.h"
+
+namespace planttwin::hil {
+
+namespace fs = std::filesystem;
+
+// A tag's range / tdoa messages of one epoch (same device ts), waiting to be solved.
+struct Session::Epoch {
+  std::int64_t ts_ms = 0;
+  bool tdoa = false;
+  Micros first_arrival = 0;
+  std::vector<RangeObs> ranges;
+  std::vector<TdoaObs> diffs;
+};
+
+namespace {
+
+Scenario session_scenario(const Scenario& sc, const SessionOptions& opt) {
+  Scenario s = sc;
+  // t = 0 is the session's start; the calendar uses the site's timezone, never the host's
+  const std::int64_t us = opt.start_unix_us;
+  s.clock.start_unix_s = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+  s.clock.utc_offset_min = sc.site.timezone_min;
+  return s;
+}
+
+std::int64_t floor_ms(std::int64_t us) { return us >= 0 ? us / 1000 : -((-us + 999) / 1000); }
+
+}  // namespace
+
+Session::Session(const Scenario& sc, SessionOptions opt)
+    : sc_(session_scenario(sc, opt)), opt_(opt), start_ms_(floor_ms(opt.start_unix_us)), collector_(result_) {
+  site_ = std::make_shared<const Site>(sc_.site);
+  engine_ = std::make_unique<Engine>(make_engine_setup(sc_, site_));
+  if (opt_.with_script) driver_ = std::make_unique<ScriptDriver>(sc_, *engine_);
+  floor_ids_ = site_->floor_ids();
+  ctx_.engine = engine_.get();
+  ctx_.site = site_.get();
+  ctx_.start_unix_ms = start_ms_;
+  for (const SurveyPoint& p : site_->survey_points) marks_.push_back({p.id, {}, 0});
+  for (const PersonDef& p : sc_.people) {
+    if (!p.tag) continue;
+    const int tag = engine_->tag_index(*p.tag);
+    if (tag < 0) continue;
+    if (person_of_tag_.size() <= static_cast<size_t>(tag)) person_of_tag_.resize(static_cast<size_t>(tag) + 1, -1);
+    person_of_tag_[static_cast<size_t>(tag)] = engine_->person_index(p.id);
+  }
+#ifdef PLANTTWIN_HAS_SOLVER
+  solver_ = std::make_unique<Solver>(*site_);
+#endif
+}
+
+Session::~Session() = default;
+
+void Session::submit(Input in) {
+  if (opt_.history)
+    if (const auto* f = std::get_if<FixInput>(&in.body)) {
+      const int p = f->tag >= 0 && static_cast<size_t>(f->tag) < person_of_tag_.size() ? person_of_tag_[static_cast<size_t>(f->tag)] : -1;
+      if (p >= 0) {
+        const std::string floor = f->floor >= 0 ? floor_ids_.at(static_cast<size_t>(f->floor)) : std::string();
+        opt_.history->fix({sc_.people[static_cast<size_t>(p)].id, unix_ms(start_ms_, in.t), to_cm(f->x), to_cm(f->y), to_cm(f->z), floor});
+      }
+    }
+  if (std::holds_alternative<FixInput>(in.body)) ++fixes_;
+  engine_->submit(std::move(in));
+}
+
+void Session::before(Micros t) {
+  if (driver_) driver_->play_until(t, [this](Input in) { submit(std::move(in)); });
+  if (opt_.replay) return;  // replay: windows close where the recording says
+  // collection windows that closed by t, oldest first (tag order on ties)
+  while (true) {
+    int tag = -1;
+    Micros best = 0;
+    for (const auto& [k, e] : epochs_)
+      if (e.first_arrival + opt_.solve_window <= t && (tag < 0 || e.first_arrival < best)) tag = k, best = e.first_arrival;
+    if (tag < 0) break;
+    if (recorder_) recorder_->solve(t, tag);
+    solve(t, tag);
+  }
+}
+
+void Session::solve(Micros t, int tag) {
+  auto it = epochs_.find(tag);
+  if (it == epochs_.end()) return;
+  Epoch ep = std::move(it->second);
+  epochs_.erase(it);
+#ifdef PLANTTWIN_HAS_SOLVER
+  const Micros measured = (ep.ts_ms - start_ms_) * kMillisecond;
+  const std::optional<SolvedFix> s =
+      ep.tdoa ? solver_->solve_tdoa(tag, measured, ep.diffs) : solver_->solve_twr(tag, measured, ep.ranges);
+  if (!s) {
+    ++counters_.solver_no_fix;
+    return;
+  }
+  ++counters_.solved_fixes;
+  FixInput f;
+  f.tag = tag;
+  f.x = s->x;
+  f.y = s->y;
+  f.z = s->z;
+  f.floor = s->floor.empty() ? -1 : engine_->floor_index(s->floor);
+  // the fix reaches the engine now, when the epoch is solved
+  submit({t, 0, f});
+#else
+  (void)t;
+  ++counters_.solver_no_fix;
+#endif
+}
+
+void Session::solve_recorded(Micros t, int tag) {
+  before(t);
+  solve(t, tag);
+  engine_->advance_to(t);
+  drain();
+}
+
+std::optional<Micros> Session::next_solve_deadline() const {
+  std::optional<Micros> d;
+  for (const auto& [k, e] : epochs_)
+    if (!d || e.first_arrival + opt_.solve_window < *d) d = e.first_arrival + opt_.solve_window;
+  return d;
+}
+
+void Session::drop(Micros t, const DecodeError& e, std::string_view topic) {
+  ++counters_.dropped;
+  ++counters_.dropped_by_reason[e.reason];
+  if (publish_) {
+    publish_(encode_error(unix_ms(start_ms_, t), e, topic));
+    ++counters_.published;
+  }
+}
+
+void Session::on_bad_frames(Micros t, std::size_t frames, std::string_view first_frame) {
+  ++counters_.received;
+  advance(t);
+  drop(t, {"bad_frames", "a message has 2 frames [topic, body], this one had " + std::to_string(frames)}, frames ? first_frame : "");
+}
+
+bool Session::on_message(Micros t, std::string_view topic, std::string_view body, std::int64_t* ts_ms) {
+  ++counters_.received;
+  before(t);
+  Decoded d;
+  DecodeError err;
+  bool ok = decode(topic, body, ctx_, d, err);
+  if (ok && !opt_.replay) {
+    const std::int64_t arrival_ms = unix_ms(start_ms_, t);
+    const std::int64_t skew = d.ts_ms - arrival_ms;
+    if (std::llabs(skew) * kMillisecond > opt_.max_skew) {
+      ok = false;
+      err = {"skew", "ts " + std::to_string(d.ts_ms) + " lies " + std::to_string(skew) + " ms from the arrival " +
+                         std::to_string(arrival_ms) + " (more than --max-skew)"};
+    }
+  }
+#ifndef PLANTTWIN_HAS_SOLVER
+  if (ok && (d.topic == Topic::range || d.topic == Topic::tdoa)) {
+    ok = false;
+    err = {"unsupported", "this build has no positioning solver for range / tdoa"};
+  }
+#endif
+  if (!ok) {
+    engine_->advance_to(t);
+    drain();
+    drop(t, err, topic);
+    return false;
+  }
+  ++counters_.accepted;
+  if (ts_ms) *ts_ms = d.ts_ms;
+  // recorded before it is applied
+  if (recorder_) recorder_->input(t, d.ts_ms, topic, body);
+  switch (d.topic) {
+    case Topic::range:
+    case Topic::tdoa: {
+      const bool tdoa = d.topic == Topic::tdoa;
+      const int tag = tdoa ? d.tdoa.tag : d.range.tag;
+      auto it = epochs_.find(tag);
+      // a new epoch of this tag: the previous one is complete
+      if (it != epochs_.end() && (it->second.ts_ms != d.ts_ms || it->second.tdoa != tdoa)) {
+        solve(t, tag);
+        it = epochs_.end();
+      }
+      if (it == epochs_.end()) it = epochs_.emplace(tag, Epoch{d.ts_ms, tdoa, t, {}, {}}).first;
+      if (tdoa) it->second.diffs.push_back({d.tdoa.anchor_a, d.tdoa.anchor_b, d.tdoa.dd});
+      else it->second.ranges.push_back({d.range.anchor, d.range.d, d.range.rx_dbm, d.range.fp_dbm});
+      break;
+    }
+    case Topic::mark: {
+      engine_->advance_to(t);
+      MarkStats& m = marks_[static_cast<size_t>(d.mark.point)];
+      const int p = static_cast<size_t>(d.mark.tag) < person_of_tag_.size() ? person_of_tag_[static_cast<size_t>(d.mark.tag)] : -1;
+      const Engine::PersonView v = p >= 0 ? engine_->person(p) : Engine::PersonView{};
+      if (!v.has_fix) {
+        ++m.without_fix;
+      } else {
+        const SurveyPoint& sp = site_->survey_points[static_cast<size_t>(d.mark.point)];
+        m.errors.push_back(std::hypot(v.pos.x - sp.at[0], v.pos.y - sp.at[1]));
+      }
+      break;
+    }
+    default:
+      d.input.t = t;
+      submit(std::move(d.input));
+      break;
+  }
+  engine_->advance_to(t);
+  drain();
+  return true;
+}
+
+void Session::advance(Micros t) {
+  before(t);
+  engine_->advance_to(t);
+  drain();
+}
+
+void Session::drain() {
+  if (engine_->outputs().empty()) return;
+  for (const Output& o : engine_->outputs()) {
+    if (publish_) {
+      scratch_.clear();
+      encode_output(*engine_, o, start_ms_, scratch_);
+      for (const WireMessage& m : scratch_) publish_(m);
+      counters_.published += scratch_.size();
+    }
+    if (observer_) observer_(*engine_, o);
+  }
+  collector_.drain(*engine_);
+}
+
+AccuracyStats mark_accuracy(const std::vector<MarkStats>& marks) {
+  std::vector<double> all;
+  for (const MarkStats& m : marks) all.insert(all.end(), m.errors.begin(), m.errors.end());
+  AccuracyStats a;
+  a.n = all.size();
+  if (!all.empty()) {
+    a.mean = std::accumulate(all.begin(), all.end(), 0.0) / static_cast<double>(all.size());
+    a.cdf68 = quantile_nearest_rank(all, 0.6827);
+    a.cdf95 = quantile_nearest_rank(all, 0.95);
+  }
+  return a;
+}
+
+void Session::finish(Micros t, RunResult& r) {
+  advance(t);
+  if (recorder_) {
+    recorder_->end(t);
+    recorder_->flush();
+  }
+  finish_result(*engine_, result_);
+  result_.fixes = fixes_;
+  if (std::any_of(marks_.begin(), marks_.end(), [](const MarkStats& m) { return !m.errors.empty(); }))
+    result_.accuracy = mark_accuracy(marks_);
+  check_expectations(sc_, result_);
+  if (opt_.history) {
+    HistorySink& h = *opt_.history;
+    for (const PersonDef& p : sc_.people) h.person({p.id, p.name, to_string(p.category)});
+    for (const EntryRecord& en : result_.entries) h.zone_entry({unix_ms(start_ms_, en.t), en.zone, to_string(en.category), 1});
+    for (const Alarm& a : result_.alarms) {
+      HistoryAlarm ha;
+      ha.run = sc_.name;
+      ha.id = a.id, ha.type = a.type, ha.level = a.level, ha.code = a.code, ha.zone = a.zone, ha.permit = a.permit, ha.floor = a.floor;
+      ha.who = a.who;
+      ha.x_cm = to_cm(a.pos.x), ha.y_cm = to_cm(a.pos.y);
+      ha.status = a.handling_status();
+      for (const AlarmEvent& e : a.events) ha.events.push_back({unix_ms(start_ms_, e.t), to_string(e.kind), e.level, e.by, e.note});
+      h.alarm(ha);
+    }
+    for (const PermitRecord& p : result_.permits) {
+      HistoryPermit hp;
+      hp.run = sc_.name;
+      hp.id = p.id, hp.type = p.type, hp.grade = p.grade, hp.status = to_string(p.status);
+      for (const auto& [pt, e] : p.history) hp.events.emplace_back(unix_ms(start_ms_, pt), e);
+      h.permit(hp);
+    }
+    h.flush();
+  }
+  r = result_;
+}
+
+// ---- report --------------------------------------------------------------------------------
+
+namespace {
+
+std::string iso_ms(std::int64_t unix_ms_v, int offset_min) {
+  const std::int64_t local = unix_ms_v + offset_min * 60000LL;
+  const std::int64_t days = local >= 0 ? local / 86400000LL : -((-local + 86399999LL) / 86400000LL);
+  const std::int64_t in_day = local - days * 86400000LL;
+  int y = 0, mo = 0, d = 0;
+  civil_from_days(days, y, mo, d);
+  const int off = std::abs(offset_min);
+  char b[64];
+  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:%02d", y, mo, d, static_cast<int>(in_day / 3600000),
+                static_cast<int>(in_day / 60000 % 60), static_cast<int>(in_day / 1000 % 60), static_cast<int>(in_day % 1000),
+                offset_min < 0 ? '-' : '+', off / 60, off % 60);
+  return b;
+}
+
+}  // namespace
+
+bool write_live_report(const std::string& dir, const Scenario& sc, const RunResult& r, const LiveSummary& s, std::string& error) {
+  nlohmann::ordered_json j = report_json(sc, r);
+  nlohmann::ordered_json live;
+  live["mode"] = s.replay ? "replay" : "live";
+  live["start"] = iso_ms(s.start_unix_ms, s.utc_offset_min);
+  live["start_unix_ms"] = s.start_unix_ms;
+  live["duration_s"] = to_seconds(s.end_t);
+  live["received"] = s.counters.received;
+  live["accepted"] = s.counters.accepted;
+  live["dropped"] = s.counters.dropped;
+  live["dropped_by_reason"] = s.counters.dropped_by_reason;
+  live["solved_fixes"] = s.counters.solved_fixes;
+  live["solver_no_fix"] = s.counters.solver_no_fix;
+  if (s.latency_us_p50) live["latency_us_p50"] = *s.latency_us_p50;
+  if (s.latency_us_p99) live["latency_us_p99"] = *s.latency_us_p99;
+  if (s.device_ms_p50) live["decision_minus_ts_ms_p50"] = *s.device_ms_p50;
+  if (s.device_ms_p99) live["decision_minus_ts_ms_p99"] = *s.device_ms_p99;
+  nlohmann::ordered_json marks = nlohmann::ordered_json::array();
+  for (const MarkStats& m : s.marks) {
+    if (m.errors.empty() && !m.without_fix) continue;
+    const AccuracyStats a = mark_accuracy({m});
+    const double mx = m.errors.empty() ? 0 : *std::max_element(m.errors.begin(), m.errors.end());
+    marks.push_back({{"point", m.point}, {"n", a.n}, {"without_fix", m.without_fix}, {"mean", a.mean}, {"cdf68", a.cdf68}, {"cdf95", a.cdf95}, {"max", mx}});
+  }
+  live["marks"] = marks;
+  if (!s.marks.empty()) {
+    const AccuracyStats a = mark_accuracy(s.marks);
+    live["mark_accuracy"] = {{"n", a.n}, {"mean", a.mean}, {"cdf68", a.cdf68}, {"cdf95", a.cdf95}};
+  }
+  if (!s.recording.empty()) live["recording"] = s.recording;
+  if (s.replay) {
+    live["torn_tail"] = s.torn.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.torn);
+    live["torn_bytes"] = s.torn_bytes;
+  }
+  j["live"] = live;
+
+  std::string md = report_markdown(sc, r);
+  char b[512];
+  md += std::string("\n## ") + (s.replay ? "回放 Replay" : "现场会话 Live session") + "\n\n| 项目 Item | 值 Value |\n|---|---|\n";
+  md += "| 会话开始 Session start | " + iso_ms(s.start_unix_ms, s.utc_offset_min) + " |\n";
+  std::snprintf(b, sizeof b, "| 会话时长 Session length | %.3f s |\n", to_seconds(s.end_t));
+  md += b;
+  std::snprintf(b, sizeof b, "| 收到 / 接受 / 丢弃 Received / accepted / dropped | %llu / %llu / %llu |\n",
+                static_cast<unsigned long long>(s.counters.received), static_cast<unsigned long long>(s.counters.accepted),
+                static_cast<unsigned long long>(s.counters.dropped));
+  md += b;
+  for (const auto& [reason, n] : s.counters.dropped_by_reason) md += "| 丢弃原因 Dropped: `" + reason + "` | " + std::to_string(n) + " |\n";
+  if (s.latency_us_p50 && s.latency_us_p99) {
+    std::snprintf(b, sizeof b, "| 到达→判定时延 Arrival→decision latency | p50 %.0f µs, p99 %.0f µs |\n", *s.latency_us_p50, *s.latency_us_p99);
+    md += b;
+  }
+  if (s.device_ms_p50 && s.device_ms_p99) {
+    std::snprintf(b, sizeof b, "| 设备时间→判定 Device ts→decision | p50 %.0f ms, p99 %.0f ms |\n", *s.device_ms_p50, *s.device_ms_p99);
+    md += b;
+  }
+  if (!s.recording.empty()) md += "| 记录文件 Recording | `" + s.recording + "` |\n";
+  if (s.replay)
+    md += std::string("| 记录尾部 Recording tail | ") + (s.torn.empty() ? "完整 intact" : "残缺，已使用完整部分 torn, intact prefix used: " + s.torn) + " |\n";
+  bool any_mark = false;
+  for (const MarkStats& m : s.marks) any_mark = any_mark || !m.errors.empty() || m.without_fix;
+  if (any_mark) {
+    md += "\n### 测试点静态精度 Static accuracy at surveyed points (AQ 3064.3)\n\n| 测试点 Point | n | 无定位 No fix | 均值 Mean m | CDF 68.27% m | 最大 Max m |\n|---|---|---|---|---|---|\n";
+    for (const MarkStats& m : s.marks) {
+      if (m.errors.empty() && !m.without_fix) continue;
+      const AccuracyStats a = mark_accuracy({m});
+      const double mx = m.errors.empty() ? 0 : *std::max_element(m.errors.begin(), m.errors.end());
+      std::snprintf(b, sizeof b, "| %s | %zu | %zu | %.3f | %.3f | %.3f |\n", m.point.c_str(), a.n, m.without_fix, a.mean, a.cdf68, mx);
+      md += b;
+    }
+  }
+  if (!write_text_file((fs::path(dir) / "report.json").string(), j.dump(2) + "\n", error) ||
+      !write_text_file((fs::path(dir) / "report.md").string(), md, error))
+    return false;
+  for (const PermitRecord& p : r.permits)
+    if (!write_text_file((fs::path(dir) / "permits" / (p.id + ".html")).string(), permit_html(sc, r, p), error)) return false;
+  return true;
+}
+
+}  // namespace planttwin::hil

@@ -1,0 +1,152 @@
+// One live session's engine side, shared by the real-time loop and by replay, so that both apply
+// the same stamped inputs in the same way (H-01: a replay gives the same alarms and hash).
+//
+// The session reads no clock: every call carries the engine time (arrival - session start, µs),
+// stamped by the caller. Order within one call: the scenario's script (with --with-script) up to
+// t, the solver's expired collection windows (live only; replay reads them from the recording),
+// then the message, then the engine advances to t and its outputs are published. A rejected
+// message is answered on `error` and never reaches the engine.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/history.h"
+#include "hardware-in-loop/recording.h"
+#include "hardware-in-loop/wire.h"
+#include "scenarios/runner.h"
+#include "scenarios/scenario.h"
+
+namespace planttwin {
+class ScriptDriver;
+class Solver;
+}  // namespace planttwin
+
+namespace planttwin::hil {
+
+struct SessionOptions {
+  std::int64_t start_unix_us = 0;  // wall-clock instant of engine time 0
+  bool with_script = false;        // play the scenario's script (not its motion) as inputs
+  // Inputs whose device ts lies further than this from their arrival are refused. Default: 60 s.
+  Micros max_skew = 60 * kSecond;
+  // range / tdoa: a tag's epoch (same ts) is solved when the next epoch starts, or this long after
+  // its first message arrived. Default: 50 ms.
+  Micros solve_window = 50 * kMillisecond;
+  bool replay = false;             // solver windows come from `solve` records, skew is not checked
+  HistorySink* history = nullptr;  // fixes as applied; people, alarms, permits at finish
+};
+
+// Per surveyed point (mark): horizontal error of the tag's latest fix, metres.
+struct MarkStats {
+  std::string point;
+  std::vector<double> errors;
+  std::size_t without_fix = 0;  // marks of a tag that had no fix yet
+};
+
+struct SessionCounters {
+  std::uint64_t received = 0, accepted = 0, dropped = 0;
+  std::map<std::string, std::uint64_t> dropped_by_reason;
+  std::uint64_t solved_fixes = 0, solver_no_fix = 0;  // range / tdoa epochs with and without a fix
+  std::uint64_t published = 0;
+};
+
+class Session {
+ public:
+  using Publish = std::function<void(const WireMessage&)>;
+
+  Session(const Scenario& sc, SessionOptions opt);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void set_publisher(Publish p) { publish_ = std::move(p); }
+  void set_recorder(RecordingWriter* w) { recorder_ = w; }
+  // Called for every published output (after the wire encoding), e.g. the uplink.
+  void set_output_observer(std::function<void(const Engine&, const Output&)> f) { observer_ = std::move(f); }
+
+  // A message of `frames` frames arrived at engine time t (frames[0] topic, frames[1] body).
+  // true when accepted; `ts_ms` then holds the device's time.
+  bool on_message(Micros t, std::string_view topic, std::string_view body, std::int64_t* ts_ms = nullptr);
+  // A message with a frame count other than 2.
+  void on_bad_frames(Micros t, std::size_t frames, std::string_view first_frame);
+  // Time passes with no message: script, solver windows, engine steps up to t.
+  void advance(Micros t);
+  // Replay: a recorded solver flush.
+  void solve_recorded(Micros t, int tag);
+  // The earliest collection window to close (live), if any.
+  std::optional<Micros> next_solve_deadline() const;
+
+  // The session ends at t: the engine advances, the end is recorded, the result is filled and the
+  // scenario's expectations are checked (their times count from the session's start).
+  void finish(Micros t, RunResult& r);
+
+  const Engine& engine() const { return *engine_; }
+  const SessionCounters& counters() const { return counters_; }
+  const std::vector<MarkStats>& marks() const { return marks_; }
+  const SessionOptions& options() const { return opt_; }
+  // The scenario as the session runs it: its clock is the session's start in the site's timezone.
+  const Scenario& scenario() const { return sc_; }
+  std::int64_t start_unix_ms() const { return start_ms_; }
+
+ private:
+  struct Epoch;
+  void before(Micros t);
+  void drain();
+  void submit(Input in);
+  void solve(Micros t, int tag);
+  void drop(Micros t, const DecodeError& e, std::string_view topic);
+
+  Scenario sc_;  // the scenario with its clock set to the session's start
+  SessionOptions opt_;
+  std::int64_t start_ms_ = 0;
+  std::shared_ptr<const Site> site_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<ScriptDriver> driver_;
+  RunResult result_;
+  OutputCollector collector_;
+  DecodeContext ctx_;
+  Publish publish_;
+  std::function<void(const Engine&, const Output&)> observer_;
+  RecordingWriter* recorder_ = nullptr;
+  SessionCounters counters_;
+  std::vector<MarkStats> marks_;  // per survey point, site order
+  std::vector<int> person_of_tag_;
+  std::vector<std::string> floor_ids_;
+  std::map<int, Epoch> epochs_;  // tag -> pending range / tdoa epoch
+#ifdef PLANTTWIN_HAS_SOLVER
+  std::unique_ptr<Solver> solver_;
+#endif
+  std::vector<WireMessage> scratch_;
+  std::size_t fixes_ = 0;
+};
+
+// Fills the report's additions for a live session or a replay (docs/live-v1.md "Report").
+struct LiveSummary {
+  std::int64_t start_unix_ms = 0;
+  int utc_offset_min = 480;
+  Micros end_t = 0;
+  SessionCounters counters;
+  std::vector<MarkStats> marks;
+  // latency (live only): arrival -> decision in the engine, µs; decision - device ts, ms
+  std::optional<double> latency_us_p50, latency_us_p99, device_ms_p50, device_ms_p99;
+  std::string recording;  // file written (live) or read (replay)
+  std::string torn;       // replay: what was dropped from a torn tail
+  std::uint64_t torn_bytes = 0;
+  bool replay = false;
+};
+
+// Writes DIR/report.json and DIR/report.md (as `run` does, plus a `live` section) and the
+// printable permits. false with a message when a file cannot be written.
+bool write_live_report(const std::string& dir, const Scenario& sc, const RunResult& r, const LiveSummary& s, std::string& error);
+
+// Horizontal mark errors of every point -> the run's accuracy (AQ 3064.3 static test).
+AccuracyStats mark_accuracy(const std::vector<MarkStats>& marks);
+
+}  // namespace planttwin::hil

@@ -1,0 +1,372 @@
+// The uplink: records -> outbox batches (loop thread) -> HTTP POSTs in batch order (sender thread).
+//
+// Exactly once by de-duplication. A batch's body and its sequence number are fixed when the batch
+// is formed, in the same SQLite transaction that stores it. The sender posts the lowest unsent
+// batch, and only that one, until it gets a 2xx; only then is the batch marked sent, and only then
+// does the next one go. So a batch is never re-sent after its 2xx was stored, and a batch whose 2xx
+// was lost (timeout, dropped connection, crash before the mark) goes again with the same
+// Idempotency-Key and the same bytes: the receiver drops it by key.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <limits>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include "hardware-in-loop/uplink/http_client.h"
+#include "hardware-in-loop/uplink/outbox.h"
+#include "hardware-in-loop/uplink/records.h"
+#include "hardware-in-loop/uplink/uplink.h"
+
+namespace planttwin {
+
+using uplink::Json;
+
+namespace {
+
+// a 4xx that will not change by sending the same bytes again; everything else is retried
+bool permanent_rejection(int status) {
+  return status >= 400 && status < 500 && status != 408 && status != 409 && status != 425 && status != 429;
+}
+
+std::string random_session() {
+  std::random_device rd;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08x", rd());
+  return buf;
+}
+
+}  // namespace
+
+struct Uplink::Impl {
+  Site site;
+  WallClock clock;
+  UplinkOptions opt;
+  LocalToCgcs2000 geo;
+  uplink::HttpTarget target;
+  std::unique_ptr<uplink::Outbox> writer;  // loop thread
+  std::unique_ptr<uplink::Outbox> reader;  // sender thread
+  uplink::RecordContext ctx;
+
+  // loop thread state
+  Micros next_position_due = std::numeric_limits<Micros>::min();
+  std::int64_t samples_waiting = 0;
+  std::map<std::string, uplink::LastFix> last;
+  // fixes since the last tick: written in one transaction by tick() (or when this many wait)
+  struct Fix {
+    Micros t;
+    std::string person, tag;
+    double x, y, z;
+    std::string floor;
+  };
+  std::vector<Fix> fixes;
+  static constexpr size_t kMaxBufferedFixes = 10000;
+
+  void write_fixes() {
+    if (fixes.empty()) return;
+    std::vector<uplink::Outbox::Sample> rows;
+    rows.reserve(fixes.size());
+    for (const Fix& f : fixes) {
+      Json r = uplink::position_record(ctx, f.t, f.person, f.tag, f.x, f.y, f.z, f.floor);
+      rows.push_back({f.t, f.person, r.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)});
+    }
+    fixes.clear();  // written or failed: a failed write is counted, not retried (positions are samples)
+    writer->add_samples(rows);
+    samples_waiting += static_cast<std::int64_t>(rows.size());
+  }
+  std::map<std::string, Micros> gathering_first_seen;
+
+  // sender
+  std::unique_ptr<uplink::HttpClient> http;
+  std::thread sender;
+  mutable std::mutex mu;
+  std::condition_variable cv;  // wakes the sender (new batch, stop) and flush() waiters
+  bool stop = false, wake = false;
+  std::string last_error;
+  std::atomic<std::uint64_t> queued{0}, sent{0}, failed{0}, pending{0}, rejected{0}, positions{0}, store_errors{0};
+
+  Impl(const Site& s, WallClock c, UplinkOptions o)
+      : site(s), clock(c), opt(std::move(o)), geo(site), ctx{site, clock, opt, geo, random_session()} {}
+
+  // wakes flush() waiters; the empty lock orders the counter change before their predicate check
+  void notify() {
+    { std::lock_guard<std::mutex> lock(mu); }
+    cv.notify_all();
+  }
+
+  void set_error(const std::string& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    last_error = e;
+  }
+
+  std::string envelope(std::int64_t seq, const std::string& kind, Micros t, const std::string& records_array) const {
+    Json j;
+    j["batch_seq"] = seq;
+    j["outbox_id"] = writer->id();
+    j["idempotency_key"] = writer->id() + "-" + std::to_string(seq);
+    j["kind"] = kind;
+    j["COMPANY_CODE"] = opt.company_code;
+    j["COMPANY_NAME"] = opt.company_name;
+    j["PARK_CODE"] = opt.park_code;
+    j["SITE_NAME"] = site.name;
+    j["COORDINATE_SYSTEM"] = geo.valid() ? "CGCS2000" : "local";
+    j["TIME_ZONE"] = uplink::utc_offset_text(clock.utc_offset_min);
+    j["CREATE_TIME"] = uplink::platform_time(clock, t);
+    std::string head = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    head.pop_back();  // the closing brace
+    return head + ",\"records\":" + records_array + "}";
+  }
+
+  void store_batch(const std::string& kind, Micros t, const std::vector<Json>& records,
+                   std::int64_t delete_samples_upto = 0) {
+    std::string array = "[";
+    for (const Json& r : records) {
+      if (array.size() > 1) array += ",";
+      array += r.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    }
+    array += "]";
+    store_batch_raw(kind, t, static_cast<int>(records.size()), array, delete_samples_upto);
+  }
+
+  void store_batch_raw(const std::string& kind, Micros t, int n, const std::string& array,
+                       std::int64_t delete_samples_upto) {
+    writer->add_batch(
+        kind, t, n, [&](std::int64_t seq) { return envelope(seq, kind, t, array); }, delete_samples_upto);
+    ++queued;
+    ++pending;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      wake = true;
+    }
+    cv.notify_all();
+  }
+
+  // WAL checkpoints are the sender's job (the writer's are off): at most once a second, before waits
+  std::chrono::steady_clock::time_point last_checkpoint{};
+  void maybe_checkpoint() {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_checkpoint < std::chrono::seconds(1)) return;
+    last_checkpoint = now;
+    try {
+      reader->checkpoint();
+    } catch (const std::exception& e) {
+      set_error(e.what());
+    }
+  }
+
+  // waits up to d unless stopped (or woken, when wakeable); true when stopped
+  bool wait(Micros d, bool wakeable) {
+    maybe_checkpoint();
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait_for(lock, std::chrono::microseconds(d), [&] { return stop || (wakeable && wake); });
+    if (wakeable) wake = false;
+    return stop;
+  }
+
+  void run_sender() {
+    Micros backoff = 0;
+    std::uint64_t since_prune = 0;
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (stop) return;
+      }
+      std::optional<uplink::PendingBatch> b;
+      try {
+        b = reader->next_pending();
+      } catch (const std::exception& e) {
+        set_error(e.what());
+        if (wait(opt.backoff_max, false)) return;
+        continue;
+      }
+      if (!b) {
+        notify();  // flush() waiters
+        if (wait(opt.idle_poll, true)) return;
+        continue;
+      }
+      const std::string key = reader->id() + "-" + std::to_string(b->seq);
+      uplink::HttpResult r = http->post(b->body, key, opt.request_timeout);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (stop) return;  // abandoned: the batch stays unsent and goes first next time
+      }
+      try {
+        if (r.answered && r.status >= 200 && r.status < 300) {
+          std::string platform_id;
+          Json answer = Json::parse(r.body, nullptr, false);
+          if (answer.is_object() && answer.contains("batch_id")) {
+            const Json& id = answer["batch_id"];
+            platform_id = id.is_string() ? id.get<std::string>() : id.dump();
+          }
+          reader->mark_sent(b->seq, platform_id);
+          ++sent;
+          --pending;
+          backoff = 0;
+          set_error("");
+          if (++since_prune >= 100) {
+            since_prune = 0;
+            reader->prune_sent(opt.keep_sent);
+          }
+          notify();
+          continue;
+        }
+        std::string err = r.answered ? "HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 200) : r.error;
+        err = "batch " + std::to_string(b->seq) + ": " + err;
+        set_error(err);
+        if (r.answered && permanent_rejection(r.status)) {
+          reader->mark_rejected(b->seq, err);
+          ++rejected;
+          --pending;
+          notify();
+          continue;
+        }
+        ++failed;
+        reader->mark_failed(b->seq, err);
+      } catch (const std::exception& e) {
+        set_error(e.what());
+      }
+      backoff = backoff == 0 ? opt.backoff_first : std::min(2 * backoff, opt.backoff_max);
+      if (wait(backoff, false)) return;
+    }
+  }
+};
+
+Uplink::Uplink(const Site& site, WallClock clock, UplinkOptions opt)
+    : impl_(std::make_unique<Impl>(site, clock, std::move(opt))) {
+  Impl& m = *impl_;
+  if (m.opt.position_every <= 0) throw std::runtime_error("uplink: position_every must be positive");
+  if (m.opt.backoff_first <= 0 || m.opt.backoff_max < m.opt.backoff_first)
+    throw std::runtime_error("uplink: back-off must satisfy 0 < backoff_first <= backoff_max");
+  if (m.opt.request_timeout <= 0 || m.opt.idle_poll <= 0)
+    throw std::runtime_error("uplink: request_timeout and idle_poll must be positive");
+  if (m.opt.send) m.target = uplink::parse_http_url(m.opt.url);
+  m.writer = std::make_unique<uplink::Outbox>(m.opt.outbox);
+  m.reader = std::make_unique<uplink::Outbox>(m.opt.outbox);
+  m.writer->set_autocheckpoint(!m.opt.send);
+  m.pending = static_cast<std::uint64_t>(m.writer->count_pending());
+  m.samples_waiting = m.writer->count_samples();
+  if (m.opt.send) {
+    m.http = std::make_unique<uplink::HttpClient>(m.target);
+    m.sender = std::thread([&m] { m.run_sender(); });
+  }
+}
+
+Uplink::~Uplink() {
+  Impl& m = *impl_;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    m.stop = true;
+  }
+  m.cv.notify_all();
+  if (m.http) m.http->cancel();
+  if (m.sender.joinable()) m.sender.join();
+}
+
+void Uplink::on_fix(Micros t, const std::string& person, const std::string& tag, double x, double y, double z,
+                    const std::string& floor) {
+  Impl& m = *impl_;
+  m.last[person] = {x, y, floor};
+  m.fixes.push_back({t, person, tag, x, y, z, floor});
+  ++m.positions;
+  if (m.fixes.size() >= Impl::kMaxBufferedFixes) {
+    try {
+      m.write_fixes();
+    } catch (const std::exception& e) {
+      ++m.store_errors;
+      m.set_error(e.what());
+    }
+  }
+}
+
+void Uplink::tick(Micros t) {
+  Impl& m = *impl_;
+  try {
+    m.write_fixes();
+  } catch (const std::exception& e) {
+    ++m.store_errors;
+    m.set_error(e.what());
+  }
+  if (m.samples_waiting == 0) return;
+  if (m.next_position_due == std::numeric_limits<Micros>::min()) m.next_position_due = t;
+  if (t < m.next_position_due) return;
+  try {
+    std::int64_t max_row = 0;
+    auto latest = m.writer->latest_samples(max_row);
+    std::string array = "[";
+    for (const auto& [person, record] : latest) {
+      if (array.size() > 1) array += ",";
+      array += record;
+    }
+    array += "]";
+    if (!latest.empty()) m.store_batch_raw("position", t, static_cast<int>(latest.size()), array, max_row);
+    m.samples_waiting = 0;
+    // a fixed schedule (no drift): batches are position_every apart, give or take one tick
+    m.next_position_due += m.opt.position_every;
+    if (m.next_position_due <= t) m.next_position_due = t + m.opt.position_every;
+  } catch (const std::exception& e) {
+    ++m.store_errors;
+    m.set_error(e.what());
+  }
+}
+
+void Uplink::on_alarm(Micros t, const Alarm& a, const AlarmEvent& e) {
+  Impl& m = *impl_;
+  try {
+    m.store_batch("alarm", t, uplink::alarm_records(m.ctx, t, a, e));
+  } catch (const std::exception& ex) {
+    ++m.store_errors;
+    m.set_error(ex.what());
+  }
+}
+
+void Uplink::on_gathering(Micros t, const GatheringOutput& g) {
+  Impl& m = *impl_;
+  auto it = m.gathering_first_seen.emplace(g.alarm_id, t).first;
+  try {
+    m.store_batch("gathering", t, {uplink::gathering_record(m.ctx, t, g, it->second, m.last)});
+  } catch (const std::exception& ex) {
+    ++m.store_errors;
+    m.set_error(ex.what());
+  }
+}
+
+void Uplink::on_permit(Micros t, const PermitRecord& p, const std::string& status) {
+  Impl& m = *impl_;
+  try {
+    m.store_batch("permit", t, {uplink::permit_record(m.ctx, t, p, status)});
+  } catch (const std::exception& ex) {
+    ++m.store_errors;
+    m.set_error(ex.what());
+  }
+}
+
+Uplink::Stats Uplink::stats() const {
+  const Impl& m = *impl_;
+  Stats s;
+  s.queued = m.queued;
+  s.sent = m.sent;
+  s.attempts_failed = m.failed;
+  s.pending = m.pending;
+  s.rejected = m.rejected;
+  s.positions = m.positions;
+  s.store_errors = m.store_errors;
+  return s;
+}
+
+std::string Uplink::last_error() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->last_error;
+}
+
+bool Uplink::flush(Micros timeout) {
+  Impl& m = *impl_;
+  std::unique_lock<std::mutex> lock(m.mu);
+  return m.cv.wait_for(lock, std::chrono::microseconds(timeout), [&] { return m.pending == 0 || m.stop; }) &&
+         m.pending == 0;
+}
+
+}  // namespace planttwin

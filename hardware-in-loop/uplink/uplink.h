@@ -1,0 +1,116 @@
+// Park-platform uplink (PL-11, SO-09): positions, alarms, gatherings and permits go to the
+// provincial / park platform as JSON batches over HTTP/1.1, with field names after AQ 3064.3
+// App. B and AQ 3064.2 App. A. Store and forward through a SQLite outbox (docs/uplink.md).
+//
+// Threads: the on_* calls and tick() come from one thread (the real-time loop) and only write the
+// outbox; a sender thread owned by Uplink reads the outbox and posts batches strictly in batch
+// order. Exactly once by de-duplication: each batch has a sequence number that never changes
+// (header Idempotency-Key and field batch_seq); a batch is marked sent only after a 2xx, and a
+// batch whose 2xx was lost is sent again with the same key, so the receiver drops the copy.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "engine/alarm.h"
+#include "engine/engine.h"
+#include "engine/permits.h"
+#include "engine/site.h"
+#include "engine/time.h"
+
+namespace planttwin {
+
+// What the platform's person fields need and the site does not hold (AQ3 B.5 NAME, PERSONTYPE;
+// AQ2 A.1 WORKERNAME, ISCONTRACTORWORK).
+struct UplinkPerson {
+  std::string name;
+  Category category = Category::employee;
+};
+
+struct UplinkOptions {
+  // http://host[:port][/path]; https is not supported (the constructor says so).
+  std::string url;
+  // Store-and-forward file (SQLite, WAL). Unsent batches in it go first. Default: uplink-outbox.sqlite
+  std::string outbox = "uplink-outbox.sqlite";
+  // Position batches at most this far apart in engine time (PL-11: <= 30 s). Default: 30 s
+  Micros position_every = 30 * kSecond;
+  // Retry back-off after a failed attempt: first, doubled each time, capped. Default: 0.5 s .. 30 s
+  Micros backoff_first = 500 * kMillisecond;
+  Micros backoff_max = 30 * kSecond;
+  // Connect + write + read of one request. Default: 10 s
+  Micros request_timeout = 10 * kSecond;
+  // Idle poll of the sender when the outbox is empty (it is also woken by new batches). Default: 1 s
+  Micros idle_poll = kSecond;
+  // Codes of the 全国危险化学品登记综合服务系统 (AQ1 A.1); sent in every batch.
+  std::string company_code = "", company_name = "", park_code = "";
+  // person id -> name and category; a person not listed is sent by id, category employee.
+  std::map<std::string, UplinkPerson> people;
+  // Sent batches kept in the outbox for inspection; older ones are deleted. Default: 1000
+  int keep_sent = 1000;
+  // false: no sender thread (tests and tools that only fill the outbox). Default: true
+  bool send = true;
+};
+
+class Uplink {
+ public:
+  // Opens (or creates) the outbox and starts the sender. Throws std::runtime_error with a clear
+  // message: bad or https URL, outbox not writable, PROJ transformation not available.
+  Uplink(const Site& site, WallClock clock, UplinkOptions opt);
+  // Stops the sender (an in-flight request is abandoned); unsent batches stay in the outbox.
+  ~Uplink();
+  Uplink(const Uplink&) = delete;
+  Uplink& operator=(const Uplink&) = delete;
+
+  // From the real-time loop thread; never block on the network (outbox writes only).
+  // A position sample; the latest per person goes into the next position batch.
+  void on_fix(Micros t, const std::string& person, const std::string& tag, double x, double y, double z,
+              const std::string& floor);
+  // An alarm event (raised, escalated, cleared, ...): one batch at once.
+  void on_alarm(Micros t, const Alarm& a, const AlarmEvent& e);
+  // A gathering (raised or changed): one batch at once.
+  void on_gathering(Micros t, const GatheringOutput& g);
+  // A permit after signing and after acceptance (and any other status the caller passes): at once.
+  void on_permit(Micros t, const PermitRecord& p, const std::string& status);
+  // Forms the position batch when position_every has passed since the last one.
+  void tick(Micros t);
+
+  struct Stats {
+    std::uint64_t queued = 0;           // batches written to the outbox by this object
+    std::uint64_t sent = 0;             // batches that got a 2xx
+    std::uint64_t attempts_failed = 0;  // refused, timed out, non-2xx, or dropped
+    std::uint64_t pending = 0;          // batches in the outbox not yet sent (incl. earlier runs)
+    std::uint64_t rejected = 0;         // batches the platform refused for good (4xx): kept, not resent
+    std::uint64_t positions = 0;        // position samples recorded by on_fix
+    std::uint64_t store_errors = 0;     // on_* calls whose outbox write failed (see last_error)
+  };
+  Stats stats() const;
+  // The last send error ("" when the last attempt succeeded), for status lines.
+  std::string last_error() const;
+
+  // Blocks until the outbox has no unsent batch or `timeout` (wall time) passes; true when empty.
+  bool flush(Micros timeout);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// CGCS2000 (EPSG:4490) from site-local metres (x east, y north) around the site's origin.
+// Without an origin, valid() is false and callers send local x/y.
+class LocalToCgcs2000 {
+ public:
+  explicit LocalToCgcs2000(const Site& site);  // throws std::runtime_error when PROJ fails
+  ~LocalToCgcs2000();
+  LocalToCgcs2000(const LocalToCgcs2000&) = delete;
+  LocalToCgcs2000& operator=(const LocalToCgcs2000&) = delete;
+  bool valid() const;
+  // longitude and latitude in degrees; requires valid()
+  void convert(double x_m, double y_m, double& lon_deg, double& lat_deg) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace planttwin

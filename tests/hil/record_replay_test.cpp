@@ -1,0 +1,186 @@
+// Record -> replay gives the same alarm stream and hash byte for byte (H-01, H-03); a torn tail
+// is reported and the intact prefix replayed.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "hardware-in-loop/recording.h"
+#include "tests/hil/live_fixture.h"
+
+namespace planttwin::hil::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+fs::path temp_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("planttwin-hil-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// A session over loopback with alarms of several kinds, recorded to `file`.
+RunResult record_session(const std::string& file, bool with_script = false) {
+  LiveOptions o;
+  o.record = file;
+  o.with_script = with_script;
+  LiveSession s(o);
+  TestClient c(s.in(), s.out());
+  EXPECT_TRUE(c.wait_stats());
+  for (int i = 0; i < 5; ++i) {
+    c.send("fix", fix("T1", 10 + i, 10));
+    c.send("fix", fix("T3", 30 + 8 * i, 30 + 8 * i));  // a contractor walks into the tank farm
+  }
+  c.send("sos", json{{"v", 1}, {"tag", "T2"}, {"ts", now_unix_ms()}});
+  c.send("fix", std::string("garbage"));  // rejected: not recorded
+  auto sos = c.next("alarm", 3000ms, [](const json& j) { return j["type"] == "sos"; });
+  EXPECT_TRUE(sos.has_value());
+  if (sos) c.send("ack", json{{"v", 1}, {"ts", now_unix_ms()}, {"alarm_id", (*sos)["id"]}, {"action", "ack"}, {"by", "S1"}});
+  c.send("permit", json{{"v", 1}, {"ts", now_unix_ms()}, {"action", "reserve"}, {"id", "R1"}, {"type", "hot_work"},
+                        {"area", {{0, 0}, {5, 0}, {5, 5}}}, {"from", 0}, {"to", 3600}, {"urgent", true}});
+  EXPECT_TRUE(c.next("permit_status", 3000ms).has_value());
+  EXPECT_TRUE(c.next("alarm", 3000ms, [](const json& j) { return j["event"] == "acknowledged"; }).has_value());
+  std::this_thread::sleep_for(1200ms);  // an evaluate step with no input in between
+  s.stop();
+  EXPECT_TRUE(s.run_ok()) << s.run_error();
+  return s.loop().result();
+}
+
+TEST(RecordReplay, H01_LiveSessionReplaysToTheSameHashByteForByte) {
+  const fs::path d = temp_dir("replay");
+  const std::string file = (d / "session.ptrec").string();
+  const RunResult live = record_session(file);
+  ASSERT_GE(live.alarms.size(), 2u);  // crossing and SOS at least
+
+  Scenario sc;
+  RunResult replayed;
+  LiveSummary sum;
+  std::string err;
+  ASSERT_TRUE(replay_recording(file, sc, replayed, sum, err)) << err;
+  EXPECT_TRUE(sum.torn.empty()) << sum.torn;
+  EXPECT_EQ(replayed.canonical_stream, live.canonical_stream);
+  EXPECT_EQ(replayed.hash, live.hash);
+  EXPECT_EQ(replayed.alarms.size(), live.alarms.size());
+  EXPECT_EQ(replayed.refusals.size(), live.refusals.size());
+  EXPECT_EQ(replayed.counters.steps, live.counters.steps);
+  EXPECT_EQ(replayed.passed, live.passed);
+  EXPECT_EQ(sum.counters.accepted, 13u);  // the rejected message was not recorded
+  EXPECT_EQ(sc.file, live_scenario_path());
+
+  // the report of the replay carries the same hash, and says the tail is intact
+  ASSERT_TRUE(write_live_report((d / "report").string(), sc, replayed, sum, err)) << err;
+  std::ifstream f(d / "report" / "report.json");
+  const json rep = json::parse(f);
+  EXPECT_EQ(rep["hash"], live.hash);
+  EXPECT_TRUE(rep["live"]["torn_tail"].is_null());
+  fs::remove_all(d);
+}
+
+TEST(RecordReplay, H01_WithScriptReplaysTheScriptToo) {
+  const fs::path d = temp_dir("script");
+  const std::string file = (d / "s.ptrec").string();
+  LiveOptions o;
+  o.record = file;
+  o.with_script = true;
+  o.duration = 2500 * kMillisecond;  // the script presses SOS at 2 s
+  LiveSession s(o);
+  TestClient c(s.in(), s.out());
+  ASSERT_TRUE(c.wait_stats());
+  c.send("fix", fix("T1", 10, 10));
+  ASSERT_TRUE(c.next("alarm", 4000ms, [](const json& j) { return j["type"] == "sos"; }).has_value());
+  s.stop();
+  const RunResult& live = s.loop().result();
+  EXPECT_TRUE(live.passed);
+  Scenario sc;
+  RunResult rep;
+  LiveSummary sum;
+  std::string err;
+  ASSERT_TRUE(replay_recording(file, sc, rep, sum, err)) << err;
+  EXPECT_EQ(rep.hash, live.hash);
+  EXPECT_TRUE(rep.passed);
+  fs::remove_all(d);
+}
+
+TEST(RecordReplay, H01_TornTailIsReportedAndTheIntactPrefixReplayed) {
+  const fs::path d = temp_dir("torn");
+  const std::string file = (d / "session.ptrec").string();
+  const RunResult live = record_session(file);
+  Recording full;
+  std::string err;
+  ASSERT_TRUE(read_recording(file, full, err)) << err;
+  ASSERT_TRUE(full.ended);
+  const auto size = fs::file_size(file);
+
+  // kill -9 mid-write: the last record is cut short
+  const std::string cut = (d / "cut.ptrec").string();
+  fs::copy_file(file, cut);
+  fs::resize_file(cut, size - 5);
+  Scenario sc;
+  RunResult rep;
+  LiveSummary sum;
+  ASSERT_TRUE(replay_recording(cut, sc, rep, sum, err)) << err;
+  EXPECT_NE(sum.torn.find("partial record"), std::string::npos) << sum.torn;
+  EXPECT_GT(sum.torn_bytes, 0u);
+  EXPECT_FALSE(rep.hash.empty());
+  ASSERT_TRUE(write_live_report((d / "report").string(), sc, rep, sum, err)) << err;
+  std::ifstream f(d / "report" / "report.json");
+  EXPECT_TRUE(json::parse(f)["live"]["torn_tail"].is_string());
+
+  // a flipped byte in the middle: the records before it are kept
+  const std::string flipped = (d / "flipped.ptrec").string();
+  fs::copy_file(file, flipped);
+  {
+    std::fstream g(flipped, std::ios::in | std::ios::out | std::ios::binary);
+    g.seekp(static_cast<std::streamoff>(size - 40));
+    g.put('\x5a');
+  }
+  Recording part;
+  ASSERT_TRUE(read_recording(flipped, part, err)) << err;
+  EXPECT_NE(part.torn.find("CRC"), std::string::npos) << part.torn;
+  EXPECT_LT(part.records.size(), full.records.size());
+  EXPECT_GT(part.records.size(), 0u);
+
+  // not a recording at all
+  const std::string junk = (d / "junk.ptrec").string();
+  std::ofstream(junk) << "hello";
+  EXPECT_FALSE(read_recording(junk, part, err));
+  fs::remove_all(d);
+}
+
+TEST(RecordReplay, H01_RecordingRoundTripsEveryRecordKind) {
+  const fs::path d = temp_dir("format");
+  const std::string file = (d / "f.ptrec").string();
+  RecordingHeader h;
+  h.start_unix_us = 1'800'000'000'123'456;
+  h.scenario_path = "x.yaml";
+  h.scenario_text = "scenario: x\n";
+  h.scenario_sha256 = "abc";
+  {
+    RecordingWriter w;
+    std::string err;
+    ASSERT_TRUE(w.open(file, h, err)) << err;
+    w.input(5, 1800000000123, "fix", std::string("{\"a\":\0}", 7));
+    w.solve(7, 3);
+    w.end(9);
+    ASSERT_TRUE(w.flush());
+  }
+  Recording r;
+  std::string err;
+  ASSERT_TRUE(read_recording(file, r, err)) << err;
+  EXPECT_EQ(r.header.start_unix_us, h.start_unix_us);
+  EXPECT_EQ(r.header.scenario_text, h.scenario_text);
+  ASSERT_EQ(r.records.size(), 3u);
+  EXPECT_EQ(r.records[0].input.body.size(), 7u);
+  EXPECT_EQ(r.records[0].input.ts_ms, 1800000000123);
+  EXPECT_EQ(r.records[1].solve.tag, 3);
+  EXPECT_EQ(r.records[2].end_t, 9);
+  EXPECT_TRUE(r.ended);
+  EXPECT_TRUE(r.torn.empty());
+  EXPECT_EQ(crc32("123456789"), 0xCBF43926u);  // the standard check value
+  fs::remove_all(d);
+}
+
+}  // namespace
+}  // namespace planttwin::hil::test
