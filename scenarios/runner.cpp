@@ -6,6 +6,7 @@
 #include <numeric>
 #include <set>
 
+#include "scenarios/cameras.h"
 #include "scenarios/driver.h"
 #include "scenarios/loader.h"
 #include "sim/motion.h"
@@ -256,6 +257,8 @@ EngineSetup make_engine_setup(const Scenario& sc, const std::shared_ptr<const Si
     setup.people.push_back(std::move(ps));
   }
   for (const DutyShift& d : sc.duty) setup.duty.push_back({d.person, d.from, d.to});
+  // video linkage (PL-13): which cameras see which spot, from the 3D model
+  setup.cameras = camera_visibility_for(*site, sc.site_sha256);
   return setup;
 }
 
