@@ -33,6 +33,7 @@ std::int64_t now_ms() {
 void BM_LiveIngest(benchmark::State& state) {
   const std::int64_t total = state.range(0);
   const std::int64_t rate = state.range(1);  // messages per second; 0: as fast as possible
+  const bool record = state.range(2) != 0;   // with --record (to the temporary folder)
   Scenario sc;
   // the source tree from this file's path (bench/CMakeLists.txt defines no source folder)
   const std::string path = (std::filesystem::path(__FILE__).parent_path().parent_path() / "scenarios/live/vendor-start.yaml").string();
@@ -45,6 +46,8 @@ void BM_LiveIngest(benchmark::State& state) {
     o.bind = "tcp://127.0.0.1:*";
     o.publish = "tcp://127.0.0.1:*";
     o.max_skew = 3600 * kSecond;
+    const std::string rec = (std::filesystem::temp_directory_path() / "planttwin-bench-live.ptrec").string();
+    if (record) o.record = rec;
     hil::LiveLoop loop(sc, o);
     std::string err;
     if (!loop.open(err)) {
@@ -107,10 +110,12 @@ void BM_LiveIngest(benchmark::State& state) {
     state.counters["p99_us"] = s.latency_us_p99.value_or(0);
     state.counters["dropped"] = static_cast<double>(s.counters.dropped);
     state.counters["sent_per_second"] = static_cast<double>(total) / send_secs;  // what the producer managed
+    if (record) std::filesystem::remove(rec);
     if (!answered) state.SkipWithError("the last message was never answered");
   }
 }
-// 500,000 fixes as fast as the producer can send; then 250,000 paced at 50,000 per second
-BENCHMARK(BM_LiveIngest)->Args({500000, 0})->Args({250000, 50000})->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+// 500,000 fixes as fast as the producer can send (without and with a recording); then 250,000
+// paced at 50,000 per second
+BENCHMARK(BM_LiveIngest)->ArgNames({"msgs", "rate", "record"})->Args({500000, 0, 0})->Args({500000, 0, 1})->Args({250000, 50000, 0})->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace

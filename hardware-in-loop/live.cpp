@@ -95,6 +95,26 @@ struct Samples {
   }
 };
 
+#ifdef PLANTTWIN_HAS_UPLINK
+// One engine output to the uplink: alarm events, gatherings, permit status changes (reservation
+// statuses are not sent). Dispatched here, so any version of the uplink's API serves.
+void uplink_output(Uplink& up, const Engine& engine, const Output& out) {
+  if (const auto* a = std::get_if<AlarmOutput>(&out.body)) {
+    const Alarm& alarm = engine.alarms()[static_cast<size_t>(a->alarm)];
+    up.on_alarm(out.t, alarm, alarm.events[static_cast<size_t>(a->event)]);
+  } else if (const auto* g = std::get_if<GatheringOutput>(&out.body)) {
+    up.on_gathering(out.t, *g);
+  } else if (const auto* st = std::get_if<StatusOutput>(&out.body)) {
+    if (st->status == "reserved" || st->status == "approved" || st->status == "rejected") return;
+    for (const PermitRecord& p : engine.permits())
+      if (p.id == st->id) {
+        up.on_permit(out.t, p, st->status);
+        return;
+      }
+  }
+}
+#endif
+
 }  // namespace
 
 bool recording_header_for(const Scenario& sc, RecordingHeader& h, std::string& error) {
@@ -397,7 +417,7 @@ bool LiveLoop::run(std::string& error) {
       return false;
     }
     Uplink* up = m.uplink.get();
-    m.session->set_output_observer([up](const Engine& e, const Output& out) { up->on_output(e, out); });
+    m.session->set_output_observer([up](const Engine& e, const Output& out) { uplink_output(*up, e, out); });
     m.session->set_fix_observer([up](Micros t, const std::string& person, const std::string& tag, const FixInput& f, const std::string& floor) {
       up->on_fix(t, person, tag, f.x, f.y, f.z, floor);
     });

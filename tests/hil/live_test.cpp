@@ -92,6 +92,8 @@ TEST(Live, H03_MarkGivesPerPointErrorAtSurveyedPoints) {
   EXPECT_EQ(marks[1].without_fix, 1u);
   ASSERT_TRUE(s.loop().result().accuracy.has_value());
   EXPECT_NEAR(s.loop().result().accuracy->cdf68, 0.5, 1e-9);
+  ASSERT_EQ(s.loop().result().survey_points.size(), 1u);  // the report's per-point section
+  EXPECT_EQ(s.loop().result().survey_points[0].point, "SP-1");
 }
 
 TEST(Live, H03_ConnectSubscribesToAVendorsPub) {

@@ -1,0 +1,56 @@
+// live --uplink: engine outputs and fixes reach the park-platform uplink's outbox from the loop
+// (PL-11 through H-03). No platform is listening here: batches wait in the outbox.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/hil/live_fixture.h"
+
+namespace planttwin::hil::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+#ifdef PLANTTWIN_HAS_UPLINK
+
+TEST(UplinkLive, H03_AlarmsAndFixesOfALiveSessionAreQueuedForThePlatform) {
+  const fs::path d = fs::temp_directory_path() / ("planttwin-hil-uplink-" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  LiveOptions o;
+  o.uplink_url = "http://127.0.0.1:9/platform";  // discard port: nobody answers
+  o.uplink_outbox = (d / "outbox.sqlite").string();
+  LiveSession s(o);
+  TestClient c(s.in(), s.out());
+  ASSERT_TRUE(c.wait_stats());
+  c.send("fix", fix("T4", 70, 70));
+  c.send("sos", json{{"v", 1}, {"tag", "T1"}, {"ts", now_unix_ms()}});
+  ASSERT_TRUE(c.next("alarm", 3000ms, [](const json& j) { return j["type"] == "sos"; }).has_value());
+  ASSERT_TRUE(c.next("stats", 2000ms).has_value());  // a tick of the uplink after the fix
+  s.stop();
+  EXPECT_TRUE(s.run_ok()) << s.run_error();
+  const LiveStats& st = s.loop().live_stats();
+  EXPECT_GE(st.uplink_queued, 2u);  // the crossing and the SOS at least
+  EXPECT_EQ(st.uplink_sent, 0u);
+  EXPECT_GE(st.uplink_pending, st.uplink_queued);
+  EXPECT_TRUE(fs::exists(d / "outbox.sqlite"));
+  fs::remove_all(d);
+}
+
+TEST(UplinkLive, H03_AnHttpsUplinkIsRefusedAsBadInput) {
+  LiveOptions o;
+  o.uplink_url = "https://platform.example/";
+  o.uplink_outbox = (fs::temp_directory_path() / ("planttwin-hil-uplink-bad-" + std::to_string(::getpid()) + ".sqlite")).string();
+  o.duration = 100 * kMillisecond;
+  LiveSession s(o);
+  s.stop();
+  EXPECT_FALSE(s.run_ok());
+  EXPECT_NE(s.run_error().find("--uplink"), std::string::npos) << s.run_error();
+  fs::remove(o.uplink_outbox);
+}
+
+#endif
+
+}  // namespace
+}  // namespace planttwin::hil::test
