@@ -17,12 +17,13 @@ namespace {
 struct ViewArgs {
   std::string scenario, at, screenshot, lang = "zh", center, floor;
   int width = 1280, height = 800, frame_stats = 0;
-  double zoom = 0;
+  double zoom = 0, speed = 0;
   bool view_3d = false, hidden = false;
+  std::string select, panel;
 };
 
 struct DrillArgs {
-  std::string scenario, report, lang = "zh";
+  std::string scenario, report, lang = "zh", at, screenshot;
   double speed = 1;
   bool headless = false;
   int width = 1280, height = 800;
@@ -80,6 +81,9 @@ int cmd_view(const ViewArgs& a) {
     return kExitBadInput;
   }
   opt.view_3d = a.view_3d;
+  opt.select = a.select;
+  opt.panel = a.panel;
+  if (a.speed > 0) opt.play = true, opt.speed = a.speed;
   opt.frame_stats = a.frame_stats;
   opt.hidden = a.hidden || !a.screenshot.empty() || a.frame_stats > 0;
 
@@ -103,8 +107,9 @@ int cmd_view(const ViewArgs& a) {
                 opt.screenshot.c_str(), to_seconds(tl->now()), opt.width, opt.height, m.origin_x, m.origin_y, m.center.x, m.center.y, m.scale);
   }
   if (opt.frame_stats > 0)
-    std::printf("{\"frames\": %d, \"people\": %zu, \"frame_ms\": {\"median\": %.3f, \"p99\": %.3f, \"mean\": %.3f}}\n", fs.frames,
-                tl->snapshot().people.size(), fs.median_ms, fs.p99_ms, fs.mean_ms);
+    std::printf("{\"frames\": %d, \"people\": %zu, \"vertices\": %d, \"frame_ms\": {\"median\": %.3f, \"p99\": %.3f, \"mean\": %.3f}, "
+                "\"build_ms\": {\"median\": %.3f, \"p99\": %.3f}}\n",
+                fs.frames, tl->snapshot().people.size(), fs.vertices, fs.median_ms, fs.p99_ms, fs.mean_ms, fs.build_median_ms, fs.build_p99_ms);
   return kExitPass;
 }
 
@@ -114,6 +119,10 @@ int cmd_drill(const DrillArgs& a) {
   viewer::ViewOptions opt;
   if (!parse_lang(a.lang, opt.lang)) {
     std::cerr << "--lang " << a.lang << ": use zh or en\n";
+    return kExitBadInput;
+  }
+  if (a.report.empty() && a.screenshot.empty()) {
+    std::cerr << "planttwin drill: --report DIR is required\n";
     return kExitBadInput;
   }
   if (sc.duty.empty()) {
@@ -135,6 +144,27 @@ int cmd_drill(const DrillArgs& a) {
   } else {
     opt.drill = true;
     opt.speed = a.speed;
+    opt.panel = "drill";
+    if (!a.screenshot.empty()) {
+      // what the trainee sees at --at (scripted alarm actions applied, for a meaningful picture); no report
+      Micros t = 0;
+      if (!parse_duration(a.at.empty() ? "0" : a.at, t) || t < 0 || t > sc.duration) {
+        std::cerr << "--at " << a.at << ": not a time within the scenario\n";
+        return kExitBadInput;
+      }
+      topt.scripted_alarm_actions = true;
+      tl = viewer::Timeline::create(sc, topt, error);
+      opt.at = t;
+      opt.screenshot = a.screenshot;
+      opt.hidden = true;
+      opt.width = a.width;
+      opt.height = a.height;
+      if (viewer::run_viewer(*tl, opt, error) != 0) {
+        std::cerr << "planttwin drill: " << error << "\n";
+        return kExitBadInput;
+      }
+      return kExitPass;
+    }
     opt.width = a.width;
     opt.height = a.height;
     if (viewer::run_viewer(*tl, opt, error) != 0) {
@@ -170,14 +200,19 @@ std::vector<Subcommand> add_view_commands(CLI::App& app) {
   view->add_flag("--3d", va->view_3d, "Start in the 3D view");
   view->add_option("--frame-stats", va->frame_stats, "Draw this many frames and print the median and p99 frame time")->check(CLI::Range(1, 100000));
   view->add_flag("--hidden", va->hidden, "No visible window");
+  view->add_option("--speed", va->speed, "Start playing at this speed (0.1 .. 100); with --frame-stats, frames advance 1/60 s x speed")->check(CLI::Range(0.1, 100.0));
+  view->add_option("--panel", va->panel, "Panel shown first")->check(CLI::IsMember({"alarms", "headcount", "permits", "accuracy", "delays"}));
+  view->add_option("--select", va->select, "Select this alarm (e.g. A000002): the map marks it and the panel shows its cameras");
 
   auto da = std::make_shared<DrillArgs>();
   CLI::App* drill = app.add_subcommand("drill", "A scored drill for duty staff: acknowledge and handle each alarm (exit 0 all on time, 1 late or missed, 2 bad input)");
   drill->add_option("scenario", da->scenario, "Drill scenario (with duty and drill targets)")->required();
-  drill->add_option("--report", da->report, "Write drill.json and drill.md here")->required();
+  drill->add_option("--report", da->report, "Write drill.json and drill.md here (required unless --screenshot)");
   drill->add_option("--speed", da->speed, "Play this many times faster than real time (0.1 .. 100)")->capture_default_str()->check(CLI::Range(0.1, 100.0));
   drill->add_flag("--headless", da->headless, "No window: the scenario's scripted alarm actions act, as fast as possible");
   drill->add_option("--lang", da->lang, "zh or en")->capture_default_str();
+  drill->add_option("--screenshot", da->screenshot, "Draw the drill window at --at as PNG and exit, without a report (scripted actions applied)");
+  drill->add_option("--at", da->at, "Time of --screenshot (e.g. 100s)");
   drill->add_option("--width", da->width, "Window width, pixels")->capture_default_str();
   drill->add_option("--height", da->height, "Window height, pixels")->capture_default_str();
 

@@ -422,7 +422,7 @@ int main(int argc, char** argv) {
 
   // Subcommands in their own files; a part this build lacks gets a placeholder that says so.
   std::vector<cli::Subcommand> more;
-  auto missing = [&](const char* name, const char* what) {
+  [[maybe_unused]] auto missing = [&](const char* name, const char* what) {
     CLI::App* c = app.add_subcommand(name, std::string("(not in this build: ") + what + ")");
     c->allow_extras();
     more.push_back({c, [name, what] {

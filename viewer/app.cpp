@@ -9,7 +9,9 @@
 #include <stb_image_write.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -169,9 +171,14 @@ struct State {
   std::string message;
   bool finish = false;  // drill: the trainee finished
   std::vector<std::string> glyph_text;
+  int frames = 0;
 };
 
 MapTransform g_map;
+// SIGINT / SIGTERM end the window loop like closing it (a drill then still writes its report)
+std::atomic<bool> g_stop{false};
+extern "C" void on_stop_signal(int) { g_stop = true; }
+int g_vertices = 0;
 
 // ---- fonts ---------------------------------------------------------------------------------------
 
@@ -358,10 +365,10 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
       const double a = yaw - half + 2 * half * i / 16;
       wedge.push_back(m.px(c.at[0] + c.range * std::cos(a), c.at[1] + c.range * std::sin(a)));
     }
-    const ImU32 fill = hot ? IM_COL32(56, 189, 248, 70) : IM_COL32(100, 116, 139, 16);
+    const ImU32 fill = hot ? IM_COL32(56, 189, 248, 38) : IM_COL32(100, 116, 139, 10);
     // a wedge up to 180 degrees is convex: one fill, no seams between triangles
     m.dl->AddConvexPolyFilled(wedge.data(), static_cast<int>(wedge.size()), fill);
-    m.dl->AddPolyline(wedge.data(), static_cast<int>(wedge.size()), hot ? IM_COL32(2, 132, 199, 255) : IM_COL32(100, 116, 139, 60), ImDrawFlags_Closed, hot ? 2.0f : 1.0f);
+    m.dl->AddPolyline(wedge.data(), static_cast<int>(wedge.size()), hot ? IM_COL32(2, 132, 199, 255) : IM_COL32(100, 116, 139, 38), ImDrawFlags_Closed, hot ? 2.0f : 1.0f);
     m.dl->AddRectFilled(ImVec2(at.x - 4, at.y - 3), ImVec2(at.x + 4, at.y + 3), hot ? IM_COL32(2, 132, 199, 255) : IM_COL32(51, 65, 85, 255), 1);
     if (hot || st.scale > 3) label(m, ImVec2(at.x + 5, at.y - 16), IM_COL32(51, 65, 85, 255), c.id);
   }
@@ -401,6 +408,37 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
       label(m, ImVec2(q.x + 7, q.y - 9), kInk, p.id);
     }
   }
+  // open alarms with a place (not gatherings, which have their disk): a diamond in the level colour;
+  // a click on one selects it
+  const bool clicked = ImGui::IsItemDeactivated() && std::abs(ImGui::GetMouseDragDelta(ImGuiMouseButton_Left, 0).x) < 3 &&
+                       std::abs(ImGui::GetMouseDragDelta(ImGuiMouseButton_Left, 0).y) < 3;
+  for (const Alarm& a : snap.open_alarms) {
+    if (a.type == "gathering" || (!a.floor.empty() && a.floor != floor.id)) continue;
+    if (a.pos.x == 0 && a.pos.y == 0 && a.who.empty()) continue;  // no place (e.g. a refusal)
+    const ImVec2 q = m.px(a.pos);
+    const float d = a.id == st.selected_alarm ? 11.0f : 8.0f;
+    const ImVec2 pts[4] = {ImVec2(q.x, q.y - d - 8), ImVec2(q.x + d, q.y - 8), ImVec2(q.x, q.y + d - 8), ImVec2(q.x - d, q.y - 8)};
+    m.dl->AddConvexPolyFilled(pts, 4, level_colour(a.level, a.acknowledged_at ? 150 : 255));
+    m.dl->AddPolyline(pts, 4, IM_COL32(255, 255, 255, 255), ImDrawFlags_Closed, 1.5f);
+    m.dl->AddText(ImVec2(q.x - 2.5f, q.y - 17), IM_COL32(255, 255, 255, 255), "!");
+    if (clicked && std::hypot(io.MousePos.x - q.x, io.MousePos.y - (q.y - 8)) < 14) st.selected_alarm = a.id;
+  }
+  if (clicked)
+    for (const auto& g : snap.gatherings)
+      if (std::hypot(io.MousePos.x - m.px(g.center).x, io.MousePos.y - m.px(g.center).y) < g.radius * st.scale) st.selected_alarm = g.alarm_id;
+  // hover a person: who, where, and the cameras that see them now (PL-13: follow a person)
+  if (ImGui::IsItemHovered() && !ImGui::IsMouseDragging(ImGuiMouseButton_Left))
+    for (const auto& p : snap.people) {
+      if (!p.has_fix || p.floor != floor.id) continue;
+      const ImVec2 q = m.px(p.pos);
+      if (std::hypot(io.MousePos.x - q.x, io.MousePos.y - q.y) > pr + 3) continue;
+      ImGui::BeginTooltip();
+      ImGui::Text("%s %s · %s", p.id.c_str(), p.name.c_str(), category_label(static_cast<int>(p.category)).c_str());
+      ImGui::Text("(%.1f, %.1f) m · %s %s · %s %s", p.pos.x, p.pos.y, tr("floor"), p.floor.c_str(), tr("tag"), p.tag.empty() ? "—" : p.tag.c_str());
+      ImGui::Text("%s: %s", tr("cameras"), p.cameras.empty() ? "—" : join(p.cameras).c_str());
+      ImGui::EndTooltip();
+      break;
+    }
   // the selected alarm's place
   if (sel && (sel->floor.empty() || sel->floor == floor.id)) {
     const ImVec2 q = m.px(sel->pos);
@@ -436,7 +474,7 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
       m.dl->AddText(ImVec2(at.x + 18, at.y), kInk, tr("true_pos"));
       at.y += 19;
       m.dl->AddLine(ImVec2(at.x, at.y + 9), ImVec2(at.x + 12, at.y + 9), IM_COL32(220, 38, 38, 200), 1.5f);
-      m.dl->AddText(ImVec2(at.x + 18, at.y), kInk, "error");
+      m.dl->AddText(ImVec2(at.x + 18, at.y), kInk, tr("error_line"));
     }
   }
   m.dl->PopClipRect();
@@ -480,25 +518,50 @@ void draw_3d(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
     if (fill & IM_COL32_A_MASK) dl->AddConvexPolyFilled(v.data(), static_cast<int>(v.size()), fill);
     if (line & IM_COL32_A_MASK) dl->AddPolyline(v.data(), static_cast<int>(v.size()), line, ImDrawFlags_Closed, th);
   };
+  auto level_of = [&](const std::string& id) {
+    for (size_t i = 0; i < st.floors.size(); ++i)
+      if (st.floors[i].id == id) return static_cast<double>(i);
+    return 0.0;
+  };
+  const std::vector<Vec2> outline = site.bounds ? site.bounds->pts : std::vector<Vec2>{{e.x0, e.y0}, {e.x1, e.y0}, {e.x1, e.y1}, {e.x0, e.y1}};
+  // corner posts of the stack and of each building, so the levels read as one structure
+  const double top_level = static_cast<double>(st.floors.size() - 1);
+  for (Vec2 q : outline) dl->AddLine(P(q.x, q.y, 0), P(q.x, q.y, top_level), IM_COL32(148, 163, 184, 40), 1);
+  for (const Building& b : site.buildings) {
+    double lo = 1e9, hi = -1e9;
+    for (const Floor& bf : b.floors) lo = std::min(lo, level_of(bf.id)), hi = std::max(hi, level_of(bf.id));
+    if (hi > lo)
+      for (Vec2 q : b.footprint.pts) dl->AddLine(P(q.x, q.y, lo), P(q.x, q.y, hi), IM_COL32(226, 232, 240, 150), 1.5f);
+  }
   for (size_t li = 0; li < st.floors.size(); ++li) {
     const Floor& f = st.floors[li];
     const double L = static_cast<double>(li);
     const bool current = static_cast<int>(li) == st.floor;
-    // the level plane: the site's outline on the ground, building footprints above it
-    std::vector<Vec2> plane;
-    if (li == 0 || site.buildings.empty()) {
-      plane = site.bounds ? site.bounds->pts : std::vector<Vec2>{{e.x0, e.y0}, {e.x1, e.y0}, {e.x1, e.y1}, {e.x0, e.y1}};
-      ring(plane, L, IM_COL32(148, 163, 184, current ? 60 : 35), IM_COL32(148, 163, 184, 160), 1.5f);
-    }
+    // the level plane: the site outline, filled on the ground, faint above it
+    ring(outline, L, li == 0 ? IM_COL32(148, 163, 184, current ? 60 : 40) : (current ? IM_COL32(250, 204, 21, 18) : 0),
+         IM_COL32(148, 163, 184, li == 0 ? 160 : (current ? 110 : 45)), li == 0 ? 1.5f : 1.0f);
     for (const Building& b : site.buildings)
       if (building_has_floor(b, f.id)) ring(b.footprint.pts, L, IM_COL32(203, 213, 225, 70), IM_COL32(226, 232, 240, 200), 1.5f);
     for (const Zone& z : site.zones)
       if (zone_on_floor(z, f) && (li == 0 || !z.floors.empty() || z.z)) ring(z.polygon.pts, L, risk_colour(z.risk, 55), risk_colour(z.risk, 200), 1.2f);
-    for (const Obstacle& ob : site.obstacles)
-      if (ob.shape == Obstacle::Shape::cylinder && bands_overlap(ob.z0, ob.z1, f.z0, f.z1) && li == 0) {
-        // tanks as short pillars
-        const ImVec2 b0 = P(ob.center.x, ob.center.y, L), t0 = P(ob.center.x, ob.center.y, L + 0.5);
-        dl->AddLine(b0, t0, IM_COL32(148, 163, 184, 200), F(std::max(2.0, ob.radius * s * 1.6)));
+    if (li == 0)
+      for (const Obstacle& ob : site.obstacles) {
+        if (ob.shape != Obstacle::Shape::cylinder) continue;
+        // tanks and columns as short cylinders
+        const double h = std::min(0.6, (ob.z1 - ob.z0) / 30);
+        std::vector<ImVec2> bot, top;
+        for (int k = 0; k < 24; ++k) {
+          const double a = k * std::numbers::pi / 12;
+          bot.push_back(P(ob.center.x + ob.radius * std::cos(a), ob.center.y + ob.radius * std::sin(a), 0));
+          top.push_back(P(ob.center.x + ob.radius * std::cos(a), ob.center.y + ob.radius * std::sin(a), h));
+        }
+        for (size_t k = 0; k < bot.size(); ++k) {
+          const size_t n = (k + 1) % bot.size();
+          const ImVec2 quad[4] = {bot[k], bot[n], top[n], top[k]};
+          dl->AddConvexPolyFilled(quad, 4, IM_COL32(100, 116, 139, 255));
+        }
+        dl->AddConvexPolyFilled(top.data(), static_cast<int>(top.size()), IM_COL32(148, 163, 184, 255));
+        dl->AddPolyline(top.data(), static_cast<int>(top.size()), IM_COL32(203, 213, 225, 255), ImDrawFlags_Closed, 1);
       }
     for (const auto& g : snap.gatherings)
       if (g.floor == f.id || (g.floor.empty() && li == 0)) {
@@ -586,9 +649,11 @@ void panel_alarms(Timeline& tl, State& st) {
   ImGui::PopStyleColor();
   ImGui::Text("%s: %s   %s: %s   %s: %s", tr("zone"), sel->zone.empty() ? "—" : sel->zone.c_str(), tr("floor"),
               sel->floor.empty() ? "—" : sel->floor.c_str(), tr("routed_to"), sel->routed_to.empty() ? "—" : sel->routed_to.c_str());
-  ImGui::Text("(%.1f, %.1f) m   %s", sel->pos.x, sel->pos.y, sel->active() ? tr("active") : tr("cleared"));
-  for (const AlarmEvent& ev : sel->events)
-    ImGui::TextDisabled("  %6.1f s  %s %s %s", to_seconds(ev.t), to_string(ev.kind), ev.by.c_str(), ev.note.c_str());
+  ImGui::Text("(%.1f, %.1f) m   %s", sel->pos.x, sel->pos.y, !sel->condition ? "" : sel->active() ? tr("active") : tr("cleared"));
+  for (const AlarmEvent& ev : sel->events) {
+    const std::string kind = std::string("ev_") + to_string(ev.kind);
+    ImGui::TextDisabled("  %6.1f %s  %s  %s  %s", to_seconds(ev.t), tr("seconds"), tr(kind.c_str()), ev.by.c_str(), ev.note.c_str());
+  }
   ImGui::SetNextItemWidth(-1);
   ImGui::InputTextWithHint("##note", tr("note"), st.note, sizeof st.note);
   const bool can_ack = !sel->acknowledged_at, can_handle = !sel->handled_at, can_close = !sel->closed_at;
@@ -659,6 +724,23 @@ void panel_headcount(Timeline& tl) {
     ImGui::SameLine();
     ImGui::TextColored(to_vec4(category_colour(static_cast<Category>(c))), "%s %d", category_label(c).c_str(), cat[static_cast<size_t>(c)]);
   }
+  // on site and open alarms over the run so far, from the kept snapshots
+  if (tl.kept().size() >= 2) {
+    std::vector<float> people, alarms;
+    float top_p = 1, top_a = 1;
+    for (const KeptSnapshot& k : tl.kept()) {
+      int n = 0;
+      for (const auto& p : k.snap.people) n += p.has_fix && (!site.bounds || site.bounds->contains(p.pos));
+      people.push_back(F(n));
+      alarms.push_back(F(static_cast<double>(k.snap.open_alarms.size())));
+      top_p = std::max(top_p, F(n)), top_a = std::max(top_a, alarms.back());
+    }
+    char label[96];
+    std::snprintf(label, sizeof label, "%s 0 .. %.0f %s", tr("on_site"), to_seconds(tl.kept().back().snap.t), tr("seconds"));
+    ImGui::PlotLines("##people_t", people.data(), static_cast<int>(people.size()), 0, label, 0, top_p * 1.15f, ImVec2(ImGui::GetContentRegionAvail().x, 60));
+    std::snprintf(label, sizeof label, "%s 0 .. %.0f %s", tr("open_alarms"), to_seconds(tl.kept().back().snap.t), tr("seconds"));
+    ImGui::PlotLines("##alarms_t", alarms.data(), static_cast<int>(alarms.size()), 0, label, 0, top_a * 1.15f, ImVec2(ImGui::GetContentRegionAvail().x, 60));
+  }
   const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit;
   if (ImGui::BeginTable("##heads", 6, flags)) {
     ImGui::TableSetupColumn(tr("zone"), ImGuiTableColumnFlags_WidthStretch);
@@ -708,9 +790,9 @@ void panel_accuracy(Timeline& tl) {
   char over[64];
   std::snprintf(over, sizeof over, "0 .. %.2f m", top);
   ImGui::TextUnformatted(tr("histogram"));
-  ImGui::PlotHistogram("##hist", hist.data(), bins, 0, over, 0, FLT_MAX, ImVec2(-1, 110));
+  ImGui::PlotHistogram("##hist", hist.data(), bins, 0, over, 0, FLT_MAX, ImVec2(ImGui::GetContentRegionAvail().x, 110));
   ImGui::TextUnformatted(tr("cdf"));
-  ImGui::PlotLines("##cdf", cdf.data(), bins, 0, over, 0, 1, ImVec2(-1, 110));
+  ImGui::PlotLines("##cdf", cdf.data(), bins, 0, over, 0, 1, ImVec2(ImGui::GetContentRegionAvail().x, 110));
 }
 
 void panel_delays(Timeline& tl) {
@@ -826,6 +908,10 @@ void toolbar(Timeline& tl, State& st, bool drill) {
 }
 
 void frame(Timeline& tl, State& st, const ViewOptions& opt, int w, int h) {
+  // the panel asked for on the command line is selected on the first frame only
+  auto tab_flags = [&](const char* key) {
+    return st.frames == 0 && opt.panel == key ? ImGuiTabItemFlags_SetSelected : ImGuiTabItemFlags_None;
+  };
   const float top = 68, panel_w = std::min(500.0f, F(w) * 0.42f);
   const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
                                  ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
@@ -849,27 +935,27 @@ void frame(Timeline& tl, State& st, const ViewOptions& opt, int w, int h) {
   ImGui::SetNextWindowSize(ImVec2(panel_w, F(h) - top));
   ImGui::Begin("##panels", nullptr, fixed);
   if (ImGui::BeginTabBar("##tabs")) {
-    if (opt.drill && ImGui::BeginTabItem(trid("drill").c_str())) {
+    if (opt.drill && ImGui::BeginTabItem(trid("drill").c_str(), nullptr, tab_flags("drill"))) {
       panel_drill(tl, st);
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem(trid("alarms").c_str())) {
+    if (ImGui::BeginTabItem(trid("alarms").c_str(), nullptr, tab_flags("alarms"))) {
       panel_alarms(tl, st);
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem(trid("headcount").c_str())) {
+    if (ImGui::BeginTabItem(trid("headcount").c_str(), nullptr, tab_flags("headcount"))) {
       panel_headcount(tl);
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem(trid("permits").c_str())) {
+    if (ImGui::BeginTabItem(trid("permits").c_str(), nullptr, tab_flags("permits"))) {
       panel_permits(tl);
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem(trid("accuracy").c_str())) {
+    if (ImGui::BeginTabItem(trid("accuracy").c_str(), nullptr, tab_flags("accuracy"))) {
       panel_accuracy(tl);
       ImGui::EndTabItem();
     }
-    if (ImGui::BeginTabItem(trid("delays").c_str())) {
+    if (ImGui::BeginTabItem(trid("delays").c_str(), nullptr, tab_flags("delays"))) {
       panel_delays(tl);
       ImGui::EndTabItem();
     }
@@ -948,6 +1034,7 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
   for (size_t i = 0; i < st.floors.size(); ++i)
     if (st.floors[i].id == opt.floor || (opt.floor.empty() && st.floors[i].id == "1")) st.floor = static_cast<int>(i);
   st.view_3d = opt.view_3d;
+  st.selected_alarm = opt.select;
   if (opt.center || opt.zoom) {
     st.fit_pending = !(opt.center && opt.zoom);
     if (opt.center) st.center = *opt.center;
@@ -956,21 +1043,27 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
 
   const bool one_frame = !opt.screenshot.empty();
   if (opt.at) tl.seek(*opt.at);
-  if (!one_frame && opt.frame_stats == 0 && (opt.drill || opt.speed != 1)) {
+  if (!one_frame && (opt.drill || opt.play)) {
     tl.set_speed(opt.speed);
     tl.play();
   }
   // a fit with a fixed centre or zoom: fit first, then override what was given
-  std::vector<double> times;
+  std::vector<double> times, build_times;  // whole frame; building it (our drawing code and ImGui, no GL)
   int rc = 0;
   int frames = 0;
   auto last = std::chrono::steady_clock::now();
-  while (!glfwWindowShouldClose(win)) {
+  g_stop = false;
+  auto old_int = std::signal(SIGINT, on_stop_signal);
+  auto old_term = std::signal(SIGTERM, on_stop_signal);
+  while (!glfwWindowShouldClose(win) && !g_stop) {
     const auto t0 = std::chrono::steady_clock::now();
     glfwPollEvents();
     const double dt = std::chrono::duration<double>(t0 - last).count();
     last = t0;
-    if (!one_frame && opt.frame_stats == 0) tl.tick(std::min(dt, 0.25));
+    const auto b0 = std::chrono::steady_clock::now();
+    // frame statistics play (when asked) in fixed 1/60 s steps, so runs compare
+    if (opt.frame_stats > 0) tl.tick(1.0 / 60);
+    else if (!one_frame) tl.tick(std::min(dt, 0.25));
     int fw = 0, fh = 0;
     glfwGetFramebufferSize(win, &fw, &fh);
     ImGui_ImplOpenGL3_NewFrame();
@@ -981,11 +1074,14 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
       if (opt.center) st.center = *opt.center;
       if (opt.zoom) st.scale = *opt.zoom;
     }
+    ++st.frames;
     ImGui::Render();
+    const double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - b0).count();
     glViewport(0, 0, fw, fh);
     glClearColor(0.1f, 0.1f, 0.12f, 1);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    g_vertices = ImGui::GetDrawData()->TotalVtxCount;
     ++frames;
     // ImGui lays out new windows over the first frames: take the picture at the third
     if (one_frame && frames == 3) {
@@ -997,11 +1093,13 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
     if (opt.frame_stats > 0) {
       glFinish();
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      if (frames > 3) times.push_back(ms);  // the first frames build the font atlas
+      if (frames > 3) times.push_back(ms), build_times.push_back(build_ms);  // the first frames build the font atlas
       if (static_cast<int>(times.size()) >= opt.frame_stats) break;
     }
     if (st.finish) break;
   }
+  std::signal(SIGINT, old_int);
+  std::signal(SIGTERM, old_term);
   if (stats && !times.empty()) {
     std::vector<double> v = times;
     std::sort(v.begin(), v.end());
@@ -1011,6 +1109,10 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
     double sum = 0;
     for (double x : v) sum += x;
     stats->mean_ms = sum / static_cast<double>(v.size());
+    std::sort(build_times.begin(), build_times.end());
+    stats->build_median_ms = quantile_nearest_rank(build_times, 0.5);
+    stats->build_p99_ms = quantile_nearest_rank(build_times, 0.99);
+    stats->vertices = g_vertices;
   }
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();

@@ -22,18 +22,23 @@ struct ViewOptions {
   std::optional<double> zoom;
   std::string floor;      // floor shown first; "" = the first floor of the site
   bool view_3d = false;   // start in the 3D view
+  std::string select;     // alarm id selected first
+  std::string panel;      // panel shown first: alarms, headcount, permits, accuracy, delays, drill
   int frame_stats = 0;    // > 0: draw this many frames, print median and p99 frame time, return
   bool hidden = false;    // no visible window (screenshots, frame stats)
   // Drill: backward jumps refused, a drill panel with the score; the window returns when the
   // trainee finishes or closes it.
   bool drill = false;
-  double speed = 1;       // start playing at this speed (drills)
+  bool play = false;      // start playing (drills always do)
+  double speed = 1;       // at this speed
 };
 
 // Frame-time figures of a --frame-stats run, milliseconds.
 struct FrameStats {
   int frames = 0;
-  double median_ms = 0, p99_ms = 0, mean_ms = 0;
+  double median_ms = 0, p99_ms = 0, mean_ms = 0;  // whole frame: build, GL draw, swap, glFinish
+  double build_median_ms = 0, build_p99_ms = 0;   // CPU: advancing the run and building the frame (our code and ImGui), no GL
+  int vertices = 0;                               // vertices drawn in the last frame
 };
 
 // Opens the window and runs until it is closed (or the one-frame / frame-stats job is done).

@@ -6,6 +6,10 @@
 
 #include "scenarios/runner.h"
 #include "sim/motion.h"
+#ifdef PLANTTWIN_VIEWER_HAS_PLANT
+#include "sim/plant/camera_visibility.h"
+#include "sim/plant/plant_model.h"
+#endif
 
 namespace planttwin::viewer {
 
@@ -30,55 +34,6 @@ std::size_t estimate_bytes(const KeptSnapshot& k) {
 
 }  // namespace
 
-// TEMPORARY until Engine::snapshot() lands in main: the same data from the engine's public API.
-Snapshot Timeline::build_snapshot() {
-  Snapshot s;
-  const Engine& e = *engine_;
-  for (const Output& o : e.outputs())
-    if (const auto* g = std::get_if<GatheringOutput>(&o.body)) gatherings_[g->alarm_id] = *g;
-  for (int i = 0; i < e.person_count(); ++i) {
-    const Engine::PersonView v = e.person(i);
-    Snapshot::Person p;
-    p.id = v.id;
-    const PersonDef& d = sc_.people[static_cast<size_t>(snap_to_scenario_[static_cast<size_t>(i)])];
-    p.name = d.name;
-    p.tag = d.tag.value_or("");
-    p.category = d.category;
-    p.has_fix = v.has_fix;
-    p.pos = v.pos;
-    p.floor = v.floor;
-    p.last_fix = v.last_fix;
-    p.battery = v.battery;
-    s.people.push_back(p);
-  }
-  for (const Alarm& a : e.alarms()) {
-    if (!a.open()) continue;
-    s.open_alarms.push_back(a);
-    if (a.type == "tag_offline" && a.active())
-      for (auto& p : s.people)
-        if (std::find(a.who.begin(), a.who.end(), p.id) != a.who.end()) p.offline = true;
-  }
-  for (auto it = gatherings_.begin(); it != gatherings_.end();) {
-    const auto a = std::find_if(e.alarms().begin(), e.alarms().end(), [&](const Alarm& x) { return x.id == it->first; });
-    if (a == e.alarms().end() || !a->active()) {
-      it = gatherings_.erase(it);
-      continue;
-    }
-    s.gatherings.push_back({it->second.alarm_id, a->level, it->second.members, it->second.center, it->second.radius, it->second.floor});
-    ++it;
-  }
-  for (size_t z = 0; z < e.site().zones.size(); ++z) {
-    Snapshot::ZoneState zs;
-    zs.id = e.site().zones[z].id;
-    zs.active = e.zone_active(static_cast<int>(z));
-    zs.count = e.zone_count(static_cast<int>(z));
-    zs.by_category = e.zone_count_by_category(static_cast<int>(z));
-    s.zones.push_back(zs);
-  }
-  s.permits = e.permits();
-  return s;
-}
-
 std::unique_ptr<Timeline> Timeline::create(const Scenario& sc, const TimelineOptions& opt, std::string& error) {
   if (sc.positioning.mode == Positioning::Mode::simulated) {
     error = sc.file + ": positioning: simulated needs the radio simulator, which this build's viewer cannot play yet; use truth (with noise_sigma for estimates)";
@@ -94,15 +49,28 @@ std::unique_ptr<Timeline> Timeline::create(const Scenario& sc, const TimelineOpt
 Timeline::Timeline(const Scenario& sc, const TimelineOptions& opt) : sc_(sc), opt_(opt) {
   site_ = std::make_shared<const Site>(sc.site);
   noisy_ = sc.positioning.noise_sigma > 0;
+#ifdef PLANTTWIN_VIEWER_HAS_PLANT
+  // which cameras see which spot (PL-13), once per site, when `run`'s set-up does not provide it
+  if (!make_engine_setup(sc_, site_).cameras && !sc.site.cameras.empty()) {
+    std::string error;
+    if (auto model = PlantModel::build(sc.site, error)) cameras_ = std::make_shared<const CameraVisibility>(build_camera_visibility(sc.site, *model));
+  }
+#endif
   reset();
+}
+
+EngineSetup Timeline::setup() const {
+  EngineSetup s = make_engine_setup(sc_, site_);
+  if (!s.cameras) s.cameras = cameras_;
+  return s;
 }
 
 Timeline::~Timeline() = default;
 
 void Timeline::reset() {
-  engine_ = std::make_unique<Engine>(make_engine_setup(sc_, site_));
+  engine_ = std::make_unique<Engine>(setup());
   oracle_.reset();
-  if (noisy_) oracle_ = std::make_unique<Engine>(make_engine_setup(sc_, site_));
+  if (noisy_) oracle_ = std::make_unique<Engine>(setup());
   driver_ = std::make_unique<ScriptDriver>(sc_, *engine_);
   noise_ = std::make_unique<GaussianStream>(stream_seed(sc_.seed, kNoiseStream));
   now_ = 0;
@@ -115,7 +83,6 @@ void Timeline::reset() {
   kept_bytes_ = 0;
   keep_every_ = std::max<Micros>(opt_.keep_every, 1);
   next_keep_ = 0;
-  gatherings_.clear();
   snap_to_scenario_.clear();
   // snapshot people are in id order; the driver's poses are in scenario order
   std::vector<int> order(sc_.people.size());
@@ -199,7 +166,7 @@ void Timeline::advance_to(Micros target) {
 
 void Timeline::refresh() {
   // drop the engine's output log: everything the viewer shows is in the snapshot
-  snap_ = build_snapshot();
+  snap_ = engine_->snapshot();
   for (const Output& o : engine_->outputs())
     if (const auto* a = std::get_if<AlarmOutput>(&o.body)) {
       const Alarm& al = engine_->alarms()[static_cast<size_t>(a->alarm)];

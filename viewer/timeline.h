@@ -107,16 +107,16 @@ class Timeline {
  private:
   Timeline(const Scenario& sc, const TimelineOptions& opt);
   void reset();
+  EngineSetup setup() const;
   void advance_to(Micros t);
   void submit_input(Input in);
   void refresh();
   void keep();
-  Snapshot build_snapshot();  // TEMPORARY until Engine::snapshot()
-  std::map<std::string, GatheringOutput> gatherings_;
 
   const Scenario& sc_;
   TimelineOptions opt_;
   std::shared_ptr<const Site> site_;
+  std::shared_ptr<const CameraVisibility> cameras_;  // built here when the set-up has none
   std::unique_ptr<Engine> engine_, oracle_;
   std::unique_ptr<ScriptDriver> driver_;
   std::unique_ptr<GaussianStream> noise_;

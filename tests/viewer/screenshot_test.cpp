@@ -170,3 +170,37 @@ TEST(ViewerCommand, NoDisplayIsBadInputNamingDisplay) {
 
 }  // namespace
 }  // namespace planttwin::viewer
+
+namespace planttwin::viewer {
+namespace {
+
+// The interactive drill under Xvfb at 100x: nobody acts, the window is stopped with SIGTERM (as
+// closing it): the report is still written, and every part that fell due is missed.
+TEST(DrillWindow, NobodyActsEverythingDueIsMissed) {
+  if (!have_xvfb()) GTEST_SKIP() << "xvfb-run is not installed (apt-get install xvfb xauth): the window cannot be tested";
+  const fs::path out = fs::path(PLANTTWIN_BINARY_DIR) / "test-out" / "drill-window";
+  fs::remove_all(out);
+  const std::string cmd = "xvfb-run -a -s \"-screen 0 1280x800x24\" sh -c '" PLANTTWIN_BINARY_DIR "/apps/planttwin drill " PLANTTWIN_SOURCE_DIR
+                          "/scenarios/drills/drill-tank-farm-sos.yaml --speed 100 --report " + out.string() +
+                          " & P=$!; sleep 8; kill -TERM $P; wait $P' > " + out.string() + ".log 2>&1";
+  const int rc = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 1);
+  ASSERT_TRUE(fs::exists(out / "drill.json"));
+  FILE* f = std::fopen((out / "drill.json").string().c_str(), "r");
+  ASSERT_TRUE(f);
+  std::string text;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) text.append(buf, n);
+  std::fclose(f);
+  const auto j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["operator_actions"], 0);
+  ASSERT_GE(j["ended_at"].get<double>(), 70.0) << "the drill did not get past the SOS target in 8 s";
+  EXPECT_EQ(j["alarms"][0]["type"], "sos");
+  EXPECT_EQ(j["alarms"][0]["ack"]["verdict"], "missed");
+  EXPECT_EQ(j["counts"]["pass"], 0);
+  EXPECT_EQ(j["counts"]["late"], 0);
+}
+
+}  // namespace
+}  // namespace planttwin::viewer
