@@ -4,8 +4,8 @@
 // racks, concrete buildings), 1 blink per second each, up to 8 links per blink (ray casts in the
 // Bullet model on 2 threads, radio, solver) and the engine. The per-link histograms of the report
 // are off (RunOptions::radio_link_stats). Variants: .../oracle runs the oracle twin as well (a
-// second engine on true positions, as every simulated `planttwin run` does); BM_SimPipeline/N
-// is rays + radio + solver alone, without any engine.
+// second engine on true positions, as every simulated `planttwin run` does); .../NoGathering
+// turns the engine's gathering rule off; BM_SimPipeline/N is rays + radio + solver alone.
 // Counters: realtime_factor = simulated seconds per wall second; realtime_factor_cpu = simulated
 // seconds per CPU second of the whole process (all threads; robust on a loaded machine);
 // rays_per_second (wall).
@@ -105,8 +105,9 @@ void report(benchmark::State& state, double wall, double cpu, double rays, doubl
 
 double process_cpu_s() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
-void run_bench(benchmark::State& state, bool oracle) {
-  const Scenario sc = walkers(static_cast<int>(state.range(0)));
+void run_bench(benchmark::State& state, bool oracle, bool gathering = true) {
+  Scenario sc = walkers(static_cast<int>(state.range(0)));
+  if (!gathering) sc.site.rules.gathering.yellow = sc.site.rules.gathering.orange = sc.site.rules.gathering.red = 1 << 30;
   RunOptions opt;
   opt.threads = 2;
   opt.radio_link_stats = false;
@@ -131,8 +132,11 @@ void run_bench(benchmark::State& state, bool oracle) {
 
 void BM_SimRealtimeFactor(benchmark::State& state) { run_bench(state, false); }
 void BM_SimRealtimeFactorWithOracle(benchmark::State& state) { run_bench(state, true); }
+// The engine without its gathering rule: at this density the rule dominates (docs/radio.md).
+void BM_SimRealtimeFactorNoGathering(benchmark::State& state) { run_bench(state, false, false); }
 BENCHMARK(BM_SimRealtimeFactor)->Arg(2000)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 BENCHMARK(BM_SimRealtimeFactorWithOracle)->Arg(2000)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+BENCHMARK(BM_SimRealtimeFactorNoGathering)->Arg(2000)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 
 // Rays + radio + solver alone: the same walkers' true positions at whole seconds, no engine.
 void BM_SimPipeline(benchmark::State& state) {

@@ -47,10 +47,10 @@ struct RadioParams {
                                          // share of blinks still received via the reflection
   double reflection_loss_db = 10;        // the reflected path's extra loss (it must fit the budget too)
   // outliers (crazyflie-firmware #277 classes): rates per measurement in LOS, times nlos_factor in NLOS
-  double outlier_small_rate = 0.001, outlier_small_m = 0.5;     // +-0.5 m
-  double outlier_medium_rate = 0.0002;                          // +3..5 m
-  double outlier_large_rate = 0.0001;                           // +20..40 m
-  double outlier_nlos_factor = 10;
+  double outlier_small_rate = 0.0005, outlier_small_m = 0.5;    // +-0.5 m
+  double outlier_medium_rate = 0.0001;                          // +3..5 m
+  double outlier_large_rate = 0.00005;                          // +20..40 m
+  double outlier_nlos_factor = 2;
   double device_offset_sigma_m = 0;  // per anchor and per tag constant offset (0: calibrated)
   // MAC: pure ALOHA, success exp(-2 G) with G = blinks heard by an anchor x airtime / interval
   bool collisions = true;

@@ -267,6 +267,9 @@ TEST(Command, H05_ExitCodes_0Pass_1Fail_2BadInput) {
   EXPECT_EQ(run_cli("run " + (d / "pass.yaml").string()), 0);
   EXPECT_EQ(run_cli("run " + (d / "fail.yaml").string()), 1);
   EXPECT_EQ(run_cli("run " + (d / "bad.yaml").string()), 2);
+  // a bad radio key stops the run at load, in truth mode too (H-02)
+  write(d / "radio.yaml", "scenario: r\nduration: 10s\nradio: {los: {sigmaa: 0.1}}\n" + kSite + "people:\n  - {id: A, tag: TA, at: [50, 50]}\n");
+  EXPECT_EQ(run_cli("run " + (d / "radio.yaml").string()), 2);
   EXPECT_EQ(run_cli("run " + d.string()), 2) << "one bad file stops the whole run before it starts";
   EXPECT_EQ(run_cli("run " + (d / "missing.yaml").string()), 2);
 }
