@@ -579,12 +579,21 @@ void draw_3d(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
           circ.push_back({g.center.x + g.radius * std::cos(k * std::numbers::pi / 20), g.center.y + g.radius * std::sin(k * std::numbers::pi / 20)});
         ring(circ, L, level_colour(g.level, 70), level_colour(g.level), 3);
       }
+    // people as pins; a crowd as plain dots without anti-aliased fringes
+    const bool many = snap.people.size() > 300;
+    const ImDrawListFlags aa = dl->Flags;
+    if (many) dl->Flags &= ~(ImDrawListFlags_AntiAliasedFill | ImDrawListFlags_AntiAliasedLines);
     for (const auto& p : snap.people) {
       if (!p.has_fix || p.floor != f.id) continue;
       const ImVec2 q = P(p.pos.x, p.pos.y, L);
+      if (many) {
+        dl->AddCircleFilled(q, 2.5f, category_colour(p.category), 6);
+        continue;
+      }
       dl->AddLine(q, ImVec2(q.x, q.y - 9), IM_COL32(226, 232, 240, 120), 1);
       dl->AddCircleFilled(ImVec2(q.x, q.y - 9), 3.5f, category_colour(p.category), 10);
     }
+    dl->Flags = aa;
     // level name at the plane's west corner
     const ImVec2 lp = P(e.x0, e.y1, L);
     dl->AddText(ImVec2(lp.x - 60, lp.y - 8), current ? IM_COL32(250, 204, 21, 255) : IM_COL32(226, 232, 240, 255),
