@@ -71,10 +71,8 @@ int cmd_live(const LiveArgs& a) {
     }
     o.history = store.get();
   }
-  if (!a.uplink.empty()) {
-    std::cerr << "--uplink: this build has no park-platform uplink yet\n";
-    return kExitBadInput;
-  }
+  o.uplink_url = a.uplink;
+  o.uplink_outbox = a.uplink_outbox;
   hil::LiveLoop loop(sc, o);
   std::string err;
   if (!loop.open(err)) {
@@ -99,6 +97,9 @@ int cmd_live(const LiveArgs& a) {
     return kExitBadInput;
   }
   if (!a.record.empty()) std::cout << "Recording: " << a.record << "\n";
+  if (!a.uplink.empty())
+    std::cout << "Uplink: " << loop.live_stats().uplink_sent << " of " << loop.live_stats().uplink_queued << " batches sent, "
+              << loop.live_stats().uplink_pending << " pending in the outbox\n";
   print_outcome(loop.scenario(), r, a.report);
   return r.passed ? kExitPass : kExitFail;
 }

@@ -1,6 +1,7 @@
 #include "hardware-in-loop/live.h"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <unistd.h>
 
@@ -18,6 +19,9 @@
 #include <zmq.hpp>
 
 #include "hardware-in-loop/curve.h"
+#ifdef PLANTTWIN_HAS_UPLINK
+#include "hardware-in-loop/uplink/uplink.h"
+#endif
 #include "scenarios/loader.h"
 
 #ifndef PLANTTWIN_VERSION
@@ -43,12 +47,51 @@ bool read_bytes(const std::string& path, std::string& out) {
   return true;
 }
 
-// Latency samples of one stats period and of the whole session.
+// Quantiles of a whole session in bounded memory: log-spaced buckets 1 % wide over |v| in
+// [1e-3, 1e9], one set for each sign; a quantile is its bucket's geometric middle (±0.5 %).
+class LogHistogram {
+ public:
+  void add(double v) {
+    ++n_;
+    if (v == 0) {
+      ++zero_;
+      return;
+    }
+    auto& side = v < 0 ? neg_ : pos_;
+    const double a = std::clamp(std::fabs(v), kMin, kMax);
+    ++side[static_cast<size_t>(std::log(a / kMin) / kLogStep)];
+  }
+  std::uint64_t count() const { return n_; }
+  // nearest rank, as quantile_nearest_rank
+  double quantile(double q) const {
+    if (n_ == 0) return 0;
+    const auto rank = static_cast<std::uint64_t>(std::clamp(std::ceil(q * static_cast<double>(n_)), 1.0, static_cast<double>(n_)));
+    std::uint64_t seen = 0;
+    for (size_t i = kBuckets; i-- > 0;)  // most negative first
+      if ((seen += neg_[i]) >= rank) return -middle(i);
+    if ((seen += zero_) >= rank) return 0;
+    for (size_t i = 0; i < kBuckets; ++i)
+      if ((seen += pos_[i]) >= rank) return middle(i);
+    return middle(kBuckets - 1);
+  }
+
+ private:
+  static constexpr double kMin = 1e-3, kMax = 1e9;
+  static inline const double kLogStep = std::log(1.01);
+  static inline const size_t kBuckets = static_cast<size_t>(std::log(kMax / kMin) / std::log(1.01)) + 1;
+  static double middle(size_t i) { return kMin * std::exp((static_cast<double>(i) + 0.5) * kLogStep); }
+  std::vector<std::uint64_t> neg_ = std::vector<std::uint64_t>(kBuckets), pos_ = std::vector<std::uint64_t>(kBuckets);
+  std::uint64_t zero_ = 0, n_ = 0;
+};
+
+// Latency samples of one stats period (exact; cleared every second) and of the whole session
+// (histogram: a long session keeps constant memory).
 struct Samples {
-  std::vector<double> period, all;
+  std::vector<double> period;
+  LogHistogram all;
   void add(double v) {
     period.push_back(v);
-    all.push_back(v);
+    all.add(v);
   }
 };
 
@@ -85,6 +128,9 @@ struct LiveLoop::Impl {
   asio::steady_timer eval_timer, stats_timer, solve_timer, end_timer;
   asio::signal_set signals;
   std::unique_ptr<Session> session;
+#ifdef PLANTTWIN_HAS_UPLINK
+  std::unique_ptr<Uplink> uplink;
+#endif
   RecordingWriter recorder;
   SteadyClock::time_point start;
   bool waiting = false, stopping = false;
@@ -168,7 +214,10 @@ struct LiveLoop::Impl {
 
   // time passes: script, solver windows, engine steps
   void tick() {
-    session->advance(now());
+    const Micros t = now();
+    session->advance(t);
+    recorder.reached(t);
+    tick_uplink();
     recorder.flush();
     maybe_arm_solve();
     if (!waiting) drain_input();  // a missed edge costs at most one timer period
@@ -210,14 +259,22 @@ struct LiveLoop::Impl {
     stats_timer.expires_at(at(next));
     stats_timer.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping) return;
-      const Micros t = stats_k * kSecond;
-      session->advance(std::max(t, now()));
+      const Micros t = std::max(stats_k * kSecond, now());
+      session->advance(t);
+      recorder.reached(t);
       send_stats(now());
+      tick_uplink();
       ++stats_k;
       recorder.flush();
       arm_stats();
       if (!waiting) drain_input();
     });
+  }
+
+  void tick_uplink() {
+#ifdef PLANTTWIN_HAS_UPLINK
+    if (uplink) uplink->tick(session->engine().now());
+#endif
   }
 
   void shutdown() {
@@ -327,6 +384,28 @@ bool LiveLoop::run(std::string& error) {
   m.session = std::make_unique<Session>(m.sc, so);
   m.session->set_publisher([&m](const WireMessage& w) { m.publish(w); });
   bool record_ok = true;
+  if (!o.uplink_url.empty()) {
+#ifdef PLANTTWIN_HAS_UPLINK
+    UplinkOptions uo;
+    uo.url = o.uplink_url;
+    if (!o.uplink_outbox.empty()) uo.outbox = o.uplink_outbox;
+    for (const PersonDef& p : m.sc.people) uo.people[p.id] = {p.name, p.category};
+    try {
+      m.uplink = std::make_unique<Uplink>(m.session->engine().site(), m.session->scenario().clock, uo);
+    } catch (const std::exception& e) {
+      error = std::string("--uplink: ") + e.what();
+      return false;
+    }
+    Uplink* up = m.uplink.get();
+    m.session->set_output_observer([up](const Engine& e, const Output& out) { up->on_output(e, out); });
+    m.session->set_fix_observer([up](Micros t, const std::string& person, const std::string& tag, const FixInput& f, const std::string& floor) {
+      up->on_fix(t, person, tag, f.x, f.y, f.z, floor);
+    });
+#else
+    error = "--uplink: this build has no park-platform uplink (hardware-in-loop/uplink)";
+    return false;
+#endif
+  }
   if (!o.record.empty()) {
     RecordingHeader h;
     if (!recording_header_for(m.sc, h, error)) return false;
@@ -374,13 +453,24 @@ bool LiveLoop::run(std::string& error) {
   summary_.end_t = end;
   summary_.counters = m.session->counters();
   summary_.marks = m.session->marks();
-  if (!m.latency_us.all.empty()) {
-    summary_.latency_us_p50 = quantile_nearest_rank(m.latency_us.all, 0.5);
-    summary_.latency_us_p99 = quantile_nearest_rank(m.latency_us.all, 0.99);
-    summary_.device_ms_p50 = quantile_nearest_rank(m.device_ms.all, 0.5);
-    summary_.device_ms_p99 = quantile_nearest_rank(m.device_ms.all, 0.99);
+  if (m.latency_us.all.count() > 0) {
+    summary_.latency_us_p50 = m.latency_us.all.quantile(0.5);
+    summary_.latency_us_p99 = m.latency_us.all.quantile(0.99);
+    summary_.device_ms_p50 = m.device_ms.all.quantile(0.5);
+    summary_.device_ms_p99 = m.device_ms.all.quantile(0.99);
   }
   summary_.recording = o.record;
+#ifdef PLANTTWIN_HAS_UPLINK
+  if (m.uplink) {
+    m.uplink->tick(end);
+    m.uplink->flush(2 * kSecond);  // a short grace for the last batches; the rest stay in the outbox
+    const Uplink::Stats us = m.uplink->stats();
+    stats_.uplink_queued = us.queued;
+    stats_.uplink_sent = us.sent;
+    stats_.uplink_pending = us.pending;
+    m.uplink.reset();
+  }
+#endif
   stats_.stats_published = m.stats_sent;
   if (m.zap) {
     stats_.curve_allowed = m.zap->allowed();
@@ -464,6 +554,10 @@ bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveS
       case RecordKind::solve:
         session.solve_recorded(x.solve.t, x.solve.tag);
         end = std::max(end, x.solve.t);
+        break;
+      case RecordKind::reached:
+        session.advance(x.end_t);
+        end = std::max(end, x.end_t);
         break;
       case RecordKind::end:
         end = std::max(end, x.end_t);

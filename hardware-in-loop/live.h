@@ -37,6 +37,9 @@ struct LiveOptions {
   std::string curve_allowed_clients; // folder of client certificates allowed to connect
   bool handle_signals = false;       // SIGINT / SIGTERM end the session (the command sets this)
   HistorySink* history = nullptr;
+  // Park-platform uplink (docs/uplink.md), when this build has it: positions, alarms, gatherings,
+  // permits, store and forward. "" : none.
+  std::string uplink_url, uplink_outbox;
   int rcv_hwm = 200000;              // queued input messages before producers wait (PUSH blocks)
 };
 
@@ -44,6 +47,7 @@ struct LiveOptions {
 struct LiveStats {
   std::uint64_t stats_published = 0;
   std::uint64_t curve_allowed = 0, curve_denied = 0;
+  std::uint64_t uplink_queued = 0, uplink_sent = 0, uplink_pending = 0;  // batches (when an uplink ran)
 };
 
 class LiveLoop {

@@ -119,6 +119,13 @@ void RecordingWriter::end(Micros t) {
   record(p);
 }
 
+void RecordingWriter::reached(Micros t) {
+  if (fd_ < 0) return;
+  std::string p(1, static_cast<char>(RecordKind::reached));
+  put_i64(p, t);
+  record(p);
+}
+
 bool RecordingWriter::flush() {
   if (fd_ < 0 || buf_.empty()) return error_.empty();
   size_t off = 0;
@@ -232,10 +239,10 @@ bool read_recording(const std::string& path, Recording& out, std::string& error)
       r.solve.t = get_i64(p.data() + 1);
       r.solve.tag = static_cast<int>(get_u32(p.data() + 9));
       out.records.push_back(r);
-    } else if (kind == RecordKind::end && len == 9) {
+    } else if ((kind == RecordKind::end || kind == RecordKind::reached) && len == 9) {
       r.end_t = get_i64(p.data() + 1);
       out.records.push_back(r);
-      out.ended = true;
+      out.ended = out.ended || kind == RecordKind::end;
     } else {
       ok = false;
     }

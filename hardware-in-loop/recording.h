@@ -17,7 +17,7 @@ namespace planttwin::hil {
 constexpr char kRecordingMagic[8] = {'P', 'T', 'W', 'I', 'N', 'R', 'E', 'C'};
 constexpr std::uint32_t kRecordingVersion = 1;
 
-enum class RecordKind : std::uint8_t { header = 1, input = 2, solve = 3, end = 4 };
+enum class RecordKind : std::uint8_t { header = 1, input = 2, solve = 3, end = 4, reached = 5 };
 
 // The session as it started: enough to rebuild the same engine anywhere.
 struct RecordingHeader {
@@ -45,7 +45,7 @@ struct Record {
   RecordKind kind = RecordKind::input;
   RecordedInput input;  // kind input
   RecordedSolve solve;  // kind solve
-  Micros end_t = 0;     // kind end
+  Micros end_t = 0;     // kind end, and kind reached (the session's time reached end_t)
 };
 
 // Appends records to a file. Records are buffered and written by flush() (the live loop calls it
@@ -63,6 +63,9 @@ class RecordingWriter {
   void input(Micros t, std::int64_t ts_ms, std::string_view topic, std::string_view body);
   void solve(Micros t, int tag);
   void end(Micros t);
+  // The session's time reached t (timer turns, about once a second): a killed session replays up
+  // to here, script actions included.
+  void reached(Micros t);
   // Writes the buffered records; false (and the error) when the disk refuses.
   bool flush();
   const std::string& error() const { return error_; }

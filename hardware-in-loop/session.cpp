@@ -63,12 +63,14 @@ Session::Session(const Scenario& sc, SessionOptions opt)
 Session::~Session() = default;
 
 void Session::submit(Input in) {
-  if (opt_.history)
+  if (opt_.history || fix_observer_)
     if (const auto* f = std::get_if<FixInput>(&in.body)) {
       const int p = f->tag >= 0 && static_cast<size_t>(f->tag) < person_of_tag_.size() ? person_of_tag_[static_cast<size_t>(f->tag)] : -1;
       if (p >= 0) {
+        const PersonDef& who = sc_.people[static_cast<size_t>(p)];
         const std::string floor = f->floor >= 0 ? floor_ids_.at(static_cast<size_t>(f->floor)) : std::string();
-        opt_.history->fix({sc_.people[static_cast<size_t>(p)].id, unix_ms(start_ms_, in.t), to_cm(f->x), to_cm(f->y), to_cm(f->z), floor});
+        if (opt_.history) opt_.history->fix({who.id, unix_ms(start_ms_, in.t), to_cm(f->x), to_cm(f->y), to_cm(f->z), floor});
+        if (fix_observer_) fix_observer_(in.t, who.id, who.tag.value_or(""), *f, floor);
       }
     }
   if (std::holds_alternative<FixInput>(in.body)) ++fixes_;

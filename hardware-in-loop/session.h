@@ -70,6 +70,10 @@ class Session {
   void set_recorder(RecordingWriter* w) { recorder_ = w; }
   // Called for every published output (after the wire encoding), e.g. the uplink.
   void set_output_observer(std::function<void(const Engine&, const Output&)> f) { observer_ = std::move(f); }
+  // Called for every fix handed to the engine (from hardware, the solver or the script), e.g. the
+  // uplink's positions: time, person id, tag id, the fix and its floor id ("" when derived from z).
+  using FixObserver = std::function<void(Micros, const std::string&, const std::string&, const FixInput&, const std::string&)>;
+  void set_fix_observer(FixObserver f) { fix_observer_ = std::move(f); }
 
   // A message of `frames` frames arrived at engine time t (frames[0] topic, frames[1] body).
   // true when accepted; `ts_ms` then holds the device's time.
@@ -114,6 +118,7 @@ class Session {
   DecodeContext ctx_;
   Publish publish_;
   std::function<void(const Engine&, const Output&)> observer_;
+  FixObserver fix_observer_;
   RecordingWriter* recorder_ = nullptr;
   SessionCounters counters_;
   std::vector<MarkStats> marks_;  // per survey point, site order

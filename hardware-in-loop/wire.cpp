@@ -359,8 +359,8 @@ void encode_output(const Engine& engine, const Output& o, std::int64_t start_uni
     if (!ev.by.empty()) j["by"] = ev.by;
     if (!ev.note.empty()) j["note"] = ev.note;
     emit("alarm", j);
-    if (ev.kind == AlarmEventKind::raised && !al.cameras.empty())
-      emit("camera_call", {{"v", 1}, {"ts", ts}, {"alarm_id", al.id}, {"cameras", al.cameras}});
+  } else if (const auto* cc = std::get_if<CameraCallOutput>(&o.body)) {
+    emit("camera_call", {{"v", 1}, {"ts", ts}, {"alarm_id", cc->alarm_id}, {"cameras", cc->cameras}});
   } else if (const auto* w = std::get_if<WarnOutput>(&o.body)) {
     emit("warn", {{"v", 1}, {"ts", ts}, {"tag", w->tag}, {"alarm_id", w->alarm_id}, {"reason", w->reason}});
   } else if (const auto* z = std::get_if<ZoneCountOutput>(&o.body)) {

@@ -73,8 +73,7 @@ struct WireMessage {
 };
 
 // Encodes the engine's output `o` (decided at engine time o.t) for the PUB socket; `ts` is
-// start_unix_ms + o.t in ms. Outputs with no topic (zone entries) give nothing. Alarms whose raise
-// names cameras also give `camera_call` (until the engine emits that output itself).
+// start_unix_ms + o.t in ms. Outputs with no topic (zone entries) give nothing.
 void encode_output(const Engine& engine, const Output& o, std::int64_t start_unix_ms, std::vector<WireMessage>& out);
 
 // `error {v, ts, reason, topic, detail}`.

@@ -20,6 +20,8 @@
 #include <system_error>
 #include <utility>
 
+#include "sim/radio/radio.h"
+
 namespace planttwin {
 
 std::string LoadError::to_string() const {
@@ -75,7 +77,9 @@ const std::vector<std::string> kAlarmLevels = {"blue", "yellow", "orange", "red"
 // AQ 3064.2 codes the special-work rules use (scenario-v1 "Special work").
 const std::vector<std::string> kCodes = {"01", "02", "03", "04", "05", "10", "20", "30", "31", "40", "41",
                                          "42", "43", "50", "51", "52", "60", "61", "62", "70", "80", "90"};
-const std::vector<std::string> kMaterials = {"concrete", "steel", "brick", "glass", "wood"};
+// site-v1's five, then the radio model's extra materials for furniture and calibration (docs/radio.md)
+const std::vector<std::string> kMaterials = {"concrete", "steel", "brick", "glass",    "wood",
+                                             "metal",    "plastic", "cardboard", "foam"};
 const std::vector<std::string> kWeekdays = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -882,6 +886,7 @@ struct ScenarioReader {
   const Reader& r;
   Scenario& sc;
   std::map<std::string, const PersonDef*> people;
+  std::map<std::string, int> radio_lines;  // flattened radio key -> line
 
   [[noreturn]] void unknown_person(const V& v, const std::string& id) const {
     std::vector<std::string> ids;
@@ -1187,6 +1192,7 @@ struct ScenarioReader {
         {"accuracy", {"accuracy", "req"}},
         {"alarm_quality", {"alarm_quality", "req"}},
         {"alarm_delay", {"alarm_delay", "req"}},
+        {"radio_link", {"radio_link", "req"}},
     };
     std::vector<std::string> all = {"level", "code", "who", "zone", "permit", "event", "between", "count", "during", "at",
                                     "req"};
@@ -1269,6 +1275,39 @@ struct ScenarioReader {
           x.p95_max = to_seconds(r.duration(am.req("p95_max")));
           break;
         }
+        case Expectation::Kind::radio_link: {
+          const Map lm = r.map(val, {"tag", "anchor", "median", "p95", "nlos_share", "dropped_share"});
+          const V& tv = lm.req("tag");
+          x.tag = r.nonempty_text(tv, "a tag id");
+          std::vector<std::string> tags;
+          for (const PersonDef& p : sc.people)
+            if (p.tag) tags.push_back(*p.tag);
+          if (!contains(tags, x.tag)) r.fail(tv, "unknown tag '" + x.tag + "' (people carry: " + join(tags) + ")");
+          const V& av = lm.req("anchor");
+          x.anchor = r.nonempty_text(av, "an anchor id");
+          std::vector<std::string> anchors;
+          for (const Anchor& a : sc.site.anchors) anchors.push_back(a.id);
+          if (!contains(anchors, x.anchor)) r.fail(av, "unknown anchor '" + x.anchor + "' (the site defines: " + join(anchors) + ")");
+          auto bounds = [&](const char* name, double lo, double hi) -> std::optional<std::pair<double, double>> {
+            const V* b = lm.get(name);
+            if (!b) return std::nullopt;
+            const std::vector<double> xs = r.numbers(*b, 2, 2, "bounds [lo, hi]");
+            if (xs[0] < lo || xs[1] > hi) {
+              std::ostringstream os;
+              os << "bounds must lie within [" << lo << ", " << hi << "]";
+              r.fail(*b, os.str());
+            }
+            if (xs[1] < xs[0]) r.fail(*b, "the upper bound is below the lower one");
+            return std::make_pair(xs[0], xs[1]);
+          };
+          x.median = bounds("median", -1e6, 1e6);
+          x.p95 = bounds("p95", -1e6, 1e6);
+          x.nlos_share = bounds("nlos_share", 0, 1);
+          x.dropped_share = bounds("dropped_share", 0, 1);
+          if (!x.median && !x.p95 && !x.nlos_share && !x.dropped_share)
+            r.fail(val, "expected at least one of median, p95, nlos_share, dropped_share");
+          break;
+        }
       }
       sc.expect.push_back(std::move(x));
     }
@@ -1284,7 +1323,16 @@ struct ScenarioReader {
       for (const V& e : r.seq(v)) flatten(e, item(prefix, i++));
     } else {
       sc.radio[prefix] = v.node.IsScalar() ? v.node.Scalar() : std::string();
+      radio_lines[prefix] = v.line;
     }
+  }
+  // every radio key and value against the radio model's (sim/radio/radio.h), after the site is read
+  void check_radio() const {
+    RadioParams p = radio_defaults(sc.site);
+    std::string key, message;
+    if (apply_radio_overrides(sc.radio, p, key, message)) return;
+    const auto it = radio_lines.find(key);
+    r.fail(it == radio_lines.end() ? 0 : it->second, "radio." + key, message);
   }
 };
 
@@ -1340,7 +1388,7 @@ void load_scenario_from(const std::string& text, const std::string& file, Scenar
   }
   if (const V* x = m.get("fix_rate")) sc.fix_rate = r.positive(*x);
 
-  ScenarioReader sr{r, sc, {}};
+  ScenarioReader sr{r, sc, {}, {}};
   if (const V* x = m.get("radio")) {
     if (!x->node.IsMap() && !x->node.IsNull()) r.fail(*x, "expected a mapping, found " + describe(x->node));
     sr.flatten(*x, "");
@@ -1362,6 +1410,7 @@ void load_scenario_from(const std::string& text, const std::string& file, Scenar
   }
   if (const V* x = m.get("rules")) RulesReader{r}.apply(*x, sc.site.rules);
   if (const V* x = m.get("calendar")) CalendarReader{r, sc.site.timezone_min}.apply(*x, sc.site.calendar);
+  sr.check_radio();
 
   sr.person_defs(m.req("people"));
   if (const V* x = m.get("duty")) {

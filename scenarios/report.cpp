@@ -274,6 +274,22 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
                           {"missed", r.alarm_quality->missed}, {"false", r.alarm_quality->false_rate}};
   if (estimated && r.alarm_delay)
     j["alarm_delay"] = {{"n", r.alarm_delay->n}, {"p50", r.alarm_delay->p50}, {"p95", r.alarm_delay->p95}, {"max", r.alarm_delay->max}};
+  if (!r.survey_points.empty()) {
+    J sp = J::array();
+    for (const SurveyPointAccuracy& p : r.survey_points)
+      sp.push_back({{"point", p.point}, {"n", p.n}, {"mean", p.mean}, {"cdf68", p.cdf68}, {"cdf95", p.cdf95}});
+    j["survey_points"] = sp;
+  }
+  if (r.radio) {
+    J links = J::array();
+    for (const RadioLinkReport& l : *r.radio)
+      links.push_back({{"tag", l.tag}, {"anchor", l.anchor}, {"n", l.n}, {"nlos_share", l.nlos_share}, {"dropped_share", l.dropped_share},
+                       {"error_median", l.error_median}, {"error_p95", l.error_p95}});
+    j["radio"] = {{"links", links}, {"resolution", 0.005}};
+  }
+  if (r.simulation)
+    j["simulation"] = {{"blinks", r.simulation->blinks}, {"fixes", r.simulation->fixes}, {"no_fix", r.simulation->no_fix},
+                       {"rays", r.simulation->rays}, {"collisions", r.simulation->collisions}};
   j["hash"] = r.hash;
   j["hash_of"] = "SHA-256 of the canonical alarm stream (docs/hash.md)";
   return j;
@@ -359,6 +375,39 @@ std::string report_markdown(const Scenario& sc, const RunResult& r) {
       std::snprintf(b, sizeof b, "\n漏报率 Missed %.1f %%, 误报率 False %.1f %% (对照 oracle %zu / 估计 estimated %zu); 报警时延 delay p50 %.1f s, p95 %.1f s\n",
                     100 * r.alarm_quality->missed, 100 * r.alarm_quality->false_rate, r.alarm_quality->compared, r.alarm_quality->estimated,
                     r.alarm_delay->p50, r.alarm_delay->p95);
+      m += b;
+    }
+  }
+  if (!r.survey_points.empty()) {
+    m += "\n## 测试点精度 Accuracy per survey point (AQ 3064.3 App. A)\n\n| 测试点 Point | 定位点 Fixes | 均值 Mean (m) | CDF 68.27% (m) | CDF 95% (m) |\n|---|---|---|---|---|\n";
+    for (const SurveyPointAccuracy& p : r.survey_points) {
+      char b[256];
+      std::snprintf(b, sizeof b, "| %s | %zu | %.3f | %.3f | %.3f |\n", p.point.c_str(), p.n, p.mean, p.cdf68, p.cdf95);
+      m += b;
+    }
+  }
+  if (r.simulation) {
+    char b[320];
+    std::snprintf(b, sizeof b,
+                  "\n## 仿真定位 Simulated positioning\n\n测距次数 Blinks %llu, 定位点 fixes %llu, 无定位 no fix %llu, 射线 rays %llu, 碰撞 collisions %llu\n",
+                  static_cast<unsigned long long>(r.simulation->blinks), static_cast<unsigned long long>(r.simulation->fixes),
+                  static_cast<unsigned long long>(r.simulation->no_fix), static_cast<unsigned long long>(r.simulation->rays),
+                  static_cast<unsigned long long>(r.simulation->collisions));
+    m += b;
+  }
+  if (r.radio && !r.radio->empty()) {
+    m += "\n## 无线链路 Radio links\n\n测距误差 = 测量距离 − 真实距离 (m)。Range error = measured − true distance (m).\n\n"
+         "| 标签 Tag | 基站 Anchor | 次数 Tries | 非视距 NLOS | 丢失 Dropped | 误差中位数 Median | 误差 P95 |\n|---|---|---|---|---|---|---|\n";
+    constexpr size_t kMaxRows = 200;  // the JSON report holds every link
+    size_t rows = 0;
+    for (const RadioLinkReport& l : *r.radio) {
+      if (rows++ == kMaxRows) {
+        m += "| … | (" + std::to_string(r.radio->size() - kMaxRows) + " more links in report.json) | | | | | |\n";
+        break;
+      }
+      char b[256];
+      std::snprintf(b, sizeof b, "| %s | %s | %zu | %.1f %% | %.1f %% | %.3f | %.3f |\n", l.tag.c_str(), l.anchor.c_str(), l.n,
+                    100 * l.nlos_share, 100 * l.dropped_share, l.error_median, l.error_p95);
       m += b;
     }
   }

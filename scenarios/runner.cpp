@@ -9,6 +9,8 @@
 #include "scenarios/driver.h"
 #include "scenarios/loader.h"
 #include "sim/motion.h"
+#include "sim/radio/plant_los.h"
+#include "sim/radio/positioning.h"
 
 namespace planttwin {
 
@@ -167,6 +169,32 @@ ExpectationResult check(const Scenario& sc, const Expectation& x, const RunResul
       res.detail = buf;
       break;
     }
+    case Expectation::Kind::radio_link: {
+      const RadioLinkReport* l = nullptr;
+      if (r.radio)
+        for (const RadioLinkReport& k : *r.radio)
+          if (k.tag == x.tag && k.anchor == x.anchor) l = &k;
+      if (!l) {
+        res.detail = "no measurement on link " + x.tag + "-" + x.anchor + (r.radio ? "" : " (the run is not simulated)");
+        break;
+      }
+      auto within = [](const std::optional<std::pair<double, double>>& b, double v) { return !b || (v >= b->first && v <= b->second); };
+      res.passed = within(x.median, l->error_median) && within(x.p95, l->error_p95) && within(x.nlos_share, l->nlos_share) &&
+                   within(x.dropped_share, l->dropped_share);
+      std::snprintf(buf, sizeof buf, "link %s-%s: error median %.3f m, p95 %.3f m, nlos %.3f, dropped %.3f over %zu tries",
+                    x.tag.c_str(), x.anchor.c_str(), l->error_median, l->error_p95, l->nlos_share, l->dropped_share, l->n);
+      res.detail = buf;
+      auto show = [&](const char* what, const std::optional<std::pair<double, double>>& b) {
+        if (!b) return;
+        std::snprintf(buf, sizeof buf, "; %s in [%.3f, %.3f]", what, b->first, b->second);
+        res.detail += buf;
+      };
+      show("median", x.median);
+      show("p95", x.p95);
+      show("nlos", x.nlos_share);
+      show("dropped", x.dropped_share);
+      break;
+    }
   }
   (void)sc;
   return res;
@@ -317,11 +345,191 @@ void check_expectations(const Scenario& sc, RunResult& r) {
   }
 }
 
-bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std::string& error) {
-  if (sc.positioning.mode == Positioning::Mode::simulated) {
-    error = sc.file + ": positioning: simulated needs the radio simulator, which this build does not have yet; use truth";
+namespace {
+
+// Simulated positioning (H-02): every tag blinks at its own instants (in phase at k / fix_rate,
+// or ALOHA intervals uniform over 0..2 RI); each blink's true pose goes through line of sight,
+// radio links and the solver, and the fix reaches the engine at t_available. The oracle twin gets
+// the true pose at the blink's time. Time advances in slices of one reporting interval: blinks of
+// a slice are taken in (t, tag) order, script actions are played up to each blink's time before
+// its pose is read, and the engines advance to the slice's end once its fixes are submitted.
+bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, std::string& error) {
+  RadioParams params = radio_defaults(sc.site);
+  std::string key, message;
+  if (!apply_radio_overrides(sc.radio, params, key, message)) {
+    error = sc.file + ": radio." + key + ": " + message;
     return false;
   }
+  std::unique_ptr<LineOfSight> los = make_plant_los(sc.site, message);
+  if (!los) {
+    error = sc.file + ": site: " + message;
+    return false;
+  }
+  out = RunResult{};
+  auto site = std::make_shared<const Site>(sc.site);
+  Engine engine(make_engine_setup(sc, site));
+  std::unique_ptr<Engine> oracle;  // the twin on true positions
+  if (opt.oracle) oracle = std::make_unique<Engine>(make_engine_setup(sc, site));
+  RunResult oracle_result;
+  OutputCollector col(out);
+  OutputCollector ocol(oracle_result);
+  ScriptDriver driver(sc, engine);
+  auto submit_both = [&](Input in) {
+    if (oracle) oracle->submit(in);
+    engine.submit(std::move(in));
+  };
+  SimulatedPositioning pipe(sc.site, params, *los, sc.seed, PipelineOptions{opt.threads, opt.radio_link_stats});
+
+  // tag index -> tag id, for the report
+  std::vector<std::string> tag_name;
+  for (int i = 0; i < driver.person_count(); ++i) {
+    const int ti = driver.tag_index(i);
+    if (ti < 0) continue;
+    if (static_cast<size_t>(ti) >= tag_name.size()) tag_name.resize(static_cast<size_t>(ti) + 1);
+    tag_name[static_cast<size_t>(ti)] = *sc.people[static_cast<size_t>(i)].tag;
+  }
+  const Micros ri = std::max<Micros>(1, from_seconds(1.0 / sc.fix_rate));
+  const bool jitter = params.jitter();
+  struct TagClock {
+    int person = -1;
+    Micros next = 0;
+    std::uint64_t n = 0;
+    LinkRandom rng{0};
+  };
+  std::vector<TagClock> clocks;
+  for (int i : driver.fix_order()) {
+    if (driver.tag_index(i) < 0) continue;
+    TagClock c;
+    c.person = i;
+    c.rng = LinkRandom(stream_seed(stream_seed(sc.seed, kBlinkTimingStream), static_cast<std::uint64_t>(driver.tag_index(i))));
+    if (jitter) c.next = static_cast<Micros>(c.rng.uniform() * static_cast<double>(ri));
+    clocks.push_back(c);
+  }
+
+  ErrorHistogram accuracy(0.0, 20.0, 0.001);
+  std::vector<ErrorHistogram> survey(sc.site.survey_points.size(), ErrorHistogram(0.0, 20.0, 0.001));
+  struct Pending {
+    int person;
+    TruthPose pose;
+  };
+  std::vector<std::pair<Micros, int>> due;  // (t, clock index)
+  std::vector<Blink> blinks;
+  std::vector<Pending> truth;
+  std::vector<SimFix> fixes;
+  for (Micros s = 0; s <= sc.duration; s += ri) {
+    const Micros e = s + ri;  // the slice [s, e)
+    due.clear();
+    for (size_t c = 0; c < clocks.size(); ++c) {
+      TagClock& tc = clocks[c];
+      while (tc.next < e) {
+        if (tc.next <= sc.duration) due.emplace_back(tc.next, static_cast<int>(c));
+        tc.next += jitter ? std::max<Micros>(1, static_cast<Micros>(tc.rng.uniform() * 2.0 * static_cast<double>(ri))) : ri;
+      }
+    }
+    std::sort(due.begin(), due.end(), [&](const auto& a, const auto& b) {
+      if (a.first != b.first) return a.first < b.first;
+      return driver.tag_index(clocks[static_cast<size_t>(a.second)].person) < driver.tag_index(clocks[static_cast<size_t>(b.second)].person);
+    });
+    blinks.clear();
+    truth.clear();
+    for (const auto& [t, c] : due) {
+      TagClock& tc = clocks[static_cast<size_t>(c)];
+      const std::uint64_t number = tc.n++;
+      driver.play_until(t, submit_both);
+      if (!driver.tag_on(tc.person)) continue;
+      const TruthPose pose = driver.pose(tc.person, t);
+      const int tag = driver.tag_index(tc.person);
+      blinks.push_back({t, tag, number, {pose.p.x, pose.p.y, pose.z}, pose.floor});
+      truth.push_back({tc.person, pose});
+      FixInput f;
+      f.tag = tag;
+      f.x = pose.p.x;
+      f.y = pose.p.y;
+      f.z = pose.z;
+      f.floor = engine.floor_index(pose.floor);
+      if (oracle) oracle->submit({t, 0, f});
+    }
+    fixes.clear();
+    pipe.process(blinks, to_seconds(ri), fixes);
+    for (const SimFix& sf : fixes) {
+      const Pending& tp = truth[static_cast<size_t>(sf.blink)];
+      FixInput f;
+      f.tag = blinks[static_cast<size_t>(sf.blink)].tag;
+      f.x = sf.fix.x;
+      f.y = sf.fix.y;
+      f.z = sf.fix.z;
+      f.floor = sf.fix.floor.empty() ? -1 : engine.floor_index(sf.fix.floor);
+      const double err = std::hypot(f.x - tp.pose.p.x, f.y - tp.pose.p.y);
+      accuracy.add(err);
+      for (size_t k = 0; k < sc.site.survey_points.size(); ++k) {
+        const SurveyPoint& sp = sc.site.survey_points[k];
+        if (!sp.floor.empty() && sp.floor != tp.pose.floor) continue;
+        if (std::hypot(tp.pose.p.x - sp.at[0], tp.pose.p.y - sp.at[1]) <= 0.05) survey[k].add(err);
+      }
+      if (opt.history)
+        opt.history->fix({sc.people[static_cast<size_t>(tp.person)].id, history_ms(sc, sf.fix.t_available), to_cm(f.x), to_cm(f.y),
+                          to_cm(f.z), sf.fix.floor});
+      engine.submit({sf.fix.t_available, 0, f});
+      ++out.fixes;
+    }
+    const Micros until = std::min(e - 1, sc.duration);
+    driver.play_until(until, submit_both);
+    engine.advance_to(until);
+    col.drain(engine);
+    if (oracle) {
+      oracle->advance_to(until);
+      ocol.drain(*oracle);
+    }
+  }
+  driver.play_all(submit_both);
+  engine.advance_to(sc.duration);
+  col.drain(engine);
+  if (oracle) {
+    oracle->advance_to(sc.duration);
+    ocol.drain(*oracle);
+  }
+  finish_result(engine, out);
+  if (opt.history) feed_history(sc, out, *opt.history);
+
+  AccuracyStats acc;
+  acc.n = accuracy.n();
+  acc.mean = accuracy.mean();
+  acc.cdf68 = accuracy.quantile(0.6827);
+  acc.cdf95 = accuracy.quantile(0.95);
+  out.accuracy = acc;
+  for (size_t k = 0; k < survey.size(); ++k) {
+    if (survey[k].n() == 0) continue;
+    out.survey_points.push_back({sc.site.survey_points[k].id, survey[k].n(), survey[k].mean(), survey[k].quantile(0.6827),
+                                 survey[k].quantile(0.95)});
+  }
+  std::vector<RadioLinkReport> links;
+  for (const auto& [ta, ls] : pipe.link_stats()) {
+    RadioLinkReport l;
+    l.tag = static_cast<size_t>(ta.first) < tag_name.size() ? tag_name[static_cast<size_t>(ta.first)] : std::to_string(ta.first);
+    l.anchor = sc.site.anchors[static_cast<size_t>(ta.second)].id;
+    l.n = ls.tries;
+    const double n = static_cast<double>(std::max<std::uint64_t>(1, ls.tries));
+    l.nlos_share = static_cast<double>(ls.nlos) / n;
+    l.dropped_share = static_cast<double>(ls.dropped) / n;
+    l.error_median = ls.error.quantile(0.5);
+    l.error_p95 = ls.error.quantile(0.95);
+    links.push_back(std::move(l));
+  }
+  std::sort(links.begin(), links.end(), [](const RadioLinkReport& a, const RadioLinkReport& b) {
+    return a.tag != b.tag ? a.tag < b.tag : a.anchor < b.anchor;
+  });
+  if (opt.radio_link_stats) out.radio = std::move(links);
+  const PipelineCounters& pc = pipe.counters();
+  out.simulation = SimulationCounts{pc.blinks, pc.fixes, pc.no_fix, pc.rays, pc.collisions};
+  if (oracle) compare_with_oracle(oracle->alarms(), out.alarms, out);
+  check_expectations(sc, out);
+  return true;
+}
+
+}  // namespace
+
+bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std::string& error) {
+  if (sc.positioning.mode == Positioning::Mode::simulated) return run_simulated(sc, opt, out, error);
   out = RunResult{};
   auto site = std::make_shared<const Site>(sc.site);
   Engine engine(make_engine_setup(sc, site));

@@ -44,6 +44,28 @@ struct DelayStats {
   double p50 = 0, p95 = 0, max = 0;  // seconds
 };
 
+// One tag-anchor link of a simulated run: range error = measured - true distance, metres, over
+// the received measurements (histogram resolution 5 mm).
+struct RadioLinkReport {
+  std::string tag, anchor;
+  std::size_t n = 0;           // measurements tried (blinks that tried this link)
+  double nlos_share = 0;       // share of tries whose straight path crossed a solid
+  double dropped_share = 0;    // share of tries not received (link budget or collision)
+  double error_median = 0, error_p95 = 0;
+};
+
+// AQ 3064.3 App. A: fixes whose true position lies within 0.05 m of a survey point.
+struct SurveyPointAccuracy {
+  std::string point;
+  std::size_t n = 0;
+  double mean = 0, cdf68 = 0, cdf95 = 0;  // metres, horizontal error
+};
+
+// Counts of the simulated pipeline.
+struct SimulationCounts {
+  std::uint64_t blinks = 0, fixes = 0, no_fix = 0, rays = 0, collisions = 0;
+};
+
 struct ZoneCountSample {
   Micros t = 0;
   int count = 0;
@@ -79,13 +101,24 @@ struct RunResult {
   std::optional<AlarmQuality> alarm_quality;
   std::optional<DelayStats> alarm_delay;
   std::size_t fixes = 0;
+  // simulated positioning only
+  std::optional<std::vector<RadioLinkReport>> radio;  // links in (tag, anchor) order
+  std::vector<SurveyPointAccuracy> survey_points;     // site order; points no fix came near are left out
+  std::optional<SimulationCounts> simulation;
 };
 
 struct RunOptions {
-  int threads = 1;  // accepted for scenario-level parallelism; a run's result never depends on it
+  int threads = 1;  // scenario-level parallelism, and ray casts inside a simulated run; a run's
+                    // result never depends on it
   // Receives the run's fixes as submitted, then its people, zone entries, alarms (every handling
   // event) and permits (every state change) after the run. Never changes a result. Default: none.
   HistorySink* history = nullptr;
+  // Simulated runs: keep a range-error histogram per tag-anchor link for the report's `radio`
+  // section (about 4.4 KB per link). Off in benchmarks of thousands of tags.
+  bool radio_link_stats = true;
+  // Simulated and noisy runs: run the oracle twin on true positions (alarm_quality, alarm_delay).
+  // Off only in benchmarks of the pipeline itself.
+  bool oracle = true;
 };
 
 // Pieces of a run, for other sources than the headless runner (live sessions, replays, drills):
@@ -112,7 +145,7 @@ void check_expectations(const Scenario& sc, RunResult& r);
 void compare_with_oracle(const std::vector<Alarm>& oracle, const std::vector<Alarm>& est, RunResult& r);
 
 // Runs one loaded scenario to its end. Returns false with `error` set when the scenario asks for
-// something this build cannot do (e.g. simulated positioning before the simulator exists).
+// something this build cannot do (e.g. a site the plant model cannot build).
 bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std::string& error);
 
 // Value at fraction q (0..1) of the sorted sample, nearest rank; 0 for an empty sample.

@@ -54,7 +54,8 @@ struct ScriptAction {
 
 struct Expectation {
   enum class Kind {
-    alarm, no_alarm, refused, permit_status, zone_count, camera_call, accuracy, alarm_quality, alarm_delay
+    alarm, no_alarm, refused, permit_status, zone_count, camera_call, accuracy, alarm_quality, alarm_delay,
+    radio_link  // planttwin addition: one tag-anchor link's range error (simulated positioning)
   };
   Kind kind = Kind::alarm;
   int line = 0;
@@ -74,6 +75,9 @@ struct Expectation {
   std::string camera;
   // accuracy, alarm_quality, alarm_delay
   std::optional<double> cdf68_max, cdf95_max, missed_max, false_max, p95_max;
+  // radio_link (tag + anchor + bounds, metres; nlos_share and dropped_share 0..1)
+  std::string tag, anchor;
+  std::optional<std::pair<double, double>> median, p95, nlos_share, dropped_share;
   std::string text;  // the expectation as written, one line, for reports
 };
 
@@ -103,6 +107,7 @@ struct Scenario {
   Positioning positioning;
   double fix_rate = 1;  // fixes per second per tag
   std::map<std::string, std::string> radio;  // simulated mode overrides, flattened "a.b" -> scalar
+                                             // (keys checked by the loader: sim/radio/radio.h)
   std::vector<DutyShift> duty;
   DrillTargets drill;
   std::vector<PersonDef> people;

@@ -134,8 +134,8 @@ void Outbox::close() {
 
 Outbox::~Outbox() { close(); }
 
-void Outbox::add_samples(const std::vector<Sample>& samples) {
-  if (samples.empty()) return;
+std::int64_t Outbox::add_samples(const std::vector<Sample>& samples) {
+  if (samples.empty()) return 0;
   exec("BEGIN IMMEDIATE");
   try {
     for (const Sample& x : samples) {
@@ -145,7 +145,9 @@ void Outbox::add_samples(const std::vector<Sample>& samples) {
       s.bind(3, x.record);
       if (sqlite3_step(s.s) != SQLITE_DONE) fail("add position sample");
     }
+    std::int64_t last = sqlite3_last_insert_rowid(db_);
     exec("COMMIT");
+    return last;
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;

@@ -38,7 +38,8 @@ class Outbox {
     Micros t = 0;
     std::string person, record;
   };
-  void add_samples(const std::vector<Sample>& samples);  // one transaction
+  // one transaction; returns the row id of the last one (0 when none)
+  std::int64_t add_samples(const std::vector<Sample>& samples);
   // the latest sample of each person (ordered by person id) and the largest sample row id
   std::vector<std::pair<std::string, std::string>> latest_samples(std::int64_t& max_row) const;
   std::int64_t count_samples() const;

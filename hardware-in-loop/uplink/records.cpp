@@ -284,7 +284,13 @@ Json permit_record(const RecordContext& c, Micros t, const PermitRecord& p, cons
       zone = z.name.empty() ? z.id : z.name;
       break;
     }
-  j["TICKETPOSITION"] = zone.empty() ? "floor " + p.floor : zone + ", floor " + p.floor;
+  // place in words: the zone around the area's centre, the floor, the centre in site metres
+  char centre[64];
+  std::snprintf(centre, sizeof centre, "(%.1f, %.1f) m", cx, cy);
+  std::string place = zone;
+  if (!p.floor.empty()) place += (place.empty() ? "" : ", ") + std::string("floor ") + p.floor;
+  place += (place.empty() ? "" : ", ") + std::string("site ") + centre;
+  j["TICKETPOSITION"] = place;
   j["TICKETCONTENT"] = p.type + (p.grade.empty() ? std::string() : " grade " + p.grade);
   put_xy(j, c, cx, cy, "LONGITUDE", "LATITUDE");
   j["TICKETSTATUS"] = std::to_string(aq2_status_code(p.status));

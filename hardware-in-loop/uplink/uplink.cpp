@@ -16,6 +16,7 @@
 #include <random>
 #include <stdexcept>
 #include <thread>
+#include <variant>
 
 #include "hardware-in-loop/uplink/http_client.h"
 #include "hardware-in-loop/uplink/outbox.h"
@@ -35,8 +36,8 @@ bool permanent_rejection(int status) {
 
 std::string random_session() {
   std::random_device rd;
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%08x", rd());
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
   return buf;
 }
 
@@ -55,6 +56,10 @@ struct Uplink::Impl {
   // loop thread state
   Micros next_position_due = std::numeric_limits<Micros>::min();
   std::int64_t samples_waiting = 0;
+  // each person's latest sample record as written, and the last sample row written: the position
+  // batch is formed from memory (no read of the sample rows on the loop thread)
+  std::map<std::string, std::string> latest;
+  std::int64_t last_sample_row = 0;
   std::map<std::string, uplink::LastFix> last;
   // fixes since the last tick: written in one transaction by tick() (or when this many wait)
   struct Fix {
@@ -75,8 +80,9 @@ struct Uplink::Impl {
       rows.push_back({f.t, f.person, r.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)});
     }
     fixes.clear();  // written or failed: a failed write is counted, not retried (positions are samples)
-    writer->add_samples(rows);
+    last_sample_row = writer->add_samples(rows);
     samples_waiting += static_cast<std::int64_t>(rows.size());
+    for (auto& r : rows) latest[r.person] = std::move(r.record);
   }
   std::map<std::string, Micros> gathering_first_seen;
 
@@ -248,6 +254,8 @@ Uplink::Uplink(const Site& site, WallClock clock, UplinkOptions opt)
   m.reader = std::make_unique<uplink::Outbox>(m.opt.outbox);
   m.writer->set_autocheckpoint(!m.opt.send);
   m.pending = static_cast<std::uint64_t>(m.writer->count_pending());
+  // samples an earlier run wrote but did not batch go into the first position batch
+  for (auto& [person, record] : m.writer->latest_samples(m.last_sample_row)) m.latest[person] = std::move(record);
   m.samples_waiting = m.writer->count_samples();
   if (m.opt.send) {
     m.http = std::make_unique<uplink::HttpClient>(m.target);
@@ -294,15 +302,15 @@ void Uplink::tick(Micros t) {
   if (m.next_position_due == std::numeric_limits<Micros>::min()) m.next_position_due = t;
   if (t < m.next_position_due) return;
   try {
-    std::int64_t max_row = 0;
-    auto latest = m.writer->latest_samples(max_row);
     std::string array = "[";
-    for (const auto& [person, record] : latest) {
+    for (const auto& [person, record] : m.latest) {
       if (array.size() > 1) array += ",";
       array += record;
     }
     array += "]";
-    if (!latest.empty()) m.store_batch_raw("position", t, static_cast<int>(latest.size()), array, max_row);
+    if (!m.latest.empty())
+      m.store_batch_raw("position", t, static_cast<int>(m.latest.size()), array, m.last_sample_row);
+    m.latest.clear();
     m.samples_waiting = 0;
     // a fixed schedule (no drift): batches are position_every apart, give or take one tick
     m.next_position_due += m.opt.position_every;
@@ -341,6 +349,24 @@ void Uplink::on_permit(Micros t, const PermitRecord& p, const std::string& statu
   } catch (const std::exception& ex) {
     ++m.store_errors;
     m.set_error(ex.what());
+  }
+}
+
+void Uplink::on_output(const Engine& engine, const Output& out) {
+  if (const auto* a = std::get_if<AlarmOutput>(&out.body)) {
+    if (a->alarm < 0 || static_cast<size_t>(a->alarm) >= engine.alarms().size()) return;
+    const Alarm& alarm = engine.alarms()[static_cast<size_t>(a->alarm)];
+    if (a->event < 0 || static_cast<size_t>(a->event) >= alarm.events.size()) return;
+    on_alarm(out.t, alarm, alarm.events[static_cast<size_t>(a->event)]);
+  } else if (const auto* g = std::get_if<GatheringOutput>(&out.body)) {
+    on_gathering(out.t, *g);
+  } else if (const auto* st = std::get_if<StatusOutput>(&out.body)) {
+    if (st->status == "reserved" || st->status == "approved" || st->status == "rejected") return;
+    for (const PermitRecord& p : engine.permits())
+      if (p.id == st->id) {
+        on_permit(out.t, p, st->status);
+        return;
+      }
   }
 }
 

@@ -63,16 +63,23 @@ class Uplink {
   Uplink& operator=(const Uplink&) = delete;
 
   // From the real-time loop thread; never block on the network (outbox writes only).
-  // A position sample; the latest per person goes into the next position batch.
+  // A position sample (kept in memory, written to the outbox by the next tick()); the latest per
+  // person goes into the next position batch.
   void on_fix(Micros t, const std::string& person, const std::string& tag, double x, double y, double z,
               const std::string& floor);
   // An alarm event (raised, escalated, cleared, ...): one batch at once.
   void on_alarm(Micros t, const Alarm& a, const AlarmEvent& e);
   // A gathering (raised or changed): one batch at once.
   void on_gathering(Micros t, const GatheringOutput& g);
-  // A permit after signing and after acceptance (and any other status the caller passes): at once.
+  // A permit after signing and after acceptance (SO-09), and after any other status change
+  // (AQ2 8.2: incremental, in real time): at once.
   void on_permit(Micros t, const PermitRecord& p, const std::string& status);
-  // Forms the position batch when position_every has passed since the last one.
+  // One engine output, dispatched: alarm events to on_alarm, gatherings to on_gathering, permit
+  // status changes to on_permit (reservation statuses are not sent); other outputs are ignored.
+  void on_output(const Engine& engine, const Output& out);
+  // Writes the fixes since the last tick in one transaction; forms the position batch when due
+  // (first at the first tick with a fix, then every position_every on a fixed schedule). Call it
+  // at least once a second: batches are position_every apart, give or take one tick.
   void tick(Micros t);
 
   struct Stats {

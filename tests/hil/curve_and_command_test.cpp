@@ -140,5 +140,31 @@ TEST(Command, H03_SigtermEndsTheSessionCleanlyWithAReport) {
   fs::remove_all(d);
 }
 
+
+TEST(Command, H01_KilledSessionReplaysItsIntactPrefixAndSaysSo) {
+  const fs::path d = temp_dir("kill9");
+  const std::string rec = (d / "k.ptrec").string();
+  const std::string cmd = std::string(PLANTTWIN_BINARY_DIR "/apps/planttwin live ") + live_scenario_path() +
+                          " --bind 'tcp://127.0.0.1:*' --with-script --record " + rec + " > /dev/null 2>&1 & echo $! > " +
+                          (d / "pid").string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::this_thread::sleep_for(2800ms);  // past the script's SOS at 2 s
+  std::ifstream pf(d / "pid");
+  int pid = 0;
+  pf >> pid;
+  ASSERT_GT(pid, 0);
+  ::kill(pid, SIGKILL);
+  std::this_thread::sleep_for(200ms);
+  std::string out;
+  // the SOS expectation still passes on the intact prefix; the missing end is reported
+  EXPECT_EQ(run_command("replay " + rec + " --report " + (d / "r").string(), &out), 0) << out;
+  EXPECT_NE(out.find("torn tail: no end record"), std::string::npos) << out;
+  std::ifstream f(d / "r" / "report.json");
+  const json j = json::parse(f);
+  EXPECT_EQ(j["alarms"].size(), 1u);
+  EXPECT_TRUE(j["live"]["torn_tail"].is_string());
+  fs::remove_all(d);
+}
+
 }  // namespace
 }  // namespace planttwin::hil::test

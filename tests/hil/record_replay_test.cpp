@@ -163,6 +163,7 @@ TEST(RecordReplay, H01_RecordingRoundTripsEveryRecordKind) {
     ASSERT_TRUE(w.open(file, h, err)) << err;
     w.input(5, 1800000000123, "fix", std::string("{\"a\":\0}", 7));
     w.solve(7, 3);
+    w.reached(8);
     w.end(9);
     ASSERT_TRUE(w.flush());
   }
@@ -171,11 +172,13 @@ TEST(RecordReplay, H01_RecordingRoundTripsEveryRecordKind) {
   ASSERT_TRUE(read_recording(file, r, err)) << err;
   EXPECT_EQ(r.header.start_unix_us, h.start_unix_us);
   EXPECT_EQ(r.header.scenario_text, h.scenario_text);
-  ASSERT_EQ(r.records.size(), 3u);
+  ASSERT_EQ(r.records.size(), 4u);
   EXPECT_EQ(r.records[0].input.body.size(), 7u);
   EXPECT_EQ(r.records[0].input.ts_ms, 1800000000123);
   EXPECT_EQ(r.records[1].solve.tag, 3);
-  EXPECT_EQ(r.records[2].end_t, 9);
+  EXPECT_EQ(r.records[2].kind, RecordKind::reached);
+  EXPECT_EQ(r.records[2].end_t, 8);
+  EXPECT_EQ(r.records[3].end_t, 9);
   EXPECT_TRUE(r.ended);
   EXPECT_TRUE(r.torn.empty());
   EXPECT_EQ(crc32("123456789"), 0xCBF43926u);  // the standard check value

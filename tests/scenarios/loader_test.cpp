@@ -489,7 +489,7 @@ const std::string kFullScenario = lines({
     "seed: 7",
     "positioning: {mode: truth, noise_sigma: 0.5}",
     "fix_rate: 2",
-    "radio: {path_loss: {exponent: 2.2}, nlos_probability: 0.3, channels: [5, 9]}",
+    "radio: {link: {pathloss_exponent: 2.2}, outliers: {small_rate: 0.003}, mode: tdoa}",
     "rules:",
     "  gathering: {dwell: 30s}",
     "  validity: {hot_work: {1: 6h}}",
@@ -568,10 +568,9 @@ TEST_F(ScenarioLoader, FullScenarioFillsEveryKey) {
   EXPECT_EQ(sc.positioning.mode, Positioning::Mode::truth);
   EXPECT_DOUBLE_EQ(sc.positioning.noise_sigma, 0.5);
   EXPECT_DOUBLE_EQ(sc.fix_rate, 2);
-  EXPECT_EQ(sc.radio, (std::map<std::string, std::string>{{"path_loss.exponent", "2.2"},
-                                                         {"nlos_probability", "0.3"},
-                                                         {"channels[0]", "5"},
-                                                         {"channels[1]", "9"}}));
+  EXPECT_EQ(sc.radio, (std::map<std::string, std::string>{{"link.pathloss_exponent", "2.2"},
+                                                         {"outliers.small_rate", "0.003"},
+                                                         {"mode", "tdoa"}}));
   // rules: the scenario's keys over the site's, key by key
   EXPECT_EQ(sc.site.rules.gathering.dwell, 30 * kSecond);
   EXPECT_DOUBLE_EQ(sc.site.rules.gathering.radius, 12);
@@ -1413,7 +1412,7 @@ TEST_F(SiteLoader, SiteErrorsNameTheKey) {
        "obstacles[0].radius"},
       {lines({"site: p", "obstacles:", "  - {id: O, shape: cylinder, center: [0, 0], z: [0, 1]}"}), 3,
        "obstacles[0].radius"},
-      {lines({"site: p", "materials: {plastic: {attenuation_db: 1, nlos_bias_m: 0}}"}), 2, "materials.plastic"},
+      {lines({"site: p", "materials: {titanium: {attenuation_db: 1, nlos_bias_m: 0}}"}), 2, "materials.titanium"},
       {lines({"site: p", "zones:", "  - {id: Z, " + poly + ", kind: plant}"}), 3, "zones[0].kind"},
       {lines({"site: p", "zones:", "  - {id: Z, " + poly + ", risk: green}"}), 3, "zones[0].risk"},
       {lines({"site: p", "zones:", "  - {id: Z, " + poly + ", floors: [1], z: [0, 3]}"}), 3, "zones[0].z"},

@@ -232,6 +232,30 @@ TEST(Uplink, PL11_RestartWithNonEmptyOutboxSendsOldBatchesFirst) {
   EXPECT_EQ(rx.requests().size(), 8u);  // nothing sent twice
 }
 
+TEST(Uplink, PL11_PositionsNotYetBatchedSurviveARestart) {
+  Receiver rx;
+  UplinkOptions o = fast_options(rx, fresh_outbox("restart_positions"));
+  o.position_every = 30 * kSecond;
+  {
+    Uplink first(test_site(false), WallClock{}, o);
+    first.on_fix(0, "P01", "T01", 1, 1, 0, "1");
+    first.tick(0);  // batch 1: P01
+    first.on_fix(10 * kSecond, "P02", "T02", 2, 2, 0, "1");
+    first.tick(10 * kSecond);  // written, not due
+    ASSERT_TRUE(first.flush(2 * kSecond));
+  }
+  Uplink second(test_site(false), WallClock{}, o);
+  second.on_fix(0, "P03", "T03", 3, 3, 0, "1");
+  second.tick(0);  // batch 2: P02 from the first run, P03
+  ASSERT_TRUE(second.flush(2 * kSecond));
+  std::vector<Json> stored = rx.stored();
+  ASSERT_EQ(stored.size(), 2u);
+  ASSERT_EQ(stored[1]["records"].size(), 2u);
+  EXPECT_EQ(stored[1]["records"][0]["PERSON_ID"], "P02");
+  EXPECT_EQ(stored[1]["records"][0]["TIME_STAMP"], "2026-01-05 08:00:10");
+  EXPECT_EQ(stored[1]["records"][1]["PERSON_ID"], "P03");
+}
+
 TEST(Uplink, PL11_BackoffDoublesFromFirstAndIsCapped) {
   Receiver rx;
   rx.set_mode(Receiver::Mode::status503);

@@ -1,0 +1,182 @@
+// Simulated positioning through the runner (H-02, H-06): radio + solver fixes reach the engine,
+// the oracle twin on true positions gives alarm quality and delay, accuracy per fix and per
+// survey point, the `radio` section per link, the thread count changes nothing (H-01), and the
+// loader checks `radio` keys and `radio_link` expectations at load time.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "scenarios/loader.h"
+#include "scenarios/report.h"
+#include "scenarios/runner.h"
+
+namespace planttwin {
+namespace {
+
+const std::string kSimSite = R"(
+site:
+  site: sim-square
+  anchors:
+    - {id: A1, at: [0, 0, 6]}
+    - {id: A2, at: [40, 0, 6]}
+    - {id: A3, at: [40, 40, 6]}
+    - {id: A4, at: [0, 40, 6]}
+    - {id: A5, at: [20, 20, 6]}
+  obstacles:
+    - {id: CAB, shape: box, min: [3.9, 30.5, 0], max: [4.9, 31.5, 2.2], material: metal}  # between T1 and A1
+    - {id: TK, shape: cylinder, center: [70, 20], radius: 5, z: [0, 10], material: steel}
+  survey_points:
+    - {id: S1, at: [5, 35, 0]}
+    - {id: S2, at: [30, 10, 0]}
+  zones:
+    - {id: Z, kind: high_risk, polygon: [[25, 25], [38, 25], [38, 38], [25, 38]], authorized: {roles: [operator]}}
+)";
+
+const std::string kSimScenario = "scenario: sim\nduration: 150s\nseed: 5\npositioning: simulated\n" + kSimSite + R"(
+people:
+  - {id: P1, tag: T1, at: [5, 35]}
+  - {id: P2, tag: T2, at: [7, 37]}
+  - {id: P3, tag: T3, at: [9, 35]}
+  - {id: P4, tag: T4, at: [30, 10]}
+  - {id: V1, category: visitor, tag: T5, at: [20, 5]}
+script:
+  - {t: 10s, who: V1, go_to: [37, 30], speed: 1.0}
+expect:
+  - {alarm: gathering, level: yellow, between: [60s, 63s], req: PL-02}
+  - {alarm: boundary_crossing, who: V1, between: [20s, 40s], req: PL-05}
+  - {accuracy: {cdf68_max: 1.0, cdf95_max: 2.0}, req: H-06}
+  - {alarm_quality: {missed_max: 0.1, false_max: 0.15}, req: H-06}
+  - {alarm_delay: {p95_max: 3s}, req: H-06}
+  - {radio_link: {tag: T1, anchor: A1, median: [0.1, 0.6], nlos_share: [1, 1]}, req: H-02}
+)";
+
+Scenario load(const std::string& body) {
+  Scenario sc;
+  const auto err = load_scenario_text(body, "sim.yaml", sc);
+  EXPECT_FALSE(err.has_value()) << (err ? err->to_string() : "");
+  return sc;
+}
+
+RunResult run(const Scenario& sc, int threads = 1) {
+  RunResult r;
+  std::string error;
+  EXPECT_TRUE(run_scenario(sc, RunOptions{threads, nullptr}, r, error)) << error;
+  return r;
+}
+
+TEST(Simulated, H06_EndToEndAccuracyAlarmQualityAndDelay) {
+  const Scenario sc = load(kSimScenario);
+  const RunResult r = run(sc);
+  for (const ExpectationResult& e : r.expectations) EXPECT_TRUE(e.passed) << e.text << ": " << e.detail;
+  ASSERT_TRUE(r.accuracy && r.alarm_quality && r.alarm_delay && r.radio && r.simulation);
+  EXPECT_GT(r.accuracy->n, 600u);  // 5 tags x 151 blinks, nearly all solved
+  EXPECT_GT(r.accuracy->cdf68, 0.0);  // estimated fixes are not the truth
+  EXPECT_LT(r.accuracy->cdf68, 1.0);
+  EXPECT_GE(r.alarm_quality->compared, 2u);  // the oracle saw the gathering and the crossing
+  EXPECT_GE(r.alarm_delay->p50, 0.0);
+  EXPECT_GT(r.alarm_delay->max, 0.09);       // the crossing comes with the fix: at least the solver's 100 ms
+  EXPECT_EQ(r.simulation->blinks, 5u * 151u);
+  // every link a tag tried is listed; T1 -> A1 has the cabinet in the way part of the time
+  EXPECT_GE(r.radio->size(), 5u * 5u);
+  // survey points: P1 stands on S1, P4 on S2
+  ASSERT_EQ(r.survey_points.size(), 2u);
+  EXPECT_EQ(r.survey_points[0].point, "S1");
+  EXPECT_GT(r.survey_points[0].n, 140u);  // P1 stands on S1 for all 151 blinks
+  EXPECT_GT(r.survey_points[1].cdf95, 0.0);
+  // the report carries them
+  const nlohmann::ordered_json j = report_json(sc, r);
+  EXPECT_TRUE(j.contains("radio"));
+  EXPECT_EQ(j["radio"]["links"].size(), r.radio->size());
+  EXPECT_EQ(j["survey_points"][0]["point"], "S1");
+  EXPECT_TRUE(j.contains("alarm_quality"));
+  const std::string md = report_markdown(sc, r);
+  EXPECT_NE(md.find("Radio links"), std::string::npos);
+  EXPECT_NE(md.find("survey point"), std::string::npos);
+}
+
+TEST(Simulated, H01_ThreadsOneAndTwoGiveTheSameHashAndReport) {
+  const Scenario sc = load(kSimScenario);
+  const RunResult a = run(sc, 1), b = run(sc, 2);
+  EXPECT_EQ(a.hash, b.hash);
+  EXPECT_EQ(report_json(sc, a).dump(), report_json(sc, b).dump());
+  const RunResult c = run(sc, 1);
+  EXPECT_EQ(a.hash, c.hash);
+  Scenario other = sc;
+  other.seed = 6;
+  EXPECT_NE(report_json(sc, a)["accuracy"].dump(), report_json(other, run(other))["accuracy"].dump());
+}
+
+TEST(Simulated, H02_TooFewAnchorsMeansNoFixAndTheTagGoesOffline) {
+  // behind the tank, out of reach of every anchor but one: no fix, tag_offline after 30 s,
+  // which the oracle (true positions) does not raise
+  const Scenario sc = load("scenario: dark\nduration: 60s\npositioning: simulated\n" + kSimSite + R"(
+people:
+  - {id: P1, tag: T1, at: [130, 20]}
+expect:
+  - {alarm: tag_offline, who: P1, between: [30s, 32s], req: PL-09}
+)");
+  const RunResult r = run(sc);
+  EXPECT_TRUE(r.passed) << r.expectations[0].detail;
+  EXPECT_EQ(r.fixes, 0u);
+  ASSERT_TRUE(r.simulation);
+  EXPECT_EQ(r.simulation->no_fix, 61u);
+  ASSERT_TRUE(r.alarm_quality);
+  EXPECT_GT(r.alarm_quality->false_rate, 0.99);
+}
+
+TEST(Simulated, H02_TdoaModeAndOverridesRun) {
+  const Scenario sc = load("scenario: tdoa\nduration: 30s\npositioning: simulated\nradio: {mode: tdoa, los: {sigma: 0.05}}\n" +
+                           kSimSite + "people:\n  - {id: P1, tag: T1, at: [20, 12]}\n");
+  const RunResult r = run(sc);
+  ASSERT_TRUE(r.accuracy);
+  EXPECT_GT(r.accuracy->n, 20u);
+  EXPECT_LT(r.accuracy->cdf68, 1.0);
+  // ALOHA jitter: blinks are not all on whole seconds
+  EXPECT_GT(r.simulation->blinks, 20u);
+}
+
+LoadError load_error(const std::string& body) {
+  Scenario sc;
+  const auto err = load_scenario_text(body, "bad.yaml", sc);
+  EXPECT_TRUE(err.has_value());
+  return err.value_or(LoadError{});
+}
+
+TEST(Simulated, H02_LoaderRejectsBadRadioKeysWithFileLineKey) {
+  const std::string head = "scenario: x\nduration: 10s\npositioning: simulated\n";
+  const std::string tail = kSimSite + "people:\n  - {id: P1, tag: T1, at: [1, 1]}\n";
+  LoadError e = load_error(head + "radio:\n  los: {sigmaa: 0.1}\n" + tail);
+  EXPECT_EQ(e.file, "bad.yaml");
+  EXPECT_EQ(e.line, 5);
+  EXPECT_EQ(e.key, "radio.los.sigmaa");
+  EXPECT_NE(e.message.find("unknown radio key"), std::string::npos) << e.message;
+  e = load_error(head + "radio:\n  mode: twr\n  link: {max_anchors: -3}\n" + tail);
+  EXPECT_EQ(e.line, 6);
+  EXPECT_EQ(e.key, "radio.link.max_anchors");
+  e = load_error(head + "radio: {materials: {metal: {colour: grey}}}\n" + tail);
+  EXPECT_EQ(e.line, 4);
+  EXPECT_EQ(e.key, "radio.materials.metal.colour");
+  e = load_error(head + "radio: {mac: {collisions: maybe}}\n" + tail);
+  EXPECT_EQ(e.key, "radio.mac.collisions");
+}
+
+TEST(Simulated, H02_RadioLinkExpectationIsCheckedAtLoad) {
+  const std::string head = "scenario: x\nduration: 10s\npositioning: simulated\n" + kSimSite +
+                           "people:\n  - {id: P1, tag: T1, at: [1, 1]}\nexpect:\n";
+  LoadError e = load_error(head + "  - {radio_link: {tag: T1, anchor: A9, median: [0, 1]}}\n");
+  EXPECT_EQ(e.key, "expect[0].radio_link.anchor");
+  EXPECT_NE(e.message.find("A1"), std::string::npos);
+  e = load_error(head + "  - {radio_link: {tag: T7, anchor: A1, median: [0, 1]}}\n");
+  EXPECT_EQ(e.key, "expect[0].radio_link.tag");
+  e = load_error(head + "  - {radio_link: {tag: T1, anchor: A1, p95: [1, 0]}}\n");
+  EXPECT_EQ(e.key, "expect[0].radio_link.p95");
+  e = load_error(head + "  - {radio_link: {tag: T1, anchor: A1}}\n");
+  EXPECT_EQ(e.key, "expect[0].radio_link");
+  // extra materials are accepted for obstacles
+  Scenario sc;
+  EXPECT_FALSE(load_scenario_text(head + "  - {radio_link: {tag: T1, anchor: A1, median: [0, 1]}}\n", "ok.yaml", sc).has_value());
+  EXPECT_EQ(sc.site.obstacles[0].material, "metal");
+}
+
+}  // namespace
+}  // namespace planttwin
