@@ -107,9 +107,9 @@ int cmd_view(const ViewArgs& a) {
                 opt.screenshot.c_str(), to_seconds(tl->now()), opt.width, opt.height, m.origin_x, m.origin_y, m.center.x, m.center.y, m.scale);
   }
   if (opt.frame_stats > 0)
-    std::printf("{\"frames\": %d, \"people\": %zu, \"vertices\": %d, \"frame_ms\": {\"median\": %.3f, \"p99\": %.3f, \"mean\": %.3f}, "
-                "\"build_ms\": {\"median\": %.3f, \"p99\": %.3f}}\n",
-                fs.frames, tl->snapshot().people.size(), fs.vertices, fs.median_ms, fs.p99_ms, fs.mean_ms, fs.build_median_ms, fs.build_p99_ms);
+    std::printf("{\"renderer\": \"%s\", \"frames\": %d, \"people\": %zu, \"vertices\": %d, \"frame_ms\": {\"median\": %.3f, \"p99\": %.3f, \"mean\": %.3f}, "
+                "\"build_ms\": {\"median\": %.3f, \"p99\": %.3f}, \"cpu_ms\": {\"median\": %.3f, \"p99\": %.3f}}\n",
+                fs.renderer.c_str(), fs.frames, tl->snapshot().people.size(), fs.vertices, fs.median_ms, fs.p99_ms, fs.mean_ms, fs.build_median_ms, fs.build_p99_ms, fs.cpu_median_ms, fs.cpu_p99_ms);
   return kExitPass;
 }
 

@@ -99,6 +99,8 @@ void frame_bench(benchmark::State& state, bool play) {
   state.counters["mean_ms"] = fs.mean_ms;
   state.counters["build_median_ms"] = fs.build_median_ms;
   state.counters["build_p99_ms"] = fs.build_p99_ms;
+  state.counters["cpu_median_ms"] = fs.cpu_median_ms;
+  state.counters["cpu_p99_ms"] = fs.cpu_p99_ms;
   state.counters["vertices"] = fs.vertices;
 }
 

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -282,7 +283,6 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
   Map m{ImGui::GetWindowDrawList(), ImVec2(p0.x + size.x / 2, p0.y + size.y / 2), st.center, st.scale};
   g_map = {m.o.x, m.o.y, m.c, m.s};
   m.dl->PushClipRect(p0, ImVec2(p0.x + size.x, p0.y + size.y), true);
-  m.dl->AddRectFilled(p0, ImVec2(p0.x + size.x, p0.y + size.y), kMapBg);
 
   // grid every 10 m (50 m stronger)
   const double step = st.scale > 4 ? 10 : 50;
@@ -360,15 +360,21 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
     const bool hot = sel_cams.count(c.id) > 0;
     const double yaw = c.yaw_deg * std::numbers::pi / 180, half = c.hfov_deg * std::numbers::pi / 360;
     const ImVec2 at = m.px(c.at[0], c.at[1]);
-    std::vector<ImVec2> wedge{at};
-    for (int i = 0; i <= 16; ++i) {
-      const double a = yaw - half + 2 * half * i / 16;
-      wedge.push_back(m.px(c.at[0] + c.range * std::cos(a), c.at[1] + c.range * std::sin(a)));
-    }
-    const ImU32 fill = hot ? IM_COL32(56, 189, 248, 38) : IM_COL32(100, 116, 139, 10);
-    // a wedge up to 180 degrees is convex: one fill, no seams between triangles
-    m.dl->AddConvexPolyFilled(wedge.data(), static_cast<int>(wedge.size()), fill);
-    m.dl->AddPolyline(wedge.data(), static_cast<int>(wedge.size()), hot ? IM_COL32(2, 132, 199, 255) : IM_COL32(100, 116, 139, 38), ImDrawFlags_Closed, hot ? 2.0f : 1.0f);
+    // the whole field of view as an outline; filled only for the cameras that see the selected
+    // alarm, and near the camera (12 m) for the others: large translucent fills cost a software
+    // renderer dearly and clutter the map
+    auto wedge_of = [&](double r) {
+      std::vector<ImVec2> w{at};
+      for (int i = 0; i <= 16; ++i) {
+        const double a = yaw - half + 2 * half * i / 16;
+        w.push_back(m.px(c.at[0] + r * std::cos(a), c.at[1] + r * std::sin(a)));
+      }
+      return w;
+    };
+    const std::vector<ImVec2> wedge = wedge_of(c.range);
+    const std::vector<ImVec2> nose = hot ? wedge : wedge_of(std::min(c.range, 12.0));
+    m.dl->AddConvexPolyFilled(nose.data(), static_cast<int>(nose.size()), hot ? IM_COL32(56, 189, 248, 38) : IM_COL32(100, 116, 139, 40));
+    m.dl->AddPolyline(wedge.data(), static_cast<int>(wedge.size()), hot ? IM_COL32(2, 132, 199, 255) : IM_COL32(100, 116, 139, 45), ImDrawFlags_Closed, hot ? 2.0f : 1.0f);
     m.dl->AddRectFilled(ImVec2(at.x - 4, at.y - 3), ImVec2(at.x + 4, at.y + 3), hot ? IM_COL32(2, 132, 199, 255) : IM_COL32(51, 65, 85, 255), 1);
     if (hot || st.scale > 3) label(m, ImVec2(at.x + 5, at.y - 16), IM_COL32(51, 65, 85, 255), c.id);
   }
@@ -391,6 +397,10 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
   const bool show_truth = tl.estimates_differ();
   const bool many = snap.people.size() > 300;
   const float pr = many ? 3.0f : 5.5f;
+  // a crowd: small octagons without anti-aliased fringes (a third of the vertices)
+  const int segments = many ? 8 : 12;
+  const ImDrawListFlags aa = m.dl->Flags;
+  if (many) m.dl->Flags &= ~(ImDrawListFlags_AntiAliasedFill | ImDrawListFlags_AntiAliasedLines);
   for (size_t i = 0; i < snap.people.size(); ++i) {
     const auto& p = snap.people[i];
     const TruthPose& t = tl.truth()[i];
@@ -398,16 +408,17 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
     const bool true_here = show_truth && t.floor == floor.id;
     if (true_here) {
       if (est_here) m.dl->AddLine(m.px(t.p), m.px(p.pos), IM_COL32(220, 38, 38, 200), 1.5f);
-      m.dl->AddCircle(m.px(t.p), pr, IM_COL32(30, 30, 30, 220), 12, 1.5f);
+      m.dl->AddCircle(m.px(t.p), pr, IM_COL32(30, 30, 30, 220), segments, 1.5f);
     }
     if (!est_here) continue;
     const ImVec2 q = m.px(p.pos);
-    m.dl->AddCircleFilled(q, pr, p.offline ? IM_COL32(150, 150, 150, 255) : category_colour(p.category), 12);
+    m.dl->AddCircleFilled(q, pr, p.offline ? IM_COL32(150, 150, 150, 255) : category_colour(p.category), segments);
     if (!many) {
-      m.dl->AddCircle(q, pr, IM_COL32(255, 255, 255, 255), 12, 1.5f);
+      m.dl->AddCircle(q, pr, IM_COL32(255, 255, 255, 255), segments, 1.5f);
       label(m, ImVec2(q.x + 7, q.y - 9), kInk, p.id);
     }
   }
+  m.dl->Flags = aa;
   // open alarms with a place (not gatherings, which have their disk): a diamond in the level colour;
   // a click on one selects it
   const bool clicked = ImGui::IsItemDeactivated() && std::abs(ImGui::GetMouseDragDelta(ImGuiMouseButton_Left, 0).x) < 3 &&
@@ -509,8 +520,6 @@ void draw_3d(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
   };
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->PushClipRect(p0, ImVec2(p0.x + size.x, p0.y + size.y), true);
-  dl->AddRectFilledMultiColor(p0, ImVec2(p0.x + size.x, p0.y + size.y), IM_COL32(30, 41, 59, 255), IM_COL32(30, 41, 59, 255),
-                              IM_COL32(15, 23, 42, 255), IM_COL32(15, 23, 42, 255));
   auto ring = [&](const std::vector<Vec2>& pts, double level, ImU32 fill, ImU32 line, float th) {
     std::vector<ImVec2> v;
     for (Vec2 q : pts) v.push_back(P(q.x, q.y, level));
@@ -570,12 +579,21 @@ void draw_3d(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
           circ.push_back({g.center.x + g.radius * std::cos(k * std::numbers::pi / 20), g.center.y + g.radius * std::sin(k * std::numbers::pi / 20)});
         ring(circ, L, level_colour(g.level, 70), level_colour(g.level), 3);
       }
+    // people as pins; a crowd as plain dots without anti-aliased fringes
+    const bool many = snap.people.size() > 300;
+    const ImDrawListFlags aa = dl->Flags;
+    if (many) dl->Flags &= ~(ImDrawListFlags_AntiAliasedFill | ImDrawListFlags_AntiAliasedLines);
     for (const auto& p : snap.people) {
       if (!p.has_fix || p.floor != f.id) continue;
       const ImVec2 q = P(p.pos.x, p.pos.y, L);
+      if (many) {
+        dl->AddCircleFilled(q, 2.5f, category_colour(p.category), 6);
+        continue;
+      }
       dl->AddLine(q, ImVec2(q.x, q.y - 9), IM_COL32(226, 232, 240, 120), 1);
       dl->AddCircleFilled(ImVec2(q.x, q.y - 9), 3.5f, category_colour(p.category), 10);
     }
+    dl->Flags = aa;
     // level name at the plane's west corner
     const ImVec2 lp = P(e.x0, e.y1, L);
     dl->AddText(ImVec2(lp.x - 60, lp.y - 8), current ? IM_COL32(250, 204, 21, 255) : IM_COL32(226, 232, 240, 255),
@@ -627,7 +645,9 @@ void panel_alarms(Timeline& tl, State& st) {
       ImGui::TableNextColumn();
       ImGui::TextUnformatted((alarm_type_label(a.type) + (a.code.empty() ? "" : " (" + a.code + ")")).c_str());
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(join(a.who, ",").c_str());
+      // long lists (a crowd over capacity) would widen the column past the panel
+      std::vector<std::string> few(a.who.begin(), a.who.begin() + static_cast<long>(std::min<size_t>(a.who.size(), 3)));
+      ImGui::TextUnformatted((join(few, ",") + (a.who.size() > 3 ? " +" + std::to_string(a.who.size() - 3) : "")).c_str());
       ImGui::TableNextColumn();
       ImGui::TextUnformatted((fmt_s(a.raised_at) + tr("seconds")).c_str());
       ImGui::TableNextColumn();
@@ -924,11 +944,14 @@ void frame(Timeline& tl, State& st, const ViewOptions& opt, int w, int h) {
   ImGui::SetNextWindowPos(ImVec2(0, top));
   ImGui::SetNextWindowSize(ImVec2(F(w) - panel_w, F(h) - top));
   ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+  // the map's paper is the window background (one full-screen layer fewer for a software renderer)
+  ImGui::PushStyleColor(ImGuiCol_WindowBg, st.view_3d ? ImVec4(0.08f, 0.11f, 0.18f, 1) : to_vec4(kMapBg));
   ImGui::Begin("##view", nullptr, fixed | ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
   const ImVec2 p0 = ImGui::GetCursorScreenPos(), size = ImGui::GetContentRegionAvail();
   if (st.view_3d) draw_3d(tl, st, p0, size);
   else draw_map(tl, st, p0, size);
   ImGui::End();
+  ImGui::PopStyleColor();
   ImGui::PopStyleVar();
 
   ImGui::SetNextWindowPos(ImVec2(F(w) - panel_w, top));
@@ -1048,7 +1071,7 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
     tl.play();
   }
   // a fit with a fixed centre or zoom: fit first, then override what was given
-  std::vector<double> times, build_times;  // whole frame; building it (our drawing code and ImGui, no GL)
+  std::vector<double> times, build_times, cpu_times;  // whole frame; building it (our drawing code and ImGui, no GL)
   int rc = 0;
   int frames = 0;
   auto last = std::chrono::steady_clock::now();
@@ -1057,6 +1080,7 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
   auto old_term = std::signal(SIGTERM, on_stop_signal);
   while (!glfwWindowShouldClose(win) && !g_stop) {
     const auto t0 = std::chrono::steady_clock::now();
+    const std::clock_t c0 = std::clock();
     glfwPollEvents();
     const double dt = std::chrono::duration<double>(t0 - last).count();
     last = t0;
@@ -1093,7 +1117,8 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
     if (opt.frame_stats > 0) {
       glFinish();
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      if (frames > 3) times.push_back(ms), build_times.push_back(build_ms);  // the first frames build the font atlas
+      const double cpu = 1000.0 * static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
+      if (frames > 3) times.push_back(ms), build_times.push_back(build_ms), cpu_times.push_back(cpu);  // the first frames build the font atlas
       if (static_cast<int>(times.size()) >= opt.frame_stats) break;
     }
     if (st.finish) break;
@@ -1113,6 +1138,11 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
     stats->build_median_ms = quantile_nearest_rank(build_times, 0.5);
     stats->build_p99_ms = quantile_nearest_rank(build_times, 0.99);
     stats->vertices = g_vertices;
+    std::sort(cpu_times.begin(), cpu_times.end());
+    stats->cpu_median_ms = quantile_nearest_rank(cpu_times, 0.5);
+    stats->cpu_p99_ms = quantile_nearest_rank(cpu_times, 0.99);
+    const GLubyte* renderer = glGetString(GL_RENDERER);
+    stats->renderer = renderer ? reinterpret_cast<const char*>(renderer) : "";
   }
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();

@@ -38,7 +38,10 @@ struct FrameStats {
   int frames = 0;
   double median_ms = 0, p99_ms = 0, mean_ms = 0;  // whole frame: build, GL draw, swap, glFinish
   double build_median_ms = 0, build_p99_ms = 0;   // CPU: advancing the run and building the frame (our code and ImGui), no GL
+  double cpu_median_ms = 0, cpu_p99_ms = 0;       // process CPU time a frame, every thread (llvmpipe's too):
+                                                  // the frame's work, whatever else loads the machine
   int vertices = 0;                               // vertices drawn in the last frame
+  std::string renderer;                           // GL_RENDERER (e.g. llvmpipe: software)
 };
 
 // Opens the window and runs until it is closed (or the one-frame / frame-stats job is done).

@@ -12,3 +12,7 @@ if(XVFB_RUN)
                    $<TARGET_FILE:planttwin> view ${PROJECT_SOURCE_DIR}/scenarios/acceptance/h01-mixed-canonical.yaml
                    --at 100s --frame-stats 60)
 endif()
+
+# the drill scenarios' own expectations (their incidents happen as designed)
+add_test(NAME drills_suite
+         COMMAND planttwin run ${PROJECT_SOURCE_DIR}/scenarios/drills --report ${PROJECT_BINARY_DIR}/test-out/drills)
