@@ -656,7 +656,11 @@ struct Engine::Impl : PermitWorld {
       const PersonState& p = people[pi];
       if (!p.has_fix || !p.on_site || p.floor < 0) continue;
       const Micros age = t - p.last_fix;
-      if (p.report_interval > 0 ? age >= p.report_interval : age > rules.tag_offline_after) continue;
+      if (gr.fix_max_age > 0) {
+        if (age > gr.fix_max_age) continue;
+      } else if (p.report_interval > 0 ? age >= p.report_interval : age > rules.tag_offline_after) {
+        continue;
+      }
       floor_points[static_cast<size_t>(p.floor)].push_back({p.pos, static_cast<std::uint32_t>(pi)});
     }
     matched.assign(tracks.size(), 0);

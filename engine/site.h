@@ -111,6 +111,10 @@ struct GatheringRules {
   int yellow = 3, orange = 4, red = 7;  // fewest people per tier
   Risk confirm_close_from = Risk::orange;  // from this level a person must confirm dispersal to close
   Micros clear_after = 5 * kSecond;  // a raised gathering clears once broken for more than this
+  // How old a person's latest fix may be for them to count. 0 (default): younger than the interval
+  // between their last two fixes, i.e. one missing fix drops them (exact for regular reports).
+  // Positioning with irregular report times (ALOHA / TDoA blinks, live hardware) sets a bound.
+  Micros fix_max_age = 0;
 };
 
 struct Rules {

@@ -443,7 +443,7 @@ struct RulesReader {
   }
 
   void gathering(const V& v, GatheringRules& g) const {
-    const Map m = r.map(v, {"radius", "dwell", "yellow", "orange", "red", "confirm_close_from", "clear_after"});
+    const Map m = r.map(v, {"radius", "dwell", "yellow", "orange", "red", "confirm_close_from", "clear_after", "fix_max_age"});
     if (const V* x = m.get("radius")) g.radius = r.positive(*x);
     if (const V* x = m.get("dwell")) g.dwell = r.duration(*x);
     if (const V* x = m.get("yellow")) g.yellow = r.count(*x);
@@ -454,6 +454,7 @@ struct RulesReader {
       g.confirm_close_from = s == "yellow" ? Risk::yellow : s == "orange" ? Risk::orange : Risk::red;
     }
     if (const V* x = m.get("clear_after")) g.clear_after = r.duration(*x);
+    if (const V* x = m.get("fix_max_age")) g.fix_max_age = r.duration(*x);
     // tiers are checked on the merged result, at the first tier this mapping writes
     if (!(g.yellow >= 2 && g.yellow <= g.orange && g.orange <= g.red)) {
       const V* at = m.get("yellow");

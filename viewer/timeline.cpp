@@ -6,10 +6,6 @@
 
 #include "scenarios/runner.h"
 #include "sim/motion.h"
-#ifdef PLANTTWIN_VIEWER_HAS_PLANT
-#include "sim/plant/camera_visibility.h"
-#include "sim/plant/plant_model.h"
-#endif
 
 namespace planttwin::viewer {
 
@@ -49,20 +45,11 @@ std::unique_ptr<Timeline> Timeline::create(const Scenario& sc, const TimelineOpt
 Timeline::Timeline(const Scenario& sc, const TimelineOptions& opt) : sc_(sc), opt_(opt) {
   site_ = std::make_shared<const Site>(sc.site);
   noisy_ = sc.positioning.noise_sigma > 0;
-#ifdef PLANTTWIN_VIEWER_HAS_PLANT
-  // which cameras see which spot (PL-13), once per site, when `run`'s set-up does not provide it
-  if (!make_engine_setup(sc_, site_).cameras && !sc.site.cameras.empty()) {
-    std::string error;
-    if (auto model = PlantModel::build(sc.site, error)) cameras_ = std::make_shared<const CameraVisibility>(build_camera_visibility(sc.site, *model));
-  }
-#endif
   reset();
 }
 
 EngineSetup Timeline::setup() const {
-  EngineSetup s = make_engine_setup(sc_, site_);
-  if (!s.cameras) s.cameras = cameras_;
-  return s;
+  return make_engine_setup(sc_, site_);  // camera visibility (PL-13) included, once per site file
 }
 
 Timeline::~Timeline() = default;

@@ -116,7 +116,6 @@ class Timeline {
   const Scenario& sc_;
   TimelineOptions opt_;
   std::shared_ptr<const Site> site_;
-  std::shared_ptr<const CameraVisibility> cameras_;  // built here when the set-up has none
   std::unique_ptr<Engine> engine_, oracle_;
   std::unique_ptr<ScriptDriver> driver_;
   std::unique_ptr<GaussianStream> noise_;

@@ -116,6 +116,39 @@ TEST(GatheringRule, PL02_AMissingFixEndsACandidate_NoTolerance) {
   EXPECT_EQ(w.raised("gathering"), std::vector<double>{93});
 }
 
+// Irregular report times (ALOHA blinks: intervals uniform over 0..2 s). By default a member whose
+// next fix comes later than the last interval drops out; with fix_max_age the group holds.
+void irregular_gathering(World& w) {
+  for (int i = 0; i < 3; ++i) w.person("P" + std::to_string(i), i, 0);
+  w.run_to(0);
+  // per person, fix times with intervals 0.3, 1.7, 0.3, 1.7 ... (mean 1 s, never over 2 s)
+  for (int k = 1; k <= 80; ++k) {
+    const double t = k % 2 ? k - 0.7 : static_cast<double>(k);
+    for (const char* id : {"P0", "P1", "P2"}) w.fix_now(id, s(t));
+    w.engine->advance_to(s(t));
+  }
+  w.engine->advance_to(s(80));
+}
+
+TEST(GatheringRule, PL02_IrregularReportTimesNeverGatherWithoutAFixAgeBound) {
+  World w;
+  irregular_gathering(w);
+  EXPECT_TRUE(w.raised("gathering").empty()) << "after a 0.3 s interval, the next 1.7 s gap drops members";
+}
+
+TEST(GatheringRule, PL02_FixMaxAgeCountsMembersWhileTheirFixIsAtMostThatOld) {
+  World w;
+  w.site.rules.gathering.fix_max_age = 2 * kSecond;
+  irregular_gathering(w);
+  // members since t = 0; the first step more than 60 s later is the fix at 60.3 s
+  EXPECT_EQ(w.raised("gathering"), std::vector<double>{60.3});
+  // a bound below the age seen at the whole-second steps (0.7 s after a fix at k - 0.7) drops them
+  World tight;
+  tight.site.rules.gathering.fix_max_age = 500 * kMillisecond;
+  irregular_gathering(tight);
+  EXPECT_TRUE(tight.raised("gathering").empty());
+}
+
 TEST(GatheringRule, PL02_SlowTagsBetweenFixesStillCount) {
   // a tag reporting every 2 s is current between its fixes
   World w;
