@@ -58,6 +58,26 @@ struct SimulatedPositioning::Work {
   std::vector<size_t> first;  // per blink: first task index (size blinks + 1)
   std::vector<std::pair<double, int>> near;
   std::vector<int> heard;  // per anchor
+  // anchors in a uniform grid of cells of side `cell` (the reach of a link), so a blink looks at
+  // the anchors of the cells its reach touches instead of every anchor of the site
+  double cell = 0, x0 = 0, y0 = 0;
+  long nx = 0, ny = 0;
+  std::vector<std::vector<int>> grid;
+  void build_grid(const Site& site, double reach) {
+    cell = std::max(reach, 1.0);
+    double x1 = 0, y1 = 0;
+    for (size_t a = 0; a < site.anchors.size(); ++a) {
+      const double* q = site.anchors[a].at;
+      if (a == 0) x0 = x1 = q[0], y0 = y1 = q[1];
+      x0 = std::min(x0, q[0]), x1 = std::max(x1, q[0]), y0 = std::min(y0, q[1]), y1 = std::max(y1, q[1]);
+    }
+    nx = static_cast<long>((x1 - x0) / cell) + 1, ny = static_cast<long>((y1 - y0) / cell) + 1;
+    grid.assign(static_cast<size_t>(nx * ny), {});
+    for (size_t a = 0; a < site.anchors.size(); ++a) {
+      const long ix = static_cast<long>((site.anchors[a].at[0] - x0) / cell), iy = static_cast<long>((site.anchors[a].at[1] - y0) / cell);
+      grid[static_cast<size_t>(iy * nx + ix)].push_back(static_cast<int>(a));
+    }
+  }
 };
 
 SimulatedPositioning::SimulatedPositioning(const Site& site, const RadioParams& params, const LineOfSight& los,
@@ -110,17 +130,25 @@ void SimulatedPositioning::process(std::span<const Blink> blinks, double slice_s
   // links worth tracing: the nearest anchors within LOS range plus a shadowing margin
   const double margin_db = p.rx_at_1m_dbm - p.sensitivity_dbm + 3 * p.shadowing_db;
   const double max_d = std::pow(10.0, margin_db / (10 * p.pathloss_exponent));
+  if (w.grid.empty() || w.cell != std::max(max_d, 1.0)) w.build_grid(site_, max_d);
   size_t nt = 0;
   w.first.assign(blinks.size() + 1, 0);
   for (size_t b = 0; b < blinks.size(); ++b) {
     w.first[b] = nt;
     const Vec3 at = blinks[b].at;
     w.near.clear();
-    for (size_t a = 0; a < na; ++a) {
-      const double* q = site_.anchors[a].at;
-      const double d2 = (q[0] - at.x) * (q[0] - at.x) + (q[1] - at.y) * (q[1] - at.y) + (q[2] - at.z) * (q[2] - at.z);
-      if (d2 <= max_d * max_d) w.near.emplace_back(d2, static_cast<int>(a));
-    }
+    // the cells within reach; (distance, anchor index) order below makes the visit order irrelevant
+    const long cx0 = std::max(0L, static_cast<long>(std::floor((at.x - max_d - w.x0) / w.cell)));
+    const long cx1 = std::min(w.nx - 1, static_cast<long>(std::floor((at.x + max_d - w.x0) / w.cell)));
+    const long cy0 = std::max(0L, static_cast<long>(std::floor((at.y - max_d - w.y0) / w.cell)));
+    const long cy1 = std::min(w.ny - 1, static_cast<long>(std::floor((at.y + max_d - w.y0) / w.cell)));
+    for (long cy = cy0; cy <= cy1; ++cy)
+      for (long cx = cx0; cx <= cx1; ++cx)
+        for (int a : w.grid[static_cast<size_t>(cy * w.nx + cx)]) {
+          const double* q = site_.anchors[static_cast<size_t>(a)].at;
+          const double d2 = (q[0] - at.x) * (q[0] - at.x) + (q[1] - at.y) * (q[1] - at.y) + (q[2] - at.z) * (q[2] - at.z);
+          if (d2 <= max_d * max_d) w.near.emplace_back(d2, a);
+        }
     const size_t k = std::min(w.near.size(), static_cast<size_t>(p.max_anchors));
     std::partial_sort(w.near.begin(), w.near.begin() + static_cast<std::ptrdiff_t>(k), w.near.end());
     std::sort(w.near.begin(), w.near.begin() + static_cast<std::ptrdiff_t>(k),
