@@ -19,6 +19,7 @@ namespace {
 struct LiveArgs {
   std::string scenario, bind, connect, publish, record, duration, report, max_skew = "60s", solve_window = "50ms";
   std::string curve_secret_key, curve_allowed_clients, history, uplink, uplink_outbox;
+  std::string company_code, company_name, park_code;
   bool with_script = false;
 };
 
@@ -73,6 +74,9 @@ int cmd_live(const LiveArgs& a) {
   }
   o.uplink_url = a.uplink;
   o.uplink_outbox = a.uplink_outbox;
+  o.uplink_company_code = a.company_code;
+  o.uplink_company_name = a.company_name;
+  o.uplink_park_code = a.park_code;
   hil::LiveLoop loop(sc, o);
   std::string err;
   if (!loop.open(err)) {
@@ -98,8 +102,8 @@ int cmd_live(const LiveArgs& a) {
   }
   if (!a.record.empty()) std::cout << "Recording: " << a.record << "\n";
   if (!a.uplink.empty())
-    std::cout << "Uplink: " << loop.live_stats().uplink_sent << " of " << loop.live_stats().uplink_queued << " batches sent, "
-              << loop.live_stats().uplink_pending << " pending in the outbox\n";
+    std::cout << "Uplink: " << loop.live_stats().uplink_queued << " batches queued this session; the outbox has sent "
+              << loop.live_stats().uplink_sent << " in all and holds " << loop.live_stats().uplink_pending << " pending\n";
   print_outcome(loop.scenario(), r, a.report);
   return r.passed ? kExitPass : kExitFail;
 }
@@ -146,6 +150,9 @@ std::vector<Subcommand> add_live_commands(CLI::App& app) {
   live->add_option("--history", a->history, "Store fixes, alarms and permits in this SQLite history file");
   live->add_option("--uplink", a->uplink, "Park-platform uplink URL");
   live->add_option("--uplink-outbox", a->uplink_outbox, "Uplink store-and-forward outbox file");
+  live->add_option("--uplink-company-code", a->company_code, "Uplink: the enterprise's code (COMPANYCODE)");
+  live->add_option("--uplink-company-name", a->company_name, "Uplink: the enterprise's name");
+  live->add_option("--uplink-park-code", a->park_code, "Uplink: the chemical park's code");
 
   auto replay_file = std::make_shared<std::string>();
   auto replay_report = std::make_shared<std::string>();

@@ -409,6 +409,9 @@ bool LiveLoop::run(std::string& error) {
     UplinkOptions uo;
     uo.url = o.uplink_url;
     if (!o.uplink_outbox.empty()) uo.outbox = o.uplink_outbox;
+    uo.company_code = o.uplink_company_code;
+    uo.company_name = o.uplink_company_name;
+    uo.park_code = o.uplink_park_code;
     for (const PersonDef& p : m.sc.people) uo.people[p.id] = {p.name, p.category};
     try {
       m.uplink = std::make_unique<Uplink>(m.session->engine().site(), m.session->scenario().clock, uo);

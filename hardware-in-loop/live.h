@@ -40,6 +40,7 @@ struct LiveOptions {
   // Park-platform uplink (docs/uplink.md), when this build has it: positions, alarms, gatherings,
   // permits, store and forward. "" : none.
   std::string uplink_url, uplink_outbox;
+  std::string uplink_company_code, uplink_company_name, uplink_park_code;  // AQ3 App. B COMPANYCODE etc.
   int rcv_hwm = 200000;              // queued input messages before producers wait (PUSH blocks)
 };
 

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <string>
+
+#include <sqlite3.h>
 
 #include "tests/hil/live_fixture.h"
 
@@ -21,6 +24,7 @@ TEST(UplinkLive, H03_AlarmsAndFixesOfALiveSessionAreQueuedForThePlatform) {
   LiveOptions o;
   o.uplink_url = "http://127.0.0.1:9/platform";  // discard port: nobody answers
   o.uplink_outbox = (d / "outbox.sqlite").string();
+  o.uplink_company_code = "91370300TEST0001";
   LiveSession s(o);
   TestClient c(s.in(), s.out());
   ASSERT_TRUE(c.wait_stats());
@@ -35,6 +39,21 @@ TEST(UplinkLive, H03_AlarmsAndFixesOfALiveSessionAreQueuedForThePlatform) {
   EXPECT_EQ(st.uplink_sent, 0u);
   EXPECT_GE(st.uplink_pending, st.uplink_queued);
   EXPECT_TRUE(fs::exists(d / "outbox.sqlite"));
+  // PL-11: the enterprise's code given on the command line travels in every batch
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((d / "outbox.sqlite").string().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT body FROM batch", -1, &q, nullptr), SQLITE_OK);
+  int batches = 0, with_code = 0;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    const std::string body(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)));
+    ++batches;
+    if (body.find("91370300TEST0001") != std::string::npos) ++with_code;
+  }
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  EXPECT_GE(batches, 2);
+  EXPECT_EQ(with_code, batches);
   fs::remove_all(d);
 }
 
