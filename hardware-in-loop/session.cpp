@@ -270,29 +270,7 @@ void Session::finish(Micros t, RunResult& r) {
     result_.survey_points.push_back({m.point, a.n, a.mean, a.cdf68, a.cdf95});
   }
   check_expectations(sc_, result_);
-  if (opt_.history) {
-    HistorySink& h = *opt_.history;
-    for (const PersonDef& p : sc_.people) h.person({p.id, p.name, to_string(p.category)});
-    for (const EntryRecord& en : result_.entries) h.zone_entry({unix_ms(start_ms_, en.t), en.zone, to_string(en.category), 1});
-    for (const Alarm& a : result_.alarms) {
-      HistoryAlarm ha;
-      ha.run = sc_.name;
-      ha.id = a.id, ha.type = a.type, ha.level = a.level, ha.code = a.code, ha.zone = a.zone, ha.permit = a.permit, ha.floor = a.floor;
-      ha.who = a.who;
-      ha.x_cm = to_cm(a.pos.x), ha.y_cm = to_cm(a.pos.y);
-      ha.status = a.handling_status();
-      for (const AlarmEvent& e : a.events) ha.events.push_back({unix_ms(start_ms_, e.t), to_string(e.kind), e.level, e.by, e.note});
-      h.alarm(ha);
-    }
-    for (const PermitRecord& p : result_.permits) {
-      HistoryPermit hp;
-      hp.run = sc_.name;
-      hp.id = p.id, hp.type = p.type, hp.grade = p.grade, hp.status = to_string(p.status);
-      for (const auto& [pt, e] : p.history) hp.events.emplace_back(unix_ms(start_ms_, pt), e);
-      h.permit(hp);
-    }
-    h.flush();
-  }
+  if (opt_.history) feed_history(sc_, result_, *opt_.history, start_ms_);
   r = result_;
 }
 

@@ -207,29 +207,6 @@ std::int64_t history_ms(const Scenario& sc, Micros t) {
   return sc.clock.start_unix_s * 1000 + ms;
 }
 
-// What the history store keeps of a run besides the fixes (docs/history.md).
-void feed_history(const Scenario& sc, const RunResult& r, HistorySink& h) {
-  for (const PersonDef& p : sc.people) h.person({p.id, p.name, to_string(p.category)});
-  for (const EntryRecord& en : r.entries) h.zone_entry({history_ms(sc, en.t), en.zone, to_string(en.category), 1});
-  for (const Alarm& a : r.alarms) {
-    HistoryAlarm ha;
-    ha.run = sc.name;
-    ha.id = a.id, ha.type = a.type, ha.level = a.level, ha.code = a.code, ha.zone = a.zone, ha.permit = a.permit, ha.floor = a.floor;
-    ha.who = a.who;
-    ha.x_cm = to_cm(a.pos.x), ha.y_cm = to_cm(a.pos.y);
-    ha.status = a.handling_status();
-    for (const AlarmEvent& e : a.events) ha.events.push_back({history_ms(sc, e.t), to_string(e.kind), e.level, e.by, e.note});
-    h.alarm(ha);
-  }
-  for (const PermitRecord& p : r.permits) {
-    HistoryPermit hp;
-    hp.run = sc.name;
-    hp.id = p.id, hp.type = p.type, hp.grade = p.grade, hp.status = to_string(p.status);
-    for (const auto& [t, e] : p.history) hp.events.emplace_back(history_ms(sc, t), e);
-    h.permit(hp);
-  }
-  h.flush();
-}
 
 }  // namespace
 
@@ -239,6 +216,30 @@ double quantile_nearest_rank(std::vector<double> v, double q) {
   const double rank = std::ceil(q * static_cast<double>(v.size()));
   const size_t idx = static_cast<size_t>(std::clamp(rank, 1.0, static_cast<double>(v.size()))) - 1;
   return v[idx];
+}
+
+void feed_history(const Scenario& sc, const RunResult& r, HistorySink& h, std::int64_t start_unix_ms) {
+  auto ms = [start_unix_ms](Micros t) { return start_unix_ms + (t >= 0 ? t / kMillisecond : -((-t + kMillisecond - 1) / kMillisecond)); };
+  for (const PersonDef& p : sc.people) h.person({p.id, p.name, to_string(p.category)});
+  for (const EntryRecord& en : r.entries) h.zone_entry({ms(en.t), en.zone, to_string(en.category), 1});
+  for (const Alarm& a : r.alarms) {
+    HistoryAlarm ha;
+    ha.run = sc.name;
+    ha.id = a.id, ha.type = a.type, ha.level = a.level, ha.code = a.code, ha.zone = a.zone, ha.permit = a.permit, ha.floor = a.floor;
+    ha.who = a.who;
+    ha.x_cm = to_cm(a.pos.x), ha.y_cm = to_cm(a.pos.y);
+    ha.status = a.handling_status();
+    for (const AlarmEvent& e : a.events) ha.events.push_back({ms(e.t), to_string(e.kind), e.level, e.by, e.note});
+    h.alarm(ha);
+  }
+  for (const PermitRecord& p : r.permits) {
+    HistoryPermit hp;
+    hp.run = sc.name;
+    hp.id = p.id, hp.type = p.type, hp.grade = p.grade, hp.status = to_string(p.status);
+    for (const auto& [t, e] : p.history) hp.events.emplace_back(ms(t), e);
+    h.permit(hp);
+  }
+  h.flush();
 }
 
 EngineSetup make_engine_setup(const Scenario& sc, const std::shared_ptr<const Site>& site) {
@@ -492,7 +493,7 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
     ocol.drain(*oracle);
   }
   finish_result(engine, out);
-  if (opt.history) feed_history(sc, out, *opt.history);
+  if (opt.history) feed_history(sc, out, *opt.history, sc.clock.start_unix_s * 1000);
 
   AccuracyStats acc;
   acc.n = accuracy.n();
@@ -590,7 +591,7 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
   engine.advance_to(sc.duration);
   col.drain(engine);
   finish_result(engine, out);
-  if (opt.history) feed_history(sc, out, *opt.history);
+  if (opt.history) feed_history(sc, out, *opt.history, sc.clock.start_unix_s * 1000);
 
   AccuracyStats acc;
   acc.n = noisy ? errors.size() : out.fixes;

@@ -140,6 +140,9 @@ class OutputCollector {
 void finish_result(const Engine& engine, RunResult& r);
 // Checks every expectation of the scenario against `r`; sets r.expectations and r.passed.
 void check_expectations(const Scenario& sc, RunResult& r);
+// What the history store keeps of a run besides the fixes (docs/history.md): people, zone entries,
+// alarms with every event, permits with every change; times are start_unix_ms + engine time.
+void feed_history(const Scenario& sc, const RunResult& r, HistorySink& h, std::int64_t start_unix_ms);
 // Alarms from estimated positions against the oracle twin's (AQ 3064.3 7.3.2): an alarm matches
 // when type and people agree and the raise times are within 10 s. Sets alarm_quality and alarm_delay.
 void compare_with_oracle(const std::vector<Alarm>& oracle, const std::vector<Alarm>& est, RunResult& r);
