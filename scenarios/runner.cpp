@@ -378,7 +378,9 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
   OutputCollector col(out);
   OutputCollector ocol(oracle_result);
   ScriptDriver driver(sc, engine);
+  InputLog* log = opt.input_log;
   auto submit_both = [&](Input in) {
+    if (log) log->estimated.push_back(in), log->truth.push_back(in);
     if (oracle) oracle->submit(in);
     engine.submit(std::move(in));
   };
@@ -451,6 +453,7 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
       f.y = pose.p.y;
       f.z = pose.z;
       f.floor = engine.floor_index(pose.floor);
+      if (log) log->truth.push_back({t, 0, f});
       if (oracle) oracle->submit({t, 0, f});
     }
     fixes.clear();
@@ -473,6 +476,7 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
       if (opt.history)
         opt.history->fix({sc.people[static_cast<size_t>(tp.person)].id, history_ms(sc, sf.fix.t_available), to_cm(f.x), to_cm(f.y),
                           to_cm(f.z), sf.fix.floor});
+      if (log) log->estimated.push_back({sf.fix.t_available, 0, f}), log->fix_errors.emplace_back(sf.fix.t_available, err);
       engine.submit({sf.fix.t_available, 0, f});
       ++out.fixes;
     }

@@ -107,6 +107,15 @@ struct RunResult {
   std::optional<SimulationCounts> simulation;
 };
 
+// Simulated runs, for viewers: every input the run gave its engines, in submission order. An
+// engine applies inputs in (t, submission) order, so a fresh engine fed these in this order
+// reproduces the run exactly.
+struct InputLog {
+  std::vector<Input> estimated;  // to the engine: script inputs and estimated fixes (t = t_available)
+  std::vector<Input> truth;      // to the oracle twin: script inputs and true fixes
+  std::vector<std::pair<Micros, double>> fix_errors;  // per estimated fix: (t_available, horizontal error m)
+};
+
 struct RunOptions {
   int threads = 1;  // scenario-level parallelism, and ray casts inside a simulated run; a run's
                     // result never depends on it
@@ -119,6 +128,8 @@ struct RunOptions {
   // Simulated and noisy runs: run the oracle twin on true positions (alarm_quality, alarm_delay).
   // Off only in benchmarks of the pipeline itself.
   bool oracle = true;
+  // Simulated runs: log every engine input here (viewers replay them). Default: none.
+  InputLog* input_log = nullptr;
 };
 
 // Pieces of a run, for other sources than the headless runner (live sessions, replays, drills):

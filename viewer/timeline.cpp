@@ -31,20 +31,27 @@ std::size_t estimate_bytes(const KeptSnapshot& k) {
 }  // namespace
 
 std::unique_ptr<Timeline> Timeline::create(const Scenario& sc, const TimelineOptions& opt, std::string& error) {
-  if (sc.positioning.mode == Positioning::Mode::simulated) {
-    error = sc.file + ": positioning: simulated needs the radio simulator, which this build's viewer cannot play yet; use truth (with noise_sigma for estimates)";
-    return nullptr;
-  }
   if (sc.fix_rate <= 0) {
     error = sc.file + ": fix_rate must be positive";
     return nullptr;
   }
-  return std::unique_ptr<Timeline>(new Timeline(sc, opt));
+  std::shared_ptr<InputLog> log;
+  if (sc.positioning.mode == Positioning::Mode::simulated) {
+    log = std::make_shared<InputLog>();
+    RunOptions ro;
+    ro.radio_link_stats = false;
+    ro.input_log = log.get();
+    RunResult r;
+    if (!run_scenario(sc, ro, r, error)) return nullptr;
+  }
+  auto t = std::unique_ptr<Timeline>(new Timeline(sc, opt, std::move(log)));
+  return t;
 }
 
-Timeline::Timeline(const Scenario& sc, const TimelineOptions& opt) : sc_(sc), opt_(opt) {
+Timeline::Timeline(const Scenario& sc, const TimelineOptions& opt, std::shared_ptr<const InputLog> simulated)
+    : sc_(sc), opt_(opt), simulated_(std::move(simulated)) {
   site_ = std::make_shared<const Site>(sc.site);
-  noisy_ = sc.positioning.noise_sigma > 0;
+  noisy_ = sc.positioning.noise_sigma > 0 || simulated_ != nullptr;
   reset();
 }
 
@@ -59,6 +66,17 @@ void Timeline::reset() {
   oracle_.reset();
   if (noisy_) oracle_ = std::make_unique<Engine>(setup());
   driver_ = std::make_unique<ScriptDriver>(sc_, *engine_);
+  next_error_ = 0;
+  if (simulated_) {
+    // the whole run's inputs, queued in the runner's order: the engines apply them by (t, order)
+    auto scripted_ok = [this](const Input& in) {
+      return opt_.scripted_alarm_actions || !std::holds_alternative<std::shared_ptr<const AlarmAction>>(in.body);
+    };
+    for (const Input& in : simulated_->estimated)
+      if (scripted_ok(in)) engine_->submit(in);
+    for (const Input& in : simulated_->truth)
+      if (scripted_ok(in)) oracle_->submit(in);
+  }
   noise_ = std::make_unique<GaussianStream>(stream_seed(sc_.seed, kNoiseStream));
   now_ = 0;
   next_fix_ = 0;
@@ -92,7 +110,10 @@ void Timeline::submit_input(Input in) {
 
 void Timeline::advance_to(Micros target) {
   target = std::clamp<Micros>(target, 0, sc_.duration);
-  auto sink = [this](Input in) { submit_input(std::move(in)); };
+  // simulated: every input is queued at reset, so the driver only moves the truth
+  auto sink = [this](Input in) {
+    if (!simulated_) submit_input(std::move(in));
+  };
   auto engines_to = [this](Micros t) {
     engine_->advance_to(t);
     if (oracle_) oracle_->advance_to(t);
@@ -105,7 +126,13 @@ void Timeline::advance_to(Micros target) {
     const Micros tk = next_keep_;
     const Micros t = std::min({tf, ta, tk});
     if (t > target) break;
-    if (t == tf) {
+    if (t == tf && simulated_) {
+      driver_->play_until(tf, sink);
+      engines_to(tf);
+      for (; next_error_ < simulated_->fix_errors.size() && simulated_->fix_errors[next_error_].first <= tf; ++next_error_)
+        errors_.push_back(simulated_->fix_errors[next_error_].second);
+      ++next_fix_;
+    } else if (t == tf) {
       // script actions at t come before the fixes sampled at t, in file order (as in `run`)
       driver_->play_until(tf, sink);
       for (int i : driver_->fix_order()) {
@@ -148,6 +175,9 @@ void Timeline::advance_to(Micros target) {
   }
   driver_->play_until(target, sink);
   engines_to(target);
+  if (simulated_)
+    for (; next_error_ < simulated_->fix_errors.size() && simulated_->fix_errors[next_error_].first <= target; ++next_error_)
+      errors_.push_back(simulated_->fix_errors[next_error_].second);
   refresh();
 }
 

@@ -23,6 +23,7 @@
 #include "engine/engine.h"
 #include "engine/snapshot.h"
 #include "scenarios/driver.h"
+#include "scenarios/runner.h"
 #include "scenarios/scenario.h"
 
 namespace planttwin::viewer {
@@ -53,8 +54,9 @@ struct RecordedAction {
 
 class Timeline {
  public:
-  // Fails (nullptr, `error` set) when the scenario needs something this build cannot play
-  // (positioning: simulated before the radio simulator exists).
+  // Fails (nullptr, `error` set) when the scenario cannot be played (e.g. a simulated run whose
+  // radio settings or plant model are bad). A simulated scenario is run once through the radio
+  // and solver at creation; playing it then replays those inputs.
   static std::unique_ptr<Timeline> create(const Scenario& sc, const TimelineOptions& opt, std::string& error);
   ~Timeline();
 
@@ -105,7 +107,7 @@ class Timeline {
   int reruns() const { return reruns_; }
 
  private:
-  Timeline(const Scenario& sc, const TimelineOptions& opt);
+  Timeline(const Scenario& sc, const TimelineOptions& opt, std::shared_ptr<const InputLog> simulated);
   void reset();
   EngineSetup setup() const;
   void advance_to(Micros t);
@@ -120,6 +122,10 @@ class Timeline {
   std::unique_ptr<ScriptDriver> driver_;
   std::unique_ptr<GaussianStream> noise_;
   bool noisy_ = false;
+  // positioning: simulated: the run's inputs, computed once by the runner (radio, solver) and fed
+  // to every (re-)run of the engines in their order, so the viewer shows exactly what `run` decides
+  std::shared_ptr<const InputLog> simulated_;
+  std::size_t next_error_ = 0;  // simulated_->fix_errors already counted in errors_
   Micros now_ = 0;
   std::int64_t next_fix_ = 0;  // index k of the next fix instant k / fix_rate
   bool playing_ = false;

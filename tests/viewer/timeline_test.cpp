@@ -110,6 +110,32 @@ TEST(Timeline, ToTheEndEqualsRun) {
   }
 }
 
+// H-04: a simulated scenario (radio, solver) plays in the viewer and decides exactly what `run`
+// decides, with the estimates' errors, and a backward jump replays the same inputs.
+TEST(Timeline, H04_SimulatedPositioningPlaysExactlyAsRun) {
+  const Scenario sc = load("scenarios/aq3064/fence-quality.yaml");
+  ASSERT_EQ(sc.positioning.mode, Positioning::Mode::simulated);
+  RunResult r;
+  std::string error;
+  ASSERT_TRUE(run_scenario(sc, {}, r, error)) << error;
+  auto tl = make(sc);
+  ASSERT_TRUE(tl);
+  for (Micros t = 0; t < sc.duration; t += 1234 * kMillisecond) tl->seek(t);
+  tl->seek(sc.duration);
+  EXPECT_FALSE(r.canonical_stream.empty());
+  EXPECT_EQ(tl->canonical_stream(), r.canonical_stream);
+  // every fix that reached the engine by the end (a fix measured in the last blinks arrives after it)
+  EXPECT_LE(tl->fix_errors().size(), r.fixes);
+  EXPECT_GE(tl->fix_errors().size() + sc.people.size(), r.fixes);
+  ASSERT_TRUE(r.accuracy);
+  std::vector<double> e = tl->fix_errors();
+  EXPECT_NEAR(quantile_nearest_rank(e, 0.6827), r.accuracy->cdf68, 0.01);  // the report's CDF uses bins
+  const std::string end = tl->canonical_stream();
+  tl->seek(sc.duration / 2);
+  tl->seek(sc.duration);
+  EXPECT_EQ(tl->canonical_stream(), end);
+}
+
 TEST(Timeline, SpeedStepAndPlay) {
   const Scenario sc = load("scenarios/examples/first-gathering.yaml");
   auto tl = make(sc);
