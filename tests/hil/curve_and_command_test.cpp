@@ -15,13 +15,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-fs::path temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("planttwin-hil-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
 TEST(Curve, H03_AllowedClientGetsThroughUnknownClientIsRefused) {
   const fs::path d = temp_dir("curve");
   const CurveCert server = make_curve_cert(), allowed = make_curve_cert(), stranger = make_curve_cert();

@@ -3,8 +3,11 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -19,6 +22,14 @@
 #include "scenarios/loader.h"
 
 namespace planttwin::hil::test {
+
+// A fresh folder for one test, named after it and this process.
+inline std::filesystem::path temp_dir(const std::string& name) {
+  std::filesystem::path d = std::filesystem::temp_directory_path() / ("planttwin-hil-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
 
 using json = nlohmann::json;
 

@@ -14,13 +14,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-fs::path temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("planttwin-hil-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
 // A session over loopback with alarms of several kinds, recorded to `file`.
 RunResult record_session(const std::string& file, bool with_script = false) {
   LiveOptions o;
