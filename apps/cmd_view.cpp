@@ -17,6 +17,7 @@ namespace {
 struct ViewArgs {
   std::string scenario, at, screenshot, lang = "zh", center, floor;
   int width = 1280, height = 800, frame_stats = 0;
+  double pan_px = 0;
   double zoom = 0, speed = 0;
   bool view_3d = false, hidden = false;
   std::string select, panel;
@@ -85,6 +86,7 @@ int cmd_view(const ViewArgs& a) {
   opt.panel = a.panel;
   if (a.speed > 0) opt.play = true, opt.speed = a.speed;
   opt.frame_stats = a.frame_stats;
+  opt.pan_px = {a.pan_px, 0};
   opt.hidden = a.hidden || !a.screenshot.empty() || a.frame_stats > 0;
 
   std::string error;
@@ -107,9 +109,11 @@ int cmd_view(const ViewArgs& a) {
                 opt.screenshot.c_str(), to_seconds(tl->now()), opt.width, opt.height, m.origin_x, m.origin_y, m.center.x, m.center.y, m.scale);
   }
   if (opt.frame_stats > 0)
-    std::printf("{\"renderer\": \"%s\", \"frames\": %d, \"people\": %zu, \"vertices\": %d, \"frame_ms\": {\"median\": %.3f, \"p99\": %.3f, \"mean\": %.3f}, "
-                "\"build_ms\": {\"median\": %.3f, \"p99\": %.3f}, \"cpu_ms\": {\"median\": %.3f, \"p99\": %.3f}}\n",
-                fs.renderer.c_str(), fs.frames, tl->snapshot().people.size(), fs.vertices, fs.median_ms, fs.p99_ms, fs.mean_ms, fs.build_median_ms, fs.build_p99_ms, fs.cpu_median_ms, fs.cpu_p99_ms);
+    std::printf("{\"renderer\": \"%s\", \"frames\": %d, \"people\": %zu, \"vertices\": %d, \"draw_calls\": %d, \"layer_redraws\": %d, "
+                "\"frame_ms\": {\"median\": %.3f, \"p99\": %.3f, \"mean\": %.3f}, \"build_ms\": {\"median\": %.3f, \"p99\": %.3f}, "
+                "\"gl_ms\": {\"median\": %.3f, \"p99\": %.3f}, \"cpu_ms\": {\"median\": %.3f, \"p99\": %.3f}}\n",
+                fs.renderer.c_str(), fs.frames, tl->snapshot().people.size(), fs.vertices, fs.draw_calls, fs.layer_redraws, fs.median_ms, fs.p99_ms,
+                fs.mean_ms, fs.build_median_ms, fs.build_p99_ms, fs.gl_median_ms, fs.gl_p99_ms, fs.cpu_median_ms, fs.cpu_p99_ms);
   return kExitPass;
 }
 
@@ -198,7 +202,8 @@ std::vector<Subcommand> add_view_commands(CLI::App& app) {
   view->add_option("--zoom", va->zoom, "Map zoom, pixels per metre (default: fit the site)");
   view->add_option("--floor", va->floor, "Floor shown first (default: 1)");
   view->add_flag("--3d", va->view_3d, "Start in the 3D view");
-  view->add_option("--frame-stats", va->frame_stats, "Draw this many frames and print the median and p99 frame time")->check(CLI::Range(1, 100000));
+  view->add_option("--frame-stats", va->frame_stats, "Draw this many frames and print the median and p99 frame time (with --screenshot: the last frame)")->check(CLI::Range(1, 100000));
+  view->add_option("--pan-px", va->pan_px, "With --frame-stats: move the map this many pixels right a frame, as a drag does (the map is redrawn every frame)")->check(CLI::Range(-1000.0, 1000.0));
   view->add_flag("--hidden", va->hidden, "No visible window");
   view->add_option("--speed", va->speed, "Start playing at this speed (0.1 .. 100); with --frame-stats, frames advance 1/60 s x speed")->check(CLI::Range(0.1, 100.0));
   view->add_option("--panel", va->panel, "Panel shown first")->check(CLI::IsMember({"alarms", "headcount", "permits", "accuracy", "delays"}));

@@ -2,7 +2,9 @@
 
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
+#define GL_GLEXT_PROTOTYPES
 #include <GL/gl.h>
+#include <GL/glext.h>
 #include <imgui.h>
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
@@ -19,6 +21,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <numbers>
 #include <set>
 
@@ -173,21 +176,98 @@ struct State {
   bool finish = false;  // drill: the trainee finished
   std::vector<std::string> glyph_text;
   int frames = 0;
+  // The view's rectangle and paper colour: cleared by GL before ImGui draws (see run_viewer)
+  ImVec2 view_p0, view_size;
+  ImVec4 view_bg;
 };
 
 MapTransform g_map;
+
+// The map's static layer (draw_map_static) lives in an offscreen texture: building it costs a
+// software rasteriser several milliseconds (large blended fills), copying it to the screen about
+// one. It is redrawn when its key changes (pan, zoom, floor, language, window size, the cameras
+// of the selected alarm).
+struct MapKey {
+  int floor = -1;
+  double cx = 0, cy = 0, scale = 0;
+  float x0 = 0, y0 = 0, w = 0, h = 0;
+  int lang = 0;
+  std::string hot_cameras;
+  bool operator==(const MapKey&) const = default;
+};
+struct MapLayer {
+  MapKey key;
+  std::unique_ptr<ImDrawList> dl;  // the layer's draw list; drawn into `tex` after ImGui::Render
+  bool pending = false;            // dl changed since it was last drawn into tex
+  bool shown = false;              // this frame shows the map (not the 3D view)
+  GLuint fbo = 0, tex = 0;
+  int tex_w = 0, tex_h = 0;        // framebuffer pixels
+  int redraws = 0;
+};
+MapLayer g_layer;
 // SIGINT / SIGTERM end the window loop like closing it (a drill then still writes its report)
 std::atomic<bool> g_stop{false};
 extern "C" void on_stop_signal(int) { g_stop = true; }
 int g_vertices = 0;
+int g_draw_calls = 0;
 
 // ---- fonts ---------------------------------------------------------------------------------------
 
+// Small pictures drawn many times a frame (the people of a crowd) live in the font atlas and are
+// drawn as one textured quad each: a software rasteriser (Mesa llvmpipe) pays per triangle, and a
+// quad is 2 triangles where an 8-sided disc is 6 and its anti-aliased fringe 16 more.
+struct Sprite {
+  int rect = -1;       // custom rectangle in the atlas
+  int size = 0;        // pixels (odd: the centre is a pixel)
+  ImVec2 uv0, uv1;
+};
+Sprite g_disc, g_ring;  // a person's estimate (filled) and true position (ring), radius kCrowdRadius
+constexpr float kCrowdRadius = 3.0f;
+constexpr int kSpriteSize = 9;
+
+// Paints the sprites into the atlas (after it is built, before the GL back end uploads it): white,
+// with coverage as alpha (4 x 4 samples a pixel), so the vertex colour tints them.
+void paint_sprites() {
+  ImFontAtlas* atlas = ImGui::GetIO().Fonts;
+  unsigned char* px = nullptr;
+  int tw = 0, th = 0;
+  atlas->GetTexDataAsRGBA32(&px, &tw, &th);
+  auto paint = [&](Sprite& sp, auto inside) {
+    const ImFontAtlasCustomRect* r = atlas->GetCustomRectByIndex(sp.rect);
+    if (!r || !r->IsPacked()) return;
+    const double c = sp.size / 2.0;
+    for (int y = 0; y < sp.size; ++y)
+      for (int x = 0; x < sp.size; ++x) {
+        int hit = 0;
+        for (int sy = 0; sy < 4; ++sy)
+          for (int sx = 0; sx < 4; ++sx) hit += inside(std::hypot(x + (sx + 0.5) / 4 - c, y + (sy + 0.5) / 4 - c)) ? 1 : 0;
+        unsigned char* p = px + 4 * (static_cast<size_t>(r->Y + y) * static_cast<size_t>(tw) + static_cast<size_t>(r->X + x));
+        p[0] = p[1] = p[2] = 255;
+        p[3] = static_cast<unsigned char>(hit * 255 / 16);
+      }
+    sp.uv0 = ImVec2(F(r->X) / F(tw), F(r->Y) / F(th));
+    sp.uv1 = ImVec2(F(r->X + sp.size) / F(tw), F(r->Y + sp.size) / F(th));
+  };
+  paint(g_disc, [](double d) { return d <= kCrowdRadius + 0.25; });
+  paint(g_ring, [](double d) { return d >= kCrowdRadius - 0.5 && d <= kCrowdRadius + 1.0; });
+}
+
+// One sprite centred on the pixel that holds `q`: texels land exactly on pixels.
+void sprite(ImDrawList* dl, const Sprite& sp, ImVec2 q, ImU32 col) {
+  const float x = std::floor(q.x) - F(sp.size / 2), y = std::floor(q.y) - F(sp.size / 2);
+  dl->PrimReserve(6, 4);
+  dl->PrimRectUV(ImVec2(x, y), ImVec2(x + F(sp.size), y + F(sp.size)), sp.uv0, sp.uv1, col);
+}
+
 void load_fonts(const Timeline& tl) {
   ImGuiIO& io = ImGui::GetIO();
+  g_disc = {io.Fonts->AddCustomRectRegular(kSpriteSize, kSpriteSize), kSpriteSize, {}, {}};
+  g_ring = {io.Fonts->AddCustomRectRegular(kSpriteSize, kSpriteSize), kSpriteSize, {}, {}};
   const char* path = PLANTTWIN_CJK_FONT;
   if (!std::filesystem::exists(path)) {
     io.Fonts->AddFontDefault();
+    io.Fonts->Build();
+    paint_sprites();
     return;
   }
   // the common simplified set plus every character this run can show (labels, names, notes)
@@ -210,6 +290,8 @@ void load_fonts(const Timeline& tl) {
   cfg.OversampleV = 1;
   cfg.PixelSnapH = true;
   io.Fonts->AddFontFromFileTTF(path, 17.0f, &cfg, ranges.Data);
+  io.Fonts->Build();
+  paint_sprites();
 }
 
 void apply_style() {
@@ -253,37 +335,11 @@ void label(const Map& m, ImVec2 at, ImU32 col, const std::string& text, bool sha
   m.dl->AddText(at, col, text.c_str());
 }
 
-void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
-  const Scenario& sc = tl.scenario();
-  const Site& site = sc.site;
-  const Snapshot& snap = tl.snapshot();
-  const Floor& floor = st.floors[static_cast<size_t>(st.floor)];
-  ImGuiIO& io = ImGui::GetIO();
-
-  if (st.fit_pending) {
-    const Extent e = site_extent(site, snap);
-    st.center = {(e.x0 + e.x1) / 2, (e.y0 + e.y1) / 2};
-    st.scale = std::min(size.x / (e.x1 - e.x0), size.y / (e.y1 - e.y0)) * 0.94;
-    st.fit_pending = false;
-  }
-  // pan and zoom
-  ImGui::SetCursorScreenPos(p0);
-  ImGui::InvisibleButton("##map", size, ImGuiButtonFlags_MouseButtonLeft);
-  if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 0)) {
-    st.center.x -= io.MouseDelta.x / st.scale;
-    st.center.y += io.MouseDelta.y / st.scale;
-  }
-  if (ImGui::IsItemHovered() && io.MouseWheel != 0) {
-    const ImVec2 mo(p0.x + size.x / 2, p0.y + size.y / 2);
-    const Vec2 under{st.center.x + (io.MousePos.x - mo.x) / st.scale, st.center.y - (io.MousePos.y - mo.y) / st.scale};
-    st.scale = std::clamp(st.scale * std::pow(1.15, io.MouseWheel), 0.05, 200.0);
-    st.center = {under.x - (io.MousePos.x - mo.x) / st.scale, under.y + (io.MousePos.y - mo.y) / st.scale};
-  }
-
-  Map m{ImGui::GetWindowDrawList(), ImVec2(p0.x + size.x / 2, p0.y + size.y / 2), st.center, st.scale};
-  g_map = {m.o.x, m.o.y, m.c, m.s};
-  m.dl->PushClipRect(p0, ImVec2(p0.x + size.x, p0.y + size.y), true);
-
+// The map's static layer: what the site, the floor, the view and the selected alarm's cameras
+// decide, and nothing else. It is drawn once into a texture and copied to the screen each frame
+// (MapLayer), so a frame pays only for what moves.
+void draw_map_static(const Map& m, const Site& site, const Floor& floor, const State& st, ImVec2 p0, ImVec2 size,
+                     const std::set<std::string>& sel_cams) {
   // grid every 10 m (50 m stronger)
   const double step = st.scale > 4 ? 10 : 50;
   const double gx0 = std::floor((st.center.x - size.x / 2 / st.scale) / step) * step;
@@ -328,32 +384,6 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
     if (lang() == Lang::en || z.name.empty()) t = z.id;
     label(m, ImVec2(at.x + 4, at.y + 3), IM_COL32(60, 60, 70, 255), t);
   }
-  // permit work areas with status
-  for (const PermitRecord& p : snap.permits) {
-    if (p.area.size() < 3 || (!p.floor.empty() && p.floor != floor.id)) continue;
-    if (p.status == PermitStatus::accepted || p.status == PermitStatus::void_) continue;
-    const ImU32 c = permit_colour(p.status);
-    std::vector<ImVec2> v;
-    for (Vec2 q : p.area) v.push_back(m.px(q));
-    m.dl->AddConvexPolyFilled(v.data(), static_cast<int>(v.size()), (c & ~IM_COL32_A_MASK) | IM_COL32(0, 0, 0, 50));
-    // dashed outline
-    for (size_t i = 0; i < v.size(); ++i) {
-      const ImVec2 a = v[i], b = v[(i + 1) % v.size()];
-      const double len = std::hypot(b.x - a.x, b.y - a.y);
-      for (double d = 0; d < len; d += 10) {
-        const double e = std::min(len, d + 6);
-        m.dl->AddLine(ImVec2(F(a.x + (b.x - a.x) * d / len), F(a.y + (b.y - a.y) * d / len)),
-                      ImVec2(F(a.x + (b.x - a.x) * e / len), F(a.y + (b.y - a.y) * e / len)), c, 2);
-      }
-    }
-    label(m, ImVec2(v[0].x + 3, v[0].y + 2), c, p.id + " " + permit_type_label(p.type) + " · " + permit_status_label(to_string(p.status)));
-  }
-  // selected alarm and the cameras that see it
-  const Alarm* sel = nullptr;
-  for (const Alarm& a : snap.open_alarms)
-    if (a.id == st.selected_alarm) sel = &a;
-  std::set<std::string> sel_cams;
-  if (sel) sel_cams.insert(sel->cameras.begin(), sel->cameras.end());
   // cameras and their field of view
   for (const Camera& c : site.cameras) {
     if (!device_on_floor(site, c.at, floor)) continue;
@@ -384,6 +414,82 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
     const ImVec2 p = m.px(a.at[0], a.at[1]);
     m.dl->AddTriangleFilled(ImVec2(p.x, p.y - 4), ImVec2(p.x - 3.5f, p.y + 2.5f), ImVec2(p.x + 3.5f, p.y + 2.5f), IM_COL32(71, 85, 105, 200));
   }
+}
+
+void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
+  const Scenario& sc = tl.scenario();
+  const Site& site = sc.site;
+  const Snapshot& snap = tl.snapshot();
+  const Floor& floor = st.floors[static_cast<size_t>(st.floor)];
+  ImGuiIO& io = ImGui::GetIO();
+
+  if (st.fit_pending) {
+    const Extent e = site_extent(site, snap);
+    st.center = {(e.x0 + e.x1) / 2, (e.y0 + e.y1) / 2};
+    st.scale = std::min(size.x / (e.x1 - e.x0), size.y / (e.y1 - e.y0)) * 0.94;
+    st.fit_pending = false;
+  }
+  // pan and zoom
+  ImGui::SetCursorScreenPos(p0);
+  ImGui::InvisibleButton("##map", size, ImGuiButtonFlags_MouseButtonLeft);
+  if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 0)) {
+    st.center.x -= io.MouseDelta.x / st.scale;
+    st.center.y += io.MouseDelta.y / st.scale;
+  }
+  if (ImGui::IsItemHovered() && io.MouseWheel != 0) {
+    const ImVec2 mo(p0.x + size.x / 2, p0.y + size.y / 2);
+    const Vec2 under{st.center.x + (io.MousePos.x - mo.x) / st.scale, st.center.y - (io.MousePos.y - mo.y) / st.scale};
+    st.scale = std::clamp(st.scale * std::pow(1.15, io.MouseWheel), 0.05, 200.0);
+    st.center = {under.x - (io.MousePos.x - mo.x) / st.scale, under.y + (io.MousePos.y - mo.y) / st.scale};
+  }
+
+  Map m{ImGui::GetWindowDrawList(), ImVec2(p0.x + size.x / 2, p0.y + size.y / 2), st.center, st.scale};
+  g_map = {m.o.x, m.o.y, m.c, m.s};
+  m.dl->PushClipRect(p0, ImVec2(p0.x + size.x, p0.y + size.y), true);
+
+  // selected alarm and the cameras that see it
+  const Alarm* sel = nullptr;
+  for (const Alarm& a : snap.open_alarms)
+    if (a.id == st.selected_alarm) sel = &a;
+  std::set<std::string> sel_cams;
+  if (sel) sel_cams.insert(sel->cameras.begin(), sel->cameras.end());
+  // the static layer: redrawn (into MapLayer's texture, after ImGui::Render) only when what it shows changes
+  {
+    MapKey key{st.floor, st.center.x, st.center.y, st.scale, p0.x, p0.y, size.x, size.y, static_cast<int>(lang()), join(std::vector<std::string>(sel_cams.begin(), sel_cams.end()))};
+    if (!g_layer.dl || !(g_layer.key == key)) {
+      if (!g_layer.dl) g_layer.dl = std::make_unique<ImDrawList>(ImGui::GetDrawListSharedData());
+      ImDrawList* dl = g_layer.dl.get();
+      dl->_ResetForNewFrame();
+      dl->Flags = m.dl->Flags;  // the window's anti-aliasing settings
+      dl->PushTextureID(io.Fonts->TexID);
+      dl->PushClipRect(p0, ImVec2(p0.x + size.x, p0.y + size.y), false);
+      draw_map_static(Map{dl, m.o, m.c, m.s}, site, floor, st, p0, size, sel_cams);
+      dl->PopClipRect();
+      g_layer.key = std::move(key);
+      g_layer.pending = true;
+    }
+    g_layer.shown = true;
+  }
+  // permit work areas with status
+  for (const PermitRecord& p : snap.permits) {
+    if (p.area.size() < 3 || (!p.floor.empty() && p.floor != floor.id)) continue;
+    if (p.status == PermitStatus::accepted || p.status == PermitStatus::void_) continue;
+    const ImU32 c = permit_colour(p.status);
+    std::vector<ImVec2> v;
+    for (Vec2 q : p.area) v.push_back(m.px(q));
+    m.dl->AddConvexPolyFilled(v.data(), static_cast<int>(v.size()), (c & ~IM_COL32_A_MASK) | IM_COL32(0, 0, 0, 50));
+    // dashed outline
+    for (size_t i = 0; i < v.size(); ++i) {
+      const ImVec2 a = v[i], b = v[(i + 1) % v.size()];
+      const double len = std::hypot(b.x - a.x, b.y - a.y);
+      for (double d = 0; d < len; d += 10) {
+        const double e = std::min(len, d + 6);
+        m.dl->AddLine(ImVec2(F(a.x + (b.x - a.x) * d / len), F(a.y + (b.y - a.y) * d / len)),
+                      ImVec2(F(a.x + (b.x - a.x) * e / len), F(a.y + (b.y - a.y) * e / len)), c, 2);
+      }
+    }
+    label(m, ImVec2(v[0].x + 3, v[0].y + 2), c, p.id + " " + permit_type_label(p.type) + " · " + permit_status_label(to_string(p.status)));
+  }
   // gatherings: disks in their level colour
   for (const auto& g : snap.gatherings) {
     if (!g.floor.empty() && g.floor != floor.id) continue;
@@ -396,11 +502,9 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
   // people: estimate (filled, category colour), truth (ring) and the error line when they differ
   const bool show_truth = tl.estimates_differ();
   const bool many = snap.people.size() > 300;
-  const float pr = many ? 3.0f : 5.5f;
-  // a crowd: small octagons without anti-aliased fringes (a third of the vertices)
-  const int segments = many ? 8 : 12;
+  const float pr = many ? kCrowdRadius : 5.5f;
   const ImDrawListFlags aa = m.dl->Flags;
-  if (many) m.dl->Flags &= ~(ImDrawListFlags_AntiAliasedFill | ImDrawListFlags_AntiAliasedLines);
+  if (many) m.dl->Flags &= ~ImDrawListFlags_AntiAliasedLines;  // the error lines of a crowd: 2 triangles each
   for (size_t i = 0; i < snap.people.size(); ++i) {
     const auto& p = snap.people[i];
     const TruthPose& t = tl.truth()[i];
@@ -408,15 +512,19 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
     const bool true_here = show_truth && t.floor == floor.id;
     if (true_here) {
       if (est_here) m.dl->AddLine(m.px(t.p), m.px(p.pos), IM_COL32(220, 38, 38, 200), 1.5f);
-      m.dl->AddCircle(m.px(t.p), pr, IM_COL32(30, 30, 30, 220), segments, 1.5f);
+      if (many) sprite(m.dl, g_ring, m.px(t.p), IM_COL32(30, 30, 30, 220));
+      else m.dl->AddCircle(m.px(t.p), pr, IM_COL32(30, 30, 30, 220), 12, 1.5f);
     }
     if (!est_here) continue;
     const ImVec2 q = m.px(p.pos);
-    m.dl->AddCircleFilled(q, pr, p.offline ? IM_COL32(150, 150, 150, 255) : category_colour(p.category), segments);
-    if (!many) {
-      m.dl->AddCircle(q, pr, IM_COL32(255, 255, 255, 255), segments, 1.5f);
-      label(m, ImVec2(q.x + 7, q.y - 9), kInk, p.id);
+    const ImU32 col = p.offline ? IM_COL32(150, 150, 150, 255) : category_colour(p.category);
+    if (many) {
+      sprite(m.dl, g_disc, q, col);  // a crowd: one quad each, no label (hover shows who)
+      continue;
     }
+    m.dl->AddCircleFilled(q, pr, col, 12);
+    m.dl->AddCircle(q, pr, IM_COL32(255, 255, 255, 255), 12, 1.5f);
+    label(m, ImVec2(q.x + 7, q.y - 9), kInk, p.id);
   }
   m.dl->Flags = aa;
   // open alarms with a place (not gatherings, which have their disk): a diamond in the level colour;
@@ -933,7 +1041,9 @@ void frame(Timeline& tl, State& st, const ViewOptions& opt, int w, int h) {
     return st.frames == 0 && opt.panel == key ? ImGuiTabItemFlags_SetSelected : ImGuiTabItemFlags_None;
   };
   const float top = 68, panel_w = std::min(500.0f, F(w) * 0.42f);
-  const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
+  // The three fixed windows draw no background: run_viewer clears their rectangles with glClear,
+  // which costs a software renderer almost nothing where a blended full-window quad costs ~2 ms.
+  const ImGuiWindowFlags fixed = ImGuiWindowFlags_NoBackground | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse |
                                  ImGuiWindowFlags_NoTitleBar | ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
   ImGui::SetNextWindowPos(ImVec2(0, 0));
   ImGui::SetNextWindowSize(ImVec2(F(w), top));
@@ -944,14 +1054,14 @@ void frame(Timeline& tl, State& st, const ViewOptions& opt, int w, int h) {
   ImGui::SetNextWindowPos(ImVec2(0, top));
   ImGui::SetNextWindowSize(ImVec2(F(w) - panel_w, F(h) - top));
   ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
-  // the map's paper is the window background (one full-screen layer fewer for a software renderer)
-  ImGui::PushStyleColor(ImGuiCol_WindowBg, st.view_3d ? ImVec4(0.08f, 0.11f, 0.18f, 1) : to_vec4(kMapBg));
   ImGui::Begin("##view", nullptr, fixed | ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
   const ImVec2 p0 = ImGui::GetCursorScreenPos(), size = ImGui::GetContentRegionAvail();
+  st.view_p0 = ImGui::GetWindowPos();
+  st.view_size = ImGui::GetWindowSize();
+  st.view_bg = st.view_3d ? ImVec4(0.08f, 0.11f, 0.18f, 1) : to_vec4(kMapBg);
   if (st.view_3d) draw_3d(tl, st, p0, size);
   else draw_map(tl, st, p0, size);
   ImGui::End();
-  ImGui::PopStyleColor();
   ImGui::PopStyleVar();
 
   ImGui::SetNextWindowPos(ImVec2(F(w) - panel_w, top));
@@ -1012,6 +1122,48 @@ bool write_png(const std::string& path, int w, int h, std::string& error) {
 
 MapTransform last_map_transform() { return g_map; }
 
+namespace {
+
+// Draws the map's static layer into its texture when it changed (a w x h framebuffer-pixel
+// picture of the view rectangle at p0, size in ImGui coordinates).
+void draw_map_layer(int w, int h, ImVec2 p0, ImVec2 size, ImVec2 fb_scale) {
+  if (g_layer.tex_w != w || g_layer.tex_h != h || !g_layer.fbo) {
+    if (!g_layer.tex) glGenTextures(1, &g_layer.tex);
+    glBindTexture(GL_TEXTURE_2D, g_layer.tex);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, w, h, 0, GL_RGBA, GL_UNSIGNED_BYTE, nullptr);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    if (!g_layer.fbo) glGenFramebuffers(1, &g_layer.fbo);
+    glBindFramebuffer(GL_FRAMEBUFFER, g_layer.fbo);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, g_layer.tex, 0);
+    g_layer.tex_w = w;
+    g_layer.tex_h = h;
+    g_layer.pending = true;
+  }
+  if (!g_layer.pending) return;
+  glBindFramebuffer(GL_FRAMEBUFFER, g_layer.fbo);
+  glViewport(0, 0, w, h);
+  const ImVec4 bg = to_vec4(kMapBg);
+  glClearColor(bg.x, bg.y, bg.z, 1);
+  glClear(GL_COLOR_BUFFER_BIT);
+  ImDrawList* lists[1] = {g_layer.dl.get()};
+  ImDrawData dd;
+  dd.Valid = true;
+  dd.CmdLists = lists;
+  dd.CmdListsCount = 1;
+  dd.TotalVtxCount = lists[0]->VtxBuffer.Size;
+  dd.TotalIdxCount = lists[0]->IdxBuffer.Size;
+  dd.DisplayPos = p0;
+  dd.DisplaySize = size;
+  dd.FramebufferScale = fb_scale;
+  ImGui_ImplOpenGL3_RenderDrawData(&dd);
+  glBindFramebuffer(GL_FRAMEBUFFER, 0);
+  g_layer.pending = false;
+  ++g_layer.redraws;
+}
+
+}  // namespace
+
 int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameStats* stats) {
   const char* display = std::getenv("DISPLAY");
   const char* wayland = std::getenv("WAYLAND_DISPLAY");
@@ -1064,14 +1216,14 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
     if (opt.zoom) st.scale = *opt.zoom;
   }
 
-  const bool one_frame = !opt.screenshot.empty();
+  const bool one_frame = !opt.screenshot.empty() && opt.frame_stats == 0;
   if (opt.at) tl.seek(*opt.at);
   if (!one_frame && (opt.drill || opt.play)) {
     tl.set_speed(opt.speed);
     tl.play();
   }
   // a fit with a fixed centre or zoom: fit first, then override what was given
-  std::vector<double> times, build_times, cpu_times;  // whole frame; building it (our drawing code and ImGui, no GL)
+  std::vector<double> times, build_times, cpu_times, gl_times;  // whole frame; building it (our drawing code and ImGui, no GL)
   int rc = 0;
   int frames = 0;
   auto last = std::chrono::steady_clock::now();
@@ -1090,6 +1242,11 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
     else if (!one_frame) tl.tick(std::min(dt, 0.25));
     int fw = 0, fh = 0;
     glfwGetFramebufferSize(win, &fw, &fh);
+    g_layer.shown = false;
+    if (opt.frame_stats > 0 && frames > 0) {  // a drag, as the mouse would do it
+      st.center.x -= opt.pan_px.x / st.scale;
+      st.center.y += opt.pan_px.y / st.scale;
+    }
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
     ImGui::NewFrame();
@@ -1102,10 +1259,38 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
     ImGui::Render();
     const double build_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - b0).count();
     glViewport(0, 0, fw, fh);
-    glClearColor(0.1f, 0.1f, 0.12f, 1);
+    // window backgrounds (the windows draw none): the panels' colour everywhere, the view's paper
+    // in its rectangle
+    const ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+    glClearColor(bg.x, bg.y, bg.z, 1);
     glClear(GL_COLOR_BUFFER_BIT);
+    {
+      const ImVec2 sc = io.DisplayFramebufferScale;
+      const int x = static_cast<int>(st.view_p0.x * sc.x), w = static_cast<int>(st.view_size.x * sc.x);
+      const int h = static_cast<int>(st.view_size.y * sc.y);
+      const int y = fh - static_cast<int>(st.view_p0.y * sc.y) - h;  // GL counts rows from the bottom
+      if (g_layer.shown && w > 0 && h > 0) {
+        draw_map_layer(w, h, st.view_p0, st.view_size, sc);
+        glBindFramebuffer(GL_READ_FRAMEBUFFER, g_layer.fbo);
+        glBindFramebuffer(GL_DRAW_FRAMEBUFFER, 0);
+        glBlitFramebuffer(0, 0, w, h, x, y, x + w, y + h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
+        glBindFramebuffer(GL_FRAMEBUFFER, 0);
+        glViewport(0, 0, fw, fh);
+      } else {
+        glEnable(GL_SCISSOR_TEST);
+        glScissor(x, y, w, h);
+        glClearColor(st.view_bg.x, st.view_bg.y, st.view_bg.z, 1);
+        glClear(GL_COLOR_BUFFER_BIT);
+        glDisable(GL_SCISSOR_TEST);
+      }
+    }
+    const auto g0 = std::chrono::steady_clock::now();
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    if (opt.frame_stats > 0) glFinish();
+    const double gl_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - g0).count();
     g_vertices = ImGui::GetDrawData()->TotalVtxCount;
+    g_draw_calls = 0;
+    for (int i = 0; i < ImGui::GetDrawData()->CmdListsCount; ++i) g_draw_calls += ImGui::GetDrawData()->CmdLists[i]->CmdBuffer.Size;
     ++frames;
     // ImGui lays out new windows over the first frames: take the picture at the third
     if (one_frame && frames == 3) {
@@ -1113,12 +1298,17 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
       glfwSwapBuffers(win);
       break;
     }
+    // frame stats with a screenshot: the last frame, read before the swap leaves the back buffer undefined
+    if (opt.frame_stats > 0 && !opt.screenshot.empty() && frames > 3 && static_cast<int>(times.size()) + 1 >= opt.frame_stats &&
+        !write_png(opt.screenshot, fw, fh, error))
+      rc = 2;
     glfwSwapBuffers(win);
     if (opt.frame_stats > 0) {
       glFinish();
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       const double cpu = 1000.0 * static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC;
-      if (frames > 3) times.push_back(ms), build_times.push_back(build_ms), cpu_times.push_back(cpu);  // the first frames build the font atlas
+      if (frames > 3) times.push_back(ms), build_times.push_back(build_ms), cpu_times.push_back(cpu), gl_times.push_back(gl_ms);  // the first frames build the font atlas
+      if (frames == 3) g_layer.redraws = 0;
       if (static_cast<int>(times.size()) >= opt.frame_stats) break;
     }
     if (st.finish) break;
@@ -1138,12 +1328,20 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
     stats->build_median_ms = quantile_nearest_rank(build_times, 0.5);
     stats->build_p99_ms = quantile_nearest_rank(build_times, 0.99);
     stats->vertices = g_vertices;
+    stats->draw_calls = g_draw_calls;
+    stats->layer_redraws = g_layer.redraws;
+    std::sort(gl_times.begin(), gl_times.end());
+    stats->gl_median_ms = quantile_nearest_rank(gl_times, 0.5);
+    stats->gl_p99_ms = quantile_nearest_rank(gl_times, 0.99);
     std::sort(cpu_times.begin(), cpu_times.end());
     stats->cpu_median_ms = quantile_nearest_rank(cpu_times, 0.5);
     stats->cpu_p99_ms = quantile_nearest_rank(cpu_times, 0.99);
     const GLubyte* renderer = glGetString(GL_RENDERER);
     stats->renderer = renderer ? reinterpret_cast<const char*>(renderer) : "";
   }
+  if (g_layer.fbo) glDeleteFramebuffers(1, &g_layer.fbo);
+  if (g_layer.tex) glDeleteTextures(1, &g_layer.tex);
+  g_layer = MapLayer{};  // its draw list points into this ImGui context
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();

@@ -25,6 +25,9 @@ struct ViewOptions {
   std::string select;     // alarm id selected first
   std::string panel;      // panel shown first: alarms, headcount, permits, accuracy, delays, drill
   int frame_stats = 0;    // > 0: draw this many frames, print median and p99 frame time, return
+                          // (with `screenshot`: the PNG is the last of these frames)
+  Vec2 pan_px;            // frame stats: the map moves this many pixels a frame (a drag), so its
+                          // static layer is redrawn every frame
   bool hidden = false;    // no visible window (screenshots, frame stats)
   // Drill: backward jumps refused, a drill panel with the score; the window returns when the
   // trainee finishes or closes it.
@@ -40,7 +43,10 @@ struct FrameStats {
   double build_median_ms = 0, build_p99_ms = 0;   // CPU: advancing the run and building the frame (our code and ImGui), no GL
   double cpu_median_ms = 0, cpu_p99_ms = 0;       // process CPU time a frame, every thread (llvmpipe's too):
                                                   // the frame's work, whatever else loads the machine
+  double gl_median_ms = 0, gl_p99_ms = 0;         // GL: drawing the frame's lists, to glFinish (the rasteriser's time)
   int vertices = 0;                               // vertices drawn in the last frame
+  int draw_calls = 0;                             // ImGui draw commands in the last frame
+  int layer_redraws = 0;                          // frames that redrew the map's static layer
   std::string renderer;                           // GL_RENDERER (e.g. llvmpipe: software)
 };
 

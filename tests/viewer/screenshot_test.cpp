@@ -137,6 +137,49 @@ TEST(ViewerScreenshot, GatheringDiskAppearsWhereAndWhenRaised) {
   EXPECT_GT(in_before.b, 235) << "expected the plain yard before the alarm";
 }
 
+// H-04 frame time: the map's static layer (fence, zones, buildings, devices) is drawn once into a
+// texture and only redrawn when the view changes. A drag of 5 px a frame must redraw it every
+// frame: the fence is where the final view puts it (and not where the first view had it), and the
+// gathering disk (drawn every frame over the layer) sits on the same transform.
+TEST(ViewerScreenshot, H04_StaticLayerFollowsADrag) {
+  if (!have_xvfb()) GTEST_SKIP() << "xvfb-run is not installed (apt-get install xvfb xauth): the window cannot be tested";
+  const std::string scen = PLANTTWIN_SOURCE_DIR "/scenarios/examples/first-gathering.yaml";
+  const Shot still = screenshot(scen, "75s", "drag-still", "--center 50,50 --zoom 6");
+  const Shot drag = screenshot(scen, "75s", "drag-40", "--center 50,50 --zoom 6 --frame-stats 40 --pan-px 5");
+  ASSERT_EQ(still.rc, 0) << still.log;
+  ASSERT_EQ(drag.rc, 0) << drag.log;
+  ASSERT_TRUE(drag.info.is_object()) << drag.log;
+  // the frame-stats line follows the screenshot line
+  const auto stats_at = drag.log.find("{\"renderer\"");
+  ASSERT_NE(stats_at, std::string::npos) << drag.log;
+  const auto stats = nlohmann::json::parse(drag.log.substr(stats_at, drag.log.find('\n', stats_at) - stats_at));
+  EXPECT_EQ(stats["frames"].get<int>(), 40);
+  EXPECT_GE(stats["layer_redraws"].get<int>(), 40) << "the layer must be redrawn on every frame of a drag";
+  // the view moved right: the centre is 5 px / 6 px/m a frame further west
+  const double moved_px = (50.0 - drag.info["map"]["center_m"][0].get<double>()) * 6.0;
+  EXPECT_GT(moved_px, 200.0);
+  EXPECT_DOUBLE_EQ(drag.info["map"]["center_m"][1].get<double>(), 50.0);
+
+  const Rgb fence{90, 90, 90}, paper{244, 243, 238};
+  // the west fence (x = 0) between y = 20 and 80, in both pictures at each one's own transform
+  int fence_still = 0, fence_drag = 0, fence_stale = 0;
+  for (double y = 20; y <= 80; y += 10) {
+    const auto [sx, sy] = pixel(still, {0, y});
+    const auto [dx, dy] = pixel(drag, {0, y});
+    fence_still += near_colour(still, sx, sy, 1, fence, 25) > 0;
+    fence_drag += near_colour(drag, dx, dy, 1, fence, 25) > 0;
+    // where the fence was before the drag: now outside the plant, the plain paper
+    fence_stale += near_colour(drag, sx, sy, 1, fence, 25) > 0;
+    EXPECT_GT(near_colour(drag, sx, sy, 1, paper, 4), 0) << "y = " << y;
+  }
+  EXPECT_EQ(fence_still, 7);
+  EXPECT_EQ(fence_drag, 7);
+  EXPECT_EQ(fence_stale, 0) << "the static layer kept the old view";
+  // inside the fence: the plant's white, at the dragged transform
+  const auto [ix, iy] = pixel(drag, {20, 90});
+  EXPECT_GT(near_colour(drag, ix, iy, 2, Rgb{255, 255, 255}, 3), 0);
+}
+
 TEST(ViewerScreenshot, FitsTheSiteIn3DAndEnglish) {
   if (!have_xvfb()) GTEST_SKIP() << "xvfb-run is not installed (apt-get install xvfb xauth): the window cannot be tested";
   const Shot s = screenshot(PLANTTWIN_SOURCE_DIR "/scenarios/acceptance/h01-mixed-canonical.yaml", "100s", "h01-3d-en", "--3d --lang en");
