@@ -90,7 +90,9 @@ int cmd_view(const ViewArgs& a) {
   opt.hidden = a.hidden || !a.screenshot.empty() || a.frame_stats > 0;
 
   std::string error;
-  auto tl = viewer::Timeline::create(sc, {}, error);
+  viewer::TimelineOptions topt;
+  topt.background_steps = true;  // a heavy engine step never holds up a frame
+  auto tl = viewer::Timeline::create(sc, topt, error);
   if (!tl) {
     std::cerr << error << "\n";
     return kExitBadInput;
@@ -137,6 +139,7 @@ int cmd_drill(const DrillArgs& a) {
   topt.drill = true;
   // headless: the scenario's scripted alarm actions stand in for the trainee
   topt.scripted_alarm_actions = a.headless;
+  topt.background_steps = !a.headless;  // the window: a heavy engine step never holds up a frame
   std::string error;
   auto tl = viewer::Timeline::create(sc, topt, error);
   if (!tl) {

@@ -1315,6 +1315,7 @@ int run_viewer(Timeline& tl, const ViewOptions& opt, std::string& error, FrameSt
   }
   std::signal(SIGINT, old_int);
   std::signal(SIGTERM, old_term);
+  tl.wait();  // a step still running in the background is part of what the caller reads (a drill's score)
   if (stats && !times.empty()) {
     std::vector<double> v = times;
     std::sort(v.begin(), v.end());

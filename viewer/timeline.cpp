@@ -1,6 +1,7 @@
 #include "viewer/timeline.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -59,7 +60,9 @@ EngineSetup Timeline::setup() const {
   return make_engine_setup(sc_, site_);  // camera visibility (PL-13) included, once per site file
 }
 
-Timeline::~Timeline() = default;
+Timeline::~Timeline() {
+  if (job_.valid()) job_.wait();
+}
 
 void Timeline::reset() {
   engine_ = std::make_unique<Engine>(setup());
@@ -79,9 +82,11 @@ void Timeline::reset() {
   }
   noise_ = std::make_unique<GaussianStream>(stream_seed(sc_.seed, kNoiseStream));
   now_ = 0;
+  shown_now_ = 0;
   next_fix_ = 0;
   carry_us_ = 0;
   replayed_ = 0;
+  out_ = Pending{};
   errors_.clear();
   stream_.clear();
   kept_.clear();
@@ -98,6 +103,7 @@ void Timeline::reset() {
   snap_to_scenario_ = order;
   // t = 0: script actions and fixes at 0, like `run`
   advance_to(0);
+  publish();
 }
 
 void Timeline::set_speed(double s) { speed_ = std::clamp(s, 0.1, 100.0); }
@@ -130,7 +136,7 @@ void Timeline::advance_to(Micros target) {
       driver_->play_until(tf, sink);
       engines_to(tf);
       for (; next_error_ < simulated_->fix_errors.size() && simulated_->fix_errors[next_error_].first <= tf; ++next_error_)
-        errors_.push_back(simulated_->fix_errors[next_error_].second);
+        out_.errors.push_back(simulated_->fix_errors[next_error_].second);
       ++next_fix_;
     } else if (t == tf) {
       // script actions at t come before the fixes sampled at t, in file order (as in `run`)
@@ -148,7 +154,7 @@ void Timeline::advance_to(Micros target) {
           oracle_->submit({tf, 0, f});
           f.x += sc_.positioning.noise_sigma * noise_->next();
           f.y += sc_.positioning.noise_sigma * noise_->next();
-          errors_.push_back(std::hypot(f.x - pose.p.x, f.y - pose.p.y));
+          out_.errors.push_back(std::hypot(f.x - pose.p.x, f.y - pose.p.y));
         }
         engine_->submit({tf, 0, f});
       }
@@ -169,35 +175,35 @@ void Timeline::advance_to(Micros target) {
       driver_->play_until(tk, sink);
       engines_to(tk);
       refresh();
-      keep();
+      out_.kept.push_back({out_.snap, out_.truth});
       next_keep_ += keep_every_;
+      if (!in_job_) flush();  // a long synchronous jump: thin as it goes
     }
   }
   driver_->play_until(target, sink);
   engines_to(target);
   if (simulated_)
     for (; next_error_ < simulated_->fix_errors.size() && simulated_->fix_errors[next_error_].first <= target; ++next_error_)
-      errors_.push_back(simulated_->fix_errors[next_error_].second);
+      out_.errors.push_back(simulated_->fix_errors[next_error_].second);
   refresh();
 }
 
 void Timeline::refresh() {
   // drop the engine's output log: everything the viewer shows is in the snapshot
-  snap_ = engine_->snapshot();
+  out_.snap = engine_->snapshot();
   for (const Output& o : engine_->outputs())
     if (const auto* a = std::get_if<AlarmOutput>(&o.body)) {
       const Alarm& al = engine_->alarms()[static_cast<size_t>(a->alarm)];
-      stream_ += canonical_alarm_line(al, al.events[static_cast<size_t>(a->event)]);
+      out_.stream += canonical_alarm_line(al, al.events[static_cast<size_t>(a->event)]);
     }
   engine_->clear_outputs();
   if (oracle_) oracle_->clear_outputs();
-  snap_.t = now_;
-  truth_.resize(snap_to_scenario_.size());
-  for (size_t i = 0; i < snap_to_scenario_.size(); ++i) truth_[i] = driver_->pose(snap_to_scenario_[i], now_);
+  out_.snap.t = now_;
+  out_.truth.resize(snap_to_scenario_.size());
+  for (size_t i = 0; i < snap_to_scenario_.size(); ++i) out_.truth[i] = driver_->pose(snap_to_scenario_[i], now_);
 }
 
-void Timeline::keep() {
-  KeptSnapshot k{snap_, truth_};
+void Timeline::keep(KeptSnapshot k) {
   kept_bytes_ += estimate_bytes(k);
   kept_.push_back(std::move(k));
   while (kept_bytes_ > opt_.keep_budget_bytes && kept_.size() > 2) {
@@ -212,23 +218,77 @@ void Timeline::keep() {
     keep_every_ *= 2;
     next_keep_ = kept_.back().snap.t + keep_every_;
   }
+  while (next_keep_ <= now_) next_keep_ += keep_every_;  // a background step may have kept past the thinned spacing
+}
+
+// The append-only parts of the pending state (errors, kept snapshots, the alarm stream) into the
+// published ones. Only while no background step runs.
+void Timeline::flush() {
+  errors_.insert(errors_.end(), out_.errors.begin(), out_.errors.end());
+  out_.errors.clear();
+  stream_ += out_.stream;
+  out_.stream.clear();
+  for (KeptSnapshot& k : out_.kept) keep(std::move(k));
+  out_.kept.clear();
+}
+
+// Everything the engine side produced becomes what the UI reads. Only while no background step runs.
+void Timeline::publish() {
+  flush();
+  snap_ = std::move(out_.snap);  // refresh() fills them again before the next publish
+  truth_ = std::move(out_.truth);
+  alarms_ = engine_->alarms();
+  if (oracle_) oracle_alarms_ = oracle_->alarms();
+  shown_now_ = now_;
+}
+
+void Timeline::finish_job() {
+  job_.get();
+  in_job_ = false;
+  publish();
+  if (at_end()) playing_ = false;
+}
+
+void Timeline::wait() {
+  if (job_.valid()) finish_job();
 }
 
 void Timeline::tick(double wall_dt_s) {
-  if (!playing_) return;
-  carry_us_ += std::max(0.0, wall_dt_s) * speed_ * static_cast<double>(kSecond);
+  const double owed = std::max(0.0, wall_dt_s) * speed_ * static_cast<double>(kSecond);
+  const double cap = 0.25 * speed_ * static_cast<double>(kSecond);
+  if (job_.valid()) {
+    if (playing_) carry_us_ = std::min(carry_us_ + owed, std::max(cap, carry_us_));
+    if (job_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;  // the UI keeps the last state
+    finish_job();
+    if (!playing_) return;
+  } else {
+    if (!playing_) return;
+    carry_us_ += owed;
+  }
   const double whole = std::floor(carry_us_);
   carry_us_ -= whole;
-  advance_to(now_ + static_cast<Micros>(whole));
+  const Micros target = std::min(now_ + static_cast<Micros>(whole), sc_.duration);
+  // the heavy part of a run happens at fix instants (and kept snapshots): those go to the worker
+  const bool heavy = fix_time(sc_, next_fix_) <= target || next_keep_ <= target ||
+                     (replayed_ < actions_.size() && actions_[replayed_].t <= target);
+  if (opt_.background_steps && heavy) {
+    in_job_ = true;
+    job_ = std::async(std::launch::async, [this, target] { advance_to(target); });
+    return;
+  }
+  advance_to(target);
+  publish();
   if (at_end()) playing_ = false;
 }
 
 void Timeline::step() {
+  wait();
   // next_fix_ is the first fix instant after now
   seek(std::min(fix_time(sc_, next_fix_), sc_.duration));
 }
 
 bool Timeline::seek(Micros t, std::string* why) {
+  wait();
   t = std::clamp<Micros>(t, 0, sc_.duration);
   if (t < now_) {
     if (opt_.drill) {
@@ -241,10 +301,12 @@ bool Timeline::seek(Micros t, std::string* why) {
     reset();
   }
   advance_to(t);
+  publish();
   return true;
 }
 
 void Timeline::act(AlarmAction a) {
+  wait();
   if (a.by.empty()) a.by = duty_person(now_);
   actions_.push_back({now_, a});
   replayed_ = actions_.size();
@@ -254,6 +316,7 @@ void Timeline::act(AlarmAction a) {
   engine_->advance_to(now_);
   if (oracle_) oracle_->advance_to(now_);
   refresh();
+  publish();
 }
 
 std::string Timeline::duty_person(Micros t) const {

@@ -14,6 +14,7 @@
 // every other one is dropped and the spacing doubles.
 #pragma once
 #include <cstddef>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,6 +39,13 @@ struct TimelineOptions {
   Micros keep_every = 500 * kMillisecond;
   // Memory bound of the kept snapshots (estimated). Default: 64 MiB.
   std::size_t keep_budget_bytes = 64u << 20;
+  // Play in the background: when tick() reaches a fix instant (or a kept snapshot), the engines
+  // advance on a worker thread and tick() returns at once; until the step is done everything the
+  // UI reads stays the last published state, and later ticks pick the result up. seek, step and
+  // act wait for a running step. The window sets it, so a heavy engine step (2,000 tags in a dense
+  // crowd) never holds up a frame. Default: false (every call completes before it returns). The
+  // engines see the same inputs at the same times either way.
+  bool background_steps = false;
 };
 
 // A snapshot kept while playing, with the true poses at its time.
@@ -62,12 +70,18 @@ class Timeline {
 
   const Scenario& scenario() const { return sc_; }
   const TimelineOptions& options() const { return opt_; }
-  Micros now() const { return now_; }
+  // The time of the published state (what snapshot() shows).
+  Micros now() const { return shown_now_; }
   Micros duration() const { return sc_.duration; }
-  bool at_end() const { return now_ >= sc_.duration; }
+  bool at_end() const { return shown_now_ >= sc_.duration; }
+  // A step is running on the worker thread (background_steps).
+  bool busy() const { return job_.valid(); }
+  // Waits for a running step and publishes it (no-op otherwise).
+  void wait();
 
   // Playback. Speed is clamped to [0.1, 100]; tick advances by wall_dt_s * speed while playing and
-  // pauses at the end.
+  // pauses at the end. With background_steps, time owed while a step runs is carried (up to
+  // 0.25 s x speed: a slower engine plays slower, it does not fall ever further behind).
   void play() { playing_ = !at_end(); }
   void pause() { playing_ = false; }
   bool playing() const { return playing_; }
@@ -92,16 +106,17 @@ class Timeline {
   // True pose of each person, in the snapshot's people order (by id).
   const std::vector<TruthPose>& truth() const { return truth_; }
   // Every alarm so far, closed ones included (id order).
-  const std::vector<Alarm>& alarms() const { return engine_->alarms(); }
+  const std::vector<Alarm>& alarms() const { return alarms_; }
   // Horizontal error (m) of every fix so far when fixes are not the truth; empty otherwise.
   const std::vector<double>& fix_errors() const { return errors_; }
   bool estimates_differ() const { return noisy_; }
   // Alarms of the oracle twin (true positions) when fixes are not the truth.
-  const std::vector<Alarm>* oracle_alarms() const { return oracle_ ? &oracle_->alarms() : nullptr; }
+  const std::vector<Alarm>* oracle_alarms() const { return noisy_ ? &oracle_alarms_ : nullptr; }
   // The canonical alarm stream so far (docs/hash.md), as `run` writes it.
   const std::string& canonical_stream() const { return stream_; }
   const std::vector<KeptSnapshot>& kept() const { return kept_; }
   Micros keep_every() const { return keep_every_; }
+  // The engine itself: only while !busy().
   const Engine& engine() const { return *engine_; }
   // How many times the scenario was re-run from the start (backward jumps).
   int reruns() const { return reruns_; }
@@ -113,7 +128,10 @@ class Timeline {
   void advance_to(Micros t);
   void submit_input(Input in);
   void refresh();
-  void keep();
+  void keep(KeptSnapshot k);
+  void flush();
+  void publish();
+  void finish_job();
 
   const Scenario& sc_;
   TimelineOptions opt_;
@@ -122,19 +140,33 @@ class Timeline {
   std::unique_ptr<ScriptDriver> driver_;
   std::unique_ptr<GaussianStream> noise_;
   bool noisy_ = false;
+  // Engine side: advance_to (on the worker thread during a background step) writes only these and
+  // the engines, driver and counters above; the UI reads only the published members below.
+  struct Pending {
+    Snapshot snap;
+    std::vector<TruthPose> truth;
+    std::vector<double> errors;
+    std::vector<KeptSnapshot> kept;
+    std::string stream;
+  } out_;
+  std::future<void> job_;  // the background step, when one runs
+  bool in_job_ = false;    // advance_to runs as a background step: flush at publish, not before
   // positioning: simulated: the run's inputs, computed once by the runner (radio, solver) and fed
   // to every (re-)run of the engines in their order, so the viewer shows exactly what `run` decides
   std::shared_ptr<const InputLog> simulated_;
   std::size_t next_error_ = 0;  // simulated_->fix_errors already counted in errors_
-  Micros now_ = 0;
+  Micros now_ = 0;        // engine time
+  Micros shown_now_ = 0;  // published time
   std::int64_t next_fix_ = 0;  // index k of the next fix instant k / fix_rate
   bool playing_ = false;
   double speed_ = 1;
   double carry_us_ = 0;  // sub-microsecond remainder of tick
   std::vector<RecordedAction> actions_;
   std::size_t replayed_ = 0;  // recorded actions already submitted in this run
+  // published
   Snapshot snap_;
   std::vector<TruthPose> truth_;
+  std::vector<Alarm> alarms_, oracle_alarms_;
   std::vector<int> snap_to_scenario_;  // snapshot person index -> scenario person index
   std::vector<double> errors_;
   std::string stream_;
