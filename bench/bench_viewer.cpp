@@ -23,7 +23,7 @@ using namespace planttwin;
 
 // 2,000 people walking between random points of a 400 m x 300 m plant with zones of every risk
 // colour, a building with three storeys, tanks and cameras; some crowds that gather.
-std::string crowd_scenario(int people) {
+std::string crowd_scenario(int people, double noise_sigma = 0) {
   std::ostringstream o;
   o << R"(scenario: viewer-crowd
 site:
@@ -49,8 +49,9 @@ site:
     - {id: A3, at: [395, 295, 7]}
     - {id: A4, at: [5, 295, 7]}
 duration: 600s
-people:
 )";
+  if (noise_sigma > 0) o << "positioning: {mode: truth, noise_sigma: " << noise_sigma << "}\n";
+  o << "people:\n";
   std::uint64_t x = 20260302;
   auto rnd = [&x](double lo, double hi) {
     x = x * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -65,14 +66,22 @@ people:
   return o.str();
 }
 
-void frame_bench(benchmark::State& state, bool play, double pan_px = 0) {
+struct FrameCase {
+  bool play = false;
+  double pan_px = 0;
+  std::string panel = {};  // the tab shown
+  double noise = 0;      // fix noise (m): estimates differ, errors accumulate
+  Micros at = 30 * kSecond;
+};
+
+void frame_bench(benchmark::State& state, const FrameCase& fc) {
   const char* display = std::getenv("DISPLAY");
   if (!display || !*display) {
     state.SkipWithError("no DISPLAY: run the benchmark under xvfb-run -a (or on a desktop) to time viewer frames");
     return;
   }
   Scenario sc;
-  if (auto err = load_scenario_text(crowd_scenario(2000), "viewer-crowd.yaml", sc)) {
+  if (auto err = load_scenario_text(crowd_scenario(2000, fc.noise), "viewer-crowd.yaml", sc)) {
     state.SkipWithError(err->to_string().c_str());
     return;
   }
@@ -87,9 +96,10 @@ void frame_bench(benchmark::State& state, bool play, double pan_px = 0) {
   viewer::ViewOptions opt;
   opt.hidden = true;
   opt.frame_stats = 300;
-  opt.at = 30 * kSecond;
-  opt.play = play;
-  opt.pan_px = {pan_px, 0};
+  opt.at = fc.at;
+  opt.play = fc.play;
+  opt.pan_px = {fc.pan_px, 0};
+  opt.panel = fc.panel;
   viewer::FrameStats fs;
   for (auto _ : state) {
     if (viewer::run_viewer(*tl, opt, error, &fs) != 0) {
@@ -98,7 +108,8 @@ void frame_bench(benchmark::State& state, bool play, double pan_px = 0) {
     }
   }
   state.counters["people"] = static_cast<double>(tl->snapshot().people.size());
-  state.counters["played_s"] = to_seconds(tl->now() - 30 * kSecond);  // 300 frames at 1x: 5 s when the run keeps up
+  state.counters["played_s"] = to_seconds(tl->now() - fc.at);
+  state.counters["fix_errors"] = static_cast<double>(tl->fix_errors().size());  // 300 frames at 1x: 5 s when the run keeps up
   state.counters["median_ms"] = fs.median_ms;
   state.counters["p99_ms"] = fs.p99_ms;
   state.counters["mean_ms"] = fs.mean_ms;
@@ -112,11 +123,20 @@ void frame_bench(benchmark::State& state, bool play, double pan_px = 0) {
   state.counters["layer_redraws"] = fs.layer_redraws;
 }
 
-void BM_ViewerFrame2000_paused(benchmark::State& state) { frame_bench(state, false); }
-void BM_ViewerFrame2000_playing_1x(benchmark::State& state) { frame_bench(state, true); }
-void BM_ViewerFrame2000_drag(benchmark::State& state) { frame_bench(state, false, 4); }
+void BM_ViewerFrame2000_paused(benchmark::State& state) { frame_bench(state, {}); }
+void BM_ViewerFrame2000_playing_1x(benchmark::State& state) { frame_bench(state, {.play = true}); }
+void BM_ViewerFrame2000_drag(benchmark::State& state) { frame_bench(state, {.pan_px = 4}); }
+// panels over a long noisy run: 2,000 tags for 2 minutes, 240,000 fix errors and 240 kept snapshots
+void BM_ViewerFrame2000_accuracy_panel(benchmark::State& state) {
+  frame_bench(state, {.play = true, .panel = "accuracy", .noise = 0.3, .at = 120 * kSecond});
+}
+void BM_ViewerFrame2000_headcount_panel(benchmark::State& state) {
+  frame_bench(state, {.play = true, .panel = "headcount", .noise = 0.3, .at = 120 * kSecond});
+}
 BENCHMARK(BM_ViewerFrame2000_paused)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ViewerFrame2000_playing_1x)->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ViewerFrame2000_drag)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ViewerFrame2000_accuracy_panel)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ViewerFrame2000_headcount_panel)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -27,6 +27,7 @@
 
 #include "scenarios/runner.h"
 #include "viewer/drill.h"
+#include "viewer/error_stats.h"
 
 namespace planttwin::viewer {
 
@@ -176,6 +177,10 @@ struct State {
   bool finish = false;  // drill: the trainee finished
   std::vector<std::string> glyph_text;
   int frames = 0;
+  // the accuracy panel's statistics, updated with the new errors only
+  ErrorStats errors;
+  std::vector<float> error_hist, error_cdf;
+  double error_top = 0.5, error_q68 = 0, error_q95 = 0;
   // The view's rectangle and paper colour: cleared by GL before ImGui draws (see run_viewer)
   ImVec2 view_p0, view_size;
   ImVec4 view_bg;
@@ -223,7 +228,9 @@ struct Sprite {
 };
 Sprite g_disc, g_ring;  // a person's estimate (filled) and true position (ring), radius kCrowdRadius
 constexpr float kCrowdRadius = 3.0f;
-constexpr int kSpriteSize = 9;
+// odd sizes, as small as the picture allows: a software rasteriser pays per pixel of a quad too
+constexpr int kDiscSize = 7;  // radius 3.25 px
+constexpr int kRingSize = 9;  // radius 2.5 .. 4 px
 
 // Paints the sprites into the atlas (after it is built, before the GL back end uploads it): white,
 // with coverage as alpha (4 x 4 samples a pixel), so the vertex colour tints them.
@@ -261,8 +268,8 @@ void sprite(ImDrawList* dl, const Sprite& sp, ImVec2 q, ImU32 col) {
 
 void load_fonts(const Timeline& tl) {
   ImGuiIO& io = ImGui::GetIO();
-  g_disc = {io.Fonts->AddCustomRectRegular(kSpriteSize, kSpriteSize), kSpriteSize, {}, {}};
-  g_ring = {io.Fonts->AddCustomRectRegular(kSpriteSize, kSpriteSize), kSpriteSize, {}, {}};
+  g_disc = {io.Fonts->AddCustomRectRegular(kDiscSize, kDiscSize), kDiscSize, {}, {}};
+  g_ring = {io.Fonts->AddCustomRectRegular(kRingSize, kRingSize), kRingSize, {}, {}};
   const char* path = PLANTTWIN_CJK_FONT;
   if (!std::filesystem::exists(path)) {
     io.Fonts->AddFontDefault();
@@ -511,7 +518,11 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
     const bool est_here = p.has_fix && p.floor == floor.id;
     const bool true_here = show_truth && t.floor == floor.id;
     if (true_here) {
-      if (est_here) m.dl->AddLine(m.px(t.p), m.px(p.pos), IM_COL32(220, 38, 38, 200), 1.5f);
+      if (est_here) {
+        // a crowd: a line shorter than the estimate's disc lies under it (it starts at its centre)
+        const ImVec2 a = m.px(t.p), b = m.px(p.pos);
+        if (!many || std::hypot(a.x - b.x, a.y - b.y) > kCrowdRadius) m.dl->AddLine(a, b, IM_COL32(220, 38, 38, 200), 1.5f);
+      }
       if (many) sprite(m.dl, g_ring, m.px(t.p), IM_COL32(30, 30, 30, 220));
       else m.dl->AddCircle(m.px(t.p), pr, IM_COL32(30, 30, 30, 220), 12, 1.5f);
     }
@@ -844,24 +855,23 @@ void panel_headcount(Timeline& tl) {
   const Snapshot& snap = tl.snapshot();
   const Site& site = tl.scenario().site;
   std::array<int, kCategoryCount> cat{};
-  int on_site = 0;
   for (const auto& p : snap.people)
-    if (p.has_fix && (!site.bounds || site.bounds->contains(p.pos))) ++on_site, ++cat[static_cast<size_t>(p.category)];
-  ImGui::Text("%s: %d   ", tr("on_site"), on_site);
+    if (p.has_fix && (!site.bounds || site.bounds->contains(p.pos))) ++cat[static_cast<size_t>(p.category)];
+  ImGui::Text("%s: %d   ", tr("on_site"), on_site(site, snap));
   for (int c = 0; c < kCategoryCount; ++c) {
     ImGui::SameLine();
     ImGui::TextColored(to_vec4(category_colour(static_cast<Category>(c))), "%s %d", category_label(c).c_str(), cat[static_cast<size_t>(c)]);
   }
-  // on site and open alarms over the run so far, from the kept snapshots
+  // on site and open alarms over the run so far, from the kept snapshots (counted when kept)
   if (tl.kept().size() >= 2) {
     std::vector<float> people, alarms;
+    people.reserve(tl.kept().size());
+    alarms.reserve(tl.kept().size());
     float top_p = 1, top_a = 1;
     for (const KeptSnapshot& k : tl.kept()) {
-      int n = 0;
-      for (const auto& p : k.snap.people) n += p.has_fix && (!site.bounds || site.bounds->contains(p.pos));
-      people.push_back(F(n));
+      people.push_back(F(k.on_site));
       alarms.push_back(F(static_cast<double>(k.snap.open_alarms.size())));
-      top_p = std::max(top_p, F(n)), top_a = std::max(top_a, alarms.back());
+      top_p = std::max(top_p, people.back()), top_a = std::max(top_a, alarms.back());
     }
     char label[96];
     std::snprintf(label, sizeof label, "%s 0 .. %.0f %s", tr("on_site"), to_seconds(tl.kept().back().snap.t), tr("seconds"));
@@ -896,25 +906,28 @@ void panel_headcount(Timeline& tl) {
   }
 }
 
-void panel_accuracy(Timeline& tl) {
+void panel_accuracy(Timeline& tl, State& st) {
   const std::vector<double>& err = tl.fix_errors();
   if (!tl.estimates_differ() || err.empty()) {
     ImGui::TextDisabled("%s", tr("truth_mode"));
     return;
   }
-  std::vector<double> v = err;
-  std::sort(v.begin(), v.end());
-  double mean = 0;
-  for (double x : v) mean += x;
-  mean /= static_cast<double>(v.size());
-  const double c68 = quantile_nearest_rank(v, 0.6827), c95 = quantile_nearest_rank(v, 0.95);
-  ImGui::Text("%s: %zu   %s %.2f m   CDF68 %.2f m   CDF95 %.2f m", tr("fixes"), v.size(), tr("mean"), mean, c68, c95);
-  const double top = std::max(0.5, v.back());
-  const int bins = 40;
-  std::vector<float> hist(bins, 0), cdf(bins, 0);
-  for (double x : v) hist[static_cast<size_t>(std::min(bins - 1, static_cast<int>(x / top * bins)))] += 1;
-  float acc = 0;
-  for (int i = 0; i < bins; ++i) acc += hist[static_cast<size_t>(i)], cdf[static_cast<size_t>(i)] = acc / static_cast<float>(v.size());
+  // only the errors new since the last frame are looked at (a run holds millions)
+  ErrorStats& es = st.errors;
+  if (es.update(err) || st.error_hist.empty()) {
+    st.error_top = std::max(0.5, es.max());
+    st.error_hist = es.histogram(40, st.error_top);
+    st.error_cdf.resize(st.error_hist.size());
+    float acc = 0;
+    for (size_t i = 0; i < st.error_hist.size(); ++i) acc += st.error_hist[i], st.error_cdf[i] = acc / static_cast<float>(es.count());
+    st.error_q68 = es.quantile(0.6827);
+    st.error_q95 = es.quantile(0.95);
+  }
+  ImGui::Text("%s: %zu   %s %.2f m   CDF68 %.2f m   CDF95 %.2f m", tr("fixes"), es.count(), tr("mean"), es.mean(), st.error_q68, st.error_q95);
+  const double top = st.error_top;
+  const int bins = static_cast<int>(st.error_hist.size());
+  const std::vector<float>& hist = st.error_hist;
+  const std::vector<float>& cdf = st.error_cdf;
   char over[64];
   std::snprintf(over, sizeof over, "0 .. %.2f m", top);
   ImGui::TextUnformatted(tr("histogram"));
@@ -1085,7 +1098,7 @@ void frame(Timeline& tl, State& st, const ViewOptions& opt, int w, int h) {
       ImGui::EndTabItem();
     }
     if (ImGui::BeginTabItem(trid("accuracy").c_str(), nullptr, tab_flags("accuracy"))) {
-      panel_accuracy(tl);
+      panel_accuracy(tl, st);
       ImGui::EndTabItem();
     }
     if (ImGui::BeginTabItem(trid("delays").c_str(), nullptr, tab_flags("delays"))) {

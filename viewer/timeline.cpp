@@ -5,6 +5,12 @@
 #include <cmath>
 #include <limits>
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include "scenarios/runner.h"
 #include "sim/motion.h"
 
@@ -29,7 +35,21 @@ std::size_t estimate_bytes(const KeptSnapshot& k) {
   return n;
 }
 
+// The background step yields to the frame: on a machine with few cores (or software GL, whose
+// rasteriser threads need them) the UI's threads go first. Linux: per-thread nice value.
+void lower_thread_priority() {
+#ifdef __linux__
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+#endif
+}
+
 }  // namespace
+
+int on_site(const Site& site, const Snapshot& snap) {
+  int n = 0;
+  for (const auto& p : snap.people) n += p.has_fix && (!site.bounds || site.bounds->contains(p.pos));
+  return n;
+}
 
 std::unique_ptr<Timeline> Timeline::create(const Scenario& sc, const TimelineOptions& opt, std::string& error) {
   if (sc.fix_rate <= 0) {
@@ -175,7 +195,7 @@ void Timeline::advance_to(Micros target) {
       driver_->play_until(tk, sink);
       engines_to(tk);
       refresh();
-      out_.kept.push_back({out_.snap, out_.truth});
+      out_.kept.push_back({out_.snap, out_.truth, on_site(sc_.site, out_.snap)});
       next_keep_ += keep_every_;
       if (!in_job_) flush();  // a long synchronous jump: thin as it goes
     }
@@ -273,7 +293,10 @@ void Timeline::tick(double wall_dt_s) {
                      (replayed_ < actions_.size() && actions_[replayed_].t <= target);
   if (opt_.background_steps && heavy) {
     in_job_ = true;
-    job_ = std::async(std::launch::async, [this, target] { advance_to(target); });
+    job_ = std::async(std::launch::async, [this, target] {
+      lower_thread_priority();
+      advance_to(target);
+    });
     return;
   }
   advance_to(target);

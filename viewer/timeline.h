@@ -52,7 +52,11 @@ struct TimelineOptions {
 struct KeptSnapshot {
   Snapshot snap;
   std::vector<TruthPose> truth;  // snapshot people order
+  int on_site = 0;               // people with a fix inside the plant bounds (all with a fix when the site has none)
 };
+
+// People with a fix inside the plant bounds (all with a fix when the site has no bounds).
+int on_site(const Site& site, const Snapshot& snap);
 
 // An operator action taken in the UI, as it was submitted.
 struct RecordedAction {

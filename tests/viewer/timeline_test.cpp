@@ -82,6 +82,8 @@ TEST(Timeline, SnapshotsFollowTheScenario) {
   // snapshots kept every 0.5 s: 0, 0.5, ..., 70
   EXPECT_EQ(tl->kept().size(), 141u);
   EXPECT_EQ(tl->kept().back().snap.t, 70 * kSecond);
+  EXPECT_EQ(tl->kept().back().on_site, 3);  // counted when kept (the headcount plot reads it)
+  EXPECT_EQ(tl->kept().front().on_site, 3);
 }
 
 TEST(Timeline, SeekBackwardsEqualsAFreshRun) {
