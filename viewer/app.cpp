@@ -637,6 +637,7 @@ void draw_3d(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
     const double rx = dx * cy - dy * sy, ry = dx * sy + dy * cy;
     return ImVec2(F(o.x + rx * s), F(o.y - (ry * sp + level * gap * cp) * s));
   };
+  auto depth = [&](Vec2 q) { return (q.x - c.x) * sy + (q.y - c.y) * cy; };  // ry of P
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->PushClipRect(p0, ImVec2(p0.x + size.x, p0.y + size.y), true);
   auto ring = [&](const std::vector<Vec2>& pts, double level, ImU32 fill, ImU32 line, float th) {
@@ -672,16 +673,39 @@ void draw_3d(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
       if (building_has_floor(b, f.id)) ring(b.footprint.pts, L, IM_COL32(203, 213, 225, 70), IM_COL32(226, 232, 240, 200), 1.5f);
     for (const Zone& z : site.zones)
       if (zone_on_floor(z, f) && (li == 0 || !z.floors.empty() || z.z)) ring(z.polygon.pts, L, risk_colour(z.risk, 55), risk_colour(z.risk, 200), 1.2f);
+    for (const auto& g : snap.gatherings)
+      if (g.floor == f.id || (g.floor.empty() && li == 0)) {
+        std::vector<Vec2> circ;
+        for (int k = 0; k < 40; ++k)
+          circ.push_back({g.center.x + g.radius * std::cos(k * std::numbers::pi / 20), g.center.y + g.radius * std::sin(k * std::numbers::pi / 20)});
+        ring(circ, L, level_colour(g.level, 70), level_colour(g.level), 3);
+      }
+    // tanks and people, far to near (painter's order): a tank hides who stands behind it
+    struct Item {
+      double depth;     // along the view: larger is farther (higher on the screen)
+      const Obstacle* tank;
+      const Snapshot::Person* person;
+    };
+    std::vector<Item> items;
     if (li == 0)
-      for (const Obstacle& ob : site.obstacles) {
-        if (ob.shape != Obstacle::Shape::cylinder) continue;
+      for (const Obstacle& ob : site.obstacles)
+        if (ob.shape == Obstacle::Shape::cylinder) items.push_back({depth(ob.center), &ob, nullptr});
+    for (const auto& p : snap.people)
+      if (p.has_fix && p.floor == f.id) items.push_back({depth(p.pos), nullptr, &p});
+    std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.depth > b.depth; });
+    // a crowd as plain dots without anti-aliased fringes
+    const bool many = snap.people.size() > 300;
+    const ImDrawListFlags aa = dl->Flags;
+    for (const Item& it : items) {
+      if (const Obstacle* ob = it.tank) {
+        dl->Flags = aa;
         // tanks and columns as short cylinders
-        const double h = std::min(0.6, (ob.z1 - ob.z0) / 30);
+        const double h = std::min(0.6, (ob->z1 - ob->z0) / 30);
         std::vector<ImVec2> bot, top;
         for (int k = 0; k < 24; ++k) {
           const double a = k * std::numbers::pi / 12;
-          bot.push_back(P(ob.center.x + ob.radius * std::cos(a), ob.center.y + ob.radius * std::sin(a), 0));
-          top.push_back(P(ob.center.x + ob.radius * std::cos(a), ob.center.y + ob.radius * std::sin(a), h));
+          bot.push_back(P(ob->center.x + ob->radius * std::cos(a), ob->center.y + ob->radius * std::sin(a), 0));
+          top.push_back(P(ob->center.x + ob->radius * std::cos(a), ob->center.y + ob->radius * std::sin(a), h));
         }
         for (size_t k = 0; k < bot.size(); ++k) {
           const size_t n = (k + 1) % bot.size();
@@ -690,22 +714,12 @@ void draw_3d(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
         }
         dl->AddConvexPolyFilled(top.data(), static_cast<int>(top.size()), IM_COL32(148, 163, 184, 255));
         dl->AddPolyline(top.data(), static_cast<int>(top.size()), IM_COL32(203, 213, 225, 255), ImDrawFlags_Closed, 1);
+        continue;
       }
-    for (const auto& g : snap.gatherings)
-      if (g.floor == f.id || (g.floor.empty() && li == 0)) {
-        std::vector<Vec2> circ;
-        for (int k = 0; k < 40; ++k)
-          circ.push_back({g.center.x + g.radius * std::cos(k * std::numbers::pi / 20), g.center.y + g.radius * std::sin(k * std::numbers::pi / 20)});
-        ring(circ, L, level_colour(g.level, 70), level_colour(g.level), 3);
-      }
-    // people as pins; a crowd as plain dots without anti-aliased fringes
-    const bool many = snap.people.size() > 300;
-    const ImDrawListFlags aa = dl->Flags;
-    if (many) dl->Flags &= ~(ImDrawListFlags_AntiAliasedFill | ImDrawListFlags_AntiAliasedLines);
-    for (const auto& p : snap.people) {
-      if (!p.has_fix || p.floor != f.id) continue;
+      const auto& p = *it.person;
       const ImVec2 q = P(p.pos.x, p.pos.y, L);
       if (many) {
+        dl->Flags = aa & ~(ImDrawListFlags_AntiAliasedFill | ImDrawListFlags_AntiAliasedLines);
         dl->AddCircleFilled(q, 2.5f, category_colour(p.category), 6);
         continue;
       }

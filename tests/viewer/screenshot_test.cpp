@@ -5,7 +5,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <stb_image.h>
@@ -59,7 +61,7 @@ struct Rgb {
   int r, g, b;
 };
 
-Rgb at(const Shot& s, int x, int y) {
+Rgb at_px(const Shot& s, int x, int y) {
   const size_t i = (static_cast<size_t>(y) * static_cast<size_t>(s.w) + static_cast<size_t>(x)) * 3;
   return {s.rgb[i], s.rgb[i + 1], s.rgb[i + 2]};
 }
@@ -79,7 +81,7 @@ int near_colour(const Shot& s, double x, double y, int radius, Rgb c, int tol) {
     for (int dx = -radius; dx <= radius; ++dx) {
       const int px = static_cast<int>(std::lround(x)) + dx, py = static_cast<int>(std::lround(y)) + dy;
       if (px < 0 || py < 0 || px >= s.w || py >= s.h) continue;
-      const Rgb v = at(s, px, py);
+      const Rgb v = at_px(s, px, py);
       n += std::abs(v.r - c.r) <= tol && std::abs(v.g - c.g) <= tol && std::abs(v.b - c.b) <= tol;
     }
   return n;
@@ -129,8 +131,8 @@ TEST(ViewerScreenshot, GatheringDiskAppearsWhereAndWhenRaised) {
   EXPECT_EQ(rim_before, 0) << "a gathering rim before the alarm was raised";
   // inside the disk, away from the people (they stand on y = 40): the disk's tint
   const auto [ix, iy] = pixel(after, {g.center.x, g.center.y - g.radius * 0.6});
-  const Rgb in_after = at(after, static_cast<int>(ix), static_cast<int>(iy));
-  const Rgb in_before = at(before, static_cast<int>(ix), static_cast<int>(iy));
+  const Rgb in_after = at_px(after, static_cast<int>(ix), static_cast<int>(iy));
+  const Rgb in_before = at_px(before, static_cast<int>(ix), static_cast<int>(iy));
   EXPECT_GT(in_after.r, 230);
   EXPECT_GT(in_after.g, 200);
   EXPECT_LT(in_after.b, 215) << "expected a yellow tint";
@@ -188,6 +190,36 @@ TEST(ViewerScreenshot, FitsTheSiteIn3DAndEnglish) {
   std::set<int> colours;
   for (size_t i = 0; i < s.rgb.size(); i += 3 * 7) colours.insert(s.rgb[i] << 16 | s.rgb[i + 1] << 8 | s.rgb[i + 2]);
   EXPECT_GT(colours.size(), 50u);
+}
+
+// PL-14 3D view: tanks and people are painted far to near, so a tank hides a visitor standing
+// right behind it (as the default orbit sees it) while a contractor in front of it stays visible.
+TEST(ViewerScreenshot, PL14_TankHidesWhoStandsBehindItIn3D) {
+  if (!have_xvfb()) GTEST_SKIP() << "xvfb-run is not installed (apt-get install xvfb xauth): the window cannot be tested";
+  // the default orbit (yaw -0.5 rad) looks along (-sin 0.5, cos 0.5) on the ground: farther is that way
+  const double fx = -std::sin(0.5), fy = std::cos(0.5);
+  auto at = [&](double d) { return "[" + std::to_string(50 + d * fx) + ", " + std::to_string(50 + d * fy) + "]"; };
+  const fs::path yaml = fs::path(PLANTTWIN_BINARY_DIR) / "test-out" / "viewer" / "tank-3d.yaml";
+  fs::create_directories(yaml.parent_path());
+  {
+    std::ofstream o(yaml);
+    o << "scenario: tank-3d\nsite:\n  site: yard\n  bounds: [[0, 0], [100, 0], [100, 100], [0, 100]]\n"
+         "  obstacles:\n    - {id: TK, shape: cylinder, center: [50, 50], radius: 10, z: [0, 18]}\n"
+         "duration: 10s\npeople:\n"
+         "  - {id: BEHIND, category: visitor, tag: T1, at: "
+      << at(13) << "}\n  - {id: FRONT, category: contractor, tag: T2, at: " << at(-13) << "}\n";
+  }
+  const Shot s = screenshot(yaml.string(), "2s", "tank-3d", "--3d");
+  ASSERT_EQ(s.rc, 0) << s.log;
+  int visitor = 0, contractor = 0;
+  for (int y = 0; y < s.h; ++y)
+    for (int x = 0; x < 780; ++x) {  // the view, left of the panels
+      const Rgb v = at_px(s, x, y);
+      visitor += std::abs(v.r - 120) < 12 && std::abs(v.g - 70) < 12 && std::abs(v.b - 200) < 12;
+      contractor += std::abs(v.r - 200) < 12 && std::abs(v.g - 60) < 12 && std::abs(v.b - 150) < 12;
+    }
+  EXPECT_GT(contractor, 10) << "the person in front of the tank must show";
+  EXPECT_EQ(visitor, 0) << "the person behind the tank must be hidden by it";
 }
 
 TEST(ViewerCommand, NoDisplayIsBadInputNamingDisplay) {
