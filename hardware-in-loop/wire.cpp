@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/permit_vocabulary.h"
 #include "scenarios/driver.h"
 
 namespace planttwin::hil {
@@ -16,15 +17,10 @@ using json = nlohmann::json;
 
 constexpr const char* kTopicNames[] = {"fix", "range", "tdoa", "sos", "tag_status", "gate", "mark", "permit", "ack"};
 
-// The scenario vocabulary for permit commands (scenario-v1 "Special work"); the loader keeps its
-// own copy private (see the report: a shared parse_permit_command would remove this one).
-const std::vector<std::string> kPermitActions = {
-    "reserve", "approve_reservation", "reject_reservation", "apply", "risk_analysis", "confirm_measures",
-    "gas",     "approve",             "brief",              "start", "pause",         "resume",
-    "handover", "accept",             "revoke",             "void"};
-const std::vector<std::string> kPermitTypes = {"hot_work", "confined_space", "blind_plate", "height",
-                                               "lifting",  "temp_power",     "excavation",  "road_break"};
-const std::vector<std::string> kGrades = {"special", "1", "2", "3", "I", "II", "III", "IV"};
+// Permit commands use the scenario's vocabulary: engine/permit_vocabulary.h, shared with the loader.
+const std::vector<std::string>& kPermitActions = permit_vocabulary::actions();
+const std::vector<std::string>& kPermitTypes = permit_vocabulary::types();
+const std::vector<std::string>& kGrades = permit_vocabulary::grades();
 
 // Thrown inside the decoder only; decode() turns it into a DecodeError.
 struct Reject {
@@ -159,14 +155,7 @@ void decode_permit(const Fields& f, PermitCommand& c) {
   c.action = f.one_of("action", f.req("action"), kPermitActions);
   c.id = f.text("id");
   // what each command cannot do without (scenario-v1 "Special work"), as the loader requires
-  std::vector<const char*> needed;
-  if (c.action == "reserve") needed = {"type", "area", "from", "to"};
-  else if (c.action == "apply") needed = {"type", "area", "workers", "guardian", "approver", "from", "to"};
-  else if (c.action == "gas") needed = {"by", "readings"};
-  else if (c.action == "approve") needed = {"by"};
-  else if (c.action == "brief") needed = {"signed_by"};
-  else if (c.action == "handover") needed = {"guardian"};
-  for (const char* k : needed) (void)f.req(k);
+  for (const std::string& k : permit_vocabulary::required_fields(c.action)) (void)f.req(k.c_str());
 
   if (const json* x = f.get("by")) c.by = f.person("by", *x);
   if (const json* x = f.get("reservation")) c.reservation = f.text("reservation", *x);
@@ -190,7 +179,7 @@ void decode_permit(const Fields& f, PermitCommand& c) {
   if (const json* x = f.get("load_t")) c.load_t = nonneg("load_t", *x);
   if (const json* x = f.get("height_m")) c.height_m = nonneg("height_m", *x);
   if (const json* x = f.get("hazard_factors")) c.hazard_factors = f.strings("hazard_factors", *x);
-  if (const json* x = f.get("blind")) c.blind = f.one_of("blind", *x, {"insert", "remove", "both"});
+  if (const json* x = f.get("blind")) c.blind = f.one_of("blind", *x, permit_vocabulary::blind_operations());
   if (const json* x = f.get("readings")) {
     if (!x->is_object()) reject("bad_field", "field 'readings' must be an object");
     auto pct = [&](const char* key, const json& v) {
@@ -206,7 +195,7 @@ void decode_permit(const Fields& f, PermitCommand& c) {
         if (!v.is_object()) reject("bad_field", "field 'readings.toxic' must be an object {substance: ppm}");
         for (const auto& [s, ppm] : v.items()) c.readings.toxic[s] = nonneg("readings.toxic", ppm);
       } else {
-        reject("bad_field", "unknown reading 'readings." + k + "' (allowed: flammable_volpct, gas_lel_pct, o2_volpct, toxic)");
+        reject("bad_field", "unknown reading 'readings." + k + "' (allowed: " + join(permit_vocabulary::reading_keys()) + ")");
       }
     }
   }

@@ -20,6 +20,7 @@
 #include <system_error>
 #include <utility>
 
+#include "engine/permit_vocabulary.h"
 #include "sim/radio/radio.h"
 
 namespace planttwin {
@@ -52,13 +53,10 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // vocabularies
 
-const std::vector<std::string> kPermitTypes = {"hot_work",   "confined_space", "blind_plate", "height",
-                                               "lifting",    "temp_power",     "excavation",  "road_break"};
-const std::vector<std::string> kGrades = {"special", "1", "2", "3", "I", "II", "III", "IV"};
-const std::vector<std::string> kPermitActions = {
-    "reserve", "approve_reservation", "reject_reservation", "apply", "risk_analysis", "confirm_measures",
-    "gas",     "approve",             "brief",              "start", "pause",         "resume",
-    "handover", "accept",             "revoke",             "void"};
+// permit commands: engine/permit_vocabulary.h (shared with the live decoder)
+const std::vector<std::string>& kPermitTypes = permit_vocabulary::types();
+const std::vector<std::string>& kGrades = permit_vocabulary::grades();
+const std::vector<std::string>& kPermitActions = permit_vocabulary::actions();
 const std::vector<std::string> kPermitStatuses = {"reserved", "approved",    "rejected", "applied",
                                                   "signed",   "in_progress", "paused",   "accepted",
                                                   "void",     "revoked",     "expired"};
@@ -1000,7 +998,7 @@ struct ScenarioReader {
   }
 
   GasReadings readings(const V& v) const {
-    const Map m = r.map(v, {"flammable_volpct", "gas_lel_pct", "o2_volpct", "toxic"});
+    const Map m = r.map(v, permit_vocabulary::reading_keys());
     GasReadings g;
     if (const V* x = m.get("flammable_volpct")) g.flammable_volpct = r.in_range(*x, 0, 100);
     if (const V* x = m.get("gas_lel_pct")) g.gas_lel_pct = r.in_range(*x, 0, 100);
@@ -1013,21 +1011,12 @@ struct ScenarioReader {
   }
 
   PermitCommand permit(const V& v) const {
-    const Map m = r.map(v, {"action", "id", "by", "reservation", "type", "grade", "area", "floor", "workers", "guardian",
-                            "approver", "linked", "from", "to", "urgent", "load_t", "height_m", "hazard_factors",
-                            "blind", "readings", "signed_by", "note"});
+    const Map m = r.map(v, permit_vocabulary::fields());
     PermitCommand c;
     c.action = r.one_of(m.req("action"), kPermitActions, "permit action");
     c.id = r.nonempty_text(m.req("id"), "a permit id");
     // what each command cannot do without (scenario-v1 "Special work")
-    std::vector<std::string> needed;
-    if (c.action == "reserve") needed = {"type", "area", "from", "to"};
-    else if (c.action == "apply") needed = {"type", "area", "workers", "guardian", "approver", "from", "to"};
-    else if (c.action == "gas") needed = {"by", "readings"};
-    else if (c.action == "approve") needed = {"by"};
-    else if (c.action == "brief") needed = {"signed_by"};
-    else if (c.action == "handover") needed = {"guardian"};
-    for (const std::string& k : needed) m.req(k);
+    for (const std::string& k : permit_vocabulary::required_fields(c.action)) m.req(k);
 
     if (const V* x = m.get("by")) c.by = person(*x);
     if (const V* x = m.get("reservation")) c.reservation = r.nonempty_text(*x, "a reservation id");
@@ -1049,7 +1038,7 @@ struct ScenarioReader {
     if (const V* x = m.get("load_t")) c.load_t = r.nonneg(*x);
     if (const V* x = m.get("height_m")) c.height_m = r.nonneg(*x);
     if (const V* x = m.get("hazard_factors")) c.hazard_factors = r.strings(*x);
-    if (const V* x = m.get("blind")) c.blind = r.one_of(*x, {"insert", "remove", "both"}, "blind-plate operation");
+    if (const V* x = m.get("blind")) c.blind = r.one_of(*x, permit_vocabulary::blind_operations(), "blind-plate operation");
     if (const V* x = m.get("readings")) c.readings = readings(*x);
     if (const V* x = m.get("signed_by")) c.signed_by = persons(*x);
     if (const V* x = m.get("note")) c.note = r.text(*x);
