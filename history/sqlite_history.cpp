@@ -238,7 +238,10 @@ struct SqliteHistory::Impl {
 
   void flush_locked() {
     last_flush = std::chrono::steady_clock::now();
-    if (!dirty && sealed.empty()) return;
+    if (!dirty && sealed.empty()) {
+      counters.fixes_durable = counters.fixes;  // nothing pending: all in the file
+      return;
+    }
     exec("BEGIN");
     for (const Bucket& b : sealed) write_bucket(b, true);
     sealed.clear();
@@ -251,6 +254,7 @@ struct SqliteHistory::Impl {
     exec("COMMIT");
     dirty = false;
     ++counters.flushes;
+    counters.fixes_durable = counters.fixes;  // committed: survives a kill -9 from here on
   }
 
   void retention_locked() {

@@ -21,6 +21,7 @@ struct HistoryOptions {
 
 struct HistoryCounters {
   std::uint64_t fixes = 0;         // accepted
+  std::uint64_t fixes_durable = 0; // of those, committed to the file (a kill -9 keeps them)
   std::uint64_t out_of_order = 0;  // fixes earlier than that person's last one: dropped
   std::uint64_t flushes = 0;
   std::uint64_t buckets_written = 0, buckets_deleted = 0;

@@ -241,7 +241,11 @@ TEST(HistoryStore, RetentionDeletesOldDataWhileIngesting) {
   for (const auto& e : st.entries) EXPECT_TRUE(e.zone.empty()) << e.zone;
 }
 
-TEST(HistoryStore, KillDashNineLosesAtMostTheLastSecond) {
+// kill -9 while 2,000 fixes go in every 20 ms. Exact part: every fix the store reported committed
+// (counters().fixes_durable, read after each batch) is in the file afterwards, and what survived
+// is a prefix of what went in. Timing part (the background flush every second): what was handed
+// over more than 3 s before the kill survived; 3 s leaves room for a loaded CI machine.
+TEST(HistoryStore, KillDashNineKeepsEverythingCommittedAndLosesAtMostTheLastFlush) {
   TempDir tmp;
   const std::string path = tmp.file("h.db");
   int pipefd[2];
@@ -255,9 +259,10 @@ TEST(HistoryStore, KillDashNineLosesAtMostTheLastSecond) {
     if (!s) ::_exit(3);
     const auto in = walk("P01", kT0, kT0 + 24 * 60 * kMin, 100, 5);
     std::int64_t n = 0;
-    for (;;) {  // 2,000 fixes every 20 ms, reporting how many went in
+    for (;;) {  // 2,000 fixes every 20 ms, reporting how many went in and how many are committed
       for (int k = 0; k < 2000 && n < static_cast<std::int64_t>(in.size()); ++k) s->fix(in[static_cast<size_t>(n++)]);
-      const auto ok = ::write(pipefd[1], &n, sizeof n);
+      const std::int64_t msg[2] = {n, static_cast<std::int64_t>(s->counters().fixes_durable)};
+      const auto ok = ::write(pipefd[1], msg, sizeof msg);
       (void)ok;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -265,11 +270,13 @@ TEST(HistoryStore, KillDashNineLosesAtMostTheLastSecond) {
   ::close(pipefd[1]);
   using clock = std::chrono::steady_clock;
   std::vector<std::pair<clock::time_point, std::int64_t>> progress;
+  std::int64_t durable = 0;
   const auto start = clock::now();
-  while (clock::now() - start < std::chrono::milliseconds(2500)) {
-    std::int64_t n = 0;
-    if (::read(pipefd[0], &n, sizeof n) != static_cast<ssize_t>(sizeof n)) break;
-    progress.emplace_back(clock::now(), n);
+  while (clock::now() - start < std::chrono::milliseconds(4000)) {
+    std::int64_t msg[2] = {0, 0};
+    if (::read(pipefd[0], msg, sizeof msg) != static_cast<ssize_t>(sizeof msg)) break;
+    progress.emplace_back(clock::now(), msg[0]);
+    durable = msg[1];
   }
   const auto killed_at = clock::now();
   ::kill(child, SIGKILL);
@@ -278,18 +285,18 @@ TEST(HistoryStore, KillDashNineLosesAtMostTheLastSecond) {
   ::close(pipefd[0]);
   ASSERT_TRUE(WIFSIGNALED(status));
   ASSERT_FALSE(progress.empty());
-  // everything handed over more than a second (and a margin for scheduling) before the kill
   std::int64_t must_have = 0;
   for (const auto& [t, n] : progress)
-    if (killed_at - t > std::chrono::milliseconds(1300)) must_have = n;
+    if (killed_at - t > std::chrono::milliseconds(3000)) must_have = n;
   const auto in = walk("P01", kT0, kT0 + 24 * 60 * kMin, 100, 5);
   auto s = open_store(path);
   ASSERT_TRUE(s);
   const auto got = query(*s, "P01", kT0, kT0 + 24 * 60 * kMin);
+  EXPECT_GT(durable, 0) << "the background flush never committed in 4 s";
+  EXPECT_GE(static_cast<std::int64_t>(got.size()), durable) << "a fix reported committed was lost";
   EXPECT_GE(static_cast<std::int64_t>(got.size()), must_have);
-  EXPECT_GT(must_have, 0);
-  std::printf("kill -9: %zu fixes survived; %lld were handed over more than 1.3 s before the kill, %lld in all\n", got.size(),
-              static_cast<long long>(must_have), static_cast<long long>(progress.back().second));
+  std::printf("kill -9: %zu fixes survived; %lld reported committed, %lld handed over more than 3 s before the kill, %lld in all\n",
+              got.size(), static_cast<long long>(durable), static_cast<long long>(must_have), static_cast<long long>(progress.back().second));
   ASSERT_LE(got.size(), in.size());
   // what survived is exactly a prefix of what went in
   expect_same(got, std::vector<HistoryFix>(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(got.size())));
