@@ -18,7 +18,8 @@ namespace {
 
 struct LiveArgs {
   std::string scenario, bind, connect, publish, record, duration, report, max_skew = "60s", solve_window = "50ms";
-  std::string curve_secret_key, curve_allowed_clients, history, uplink, uplink_outbox;
+  std::string curve_secret_key, curve_allowed_clients, history, uplink, uplink_outbox, uplink_ca, uplink_header_file;
+  std::vector<std::string> uplink_headers;
   std::string company_code, company_name, park_code;
   bool with_script = false;
 };
@@ -77,6 +78,9 @@ int cmd_live(const LiveArgs& a) {
   o.uplink_company_code = a.company_code;
   o.uplink_company_name = a.company_name;
   o.uplink_park_code = a.park_code;
+  o.uplink_ca_file = a.uplink_ca;
+  o.uplink_headers = a.uplink_headers;
+  o.uplink_header_file = a.uplink_header_file;
   hil::LiveLoop loop(sc, o);
   std::string err;
   if (!loop.open(err)) {
@@ -148,7 +152,10 @@ std::vector<Subcommand> add_live_commands(CLI::App& app) {
   live->add_option("--curve-secret-key", a->curve_secret_key, "CURVE: the server's secret certificate (zcert format)");
   live->add_option("--curve-allowed-clients", a->curve_allowed_clients, "CURVE: folder of client certificates allowed to connect");
   live->add_option("--history", a->history, "Store fixes, alarms and permits in this SQLite history file");
-  live->add_option("--uplink", a->uplink, "Park-platform uplink URL");
+  live->add_option("--uplink", a->uplink, "Park-platform uplink URL: http://... or https://... (TLS, server verified)");
+  live->add_option("--uplink-ca", a->uplink_ca, "Uplink https: PEM file of the CAs to trust instead of the system's")->check(CLI::ExistingFile);
+  live->add_option("--uplink-header", a->uplink_headers, "Uplink: an extra request header 'Name: value' (repeatable), e.g. 'Authorization: Bearer ...'");
+  live->add_option("--uplink-header-file", a->uplink_header_file, "Uplink: extra headers from a file, one 'Name: value' a line (keeps tokens off the command line)")->check(CLI::ExistingFile);
   live->add_option("--uplink-outbox", a->uplink_outbox, "Uplink store-and-forward outbox file");
   live->add_option("--uplink-company-code", a->company_code, "Uplink: the enterprise's code (COMPANYCODE)");
   live->add_option("--uplink-company-name", a->company_name, "Uplink: the enterprise's name");

@@ -20,6 +20,7 @@
 
 #include "hardware-in-loop/curve.h"
 #ifdef PLANTTWIN_HAS_UPLINK
+#include "hardware-in-loop/uplink/http_client.h"
 #include "hardware-in-loop/uplink/uplink.h"
 #endif
 #include "scenarios/loader.h"
@@ -412,7 +413,32 @@ bool LiveLoop::run(std::string& error) {
     uo.company_code = o.uplink_company_code;
     uo.company_name = o.uplink_company_name;
     uo.park_code = o.uplink_park_code;
+    uo.ca_file = o.uplink_ca_file;
     for (const PersonDef& p : m.sc.people) uo.people[p.id] = {p.name, p.category};
+    try {
+      for (const std::string& h : o.uplink_headers) uo.headers.push_back(uplink::parse_http_header(h));
+    } catch (const std::exception& e) {
+      error = std::string("--uplink-header: ") + e.what();
+      return false;
+    }
+    if (!o.uplink_header_file.empty()) {
+      std::ifstream in(o.uplink_header_file);
+      if (!in) {
+        error = "--uplink-header-file " + o.uplink_header_file + ": cannot read it";
+        return false;
+      }
+      std::string line;
+      for (int n = 1; std::getline(in, line); ++n) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.find_first_not_of(" \t") == std::string::npos || line[line.find_first_not_of(" \t")] == '#') continue;
+        try {
+          uo.headers.push_back(uplink::parse_http_header(line));
+        } catch (const std::exception& e) {
+          error = o.uplink_header_file + ":" + std::to_string(n) + ": " + e.what();
+          return false;
+        }
+      }
+    }
     try {
       m.uplink = std::make_unique<Uplink>(m.session->engine().site(), m.session->scenario().clock, uo);
     } catch (const std::exception& e) {

@@ -41,6 +41,9 @@ struct LiveOptions {
   // permits, store and forward. "" : none.
   std::string uplink_url, uplink_outbox;
   std::string uplink_company_code, uplink_company_name, uplink_park_code;  // AQ3 App. B COMPANYCODE etc.
+  std::string uplink_ca_file;                 // https: CAs to trust instead of the system's (PEM)
+  std::vector<std::string> uplink_headers;    // "Name: value", sent with every batch
+  std::string uplink_header_file;             // more of them, one a line (# comments); keeps tokens off the command line
   int rcv_hwm = 200000;              // queued input messages before producers wait (PUSH blocks)
 };
 

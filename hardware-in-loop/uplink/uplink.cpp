@@ -258,7 +258,7 @@ Uplink::Uplink(const Site& site, WallClock clock, UplinkOptions opt)
   for (auto& [person, record] : m.writer->latest_samples(m.last_sample_row)) m.latest[person] = std::move(record);
   m.samples_waiting = m.writer->count_samples();
   if (m.opt.send) {
-    m.http = std::make_unique<uplink::HttpClient>(m.target);
+    m.http = std::make_unique<uplink::HttpClient>(m.target, uplink::HttpClientOptions{m.opt.ca_file, m.opt.headers});
     m.sender = std::thread([&m] { m.run_sender(); });
   }
 }

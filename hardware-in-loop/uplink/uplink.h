@@ -12,6 +12,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/alarm.h"
 #include "engine/engine.h"
@@ -29,8 +31,12 @@ struct UplinkPerson {
 };
 
 struct UplinkOptions {
-  // http://host[:port][/path]; https is not supported (the constructor says so).
+  // http://host[:port][/path] or https://host[:port][/path] (TLS, the server verified: below).
   std::string url;
+  // https: PEM file of the CAs to trust instead of the system's (a platform with a private CA).
+  std::string ca_file;
+  // Extra request headers, e.g. {"Authorization", "Bearer ..."}: sent with every batch.
+  std::vector<std::pair<std::string, std::string>> headers;
   // Store-and-forward file (SQLite, WAL). Unsent batches in it go first. Default: uplink-outbox.sqlite
   std::string outbox = "uplink-outbox.sqlite";
   // Position batches at most this far apart in engine time (PL-11: <= 30 s). Default: 30 s
@@ -55,7 +61,7 @@ struct UplinkOptions {
 class Uplink {
  public:
   // Opens (or creates) the outbox and starts the sender. Throws std::runtime_error with a clear
-  // message: bad or https URL, outbox not writable, PROJ transformation not available.
+  // message: bad URL, unreadable CA file, outbox not writable, PROJ transformation not available.
   Uplink(const Site& site, WallClock clock, UplinkOptions opt);
   // Stops the sender (an in-flight request is abandoned); unsent batches stay in the outbox.
   ~Uplink();
