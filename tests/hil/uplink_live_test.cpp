@@ -57,16 +57,28 @@ TEST(UplinkLive, H03_AlarmsAndFixesOfALiveSessionAreQueuedForThePlatform) {
   fs::remove_all(d);
 }
 
-TEST(UplinkLive, H03_AnHttpsUplinkIsRefusedAsBadInput) {
-  LiveOptions o;
-  o.uplink_url = "https://platform.example/";
-  o.uplink_outbox = (fs::temp_directory_path() / ("planttwin-hil-uplink-bad-" + std::to_string(::getpid()) + ".sqlite")).string();
-  o.duration = 100 * kMillisecond;
-  LiveSession s(o);
-  s.stop();
-  EXPECT_FALSE(s.run_ok());
-  EXPECT_NE(s.run_error().find("--uplink"), std::string::npos) << s.run_error();
-  fs::remove(o.uplink_outbox);
+// A bad uplink set-up stops the session at start as bad input, naming what is wrong: a URL
+// scheme other than http / https, a malformed header, an unreadable CA file.
+TEST(UplinkLive, H03_ABadUplinkSetUpIsRefusedAsBadInput) {
+  struct Case {
+    std::string url, header, ca, expect;
+  };
+  for (const Case& c : {Case{"ftp://platform.example/", "", "", "--uplink"},
+                        Case{"https://platform.example/", "Bad Name: x", "", "--uplink-header"},
+                        Case{"https://platform.example/", "", "/nonexistent/ca.pem", "/nonexistent/ca.pem"}}) {
+    SCOPED_TRACE(c.url + " " + c.header + " " + c.ca);
+    LiveOptions o;
+    o.uplink_url = c.url;
+    if (!c.header.empty()) o.uplink_headers = {c.header};
+    o.uplink_ca_file = c.ca;
+    o.uplink_outbox = (fs::temp_directory_path() / ("planttwin-hil-uplink-bad-" + std::to_string(::getpid()) + ".sqlite")).string();
+    o.duration = 100 * kMillisecond;
+    LiveSession s(o);
+    s.stop();
+    EXPECT_FALSE(s.run_ok());
+    EXPECT_NE(s.run_error().find(c.expect), std::string::npos) << s.run_error();
+    fs::remove(o.uplink_outbox);
+  }
 }
 
 #endif
