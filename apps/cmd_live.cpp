@@ -18,7 +18,7 @@ namespace {
 
 struct LiveArgs {
   std::string scenario, bind, connect, publish, record, duration, report, max_skew = "60s", solve_window = "50ms";
-  std::string curve_secret_key, curve_allowed_clients, history, uplink, uplink_outbox, uplink_ca, uplink_header_file;
+  std::string curve_secret_key, curve_allowed_clients, curve_server_key, history, uplink, uplink_outbox, uplink_ca, uplink_header_file;
   std::vector<std::string> uplink_headers;
   std::string company_code, company_name, park_code;
   bool with_script = false;
@@ -53,6 +53,7 @@ int cmd_live(const LiveArgs& a) {
   o.with_script = a.with_script;
   o.curve_secret_key = a.curve_secret_key;
   o.curve_allowed_clients = a.curve_allowed_clients;
+  o.curve_server_key = a.curve_server_key;
   o.handle_signals = true;
   if (!a.duration.empty()) {
     Micros d = 0;
@@ -149,8 +150,9 @@ std::vector<Subcommand> add_live_commands(CLI::App& app) {
   live->add_flag("--with-script", a->with_script, "Also play the scenario's script (SOS, permits, alarm actions; not motion)");
   live->add_option("--max-skew", a->max_skew, "Refuse inputs whose ts lies further than this from their arrival")->capture_default_str();
   live->add_option("--solve-window", a->solve_window, "range / tdoa: solve a tag's epoch this long after its first message")->capture_default_str();
-  live->add_option("--curve-secret-key", a->curve_secret_key, "CURVE: the server's secret certificate (zcert format)");
-  live->add_option("--curve-allowed-clients", a->curve_allowed_clients, "CURVE: folder of client certificates allowed to connect");
+  live->add_option("--curve-secret-key", a->curve_secret_key, "CURVE: planttwin's own secret certificate (zcert format)");
+  live->add_option("--curve-allowed-clients", a->curve_allowed_clients, "CURVE: folder of client certificates allowed to connect (PULL of --bind, PUB of --publish)");
+  live->add_option("--curve-server-key", a->curve_server_key, "CURVE with --connect: the public certificate of the vendor's PUB");
   live->add_option("--history", a->history, "Store fixes, alarms and permits in this SQLite history file");
   live->add_option("--uplink", a->uplink, "Park-platform uplink URL: http://... or https://... (TLS, server verified)");
   live->add_option("--uplink-ca", a->uplink_ca, "Uplink https: PEM file of the CAs to trust instead of the system's")->check(CLI::ExistingFile);

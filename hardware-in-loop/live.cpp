@@ -331,37 +331,62 @@ bool LiveLoop::open(std::string& error) {
     error = "give exactly one of --bind ENDPOINT (PULL) or --connect ENDPOINT (SUB to a vendor's PUB)";
     return false;
   }
-  const bool curve = !o.curve_secret_key.empty() || !o.curve_allowed_clients.empty();
-  if (curve && (o.curve_secret_key.empty() || o.curve_allowed_clients.empty())) {
-    error = "CURVE needs both --curve-secret-key FILE and --curve-allowed-clients DIR";
+  // CURVE: our sockets that bind (PULL with --bind, PUB with --publish) are servers admitting the
+  // allowed clients; with --connect the SUB is a client of the vendor's PUB (its public key given)
+  const bool curve = !o.curve_secret_key.empty() || !o.curve_allowed_clients.empty() || !o.curve_server_key.empty();
+  const bool curve_servers = curve && (!o.bind.empty() || !o.publish.empty());
+  if (curve && o.curve_secret_key.empty()) {
+    error = "CURVE needs --curve-secret-key FILE (planttwin's own certificate with its secret key)";
     return false;
   }
-  if (curve && o.bind.empty()) {
-    error = "CURVE is supported on the PULL socket (--bind); with --connect the vendor's PUB is the server";
+  if (curve_servers && o.curve_allowed_clients.empty()) {
+    error = std::string("CURVE needs --curve-allowed-clients DIR: the clients allowed to connect to ") +
+            (!o.bind.empty() ? "the PULL socket (--bind)" : "the PUB socket (--publish)");
+    return false;
+  }
+  if (curve && !o.bind.empty() && !o.curve_server_key.empty()) {
+    error = "--curve-server-key is for --connect (the vendor's PUB is the server); with --bind planttwin is the server";
+    return false;
+  }
+  if (curve && !o.connect.empty() && o.curve_server_key.empty()) {
+    error = "CURVE with --connect needs --curve-server-key FILE: the public certificate of the vendor's PUB";
     return false;
   }
   try {
-    CurveCert server;
+    CurveCert own, vendor;
     if (curve) {
-      std::set<std::string> keys;
-      if (!read_zcert(o.curve_secret_key, server, error)) return false;
-      if (server.secret_z85.size() != 40) {
-        error = o.curve_secret_key + ": no secret-key (give the server's secret certificate)";
+      if (!read_zcert(o.curve_secret_key, own, error)) return false;
+      if (own.secret_z85.size() != 40) {
+        error = o.curve_secret_key + ": no secret-key (give planttwin's own secret certificate)";
         return false;
       }
+      if (!o.curve_server_key.empty() && !read_zcert(o.curve_server_key, vendor, error)) return false;
+      if (!o.curve_server_key.empty() && vendor.public_z85.size() != 40) {
+        error = o.curve_server_key + ": no public-key (give the vendor PUB's certificate)";
+        return false;
+      }
+    }
+    if (curve_servers) {
+      std::set<std::string> keys;
       if (!read_allowed_clients(o.curve_allowed_clients, keys, error)) return false;
       m.zap = std::make_unique<ZapHandler>(m.ctx, std::move(keys));
       if (!m.zap->start(error)) return false;
     }
+    auto make_server = [&](zmq::socket_t& sock) {
+      sock.set(zmq::sockopt::curve_server, 1);
+      sock.set(zmq::sockopt::curve_secretkey, own.secret_z85);
+      sock.set(zmq::sockopt::zap_domain, "planttwin");
+    };
     m.in = zmq::socket_t(m.ctx, o.bind.empty() ? zmq::socket_type::sub : zmq::socket_type::pull);
     m.in.set(zmq::sockopt::linger, 0);
     m.in.set(zmq::sockopt::rcvhwm, o.rcv_hwm);
     // bodies over 64 KiB are answered on `error`; far larger ones cost the sender its connection
     m.in.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(1) << 20);
-    if (curve) {
-      m.in.set(zmq::sockopt::curve_server, 1);
-      m.in.set(zmq::sockopt::curve_secretkey, server.secret_z85);
-      m.in.set(zmq::sockopt::zap_domain, "planttwin");
+    if (curve && !o.bind.empty()) make_server(m.in);
+    if (curve && !o.connect.empty()) {
+      m.in.set(zmq::sockopt::curve_serverkey, vendor.public_z85);
+      m.in.set(zmq::sockopt::curve_publickey, own.public_z85);
+      m.in.set(zmq::sockopt::curve_secretkey, own.secret_z85);
     }
     if (o.bind.empty()) {
       m.in.set(zmq::sockopt::subscribe, "");
@@ -375,6 +400,7 @@ bool LiveLoop::open(std::string& error) {
       m.pub = zmq::socket_t(m.ctx, zmq::socket_type::pub);
       m.pub.set(zmq::sockopt::linger, 0);
       m.pub.set(zmq::sockopt::sndhwm, 200000);
+      if (curve) make_server(m.pub);  // positions and alarms are personal data: encrypted, allowed subscribers only
       m.pub.bind(o.publish);
       pub_endpoint_ = m.pub.get(zmq::sockopt::last_endpoint);
     }

@@ -33,8 +33,12 @@ struct LiveOptions {
   bool with_script = false;
   Micros max_skew = 60 * kSecond;
   Micros solve_window = 50 * kMillisecond;
-  std::string curve_secret_key;      // server certificate (zcert) with the secret key
-  std::string curve_allowed_clients; // folder of client certificates allowed to connect
+  // CURVE (docs/live-v1.md "Security"): planttwin's own certificate (zcert) with the secret key; the
+  // folder of client certificates allowed to connect to its server sockets (the PULL of --bind,
+  // and the PUB of --publish); with --connect, the vendor PUB's public certificate.
+  std::string curve_secret_key;
+  std::string curve_allowed_clients;
+  std::string curve_server_key;
   bool handle_signals = false;       // SIGINT / SIGTERM end the session (the command sets this)
   HistorySink* history = nullptr;
   // Park-platform uplink (docs/uplink.md), when this build has it: positions, alarms, gatherings,

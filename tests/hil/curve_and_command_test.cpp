@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "hardware-in-loop/curve.h"
 #include "tests/hil/live_fixture.h"
@@ -15,6 +16,10 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
+// --bind with CURVE: the PULL and the PUB are CURVE servers admitting only the allowed client
+// keys. An allowed client's inputs arrive and it hears the outputs; a stranger's inputs never
+// arrive, and neither a stranger nor a plaintext subscriber hears anything (positions and alarms
+// are personal data).
 TEST(Curve, H03_AllowedClientGetsThroughUnknownClientIsRefused) {
   const fs::path d = temp_dir("curve");
   const CurveCert server = make_curve_cert(), allowed = make_curve_cert(), stranger = make_curve_cert();
@@ -32,29 +37,78 @@ TEST(Curve, H03_AllowedClientGetsThroughUnknownClientIsRefused) {
   o.curve_allowed_clients = (d / "clients").string();
   LiveSession s(o);
   zmq::context_t ctx(1);
-  auto client = [&](const CurveCert& me) {
-    auto c = std::make_unique<TestClient>(s.in(), s.out(), &ctx);
-    c->push.set(zmq::sockopt::curve_serverkey, server.public_z85);
-    c->push.set(zmq::sockopt::curve_publickey, me.public_z85);
-    c->push.set(zmq::sockopt::curve_secretkey, me.secret_z85);
+  auto client = [&](const CurveCert* me) {
+    auto c = std::make_unique<TestClient>(s.in(), "", &ctx);
+    for (zmq::socket_t* sock : {&c->push, &c->sub})
+      if (me) {
+        sock->set(zmq::sockopt::curve_serverkey, server.public_z85);
+        sock->set(zmq::sockopt::curve_publickey, me->public_z85);
+        sock->set(zmq::sockopt::curve_secretkey, me->secret_z85);
+      }
     c->push.set(zmq::sockopt::linger, 0);
+    c->sub.connect(s.out());
     return c;
   };
-  auto bad = client(stranger);
-  ASSERT_TRUE(bad->wait_stats());
+  auto good = client(&allowed);
+  ASSERT_TRUE(good->wait_stats()) << "an allowed subscriber hears the PUB";
+  auto bad = client(&stranger);
+  bad->connect_push();
+  auto plain = client(nullptr);
   for (int i = 0; i < 5; ++i) bad->send("sos", json{{"v", 1}, {"tag", "T3"}, {"ts", now_unix_ms()}});
-  auto good = client(allowed);
-  good->connect_push();
   good->send("sos", json{{"v", 1}, {"tag", "T1"}, {"ts", now_unix_ms()}});
   auto sos = good->next("alarm", 3000ms, [](const json& j) { return j["type"] == "sos"; });
   ASSERT_TRUE(sos.has_value());
   EXPECT_EQ((*sos)["who"], json::array({"P1"}));
   // the stranger's messages never arrive
   EXPECT_FALSE(good->next("alarm", 700ms, [](const json& j) { return j["who"] == json::array({"P3"}); }).has_value());
+  // nothing published reaches the stranger's or a plaintext subscriber (stats go out every second)
+  EXPECT_FALSE(bad->next("stats", 1200ms).has_value());
+  EXPECT_FALSE(plain->next("stats", 100ms).has_value());
+  EXPECT_TRUE(bad->seen.empty());
+  EXPECT_TRUE(plain->seen.empty());
   s.stop();
   EXPECT_EQ(s.loop().summary().counters.received, 1u);
-  EXPECT_GE(s.loop().live_stats().curve_denied, 1u);
-  EXPECT_GE(s.loop().live_stats().curve_allowed, 1u);
+  EXPECT_GE(s.loop().live_stats().curve_denied, 2u);   // the stranger's PUSH and SUB
+  EXPECT_GE(s.loop().live_stats().curve_allowed, 2u);  // the allowed PUSH and SUB
+  fs::remove_all(d);
+}
+
+// --connect with CURVE: planttwin's SUB is a CURVE client of the vendor's PUB, which it trusts by
+// the vendor's public certificate. With the right key the vendor's messages arrive; with another
+// key (a man in the middle, a misconfiguration) nothing does.
+TEST(Curve, H03_ConnectToAVendorPubAsACurveClient) {
+  const fs::path d = temp_dir("curve-connect");
+  const CurveCert vendor = make_curve_cert(), impostor = make_curve_cert(), ours = make_curve_cert(), viewer = make_curve_cert();
+  std::string err;
+  ASSERT_TRUE(write_zcert((d / "planttwin_secret").string(), ours, err)) << err;
+  ASSERT_TRUE(write_zcert((d / "vendor.pub").string(), {vendor.public_z85, ""}, err)) << err;
+  fs::create_directories(d / "clients");
+  ASSERT_TRUE(write_zcert((d / "clients" / "viewer.key").string(), {viewer.public_z85, ""}, err)) << err;
+  for (const CurveCert* pub_key : {&vendor, &impostor}) {
+    SCOPED_TRACE(pub_key == &vendor ? "the vendor's key" : "another key");
+    zmq::context_t ctx(1);
+    zmq::socket_t pub(ctx, zmq::socket_type::pub);
+    pub.set(zmq::sockopt::linger, 0);
+    pub.set(zmq::sockopt::curve_server, 1);
+    pub.set(zmq::sockopt::curve_secretkey, pub_key->secret_z85);
+    pub.bind("tcp://127.0.0.1:*");
+    LiveOptions o;
+    o.connect = pub.get(zmq::sockopt::last_endpoint);
+    o.curve_secret_key = (d / "planttwin_secret").string();
+    o.curve_server_key = (d / "vendor.pub").string();
+    o.curve_allowed_clients = (d / "clients").string();  // for planttwin's own PUB
+    LiveSession s(o);
+    // PUB/SUB: keep sending until the subscription is up (or 1.5 s)
+    for (int i = 0; i < 30; ++i) {
+      const std::string body = json{{"v", 1}, {"tag", "T1"}, {"ts", now_unix_ms()}}.dump();
+      pub.send(zmq::buffer(std::string("sos")), zmq::send_flags::sndmore);
+      pub.send(zmq::buffer(body), zmq::send_flags::none);
+      std::this_thread::sleep_for(50ms);
+    }
+    s.stop();
+    if (pub_key == &vendor) EXPECT_GE(s.loop().summary().counters.received, 1u);
+    else EXPECT_EQ(s.loop().summary().counters.received, 0u);
+  }
   fs::remove_all(d);
 }
 
@@ -67,6 +121,25 @@ TEST(Curve, H03_MissingKeyFilesAreBadInput) {
   std::string err;
   EXPECT_FALSE(loop.open(err));
   EXPECT_NE(err.find("/nonexistent/server_secret"), std::string::npos) << err;
+  // the combinations that cannot work say what is missing
+  struct Case {
+    std::string bind, connect, secret, allowed, server, expect;
+  };
+  for (const Case& c : {Case{"tcp://127.0.0.1:*", "", "s", "", "", "--curve-allowed-clients"},
+                        Case{"tcp://127.0.0.1:*", "", "", "dir", "", "--curve-secret-key"},
+                        Case{"tcp://127.0.0.1:*", "", "s", "dir", "v", "--curve-server-key is for --connect"},
+                        Case{"", "tcp://127.0.0.1:1", "s", "", "", "--curve-server-key FILE"}}) {
+    LiveOptions x;
+    x.bind = c.bind;
+    x.connect = c.connect;
+    x.curve_secret_key = c.secret;
+    x.curve_allowed_clients = c.allowed;
+    x.curve_server_key = c.server;
+    LiveLoop l(load_live_scenario(), x);
+    std::string e;
+    EXPECT_FALSE(l.open(e));
+    EXPECT_NE(e.find(c.expect), std::string::npos) << e;
+  }
 }
 
 // ---- the command ------------------------------------------------------------------------------
