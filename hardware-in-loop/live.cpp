@@ -440,7 +440,7 @@ bool LiveLoop::run(std::string& error) {
     uo.company_name = o.uplink_company_name;
     uo.park_code = o.uplink_park_code;
     uo.ca_file = o.uplink_ca_file;
-    for (const PersonDef& p : m.sc.people) uo.people[p.id] = {p.name, p.category};
+    for (const PersonDef& p : m.sc.people) uo.people[p.id] = {p.name, p.category, p.company, p.roles};
     try {
       for (const std::string& h : o.uplink_headers) uo.headers.push_back(uplink::parse_http_header(h));
     } catch (const std::exception& e) {

@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS batch(
   created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), answered_at TEXT,
   platform_batch_id TEXT, last_error TEXT);
 CREATE INDEX IF NOT EXISTS batch_state ON batch(state, seq);
+CREATE TABLE IF NOT EXISTS base_record(kind TEXT NOT NULL, id TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY(kind, id));
 )";
 
 }  // namespace
@@ -175,7 +176,7 @@ std::int64_t Outbox::count_samples() const {
 
 std::int64_t Outbox::add_batch(const std::string& kind, Micros t, int records,
                                const std::function<std::string(std::int64_t)>& make_body,
-                               std::int64_t delete_samples_upto) {
+                               std::int64_t delete_samples_upto, const std::vector<BaseRecord>& base) {
   exec("BEGIN IMMEDIATE");
   try {
     std::int64_t seq = 0;
@@ -198,12 +199,36 @@ std::int64_t Outbox::add_batch(const std::string& kind, Micros t, int records,
       s.bind(1, delete_samples_upto);
       if (sqlite3_step(s.s) != SQLITE_DONE) fail("delete batched samples");
     }
+    for (const BaseRecord& b : base) {
+      if (b.record.empty()) {
+        Stmt s(prepare("DELETE FROM base_record WHERE kind = ? AND id = ?"));
+        s.bind(1, b.kind);
+        s.bind(2, b.id);
+        if (sqlite3_step(s.s) != SQLITE_DONE) fail("forget base record");
+      } else {
+        Stmt s(prepare("INSERT INTO base_record(kind, id, record) VALUES(?, ?, ?) ON CONFLICT(kind, id) DO UPDATE SET record = excluded.record"));
+        s.bind(1, b.kind);
+        s.bind(2, b.id);
+        s.bind(3, b.record);
+        if (sqlite3_step(s.s) != SQLITE_DONE) fail("remember base record");
+      }
+    }
     exec("COMMIT");
     return seq;
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
+}
+
+std::map<std::string, std::string> Outbox::base_records(const std::string& kind) const {
+  std::map<std::string, std::string> out;
+  Stmt s(prepare("SELECT id, record FROM base_record WHERE kind = ?"));
+  s.bind(1, kind);
+  int rc;
+  while ((rc = sqlite3_step(s.s)) == SQLITE_ROW) out[s.text(0)] = s.text(1);
+  if (rc != SQLITE_DONE) fail("read base records");
+  return out;
 }
 
 std::optional<PendingBatch> Outbox::next_pending() const {

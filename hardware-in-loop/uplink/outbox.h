@@ -44,11 +44,18 @@ class Outbox {
   std::vector<std::pair<std::string, std::string>> latest_samples(std::int64_t& max_row) const;
   std::int64_t count_samples() const;
 
+  // Base data queued so far (persons, zones): the record last queued for each id, as its text.
+  struct BaseRecord {
+    std::string kind, id, record;  // record "": forget the id (it was queued as deleted)
+  };
+  std::map<std::string, std::string> base_records(const std::string& kind) const;
+
   // Adds a batch in one transaction: make_body gets the new sequence number. Samples with row id
-  // <= delete_samples_upto (0: none) are deleted in the same transaction. Returns the sequence.
+  // <= delete_samples_upto (0: none) are deleted, and `base` remembered, in the same transaction.
+  // Returns the sequence.
   std::int64_t add_batch(const std::string& kind, Micros t, int records,
                          const std::function<std::string(std::int64_t)>& make_body,
-                         std::int64_t delete_samples_upto = 0);
+                         std::int64_t delete_samples_upto = 0, const std::vector<BaseRecord>& base = {});
 
   std::optional<PendingBatch> next_pending() const;  // lowest sequence not yet sent or rejected
   std::int64_t count_pending() const;

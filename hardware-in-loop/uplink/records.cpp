@@ -325,3 +325,54 @@ Json permit_record(const RecordContext& c, Micros t, const PermitRecord& p, cons
 }
 
 }  // namespace planttwin::uplink
+
+namespace planttwin::uplink {
+
+Json person_base_record(const RecordContext& c, const std::string& id, const UplinkPerson& p) {
+  Json j;
+  j["TABLE"] = "AQ3064.3-B.1";
+  j["ID"] = id;
+  j["COMPANY_CODE"] = c.opt.company_code;
+  j["COMPANY_NAME"] = c.opt.company_name;
+  j["PERSON_NAME"] = p.name.empty() ? id : p.name;
+  j["IDENTIFY_NUM"] = "";  // not in the scenario (ID card numbers stay with the enterprise's HR system)
+  j["PERSON_TYPE"] = aq3_code(p.category);
+  j["BIRTHDAY"] = "";
+  j["GENDER"] = "";
+  std::string roles;
+  for (const std::string& r : p.roles) roles += (roles.empty() ? "" : ",") + r;
+  j["POSITION_NAME"] = roles;
+  j["MOBILE_NUMBER"] = "";
+  j["AFFILIATED_DEPARTMENT"] = p.company;
+  j["DELETED"] = 0;
+  return j;
+}
+
+Json zone_base_record(const RecordContext& c, const Zone& z) {
+  Json j;
+  j["TABLE"] = "AQ3064.3-B.2";
+  j["ID"] = z.id;
+  j["COMPANY_CODE"] = c.opt.company_code;
+  j["ZONE_NAME"] = z.name.empty() ? z.id : z.name;
+  j["ZONE_TYPE"] = 1;  // a site zone is fixed (0 would be temporary)
+  std::string wkt = "POLYGON((";
+  auto point = [&](Vec2 q) {
+    Json xy;
+    put_xy(xy, c, q.x, q.y);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, c.geo.valid() ? "%.8f %.8f" : "%.3f %.3f", xy["X"].get<double>(), xy["Y"].get<double>());
+    return std::string(buf);
+  };
+  for (const Vec2& q : z.polygon.pts) wkt += point(q) + ", ";
+  if (!z.polygon.pts.empty()) wkt += point(z.polygon.pts.front());  // closed ring
+  j["GEO"] = wkt + "))";
+  j["DELETED"] = 0;
+  j["PLANTTWIN_KIND"] = to_string(z.kind);
+  j["PLANTTWIN_RISK"] = to_string(z.risk);
+  std::string floors;
+  for (const std::string& f : z.floors) floors += (floors.empty() ? "" : ",") + f;
+  j["PLANTTWIN_FLOORS"] = floors;
+  return j;
+}
+
+}  // namespace planttwin::uplink

@@ -50,5 +50,9 @@ std::vector<Json> alarm_records(const RecordContext& c, Micros t, const Alarm& a
 Json gathering_record(const RecordContext& c, Micros t, const GatheringOutput& g, Micros first_seen,
                       const std::map<std::string, LastFix>& last);
 Json permit_record(const RecordContext& c, Micros t, const PermitRecord& p, const std::string& status);
+// Base data: AQ3 B.1 person (from UplinkOptions::people) and B.2 zone (GEO: the outline as WKT
+// "POLYGON((lon lat, ...))" in CGCS2000, or local metres without an origin).
+Json person_base_record(const RecordContext& c, const std::string& id, const UplinkPerson& p);
+Json zone_base_record(const RecordContext& c, const Zone& z);
 
 }  // namespace planttwin::uplink

@@ -86,6 +86,49 @@ struct Uplink::Impl {
   }
   std::map<std::string, Micros> gathering_first_seen;
 
+  // Base data (AQ3 8.2: sent on change): every person and zone record compared with the one the
+  // outbox last queued; new and changed ones go in one batch per kind, ids no longer present go
+  // as DELETED = 1. The batch and the remembered records are written in one transaction.
+  std::uint64_t queue_base_data() {
+    std::uint64_t n = 0;
+    auto one_kind = [&](const std::string& kind, const std::map<std::string, Json>& now) {
+      const std::map<std::string, std::string> before = writer->base_records(kind);
+      std::vector<Json> records;
+      std::vector<uplink::Outbox::BaseRecord> remember;
+      for (const auto& [id, rec] : now) {
+        const std::string text = rec.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+        auto it = before.find(id);
+        if (it != before.end() && it->second == text) continue;
+        records.push_back(rec);
+        remember.push_back({kind, id, text});
+      }
+      for (const auto& [id, text] : before) {
+        if (now.count(id)) continue;
+        Json gone = Json::parse(text, nullptr, false);
+        if (gone.is_discarded()) gone = Json{{"ID", id}};
+        gone["DELETED"] = 1;
+        records.push_back(gone);
+        remember.push_back({kind, id, ""});
+      }
+      if (records.empty()) return;
+      std::string array = "[";
+      for (const Json& r : records) {
+        if (array.size() > 1) array += ",";
+        array += r.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+      }
+      array += "]";
+      store_batch_raw(kind, 0, static_cast<int>(records.size()), array, 0, remember);
+      n += records.size();
+    };
+    std::map<std::string, Json> persons, zones;
+    for (const auto& [id, p] : opt.people) persons[id] = uplink::person_base_record(ctx, id, p);
+    for (const Zone& z : site.zones) zones[z.id] = uplink::zone_base_record(ctx, z);
+    one_kind("person", persons);
+    one_kind("zone", zones);
+    return n;
+  }
+  std::atomic<std::uint64_t> base_records{0};
+
   // sender
   std::unique_ptr<uplink::HttpClient> http;
   std::thread sender;
@@ -139,9 +182,9 @@ struct Uplink::Impl {
   }
 
   void store_batch_raw(const std::string& kind, Micros t, int n, const std::string& array,
-                       std::int64_t delete_samples_upto) {
+                       std::int64_t delete_samples_upto, const std::vector<uplink::Outbox::BaseRecord>& base = {}) {
     writer->add_batch(
-        kind, t, n, [&](std::int64_t seq) { return envelope(seq, kind, t, array); }, delete_samples_upto);
+        kind, t, n, [&](std::int64_t seq) { return envelope(seq, kind, t, array); }, delete_samples_upto, base);
     ++queued;
     ++pending;
     {
@@ -257,6 +300,7 @@ Uplink::Uplink(const Site& site, WallClock clock, UplinkOptions opt)
   // samples an earlier run wrote but did not batch go into the first position batch
   for (auto& [person, record] : m.writer->latest_samples(m.last_sample_row)) m.latest[person] = std::move(record);
   m.samples_waiting = m.writer->count_samples();
+  if (m.opt.base_data) m.base_records = m.queue_base_data();  // before anything else of this session
   if (m.opt.send) {
     m.http = std::make_unique<uplink::HttpClient>(m.target, uplink::HttpClientOptions{m.opt.ca_file, m.opt.headers});
     m.sender = std::thread([&m] { m.run_sender(); });
@@ -380,6 +424,7 @@ Uplink::Stats Uplink::stats() const {
   s.rejected = m.rejected;
   s.positions = m.positions;
   s.store_errors = m.store_errors;
+  s.base_records = m.base_records;
   return s;
 }
 

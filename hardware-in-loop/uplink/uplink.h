@@ -26,8 +26,13 @@ namespace planttwin {
 // What the platform's person fields need and the site does not hold (AQ3 B.5 NAME, PERSONTYPE;
 // AQ2 A.1 WORKERNAME, ISCONTRACTORWORK).
 struct UplinkPerson {
+  UplinkPerson() = default;
+  UplinkPerson(std::string n, Category c, std::string comp = {}, std::vector<std::string> r = {})
+      : name(std::move(n)), category(c), company(std::move(comp)), roles(std::move(r)) {}
   std::string name;
   Category category = Category::employee;
+  std::string company;             // a contractor's or visitor's own company (AFFILIATED_DEPARTMENT)
+  std::vector<std::string> roles;  // POSITION_NAME, comma-separated
 };
 
 struct UplinkOptions {
@@ -54,6 +59,9 @@ struct UplinkOptions {
   std::map<std::string, UplinkPerson> people;
   // Sent batches kept in the outbox for inspection; older ones are deleted. Default: 1000
   int keep_sent = 1000;
+  // Base data (AQ3 B.1 persons from `people`, B.2 zones from the site) at start: what is new or
+  // changed since the outbox last queued it, and DELETED = 1 for what is gone. Default: true
+  bool base_data = true;
   // false: no sender thread (tests and tools that only fill the outbox). Default: true
   bool send = true;
 };
@@ -96,6 +104,7 @@ class Uplink {
     std::uint64_t rejected = 0;         // batches the platform refused for good (4xx): kept, not resent
     std::uint64_t positions = 0;        // position samples recorded by on_fix
     std::uint64_t store_errors = 0;     // on_* calls whose outbox write failed (see last_error)
+    std::uint64_t base_records = 0;     // base-data records (persons, zones) queued at start: new, changed or deleted
   };
   Stats stats() const;
   // The last send error ("" when the last attempt succeeded), for status lines.

@@ -375,6 +375,7 @@ TEST(Uplink, SO09_PermitSentAtOnceAfterSigningAndAfterAcceptance) {
   UplinkOptions o = fast_options(rx, fresh_outbox("permit"));
   o.position_every = 30 * kSecond;
   o.idle_poll = 5 * kSecond;  // the sender must be woken, not polled
+  o.base_data = false;        // only the permit's batches here (base data: its own test)
   o.people = {{"P02", {"李四", Category::contractor}}, {"P03", {"王五", Category::employee}},
               {"P04", {"赵六", Category::employee}}, {"P05", {"钱七", Category::employee}}};
   Uplink up(test_site(true), WallClock{}, o);
@@ -421,6 +422,94 @@ TEST(Uplink, SO09_PermitSentAtOnceAfterSigningAndAfterAcceptance) {
   EXPECT_EQ(a["ID"], s["ID"]);
   EXPECT_GT(s["LONGITUDE"].get<double>(), 120.0);  // area centre (5, 5) m is east and north of the origin
   EXPECT_GT(s["LATITUDE"].get<double>(), 30.0);
+}
+
+Zone square_zone(const std::string& id, const std::string& name, double x0, double size) {
+  Zone z;
+  z.id = id;
+  z.name = name;
+  z.kind = ZoneKind::major_hazard;
+  z.risk = Risk::red;
+  z.polygon.pts = {{x0, 0}, {x0 + size, 0}, {x0 + size, size}, {x0, size}};
+  z.polygon.finalize();
+  return z;
+}
+
+// AQ3 8.2 "base data ... sent on change" with the B.1 / B.2 fields: at the first start every
+// person and zone; at a restart with nothing changed, nothing; after changes, only the changed
+// and new records, and DELETED = 1 for what is gone.
+TEST(Uplink, PL11_BaseDataAtStartThenOnlyWhatChanged) {
+  Receiver rx;
+  const std::string outbox = fresh_outbox("base");
+  Site site = test_site(true);
+  site.zones = {square_zone("TF", "罐区", 0, 50), square_zone("PU", "装置区", 100, 40)};
+  UplinkOptions o = fast_options(rx, outbox);
+  o.people = {{"P01", {"张三", Category::employee, "", {"operator", "guardian"}}},
+              {"P02", {"李四", Category::contractor, "某安装公司", {}}}};
+  {
+    Uplink up(site, WallClock{}, o);
+    ASSERT_TRUE(up.flush(3 * kSecond)) << up.last_error();
+    EXPECT_EQ(up.stats().base_records, 4u);
+  }
+  std::vector<Json> b = rx.stored();
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[0]["kind"], "person");
+  EXPECT_EQ(b[1]["kind"], "zone");
+  ASSERT_EQ(b[0]["records"].size(), 2u);
+  const Json& p1 = b[0]["records"][0];
+  const Json& p2 = b[0]["records"][1];
+  for (const char* f : {"ID", "COMPANY_CODE", "COMPANY_NAME", "PERSON_NAME", "IDENTIFY_NUM", "PERSON_TYPE", "BIRTHDAY", "GENDER",
+                        "POSITION_NAME", "MOBILE_NUMBER", "AFFILIATED_DEPARTMENT", "DELETED"})
+    EXPECT_TRUE(p1.contains(f)) << f;
+  EXPECT_EQ(p1["TABLE"], "AQ3064.3-B.1");
+  EXPECT_EQ(p1["ID"], "P01");
+  EXPECT_EQ(p1["PERSON_NAME"], "张三");
+  EXPECT_EQ(p1["PERSON_TYPE"], "01");
+  EXPECT_EQ(p1["POSITION_NAME"], "operator,guardian");
+  EXPECT_EQ(p2["PERSON_TYPE"], "02");
+  EXPECT_EQ(p2["AFFILIATED_DEPARTMENT"], "某安装公司");
+  EXPECT_EQ(p2["COMPANY_CODE"], "91330000TEST0001");
+  EXPECT_EQ(p2["DELETED"], 0);
+  ASSERT_EQ(b[1]["records"].size(), 2u);
+  const Json& pu = b[1]["records"][0];  // zones in id order
+  for (const char* f : {"ID", "COMPANY_CODE", "ZONE_NAME", "ZONE_TYPE", "GEO", "DELETED"}) EXPECT_TRUE(pu.contains(f)) << f;
+  EXPECT_EQ(pu["TABLE"], "AQ3064.3-B.2");
+  EXPECT_EQ(pu["ID"], "PU");
+  EXPECT_EQ(pu["ZONE_NAME"], "装置区");
+  EXPECT_EQ(pu["ZONE_TYPE"], 1);
+  const std::string geo = pu["GEO"];
+  ASSERT_EQ(geo.rfind("POLYGON((120.", 0), 0u) << geo;  // lon first, CGCS2000 near the origin (30 N, 120 E)
+  EXPECT_NE(geo.find(" 30."), std::string::npos) << geo;
+  // a closed ring: the first point again at the end
+  const std::string first = geo.substr(9, geo.find(',') - 9);
+  EXPECT_EQ(geo.substr(geo.size() - 2 - first.size(), first.size()), first) << geo;
+
+  {  // the same base data again: nothing new is sent
+    Uplink up(site, WallClock{}, o);
+    ASSERT_TRUE(up.flush(3 * kSecond));
+    EXPECT_EQ(up.stats().base_records, 0u);
+  }
+  EXPECT_EQ(rx.stored().size(), 2u);
+
+  {  // P02 renamed, P03 new, P01 gone; zone PU moved
+    o.people = {{"P02", {"李四(新)", Category::contractor, "某安装公司", {}}}, {"P03", {"王五", Category::visitor}}};
+    site.zones[1] = square_zone("PU", "装置区", 120, 40);
+    Uplink up(site, WallClock{}, o);
+    ASSERT_TRUE(up.flush(3 * kSecond));
+    EXPECT_EQ(up.stats().base_records, 4u);
+  }
+  b = rx.stored();
+  ASSERT_EQ(b.size(), 4u);
+  std::map<std::string, Json> changed;
+  for (const Json& r : b[2]["records"]) changed[r["ID"].get<std::string>()] = r;
+  ASSERT_EQ(changed.size(), 3u);
+  EXPECT_EQ(changed["P02"]["PERSON_NAME"], "李四(新)");
+  EXPECT_EQ(changed["P03"]["PERSON_TYPE"], "03");
+  EXPECT_EQ(changed["P01"]["DELETED"], 1);
+  EXPECT_EQ(changed["P01"]["PERSON_NAME"], "张三");  // the record as it was, marked deleted
+  ASSERT_EQ(b[3]["records"].size(), 1u);
+  EXPECT_EQ(b[3]["records"][0]["ID"], "PU");
+  EXPECT_NE(b[3]["records"][0]["GEO"].get<std::string>(), geo);  // (pu pointed into the old b)
 }
 
 TEST(Uplink, SO09_TicketTypeCodesOfAq2TableA2) {
