@@ -1,10 +1,16 @@
 // `planttwin view SCENARIO ...` and `planttwin drill SCENARIO ...` (docs/viewer.md, docs/drill.md).
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
 #include "apps/commands.h"
+#ifdef PLANTTWIN_HAS_LIVE
+#include "hardware-in-loop/live.h"
+#include "hardware-in-loop/recording.h"
+#endif
 #include "scenarios/loader.h"
 #include "viewer/app.h"
 #include "viewer/drill.h"
@@ -45,9 +51,37 @@ bool parse_lang(const std::string& s, viewer::Lang& out) {
   return true;
 }
 
+// A live session's recording (docs/recording.md) starts with the recording magic.
+bool is_recording(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  char magic[8] = {};
+  return in.read(magic, sizeof magic) && std::string(magic, 8) == "PTWINREC";
+}
+
 int cmd_view(const ViewArgs& a) {
   Scenario sc;
-  if (!load(a.scenario, sc)) return kExitBadInput;
+  // a recording: replayed once here (hardware-in-loop), its engine inputs then played by the
+  // viewer's own engine; the scenario is the one embedded in the recording
+  std::vector<Input> recorded_inputs;
+  const bool recorded = is_recording(a.scenario);
+  if (recorded) {
+#ifdef PLANTTWIN_HAS_LIVE
+    RunResult r;
+    hil::LiveSummary summary;
+    std::string err;
+    if (!hil::replay_recording(a.scenario, sc, r, summary, err, &recorded_inputs)) {
+      std::cerr << err << "\n";
+      return kExitBadInput;
+    }
+    sc.duration = std::max<Micros>(summary.end_t, 1);
+    if (!summary.torn.empty()) std::cerr << a.scenario << ": " << summary.torn << "; showing the intact part\n";
+#else
+    std::cerr << a.scenario << ": a recording, and this build has no hardware-in-loop part to read it\n";
+    return kExitBadInput;
+#endif
+  } else if (!load(a.scenario, sc)) {
+    return kExitBadInput;
+  }
   viewer::ViewOptions opt;
   if (!parse_lang(a.lang, opt.lang)) {
     std::cerr << "--lang " << a.lang << ": use zh or en\n";
@@ -92,7 +126,7 @@ int cmd_view(const ViewArgs& a) {
   std::string error;
   viewer::TimelineOptions topt;
   topt.background_steps = true;  // a heavy engine step never holds up a frame
-  auto tl = viewer::Timeline::create(sc, topt, error);
+  auto tl = recorded ? viewer::Timeline::create_recorded(sc, std::move(recorded_inputs), topt) : viewer::Timeline::create(sc, topt, error);
   if (!tl) {
     std::cerr << error << "\n";
     return kExitBadInput;
@@ -195,7 +229,7 @@ int cmd_drill(const DrillArgs& a) {
 std::vector<Subcommand> add_view_commands(CLI::App& app) {
   auto va = std::make_shared<ViewArgs>();
   CLI::App* view = app.add_subcommand("view", "Viewer: plant map per floor and 3D, alarms, permits, headcounts (exit 0, 2 bad input or no display)");
-  view->add_option("scenario", va->scenario, "Scenario file")->required();
+  view->add_option("scenario", va->scenario, "Scenario file, or a live session's recording (.ptrec) to play back")->required();
   view->add_option("--at", va->at, "Run to this time first (e.g. 70s, 2min)");
   view->add_option("--screenshot", va->screenshot, "Draw one frame at --at, write it as PNG and exit");
   view->add_option("--lang", va->lang, "zh or en")->capture_default_str();

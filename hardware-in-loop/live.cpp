@@ -604,7 +604,8 @@ bool load_embedded(const RecordingHeader& h, Scenario& sc, std::string& error) {
 
 }  // namespace
 
-bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveSummary& summary, std::string& error) {
+bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveSummary& summary, std::string& error,
+                      std::vector<Input>* inputs) {
   Recording rec;
   if (!read_recording(path, rec, error)) return false;
   Scenario loaded;
@@ -619,6 +620,7 @@ bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveS
   so.replay = true;
   loaded.site.timezone_min = rec.header.utc_offset_min;
   Session session(loaded, so);
+  session.set_input_log(inputs);
   Micros end = 0;
   for (const Record& x : rec.records) {
     switch (x.kind) {

@@ -99,6 +99,9 @@ bool recording_header_for(const Scenario& sc, RecordingHeader& h, std::string& e
 // Replays a recording into a fresh engine built from the embedded scenario: same alarm stream and
 // hash as the live session. A torn tail is reported in `summary.torn` and the intact prefix used.
 // false with a message when the recording or its scenario cannot be used (exit 2).
-bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveSummary& summary, std::string& error);
+// `inputs` (when given) receives every input the replay handed to the engine, in order: queued
+// into a fresh engine set up from `sc` they reproduce the session (the viewer plays a recording so).
+bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveSummary& summary, std::string& error,
+                      std::vector<Input>* inputs = nullptr);
 
 }  // namespace planttwin::hil

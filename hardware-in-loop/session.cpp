@@ -74,6 +74,7 @@ void Session::submit(Input in) {
       }
     }
   if (std::holds_alternative<FixInput>(in.body)) ++fixes_;
+  if (input_log_) input_log_->push_back(in);
   engine_->submit(std::move(in));
 }
 

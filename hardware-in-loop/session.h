@@ -74,6 +74,9 @@ class Session {
   // uplink's positions: time, person id, tag id, the fix and its floor id ("" when derived from z).
   using FixObserver = std::function<void(Micros, const std::string&, const std::string&, const FixInput&, const std::string&)>;
   void set_fix_observer(FixObserver f) { fix_observer_ = std::move(f); }
+  // Every input handed to the engine is appended here, in order (the viewer replays a recording
+  // by queueing them into its own engine). Default: none.
+  void set_input_log(std::vector<Input>* log) { input_log_ = log; }
 
   // A message of `frames` frames arrived at engine time t (frames[0] topic, frames[1] body).
   // true when accepted; `ts_ms` then holds the device's time.
@@ -119,6 +122,7 @@ class Session {
   Publish publish_;
   std::function<void(const Engine&, const Output&)> observer_;
   FixObserver fix_observer_;
+  std::vector<Input>* input_log_ = nullptr;
   RecordingWriter* recorder_ = nullptr;
   SessionCounters counters_;
   std::vector<MarkStats> marks_;  // per survey point, site order

@@ -69,10 +69,16 @@ std::unique_ptr<Timeline> Timeline::create(const Scenario& sc, const TimelineOpt
   return t;
 }
 
-Timeline::Timeline(const Scenario& sc, const TimelineOptions& opt, std::shared_ptr<const InputLog> simulated)
-    : sc_(sc), opt_(opt), simulated_(std::move(simulated)) {
+std::unique_ptr<Timeline> Timeline::create_recorded(const Scenario& sc, std::vector<Input> inputs, const TimelineOptions& opt) {
+  auto log = std::make_shared<InputLog>();
+  log->estimated = std::move(inputs);
+  return std::unique_ptr<Timeline>(new Timeline(sc, opt, std::move(log), true));
+}
+
+Timeline::Timeline(const Scenario& sc, const TimelineOptions& opt, std::shared_ptr<const InputLog> simulated, bool recorded)
+    : sc_(sc), opt_(opt), recorded_(recorded), simulated_(std::move(simulated)) {
   site_ = std::make_shared<const Site>(sc.site);
-  noisy_ = sc.positioning.noise_sigma > 0 || simulated_ != nullptr;
+  noisy_ = !recorded_ && (sc.positioning.noise_sigma > 0 || simulated_ != nullptr);
   reset();
 }
 
@@ -97,8 +103,9 @@ void Timeline::reset() {
     };
     for (const Input& in : simulated_->estimated)
       if (scripted_ok(in)) engine_->submit(in);
-    for (const Input& in : simulated_->truth)
-      if (scripted_ok(in)) oracle_->submit(in);
+    if (oracle_)
+      for (const Input& in : simulated_->truth)
+        if (scripted_ok(in)) oracle_->submit(in);
   }
   noise_ = std::make_unique<GaussianStream>(stream_seed(sc_.seed, kNoiseStream));
   now_ = 0;

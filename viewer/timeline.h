@@ -70,6 +70,11 @@ class Timeline {
   // radio settings or plant model are bad). A simulated scenario is run once through the radio
   // and solver at creation; playing it then replays those inputs.
   static std::unique_ptr<Timeline> create(const Scenario& sc, const TimelineOptions& opt, std::string& error);
+  // A recorded session (a live session's recording, replayed once by the caller): `inputs` are
+  // every input its engine received, in order; `sc` is the session's scenario (its clock starting
+  // at the session's start) with `duration` the session's length. Positions are the hardware's:
+  // there is no truth to compare with, so no oracle and no true poses (estimates_differ() false).
+  static std::unique_ptr<Timeline> create_recorded(const Scenario& sc, std::vector<Input> inputs, const TimelineOptions& opt);
   ~Timeline();
 
   const Scenario& scenario() const { return sc_; }
@@ -107,7 +112,10 @@ class Timeline {
 
   // What the UI draws.
   const Snapshot& snapshot() const { return snap_; }
-  // True pose of each person, in the snapshot's people order (by id).
+  // A recorded live session (create_recorded).
+  bool recorded() const { return recorded_; }
+  // True pose of each person, in the snapshot's people order (by id); in a recorded session, the
+  // scenario's start positions (not drawn).
   const std::vector<TruthPose>& truth() const { return truth_; }
   // Every alarm so far, closed ones included (id order).
   const std::vector<Alarm>& alarms() const { return alarms_; }
@@ -126,7 +134,7 @@ class Timeline {
   int reruns() const { return reruns_; }
 
  private:
-  Timeline(const Scenario& sc, const TimelineOptions& opt, std::shared_ptr<const InputLog> simulated);
+  Timeline(const Scenario& sc, const TimelineOptions& opt, std::shared_ptr<const InputLog> simulated, bool recorded = false);
   void reset();
   EngineSetup setup() const;
   void advance_to(Micros t);
@@ -144,6 +152,7 @@ class Timeline {
   std::unique_ptr<ScriptDriver> driver_;
   std::unique_ptr<GaussianStream> noise_;
   bool noisy_ = false;
+  bool recorded_ = false;
   // Engine side: advance_to (on the worker thread during a background step) writes only these and
   // the engines, driver and counters above; the UI reads only the published members below.
   struct Pending {

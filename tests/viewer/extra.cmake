@@ -16,3 +16,9 @@ endif()
 # the drill scenarios' own expectations (their incidents happen as designed)
 add_test(NAME drills_suite
          COMMAND planttwin run ${PROJECT_SOURCE_DIR}/scenarios/drills --report ${PROJECT_BINARY_DIR}/test-out/drills)
+
+# recorded_view_test.cpp plays a live session's recording: it needs the hardware-in-loop part
+if(TARGET planttwin_hil)
+  target_link_libraries(planttwin_viewer_tests PRIVATE planttwin_hil)
+  target_compile_definitions(planttwin_viewer_tests PRIVATE PLANTTWIN_TEST_HAS_HIL=1)
+endif()
