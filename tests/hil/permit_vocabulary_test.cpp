@@ -42,17 +42,28 @@ std::optional<LoadError> load(const std::string& action, const std::string& with
   return load_scenario_text(text, "vocab.yaml", sc);
 }
 
+// A live session that takes one `permit` message: true when accepted; otherwise `error` is the
+// JSON the session answered on topic `error`.
+bool live_permit(const std::string& fields_json, nlohmann::json* error = nullptr) {
+  Scenario sc = load_live_scenario();
+  SessionOptions o;
+  o.start_unix_us = kStartUs;
+  Session s(sc, o);
+  std::vector<WireMessage> published;
+  s.set_publisher([&](const WireMessage& m) { published.push_back(m); });
+  const std::string body = "{\"v\": 1, \"ts\": " + std::to_string(kStartUs / 1000 + 1000) + ", " + fields_json + "}";
+  const bool ok = s.on_message(kSecond, "permit", body);
+  if (!ok && error) *error = published.empty() ? nlohmann::json() : nlohmann::json::parse(published.back().body);
+  return ok;
+}
+
 TEST(PermitVocabulary, EveryActionWithItsRequiredFieldsIsReadByBoth) {
   for (const std::string& action : permit_vocabulary::actions()) {
     SCOPED_TRACE(action);
     auto err = load(action, "");
     EXPECT_FALSE(err) << err->to_string();
-    Scenario sc = load_live_scenario();
-    SessionOptions o;
-    o.start_unix_us = kStartUs;
-    Session s(sc, o);
-    const std::string body = "{\"v\": 1, \"ts\": " + std::to_string(kStartUs / 1000 + 1000) + ", " + fields(action, "") + "}";
-    EXPECT_TRUE(s.on_message(kSecond, "permit", body)) << body;
+    nlohmann::json e;
+    EXPECT_TRUE(live_permit(fields(action, ""), &e)) << e.dump();
   }
 }
 
@@ -65,16 +76,9 @@ TEST(PermitVocabulary, BothRefuseACommandMissingARequiredFieldAndNameIt) {
       ASSERT_TRUE(err.has_value());
       EXPECT_NE(err->to_string().find(missing), std::string::npos) << err->to_string();
 
-      Scenario sc = load_live_scenario();
-      SessionOptions o;
-      o.start_unix_us = kStartUs;
-      Session s(sc, o);
-      std::vector<WireMessage> published;
-      s.set_publisher([&](const WireMessage& m) { published.push_back(m); });
-      const std::string body = "{\"v\": 1, \"ts\": " + std::to_string(kStartUs / 1000 + 1000) + ", " + fields(action, missing) + "}";
-      EXPECT_FALSE(s.on_message(kSecond, "permit", body));
-      ASSERT_FALSE(published.empty());
-      const auto e = nlohmann::json::parse(published.back().body);
+      nlohmann::json e;
+      EXPECT_FALSE(live_permit(fields(action, missing), &e));
+      ASSERT_TRUE(e.is_object());
       EXPECT_EQ(e["reason"], "missing_field");
       EXPECT_NE(e["detail"].get<std::string>().find(missing), std::string::npos) << e.dump();
       ++checked;
@@ -92,17 +96,9 @@ TEST(PermitVocabulary, BothRefuseAWordOutsideTheVocabulary) {
   ASSERT_TRUE(err.has_value());
   for (const std::string& t : permit_vocabulary::types()) EXPECT_NE(err->to_string().find(t), std::string::npos) << "the error lists " << t;
 
-  Scenario live = load_live_scenario();
-  SessionOptions o;
-  o.start_unix_us = kStartUs;
-  Session s(live, o);
-  std::vector<WireMessage> published;
-  s.set_publisher([&](const WireMessage& m) { published.push_back(m); });
-  EXPECT_FALSE(s.on_message(kSecond, "permit",
-                            "{\"v\": 1, \"ts\": " + std::to_string(kStartUs / 1000 + 1000) +
-                                ", \"action\": \"reserve\", \"id\": \"R1\", \"type\": \"diving\", \"area\": [[0, 0], [5, 0], [5, 5]], \"from\": 0, \"to\": 60}"));
-  ASSERT_FALSE(published.empty());
-  const auto e = nlohmann::json::parse(published.back().body);
+  nlohmann::json e;
+  EXPECT_FALSE(live_permit("\"action\": \"reserve\", \"id\": \"R1\", \"type\": \"diving\", \"area\": [[0, 0], [5, 0], [5, 5]], \"from\": 0, \"to\": 60", &e));
+  ASSERT_TRUE(e.is_object());
   EXPECT_EQ(e["reason"], "bad_field");
   for (const std::string& t : permit_vocabulary::types()) EXPECT_NE(e["detail"].get<std::string>().find(t), std::string::npos) << t;
 }
