@@ -100,6 +100,7 @@ int cmd_live(const LiveArgs& a) {
   std::cout << "Session: " << to_seconds(s.end_t) << " s, " << s.counters.accepted << " inputs accepted, " << s.counters.dropped << " dropped";
   if (s.latency_us_p50) std::cout << ", arrival->decision p50 " << *s.latency_us_p50 << " us, p99 " << *s.latency_us_p99 << " us";
   std::cout << "\n";
+  for (const std::string& advice : s.advice) std::cout << "Advice: " << advice << "\n";
   if (store) store->checkpoint();
   if (!a.report.empty() && !hil::write_live_report(a.report, loop.scenario(), r, s, err)) {
     std::cerr << err << "\n";

@@ -268,7 +268,8 @@ struct LiveLoop::Impl {
                         {"dropped_by_reason", c.dropped_by_reason},
                         {"decision_minus_ts_ms_p50", std::llround(q(device_ms.period, 0.5))},
                         {"decision_minus_ts_ms_p99", std::llround(q(device_ms.period, 0.99))},
-                        {"session_s", to_seconds(t)}};
+                        {"session_s", to_seconds(t)},
+                        {"advice", session->advice()}};
     latency_us.period.clear();
     device_ms.period.clear();
     publish({"stats", j.dump()});
@@ -527,6 +528,7 @@ bool LiveLoop::run(std::string& error) {
   summary_.utc_offset_min = m.sc.site.timezone_min;
   summary_.end_t = end;
   summary_.counters = m.session->counters();
+  summary_.advice = m.session->advice();
   summary_.marks = m.session->marks();
   if (m.latency_us.all.count() > 0) {
     summary_.latency_us_p50 = m.latency_us.all.quantile(0.5);
@@ -651,6 +653,7 @@ bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveS
   summary.utc_offset_min = rec.header.utc_offset_min;
   summary.end_t = end;
   summary.counters = session.counters();
+  summary.advice = session.advice();
   summary.marks = session.marks();
   summary.recording = path;
   summary.torn = rec.ended && rec.torn.empty() ? "" : rec.torn.empty() ? "no end record (the session did not finish)" : rec.torn;

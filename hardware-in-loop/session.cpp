@@ -73,7 +73,24 @@ void Session::submit(Input in) {
         if (fix_observer_) fix_observer_(in.t, who.id, who.tag.value_or(""), *f, floor);
       }
     }
-  if (std::holds_alternative<FixInput>(in.body)) ++fixes_;
+  if (const auto* f = std::get_if<FixInput>(&in.body)) {
+    ++fixes_;
+    // report-time regularity, for advice(): a fix later than its tag's previous interval
+    if (f->tag >= 0) {
+      if (tag_reports_.size() <= static_cast<size_t>(f->tag)) tag_reports_.resize(static_cast<size_t>(f->tag) + 1, {-1, -1});
+      auto& [last, interval] = tag_reports_[static_cast<size_t>(f->tag)];
+      if (last >= 0 && in.t > last) {
+        const Micros now_interval = in.t - last;
+        if (interval > 0 && now_interval < sc_.site.rules.tag_offline_after) {
+          ++counters_.fix_intervals;
+          if (now_interval > interval + interval / 100) ++counters_.late_fixes;  // 1 %: clock granularity is no jitter
+          counters_.longest_interval = std::max(counters_.longest_interval, now_interval);
+        }
+        interval = now_interval;
+      }
+      if (in.t > last) last = in.t;
+    }
+  }
   if (input_log_) input_log_->push_back(in);
   engine_->submit(std::move(in));
 }
@@ -295,6 +312,27 @@ std::string iso_ms(std::int64_t unix_ms_v, int offset_min) {
 
 }  // namespace
 
+std::vector<std::string> Session::advice() const {
+  std::vector<std::string> out;
+  const SessionCounters& c = counters_;
+  // the default gathering rule counts a person while their fix is younger than their tag's last
+  // interval: with irregular report times a late fix drops them again and again (docs/engine.md)
+  if (sc_.site.rules.gathering.fix_max_age == 0 && c.fix_intervals >= 20 && c.late_fixes * 10 >= c.fix_intervals) {
+    const double pct = 100.0 * static_cast<double>(c.late_fixes) / static_cast<double>(c.fix_intervals);
+    // a little more than the longest interval seen, in half seconds
+    const double suggest = std::ceil(to_seconds(c.longest_interval) * 1.25 * 2) / 2;
+    char b[640];
+    std::snprintf(b, sizeof b,
+                  "gathering: %.0f%% of fixes came later than their tag's previous report interval, so people keep "
+                  "dropping out of gathering candidates and a gathering may never form; set rules.gathering.fix_max_age "
+                  "in the scenario (e.g. %.1fs: the longest interval seen was %.2f s) / 聚集判定：%.0f%%的定位晚于该标签上一次的"
+                  "上报间隔，人员会反复退出聚集候选，可能永远不会形成聚集；请在场景中设置 rules.gathering.fix_max_age（例如 %.1fs）",
+                  pct, suggest, to_seconds(c.longest_interval), pct, suggest);
+    out.push_back(b);
+  }
+  return out;
+}
+
 bool write_live_report(const std::string& dir, const Scenario& sc, const RunResult& r, const LiveSummary& s, std::string& error) {
   nlohmann::ordered_json j = report_json(sc, r);
   nlohmann::ordered_json live;
@@ -324,6 +362,7 @@ bool write_live_report(const std::string& dir, const Scenario& sc, const RunResu
     const AccuracyStats a = mark_accuracy(s.marks);
     live["mark_accuracy"] = {{"n", a.n}, {"mean", a.mean}, {"cdf68", a.cdf68}, {"cdf95", a.cdf95}};
   }
+  live["advice"] = s.advice;
   if (!s.recording.empty()) live["recording"] = s.recording;
   if (s.replay) {
     live["torn_tail"] = s.torn.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.torn);
@@ -351,6 +390,7 @@ bool write_live_report(const std::string& dir, const Scenario& sc, const RunResu
     md += b;
   }
   if (!s.recording.empty()) md += "| 记录文件 Recording | `" + s.recording + "` |\n";
+  for (const std::string& a : s.advice) md += "| 建议 Advice | " + a + " |\n";
   if (s.replay)
     md += std::string("| 记录尾部 Recording tail | ") + (s.torn.empty() ? "完整 intact" : "残缺，已使用完整部分 torn, intact prefix used: " + s.torn) + " |\n";
   bool any_mark = false;

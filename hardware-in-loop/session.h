@@ -55,6 +55,11 @@ struct SessionCounters {
   std::map<std::string, std::uint64_t> dropped_by_reason;
   std::uint64_t solved_fixes = 0, solver_no_fix = 0;  // range / tdoa epochs with and without a fix
   std::uint64_t published = 0;
+  // report times: fixes that came after a previous one of their tag with an interval before it,
+  // and of those the ones later than that interval by more than 1 % (the default gathering rule
+  // had dropped the person by then), with the longest such interval below tag_offline_after, µs
+  std::uint64_t fix_intervals = 0, late_fixes = 0;
+  Micros longest_interval = 0;
 };
 
 class Session {
@@ -98,6 +103,9 @@ class Session {
   const SessionCounters& counters() const { return counters_; }
   const std::vector<MarkStats>& marks() const { return marks_; }
   const SessionOptions& options() const { return opt_; }
+  // What the operator should change, from what the session saw so far ("" each when nothing):
+  // today one piece, about gathering and irregular report times (docs/live-v1.md "Advice").
+  std::vector<std::string> advice() const;
   // The scenario as the session runs it: its clock is the session's start in the site's timezone.
   const Scenario& scenario() const { return sc_; }
   std::int64_t start_unix_ms() const { return start_ms_; }
@@ -127,6 +135,7 @@ class Session {
   SessionCounters counters_;
   std::vector<MarkStats> marks_;  // per survey point, site order
   std::vector<int> person_of_tag_;
+  std::vector<std::pair<Micros, Micros>> tag_reports_;  // per tag: last fix time, the interval before it (-1: none)
   std::vector<std::string> floor_ids_;
   std::map<int, Epoch> epochs_;  // tag -> pending range / tdoa epoch
 #ifdef PLANTTWIN_HAS_SOLVER
@@ -147,6 +156,7 @@ struct LiveSummary {
   std::optional<double> latency_us_p50, latency_us_p99, device_ms_p50, device_ms_p99;
   std::string recording;  // file written (live) or read (replay)
   std::string torn;       // replay: what was dropped from a torn tail
+  std::vector<std::string> advice;  // Session::advice() at the end
   std::uint64_t torn_bytes = 0;
   bool replay = false;
 };
