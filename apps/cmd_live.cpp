@@ -1,10 +1,18 @@
 // planttwin live SCENARIO ... and planttwin replay FILE ... (H-03, docs/live-v1.md,
 // docs/recording.md). Exit codes as `run`: 0 every expectation passed, 1 one failed, 2 bad input.
 #include <filesystem>
+#include <chrono>
+#include <thread>
+#include <future>
+#include <atomic>
 #include <iostream>
 #include <memory>
 
 #include "apps/commands.h"
+#ifdef PLANTTWIN_HAS_VIEW
+#include "viewer/app.h"
+#include "viewer/timeline.h"
+#endif
 #include "hardware-in-loop/live.h"
 #include "history/sqlite_history.h"
 #include "scenarios/loader.h"
@@ -22,6 +30,8 @@ struct LiveArgs {
   std::vector<std::string> uplink_headers;
   std::string company_code, company_name, park_code;
   bool with_script = false;
+  bool view = false;                 // --view: the viewer follows the session
+  std::string view_lang = "zh", view_screenshot;
 };
 
 bool duration_arg(const char* opt, const std::string& s, Micros& out) {
@@ -82,6 +92,21 @@ int cmd_live(const LiveArgs& a) {
   o.uplink_ca_file = a.uplink_ca;
   o.uplink_headers = a.uplink_headers;
   o.uplink_header_file = a.uplink_header_file;
+#ifdef PLANTTWIN_HAS_VIEW
+  // --view: the session's engine calls go to the viewer's own engine, which follows it (H-01)
+  auto feed = std::make_shared<viewer::LiveFeed>();
+  std::promise<Scenario> started;
+  std::future<Scenario> started_f = started.get_future();
+  if (a.view) {
+    o.engine_calls = [feed](const EngineCall& c) { feed->push(c); };
+    o.on_start = [&started](const Scenario& s) { started.set_value(s); };
+  }
+#else
+  if (a.view) {
+    std::cerr << "planttwin live: --view: this build has no viewer (libimgui-dev, libglfw3-dev, libgl-dev)\n";
+    return kExitBadInput;
+  }
+#endif
   hil::LiveLoop loop(sc, o);
   std::string err;
   if (!loop.open(err)) {
@@ -91,7 +116,46 @@ int cmd_live(const LiveArgs& a) {
   std::cout << "planttwin live: inputs on " << loop.input_endpoint();
   if (!loop.publish_endpoint().empty()) std::cout << ", outputs on " << loop.publish_endpoint();
   std::cout << std::endl;
-  if (!loop.run(err)) {
+  bool run_ok = true;
+#ifdef PLANTTWIN_HAS_VIEW
+  if (a.view) {
+    std::atomic<bool> ran{false};
+    std::thread session([&] {
+      run_ok = loop.run(err);
+      ran = true;
+    });
+    while (started_f.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready && !ran) {
+    }
+    if (started_f.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      const Scenario ssc = started_f.get();
+      auto tl = viewer::Timeline::create_following(ssc, feed, [&loop](const AlarmAction& act) { loop.act(act); }, {});
+      viewer::ViewOptions vo;
+      vo.lang = a.view_lang == "en" ? viewer::Lang::en : viewer::Lang::zh;
+      vo.play = true;
+      std::string verr;
+      if (!a.view_screenshot.empty()) {
+        // scripted check: the session runs to its end, then its last state is drawn
+        session.join();
+        tl->tick(0);
+        tl->seek(tl->duration());
+        vo.at = tl->duration();
+        vo.screenshot = a.view_screenshot;
+        vo.hidden = true;
+        vo.play = false;
+        if (viewer::run_viewer(*tl, vo, verr) != 0) std::cerr << "planttwin live: --view: " << verr << "\n";
+      } else {
+        if (viewer::run_viewer(*tl, vo, verr) != 0) std::cerr << "planttwin live: --view: " << verr << "\n";
+        loop.stop();  // closing the window ends the session
+      }
+    }
+    if (session.joinable()) session.join();
+  } else {
+    run_ok = loop.run(err);
+  }
+#else
+  run_ok = loop.run(err);
+#endif
+  if (!run_ok) {
     std::cerr << "planttwin live: " << err << "\n";
     return kExitBadInput;
   }
@@ -154,6 +218,9 @@ std::vector<Subcommand> add_live_commands(CLI::App& app) {
   live->add_option("--curve-secret-key", a->curve_secret_key, "CURVE: planttwin's own secret certificate (zcert format)");
   live->add_option("--curve-allowed-clients", a->curve_allowed_clients, "CURVE: folder of client certificates allowed to connect (PULL of --bind, PUB of --publish)");
   live->add_option("--curve-server-key", a->curve_server_key, "CURVE with --connect: the public certificate of the vendor's PUB");
+  live->add_flag("--view", a->view, "Open the viewer on the session: it follows the live engine; acknowledging there reaches the session");
+  live->add_option("--view-lang", a->view_lang, "--view: zh or en")->check(CLI::IsMember({"zh", "en"}));
+  live->add_option("--view-screenshot", a->view_screenshot, "--view without a window: when the session ends, draw its last state into this PNG");
   live->add_option("--history", a->history, "Store fixes, alarms and permits in this SQLite history file");
   live->add_option("--uplink", a->uplink, "Park-platform uplink URL: http://... or https://... (TLS, server verified)");
   live->add_option("--uplink-ca", a->uplink_ca, "Uplink https: PEM file of the CAs to trust instead of the system's")->check(CLI::ExistingFile);

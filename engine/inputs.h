@@ -90,4 +90,12 @@ struct Input {
       body;
 };
 
+// One call that changes an engine, as a log entry: submit(*input), or advance_to(t) when there is
+// no input. A second engine set up the same way and given the same calls in the same order is in
+// the same state (H-01); the viewer follows a live session so.
+struct EngineCall {
+  Micros t = 0;
+  std::optional<Input> input;
+};
+
 }  // namespace planttwin

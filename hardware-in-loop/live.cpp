@@ -412,6 +412,22 @@ bool LiveLoop::open(std::string& error) {
   return true;
 }
 
+void LiveLoop::act(const AlarmAction& a) {
+  nlohmann::json j{{"v", 1},
+                   {"alarm_id", a.alarm_id.value_or("")},
+                   {"action", a.kind == AlarmAction::Kind::ack ? "ack" : a.kind == AlarmAction::Kind::handle ? "handle" : "close"},
+                   {"by", a.by}};
+  if (!a.note.empty()) j["note"] = a.note;
+  asio::post(impl_->io, [this, j]() mutable {
+    Impl& m = *impl_;
+    if (!m.session || m.stopping) return;
+    const Micros t = m.now();
+    j["ts"] = unix_ms(m.session->start_unix_ms(), t);
+    m.session->on_message(t, "ack", j.dump());
+    m.recorder.flush();
+  });
+}
+
 void LiveLoop::stop() {
   impl_->stop_requested = true;
   asio::post(impl_->io, [this] { impl_->shutdown(); });
@@ -430,6 +446,8 @@ bool LiveLoop::run(std::string& error) {
   so.solve_window = o.solve_window;
   so.history = o.history;
   m.session = std::make_unique<Session>(m.sc, so);
+  if (o.engine_calls) m.session->set_engine_calls(o.engine_calls);
+  if (o.on_start) o.on_start(m.session->scenario());
   m.session->set_publisher([&m](const WireMessage& w) { m.publish(w); });
   bool record_ok = true;
   if (!o.uplink_url.empty()) {

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -49,6 +50,11 @@ struct LiveOptions {
   std::vector<std::string> uplink_headers;    // "Name: value", sent with every batch
   std::string uplink_header_file;             // more of them, one a line (# comments); keeps tokens off the command line
   int rcv_hwm = 200000;              // queued input messages before producers wait (PUSH blocks)
+  // A follower (the viewer of `live --view`): on_start gets the session's scenario (its clock at the
+  // session's start) when run() starts, before any engine call; engine_calls gets every call the
+  // session makes on its engine (Session::set_engine_calls). Both on the loop's thread.
+  std::function<void(const Scenario&)> on_start;
+  std::function<void(const EngineCall&)> engine_calls;
 };
 
 // Statistics of one live session, beyond the run result.
@@ -77,6 +83,9 @@ class LiveLoop {
   bool run(std::string& error);
   // Ends run() from any thread.
   void stop();
+  // From any thread: an operator's alarm action (the viewer's), applied at the session's current
+  // time as an `ack` message from the hardware would be: validated, recorded, published.
+  void act(const AlarmAction& a);
 
   const RunResult& result() const { return result_; }
   const LiveSummary& summary() const { return summary_; }

@@ -92,6 +92,7 @@ void Session::submit(Input in) {
     }
   }
   if (input_log_) input_log_->push_back(in);
+  if (calls_) calls_(EngineCall{in.t, in});
   engine_->submit(std::move(in));
 }
 
@@ -141,7 +142,7 @@ void Session::solve(Micros t, int tag) {
 void Session::solve_recorded(Micros t, int tag) {
   before(t);
   solve(t, tag);
-  engine_->advance_to(t);
+  advance_engine(t);
   drain();
 }
 
@@ -189,7 +190,7 @@ bool Session::on_message(Micros t, std::string_view topic, std::string_view body
   }
 #endif
   if (!ok) {
-    engine_->advance_to(t);
+    advance_engine(t);
     drain();
     drop(t, err, topic);
     return false;
@@ -215,7 +216,7 @@ bool Session::on_message(Micros t, std::string_view topic, std::string_view body
       break;
     }
     case Topic::mark: {
-      engine_->advance_to(t);
+      advance_engine(t);
       MarkStats& m = marks_[static_cast<size_t>(d.mark.point)];
       const int p = static_cast<size_t>(d.mark.tag) < person_of_tag_.size() ? person_of_tag_[static_cast<size_t>(d.mark.tag)] : -1;
       const Engine::PersonView v = p >= 0 ? engine_->person(p) : Engine::PersonView{};
@@ -232,14 +233,19 @@ bool Session::on_message(Micros t, std::string_view topic, std::string_view body
       submit(std::move(d.input));
       break;
   }
-  engine_->advance_to(t);
+  advance_engine(t);
   drain();
   return true;
 }
 
+void Session::advance_engine(Micros t) {
+  if (calls_) calls_(EngineCall{t, std::nullopt});
+  engine_->advance_to(t);
+}
+
 void Session::advance(Micros t) {
   before(t);
-  engine_->advance_to(t);
+  advance_engine(t);
   drain();
 }
 

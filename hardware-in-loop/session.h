@@ -82,6 +82,10 @@ class Session {
   // Every input handed to the engine is appended here, in order (the viewer replays a recording
   // by queueing them into its own engine). Default: none.
   void set_input_log(std::vector<Input>* log) { input_log_ = log; }
+  // Every call the session makes on its engine that changes it (submit, advance_to), in order:
+  // given to an engine set up from scenario() they keep it in the same state (the viewer of
+  // `live --view` follows the session so). Called on the session's thread. Default: none.
+  void set_engine_calls(std::function<void(const EngineCall&)> f) { calls_ = std::move(f); }
 
   // A message of `frames` frames arrived at engine time t (frames[0] topic, frames[1] body).
   // true when accepted; `ts_ms` then holds the device's time.
@@ -131,6 +135,8 @@ class Session {
   std::function<void(const Engine&, const Output&)> observer_;
   FixObserver fix_observer_;
   std::vector<Input>* input_log_ = nullptr;
+  std::function<void(const EngineCall&)> calls_;
+  void advance_engine(Micros t);
   RecordingWriter* recorder_ = nullptr;
   SessionCounters counters_;
   std::vector<MarkStats> marks_;  // per survey point, site order

@@ -544,7 +544,12 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
                        std::abs(ImGui::GetMouseDragDelta(ImGuiMouseButton_Left, 0).y) < 3;
   for (const Alarm& a : snap.open_alarms) {
     if (a.type == "gathering" || (!a.floor.empty() && a.floor != floor.id)) continue;
-    if (a.pos.x == 0 && a.pos.y == 0 && a.who.empty()) continue;  // no place (e.g. a refusal)
+    if (a.pos.x == 0 && a.pos.y == 0) {  // no place: a refusal, or an SOS from a tag without a fix yet
+      bool placed = false;
+      for (const auto& p : snap.people)
+        if (p.has_fix && std::find(a.who.begin(), a.who.end(), p.id) != a.who.end()) placed = true;
+      if (!placed) continue;
+    }
     const ImVec2 q = m.px(a.pos);
     const float d = a.id == st.selected_alarm ? 11.0f : 8.0f;
     const ImVec2 pts[4] = {ImVec2(q.x, q.y - d - 8), ImVec2(q.x + d, q.y - 8), ImVec2(q.x, q.y + d - 8), ImVec2(q.x - d, q.y - 8)};

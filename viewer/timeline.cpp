@@ -75,8 +75,45 @@ std::unique_ptr<Timeline> Timeline::create_recorded(const Scenario& sc, std::vec
   return std::unique_ptr<Timeline>(new Timeline(sc, opt, std::move(log), true));
 }
 
-Timeline::Timeline(const Scenario& sc, const TimelineOptions& opt, std::shared_ptr<const InputLog> simulated, bool recorded)
-    : sc_(sc), opt_(opt), recorded_(recorded), simulated_(std::move(simulated)) {
+std::unique_ptr<Timeline> Timeline::create_following(const Scenario& sc, std::shared_ptr<LiveFeed> feed,
+                                                     std::function<void(const AlarmAction&)> forward, const TimelineOptions& opt) {
+  TimelineOptions o = opt;
+  o.background_steps = false;  // the live engine has done the heavy part; calls apply in order here
+  auto t = std::unique_ptr<Timeline>(new Timeline(sc, o, nullptr, true, std::move(feed)));
+  t->forward_ = std::move(forward);
+  return t;
+}
+
+// Following: give the engine the received calls in order, up to (and including) advances to t.
+void Timeline::follow_to(Micros target) {
+  target = std::min(target, reached_);
+  while (applied_ < calls_.size()) {
+    const EngineCall& c = calls_[applied_];
+    if (c.input) {
+      engine_->submit(*c.input);
+    } else {
+      if (c.t > target) break;
+      // kept snapshots at their times, as a played scenario keeps them
+      while (next_keep_ <= c.t) {
+        engine_->advance_to(std::max(now_, next_keep_));
+        now_ = std::max(now_, next_keep_);
+        refresh();
+        out_.kept.push_back({out_.snap, out_.truth, on_site(sc_.site, out_.snap)});
+        next_keep_ += keep_every_;
+        flush();
+      }
+      engine_->advance_to(c.t);
+      now_ = std::max(now_, c.t);
+    }
+    ++applied_;
+  }
+  now_ = std::max(now_, std::min(target, reached_));
+  refresh();
+}
+
+Timeline::Timeline(const Scenario& sc, const TimelineOptions& opt, std::shared_ptr<const InputLog> simulated, bool recorded,
+                   std::shared_ptr<LiveFeed> feed)
+    : sc_(sc), opt_(opt), recorded_(recorded), feed_(std::move(feed)), simulated_(std::move(simulated)) {
   site_ = std::make_shared<const Site>(sc.site);
   noisy_ = !recorded_ && (sc.positioning.noise_sigma > 0 || simulated_ != nullptr);
   reset();
@@ -128,6 +165,12 @@ void Timeline::reset() {
     return sc_.people[static_cast<size_t>(a)].id < sc_.people[static_cast<size_t>(b)].id;
   });
   snap_to_scenario_ = order;
+  if (feed_) {  // following: the calls so far again, from the start
+    applied_ = 0;
+    follow_to(0);
+    publish();
+    return;
+  }
   // t = 0: script actions and fixes at 0, like `run`
   advance_to(0);
   publish();
@@ -281,6 +324,22 @@ void Timeline::wait() {
 }
 
 void Timeline::tick(double wall_dt_s) {
+  if (feed_) {
+    for (EngineCall& c : feed_->take()) {
+      if (!c.input) reached_ = std::max(reached_, c.t);
+      calls_.push_back(std::move(c));
+    }
+    if (!playing_) return;
+    // at 1x this follows the session; after a pause it catches up at the chosen speed
+    carry_us_ += std::max(0.0, wall_dt_s) * speed_ * static_cast<double>(kSecond);
+    const double whole = std::floor(carry_us_);
+    carry_us_ -= whole;
+    Micros target = now_ + static_cast<Micros>(whole);
+    if (target >= reached_) target = reached_, carry_us_ = 0;
+    follow_to(target);
+    publish();
+    return;
+  }
   const double owed = std::max(0.0, wall_dt_s) * speed_ * static_cast<double>(kSecond);
   const double cap = 0.25 * speed_ * static_cast<double>(kSecond);
   if (job_.valid()) {
@@ -313,12 +372,26 @@ void Timeline::tick(double wall_dt_s) {
 
 void Timeline::step() {
   wait();
+  if (feed_) {
+    seek(std::min(now_ + kSecond, reached_));
+    return;
+  }
   // next_fix_ is the first fix instant after now
   seek(std::min(fix_time(sc_, next_fix_), sc_.duration));
 }
 
 bool Timeline::seek(Micros t, std::string* why) {
   wait();
+  if (feed_) {
+    t = std::clamp<Micros>(t, 0, reached_);
+    if (t < now_) {
+      ++reruns_;
+      reset();
+    }
+    follow_to(t);
+    publish();
+    return true;
+  }
   t = std::clamp<Micros>(t, 0, sc_.duration);
   if (t < now_) {
     if (opt_.drill) {
@@ -338,6 +411,11 @@ bool Timeline::seek(Micros t, std::string* why) {
 void Timeline::act(AlarmAction a) {
   wait();
   if (a.by.empty()) a.by = duty_person(now_);
+  if (feed_) {  // the live session applies it; it comes back through the feed
+    if (forward_) forward_(a);
+    actions_.push_back({now_, a});
+    return;
+  }
   actions_.push_back({now_, a});
   replayed_ = actions_.size();
   Input in{now_, 0, std::make_shared<const AlarmAction>(a)};

@@ -14,11 +14,14 @@
 // every other one is dropped and the spacing doubles.
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <future>
+#include <mutex>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/engine.h"
@@ -64,6 +67,24 @@ struct RecordedAction {
   AlarmAction action;
 };
 
+// The calls a live session makes on its engine (EngineCall), handed from the live loop's thread
+// to a following timeline's: push() on the loop, take() on the UI.
+class LiveFeed {
+ public:
+  void push(const EngineCall& c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    calls_.push_back(c);
+  }
+  std::vector<EngineCall> take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::exchange(calls_, {});
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<EngineCall> calls_;
+};
+
 class Timeline {
  public:
   // Fails (nullptr, `error` set) when the scenario cannot be played (e.g. a simulated run whose
@@ -75,14 +96,23 @@ class Timeline {
   // at the session's start) with `duration` the session's length. Positions are the hardware's:
   // there is no truth to compare with, so no oracle and no true poses (estimates_differ() false).
   static std::unique_ptr<Timeline> create_recorded(const Scenario& sc, std::vector<Input> inputs, const TimelineOptions& opt);
+  // Following a live session (`planttwin live --view`): `sc` is the session's scenario; its engine
+  // calls arrive through `feed` and are given to this timeline's own engine in the same order, so
+  // it is in the live engine's state (H-01) without touching it. Time runs up to the last call
+  // received (duration() grows); playing at 1x follows the session, a backward jump re-runs the
+  // calls so far. Operator actions go to `forward` (the live session applies them, and they come
+  // back through the feed), not to this engine. No truth (estimates_differ() false).
+  static std::unique_ptr<Timeline> create_following(const Scenario& sc, std::shared_ptr<LiveFeed> feed,
+                                                    std::function<void(const AlarmAction&)> forward, const TimelineOptions& opt);
+  bool following() const { return feed_ != nullptr; }
   ~Timeline();
 
   const Scenario& scenario() const { return sc_; }
   const TimelineOptions& options() const { return opt_; }
   // The time of the published state (what snapshot() shows).
   Micros now() const { return shown_now_; }
-  Micros duration() const { return sc_.duration; }
-  bool at_end() const { return shown_now_ >= sc_.duration; }
+  Micros duration() const { return feed_ ? reached_ : sc_.duration; }
+  bool at_end() const { return !feed_ && shown_now_ >= sc_.duration; }
   // A step is running on the worker thread (background_steps).
   bool busy() const { return job_.valid(); }
   // Waits for a running step and publishes it (no-op otherwise).
@@ -134,13 +164,15 @@ class Timeline {
   int reruns() const { return reruns_; }
 
  private:
-  Timeline(const Scenario& sc, const TimelineOptions& opt, std::shared_ptr<const InputLog> simulated, bool recorded = false);
+  Timeline(const Scenario& sc, const TimelineOptions& opt, std::shared_ptr<const InputLog> simulated, bool recorded = false,
+           std::shared_ptr<LiveFeed> feed = nullptr);
   void reset();
   EngineSetup setup() const;
   void advance_to(Micros t);
   void submit_input(Input in);
   void refresh();
   void keep(KeptSnapshot k);
+  void follow_to(Micros t);  // following: apply the received calls up to time t
   void flush();
   void publish();
   void finish_job();
@@ -153,6 +185,12 @@ class Timeline {
   std::unique_ptr<GaussianStream> noise_;
   bool noisy_ = false;
   bool recorded_ = false;
+  // following a live session
+  std::shared_ptr<LiveFeed> feed_;
+  std::function<void(const AlarmAction&)> forward_;
+  std::vector<EngineCall> calls_;  // every call received, in order
+  std::size_t applied_ = 0;        // calls given to the current engines
+  Micros reached_ = 0;             // the last advance received
   // Engine side: advance_to (on the worker thread during a background step) writes only these and
   // the engines, driver and counters above; the UI reads only the published members below.
   struct Pending {

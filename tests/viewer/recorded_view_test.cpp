@@ -12,11 +12,13 @@
 #include <string>
 #include <thread>
 #include <chrono>
+#include <future>
 
 #include <nlohmann/json.hpp>
 
 #include "hardware-in-loop/live.h"
 #include "hardware-in-loop/recording.h"
+#include "tests/hil/live_fixture.h"
 #include "scenarios/loader.h"
 #include "viewer/timeline.h"
 
@@ -132,6 +134,67 @@ TEST(RecordedView, H04_ViewDrawsARecording) {
   // beyond the recording's end is refused like any time outside a scenario
   const int late = std::system((PLANTTWIN_BINARY_DIR "/apps/planttwin view " + rec + " --at 99s --screenshot /tmp/never.png > /dev/null 2>&1").c_str());
   EXPECT_EQ(WEXITSTATUS(late), 2);
+}
+
+// `planttwin live --view`: the viewer's engine follows the live session through its engine calls,
+// so it shows what the session decides as it happens; an acknowledgement in the viewer goes to the
+// session (which publishes it on the wire) and comes back; at the end both engines agree.
+TEST(FollowLive, H04_TheViewerFollowsALiveSessionAndActsThroughIt) {
+  auto feed = std::make_shared<LiveFeed>();
+  std::promise<Scenario> started;
+  auto started_f = started.get_future();
+  hil::LiveOptions o;
+  o.engine_calls = [feed](const EngineCall& c) { feed->push(c); };
+  o.on_start = [&started](const Scenario& s) { started.set_value(s); };
+  hil::test::LiveSession s(o);
+  ASSERT_EQ(started_f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  const Scenario ssc = started_f.get();
+  auto tl = Timeline::create_following(ssc, feed, [&s](const AlarmAction& a) { s.loop().act(a); }, {});
+  ASSERT_TRUE(tl->following());
+  tl->play();
+  hil::test::TestClient c(s.in(), s.out());
+  ASSERT_TRUE(c.wait_stats());
+  auto until = [&](auto pred) {
+    for (int i = 0; i < 500; ++i) {
+      tl->tick(0.01);
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  c.send("fix", hil::test::fix("T1", 20, 20));
+  c.send("sos", nlohmann::json{{"v", 1}, {"tag", "T1"}, {"ts", hil::test::now_unix_ms()}});
+  // the viewer sees the alarm the session raised, where T1 is
+  ASSERT_TRUE(until([&] { return !tl->snapshot().open_alarms.empty(); })) << "the SOS never reached the viewer";
+  const Alarm sos = tl->snapshot().open_alarms.front();
+  EXPECT_EQ(sos.type, "sos");
+  EXPECT_GT(tl->duration(), 0);
+  // acknowledged in the viewer: the session applies it and publishes it on the wire ...
+  AlarmAction ack;
+  ack.kind = AlarmAction::Kind::ack;
+  ack.alarm_id = sos.id;
+  ack.by = "S1";
+  ack.note = "on my way";
+  tl->act(ack);
+  auto on_wire = c.next("alarm", std::chrono::milliseconds(3000),
+                        [&](const nlohmann::json& j) { return j["id"] == sos.id && j["event"] == "acknowledged"; });
+  ASSERT_TRUE(on_wire.has_value()) << "the acknowledgement did not reach the session";
+  EXPECT_EQ((*on_wire)["by"], "S1");
+  // ... and the viewer shows it once it comes back through the feed
+  ASSERT_TRUE(until([&] {
+    for (const Alarm& a : tl->alarms())
+      if (a.id == sos.id && a.acknowledged_at) return true;
+    return false;
+  }));
+  s.stop();
+  // after the end, the viewer's engine agrees with the session's, also after a re-run
+  tl->tick(0);
+  tl->seek(tl->duration());
+  EXPECT_EQ(tl->canonical_stream(), s.loop().result().canonical_stream);
+  tl->seek(0);
+  tl->seek(tl->duration());
+  EXPECT_EQ(tl->canonical_stream(), s.loop().result().canonical_stream);
+  EXPECT_FALSE(s.loop().result().canonical_stream.empty());
 }
 
 }  // namespace
