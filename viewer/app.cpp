@@ -226,7 +226,7 @@ struct Sprite {
   int size = 0;        // pixels (odd: the centre is a pixel)
   ImVec2 uv0, uv1;
 };
-Sprite g_disc, g_ring;  // a person's estimate (filled) and true position (ring), radius kCrowdRadius
+Sprite g_disc, g_ring, g_both;  // a person's estimate (filled), true position (ring), both on one pixel
 constexpr float kCrowdRadius = 3.0f;
 // odd sizes, as small as the picture allows: a software rasteriser pays per pixel of a quad too
 constexpr int kDiscSize = 7;  // radius 3.25 px
@@ -239,24 +239,39 @@ void paint_sprites() {
   unsigned char* px = nullptr;
   int tw = 0, th = 0;
   atlas->GetTexDataAsRGBA32(&px, &tw, &th);
-  auto paint = [&](Sprite& sp, auto inside) {
+  // coverage of the disc and of the ring at a pixel of a sprite of `size` (4 x 4 samples)
+  auto cover = [](int size, int x, int y, auto inside) {
+    const double c = size / 2.0;
+    int hit = 0;
+    for (int sy = 0; sy < 4; ++sy)
+      for (int sx = 0; sx < 4; ++sx) hit += inside(std::hypot(x + (sx + 0.5) / 4 - c, y + (sy + 0.5) / 4 - c)) ? 1 : 0;
+    return hit / 16.0;
+  };
+  auto in_disc = [](double d) { return d <= kCrowdRadius + 0.25; };
+  auto in_ring = [](double d) { return d >= kCrowdRadius - 0.5 && d <= kCrowdRadius + 1.0; };
+  // colour (grey level, 255 = white: tinted by the vertex colour) and alpha of each pixel
+  auto paint = [&](Sprite& sp, auto pixel) {
     const ImFontAtlasCustomRect* r = atlas->GetCustomRectByIndex(sp.rect);
     if (!r || !r->IsPacked()) return;
-    const double c = sp.size / 2.0;
     for (int y = 0; y < sp.size; ++y)
       for (int x = 0; x < sp.size; ++x) {
-        int hit = 0;
-        for (int sy = 0; sy < 4; ++sy)
-          for (int sx = 0; sx < 4; ++sx) hit += inside(std::hypot(x + (sx + 0.5) / 4 - c, y + (sy + 0.5) / 4 - c)) ? 1 : 0;
+        const auto [grey, alpha] = pixel(x, y);
         unsigned char* p = px + 4 * (static_cast<size_t>(r->Y + y) * static_cast<size_t>(tw) + static_cast<size_t>(r->X + x));
-        p[0] = p[1] = p[2] = 255;
-        p[3] = static_cast<unsigned char>(hit * 255 / 16);
+        p[0] = p[1] = p[2] = static_cast<unsigned char>(std::lround(255 * grey));
+        p[3] = static_cast<unsigned char>(std::lround(255 * alpha));
       }
     sp.uv0 = ImVec2(F(r->X) / F(tw), F(r->Y) / F(th));
     sp.uv1 = ImVec2(F(r->X + sp.size) / F(tw), F(r->Y + sp.size) / F(th));
   };
-  paint(g_disc, [](double d) { return d <= kCrowdRadius + 0.25; });
-  paint(g_ring, [](double d) { return d >= kCrowdRadius - 0.5 && d <= kCrowdRadius + 1.0; });
+  paint(g_disc, [&](int x, int y) { return std::pair{1.0, cover(kDiscSize, x, y, in_disc)}; });
+  paint(g_ring, [&](int x, int y) { return std::pair{1.0, cover(kRingSize, x, y, in_ring)}; });
+  // the estimate's disc over the true position's dark ring, in one quad (when both fall on the
+  // same pixel): white where the disc is (tinted to the category colour), black where the ring shows
+  paint(g_both, [&](int x, int y) {
+    const double d = cover(kRingSize, x, y, in_disc), ring = cover(kRingSize, x, y, in_ring) * 220.0 / 255.0;
+    const double alpha = d + (1 - d) * ring;
+    return std::pair{alpha > 0 ? d / alpha : 0.0, alpha};
+  });
 }
 
 // One sprite centred on the pixel that holds `q`: texels land exactly on pixels.
@@ -270,6 +285,7 @@ void load_fonts(const Timeline& tl) {
   ImGuiIO& io = ImGui::GetIO();
   g_disc = {io.Fonts->AddCustomRectRegular(kDiscSize, kDiscSize), kDiscSize, {}, {}};
   g_ring = {io.Fonts->AddCustomRectRegular(kRingSize, kRingSize), kRingSize, {}, {}};
+  g_both = {io.Fonts->AddCustomRectRegular(kRingSize, kRingSize), kRingSize, {}, {}};
   const char* path = PLANTTWIN_CJK_FONT;
   if (!std::filesystem::exists(path)) {
     io.Fonts->AddFontDefault();
@@ -517,6 +533,14 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
     const TruthPose& t = tl.truth()[i];
     const bool est_here = p.has_fix && p.floor == floor.id;
     const bool true_here = show_truth && t.floor == floor.id;
+    if (many && true_here && est_here) {
+      // truth and estimate on the same pixel (the usual case at a zoom that shows a crowd): one quad
+      const ImVec2 a = m.px(t.p), b = m.px(p.pos);
+      if (std::floor(a.x) == std::floor(b.x) && std::floor(a.y) == std::floor(b.y)) {
+        sprite(m.dl, g_both, b, p.offline ? IM_COL32(150, 150, 150, 255) : category_colour(p.category));
+        continue;
+      }
+    }
     if (true_here) {
       if (est_here) {
         // a crowd: a line shorter than the estimate's disc lies under it (it starts at its centre)
