@@ -116,7 +116,7 @@ int cmd_live(const LiveArgs& a) {
   std::cout << "planttwin live: inputs on " << loop.input_endpoint();
   if (!loop.publish_endpoint().empty()) std::cout << ", outputs on " << loop.publish_endpoint();
   std::cout << std::endl;
-  bool run_ok = true;
+  bool run_ok = true, view_failed = false;
 #ifdef PLANTTWIN_HAS_VIEW
   if (a.view) {
     std::atomic<bool> ran{false};
@@ -142,11 +142,12 @@ int cmd_live(const LiveArgs& a) {
         vo.screenshot = a.view_screenshot;
         vo.hidden = true;
         vo.play = false;
-        if (viewer::run_viewer(*tl, vo, verr) != 0) std::cerr << "planttwin live: --view: " << verr << "\n";
+        view_failed = viewer::run_viewer(*tl, vo, verr) != 0;
       } else {
-        if (viewer::run_viewer(*tl, vo, verr) != 0) std::cerr << "planttwin live: --view: " << verr << "\n";
-        loop.stop();  // closing the window ends the session
+        view_failed = viewer::run_viewer(*tl, vo, verr) != 0;
+        loop.stop();  // closing the window ends the session (or a window that cannot open)
       }
+      if (view_failed) std::cerr << "planttwin live: --view: " << verr << "\n";
     }
     if (session.joinable()) session.join();
   } else {
@@ -159,6 +160,7 @@ int cmd_live(const LiveArgs& a) {
     std::cerr << "planttwin live: " << err << "\n";
     return kExitBadInput;
   }
+  if (view_failed) return kExitBadInput;
   const RunResult& r = loop.result();
   const hil::LiveSummary& s = loop.summary();
   std::cout << "Session: " << to_seconds(s.end_t) << " s, " << s.counters.accepted << " inputs accepted, " << s.counters.dropped << " dropped";
