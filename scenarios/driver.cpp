@@ -97,4 +97,14 @@ void ScriptDriver::play(const ScriptAction& a, const std::function<void(Input)>&
   }
 }
 
+FixInput ScriptDriver::true_fix(int person, const TruthPose& pose) const {
+  FixInput f;
+  f.tag = tag_index(person);
+  f.x = pose.p.x;
+  f.y = pose.p.y;
+  f.z = pose.z;
+  f.floor = engine_.floor_index(pose.floor);
+  return f;
+}
+
 }  // namespace planttwin

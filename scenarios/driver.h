@@ -30,6 +30,9 @@ class ScriptDriver {
   std::optional<Micros> next_action() const;
 
   TruthPose pose(int person, Micros t) const { return motion_.pose(person, t); }
+  // The fix a perfect positioning system would give for the person at that pose (tag, x, y, z,
+  // floor index).
+  FixInput true_fix(int person, const TruthPose& pose) const;
   // People in id order: the order fixes are emitted in (a stable, documented order).
   const std::vector<int>& fix_order() const { return order_; }
   // The engine's tag index of a person, -1 when untagged.

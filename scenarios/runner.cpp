@@ -447,12 +447,7 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
       const int tag = driver.tag_index(tc.person);
       blinks.push_back({t, tag, number, {pose.p.x, pose.p.y, pose.z}, pose.floor});
       truth.push_back({tc.person, pose});
-      FixInput f;
-      f.tag = tag;
-      f.x = pose.p.x;
-      f.y = pose.p.y;
-      f.z = pose.z;
-      f.floor = engine.floor_index(pose.floor);
+      const FixInput f = driver.true_fix(tc.person, pose);
       if (log) log->truth.push_back({t, 0, f});
       if (oracle) oracle->submit({t, 0, f});
     }
@@ -568,12 +563,7 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
       const size_t ui = static_cast<size_t>(i);
       if (driver.tag_index(i) < 0 || !driver.tag_on(i)) continue;
       const TruthPose pose = driver.pose(i, tf);
-      FixInput f;
-      f.tag = driver.tag_index(i);
-      f.x = pose.p.x;
-      f.y = pose.p.y;
-      f.z = pose.z;
-      f.floor = engine.floor_index(pose.floor);
+      FixInput f = driver.true_fix(i, pose);
       if (noisy) {
         if (oracle) oracle->submit({tf, 0, f});
         f.x += sc.positioning.noise_sigma * noise.next();

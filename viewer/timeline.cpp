@@ -214,12 +214,7 @@ void Timeline::advance_to(Micros target) {
       for (int i : driver_->fix_order()) {
         if (driver_->tag_index(i) < 0 || !driver_->tag_on(i)) continue;
         const TruthPose pose = driver_->pose(i, tf);
-        FixInput f;
-        f.tag = driver_->tag_index(i);
-        f.x = pose.p.x;
-        f.y = pose.p.y;
-        f.z = pose.z;
-        f.floor = engine_->floor_index(pose.floor);
+        FixInput f = driver_->true_fix(i, pose);
         if (noisy_) {
           oracle_->submit({tf, 0, f});
           f.x += sc_.positioning.noise_sigma * noise_->next();

@@ -39,12 +39,7 @@ EngineRun run_into(const Scenario& sc, Uplink& up) {
     for (int i : driver.fix_order()) {
       if (driver.tag_index(i) < 0 || !driver.tag_on(i)) continue;
       const TruthPose pose = driver.pose(i, tf);
-      FixInput f;
-      f.tag = driver.tag_index(i);
-      f.x = pose.p.x;
-      f.y = pose.p.y;
-      f.z = pose.z;
-      f.floor = engine.floor_index(pose.floor);
+      const FixInput f = driver.true_fix(i, pose);
       engine.submit({tf, 0, f});
       const PersonDef& p = sc.people[static_cast<size_t>(i)];
       up.on_fix(tf, p.id, p.tag.value_or(""), f.x, f.y, f.z, pose.floor);
