@@ -168,7 +168,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
     row.hash = r.hash;
     row.outcomes = requirement_outcomes(sc, r);
     for (const Alarm& a : r.alarms)
-      if (!a.code.empty()) ++row.codes[a.code];
+      if (a.code != Aq2Code::none) ++row.codes[to_string(a.code)];
     row.report_dir = files.size() == 1 ? report_dir : (fs::path(report_dir) / fs::path(files[i]).stem()).string();
     all = all && r.passed;
     if (!report_dir.empty()) {

@@ -82,14 +82,14 @@ void BM_UplinkOnAlarm(benchmark::State& state) {
   using S = std::string;
   Alarm a;
   a.id = S("A000001");
-  a.type = S("boundary_crossing");
-  a.level = S("red");
+  a.type = AlarmType::boundary_crossing;
+  a.level = AlarmLevel::red;
   a.who = {S("P01")};
   a.zone = S("Z1");
   a.pos = {10, 20};
   a.floor = S("1");
   AlarmEvent e;
-  e.level = S("red");
+  e.level = AlarmLevel::red;
   e.by = S("system");
   Micros t = 0;
   for (auto _ : state) {

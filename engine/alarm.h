@@ -1,5 +1,8 @@
 // Alarms and their lifecycle (PL-07, PL-10): raised -> acknowledged -> handled -> closed, with who,
 // when and a note; `cleared` when the condition ends. One alarm keeps one id from raise to close.
+//
+// Plain data: an Alarm is part of EngineState (engine/state.h) and is copied out to reports and
+// snapshots. Thread-safety: none of its own; whoever owns the engine owns its alarms.
 #pragma once
 #include <optional>
 #include <string>
@@ -8,26 +11,28 @@
 
 #include "engine/geometry.h"
 #include "engine/time.h"
+#include "engine/vocabulary.h"
 
 namespace planttwin {
 
-enum class AlarmEventKind { raised, escalated, cleared, acknowledged, handled, closed };
+enum class AlarmEventKind : std::uint8_t { raised, escalated, cleared, acknowledged, handled, closed };
 const char* to_string(AlarmEventKind k);
 bool parse_alarm_event(const std::string& s, AlarmEventKind& out);
 
 struct AlarmEvent {
   Micros t = 0;
   AlarmEventKind kind = AlarmEventKind::raised;
-  std::string level;  // the alarm's level at this event
+  AlarmLevel level = AlarmLevel::none;  // the alarm's level at this event
   std::string by;     // person id for operator actions; "system" for automatic ones
   std::string note;
+  bool operator==(const AlarmEvent&) const = default;
 };
 
 struct Alarm {
   std::string id;    // "A000001": sequential in raise order
-  std::string type;  // scenario-v1 alarm TYPE
-  std::string level; // red, orange, yellow, blue
-  std::string code;  // AQ 3064.2 code for special-work alarms, else ""
+  AlarmType type = AlarmType::gathering;
+  AlarmLevel level = AlarmLevel::none;
+  Aq2Code code = Aq2Code::none;  // AQ 3064.2 code for special-work alarms
   std::vector<std::string> who;  // person ids, ascending
   std::string zone, permit;
   std::string of;    // unacknowledged: the id of the alarm nobody acknowledged
@@ -46,19 +51,7 @@ struct Alarm {
   bool active() const { return !cleared_at.has_value() && condition; }
   // raised, acknowledged, handled or closed: the handling status for statistics
   const char* handling_status() const;
+  bool operator==(const Alarm&) const = default;
 };
-
-// Alarm types of scenario-v1, in a fixed order (reports list them this way).
-const std::vector<std::string>& alarm_types();
-bool is_alarm_type(const std::string& s);
-// Chinese name of an alarm type, for operators and inspectors.
-const char* alarm_type_zh(const std::string& type);
-// The special-work alarm codes of AQ 3064.2 Table A.4, in order, each with its alarm type.
-const std::vector<std::pair<std::string, std::string>>& aq2_alarm_codes();
-// The alarm type of an AQ 3064.2 code; "" for an unknown code.
-const char* alarm_type_of_code(const std::string& code);
-// Level names: red, orange, yellow, blue; rank 4..1 (0 for unknown).
-int level_rank(const std::string& level);
-const char* level_zh(const std::string& level);
 
 }  // namespace planttwin

@@ -6,6 +6,7 @@ namespace planttwin {
 
 struct Vec2 {
   double x = 0, y = 0;
+  bool operator==(const Vec2&) const = default;  // exact: states compare bit for bit
 };
 inline Vec2 operator-(Vec2 a, Vec2 b) { return {a.x - b.x, a.y - b.y}; }
 inline Vec2 operator+(Vec2 a, Vec2 b) { return {a.x + b.x, a.y + b.y}; }
@@ -19,6 +20,7 @@ struct Box2 {
   bool contains(Vec2 p, double margin = 0) const {
     return p.x >= min.x - margin && p.x <= max.x + margin && p.y >= min.y - margin && p.y <= max.y + margin;
   }
+  bool operator==(const Box2&) const = default;
 };
 
 // A simple polygon (not necessarily convex). Points on the edge count as inside.
@@ -30,6 +32,7 @@ struct Polygon {
   double distance_to_edge(Vec2 p) const;   // shortest distance to the outline
   double area() const;                     // absolute area, m^2
   Vec2 centroid() const;
+  bool operator==(const Polygon&) const = default;
 };
 
 }  // namespace planttwin

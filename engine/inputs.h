@@ -11,6 +11,7 @@
 
 #include "engine/geometry.h"
 #include "engine/time.h"
+#include "engine/vocabulary.h"
 
 namespace planttwin {
 
@@ -21,22 +22,26 @@ struct FixInput {
   int tag = -1;
   double x = 0, y = 0, z = 0;  // metres, site frame
   int floor = -1;              // floor index; -1: derive from z
+  bool operator==(const FixInput&) const = default;
 };
 
 struct SosInput {
   int tag = -1;
+  bool operator==(const SosInput&) const = default;
 };
 
 struct TagStatusInput {
   int tag = -1;
   std::optional<double> battery;  // 0..1
   std::optional<bool> online;
+  bool operator==(const TagStatusInput&) const = default;
 };
 
 struct GateInput {
   int person = -1;
   bool in = true;
   std::string gate_id;
+  bool operator==(const GateInput&) const = default;
 };
 
 // A duty operator's action on an alarm: by id (live `ack`), or on the oldest matching open alarm
@@ -45,15 +50,17 @@ struct AlarmAction {
   enum class Kind { ack, handle, close };
   Kind kind = Kind::ack;
   std::optional<std::string> alarm_id;
-  std::optional<std::string> type;
+  std::optional<AlarmType> type;
   std::optional<std::string> who;  // a person id the alarm must name
   std::string by;
   std::string note;
+  bool operator==(const AlarmAction&) const = default;
 };
 
 struct GasReadings {
   std::optional<double> flammable_volpct, gas_lel_pct, o2_volpct;
   std::map<std::string, double> toxic;  // substance -> ppm
+  bool operator==(const GasReadings&) const = default;
 };
 
 // A special-work command (scenario-v1 "Special work"). Times are engine times (relative to the
@@ -79,6 +86,7 @@ struct PermitCommand {
   GasReadings readings;
   std::vector<std::string> signed_by;
   std::string note;
+  bool operator==(const PermitCommand&) const = default;
 };
 
 struct Input {
@@ -88,6 +96,8 @@ struct Input {
   std::variant<FixInput, SosInput, TagStatusInput, GateInput, std::shared_ptr<const AlarmAction>,
                std::shared_ptr<const PermitCommand>>
       body;
+  // Equal inputs: same time, sequence and content (held commands compared by value, not address).
+  bool operator==(const Input& o) const;
 };
 
 // One call that changes an engine, as a log entry: submit(*input), or advance_to(t) when there is

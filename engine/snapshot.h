@@ -35,7 +35,8 @@ struct Snapshot {
   std::vector<Alarm> open_alarms;
 
   struct Gathering {
-    std::string alarm_id, level;  // level: yellow / orange / red
+    std::string alarm_id;
+  AlarmLevel level = AlarmLevel::none;  // yellow / orange / red
     std::vector<std::string> members;
     Vec2 center;
     double radius = 0;

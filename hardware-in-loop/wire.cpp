@@ -334,9 +334,9 @@ void encode_output(const Engine& engine, const Output& o, std::int64_t start_uni
   if (const auto* a = std::get_if<AlarmOutput>(&o.body)) {
     const Alarm& al = engine.alarms()[static_cast<size_t>(a->alarm)];
     const AlarmEvent& ev = al.events[static_cast<size_t>(a->event)];
-    json j = {{"v", 1}, {"ts", ts}, {"id", al.id}, {"event", to_string(ev.kind)}, {"type", al.type}};
-    if (!ev.level.empty()) j["level"] = ev.level;
-    if (!al.code.empty()) j["code"] = al.code;
+    json j = {{"v", 1}, {"ts", ts}, {"id", al.id}, {"event", to_string(ev.kind)}, {"type", to_string(al.type)}};
+    if (ev.level != AlarmLevel::none) j["level"] = to_string(ev.level);
+    if (al.code != Aq2Code::none) j["code"] = to_string(al.code);
     j["who"] = al.who;
     if (!al.zone.empty()) j["zone"] = al.zone;
     if (!al.permit.empty()) j["permit"] = al.permit;

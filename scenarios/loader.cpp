@@ -60,21 +60,21 @@ const std::vector<std::string>& kPermitActions = permit_vocabulary::actions();
 const std::vector<std::string> kPermitStatuses = {"reserved", "approved",    "rejected", "applied",
                                                   "signed",   "in_progress", "paused",   "accepted",
                                                   "void",     "revoked",     "expired"};
-const std::vector<std::string> kAlarmTypes = {
-    "gathering",          "over_capacity",           "under_staffing",      "boundary_crossing",
-    "stationary",         "overstay",                "sos",                 "tag_offline",
-    "low_battery",        "untagged_entry",          "unacknowledged",      "guardian_absent",
-    "unauthorized_in_work_area", "work_without_permit", "approver_not_on_site", "permit_expired",
-    "gas_analysis_missing", "gas_analysis_stale",    "reanalysis_required", "daily_analysis_missing",
-    "gas_record_overdue", "gas_over_limit",          "hot_work_not_upgraded", "certificate_missing",
-    "certificate_expired", "certificate_mismatch",   "linked_permit_missing", "permit_not_linked",
-    "blind_plate_both",   "no_briefing",             "no_risk_analysis",    "measures_not_confirmed",
-    "reservation_not_approved", "validity_too_long"};
+// alarm types, levels and AQ 3064.2 codes: engine/vocabulary.h, the one table of their names
+const std::vector<std::string> kAlarmTypes = [] {
+  std::vector<std::string> v;
+  for (AlarmType t : all_alarm_types()) v.emplace_back(to_string(t));
+  return v;
+}();
 const std::vector<std::string> kAlarmEvents = {"raised", "escalated", "cleared", "acknowledged", "handled", "closed"};
-const std::vector<std::string> kAlarmLevels = {"blue", "yellow", "orange", "red"};
+const std::vector<std::string> kAlarmLevels = {to_string(AlarmLevel::blue), to_string(AlarmLevel::yellow),
+                                               to_string(AlarmLevel::orange), to_string(AlarmLevel::red)};
 // AQ 3064.2 codes the special-work rules use (scenario-v1 "Special work").
-const std::vector<std::string> kCodes = {"01", "02", "03", "04", "05", "10", "20", "30", "31", "40", "41",
-                                         "42", "43", "50", "51", "52", "60", "61", "62", "70", "80", "90"};
+const std::vector<std::string> kCodes = [] {
+  std::vector<std::string> v;
+  for (const Aq2CodeInfo& c : aq2_alarm_codes()) v.emplace_back(c.text);
+  return v;
+}();
 // site-v1's five, then the radio model's extra materials for furniture and calibration (docs/radio.md)
 const std::vector<std::string> kMaterials = {"concrete", "steel", "brick", "glass",    "wood",
                                              "metal",    "plastic", "cardboard", "foam"};
@@ -955,6 +955,21 @@ struct ScenarioReader {
       r.fail(v, "unknown code " + describe(v.node) + " (expected one of: " + join(kCodes) + ")");
     return c;
   }
+  Aq2Code code_enum(const V& v) const {
+    Aq2Code c = Aq2Code::none;
+    parse_aq2_code(code(v), c);
+    return c;
+  }
+  AlarmType alarm_type(const V& v) const {
+    AlarmType t = AlarmType::gathering;
+    parse_alarm_type(r.one_of(v, kAlarmTypes, "alarm type"), t);
+    return t;
+  }
+  AlarmLevel alarm_level(const V& v) const {
+    AlarmLevel l = AlarmLevel::none;
+    parse_alarm_level(r.one_of(v, kAlarmLevels, "alarm level"), l);
+    return l;
+  }
 
   void person_defs(const V& v) {
     std::set<std::string> ids, tags;
@@ -1050,7 +1065,7 @@ struct ScenarioReader {
     AlarmAction a;
     const std::string k = r.one_of(m.req("action"), {"ack", "handle", "close"}, "alarm action");
     a.kind = k == "ack" ? AlarmAction::Kind::ack : k == "handle" ? AlarmAction::Kind::handle : AlarmAction::Kind::close;
-    if (const V* x = m.get("type")) a.type = r.one_of(*x, kAlarmTypes, "alarm type");
+    if (const V* x = m.get("type")) a.type = alarm_type(*x);
     if (const V* x = m.get("who")) a.who = person(*x);
     a.by = person(m.req("by"));
     if (const V* x = m.get("note")) a.note = r.text(*x);
@@ -1199,9 +1214,9 @@ struct ScenarioReader {
       switch (x.kind) {
         case Expectation::Kind::alarm:
         case Expectation::Kind::no_alarm:
-          x.type = r.one_of(val, kAlarmTypes, "alarm type");
-          if (const V* q = m.get("level")) x.level = r.one_of(*q, kAlarmLevels, "alarm level");
-          if (const V* q = m.get("code")) x.code = code(*q);
+          x.type = alarm_type(val);
+          if (const V* q = m.get("level")) x.level = alarm_level(*q);
+          if (const V* q = m.get("code")) x.code = code_enum(*q);
           if (const V* q = m.get("who")) x.who = person(*q);
           if (const V* q = m.get("zone")) x.zone = zone_id(*q);
           if (const V* q = m.get("permit")) x.permit = r.nonempty_text(*q, "a permit id");
@@ -1217,7 +1232,7 @@ struct ScenarioReader {
           const Map rm = r.map(val, {"permit", "action"});
           x.permit = r.nonempty_text(rm.req("permit"), "a permit id");
           x.action = r.one_of(rm.req("action"), kPermitActions, "permit action");
-          if (const V* q = m.get("code")) x.code = code(*q);
+          if (const V* q = m.get("code")) x.code = code_enum(*q);
           break;
         }
         case Expectation::Kind::permit_status: {
@@ -1236,7 +1251,7 @@ struct ScenarioReader {
         }
         case Expectation::Kind::camera_call: {
           const Map cm = r.map(val, {"type", "camera"});
-          x.type = r.one_of(cm.req("type"), kAlarmTypes, "alarm type");
+          x.type = alarm_type(cm.req("type"));
           const V& cv = cm.req("camera");
           x.camera = r.nonempty_text(cv, "a camera id");
           bool known = false;

@@ -172,13 +172,13 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
   for (const Alarm& a : r.alarms) {
     J ev = J::array();
     for (const AlarmEvent& e : a.events)
-      ev.push_back({{"t", to_seconds(e.t)}, {"event", to_string(e.kind)}, {"level", e.level}, {"by", e.by}, {"note", e.note}});
+      ev.push_back({{"t", to_seconds(e.t)}, {"event", to_string(e.kind)}, {"level", to_string(e.level)}, {"by", e.by}, {"note", e.note}});
     J ja;
     ja["id"] = a.id;
-    ja["type"] = a.type;
-    ja["type_zh"] = alarm_type_zh(a.type);
-    ja["level"] = a.level;
-    ja["code"] = a.code;
+    ja["type"] = to_string(a.type);
+    ja["type_zh"] = zh(a.type);
+    ja["level"] = to_string(a.level);
+    ja["code"] = to_string(a.code);
     ja["raised_at"] = to_seconds(a.raised_at);
     ja["cleared_at"] = opt_seconds(a.cleared_at);
     ja["acknowledged_at"] = opt_seconds(a.acknowledged_at);
@@ -218,8 +218,8 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
   J st;
   std::map<std::string, int> by_type, by_level, by_zone, by_status;
   for (const Alarm& a : r.alarms) {
-    ++by_type[a.type];
-    ++by_level[a.level.empty() ? "none" : a.level];
+    ++by_type[to_string(a.type)];
+    ++by_level[a.level == AlarmLevel::none ? "none" : to_string(a.level)];
     ++by_zone[a.zone.empty() ? "(none)" : a.zone];
     ++by_status[a.handling_status()];
   }
@@ -246,7 +246,7 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
     ++by_permit_status[to_string(p.status)];
   }
   for (const Alarm& a : r.alarms)
-    if (!a.code.empty()) ++by_code[a.code];
+    if (a.code != Aq2Code::none) ++by_code[to_string(a.code)];
   // today's work: permits valid at some time of the local day the run ends on
   const LocalTime end_day = local_time(sc.clock, sc.duration);
   const Micros day_start = sc.duration - static_cast<Micros>(end_day.second_of_day) * kSecond;
@@ -331,8 +331,9 @@ std::string report_markdown(const Scenario& sc, const RunResult& r) {
     m += "| 编号 ID | 类型 Type | 级别 Level | 报警 Raised (s) | 解除 Cleared (s) | 人员 Who | 区域 Zone | 值班 Routed to | 处置状态 Handling |\n"
          "|---|---|---|---|---|---|---|---|---|\n";
     for (const Alarm& a : r.alarms)
-      m += "| " + a.id + " | " + alarm_type_zh(a.type) + " " + a.type + (a.code.empty() ? "" : " (" + a.code + ")") + " | " +
-           level_zh(a.level) + " " + a.level + " | " + secs(a.raised_at) + " | " + (a.cleared_at ? secs(*a.cleared_at) : "—") + " | " +
+      m += "| " + a.id + " | " + zh(a.type) + " " + to_string(a.type) +
+           (a.code == Aq2Code::none ? std::string() : std::string(" (") + to_string(a.code) + ")") + " | " + zh(a.level) + " " +
+           to_string(a.level) + " | " + secs(a.raised_at) + " | " + (a.cleared_at ? secs(*a.cleared_at) : "—") + " | " +
            md_escape(join(a.who)) + " | " + (a.zone.empty() ? "—" : a.zone) + " | " + (a.routed_to.empty() ? "—" : a.routed_to) + " | " +
            handling_zh(a.handling_status()) + " |\n";
   }
@@ -351,7 +352,7 @@ std::string report_markdown(const Scenario& sc, const RunResult& r) {
   }
   // statistics by type and handling status
   std::map<std::string, std::map<std::string, int>> by_type;
-  for (const Alarm& a : r.alarms) ++by_type[a.type][a.handling_status()];
+  for (const Alarm& a : r.alarms) ++by_type[to_string(a.type)][a.handling_status()];
   if (!by_type.empty()) {
     m += "\n## 报警统计 Alarm statistics\n\n| 类型 Type | 合计 Total | 未确认 Raised | 已确认 Acknowledged | 已处置 Handled | 已关闭 Closed |\n|---|---|---|---|---|---|\n";
     for (const auto& [type, st] : by_type) {
@@ -361,7 +362,9 @@ std::string report_markdown(const Scenario& sc, const RunResult& r) {
         auto it = st.find(k);
         return std::to_string(it == st.end() ? 0 : it->second);
       };
-      m += "| " + std::string(alarm_type_zh(type)) + " " + type + " | " + std::to_string(total) + " | " + g("raised") + " | " + g("acknowledged") +
+      AlarmType ty = AlarmType::gathering;
+      parse_alarm_type(type, ty);
+      m += "| " + std::string(zh(ty)) + " " + type + " | " + std::to_string(total) + " | " + g("raised") + " | " + g("acknowledged") +
            " | " + g("handled") + " | " + g("closed") + " |\n";
     }
   }
@@ -522,7 +525,8 @@ std::string permit_html(const Scenario& sc, const RunResult& r, const PermitReco
   std::string alarms;
   for (const Alarm& a : r.alarms)
     if (a.permit == p.id)
-      alarms += "<tr><td>" + a.id + "</td><td>" + std::string(alarm_type_zh(a.type)) + " " + a.type + (a.code.empty() ? "" : " (" + a.code + ")") +
+      alarms += "<tr><td>" + a.id + "</td><td>" + std::string(zh(a.type)) + " " + to_string(a.type) +
+                (a.code == Aq2Code::none ? std::string() : std::string(" (") + to_string(a.code) + ")") +
                 "</td><td>" + at(a.raised_at) + "</td><td>" + esc(join(a.who)) + "</td></tr>\n";
   if (!alarms.empty())
     h += "<h2>报警 Alarms</h2>\n<table><tr><th>编号 ID</th><th>类型 Type</th><th>时间 Raised</th><th>人员 Who</th></tr>\n" + alarms + "</table>\n";
@@ -566,7 +570,8 @@ nlohmann::ordered_json summary_json(const std::vector<SummaryRow>& rows) {
   j["requirements"] = rj;
   // every AQ 3064.2 code, with the scenarios that raised it (evidence that the engine enforces it)
   J codes = J::array();
-  for (const auto& [code, type] : aq2_alarm_codes()) {
+  for (const Aq2CodeInfo& info : aq2_alarm_codes()) {
+    const std::string code = info.text, type = to_string(info.type);
     std::vector<std::string> where;
     int n = 0;
     for (const SummaryRow& r : rows) {
@@ -597,7 +602,9 @@ std::string summary_markdown(const std::vector<SummaryRow>& rows) {
   for (const auto& c : j["aq2_codes"]) {
     std::vector<std::string> where = c["scenarios"].get<std::vector<std::string>>();
     const std::string type = c["type"];
-    m += "| " + c["code"].get<std::string>() + " | " + alarm_type_zh(type) + " " + type + " | " + std::to_string(c["alarms"].get<int>()) + " | " +
+    AlarmType ty = AlarmType::gathering;
+    parse_alarm_type(type, ty);
+    m += "| " + c["code"].get<std::string>() + " | " + zh(ty) + " " + type + " | " + std::to_string(c["alarms"].get<int>()) + " | " +
          (where.empty() ? std::string("未覆盖 not exercised") : join(where)) + " |\n";
   }
   m += "\n## 场景 Scenarios\n\n| 场景 Scenario | 需求 Requirements | 结论 Result | 预期 Expectations | 报告 Report |\n|---|---|---|---|---|\n";

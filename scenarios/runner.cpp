@@ -38,7 +38,7 @@ bool alarm_matches(const Expectation& x, const Alarm& a) {
   return true;
 }
 
-std::string describe_events(const std::vector<Alarm>& alarms, const std::string& type, size_t limit) {
+std::string describe_events(const std::vector<Alarm>& alarms, AlarmType type, size_t limit) {
   std::string s;
   size_t n = 0;
   for (const Alarm& a : alarms) {
@@ -46,7 +46,7 @@ std::string describe_events(const std::vector<Alarm>& alarms, const std::string&
     for (const AlarmEvent& e : a.events) {
       if (n++ >= limit) return s + "; ...";
       if (!s.empty()) s += "; ";
-      s += a.id + " " + to_string(e.kind) + " at " + fmt_s(e.t) + (e.level.empty() ? "" : " (" + e.level + ")");
+      s += a.id + " " + to_string(e.kind) + " at " + fmt_s(e.t) + (e.level == AlarmLevel::none ? "" : std::string(" (") + to_string(e.level) + ")");
       if (!a.who.empty()) {
         s += " who=";
         for (size_t i = 0; i < a.who.size(); ++i) s += (i ? "," : "") + a.who[i];
@@ -54,7 +54,7 @@ std::string describe_events(const std::vector<Alarm>& alarms, const std::string&
       if (!a.zone.empty()) s += " zone=" + a.zone;
     }
   }
-  return s.empty() ? "no " + type + " alarm at all" : s;
+  return s.empty() ? std::string("no ") + to_string(type) + " alarm at all" : s;
 }
 
 ExpectationResult check(const Scenario& sc, const Expectation& x, const RunResult& r) {
@@ -74,7 +74,7 @@ ExpectationResult check(const Scenario& sc, const Expectation& x, const RunResul
           if (e.kind != want || !in_window(x.window, e.t)) continue;
           if (x.level && e.level != *x.level) continue;
           ++n;
-          if (found.size() < 400) found += (found.empty() ? "" : "; ") + a.id + " " + x.event + " at " + fmt_s(e.t) + " (" + e.level + ")";
+          if (found.size() < 400) found += (found.empty() ? "" : "; ") + a.id + " " + x.event + " at " + fmt_s(e.t) + " (" + to_string(e.level) + ")";
         }
       }
       res.passed = x.count ? n == *x.count : n >= 1;
@@ -95,7 +95,7 @@ ExpectationResult check(const Scenario& sc, const Expectation& x, const RunResul
           const bool counts = e.kind == AlarmEventKind::raised || (x.level && e.kind == AlarmEventKind::escalated);
           if (!counts || !in_window(x.window, e.t)) continue;
           if (x.level && e.level != *x.level) continue;
-          found += (found.empty() ? "" : "; ") + a.id + " " + to_string(e.kind) + " at " + fmt_s(e.t) + " (" + e.level + ")";
+          found += (found.empty() ? "" : "; ") + a.id + " " + to_string(e.kind) + " at " + fmt_s(e.t) + " (" + to_string(e.level) + ")";
         }
       }
       res.passed = found.empty();
@@ -119,12 +119,12 @@ ExpectationResult check(const Scenario& sc, const Expectation& x, const RunResul
       std::string found;
       for (const Refusal& f : r.refusals) {
         if (f.permit != x.permit.value_or("") || f.action != x.action) continue;
-        if (x.code && std::find(f.codes.begin(), f.codes.end(), *x.code) == f.codes.end()) continue;
+        if (x.code && std::find(f.codes.begin(), f.codes.end(), to_string(*x.code)) == f.codes.end()) continue;
         found = "refused at " + fmt_s(f.t);
         break;
       }
       res.passed = !found.empty();
-      res.detail = res.passed ? found : "no refusal of " + x.action + " on " + x.permit.value_or("") + (x.code ? " with code " + *x.code : "");
+      res.detail = res.passed ? found : "no refusal of " + x.action + " on " + x.permit.value_or("") + (x.code ? std::string(" with code ") + to_string(*x.code) : "");
       break;
     }
     case Expectation::Kind::permit_status: {
@@ -145,7 +145,7 @@ ExpectationResult check(const Scenario& sc, const Expectation& x, const RunResul
           res.detail = a.id + " named camera " + x.camera;
           break;
         }
-      if (!res.passed) res.detail = "no " + x.type + " alarm named camera " + x.camera;
+      if (!res.passed) res.detail = std::string("no ") + to_string(x.type) + " alarm named camera " + x.camera;
       break;
     }
     case Expectation::Kind::accuracy: {
@@ -225,11 +225,12 @@ void feed_history(const Scenario& sc, const RunResult& r, HistorySink& h, std::i
   for (const Alarm& a : r.alarms) {
     HistoryAlarm ha;
     ha.run = sc.name;
-    ha.id = a.id, ha.type = a.type, ha.level = a.level, ha.code = a.code, ha.zone = a.zone, ha.permit = a.permit, ha.floor = a.floor;
+    ha.id = a.id, ha.type = to_string(a.type), ha.level = to_string(a.level), ha.code = to_string(a.code), ha.zone = a.zone,
+    ha.permit = a.permit, ha.floor = a.floor;
     ha.who = a.who;
     ha.x_cm = to_cm(a.pos.x), ha.y_cm = to_cm(a.pos.y);
     ha.status = a.handling_status();
-    for (const AlarmEvent& e : a.events) ha.events.push_back({ms(e.t), to_string(e.kind), e.level, e.by, e.note});
+    for (const AlarmEvent& e : a.events) ha.events.push_back({ms(e.t), to_string(e.kind), to_string(e.level), e.by, e.note});
     h.alarm(ha);
   }
   for (const PermitRecord& p : r.permits) {
@@ -288,7 +289,7 @@ void OutputCollector::drain(Engine& e) {
 // when type and people agree and the raise times are within 10 s.
 void compare_with_oracle(const std::vector<Alarm>& oracle, const std::vector<Alarm>& est, RunResult& r) {
   constexpr Micros kMatchWindow = 10 * kSecond;
-  auto comparable = [](const Alarm& a) { return a.type != "unacknowledged"; };
+  auto comparable = [](const Alarm& a) { return a.type != AlarmType::unacknowledged; };
   std::vector<char> used(est.size(), 0);
   std::vector<double> delays;
   AlarmQuality q;

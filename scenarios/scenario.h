@@ -61,8 +61,10 @@ struct Expectation {
   int line = 0;
   std::string req;  // requirement ID, "" when none
   // alarm / no_alarm
-  std::string type;
-  std::optional<std::string> level, code, who, zone, permit;
+  AlarmType type = AlarmType::gathering;
+  std::optional<AlarmLevel> level;
+  std::optional<Aq2Code> code;
+  std::optional<std::string> who, zone, permit;
   std::string event = "raised";
   std::optional<std::pair<Micros, Micros>> window;  // between (alarm) or during (no_alarm)
   std::optional<int> count;

@@ -37,21 +37,24 @@ float F(double v) { return static_cast<float>(v); }
 
 // ---- colours -------------------------------------------------------------------------------------
 
-ImU32 level_colour(const std::string& level, int alpha = 255) {
+ImU32 level_colour(AlarmLevel level, int alpha = 255) {
   const auto a = static_cast<unsigned>(alpha);
-  if (level == "red") return IM_COL32(220, 38, 38, a);
-  if (level == "orange") return IM_COL32(245, 124, 0, a);
-  if (level == "yellow") return IM_COL32(250, 210, 0, a);
-  if (level == "blue") return IM_COL32(37, 99, 235, a);
+  switch (level) {
+    case AlarmLevel::red: return IM_COL32(220, 38, 38, a);
+    case AlarmLevel::orange: return IM_COL32(245, 124, 0, a);
+    case AlarmLevel::yellow: return IM_COL32(250, 210, 0, a);
+    case AlarmLevel::blue: return IM_COL32(37, 99, 235, a);
+    case AlarmLevel::none: break;
+  }
   return IM_COL32(128, 128, 128, a);
 }
 
 ImU32 risk_colour(Risk r, int alpha) {
   switch (r) {
-    case Risk::red: return level_colour("red", alpha);
-    case Risk::orange: return level_colour("orange", alpha);
-    case Risk::yellow: return level_colour("yellow", alpha);
-    case Risk::blue: return level_colour("blue", alpha);
+    case Risk::red: return level_colour(AlarmLevel::red, alpha);
+    case Risk::orange: return level_colour(AlarmLevel::orange, alpha);
+    case Risk::yellow: return level_colour(AlarmLevel::yellow, alpha);
+    case Risk::blue: return level_colour(AlarmLevel::blue, alpha);
     case Risk::none: break;
   }
   return IM_COL32(120, 120, 120, static_cast<unsigned>(alpha));
@@ -303,7 +306,7 @@ void load_fonts(const Timeline& tl) {
   for (const Zone& z : sc.site.zones) b.AddText(z.name.c_str());
   for (const PersonDef& p : sc.people) b.AddText(p.name.c_str()), b.AddText(p.company.c_str());
   for (const ScriptAction& a : sc.script) b.AddText(a.alarm.note.c_str()), b.AddText(a.permit.note.c_str());
-  for (const std::string& t : alarm_types()) b.AddText(alarm_type_zh(t));
+  for (AlarmType t : all_alarm_types()) b.AddText(zh(t));
   static ImVector<ImWchar> ranges;  // must outlive the atlas build
   ranges.clear();
   b.BuildRanges(&ranges);
@@ -520,7 +523,7 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
     m.dl->AddCircleFilled(m.px(g.center), r, level_colour(g.level, 60), 64);
     m.dl->AddCircle(m.px(g.center), r, level_colour(g.level), 64, 4);
     label(m, ImVec2(m.px(g.center).x - r * 0.7f, m.px(g.center).y - r - 20), kInk,
-          alarm_type_label("gathering") + " " + g.alarm_id + " · " + level_label(g.level) + " · " + std::to_string(g.members.size()));
+          alarm_type_label(AlarmType::gathering) + " " + g.alarm_id + " · " + level_label(g.level) + " · " + std::to_string(g.members.size()));
   }
   // people: estimate (filled, category colour), truth (ring) and the error line when they differ
   const bool show_truth = tl.estimates_differ();
@@ -567,7 +570,7 @@ void draw_map(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
   const bool clicked = ImGui::IsItemDeactivated() && std::abs(ImGui::GetMouseDragDelta(ImGuiMouseButton_Left, 0).x) < 3 &&
                        std::abs(ImGui::GetMouseDragDelta(ImGuiMouseButton_Left, 0).y) < 3;
   for (const Alarm& a : snap.open_alarms) {
-    if (a.type == "gathering" || (!a.floor.empty() && a.floor != floor.id)) continue;
+    if (a.type == AlarmType::gathering || (!a.floor.empty() && a.floor != floor.id)) continue;
     if (a.pos.x == 0 && a.pos.y == 0) {  // no place: a refusal, or an SOS from a tag without a fix yet
       bool placed = false;
       for (const auto& p : snap.people)
@@ -805,7 +808,7 @@ void panel_alarms(Timeline& tl, State& st) {
         st.selected_alarm = a.id;
       ImGui::PopStyleColor();
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted((alarm_type_label(a.type) + (a.code.empty() ? "" : " (" + a.code + ")")).c_str());
+      ImGui::TextUnformatted((alarm_type_label(a.type) + (a.code == Aq2Code::none ? std::string() : std::string(" (") + to_string(a.code) + ")")).c_str());
       ImGui::TableNextColumn();
       // long lists (a crowd over capacity) would widen the column past the panel
       std::vector<std::string> few(a.who.begin(), a.who.begin() + static_cast<long>(std::min<size_t>(a.who.size(), 3)));

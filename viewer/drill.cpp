@@ -73,7 +73,7 @@ DrillScore score_drill(const Scenario& sc, const std::vector<Alarm>& alarms, Mic
   int n = 0;
   for (const Alarm& a : alarms) {
     if (a.raised_at > ended_at) continue;
-    if (a.type == "unacknowledged") {
+    if (a.type == AlarmType::unacknowledged) {
       ++s.escalations;
       continue;
     }
@@ -129,7 +129,7 @@ std::string drill_json(const DrillScore& s) {
     ordered_json x;
     x["id"] = a.id;
     x["type"] = a.type;
-    x["type_zh"] = alarm_type_zh(a.type);
+    x["type_zh"] = zh(a.type);
     x["level"] = a.level;
     x["who"] = a.who;
     x["zone"] = a.zone;
@@ -172,7 +172,7 @@ std::string drill_markdown(const DrillScore& s) {
     for (const std::string& w : a.who) who += (who.empty() ? "" : ", ") + w;
     char pts[32];
     std::snprintf(pts, sizeof pts, "%.0f", a.points);
-    o << "| " << a.id << " | " << alarm_type_zh(a.type) << " " << a.type << " | " << level_zh(a.level) << " " << a.level << " | "
+    o << "| " << a.id << " | " << zh(a.type) << " " << to_string(a.type) << " | " << zh(a.level) << " " << to_string(a.level) << " | "
       << (who.empty() ? "—" : who) << " | " << secs(a.raised_at) << " | " << (a.ack_delay ? secs(*a.ack_delay) : "—") << " | "
       << verdict_zh(a.ack) << " " << to_string(a.ack) << " | " << (a.handle_delay ? secs(*a.handle_delay) : "—") << " | "
       << verdict_zh(a.handle) << " " << to_string(a.handle) << " | " << (a.scored ? pts : "—") << " |\n";
@@ -183,7 +183,7 @@ std::string drill_markdown(const DrillScore& s) {
   for (const ScoredAlarm& a : s.alarms)
     if (a.ack == Verdict::missed || a.handle == Verdict::missed) {
       any = true;
-      o << "- " << a.id << " " << alarm_type_zh(a.type) << " " << a.type << ": "
+      o << "- " << a.id << " " << zh(a.type) << " " << to_string(a.type) << ": "
         << (a.ack == Verdict::missed ? "未确认 not acknowledged" : "未处置 not handled") << "\n";
     }
   if (!any) o << "无 None.\n";

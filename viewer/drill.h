@@ -27,7 +27,9 @@ struct DrillGoals {
 };
 
 struct ScoredAlarm {
-  std::string id, type, level, routed_to;
+  std::string id, routed_to;
+  AlarmType type = AlarmType::gathering;
+  AlarmLevel level = AlarmLevel::none;
   std::vector<std::string> who;
   std::string zone;
   Micros raised_at = 0;

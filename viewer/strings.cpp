@@ -172,18 +172,16 @@ std::string trid(const char* key) { return std::string(tr(key)) + "##" + key; }
 std::vector<std::string> all_strings() {
   std::vector<std::string> v;
   for (const Entry& e : kTable) v.push_back(e.zh), v.push_back(e.en);
-  for (const std::string& t : alarm_types()) v.push_back(alarm_type_zh(t));
-  for (const char* l : {"red", "orange", "yellow", "blue"}) v.push_back(level_zh(l));
+  for (AlarmType t : all_alarm_types()) v.push_back(zh(t));
+  for (AlarmLevel l : {AlarmLevel::red, AlarmLevel::orange, AlarmLevel::yellow, AlarmLevel::blue}) v.push_back(zh(l));
   v.push_back("—…×·：，。（）①②③④⑤⑥⑦⑧⑨→←↑↓▶❚■●○");
   return v;
 }
 
-std::string alarm_type_label(const std::string& type) {
-  return g_lang == Lang::zh ? std::string(alarm_type_zh(type)) : type;
-}
+std::string alarm_type_label(AlarmType type) { return g_lang == Lang::zh ? zh(type) : to_string(type); }
 
-std::string level_label(const std::string& level) {
-  const std::string k = "lv_" + level;
+std::string level_label(AlarmLevel level) {
+  const std::string k = std::string("lv_") + to_string(level);
   return tr(k.c_str());
 }
 

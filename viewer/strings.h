@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/vocabulary.h"
+
 namespace planttwin::viewer {
 
 enum class Lang { zh, en };
@@ -18,8 +20,8 @@ std::string trid(const char* key);
 std::vector<std::string> all_strings();
 
 // Domain names in the current language.
-std::string alarm_type_label(const std::string& type);
-std::string level_label(const std::string& level);
+std::string alarm_type_label(AlarmType type);
+std::string level_label(AlarmLevel level);
 std::string category_label(int category);
 std::string permit_status_label(const std::string& status);
 std::string permit_type_label(const std::string& type);

@@ -50,18 +50,22 @@ std::string aq2_ticket_type(const std::string& type, const std::string& grade) {
   return "";
 }
 
-int aq3_person_alarm_type(const std::string& t) {
-  if (t == "sos") return 0;
-  if (t == "boundary_crossing") return 1;
-  if (t == "overstay") return 2;
-  if (t == "stationary") return 3;
-  return -1;
+int aq3_person_alarm_type(AlarmType t) {
+  switch (t) {
+    case AlarmType::sos: return 0;
+    case AlarmType::boundary_crossing: return 1;
+    case AlarmType::overstay: return 2;
+    case AlarmType::stationary: return 3;
+    default: return -1;
+  }
 }
 
-int aq3_zone_alarm_type(const std::string& t) {
-  if (t == "over_capacity") return 1;
-  if (t == "under_staffing") return 2;
-  return -1;
+int aq3_zone_alarm_type(AlarmType t) {
+  switch (t) {
+    case AlarmType::over_capacity: return 1;
+    case AlarmType::under_staffing: return 2;
+    default: return -1;
+  }
 }
 
 void put_xy(Json& j, const RecordContext& c, double x, double y, const char* kx, const char* ky) {
@@ -123,29 +127,30 @@ std::vector<Json> alarm_records(const RecordContext& c, Micros t, const Alarm& a
     end = *a.cleared_at;
   else if (!a.condition && a.closed_at)
     end = *a.closed_at;
-  std::string describe = std::string(alarm_type_zh(a.type)) + " " + level_zh(e.level.empty() ? a.level : e.level) +
+  const AlarmLevel level = e.level == AlarmLevel::none ? a.level : e.level;
+  std::string describe = std::string(zh(a.type)) + " " + zh(level) +
                          " " + to_string(e.kind);
   if (!e.note.empty()) describe += ": " + e.note;
   // fields every alarm record carries besides its table's (assumptions, docs/uplink.md)
   auto extend = [&](Json& j) {
     j["ALARM_ID"] = uid;
-    j["PLANTTWIN_TYPE"] = a.type;
+    j["PLANTTWIN_TYPE"] = to_string(a.type);
     j["EVENT"] = to_string(e.kind);
     j["EVENT_TIME"] = platform_time(c.clock, e.t);
     j["EVENT_BY"] = e.by;
-    j["LEVEL"] = e.level.empty() ? a.level : e.level;
+    j["LEVEL"] = to_string(level);
     put_xy(j, c, a.pos.x, a.pos.y);
     j["FLOOR_NO"] = a.floor;
   };
   std::vector<Json> out;
-  if (!a.code.empty()) {
+  if (a.code != Aq2Code::none) {
     // AQ 3064.2 Table A.3
     Json j;
     j["TABLE"] = "AQ3064.2-A.3";
     j["ID"] = uid;
     j["TICKETID"] = a.permit;
     j["ALARMSTARTTIME"] = platform_time(c.clock, a.raised_at);
-    j["ALARMTYPE"] = a.code;
+    j["ALARMTYPE"] = to_string(a.code);
     j["ALARMENDTIME"] = opt_time(c, end);
     j["ALARMRESULT"] = a.handling_status();
     j["DELETED"] = 0;

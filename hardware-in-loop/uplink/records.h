@@ -22,9 +22,9 @@ std::string utc_offset_text(int minutes);
 // class gives the class code ("0", "2", "6"); an unknown type gives "".
 std::string aq2_ticket_type(const std::string& type, const std::string& grade);
 // AQ 3064.3 B.3 person alarm type (0 SOS, 1 越界, 2 滞留, 3 静止), else -1.
-int aq3_person_alarm_type(const std::string& alarm_type);
+int aq3_person_alarm_type(AlarmType alarm_type);
 // AQ 3064.3 B.4 zone alarm type (1 超员, 2 缺员), else -1.
-int aq3_zone_alarm_type(const std::string& alarm_type);
+int aq3_zone_alarm_type(AlarmType alarm_type);
 
 // Where the last fix of a person was (for gathering members).
 struct LastFix {

@@ -107,7 +107,7 @@ TEST(Configurable, PL02_TierThresholdsAndConfirmation) {
   for (int i = 0; i < 5; ++i) w.person("P" + std::to_string(i), i, 0);
   w.run_to(61);
   ASSERT_EQ(w.of_type("gathering").size(), 1u);
-  EXPECT_EQ(w.of_type("gathering")[0]->level, "orange");
+  EXPECT_EQ(w.of_type("gathering")[0]->level, AlarmLevel::orange);
   EXPECT_FALSE(w.of_type("gathering")[0]->needs_confirmation) << "confirmation only from red here";
 }
 

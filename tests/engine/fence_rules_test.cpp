@@ -218,7 +218,7 @@ TEST(Stationary, PL05_MotionlessForMoreThan300sRaises) {
   EXPECT_TRUE(w.raised("stationary").empty());
   w.run_to(301);
   EXPECT_EQ(w.raised("stationary"), std::vector<double>{301});
-  EXPECT_EQ(w.of_type("stationary")[0]->level, "red");
+  EXPECT_EQ(w.of_type("stationary")[0]->level, AlarmLevel::red);
 }
 
 TEST(Stationary, PL05_MovementWithinTheRadiusDoesNotReset_BeyondDoes) {

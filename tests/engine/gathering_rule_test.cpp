@@ -24,7 +24,7 @@ TEST(GatheringRule, PL02_TriangleCircumradius14_5mRaisesYellowAfterMoreThan60s) 
   EXPECT_TRUE(w.raised("gathering").empty()) << "held for exactly 60 s is not more than the dwell";
   w.run_to(61);
   ASSERT_EQ(w.raised("gathering"), std::vector<double>{61});
-  EXPECT_EQ(w.of_type("gathering")[0]->level, "yellow");
+  EXPECT_EQ(w.of_type("gathering")[0]->level, AlarmLevel::yellow);
   EXPECT_EQ(w.of_type("gathering")[0]->who, (std::vector<std::string>{"P1", "P2", "P3"}));
 }
 
@@ -63,7 +63,7 @@ TEST(GatheringRule, PL02_FivePeopleRaiseOneOrangeNotYellowFirst) {
   w.run_to(100);
   const auto g = w.of_type("gathering");
   ASSERT_EQ(g.size(), 1u);
-  EXPECT_EQ(g[0]->events.front().level, "orange");
+  EXPECT_EQ(g[0]->events.front().level, AlarmLevel::orange);
   EXPECT_EQ(w.raised("gathering"), std::vector<double>{61});
   EXPECT_TRUE(w.event_times("gathering", K::escalated).empty());
 }
@@ -74,8 +74,8 @@ TEST(GatheringRule, PL02_SevenPeopleRaiseRed_SixOrange) {
   for (int i = 0; i < 7; ++i) seven.person("P" + std::to_string(i), i, 0);
   six.run_to(61);
   seven.run_to(61);
-  EXPECT_EQ(six.of_type("gathering").at(0)->level, "orange");
-  EXPECT_EQ(seven.of_type("gathering").at(0)->level, "red");
+  EXPECT_EQ(six.of_type("gathering").at(0)->level, AlarmLevel::orange);
+  EXPECT_EQ(seven.of_type("gathering").at(0)->level, AlarmLevel::red);
 }
 
 TEST(GatheringRule, PL02_LaterHigherTierEscalatesTheSameAlarm) {
@@ -90,7 +90,7 @@ TEST(GatheringRule, PL02_LaterHigherTierEscalatesTheSameAlarm) {
   EXPECT_EQ(w.raised("gathering"), std::vector<double>{61});
   // the newcomers joined at 31 s; 4 of them plus 3 are 7 people gathered for more than 60 s at 92 s
   EXPECT_EQ(w.event_times("gathering", K::escalated), std::vector<double>{92});
-  EXPECT_EQ(g[0]->level, "red");
+  EXPECT_EQ(g[0]->level, AlarmLevel::red);
   EXPECT_EQ(g[0]->who.size(), 7u);
 }
 

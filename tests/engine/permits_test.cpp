@@ -137,7 +137,7 @@ class Desk {
   void lose(int person) { w.at.erase(person); }
 
   PermitDesk& d() {
-    if (!desk) desk = std::make_unique<PermitDesk>(site, people);
+    if (!desk) desk = std::make_unique<PermitDesk>(std::make_shared<const Site>(site), people);
     return *desk;
   }
 
@@ -238,7 +238,7 @@ class Desk {
   std::vector<const FakeWorld::Raised*> raised(const std::string& type, const std::string& code = "*") const {
     std::vector<const FakeWorld::Raised*> out;
     for (const auto& r : w.alarms)
-      if (r.alarm.type == type && (code == "*" || r.alarm.code == code)) out.push_back(&r);
+      if (to_string(r.alarm.type) == type && (code == "*" || to_string(r.alarm.code) == code)) out.push_back(&r);
     return out;
   }
   size_t count(const std::string& type, const std::string& code = "*") const { return raised(type, code).size(); }
@@ -318,7 +318,7 @@ TEST(PermitDesk, SO01_ReservationReviewAndApplyNeedsAnApprovedOne) {
   ASSERT_EQ(d.count("reservation_not_approved"), 1u);
   EXPECT_EQ(d.first("reservation_not_approved")->who, Codes{"P01"}) << "no `by`: the workers";
   EXPECT_EQ(d.first("reservation_not_approved")->permit, "W1");
-  EXPECT_EQ(d.first("reservation_not_approved")->level, "orange");
+  EXPECT_EQ(d.first("reservation_not_approved")->level, AlarmLevel::orange);
   EXPECT_FALSE(d.first("reservation_not_approved")->condition);
   d.run(1, Desk::cmd("reject_reservation", "R1", "P03"));
   EXPECT_EQ(d.status("R1"), "rejected");
@@ -423,7 +423,7 @@ TEST(PermitDesk, SO04_ValidityExactlyTheMaximumAcceptedOneSecondMoreRefused) {
     d.run(0, c);
     EXPECT_EQ(d.refused("B", "apply"), Codes{}) << k.type << " " << k.grade;
     ASSERT_EQ(d.count("validity_too_long"), 1u) << k.type;
-    EXPECT_EQ(d.first("validity_too_long")->code, "");
+    EXPECT_EQ(d.first("validity_too_long")->code, Aq2Code::none);
     EXPECT_EQ(d.first("validity_too_long")->permit, "B");
   }
   Desk d;
@@ -460,8 +460,8 @@ TEST(PermitDesk, SO02_HotWorkAtNightNotUpgradedRaises42ButIsNotRefused) {
   EXPECT_EQ(d.status("W1"), "applied");
   EXPECT_FALSE(d.refused("W1", "apply"));
   ASSERT_EQ(d.count("hot_work_not_upgraded"), 1u);
-  EXPECT_EQ(d.first("hot_work_not_upgraded")->code, "42");
-  EXPECT_EQ(d.first("hot_work_not_upgraded")->level, "orange");
+  EXPECT_EQ(d.first("hot_work_not_upgraded")->code, Aq2Code::c42);
+  EXPECT_EQ(d.first("hot_work_not_upgraded")->level, AlarmLevel::orange);
   EXPECT_EQ(d.first("hot_work_not_upgraded")->permit, "W1");
 
   auto apply_at = [&](const std::string& id, Micros from, const std::string& grade = "2") {
@@ -521,7 +521,7 @@ TEST(PermitDesk, SO02_HotWorkOnHolidayRestDayAndSpecialPeriodCodes40To43) {
     d.run(0, c);
     Codes codes;
     for (const auto* r : d.raised("hot_work_not_upgraded"))
-      if (r->alarm.permit == id) codes.push_back(r->alarm.code);
+      if (r->alarm.permit == id) codes.push_back(to_string(r->alarm.code));
     EXPECT_EQ(d.status(id), "applied") << id;
     return codes;
   };
@@ -699,7 +699,7 @@ TEST(PermitDesk, SO03_OxygenLimits19_5To21) {
     ApproveRun r(reading(0.1, 5, o2));
     EXPECT_EQ(r.d.refused("W1", "approve"), Codes{}) << o2;
     ASSERT_EQ(r.d.count("gas_over_limit"), 1u) << o2;
-    EXPECT_EQ(r.d.first("gas_over_limit")->code, "");
+    EXPECT_EQ(r.d.first("gas_over_limit")->code, Aq2Code::none);
   }
 }
 
@@ -780,7 +780,7 @@ TEST(PermitDesk, PL12_ApproverWithin20mOfAreaOnSite20_1mNotCode30) {
   EXPECT_EQ(e.refused("W1", "approve"), Codes{"30"});
   ASSERT_EQ(e.count("approver_not_on_site", "30"), 1u);
   EXPECT_EQ(e.first("approver_not_on_site")->who, Codes{"P03"});
-  EXPECT_EQ(e.first("approver_not_on_site")->level, "orange");
+  EXPECT_EQ(e.first("approver_not_on_site")->level, AlarmLevel::orange);
   e.lose(P03);
   e.run(sec(1), Desk::cmd("approve", "W1", "P03"));
   EXPECT_EQ(e.refused("W1", "approve"), Codes{"30"}) << "unknown position: not on site";
@@ -1033,7 +1033,7 @@ TEST(PermitDesk, SO04_PermitExpiresAfterItsToCode10) {
   EXPECT_EQ(d.status("W1"), "expired");
   ASSERT_EQ(d.count("permit_expired", "10"), 1u);
   const PermitAlarm* a = d.first("permit_expired");
-  EXPECT_EQ(a->level, "red");
+  EXPECT_EQ(a->level, AlarmLevel::red);
   EXPECT_EQ(a->permit, "W1");
   EXPECT_EQ(a->who, (Codes{"P01", "P02"}));
   EXPECT_EQ(d.record("W1").aq2_code, 1) << "an expired permit keeps its code";
@@ -1071,7 +1071,7 @@ TEST(PermitDesk, PL12_GuardianMoreThan5mOutsideForMoreThan3sRaisesCode31) {
   d.step(sec(124) + kMs);
   ASSERT_EQ(d.count("guardian_absent", "31"), 1u);
   const auto* r = d.raised("guardian_absent").front();
-  EXPECT_EQ(r->alarm.level, "red");
+  EXPECT_EQ(r->alarm.level, AlarmLevel::red);
   EXPECT_EQ(r->alarm.who, Codes{"P02"});
   EXPECT_EQ(r->alarm.permit, "W1");
   EXPECT_TRUE(r->alarm.condition);
@@ -1110,7 +1110,7 @@ TEST(PermitDesk, PL12_PersonNotOnPermitInAreaForMoreThan3s) {
   ASSERT_EQ(d.count("unauthorized_in_work_area"), 1u);
   const auto* r = d.raised("unauthorized_in_work_area").front();
   EXPECT_EQ(r->alarm.who, Codes{"P05"});
-  EXPECT_EQ(r->alarm.level, "red");
+  EXPECT_EQ(r->alarm.level, AlarmLevel::red);
   EXPECT_EQ(r->alarm.permit, "W1");
   d.place(P05, 10.1, 5);
   d.step(sec(104));
@@ -1164,7 +1164,7 @@ TEST(PermitDesk, SO03_ConfinedSpaceGasRecordEvery2hCode05) {
   EXPECT_EQ(d.count("gas_record_overdue"), 0u);
   d.step(sec(61) + 2 * kHour);
   ASSERT_EQ(d.count("gas_record_overdue", "05"), 1u);
-  EXPECT_EQ(d.first("gas_record_overdue")->level, "orange");
+  EXPECT_EQ(d.first("gas_record_overdue")->level, AlarmLevel::orange);
   d.gas(sec(70) + 2 * kHour, "C1");
   EXPECT_EQ(d.raised("gas_record_overdue").front()->cleared, sec(70) + 2 * kHour);
   d.step(sec(70) + 4 * kHour);
@@ -1214,7 +1214,7 @@ TEST(PermitDesk, PL12_ContractorInPermitRequiredZoneOver120sWithoutPermitCode60)
   const auto* r = d.raised("work_without_permit").front();
   EXPECT_EQ(r->alarm.who, Codes{"P06"});
   EXPECT_EQ(r->alarm.zone, "PR");
-  EXPECT_EQ(r->alarm.level, "red");
+  EXPECT_EQ(r->alarm.level, AlarmLevel::red);
   d.place(P06, 401, 50);
   d.step(sec(140));
   EXPECT_EQ(r->cleared, sec(140));

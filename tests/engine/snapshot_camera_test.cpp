@@ -105,7 +105,7 @@ TEST(Snapshot, PL01_PeopleZonesAndOpenAlarmsAsTheEngineSeesThem) {
   EXPECT_EQ(s.zones[0].count, 1);
   EXPECT_EQ(s.zones[0].by_category[static_cast<size_t>(Category::contractor)], 1);
   ASSERT_EQ(s.open_alarms.size(), 1u);
-  EXPECT_EQ(s.open_alarms[0].type, "sos");
+  EXPECT_EQ(s.open_alarms[0].type, AlarmType::sos);
   // closing the alarm removes it from the snapshot
   w.action(5, AlarmAction::Kind::ack, "sos");
   w.action(5.5, AlarmAction::Kind::handle, "sos");
@@ -127,7 +127,7 @@ TEST(Snapshot, PL02_ActiveGatheringsWithLevelMembersAndCentre) {
   w.run_to(to_seconds(w.site.rules.gathering.dwell) + 5.0);
   const Snapshot s = w.engine->snapshot();
   ASSERT_EQ(s.gatherings.size(), 1u);
-  EXPECT_EQ(s.gatherings[0].level, "yellow");
+  EXPECT_EQ(s.gatherings[0].level, AlarmLevel::yellow);
   EXPECT_EQ(s.gatherings[0].members, (std::vector<std::string>{"P1", "P2", "P3"}));
   EXPECT_NEAR(s.gatherings[0].center.x, 101, 1.1);
   EXPECT_NEAR(s.gatherings[0].center.y, 100.5, 1.6);

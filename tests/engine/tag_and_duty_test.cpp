@@ -15,7 +15,7 @@ TEST(Sos, PL06_RaisedAtOnceAtTheLastPositionAsRed) {
   w.run_to(11);
   ASSERT_EQ(w.raised("sos"), std::vector<double>{10.5});
   const Alarm& a = *w.of_type("sos")[0];
-  EXPECT_EQ(a.level, "red");
+  EXPECT_EQ(a.level, AlarmLevel::red);
   EXPECT_DOUBLE_EQ(a.pos.x, 12);
   EXPECT_DOUBLE_EQ(a.pos.y, 34);
   w.run_to(200);

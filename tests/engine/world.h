@@ -86,7 +86,11 @@ class World {
               std::optional<std::string> who = std::nullopt) {
     AlarmAction a;
     a.kind = kind;
-    a.type = std::move(type);
+    if (type) {
+      AlarmType t{};
+      EXPECT_TRUE(parse_alarm_type(*type, t)) << *type;
+      a.type = t;
+    }
     a.by = by;
     a.who = std::move(who);
     a.note = "note";
@@ -96,14 +100,14 @@ class World {
   std::vector<const Alarm*> of_type(const std::string& type) const {
     std::vector<const Alarm*> v;
     for (const Alarm& a : engine->alarms())
-      if (a.type == type) v.push_back(&a);
+      if (to_string(a.type) == type) v.push_back(&a);
     return v;
   }
   // times of events of one kind on alarms of one type, in seconds
   std::vector<double> event_times(const std::string& type, AlarmEventKind kind) const {
     std::vector<double> v;
     for (const Alarm& a : engine->alarms())
-      if (a.type == type)
+      if (to_string(a.type) == type)
         for (const AlarmEvent& e : a.events)
           if (e.kind == kind) v.push_back(to_seconds(e.t));
     return v;

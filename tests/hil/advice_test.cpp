@@ -53,7 +53,7 @@ Crowd stand_together(double jitter, Micros fix_max_age) {
   Crowd c;
   c.advice = s.advice();
   c.counters = s.counters();
-  for (const Alarm& a : s.engine().alarms()) c.gathered = c.gathered || a.type == "gathering";
+  for (const Alarm& a : s.engine().alarms()) c.gathered = c.gathered || a.type == AlarmType::gathering;
   return c;
 }
 

@@ -699,7 +699,7 @@ TEST_F(ScenarioLoader, FullScenarioFillsEveryKey) {
   EXPECT_EQ(s[13].permit.by, "AP");
   EXPECT_EQ(s[14].kind, ScriptAction::Kind::alarm);
   EXPECT_EQ(s[14].alarm.kind, AlarmAction::Kind::ack);
-  EXPECT_EQ(s[14].alarm.type, "sos");
+  EXPECT_EQ(s[14].alarm.type, AlarmType::sos);
   EXPECT_EQ(s[14].alarm.who, "W1");
   EXPECT_EQ(s[14].alarm.by, "OP");
   EXPECT_EQ(s[14].alarm.note, "seen");
@@ -713,9 +713,9 @@ TEST_F(ScenarioLoader, FullScenarioFillsEveryKey) {
   const auto& x = sc.expect;
   EXPECT_EQ(x[0].kind, Expectation::Kind::alarm);
   EXPECT_EQ(x[0].line, 59);
-  EXPECT_EQ(x[0].type, "gathering");
-  EXPECT_EQ(x[0].level, "orange");
-  EXPECT_EQ(x[0].code, "01");
+  EXPECT_EQ(x[0].type, AlarmType::gathering);
+  EXPECT_EQ(x[0].level, AlarmLevel::orange);
+  EXPECT_EQ(x[0].code, Aq2Code::c01);
   EXPECT_EQ(x[0].who, "W1");
   EXPECT_EQ(x[0].zone, "Z1");
   EXPECT_EQ(x[0].permit, "W1P");
@@ -724,19 +724,19 @@ TEST_F(ScenarioLoader, FullScenarioFillsEveryKey) {
   EXPECT_EQ(x[0].count, 1);
   EXPECT_EQ(x[0].req, "PL-02");
   EXPECT_EQ(x[1].kind, Expectation::Kind::no_alarm);
-  EXPECT_EQ(x[1].type, "sos");
+  EXPECT_EQ(x[1].type, AlarmType::sos);
   EXPECT_EQ(x[1].window, (std::pair<Micros, Micros>{0, kHour}));
   EXPECT_EQ(x[1].event, "raised");
   EXPECT_EQ(x[1].req, "");
   EXPECT_FALSE(x[2].window);
-  EXPECT_EQ(x[2].level, "red");
-  EXPECT_EQ(x[2].code, "40");
+  EXPECT_EQ(x[2].level, AlarmLevel::red);
+  EXPECT_EQ(x[2].code, Aq2Code::c40);
   EXPECT_EQ(x[2].who, "G1");
   EXPECT_EQ(x[2].zone, "Z2");
   EXPECT_EQ(x[3].kind, Expectation::Kind::refused);
   EXPECT_EQ(x[3].permit, "W1P");
   EXPECT_EQ(x[3].action, "approve");
-  EXPECT_EQ(x[3].code, "01");
+  EXPECT_EQ(x[3].code, Aq2Code::c01);
   EXPECT_EQ(x[4].kind, Expectation::Kind::permit_status);
   EXPECT_EQ(x[4].permit, "W1P");
   EXPECT_EQ(x[4].status, "in_progress");
@@ -747,7 +747,7 @@ TEST_F(ScenarioLoader, FullScenarioFillsEveryKey) {
   EXPECT_EQ(x[5].expected_count, 2);
   EXPECT_EQ(x[5].at, 30 * kSecond);
   EXPECT_EQ(x[6].kind, Expectation::Kind::camera_call);
-  EXPECT_EQ(x[6].type, "sos");
+  EXPECT_EQ(x[6].type, AlarmType::sos);
   EXPECT_EQ(x[6].camera, "C1");
   EXPECT_EQ(x[7].kind, Expectation::Kind::accuracy);
   EXPECT_EQ(x[7].cdf68_max, 1.5);
@@ -856,10 +856,10 @@ TEST_F(ScenarioLoader, OneDigitCodeIsNormalisedToTwo) {
                                           "  - {alarm: certificate_expired, code: 51, between: [0, 10]}",
                                       }));
   ASSERT_EQ(sc.expect.size(), 4u);
-  EXPECT_EQ(sc.expect[0].code, "01");
-  EXPECT_EQ(sc.expect[1].code, "01");
-  EXPECT_EQ(sc.expect[2].code, "70");
-  EXPECT_EQ(sc.expect[3].code, "51");
+  EXPECT_EQ(sc.expect[0].code, Aq2Code::c01);
+  EXPECT_EQ(sc.expect[1].code, Aq2Code::c01);
+  EXPECT_EQ(sc.expect[2].code, Aq2Code::c70);
+  EXPECT_EQ(sc.expect[3].code, Aq2Code::c51);
   const LoadError e = load_err(kHead + lines({"expect:", "  - {refused: {permit: W, action: approve}, code: 99}"}));
   EXPECT_LOAD_ERROR(e, path("s.yaml"), 9, "expect[0].code");
 }

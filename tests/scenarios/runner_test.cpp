@@ -42,7 +42,7 @@ RunResult run(const Scenario& sc) {
 
 const Alarm* first(const RunResult& r, const std::string& type) {
   for (const Alarm& a : r.alarms)
-    if (a.type == type) return &a;
+    if (to_string(a.type) == type) return &a;
   return nullptr;
 }
 

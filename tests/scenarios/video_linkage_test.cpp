@@ -22,7 +22,7 @@ TEST(VideoLinkage, PL13_ExactlyTheCamerasWithTheSpotInViewAreCalledUp) {
   ASSERT_TRUE(run_scenario(sc, RunOptions{}, r, error)) << error;
   std::map<std::string, std::vector<std::string>> by_who_type;
   for (const Alarm& a : r.alarms)
-    if (a.type != "unacknowledged") by_who_type[a.who.at(0) + "/" + a.type] = a.cameras;
+    if (a.type != AlarmType::unacknowledged) by_who_type[a.who.at(0) + "/" + to_string(a.type)] = a.cameras;
   // in the aisle between the tank rows: both aisle cameras; the four corner cameras are behind tanks
   EXPECT_EQ(by_who_type.at("O01/sos"), (std::vector<std::string>{"CAM-TF-AW", "CAM-TF-AE"}));
   // at the bund's south-west corner: below the SW camera's field of view, seen across the farm

@@ -253,12 +253,12 @@ TEST(UplinkTls, PL11_UplinkDeliversOverHttpsExactlyOnce) {
   for (int n = 1; n <= 3; ++n) {
     Alarm a;
     a.id = "A00000" + std::to_string(n);
-    a.type = "sos";
-    a.level = "red";
+    a.type = AlarmType::sos;
+    a.level = AlarmLevel::red;
     AlarmEvent e;
     e.t = n * kSecond;
     e.kind = AlarmEventKind::raised;
-    e.level = "red";
+    e.level = AlarmLevel::red;
     a.events.push_back(e);
     up.on_alarm(e.t, a, e);
   }

@@ -52,13 +52,13 @@ UplinkOptions fast_options(const Receiver& r, const std::string& outbox) {
 }
 
 // an alarm whose id marks the record: A000001, A000002, ...
-std::pair<Alarm, AlarmEvent> make_alarm(int n, Micros t, const std::string& type = "boundary_crossing") {
+std::pair<Alarm, AlarmEvent> make_alarm(int n, Micros t, AlarmType type = AlarmType::boundary_crossing) {
   Alarm a;
   char id[16];
   std::snprintf(id, sizeof id, "A%06d", n);
   a.id = id;
   a.type = type;
-  a.level = "red";
+  a.level = AlarmLevel::red;
   a.who = {"P01"};
   a.zone = "Z1";
   a.pos = {10, 20};
@@ -67,7 +67,7 @@ std::pair<Alarm, AlarmEvent> make_alarm(int n, Micros t, const std::string& type
   AlarmEvent e;
   e.t = t;
   e.kind = AlarmEventKind::raised;
-  e.level = "red";
+  e.level = AlarmLevel::red;
   e.by = "system";
   a.events.push_back(e);
   return {a, e};
@@ -551,7 +551,9 @@ TEST(Uplink, PL11_AlarmFieldNamesAfterAq3AppendixB) {
       {"over_capacity", "AQ3064.3-B.4", "ALARM_TYPE", "1"}, {"under_staffing", "AQ3064.3-B.4", "ALARM_TYPE", "2"},
   };
   for (const Case& k : cases) {
-    auto [a, e] = make_alarm(1, 5 * kSecond, k.type);
+    AlarmType type{};
+    ASSERT_TRUE(parse_alarm_type(k.type, type)) << k.type;
+    auto [a, e] = make_alarm(1, 5 * kSecond, type);
     a.cleared_at = 65 * kSecond;
     std::vector<uplink::Json> r = uplink::alarm_records(c, 65 * kSecond, a, e);
     ASSERT_EQ(r.size(), 1u) << k.type;
@@ -567,15 +569,15 @@ TEST(Uplink, PL11_AlarmFieldNamesAfterAq3AppendixB) {
     EXPECT_EQ(r[0]["ID"], "s1-A000001");
   }
   // a person alarm with two people: one B.3 record each
-  auto [a2, e2] = make_alarm(2, 0, "stationary");
+  auto [a2, e2] = make_alarm(2, 0, AlarmType::stationary);
   a2.who = {"P01", "P02"};
   auto two = uplink::alarm_records(c, 0, a2, e2);
   ASSERT_EQ(two.size(), 2u);
   EXPECT_EQ(two[1]["PERSON_ID"], "P02");
   EXPECT_NE(two[0]["ID"], two[1]["ID"]);
   // a special-work alarm: AQ 3064.2 Table A.3 with its code
-  auto [a3, e3] = make_alarm(3, 0, "guardian_absent");
-  a3.code = "31";
+  auto [a3, e3] = make_alarm(3, 0, AlarmType::guardian_absent);
+  a3.code = Aq2Code::c31;
   a3.permit = "W1";
   auto sw = uplink::alarm_records(c, 0, a3, e3);
   ASSERT_EQ(sw.size(), 1u);
@@ -597,7 +599,7 @@ TEST(Uplink, PL11_GatheringRecordAfterAq3B5) {
   uplink::RecordContext c{site, WallClock{}, o, geo, "s1"};
   GatheringOutput g;
   g.alarm_id = "A000009";
-  g.level = "yellow";
+  g.level = AlarmLevel::yellow;
   g.members = {"P01", "P02", "P03"};
   g.center = {0, 0};
   g.floor = "1";

@@ -25,13 +25,13 @@ Scenario drill_scenario() {
 Alarm alarm(const std::string& id, Micros raised, std::optional<Micros> ack, std::optional<Micros> handle, const std::string& routed = "D01") {
   Alarm a;
   a.id = id;
-  a.type = "sos";
-  a.level = "red";
+  a.type = AlarmType::sos;
+  a.level = AlarmLevel::red;
   a.raised_at = raised;
   a.routed_to = routed;
-  a.events.push_back({raised, AlarmEventKind::raised, "red", "system", ""});
-  if (ack) a.acknowledged_at = *ack, a.events.push_back({*ack, AlarmEventKind::acknowledged, "red", "D01", ""});
-  if (handle) a.handled_at = *handle, a.events.push_back({*handle, AlarmEventKind::handled, "red", "D01", ""});
+  a.events.push_back({raised, AlarmEventKind::raised, AlarmLevel::red, "system", ""});
+  if (ack) a.acknowledged_at = *ack, a.events.push_back({*ack, AlarmEventKind::acknowledged, AlarmLevel::red, "D01", ""});
+  if (handle) a.handled_at = *handle, a.events.push_back({*handle, AlarmEventKind::handled, AlarmLevel::red, "D01", ""});
   return a;
 }
 
@@ -55,7 +55,7 @@ TEST(DrillScore, AlarmsRoutedToDuty) {
       alarm("A4", r, r + 5 * kSecond, std::nullopt, "X99"),                       // routed to someone else: not scored
   };
   Alarm esc = alarm("A5", r + 61 * kSecond, std::nullopt, std::nullopt);
-  esc.type = "unacknowledged";
+  esc.type = AlarmType::unacknowledged;
   alarms.push_back(esc);
   const DrillScore s = score_drill(sc, alarms, 5 * kMinute);
   ASSERT_EQ(s.alarms.size(), 3u);

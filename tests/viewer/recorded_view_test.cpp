@@ -167,7 +167,7 @@ TEST(FollowLive, H04_TheViewerFollowsALiveSessionAndActsThroughIt) {
   // the viewer sees the alarm the session raised, where T1 is
   ASSERT_TRUE(until([&] { return !tl->snapshot().open_alarms.empty(); })) << "the SOS never reached the viewer";
   const Alarm sos = tl->snapshot().open_alarms.front();
-  EXPECT_EQ(sos.type, "sos");
+  EXPECT_EQ(sos.type, AlarmType::sos);
   EXPECT_GT(tl->duration(), 0);
   // acknowledged in the viewer: the session applies it and publishes it on the wire ...
   AlarmAction ack;

@@ -36,10 +36,10 @@ std::string dump(const Timeline& tl) {
     o += p.id + " " + std::to_string(p.has_fix) + " " + std::to_string(p.pos.x) + "," + std::to_string(p.pos.y) + " " + p.floor + " " +
          std::to_string(p.last_fix) + " " + std::to_string(p.offline) + "\n";
   for (const Alarm& a : s.open_alarms) {
-    o += a.id + " " + a.type + " " + a.level + " routed=" + a.routed_to + "\n";
+    o += a.id + " " + to_string(a.type) + " " + to_string(a.level) + " routed=" + a.routed_to + "\n";
     for (const AlarmEvent& e : a.events) o += "  " + canonical_alarm_line(a, e) + " note=" + e.note + "\n";
   }
-  for (const auto& g : s.gatherings) o += "G " + g.alarm_id + " " + g.level + " " + std::to_string(g.center.x) + "," + std::to_string(g.center.y) + "\n";
+  for (const auto& g : s.gatherings) o += "G " + g.alarm_id + " " + to_string(g.level) + " " + std::to_string(g.center.x) + "," + std::to_string(g.center.y) + "\n";
   for (const auto& z : s.zones) o += "Z " + z.id + " " + std::to_string(z.count) + " " + std::to_string(z.active) + "\n";
   for (const PermitRecord& p : s.permits) o += "P " + p.id + " " + to_string(p.status) + "\n";
   for (const TruthPose& t : tl.truth()) o += "T " + std::to_string(t.p.x) + "," + std::to_string(t.p.y) + " " + t.floor + "\n";
@@ -75,7 +75,7 @@ TEST(Timeline, SnapshotsFollowTheScenario) {
   EXPECT_TRUE(tl->snapshot().gatherings.empty());
   tl->seek(70 * kSecond);
   ASSERT_EQ(tl->snapshot().gatherings.size(), 1u);
-  EXPECT_EQ(tl->snapshot().gatherings[0].level, "yellow");
+  EXPECT_EQ(tl->snapshot().gatherings[0].level, AlarmLevel::yellow);
   EXPECT_EQ(tl->snapshot().t, 70 * kSecond);
   // truth: P3 walks west from x = 80 at 1.2 m/s and stops at 48
   EXPECT_NEAR(tl->truth()[2].p.x, 48, 1e-9);
@@ -247,7 +247,7 @@ TEST(Timeline, OperatorActionsApplyAtTheCurrentTime) {
   }
   // O02's SOS at 20 s was never acknowledged: unacknowledged at 81 s; O01's was, so only one
   int unack = 0;
-  for (const Alarm& x : tl->alarms()) unack += x.type == "unacknowledged";
+  for (const Alarm& x : tl->alarms()) unack += x.type == AlarmType::unacknowledged;
   EXPECT_EQ(unack, 1);
 
   // backwards past the action: a re-run replays it at 15.5 s
@@ -260,7 +260,7 @@ TEST(Timeline, OperatorActionsApplyAtTheCurrentTime) {
   EXPECT_TRUE(tl->actions().empty());
   tl->seek(100 * kSecond);
   unack = 0;
-  for (const Alarm& x : tl->alarms()) unack += x.type == "unacknowledged";
+  for (const Alarm& x : tl->alarms()) unack += x.type == AlarmType::unacknowledged;
   EXPECT_EQ(unack, 2);
 }
 
