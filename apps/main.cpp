@@ -112,9 +112,51 @@ class PrefixedSink final : public HistorySink {
   std::string prefix_;
 };
 
-int cmd_run(const std::vector<std::string>& args, const std::string& report_dir, int threads, const HistoryArgs& hist) {
+// Checkpoint options of `run` (docs/checkpoint.md).
+struct CheckpointArgs {
+  std::string every;  // a duration ("10s"); "" none
+  std::string dir;
+  std::string resume;  // a checkpoint file
+};
+
+int cmd_run(const std::vector<std::string>& args, const std::string& report_dir, int threads, const HistoryArgs& hist,
+            const CheckpointArgs& ck) {
   std::vector<std::string> files;
   if (!collect(args, files)) return kExitBadInput;
+  Micros checkpoint_every = 0;
+  if (!ck.every.empty() && (!parse_duration(ck.every, checkpoint_every) || checkpoint_every <= 0)) {
+    std::cerr << "--checkpoint-every: '" << ck.every << "' is not a positive duration (e.g. 10s, 5min)\n";
+    return kExitBadInput;
+  }
+  if (checkpoint_every > 0 && ck.dir.empty()) {
+    std::cerr << "--checkpoint-every needs --checkpoint-dir DIR (where the checkpoint files go)\n";
+    return kExitBadInput;
+  }
+  if (!ck.dir.empty() && checkpoint_every == 0) {
+    std::cerr << "--checkpoint-dir needs --checkpoint-every D (how often to write one)\n";
+    return kExitBadInput;
+  }
+  if (!ck.dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(ck.dir, ec);
+    if (ec || !fs::is_directory(ck.dir)) {
+      std::cerr << ck.dir << ": cannot create the checkpoint folder" << (ec ? ": " + ec.message() : std::string()) << "\n";
+      return kExitBadInput;
+    }
+  }
+  std::unique_ptr<RunCheckpoint> resume;
+  if (!ck.resume.empty()) {
+    if (files.size() != 1) {
+      std::cerr << "--resume continues one scenario; " << files.size() << " were given\n";
+      return kExitBadInput;
+    }
+    resume = std::make_unique<RunCheckpoint>();
+    std::string why;
+    if (!read_checkpoint_file(ck.resume, *resume, why)) {
+      std::cerr << why << "\n";
+      return kExitBadInput;
+    }
+  }
   std::unique_ptr<SqliteHistory> store;
   if (!hist.file.empty() && !(store = open_history(hist, true))) return kExitBadInput;
   // load everything first: bad input stops the run before anything runs
@@ -139,7 +181,15 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
   std::vector<char> ok(files.size(), 0);
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < files.size();) ok[i] = run_scenario(scenarios[i], RunOptions{threads, sink_of(i)}, results[i], errors[i]);
+    for (size_t i; (i = next.fetch_add(1)) < files.size();) {
+      RunOptions o;
+      o.threads = threads;
+      o.history = sink_of(i);
+      o.checkpoint_every = checkpoint_every;
+      o.checkpoint_dir = ck.dir;
+      o.resume = resume.get();
+      ok[i] = run_scenario(scenarios[i], o, results[i], errors[i]);
+    }
   };
   std::vector<std::thread> pool;
   const int n = std::clamp(threads, 1, static_cast<int>(files.size()));
@@ -402,6 +452,10 @@ int main(int argc, char** argv) {
   HistoryArgs hist;
   run->add_option("--history", hist.file, "Store fixes, alarms and permits in this SQLite history file (created when missing)");
   run->add_option("--retention", hist.retention, "Keep history this long before the newest data (e.g. 365d; 0 keeps everything)")->capture_default_str();
+  CheckpointArgs ck;
+  run->add_option("--checkpoint-every", ck.every, "Write a checkpoint every D of engine time (e.g. 10s) into --checkpoint-dir");
+  run->add_option("--checkpoint-dir", ck.dir, "Folder for checkpoint files NAME-tSECONDS.ptck (created when missing)");
+  run->add_option("--resume", ck.resume, "Continue one scenario from this checkpoint file; the report equals the uninterrupted run's");
 
   HistoryArgs th;
   th.format = "json";
@@ -456,7 +510,7 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : kExitBadInput;
   }
-  if (*run) return cmd_run(run_args, report_dir, threads, hist);
+  if (*run) return cmd_run(run_args, report_dir, threads, hist, ck);
   if (*track) return cmd_track(th);
   if (*stats) return cmd_stats(sh);
   for (const cli::Subcommand& c : more)

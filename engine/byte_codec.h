@@ -50,6 +50,7 @@ class ByteWriter {
     boolean(v.has_value());
     if (v) f64(*v);
   }
+  void raw(std::string_view s) { out_.append(s.data(), s.size()); }  // no length prefix
   const std::string& bytes() const { return out_; }
   std::string take() { return std::move(out_); }
 
@@ -110,6 +111,9 @@ class ByteReader {
       return 0;
     }
     return static_cast<std::size_t>(n);
+  }
+  void skip(std::size_t n) {
+    if (need(n)) pos_ += n;
   }
   std::string str() {
     const std::size_t n = size(1);

@@ -157,6 +157,7 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
   prov["positioning"] = sc.positioning.mode == Positioning::Mode::simulated ? "simulated" : "truth";
   prov["noise_sigma"] = sc.positioning.noise_sigma;
   prov["fix_rate"] = sc.fix_rate;
+  if (r.resumed_at) prov["resumed_at"] = *r.resumed_at;  // continued from a checkpoint at this engine time (s)
   j["provenance"] = prov;
 
   J exps = J::array();

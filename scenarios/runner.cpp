@@ -6,6 +6,10 @@
 #include <numeric>
 #include <set>
 
+#include <filesystem>
+
+#include "engine/byte_codec.h"
+#include "engine/checkpoint.h"
 #include "scenarios/cameras.h"
 #include "scenarios/driver.h"
 #include "scenarios/loader.h"
@@ -352,6 +356,141 @@ void check_expectations(const Scenario& sc, RunResult& r) {
 
 namespace {
 
+// ---- checkpoints (docs/checkpoint.md) ----------------------------------------------------------
+
+enum class RunnerMode : std::uint8_t { truth = 0, simulated = 1 };
+
+// What the runner has collected so far: the outputs that make the report.
+void put_collected(ByteWriter& w, const RunResult& r) {
+  w.str(r.canonical_stream);
+  w.size(r.warns.size());
+  for (const WarnRecord& x : r.warns) w.i64(x.t), w.str(x.tag), w.str(x.alarm_id), w.str(x.reason);
+  w.size(r.entries.size());
+  for (const EntryRecord& x : r.entries) w.i64(x.t), w.str(x.zone), w.str(x.person), w.u8(static_cast<std::uint8_t>(x.category));
+  w.size(r.zone_counts.size());
+  for (const auto& [zone, v] : r.zone_counts) {
+    w.str(zone);
+    w.size(v.size());
+    for (const ZoneCountSample& x : v) {
+      w.i64(x.t), w.i32(x.count);
+      for (int c : x.by_category) w.i32(c);
+    }
+  }
+  w.size(r.statuses.size());
+  for (const auto& [id, v] : r.statuses) {
+    w.str(id);
+    w.size(v.size());
+    for (const auto& [t, st] : v) w.i64(t), w.str(st);
+  }
+  w.size(r.refusals.size());
+  for (const Refusal& x : r.refusals) w.i64(x.t), w.str(x.permit), w.str(x.action), w.strs(x.codes);
+  w.u64(r.fixes);
+}
+
+void get_collected(ByteReader& rd, RunResult& r) {
+  r.canonical_stream = rd.str();
+  r.warns.resize(rd.size(32));
+  for (WarnRecord& x : r.warns) x.t = rd.i64(), x.tag = rd.str(), x.alarm_id = rd.str(), x.reason = rd.str();
+  r.entries.resize(rd.size(33));
+  for (EntryRecord& x : r.entries) x.t = rd.i64(), x.zone = rd.str(), x.person = rd.str(), x.category = rd.enumeration<Category>(kCategoryCount);
+  std::size_t n = rd.size(16);
+  for (std::size_t i = 0; i < n && rd.ok(); ++i) {
+    std::vector<ZoneCountSample>& v = r.zone_counts[rd.str()];
+    v.resize(rd.size(28));
+    for (ZoneCountSample& x : v) {
+      x.t = rd.i64(), x.count = rd.i32();
+      for (int& c : x.by_category) c = rd.i32();
+    }
+  }
+  n = rd.size(16);
+  for (std::size_t i = 0; i < n && rd.ok(); ++i) {
+    auto& v = r.statuses[rd.str()];
+    v.resize(rd.size(16));
+    for (auto& [t, st] : v) t = rd.i64(), st = rd.str();
+  }
+  r.refusals.resize(rd.size(32));
+  for (Refusal& x : r.refusals) x.t = rd.i64(), x.permit = rd.str(), x.action = rd.str(), x.codes = rd.strs();
+  r.fixes = static_cast<std::size_t>(rd.u64());
+}
+
+// Writes checkpoints every `every` of engine time.
+class Checkpointer {
+ public:
+  Checkpointer(const Scenario& sc, const RunOptions& opt) : sc_(sc), every_(opt.checkpoint_every), dir_(opt.checkpoint_dir) {
+    next_ = every_ > 0 ? every_ : kNever;
+  }
+  bool due(Micros t) const { return t >= next_; }
+  // after a resume at t: the next checkpoint is the first multiple of `every` after t
+  void resumed_at(Micros t) {
+    if (every_ > 0) next_ = (t / every_ + 1) * every_;
+  }
+  bool write(Micros t, const Engine& engine, const Engine* oracle, std::string runner, std::string sim, RunResult& out,
+             std::string& error) {
+    RunCheckpoint c;
+    c.meta.scenario = sc_.name;
+    c.meta.scenario_sha256 = sc_.scenario_sha256;
+    c.meta.site = sc_.site.name;
+    c.meta.site_sha256 = sc_.site_sha256;
+    c.meta.model_fingerprint = engine.model().fingerprint;
+    c.meta.engine_layout = kEngineStateLayout;
+    c.meta.t = t;
+    c.meta.positioning = sc_.positioning.mode == Positioning::Mode::simulated ? "simulated" : "truth";
+    c.meta.writer = std::string("planttwin ") + PLANTTWIN_VERSION;
+    c.engine = encode_state(engine.state());
+    if (oracle) c.oracle = encode_state(oracle->state());
+    c.runner = std::move(runner);
+    c.sim = std::move(sim);
+    const std::string path = (std::filesystem::path(dir_) / checkpoint_file_name(sc_.name, t)).string();
+    if (!write_checkpoint_file(path, c, error)) return false;
+    out.checkpoints.push_back(path);
+    next_ = (t / every_ + 1) * every_;
+    return true;
+  }
+
+ private:
+  const Scenario& sc_;
+  Micros every_;
+  std::string dir_;
+  Micros next_ = kNever;
+};
+
+// Restores an engine (and the oracle twin) from a checkpoint that belongs to this scenario.
+bool restore_engines(const Scenario& sc, const RunCheckpoint& ck, Engine& engine, Engine* oracle, std::string& error) {
+  std::string why;
+  const std::string mode = sc.positioning.mode == Positioning::Mode::simulated ? "simulated" : "truth";
+  if (!checkpoint_matches(ck.meta, sc, engine.model().fingerprint, why)) {
+    error = sc.file + ": cannot resume: " + why;
+    return false;
+  }
+  if (ck.meta.positioning != mode) {
+    error = sc.file + ": cannot resume: the checkpoint is of a " + ck.meta.positioning + " run, this scenario's positioning is " + mode;
+    return false;
+  }
+  EngineState st;
+  if (!decode_state(ck.engine, st, why) || !engine.restore(std::move(st), &why)) {
+    error = sc.file + ": cannot resume: damaged checkpoint: " + why;
+    return false;
+  }
+  if (oracle) {
+    if (ck.oracle.empty()) {
+      error = sc.file + ": cannot resume: the checkpoint has no oracle twin, this run needs one";
+      return false;
+    }
+    EngineState os;
+    if (!decode_state(ck.oracle, os, why) || !oracle->restore(std::move(os), &why)) {
+      error = sc.file + ": cannot resume: damaged checkpoint (oracle): " + why;
+      return false;
+    }
+  }
+  return true;
+}
+
+void ignore_input(Input) {}
+
+}  // namespace
+
+namespace {
+
 // Simulated positioning (H-02): every tag blinks at its own instants (in phase at k / fix_rate,
 // or ALOHA intervals uniform over 0..2 RI); each blink's true pose goes through line of sight,
 // radio links and the solver, and the fix reaches the engine at t_available. The oracle twin gets
@@ -551,8 +690,34 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
   };
 
   GaussianStream noise(stream_seed(sc.seed, kNoiseStream));
+  std::uint64_t noise_draws = 0;
+  auto draw = [&] {
+    ++noise_draws;
+    return noise.next();
+  };
   std::vector<double> errors;
-  for (std::int64_t k = 0;; ++k) {
+  Checkpointer checkpoints(sc, opt);
+  std::int64_t k0 = 0;
+  if (opt.resume) {
+    const RunCheckpoint& ck = *opt.resume;
+    if (!restore_engines(sc, ck, engine, oracle.get(), error)) return false;
+    ByteReader rd(ck.runner);
+    const RunnerMode mode = rd.enumeration<RunnerMode>(2);
+    k0 = rd.i64();
+    const std::uint64_t draws = rd.u64();
+    get_collected(rd, out);
+    errors.resize(rd.size(8));
+    for (double& e : errors) e = rd.f64();
+    if (!rd.ok() || !rd.at_end() || mode != RunnerMode::truth || k0 < 0) {
+      error = sc.file + ": cannot resume: damaged checkpoint: runner state: " + (rd.ok() ? std::string("inconsistent") : rd.error());
+      return false;
+    }
+    driver.play_until(ck.meta.t, ignore_input);  // the script's truth up to the checkpoint; its inputs are in the state
+    while (noise_draws < draws) draw();
+    checkpoints.resumed_at(ck.meta.t);
+    out.resumed_at = to_seconds(ck.meta.t);
+  }
+  for (std::int64_t k = k0;; ++k) {
     const Micros tf = from_seconds(static_cast<double>(k) / sc.fix_rate);
     // script actions at time t come before the fixes sampled at t, in file order
     if (tf > sc.duration) {
@@ -567,8 +732,8 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
       FixInput f = driver.true_fix(i, pose);
       if (noisy) {
         if (oracle) oracle->submit({tf, 0, f});
-        f.x += sc.positioning.noise_sigma * noise.next();
-        f.y += sc.positioning.noise_sigma * noise.next();
+        f.x += sc.positioning.noise_sigma * draw();
+        f.y += sc.positioning.noise_sigma * draw();
       }
       // true positions have no error: only noisy fixes are kept for the CDF (memory grows with them)
       if (noisy) errors.push_back(std::hypot(f.x - pose.p.x, f.y - pose.p.y));
@@ -581,6 +746,16 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
     if (oracle) {
       oracle->advance_to(tf);
       ocol.drain(*oracle);
+    }
+    if (checkpoints.due(tf)) {
+      ByteWriter w;
+      w.u8(static_cast<std::uint8_t>(RunnerMode::truth));
+      w.i64(k + 1);
+      w.u64(noise_draws);
+      put_collected(w, out);
+      w.size(errors.size());
+      for (double e : errors) w.f64(e);
+      if (!checkpoints.write(tf, engine, oracle.get(), w.take(), "", out, error)) return false;
     }
   }
   engine.advance_to(sc.duration);

@@ -10,6 +10,7 @@
 
 #include "engine/engine.h"
 #include "engine/history.h"
+#include "scenarios/checkpoint.h"
 #include "scenarios/scenario.h"
 
 namespace planttwin {
@@ -105,6 +106,9 @@ struct RunResult {
   std::optional<std::vector<RadioLinkReport>> radio;  // links in (tag, anchor) order
   std::vector<SurveyPointAccuracy> survey_points;     // site order; points no fix came near are left out
   std::optional<SimulationCounts> simulation;
+  // a run continued from a checkpoint: the checkpoint's engine time, seconds
+  std::optional<double> resumed_at;
+  std::vector<std::string> checkpoints;  // files written, in time order
 };
 
 // Simulated runs, for viewers: every input the run gave its engines, in submission order. An
@@ -130,6 +134,12 @@ struct RunOptions {
   bool oracle = true;
   // Simulated runs: log every engine input here (viewers replay them). Default: none.
   InputLog* input_log = nullptr;
+  // Checkpoints (docs/checkpoint.md): every `checkpoint_every` of engine time (0: none), one file
+  // per checkpoint in `checkpoint_dir`, named by checkpoint_file_name().
+  Micros checkpoint_every = 0;
+  std::string checkpoint_dir;
+  // Continue from this checkpoint instead of the start; the report equals the uninterrupted run's.
+  const RunCheckpoint* resume = nullptr;
 };
 
 // Pieces of a run, for other sources than the headless runner (live sessions, replays, drills):
