@@ -118,7 +118,7 @@ class Uplink {
   // The last send error ("" when the last attempt succeeded), for status lines.
   std::string last_error() const;
 
-  // Blocks until the outbox has no unsent batch or `timeout` (wall time, on options' clock)
+  // Blocks until the outbox has no unsent batch or `timeout` (wall time, on UplinkOptions::clock)
   // passes; true when empty.
   bool flush(Micros timeout);
 
