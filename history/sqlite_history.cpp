@@ -136,19 +136,21 @@ struct SqliteHistory::Impl {
   std::int64_t newest_ms = INT64_MIN, retention_done_ms = INT64_MIN;
   HistoryCounters counters;
   Stmt put_track, put_open, drop_open, get_track, get_open, range_track, range_open;
-  std::chrono::steady_clock::time_point last_flush = std::chrono::steady_clock::now();
+  Clock::time_point last_flush;  // on opt.clock, set by open()
   std::uint32_t calls = 0;
   std::thread flusher;
-  std::condition_variable cv;
+  std::condition_variable_any cv;  // waited on and notified through opt.clock
   bool stopping = false;
 
   ~Impl() {
-    {
-      std::lock_guard<std::mutex> lk(mu);
-      stopping = true;
+    if (flusher.joinable()) {
+      {
+        std::lock_guard<std::mutex> lk(mu);
+        stopping = true;
+      }
+      opt.clock->notify_all(cv);
+      flusher.join();
     }
-    cv.notify_all();
-    if (flusher.joinable()) flusher.join();
     if (db) {
       flush_locked();
       put_track = Stmt(), put_open = Stmt(), drop_open = Stmt();
@@ -232,12 +234,11 @@ struct SqliteHistory::Impl {
 
   void maybe_flush_locked() {
     if ((++calls & 1023) != 0) return;
-    const auto now = std::chrono::steady_clock::now();
-    if (now - last_flush >= std::chrono::milliseconds(opt.flush_every_ms)) flush_locked();
+    if (opt.clock->now() - last_flush >= std::chrono::milliseconds(opt.flush_every_ms)) flush_locked();
   }
 
   void flush_locked() {
-    last_flush = std::chrono::steady_clock::now();
+    last_flush = opt.clock->now();
     if (!dirty && sealed.empty()) {
       counters.fixes_durable = counters.fixes;  // nothing pending: all in the file
       return;
@@ -300,9 +301,9 @@ struct SqliteHistory::Impl {
     // wakes when the last flush is one interval old, so nothing waits longer than that
     const auto every = std::chrono::milliseconds(opt.flush_every_ms);
     while (!stopping) {
-      cv.wait_until(lk, last_flush + every);
+      opt.clock->wait_until(cv, lk, last_flush + every);
       if (stopping) break;
-      if (std::chrono::steady_clock::now() >= last_flush + every) flush_locked();
+      if (opt.clock->now() >= last_flush + every) flush_locked();
     }
   }
 };
@@ -317,6 +318,11 @@ std::unique_ptr<SqliteHistory> SqliteHistory::open(const std::string& path, cons
     error = path + ": bucket and flush interval must be positive";
     return nullptr;
   }
+  if (!opt.clock) {
+    error = path + ": HistoryOptions::clock must not be null (leave the default for the real clock)";
+    return nullptr;
+  }
+  impl->last_flush = opt.clock->now();
   if (sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     error = path + ": cannot open history database: " + (impl->db ? sqlite3_errmsg(impl->db) : "out of memory");
     if (impl->db) sqlite3_close(impl->db);

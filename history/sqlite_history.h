@@ -1,6 +1,7 @@
 // The history store on SQLite: one file, WAL mode, batched writes flushed at least every second
 // of wall time (docs/history.md). Thread-safe: one mutex guards the connection and the buffers;
-// a background thread flushes, so a kill -9 loses at most the last unflushed second.
+// a background thread flushes, so a kill -9 loses at most the last unflushed second. Wall time is
+// read and waited on through HistoryOptions::clock (history/clock.h), so tests can fake it.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -8,15 +9,19 @@
 #include <vector>
 
 #include "engine/history.h"
+#include "history/clock.h"
 
 namespace planttwin {
 
 struct HistoryOptions {
   std::int64_t bucket_ms = 10 * 60 * 1000;             // Default: 10 min. A new file keeps it for good.
   std::int64_t retention_ms = 365LL * 24 * 3600 * 1000;  // Default: 1 year; 0 keeps everything.
-  std::int64_t flush_every_ms = 1000;                  // wall time. Default: 1 s.
+  std::int64_t flush_every_ms = 1000;                  // wall time, on `clock`. Default: 1 s.
   bool compress = true;                                // zstd. Default: on.
   bool background_flush = true;                        // a thread flushes when idle. Default: on.
+  // Where the flush cadence reads and waits for wall time. Not owned; must outlive the store.
+  // Default: the real clock (std::chrono::steady_clock). Tests pass a FakeClock.
+  Clock* clock = &Clock::real();
 };
 
 struct HistoryCounters {

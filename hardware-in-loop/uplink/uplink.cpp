@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -133,7 +134,8 @@ struct Uplink::Impl {
   std::unique_ptr<uplink::HttpClient> http;
   std::thread sender;
   mutable std::mutex mu;
-  std::condition_variable cv;  // wakes the sender (new batch, stop) and flush() waiters
+  // wakes the sender (new batch, stop) and flush() waiters; waited on and notified through opt.clock
+  std::condition_variable_any cv;
   bool stop = false, wake = false;
   std::string last_error;
   std::atomic<std::uint64_t> queued{0}, sent{0}, failed{0}, pending{0}, rejected{0}, positions{0}, store_errors{0};
@@ -144,7 +146,7 @@ struct Uplink::Impl {
   // wakes flush() waiters; the empty lock orders the counter change before their predicate check
   void notify() {
     { std::lock_guard<std::mutex> lock(mu); }
-    cv.notify_all();
+    opt.clock->notify_all(cv);
   }
 
   void set_error(const std::string& e) {
@@ -191,14 +193,14 @@ struct Uplink::Impl {
       std::lock_guard<std::mutex> lock(mu);
       wake = true;
     }
-    cv.notify_all();
+    opt.clock->notify_all(cv);
   }
 
   // WAL checkpoints are the sender's job (the writer's are off): at most once a second, before waits
-  std::chrono::steady_clock::time_point last_checkpoint{};
+  std::optional<Clock::time_point> last_checkpoint;
   void maybe_checkpoint() {
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_checkpoint < std::chrono::seconds(1)) return;
+    const Clock::time_point now = opt.clock->now();
+    if (last_checkpoint && now - *last_checkpoint < std::chrono::seconds(1)) return;
     last_checkpoint = now;
     try {
       reader->checkpoint();
@@ -211,7 +213,7 @@ struct Uplink::Impl {
   bool wait(Micros d, bool wakeable) {
     maybe_checkpoint();
     std::unique_lock<std::mutex> lock(mu);
-    cv.wait_for(lock, std::chrono::microseconds(d), [&] { return stop || (wakeable && wake); });
+    opt.clock->wait_for(cv, lock, std::chrono::microseconds(d), [&] { return stop || (wakeable && wake); });
     if (wakeable) wake = false;
     return stop;
   }
@@ -287,6 +289,7 @@ struct Uplink::Impl {
 Uplink::Uplink(const Site& site, WallClock clock, UplinkOptions opt)
     : impl_(std::make_unique<Impl>(site, clock, std::move(opt))) {
   Impl& m = *impl_;
+  if (!m.opt.clock) throw std::runtime_error("uplink: UplinkOptions::clock must not be null (leave the default for the real clock)");
   if (m.opt.position_every <= 0) throw std::runtime_error("uplink: position_every must be positive");
   if (m.opt.backoff_first <= 0 || m.opt.backoff_max < m.opt.backoff_first)
     throw std::runtime_error("uplink: back-off must satisfy 0 < backoff_first <= backoff_max");
@@ -313,7 +316,7 @@ Uplink::~Uplink() {
     std::lock_guard<std::mutex> lock(m.mu);
     m.stop = true;
   }
-  m.cv.notify_all();
+  m.opt.clock->notify_all(m.cv);
   if (m.http) m.http->cancel();
   if (m.sender.joinable()) m.sender.join();
 }
@@ -436,7 +439,7 @@ std::string Uplink::last_error() const {
 bool Uplink::flush(Micros timeout) {
   Impl& m = *impl_;
   std::unique_lock<std::mutex> lock(m.mu);
-  return m.cv.wait_for(lock, std::chrono::microseconds(timeout), [&] { return m.pending == 0 || m.stop; }) &&
+  return m.opt.clock->wait_for(m.cv, lock, std::chrono::microseconds(timeout), [&] { return m.pending == 0 || m.stop; }) &&
          m.pending == 0;
 }
 

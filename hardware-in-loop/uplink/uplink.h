@@ -7,6 +7,9 @@
 // order. Exactly once by de-duplication: each batch has a sequence number that never changes
 // (header Idempotency-Key and field batch_seq); a batch is marked sent only after a 2xx, and a
 // batch whose 2xx was lost is sent again with the same key, so the receiver drops the copy.
+//
+// Time: engine time (the Micros arguments) drives what is sent and when positions are due; the
+// sender's waits (back-off, idle poll, checkpoint cadence) and flush() run on UplinkOptions::clock.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -20,6 +23,7 @@
 #include "engine/permits.h"
 #include "engine/site.h"
 #include "engine/time.h"
+#include "history/clock.h"
 
 namespace planttwin {
 
@@ -64,6 +68,10 @@ struct UplinkOptions {
   bool base_data = true;
   // false: no sender thread (tests and tools that only fill the outbox). Default: true
   bool send = true;
+  // Wall time for the sender's back-off, idle poll and checkpoint cadence and for flush()'s timeout
+  // (not the WallClock of the constructor, which anchors engine time). Not owned; must outlive
+  // the Uplink. Default: the real clock (std::chrono::steady_clock). Tests pass a FakeClock.
+  Clock* clock = &Clock::real();
 };
 
 class Uplink {
@@ -110,7 +118,8 @@ class Uplink {
   // The last send error ("" when the last attempt succeeded), for status lines.
   std::string last_error() const;
 
-  // Blocks until the outbox has no unsent batch or `timeout` (wall time) passes; true when empty.
+  // Blocks until the outbox has no unsent batch or `timeout` (wall time, on UplinkOptions::clock)
+  // passes; true when empty.
   bool flush(Micros timeout);
 
  private:

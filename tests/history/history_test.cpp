@@ -1,5 +1,6 @@
 // The history store (PL-03, PL-07, SO-05): lossless tracks at 1 cm / 1 ms, buckets and range
-// queries, retention while ingesting, kill -9 durability, statistics, and the command.
+// queries, retention while ingesting, kill -9 durability, statistics, and the command. The flush
+// cadence is tested on a FakeClock (history/clock.h): no test here sleeps or reads the wall clock.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -12,16 +13,17 @@
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/history.h"
+#include "history/clock.h"
 #include "history/sqlite_history.h"
 #include "history/track_codec.h"
 
 namespace fs = std::filesystem;
 using namespace planttwin;
+using namespace std::chrono_literals;
 using history::TrackPoint;
 
 namespace {
@@ -241,62 +243,143 @@ TEST(HistoryStore, RetentionDeletesOldDataWhileIngesting) {
   for (const auto& e : st.entries) EXPECT_TRUE(e.zone.empty()) << e.zone;
 }
 
-// kill -9 while 2,000 fixes go in every 20 ms. Exact part: every fix the store reported committed
-// (counters().fixes_durable, read after each batch) is in the file afterwards, and what survived
-// is a prefix of what went in. Timing part (the background flush every second): what was handed
-// over more than 3 s before the kill survived; 3 s leaves room for a loaded CI machine.
-TEST(HistoryStore, KillDashNineKeepsEverythingCommittedAndLosesAtMostTheLastFlush) {
+// PL-03 durability: the background flush commits what came in at least once a second of clock.
+// Edges: nothing is committed just below a second, everything at it; an idle second commits
+// nothing new (no empty transactions).
+TEST(HistoryStore, PL03_BackgroundFlushCommitsWithinOneSecondOfClock) {
+  TempDir tmp;
+  FakeClock clock;
+  HistoryOptions opt;
+  opt.clock = &clock;
+  auto s = open_store(tmp.file("h.db"), opt);
+  ASSERT_TRUE(clock.wait_for_parked(1));  // the flusher waits for its first second
+  EXPECT_EQ(clock.next_deadline() - clock.now(), 1s);
+  for (int i = 0; i < 10; ++i) s->fix({"P01", kT0 + i * 1000, i, 0, 0, "1"});
+  EXPECT_EQ(s->counters().fixes, 10u);
+  EXPECT_EQ(s->counters().fixes_durable, 0u);
+  clock.advance(999ms);
+  ASSERT_TRUE(clock.wait_for_parked(1));
+  EXPECT_EQ(s->counters().fixes_durable, 0u);  // just below a second
+  EXPECT_EQ(s->counters().flushes, 0u);
+  clock.advance(1ms);
+  ASSERT_TRUE(clock.wait_for_parked(1));  // the flusher flushed and waits for the next second
+  EXPECT_EQ(s->counters().fixes_durable, 10u);  // at a second
+  EXPECT_EQ(s->counters().flushes, 1u);
+  clock.advance(1s);
+  ASSERT_TRUE(clock.wait_for_parked(1));
+  EXPECT_EQ(s->counters().flushes, 1u);  // idle: nothing to commit
+  s->fix({"P01", kT0 + 10000, 10, 0, 0, "1"});
+  clock.advance(999ms);
+  ASSERT_TRUE(clock.wait_for_parked(1));
+  EXPECT_EQ(s->counters().fixes_durable, 10u);
+  clock.advance(1ms);
+  ASSERT_TRUE(clock.wait_for_parked(1));
+  EXPECT_EQ(s->counters().fixes_durable, 11u);
+  EXPECT_EQ(s->counters().flushes, 2u);
+}
+
+// PL-03 durability without the background thread: the ingest path looks at the clock every 1,024
+// fixes and flushes when a second has passed since the last flush.
+TEST(HistoryStore, PL03_IngestPathFlushesOnceASecondOfClockWithoutTheFlusher) {
+  TempDir tmp;
+  FakeClock clock;
+  HistoryOptions opt;
+  opt.clock = &clock;
+  opt.background_flush = false;
+  auto s = open_store(tmp.file("h.db"), opt);
+  const auto in = walk("P01", kT0, kT0 + 60 * kMin, 100, 7);
+  size_t n = 0;
+  auto feed = [&](size_t k) {
+    for (size_t i = 0; i < k; ++i) s->fix(in[n++]);
+  };
+  feed(1024);  // the clock is looked at on the 1,024th fix: no time has passed
+  EXPECT_EQ(s->counters().fixes_durable, 0u);
+  clock.advance(999ms);
+  feed(1024);
+  EXPECT_EQ(s->counters().fixes_durable, 0u);  // just below a second
+  clock.advance(1ms);
+  feed(1023);
+  EXPECT_EQ(s->counters().fixes_durable, 0u);  // a second, but not yet the next look
+  feed(1);
+  EXPECT_EQ(s->counters().fixes_durable, 3072u);  // the look at the 3,072nd fix flushes
+  EXPECT_EQ(s->counters().flushes, 1u);
+  EXPECT_EQ(clock.parked_count(), 0);  // no thread waits on the clock
+}
+
+// PL-03: kill -9 while fixes go in; a crash loses at most the last second. The child ingests on a
+// FakeClock, paced by the parent one batch at a time: 2,000 fixes, then 20 ms of clock, then it
+// waits until its flusher is parked again (done with that moment) and reports how many fixes went
+// in and how many the store reports committed (counters().fixes_durable). After 175 batches
+// (3.5 s of clock: the last flush was at 3 s) the parent lets one more batch go and kills the child
+// at once.
+// Exact part: every fix reported committed is in the file afterwards, and what survived is a
+// prefix of what went in. Timing part: at each report, every fix handed over a full flush interval
+// (1 s of clock) earlier was committed; batch j goes in at 20 j ms and report i comes at
+// 20 (i + 1) ms, so report i covers batches up to i - 49.
+TEST(HistoryStore, PL03_KillDashNineKeepsEverythingCommittedAndLosesAtMostTheLastSecond) {
   TempDir tmp;
   const std::string path = tmp.file("h.db");
-  int pipefd[2];
-  ASSERT_EQ(::pipe(pipefd), 0);
+  constexpr int kBatch = 2000, kBatches = 175, kPerSecond = 50;  // 50 batches in 1 s of clock
+  int report[2], go[2];
+  ASSERT_EQ(::pipe(report), 0);
+  ASSERT_EQ(::pipe(go), 0);
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    ::close(pipefd[0]);
+    ::close(report[0]);
+    ::close(go[1]);
+    FakeClock clock;
+    HistoryOptions opt;
+    opt.clock = &clock;
     std::string err;
-    auto s = SqliteHistory::open(path, HistoryOptions{}, err);
+    auto s = SqliteHistory::open(path, opt, err);
     if (!s) ::_exit(3);
     const auto in = walk("P01", kT0, kT0 + 24 * 60 * kMin, 100, 5);
     std::int64_t n = 0;
-    for (;;) {  // 2,000 fixes every 20 ms, reporting how many went in and how many are committed
-      for (int k = 0; k < 2000 && n < static_cast<std::int64_t>(in.size()); ++k) s->fix(in[static_cast<size_t>(n++)]);
+    for (;;) {
+      char c = 0;
+      if (::read(go[0], &c, 1) != 1) ::_exit(4);
+      for (int k = 0; k < kBatch && n < static_cast<std::int64_t>(in.size()); ++k) s->fix(in[static_cast<size_t>(n++)]);
+      clock.advance(20ms);
+      if (!clock.wait_for_parked(1)) ::_exit(5);
       const std::int64_t msg[2] = {n, static_cast<std::int64_t>(s->counters().fixes_durable)};
-      const auto ok = ::write(pipefd[1], msg, sizeof msg);
-      (void)ok;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (::write(report[1], msg, sizeof msg) != static_cast<ssize_t>(sizeof msg)) ::_exit(6);
     }
   }
-  ::close(pipefd[1]);
-  using clock = std::chrono::steady_clock;
-  std::vector<std::pair<clock::time_point, std::int64_t>> progress;
-  std::int64_t durable = 0;
-  const auto start = clock::now();
-  while (clock::now() - start < std::chrono::milliseconds(4000)) {
+  ::close(report[1]);
+  ::close(go[0]);
+  const auto old_sigpipe = ::signal(SIGPIPE, SIG_IGN);  // a child that died early must fail the test, not kill it
+  std::vector<std::int64_t> handed, durable;  // per report
+  for (int i = 0; i <= kBatches; ++i) {
+    const char c = 'g';
+    if (::write(go[1], &c, 1) != 1) break;
+    if (i == kBatches) break;  // one more batch goes; the kill comes at once
     std::int64_t msg[2] = {0, 0};
-    if (::read(pipefd[0], msg, sizeof msg) != static_cast<ssize_t>(sizeof msg)) break;
-    progress.emplace_back(clock::now(), msg[0]);
-    durable = msg[1];
+    if (::read(report[0], msg, sizeof msg) != static_cast<ssize_t>(sizeof msg)) break;
+    handed.push_back(msg[0]);
+    durable.push_back(msg[1]);
   }
-  const auto killed_at = clock::now();
   ::kill(child, SIGKILL);
   int status = 0;
   ::waitpid(child, &status, 0);
-  ::close(pipefd[0]);
-  ASSERT_TRUE(WIFSIGNALED(status));
-  ASSERT_FALSE(progress.empty());
-  std::int64_t must_have = 0;
-  for (const auto& [t, n] : progress)
-    if (killed_at - t > std::chrono::milliseconds(3000)) must_have = n;
+  ::close(report[0]);
+  ::close(go[1]);
+  ::signal(SIGPIPE, old_sigpipe);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the child ended by itself: exit " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  ASSERT_EQ(handed.size(), static_cast<size_t>(kBatches));
+  // timing part, at every report: everything handed over a second of clock earlier is committed
+  for (size_t i = kPerSecond - 1; i < handed.size(); ++i)
+    EXPECT_GE(durable[i], handed[i - (kPerSecond - 1)]) << "report " << i << ": a fix older than a second is not committed";
+  EXPECT_GT(durable.back(), 0) << "the background flush never committed in 3.5 s of clock";
   const auto in = walk("P01", kT0, kT0 + 24 * 60 * kMin, 100, 5);
   auto s = open_store(path);
   ASSERT_TRUE(s);
   const auto got = query(*s, "P01", kT0, kT0 + 24 * 60 * kMin);
-  EXPECT_GT(durable, 0) << "the background flush never committed in 4 s";
-  EXPECT_GE(static_cast<std::int64_t>(got.size()), durable) << "a fix reported committed was lost";
-  EXPECT_GE(static_cast<std::int64_t>(got.size()), must_have);
-  std::printf("kill -9: %zu fixes survived; %lld reported committed, %lld handed over more than 3 s before the kill, %lld in all\n",
-              got.size(), static_cast<long long>(durable), static_cast<long long>(must_have), static_cast<long long>(progress.back().second));
+  EXPECT_GE(static_cast<std::int64_t>(got.size()), durable.back()) << "a fix reported committed was lost";
+  EXPECT_GE(static_cast<std::int64_t>(got.size()), handed[handed.size() - kPerSecond])
+      << "a fix handed over a second of clock before the last report was lost";
+  std::printf("kill -9: %zu fixes survived; %lld reported committed, %lld handed over by the last report\n", got.size(),
+              static_cast<long long>(durable.back()), static_cast<long long>(handed.back()));
   ASSERT_LE(got.size(), in.size());
   // what survived is exactly a prefix of what went in
   expect_same(got, std::vector<HistoryFix>(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(got.size())));

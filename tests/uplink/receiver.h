@@ -1,7 +1,9 @@
 // A park platform for the uplink tests: a Boost.Beast HTTP server on 127.0.0.1 (port chosen at run
 // time) that records every request and de-duplicates batches by Idempotency-Key. It can go down
 // (connections refused), answer 503 or 400, read a request and drop the connection without an
-// answer (a lost 2xx: the batch was stored), or hang (the client times out).
+// answer (a lost 2xx: the batch was stored), or hang (the client times out). Requests are stamped
+// on a Clock (a test's FakeClock, to measure the uplink's back-off in clock time) and numbered with
+// the 2xx answers in one event order, so "sent again after its 2xx" needs no wall-clock reading.
 #pragma once
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -9,6 +11,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <future>
 #include <map>
 #include <memory>
@@ -18,23 +22,25 @@
 #include <thread>
 #include <vector>
 
+#include "history/clock.h"
+
 namespace planttwin::test {
 
 class Receiver {
  public:
   enum class Mode { ok, status503, status400, drop_after_read, hang };
-  using Clock = std::chrono::steady_clock;
-
   struct Request {
     std::string key;
     nlohmann::json body;
     std::string raw_body;
-    Clock::time_point at;
-    bool duplicate = false;                  // the key was stored before
-    std::optional<Clock::time_point> answered_2xx;  // when a 2xx answer was fully written
+    planttwin::Clock::time_point at;          // read, on the receiver's clock
+    std::uint64_t read_event = 0;             // read, in the receiver's event order
+    bool duplicate = false;                   // the key was stored before
+    std::optional<std::uint64_t> answered_2xx;  // the event when a 2xx answer was fully written
   };
 
-  Receiver() {
+  // `clock` stamps the requests (not owned). Default: the real clock.
+  explicit Receiver(const planttwin::Clock& clock = planttwin::Clock::real()) : clock_(clock) {
     namespace net = boost::asio;
     acceptor_.open(net::ip::tcp::v4());
     acceptor_.set_option(net::socket_base::reuse_address(true));
@@ -79,6 +85,11 @@ class Receiver {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;
   }
+  // Blocks until at least n requests were read; `safety` (real time) is only a safety net.
+  bool wait_for_requests(std::size_t n, std::chrono::milliseconds safety = std::chrono::seconds(10)) const {
+    std::unique_lock<std::mutex> lock(mu_);
+    return read_.wait_for(lock, safety, [&] { return requests_.size() >= n; });
+  }
   // the stored batches, one per key, in the order they were first stored
   std::vector<nlohmann::json> stored() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -112,7 +123,8 @@ class Receiver {
         q.key = std::string(req["Idempotency-Key"]);
         q.raw_body = req.body();
         q.body = nlohmann::json::parse(req.body(), nullptr, false);
-        q.at = Clock::now();
+        q.at = r.clock_.now();
+        q.read_event = ++r.events_;
         // a batch is stored when the platform accepts it (ok) or processes it and loses the answer
         if (mode == Mode::ok || mode == Mode::drop_after_read) {
           auto it = r.batch_ids_.find(q.key);
@@ -128,6 +140,7 @@ class Receiver {
         index = r.requests_.size();
         r.requests_.push_back(std::move(q));
       }
+      r.read_.notify_all();
       namespace http = boost::beast::http;
       if (mode == Mode::drop_after_read) {
         boost::beast::error_code ignored;
@@ -158,7 +171,7 @@ class Receiver {
         if (ec) return;
         if (mode == Mode::ok) {
           std::lock_guard<std::mutex> lock(self->r.mu_);
-          self->r.requests_[index].answered_2xx = Clock::now();
+          self->r.requests_[index].answered_2xx = ++self->r.events_;
         }
         self->read();
       });
@@ -199,7 +212,10 @@ class Receiver {
   std::vector<std::weak_ptr<Session>> sessions_;
   std::vector<std::shared_ptr<Session>> hung_;
   std::thread thread_;
+  const planttwin::Clock& clock_;
   mutable std::mutex mu_;
+  mutable std::condition_variable read_;  // a request was read
+  std::uint64_t events_ = 0;              // reads and 2xx answers written, in order
   Mode mode_ = Mode::ok;
   std::vector<Request> requests_;
   std::map<std::string, std::string> batch_ids_;

@@ -1,17 +1,25 @@
 // The park-platform uplink (PL-11, SO-09): store and forward with a local HTTP receiver that goes
 // down, answers errors and loses answers; field names after AQ 3064.3 App. B and AQ 3064.2 App. A;
 // CGCS2000 through PROJ.
+//
+// Time: the tests about the sender's timing (back-off, retries while the platform is down, being
+// woken by a new batch) run it on a FakeClock and never sleep: run_until() lets the sender do all
+// it can at the current clock time, then moves the clock to the sender's next deadline. The only
+// real waits left are safety nets, and the HTTP request timeout of the "hang" mode (a network
+// deadline on Asio's own timer).
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <set>
 #include <thread>
 
 #include "hardware-in-loop/uplink/records.h"
 #include "hardware-in-loop/uplink/uplink.h"
+#include "history/clock.h"
 #include "tests/uplink/receiver.h"
 
 namespace planttwin {
@@ -36,8 +44,9 @@ Site test_site(bool with_origin) {
   return s;
 }
 
-UplinkOptions fast_options(const Receiver& r, const std::string& outbox) {
+UplinkOptions fast_options(const Receiver& r, const std::string& outbox, Clock& clock = Clock::real()) {
   UplinkOptions o;
+  o.clock = &clock;
   o.url = r.url();
   o.outbox = outbox;
   o.position_every = kSecond;
@@ -82,72 +91,89 @@ std::vector<std::string> alarm_ids(const std::vector<Json>& batches) {
   return out;
 }
 
-// waits (wall time) until pred holds or the timeout passes
+// Runs the uplink's sender on `clock` until done() holds while the sender is parked (waiting on
+// the clock: it has done all it can at this time). Each round waits for the sender to park, checks
+// done(), and moves the clock to the sender's next deadline (its back-off or idle poll). False when
+// the sender does not park within the safety net or done() does not come within max_rounds.
 template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(5ms);
+bool run_until(FakeClock& clock, Pred done, int max_rounds = 10000) {
+  for (int i = 0; i < max_rounds; ++i) {
+    if (!clock.wait_for_parked(1)) return false;
+    if (done()) return true;
+    const Clock::time_point next = clock.next_deadline();
+    if (next != Clock::time_point::max()) clock.advance(next - clock.now());  // (max: woken spuriously)
   }
-  return true;
+  return false;
+}
+
+// gap between two requests on the receiver's clock, in ms
+double gap_ms(const Receiver::Request& a, const Receiver::Request& b) {
+  return std::chrono::duration<double, std::milli>(b.at - a.at).count();
 }
 
 // Every request ever read: no key arrives again after it got a 2xx answer.
 void expect_no_resend_after_2xx(const std::vector<Receiver::Request>& reqs) {
-  std::map<std::string, Receiver::Clock::time_point> answered;
+  std::map<std::string, std::uint64_t> answered;  // key -> event of its first 2xx
   for (const auto& q : reqs) {
     auto it = answered.find(q.key);
     if (it != answered.end()) {
-      EXPECT_LT(q.at, it->second) << "batch " << q.key << " sent again after its 2xx";
+      EXPECT_LT(q.read_event, it->second) << "batch " << q.key << " sent again after its 2xx";
     }
     if (q.answered_2xx && !answered.count(q.key)) answered[q.key] = *q.answered_2xx;
   }
 }
 
 TEST(Uplink, PL11_ReceiverDownForAWhileEveryRecordArrivesExactlyOnce) {
-  Receiver rx;
-  UplinkOptions o = fast_options(rx, fresh_outbox("receiver_down"));
+  FakeClock clock;
+  Receiver rx(clock);
+  UplinkOptions o = fast_options(rx, fresh_outbox("receiver_down"), clock);
+  o.request_timeout = 100 * kMillisecond;  // the hang mode's real wait (a network deadline)
   Uplink up(test_site(true), WallClock{}, o);
 
   int alarms = 0;
   Micros t = 0;
   std::set<std::string> people;
-  // feeds records for a while (wall time): three people move, an alarm every fifth step
+  // feeds records for a while (clock time): three people move, an alarm every fifth step; a step
+  // every 4 ms of clock, and between steps the sender does all it can (its back-off runs on the clock)
   auto feed = [&](std::chrono::milliseconds how_long) {
-    auto end = std::chrono::steady_clock::now() + how_long;
-    int step = 0;
-    while (std::chrono::steady_clock::now() < end) {
+    for (int step = 1; step <= how_long / 4ms; ++step) {
       for (const char* p : {"P01", "P02", "P03"}) {
         up.on_fix(t, p, std::string("T") + (p + 1), 10 + to_seconds(t), 20, 1.2, "1");
         people.insert(p);
       }
-      if (++step % 5 == 0) {
+      if (step % 5 == 0) {
         auto [a, e] = make_alarm(++alarms, t);
         up.on_alarm(t, a, e);
       }
       up.tick(t);
       t += 100 * kMillisecond;
-      std::this_thread::sleep_for(4ms);
+      ASSERT_TRUE(clock.wait_for_parked(1)) << "the sender did not come back to wait";
+      clock.advance(4ms);
     }
   };
 
+  // each phase must have been met by the sender: the attempts that failed in it are counted
+  auto failed_during = [&](auto phase) {
+    const std::uint64_t before = up.stats().attempts_failed;
+    phase();
+    return up.stats().attempts_failed - before;
+  };
   feed(300ms);  // up
   rx.go_down();  // connections refused
-  feed(400ms);
+  EXPECT_GE(failed_during([&] { feed(400ms); }), 2u) << "refused";
   rx.come_up();
   rx.set_mode(Receiver::Mode::status503);
-  feed(300ms);
+  EXPECT_GE(failed_during([&] { feed(300ms); }), 2u) << "503";
   rx.set_mode(Receiver::Mode::drop_after_read);  // stored, but the 2xx is lost
-  feed(300ms);
+  EXPECT_GE(failed_during([&] { feed(300ms); }), 2u) << "answer lost";
   rx.set_mode(Receiver::Mode::hang);  // the client times out
-  feed(400ms);
+  EXPECT_GE(failed_during([&] { feed(400ms); }), 2u) << "timed out";
   rx.go_down();
   rx.come_up();
   rx.set_mode(Receiver::Mode::ok);
   feed(200ms);
 
-  ASSERT_TRUE(up.flush(10 * kSecond)) << up.last_error();
+  ASSERT_TRUE(run_until(clock, [&] { return up.stats().pending == 0; })) << up.last_error();
   Uplink::Stats s = up.stats();
   EXPECT_EQ(s.pending, 0u);
   EXPECT_EQ(s.sent, s.queued);
@@ -196,17 +222,18 @@ TEST(Uplink, PL11_ReceiverDownForAWhileEveryRecordArrivesExactlyOnce) {
 }
 
 TEST(Uplink, PL11_RestartWithNonEmptyOutboxSendsOldBatchesFirst) {
+  FakeClock clock;
   Receiver rx;
   rx.go_down();
   std::string outbox = fresh_outbox("restart");
-  UplinkOptions o = fast_options(rx, outbox);
+  UplinkOptions o = fast_options(rx, outbox, clock);
   {
     Uplink first(test_site(false), WallClock{}, o);
     for (int i = 1; i <= 5; ++i) {
       auto [a, e] = make_alarm(i, i * kSecond);
       first.on_alarm(i * kSecond, a, e);
     }
-    EXPECT_TRUE(eventually([&] { return first.stats().attempts_failed >= 2; }, 2000ms));
+    EXPECT_TRUE(run_until(clock, [&] { return first.stats().attempts_failed >= 2; }));  // retried after a back-off
     EXPECT_EQ(first.stats().pending, 5u);
     EXPECT_EQ(first.stats().sent, 0u);
   }  // stops with five unsent batches
@@ -217,7 +244,7 @@ TEST(Uplink, PL11_RestartWithNonEmptyOutboxSendsOldBatchesFirst) {
     auto [a, e] = make_alarm(i, i * kSecond);
     second.on_alarm(i * kSecond, a, e);
   }
-  ASSERT_TRUE(second.flush(5 * kSecond)) << second.last_error();
+  ASSERT_TRUE(run_until(clock, [&] { return second.stats().pending == 0; })) << second.last_error();
   EXPECT_EQ(second.stats().sent, 8u);
   EXPECT_EQ(second.stats().queued, 3u);
   std::vector<Json> stored = rx.stored();
@@ -256,39 +283,65 @@ TEST(Uplink, PL11_PositionsNotYetBatchedSurviveARestart) {
   EXPECT_EQ(stored[1]["records"][1]["PERSON_ID"], "P03");
 }
 
+// PL-11 store and forward: the retry schedule, on the clock (exact: the clock stands still while a
+// request is under way).
 TEST(Uplink, PL11_BackoffDoublesFromFirstAndIsCapped) {
-  Receiver rx;
+  FakeClock clock;
+  Receiver rx(clock);
   rx.set_mode(Receiver::Mode::status503);
-  UplinkOptions o = fast_options(rx, fresh_outbox("backoff"));
+  UplinkOptions o = fast_options(rx, fresh_outbox("backoff"), clock);
   o.backoff_first = 40 * kMillisecond;
   o.backoff_max = 160 * kMillisecond;
   Uplink up(test_site(false), WallClock{}, o);
   auto [a, e] = make_alarm(1, 0);
   up.on_alarm(0, a, e);
-  ASSERT_TRUE(eventually([&] { return rx.requests().size() >= 7; }, 3000ms));
+  ASSERT_TRUE(run_until(clock, [&] { return rx.requests().size() >= 7; }));
   rx.set_mode(Receiver::Mode::ok);
   std::vector<Receiver::Request> reqs = rx.requests();
-  // gaps: 40, 80, 160, 160, 160, 160 ms (+ the request's own time)
+  // gaps: 40, 80, 160, 160, 160, 160 ms
   const double want[] = {40, 80, 160, 160, 160, 160};
-  for (size_t i = 0; i < 6; ++i) {
-    double gap = std::chrono::duration<double, std::milli>(reqs[i + 1].at - reqs[i].at).count();
-    EXPECT_GE(gap, want[i] * 0.95) << "gap " << i;
-    EXPECT_LE(gap, want[i] + 60) << "gap " << i;
-  }
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(gap_ms(reqs[i], reqs[i + 1]), want[i]) << "gap " << i;
   EXPECT_GE(up.stats().attempts_failed, 6u);
   EXPECT_NE(up.last_error().find("HTTP 503"), std::string::npos) << up.last_error();
-  ASSERT_TRUE(up.flush(2 * kSecond));
+  ASSERT_TRUE(run_until(clock, [&] { return up.stats().pending == 0; }));
   EXPECT_EQ(rx.stored().size(), 1u);
   // a success resets the back-off: the next failure waits backoff_first again
   rx.set_mode(Receiver::Mode::status503);
   size_t before = rx.requests().size();
   auto [a2, e2] = make_alarm(2, kSecond);
   up.on_alarm(kSecond, a2, e2);
-  ASSERT_TRUE(eventually([&] { return rx.requests().size() >= before + 2; }, 2000ms));
+  ASSERT_TRUE(run_until(clock, [&] { return rx.requests().size() >= before + 2; }));
   reqs = rx.requests();
-  double gap = std::chrono::duration<double, std::milli>(reqs[before + 1].at - reqs[before].at).count();
-  EXPECT_GE(gap, 38);
-  EXPECT_LE(gap, 100);
+  EXPECT_EQ(gap_ms(reqs[before], reqs[before + 1]), 40);
+}
+
+// PL-11: a new batch does not cut a back-off short (an outage is no busy loop); stopping does.
+TEST(Uplink, PL11_NewBatchDoesNotCutABackoffShort) {
+  FakeClock clock;
+  Receiver rx(clock);
+  rx.set_mode(Receiver::Mode::status503);
+  UplinkOptions o = fast_options(rx, fresh_outbox("backoff_not_cut"), clock);
+  o.backoff_first = 40 * kMillisecond;
+  auto up = std::make_unique<Uplink>(test_site(false), WallClock{}, o);
+  auto [a, e] = make_alarm(1, 0);
+  up->on_alarm(0, a, e);
+  ASSERT_TRUE(run_until(clock, [&] { return !rx.requests().empty(); }));
+  ASSERT_EQ(rx.requests().size(), 1u);
+  const Clock::time_point retry_at = clock.next_deadline();
+  EXPECT_EQ(retry_at - rx.requests()[0].at, 40ms);
+  auto [a2, e2] = make_alarm(2, kSecond);
+  up->on_alarm(kSecond, a2, e2);  // wakes the sender, which goes back to its back-off
+  ASSERT_TRUE(clock.wait_for_parked(1));
+  EXPECT_EQ(rx.requests().size(), 1u);
+  EXPECT_EQ(clock.next_deadline(), retry_at);
+  clock.advance(39ms);
+  ASSERT_TRUE(clock.wait_for_parked(1));
+  EXPECT_EQ(rx.requests().size(), 1u);  // just before the back-off ends
+  clock.advance(1ms);
+  ASSERT_TRUE(clock.wait_for_parked(1));
+  EXPECT_EQ(rx.requests().size(), 2u);  // at its end
+  up.reset();  // stopping ends the back-off the sender is in: no clock time needed
+  EXPECT_EQ(clock.parked_count(), 0);
 }
 
 TEST(Uplink, PL11_PositionsEvery30sEachPersonsLatest) {
@@ -378,20 +431,24 @@ TEST(Uplink, SO09_PermitSentAtOnceAfterSigningAndAfterAcceptance) {
   o.base_data = false;        // only the permit's batches here (base data: its own test)
   o.people = {{"P02", {"李四", Category::contractor}}, {"P03", {"王五", Category::employee}},
               {"P04", {"赵六", Category::employee}}, {"P05", {"钱七", Category::employee}}};
+  FakeClock clock;
+  o.clock = &clock;
   Uplink up(test_site(true), WallClock{}, o);
-  ASSERT_TRUE(eventually([&] { return true; }, 0ms));
-  std::this_thread::sleep_for(100ms);  // the sender is idle, waiting
+  ASSERT_TRUE(clock.wait_for_parked(1));  // the sender is idle, waiting
   PermitRecord p = hot_work_permit();
   p.status = PermitStatus::signed_;
   p.history.push_back({100 * kSecond, "signed"});
-  auto t0 = std::chrono::steady_clock::now();
+  const Clock::time_point t0 = clock.now();
   up.on_permit(100 * kSecond, p, "signed");
-  ASSERT_TRUE(eventually([&] { return rx.stored().size() == 1; }, 1000ms));
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+  ASSERT_TRUE(clock.wait_for_parked(1));  // woken by the batch, it sent it and waits again
+  ASSERT_EQ(rx.stored().size(), 1u);
+  EXPECT_EQ(clock.now(), t0);  // at once: no clock time passed, so not by its 5 s poll
   p.status = PermitStatus::accepted;
   p.history.push_back({2 * kHour, "accepted"});
   up.on_permit(2 * kHour, p, "accepted");
-  ASSERT_TRUE(up.flush(2 * kSecond));
+  ASSERT_TRUE(clock.wait_for_parked(1));
+  EXPECT_EQ(up.stats().pending, 0u);
+  EXPECT_EQ(clock.now(), t0);
   std::vector<Json> b = rx.stored();
   ASSERT_EQ(b.size(), 2u);
   const Json& s = b[0]["records"][0];
@@ -685,46 +742,58 @@ TEST(Uplink, PL11_BadUrlsRefusedWithAClearMessage) {
 }
 
 TEST(Uplink, PL11_RejectedBatchIsKeptAndTheNextOneGoes) {
+  FakeClock clock;
   Receiver rx;
   rx.set_mode(Receiver::Mode::status400);
-  UplinkOptions o = fast_options(rx, fresh_outbox("rejected"));
+  UplinkOptions o = fast_options(rx, fresh_outbox("rejected"), clock);
   Uplink up(test_site(false), WallClock{}, o);
   auto [a, e] = make_alarm(1, 0);
   up.on_alarm(0, a, e);
-  ASSERT_TRUE(eventually([&] { return up.stats().rejected == 1; }, 2000ms));
+  ASSERT_TRUE(run_until(clock, [&] { return up.stats().rejected == 1; }));
   EXPECT_NE(up.last_error().find("HTTP 400"), std::string::npos) << up.last_error();
   EXPECT_EQ(up.stats().pending, 0u);
   rx.set_mode(Receiver::Mode::ok);
   auto [a2, e2] = make_alarm(2, kSecond);
   up.on_alarm(kSecond, a2, e2);
-  ASSERT_TRUE(up.flush(2 * kSecond));
+  ASSERT_TRUE(run_until(clock, [&] { return up.stats().pending == 0; }));
   EXPECT_EQ(rx.requests().size(), 2u);  // the rejected batch is not sent again
   ASSERT_EQ(rx.stored().size(), 1u);
   EXPECT_EQ(rx.stored()[0]["batch_seq"], 2);
 }
 
+// Stopping abandons a request in flight instead of waiting for its deadline. The deadline is an
+// hour, so a stop that waited for it could only pass the 10 s safety net by never returning.
 TEST(Uplink, PL11_StopsAtOnceWhileARequestHangs) {
-  Receiver rx;
-  rx.set_mode(Receiver::Mode::hang);
-  UplinkOptions o = fast_options(rx, fresh_outbox("hang"));
-  o.request_timeout = 10 * kSecond;
+  auto rx = std::make_unique<Receiver>();
+  rx->set_mode(Receiver::Mode::hang);
+  UplinkOptions o = fast_options(*rx, fresh_outbox("hang"));
+  o.request_timeout = kHour;
   auto up = std::make_unique<Uplink>(test_site(false), WallClock{}, o);
   auto [a, e] = make_alarm(1, 0);
   up->on_alarm(0, a, e);
-  ASSERT_TRUE(eventually([&] { return rx.requests().size() == 1; }, 2000ms));
-  auto t0 = std::chrono::steady_clock::now();
-  up.reset();
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+  ASSERT_TRUE(rx->wait_for_requests(1));
+  auto stopped = std::make_shared<std::promise<void>>();
+  std::future<void> done = stopped->get_future();
+  std::thread stopper([u = std::move(up), stopped]() mutable {
+    u.reset();
+    stopped->set_value();
+  });
+  if (done.wait_for(10s) != std::future_status::ready) {
+    stopper.detach();
+    (void)rx.release();  // the hung sender still talks to it
+    FAIL() << "the uplink did not stop while its request hung";
+  }
+  stopper.join();
   // the abandoned batch goes first next time, with the same key
-  rx.set_mode(Receiver::Mode::ok);
-  rx.go_down();
-  rx.come_up();
+  rx->set_mode(Receiver::Mode::ok);
+  rx->go_down();
+  rx->come_up();
   Uplink again(test_site(false), WallClock{}, o);
   ASSERT_TRUE(again.flush(3 * kSecond)) << again.last_error();
-  std::vector<Receiver::Request> reqs = rx.requests();
+  std::vector<Receiver::Request> reqs = rx->requests();
   ASSERT_EQ(reqs.size(), 2u);
   EXPECT_EQ(reqs[0].key, reqs[1].key);
-  EXPECT_EQ(rx.stored().size(), 1u);
+  EXPECT_EQ(rx->stored().size(), 1u);
 }
 
 }  // namespace
