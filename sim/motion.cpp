@@ -1,6 +1,9 @@
 #include "sim/motion.h"
 
 #include <cmath>
+#include <sstream>
+
+#include "engine/byte_codec.h"
 
 namespace planttwin {
 
@@ -80,6 +83,45 @@ double GaussianStream::next() {
   spare_ = r * std::sin(a);
   have_spare_ = true;
   return r * std::cos(a);
+}
+
+namespace {
+std::string engine_text(const std::mt19937_64& rng) {
+  std::ostringstream os;
+  os << rng;
+  return os.str();
+}
+}  // namespace
+
+void GaussianStream::save(ByteWriter& w) const {
+  w.str(engine_text(rng_));
+  w.boolean(have_spare_);
+  w.f64(spare_);
+}
+
+bool GaussianStream::load(ByteReader& r) {
+  const std::string text = r.str();
+  const bool spare = r.boolean();
+  const double value = r.f64();
+  if (!r.ok()) return false;
+  // 312 words of at most 20 digits and the position, separated by spaces: well under 8 KB
+  if (text.empty() || text.size() > 8192) {
+    r.fail("a random stream's state has a wrong length");
+    return false;
+  }
+  std::mt19937_64 rng;
+  std::istringstream is(text);
+  is >> rng;
+  // only the exact text this build writes: anything else (extra or missing words, signs, leading
+  // zeros, trailing bytes) is refused rather than half-read
+  if (is.fail() || engine_text(rng) != text) {
+    r.fail("a random stream's state is not a valid mt19937_64 state");
+    return false;
+  }
+  rng_ = rng;
+  have_spare_ = spare;
+  spare_ = value;
+  return true;
 }
 
 std::uint64_t stream_seed(std::uint64_t seed, std::uint64_t stream_id) {

@@ -13,6 +13,9 @@
 
 namespace planttwin {
 
+class ByteWriter;
+class ByteReader;
+
 struct TruthPose {
   Vec2 p;
   double z = 0;  // metres: the tag's height
@@ -63,6 +66,12 @@ class GaussianStream {
   explicit GaussianStream(std::uint64_t seed) : rng_(seed) {}
   double next();  // N(0, 1)
   double uniform();  // [0, 1)
+
+  // Checkpoints: the generator's state (the standard text form of mt19937_64, as a string) and
+  // the pending Box-Muller spare. load() returns false, with r.fail(), on bad input and then
+  // leaves the stream unchanged; a loaded stream continues with the same numbers as the saved one.
+  void save(ByteWriter& w) const;
+  bool load(ByteReader& r);
 
  private:
   std::mt19937_64 rng_;

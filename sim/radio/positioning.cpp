@@ -4,6 +4,8 @@
 #include <cmath>
 #include <thread>
 
+#include "engine/byte_codec.h"
+
 namespace planttwin {
 
 ErrorHistogram::ErrorHistogram(double lo, double hi, double step)
@@ -35,6 +37,65 @@ double ErrorHistogram::quantile(double q) const {
     if (seen >= rank) return std::round((lo_ + (static_cast<double>(i) + 0.5) * step_) * 1e6) / 1e6;
   }
   return out[static_cast<size_t>(below + (rank - seen) - 1)];
+}
+
+void ErrorHistogram::save(ByteWriter& w) const {
+  w.f64(lo_);
+  w.f64(hi_);
+  w.f64(step_);
+  w.size(bins_.size());
+  std::size_t used = 0;
+  for (std::uint32_t c : bins_) used += c ? 1 : 0;
+  w.size(used);
+  for (size_t i = 0; i < bins_.size(); ++i)
+    if (bins_[i]) {
+      w.u32(static_cast<std::uint32_t>(i));
+      w.u32(bins_[i]);
+    }
+  w.size(outside_.size());
+  for (double v : outside_) w.f64(v);
+  w.u64(n_);
+  w.f64(sum_);
+}
+
+bool ErrorHistogram::load(ByteReader& r) {
+  if (!r.ok()) return false;
+  const double lo = r.f64(), hi = r.f64(), step = r.f64();
+  const std::uint64_t bins = r.u64();
+  if (r.ok() && !(lo == lo_ && hi == hi_ && step == step_ && bins == bins_.size()))
+    r.fail("a histogram saved over [" + std::to_string(lo) + ", " + std::to_string(hi) + ") by " + std::to_string(step) +
+           " (" + std::to_string(bins) + " bins) does not fit one over [" + std::to_string(lo_) + ", " +
+           std::to_string(hi_) + ") by " + std::to_string(step_) + " (" + std::to_string(bins_.size()) + " bins)");
+  std::vector<std::uint32_t> counts(r.ok() ? bins_.size() : 0, 0);
+  std::uint64_t in_bins = 0;
+  const std::size_t used = r.size(8);
+  for (std::size_t k = 0, prev = 0; k < used && r.ok(); ++k) {
+    const std::uint32_t i = r.u32(), c = r.u32();
+    if (!r.ok()) break;
+    if (i >= counts.size() || (k > 0 && i <= prev) || c == 0) {
+      r.fail("a histogram's bins are out of range, out of order or empty");
+      break;
+    }
+    prev = i;
+    counts[i] = c;
+    in_bins += c;
+  }
+  const std::size_t outside = r.size(8);
+  std::vector<double> out;
+  for (std::size_t k = 0; k < outside && r.ok(); ++k) {
+    const double v = r.f64();
+    if (v >= lo_ && v < hi_) r.fail("a histogram's value outside its bins lies inside them");
+    out.push_back(v);
+  }
+  const std::uint64_t n = r.u64();
+  const double sum = r.f64();
+  if (r.ok() && n != in_bins + out.size()) r.fail("a histogram's count does not match its bins");
+  if (!r.ok()) return false;
+  bins_ = std::move(counts);
+  outside_ = std::move(out);
+  n_ = n;
+  sum_ = sum;
+  return true;
 }
 
 SolverParams solver_params(const RadioParams& p) {
@@ -82,7 +143,7 @@ struct SimulatedPositioning::Work {
 
 SimulatedPositioning::SimulatedPositioning(const Site& site, const RadioParams& params, const LineOfSight& los,
                                            std::uint64_t seed, PipelineOptions opt)
-    : site_(site), los_(los), channel_(site, params, los.materials(), seed), opt_(opt), work_(std::make_unique<Work>()) {
+    : site_(site), los_(los), channel_(site, params, los.materials(), seed), opt_(opt), seed_(seed), work_(std::make_unique<Work>()) {
   opt_.threads = std::clamp(opt_.threads, 1, 64);
   for (int i = 0; i < opt_.threads; ++i) lanes_.push_back(Lane{Solver(site, solver_params(params)), {}, {}, {}, {}, {}, {}});
 }
@@ -106,6 +167,141 @@ PipelineCounters SimulatedPositioning::counters() const {
     c.collisions += l.counters.collisions;
   }
   return c;
+}
+
+namespace {
+
+// Checkpoint format (docs/radio.md, "Checkpoint state").
+constexpr std::uint32_t kPipelineMagic = 0x50535450;  // "PTSP"
+constexpr std::uint32_t kPipelineVersion = 1;
+
+size_t lane_of(int tag, size_t lanes) { return static_cast<size_t>(tag) % lanes; }  // as run_lane
+
+}  // namespace
+
+void SimulatedPositioning::save(ByteWriter& w) const {
+  w.u32(kPipelineMagic);
+  w.u32(kPipelineVersion);
+  w.u64(seed_);
+  w.size(site_.anchors.size());
+  w.u8(static_cast<std::uint8_t>(channel_.params().mode));
+  w.boolean(opt_.link_stats);
+  w.boolean(opt_.barometer);
+  const PipelineCounters c = counters();
+  for (std::uint64_t v : {c.blinks, c.fixes, c.no_fix, c.rays, c.links_received, c.collisions}) w.u64(v);
+  // the solvers' tags, merged, as one length-prefixed block
+  std::vector<const Solver*> solvers;
+  for (const Lane& l : lanes_) solvers.push_back(&l.solver);
+  ByteWriter sw;
+  Solver::save_merged(sw, solvers);
+  w.str(sw.bytes());
+  // floors by tag and link statistics by (tag, anchor), merged over the lanes (disjoint tags)
+  std::vector<std::pair<int, const std::string*>> floors;
+  for (const Lane& l : lanes_)
+    for (const auto& [tag, f] : l.floor_of) floors.emplace_back(tag, &f);
+  std::sort(floors.begin(), floors.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  w.size(floors.size());
+  for (const auto& [tag, f] : floors) {
+    w.i32(tag);
+    w.str(*f);
+  }
+  std::vector<std::pair<std::pair<int, int>, const LinkStats*>> links;
+  for (const Lane& l : lanes_)
+    for (const auto& [key, ls] : l.links) links.emplace_back(key, &ls);
+  std::sort(links.begin(), links.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  w.size(links.size());
+  for (const auto& [key, ls] : links) {
+    w.i32(key.first);
+    w.i32(key.second);
+    w.u64(ls->tries);
+    w.u64(ls->nlos);
+    w.u64(ls->dropped);
+    w.u64(ls->collided);
+    ls->error.save(w);
+  }
+}
+
+bool SimulatedPositioning::load(ByteReader& r) {
+  if (!r.ok()) return false;
+  if (r.u32() != kPipelineMagic) r.fail("not a simulated positioning state");
+  else if (const std::uint32_t v = r.u32(); r.ok() && v != kPipelineVersion)
+    r.fail("simulated positioning state version " + std::to_string(v) + " is not " + std::to_string(kPipelineVersion));
+  const std::uint64_t seed = r.u64(), anchors = r.u64();
+  const std::uint8_t mode = r.u8();
+  const bool link_stats = r.boolean(), barometer = r.boolean();
+  if (r.ok()) {
+    if (seed != seed_) r.fail("the simulated positioning state was saved with another seed");
+    else if (anchors != site_.anchors.size()) r.fail("the simulated positioning state was saved for another site's anchors");
+    else if (mode != static_cast<std::uint8_t>(channel_.params().mode)) r.fail("the simulated positioning state was saved in another radio mode");
+    else if (link_stats != opt_.link_stats) r.fail("the simulated positioning state was saved with link statistics " + std::string(link_stats ? "on" : "off"));
+    else if (barometer != opt_.barometer) r.fail("the simulated positioning state was saved with the barometer " + std::string(barometer ? "on" : "off"));
+  }
+  PipelineCounters c;
+  c.blinks = r.u64();
+  c.fixes = r.u64();
+  c.no_fix = r.u64();
+  c.rays = r.u64();
+  c.links_received = r.u64();
+  c.collisions = r.u64();
+  if (r.ok() && c.fixes + c.no_fix != c.blinks) r.fail("the pipeline's counters do not add up");
+  const std::string solver_bytes = r.str();
+  const size_t lanes = lanes_.size();
+  std::vector<Solver> solvers;
+  for (size_t i = 0; i < lanes && r.ok(); ++i) {
+    solvers.emplace_back(site_, lanes_[0].solver.params());
+    ByteReader sr(solver_bytes);
+    if (!solvers.back().load(sr, [&](int tag) { return lane_of(tag, lanes) == i; }) || !sr.at_end())
+      r.fail("in the solver state: " + (sr.ok() ? std::string("bytes left over") : sr.error()));
+  }
+  std::vector<std::map<int, std::string>> floors(lanes);
+  const std::size_t nf = r.size(4 + 8);
+  int prev_tag = 0;
+  for (std::size_t k = 0; k < nf && r.ok(); ++k) {
+    const int tag = r.i32();
+    std::string f = r.str();
+    if (!r.ok()) break;
+    if ((k > 0 && tag <= prev_tag) || f.empty()) {
+      r.fail("the pipeline's floors are out of order or empty");
+      break;
+    }
+    prev_tag = tag;
+    floors[lane_of(tag, lanes)].emplace(tag, std::move(f));
+  }
+  std::vector<std::map<std::pair<int, int>, LinkStats>> links(lanes);
+  const std::size_t nl = r.size(4 + 4 + 4 * 8 + 3 * 8 + 3 * 8 + 8 + 8);
+  std::pair<int, int> prev_key;
+  for (std::size_t k = 0; k < nl && r.ok(); ++k) {
+    const std::pair<int, int> key{r.i32(), r.i32()};
+    LinkStats ls;
+    ls.tries = r.u64();
+    ls.nlos = r.u64();
+    ls.dropped = r.u64();
+    ls.collided = r.u64();
+    if (!ls.error.load(r)) break;
+    if ((k > 0 && key <= prev_key) || key.second < 0 || static_cast<size_t>(key.second) >= site_.anchors.size()) {
+      r.fail("the pipeline's links are out of order or name an anchor the site lacks");
+      break;
+    }
+    if (ls.nlos > ls.tries || ls.dropped > ls.tries || ls.collided > ls.dropped || ls.error.n() != ls.tries - ls.dropped) {
+      r.fail("a link's statistics do not add up");
+      break;
+    }
+    prev_key = key;
+    links[lane_of(key.first, lanes)].emplace_hint(links[lane_of(key.first, lanes)].end(), key, std::move(ls));
+  }
+  if (!r.ok()) return false;
+  for (size_t i = 0; i < lanes; ++i) {
+    Lane& l = lanes_[i];
+    l.solver = std::move(solvers[i]);
+    l.floor_of = std::move(floors[i]);
+    l.links = std::move(links[i]);
+    l.counters = PipelineCounters{};
+  }
+  // the counters are only ever read summed over the lanes: lane 0 carries them
+  lanes_[0].counters = c;
+  lanes_[0].counters.rays = 0;
+  rays_ = c.rays;
+  return true;
 }
 
 namespace {

@@ -19,6 +19,9 @@
 
 namespace planttwin {
 
+class ByteWriter;
+class ByteReader;
+
 // Fixed-bin histogram of a signed error (metres): `step` resolution in [lo, hi), values outside
 // kept exactly (rare). Quantiles by nearest rank; a bin reports its centre.
 class ErrorHistogram {
@@ -29,6 +32,14 @@ class ErrorHistogram {
   double mean() const { return n_ ? sum_ / static_cast<double>(n_) : 0; }
   double quantile(double q) const;  // nearest rank; 0 when empty
   double resolution() const { return step_; }
+
+  // Checkpoints: lo, hi, step, the non-empty bins as (index, count), the values outside (in
+  // insertion order), n and the sum. load() into a histogram made with the same lo, hi and step;
+  // returns false, with r.fail(), on other bounds or inconsistent input, and then leaves the
+  // histogram unchanged. A loaded histogram gives the same n, mean and quantiles, and goes on
+  // exactly as the saved one.
+  void save(ByteWriter& w) const;
+  bool load(ByteReader& r);
 
  private:
   double lo_, hi_, step_;
@@ -85,6 +96,17 @@ class SimulatedPositioning {
   PipelineCounters counters() const;
   const RadioChannel& channel() const { return channel_; }
 
+  // Checkpoints (docs/radio.md, "Checkpoint state"): everything that carries over from one
+  // process() call to the next: the solvers' per-tag state, the link statistics, the floors handed
+  // to the solver, the counters and the ray count, merged over the lanes in tag order, so the bytes
+  // do not depend on the number of lanes (PipelineOptions::threads) and a checkpoint loads into a
+  // pipeline with any number of them (tags go to lane tag % lanes). The site, line of sight,
+  // parameters and options are not saved: load into a pipeline made the same way (the seed, the
+  // anchor count, the mode, link_stats and barometer are checked). load() returns false, with
+  // r.fail() saying why, on bad or mismatched input, and then leaves the pipeline unchanged.
+  void save(ByteWriter& w) const;
+  bool load(ByteReader& r);
+
  private:
   struct Work;
   // A lane owns the tags with tag % lanes == its index: their solver state, link statistics and
@@ -103,6 +125,7 @@ class SimulatedPositioning {
   const LineOfSight& los_;
   RadioChannel channel_;
   PipelineOptions opt_;
+  std::uint64_t seed_;
   std::vector<Lane> lanes_;
   std::uint64_t rays_ = 0;
   std::unique_ptr<Work> work_;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "engine/byte_codec.h"
 #include "sim/motion.h"
 
 namespace planttwin {
@@ -208,6 +209,19 @@ double LinkRandom::exponential(double mean) {
   do a = uniform();
   while (a <= 0);
   return -mean * std::log(a);
+}
+
+void LinkRandom::save(ByteWriter& w) const {
+  w.u64(key_);
+  w.u64(n_);
+}
+
+bool LinkRandom::load(ByteReader& r) {
+  const std::uint64_t key = r.u64(), n = r.u64();
+  if (!r.ok()) return false;
+  key_ = key;
+  n_ = n;
+  return true;
 }
 
 std::uint64_t link_key(std::uint64_t seed, int tag, int anchor, std::uint64_t blink) {

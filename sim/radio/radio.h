@@ -22,6 +22,9 @@
 
 namespace planttwin {
 
+class ByteWriter;
+class ByteReader;
+
 // What one material does to a link that passes through it (per crossing, whatever its length).
 struct RadioMaterial {
   double attenuation_db = 10;  // per crossing. Default: per material, docs/radio.md
@@ -86,6 +89,13 @@ class LinkRandom {
   double uniform();   // [0, 1)
   double gaussian();  // N(0, 1)
   double exponential(double mean);
+
+  // Checkpoints: the key and the counter (16 bytes). Any values are a valid stream; load() returns
+  // false, with r.fail(), only when the input ends early, and then leaves the stream unchanged.
+  void save(ByteWriter& w) const;
+  bool load(ByteReader& r);
+  std::uint64_t key() const { return key_; }
+  std::uint64_t count() const { return n_; }  // draws of uniform() so far
 
  private:
   std::uint64_t key_, n_ = 0;

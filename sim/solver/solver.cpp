@@ -12,6 +12,8 @@
 #include <map>
 #include <utility>
 
+#include "engine/byte_codec.h"
+
 namespace planttwin {
 
 namespace {
@@ -372,6 +374,36 @@ struct TagState {
   std::string floor;
 };
 
+// Checkpoint format (docs/solver.md, "Checkpoint state").
+constexpr std::uint32_t kSolverMagic = 0x56535450;  // "PTSV"
+constexpr std::uint32_t kSolverVersion = 1;
+constexpr std::size_t kTagStateMinBytes = 4 + 1 + 8 + 4 * 8 + 16 * 8 + 2 * 8 + 1 + 4 + 1 + 4 + 8;
+
+void save_tags(ByteWriter& w, std::size_t anchors, std::size_t buildings,
+               const std::vector<std::pair<int, const TagState*>>& tags) {
+  w.u32(kSolverMagic);
+  w.u32(kSolverVersion);
+  w.size(anchors);
+  w.size(buildings);
+  w.size(tags.size());
+  for (const auto& [tag, st] : tags) {
+    const TagState& s = *st;
+    w.i32(tag);
+    w.boolean(s.filter_on);
+    w.i64(s.t);
+    for (double v : s.x) w.f64(v);
+    for (const auto& row : s.P)
+      for (double v : row) w.f64(v);
+    w.f64(s.z);
+    w.f64(s.pz);
+    w.boolean(s.z_from_3d);
+    w.i32(s.rejected);
+    w.boolean(s.placed);
+    w.i32(s.building);
+    w.str(s.floor);
+  }
+}
+
 }  // namespace
 
 std::string floor_at(const Site& site, double x, double y, double z) {
@@ -478,6 +510,74 @@ void Solver::set_floor(int tag, const std::string& floor) {
   const Floor* f = s.find_floor(floor);
   st.z = (f ? floor_surface_of(*f) : 0) + impl_->p.default_height_m;
   if (st.filter_on) st.building = impl_->building_at({st.x[0], st.x[1]}, nullptr);
+}
+
+void Solver::save(ByteWriter& w) const {
+  const Solver* self = this;
+  save_merged(w, std::span<const Solver* const>(&self, 1));
+}
+
+void Solver::save_merged(ByteWriter& w, std::span<const Solver* const> parts) {
+  std::vector<std::pair<int, const TagState*>> tags;
+  for (const Solver* part : parts)
+    for (const auto& [tag, st] : part->impl_->tags) tags.emplace_back(tag, &st);
+  // tag order; on a tag held twice the first part's state (stable sort, then unique)
+  std::stable_sort(tags.begin(), tags.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  tags.erase(std::unique(tags.begin(), tags.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
+             tags.end());
+  const Impl* first = parts.empty() ? nullptr : parts.front()->impl_.get();
+  save_tags(w, first ? first->anchors.size() : 0, first ? first->footprints.size() : 0, tags);
+}
+
+bool Solver::load(ByteReader& r) { return load(r, {}); }
+
+bool Solver::load(ByteReader& r, const std::function<bool(int tag)>& keep) {
+  if (!r.ok()) return false;
+  if (r.u32() != kSolverMagic) r.fail("not a solver state");
+  else if (const std::uint32_t v = r.u32(); r.ok() && v != kSolverVersion)
+    r.fail("solver state version " + std::to_string(v) + " is not " + std::to_string(kSolverVersion));
+  const std::uint64_t anchors = r.u64(), buildings = r.u64();
+  if (r.ok() && (anchors != impl_->anchors.size() || buildings != impl_->footprints.size()))
+    r.fail("the solver state was saved for a site with " + std::to_string(anchors) + " anchors and " +
+           std::to_string(buildings) + " buildings, this one has " + std::to_string(impl_->anchors.size()) + " and " +
+           std::to_string(impl_->footprints.size()));
+  const std::size_t n = r.size(kTagStateMinBytes);
+  std::map<int, TagState> tags;
+  int prev = 0;
+  for (std::size_t i = 0; i < n && r.ok(); ++i) {
+    const int tag = r.i32();
+    TagState s;
+    s.filter_on = r.boolean();
+    s.t = r.i64();
+    for (double& v : s.x) v = r.f64();
+    for (auto& row : s.P)
+      for (double& v : row) v = r.f64();
+    s.z = r.f64();
+    s.pz = r.f64();
+    s.z_from_3d = r.boolean();
+    s.rejected = r.i32();
+    s.placed = r.boolean();
+    s.building = r.i32();
+    s.floor = r.str();
+    if (!r.ok()) break;
+    if (i > 0 && tag <= prev) {
+      r.fail("solver tags are not in increasing order");
+      break;
+    }
+    prev = tag;
+    if (s.building < -1 || s.building >= static_cast<int>(impl_->footprints.size())) {
+      r.fail("a tag's building " + std::to_string(s.building) + " is not in the site");
+      break;
+    }
+    if (s.rejected < 0) {
+      r.fail("a tag's gate count is negative");
+      break;
+    }
+    if (!keep || keep(tag)) tags.emplace_hint(tags.end(), tag, std::move(s));
+  }
+  if (!r.ok()) return false;
+  impl_->tags = std::move(tags);
+  return true;
 }
 
 std::optional<SolvedFix> Solver::solve_twr(int tag, Micros t, std::span<const RangeObs> ranges) {

@@ -5,6 +5,7 @@
 // hardware (`range` and `tdoa` messages) use the same code. Deterministic: no clock, no randomness.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -15,6 +16,9 @@
 #include "engine/time.h"
 
 namespace planttwin {
+
+class ByteWriter;
+class ByteReader;
 
 struct RangeObs {  // two-way ranging: distance tag -> anchor, metres
   int anchor = -1; // index into Site::anchors
@@ -98,6 +102,20 @@ class Solver {
   // kept until a 3D solve or a change of building says otherwise.
   void set_floor(int tag, const std::string& floor);
   // Not thread-safe: one Solver per thread (each owning its own tags), or serialise the calls.
+
+  // Checkpoints (docs/solver.md, "Checkpoint state"): every tag's state (filter, covariance,
+  // height, gate count, building and floor), in tag order, after a header with the site's anchor
+  // and building counts. The settings (SolverParams) and the site are not saved: a checkpoint is
+  // loaded into a Solver made the same way. A loaded Solver gives bit-identical fixes.
+  void save(ByteWriter& w) const;
+  // One state from solvers that own disjoint tags (the simulator's lanes), byte for byte what
+  // save() of one solver holding all their tags writes. A tag held by two parts: the first's.
+  static void save_merged(ByteWriter& w, std::span<const Solver* const> parts);
+  // Replaces the per-tag state with the saved one; with `keep`, only the tags for which it returns
+  // true (to split one saved state over several solvers). Returns false, with r.fail() saying
+  // why, on bad input or a state saved for another site; the Solver is then unchanged.
+  bool load(ByteReader& r);
+  bool load(ByteReader& r, const std::function<bool(int tag)>& keep);
 
  private:
   struct Impl;
