@@ -419,10 +419,12 @@ class Checkpointer {
   Checkpointer(const Scenario& sc, const RunOptions& opt) : sc_(sc), every_(opt.checkpoint_every), dir_(opt.checkpoint_dir) {
     next_ = every_ > 0 ? every_ : kNever;
   }
-  bool due(Micros t) const { return t >= next_; }
-  // after a resume at t: the next checkpoint is the first multiple of `every` after t
+  // Checkpoints fall at multiples of `every`: one is due once everything before a multiple has
+  // been decided, i.e. when the run has decided everything at or before t with t + 1 us >= it.
+  bool due(Micros t) const { return t + 1 >= next_; }
+  // after a checkpoint (or a resume) at t: the next multiple of `every` after t + 1 us
   void resumed_at(Micros t) {
-    if (every_ > 0) next_ = (t / every_ + 1) * every_;
+    if (every_ > 0) next_ = ((t + 1) / every_ + 1) * every_;
   }
   bool write(Micros t, const Engine& engine, const Engine* oracle, std::string runner, std::string sim, RunResult& out,
              std::string& error) {
@@ -443,7 +445,7 @@ class Checkpointer {
     const std::string path = (std::filesystem::path(dir_) / checkpoint_file_name(sc_.name, t)).string();
     if (!write_checkpoint_file(path, c, error)) return false;
     out.checkpoints.push_back(path);
-    next_ = (t / every_ + 1) * every_;
+    resumed_at(t);
     return true;
   }
 
@@ -554,6 +556,39 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
 
   ErrorHistogram accuracy(0.0, 20.0, 0.001);
   std::vector<ErrorHistogram> survey(sc.site.survey_points.size(), ErrorHistogram(0.0, 20.0, 0.001));
+  Checkpointer checkpoints(sc, opt);
+  Micros s0 = 0;  // the first slice to run
+  if (opt.resume) {
+    const RunCheckpoint& ck = *opt.resume;
+    if (!restore_engines(sc, ck, engine, oracle.get(), error)) return false;
+    ByteReader rd(ck.runner);
+    const RunnerMode mode = rd.enumeration<RunnerMode>(2);
+    s0 = rd.i64();
+    const std::size_t n = rd.size(28);
+    bool ok = mode == RunnerMode::simulated && n == clocks.size() && s0 >= 0;
+    for (TagClock& c : clocks) {
+      ok = ok && rd.i32() == c.person;
+      c.next = rd.i64();
+      c.n = rd.u64();
+      ok = c.rng.load(rd) && ok;
+    }
+    get_collected(rd, out);
+    ok = accuracy.load(rd) && ok;
+    ok = ok && rd.size(16) == survey.size();
+    for (ErrorHistogram& h : survey) ok = h.load(rd) && ok;
+    if (!ok || !rd.ok() || !rd.at_end()) {
+      error = sc.file + ": cannot resume: damaged checkpoint: runner state: " + (rd.ok() ? std::string("inconsistent") : rd.error());
+      return false;
+    }
+    ByteReader sim(ck.sim);
+    if (!pipe.load(sim) || !sim.at_end()) {
+      error = sc.file + ": cannot resume: damaged checkpoint: simulator state: " + (sim.ok() ? std::string("left-over bytes") : sim.error());
+      return false;
+    }
+    driver.play_until(ck.meta.t, ignore_input);  // the script's truth up to the checkpoint
+    checkpoints.resumed_at(ck.meta.t);
+    out.resumed_at = to_seconds(ck.meta.t);
+  }
   struct Pending {
     int person;
     TruthPose pose;
@@ -562,7 +597,7 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
   std::vector<Blink> blinks;
   std::vector<Pending> truth;
   std::vector<SimFix> fixes;
-  for (Micros s = 0; s <= sc.duration; s += ri) {
+  for (Micros s = s0; s <= sc.duration; s += ri) {
     const Micros e = s + ri;  // the slice [s, e)
     due.clear();
     for (size_t c = 0; c < clocks.size(); ++c) {
@@ -622,6 +657,29 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
     if (oracle) {
       oracle->advance_to(until);
       ocol.drain(*oracle);
+    }
+    if (checkpoints.due(until)) {
+      ByteWriter w;
+      w.u8(static_cast<std::uint8_t>(RunnerMode::simulated));
+      w.i64(e);
+      w.size(clocks.size());
+      for (const TagClock& c : clocks) {
+        w.i32(c.person);
+        w.i64(c.next);
+        w.u64(c.n);
+        c.rng.save(w);
+      }
+      put_collected(w, out);
+      accuracy.save(w);
+      w.size(survey.size());
+      for (const ErrorHistogram& h : survey) h.save(w);
+      ByteWriter sim;
+      pipe.save(sim);
+      if (!checkpoints.write(until, engine, oracle.get(), w.take(), sim.take(), out, error)) return false;
+      if (until >= opt.stop_after) {
+        out.stopped = true;
+        return true;
+      }
     }
   }
   driver.play_all(submit_both);
@@ -756,6 +814,10 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
       w.size(errors.size());
       for (double e : errors) w.f64(e);
       if (!checkpoints.write(tf, engine, oracle.get(), w.take(), "", out, error)) return false;
+      if (tf >= opt.stop_after) {
+        out.stopped = true;
+        return true;
+      }
     }
   }
   engine.advance_to(sc.duration);

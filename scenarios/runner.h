@@ -2,6 +2,7 @@
 // expectations and gathers everything the report needs.
 #pragma once
 #include <array>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -109,6 +110,7 @@ struct RunResult {
   // a run continued from a checkpoint: the checkpoint's engine time, seconds
   std::optional<double> resumed_at;
   std::vector<std::string> checkpoints;  // files written, in time order
+  bool stopped = false;                  // RunOptions::stop_after ended the run early
 };
 
 // Simulated runs, for viewers: every input the run gave its engines, in submission order. An
@@ -121,6 +123,8 @@ struct InputLog {
 };
 
 struct RunOptions {
+  RunOptions() = default;
+  RunOptions(int threads_, HistorySink* history_ = nullptr) : threads(threads_), history(history_) {}
   int threads = 1;  // scenario-level parallelism, and ray casts inside a simulated run; a run's
                     // result never depends on it
   // Receives the run's fixes as submitted, then its people, zone entries, alarms (every handling
@@ -140,6 +144,10 @@ struct RunOptions {
   std::string checkpoint_dir;
   // Continue from this checkpoint instead of the start; the report equals the uninterrupted run's.
   const RunCheckpoint* resume = nullptr;
+  // Stop right after writing the first checkpoint at or after this engine time (the run is not
+  // finished: no expectations, RunResult::stopped set). For tests and tools that run a piece of a
+  // run. Default: never.
+  Micros stop_after = std::numeric_limits<Micros>::max();
 };
 
 // Pieces of a run, for other sources than the headless runner (live sessions, replays, drills):
