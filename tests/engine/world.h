@@ -87,9 +87,9 @@ class World {
     AlarmAction a;
     a.kind = kind;
     if (type) {
-      AlarmType t{};
-      EXPECT_TRUE(parse_alarm_type(*type, t)) << *type;
-      a.type = t;
+      AlarmType parsed{};
+      EXPECT_TRUE(parse_alarm_type(*type, parsed)) << *type;
+      a.type = parsed;
     }
     a.by = by;
     a.who = std::move(who);
