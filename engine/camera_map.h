@@ -4,6 +4,8 @@
 //
 // A grid per floor: each cell holds an index into `sets`, a sorted list of camera indices (site
 // order). A spot sees the cameras of the cell that contains it; outside every grid it sees none.
+//
+// Thread-safety: immutable once built; shared read-only by every engine of a site (EngineModel).
 #pragma once
 #include <cmath>
 #include <cstdint>

@@ -9,6 +9,9 @@
 // that one closed disk of radius R covers, removes it, and repeats while the largest set has at
 // least min_size people. Ties between equally large sets go to the set whose sorted keys are
 // lexicographically smallest, so the answer never depends on input order or on the thread count.
+//
+// Thread-safety: a GatheringFinder holds scratch buffers: one per thread (each engine owns its own,
+// in rules::GatheringScratch). The free functions are pure.
 #pragma once
 #include <cstdint>
 #include <memory>

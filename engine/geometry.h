@@ -1,4 +1,6 @@
 // Plane geometry for zones and fences. Points are metres in the site's local frame (x east, y north).
+//
+// Thread-safety: plain values and pure functions.
 #pragma once
 #include <vector>
 

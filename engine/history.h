@@ -6,6 +6,9 @@
 //
 // Resolution: times in whole milliseconds since the Unix epoch (UTC), positions in whole
 // centimetres in the site's local frame. What goes in at that resolution comes out identical.
+//
+// Thread-safety: a HistorySink is called by the thread that drives the engine; implementations that
+// flush in the background (history/) guard their own state.
 #pragma once
 #include <cmath>
 #include <cstdint>

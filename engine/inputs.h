@@ -1,5 +1,7 @@
 // Everything that changes the engine enters as a stamped input through one ordered queue
 // (DESIGN.md section 3). Inputs are applied in (t, seq) order; seq is the submission order.
+//
+// Thread-safety: plain values; an Input is moved into one engine. Held commands are shared const.
 #pragma once
 #include <cstdint>
 #include <map>

@@ -2,6 +2,8 @@
 // place for every reader of permit commands: the scenario loader (YAML) and the live decoder
 // (JSON) take their allowed values and required fields from here, so the two cannot drift apart
 // (tests/hil: PermitVocabulary.*).
+//
+// Thread-safety: constant tables.
 #pragma once
 #include <string>
 #include <vector>

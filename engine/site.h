@@ -1,5 +1,7 @@
 // The site model (plant): plain data, constant during a run. Filled by the loader
 // (scenarios/loader.h) from a site-v1 file; every field states its unit and default.
+//
+// Thread-safety: plain data, constant during a run, shared const by the engines of a site.
 #pragma once
 #include <array>
 #include <cstdint>

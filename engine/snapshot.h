@@ -1,6 +1,8 @@
 // What the engine shows of itself at one instant, for viewers and live clients (DESIGN.md 2: the
 // viewer reads snapshots only, so a recorded run and a live one look the same to it). Plain data,
 // copied out: holding a snapshot never touches the engine.
+//
+// Thread-safety: plain data copied out of an engine; safe to hand to another thread (the viewer).
 #pragma once
 #include <array>
 #include <string>

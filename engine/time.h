@@ -1,6 +1,8 @@
 // Engine time: integer microseconds since the scenario's start (DESIGN.md section 3).
 // The engine never reads a clock; wall-clock facts (local time for schedules, nights and holidays)
 // come from the scenario's start, which is an input.
+//
+// Thread-safety: pure functions of their arguments.
 #pragma once
 #include <cstdint>
 #include <string>
