@@ -122,7 +122,7 @@ void put(ByteWriter& w, const PermitDeskState& d) {
   w.size(d.reservations.size());
   for (const auto& [id, r] : d.reservations) {
     w.str(id);
-    w.str(r.id), w.str(r.type), w.str(r.grade), w.str(r.status), w.i64(r.from), w.i64(r.to);
+    w.str(r.id), w.str(r.type), w.str(r.grade), w.u8(static_cast<std::uint8_t>(r.status)), w.i64(r.from), w.i64(r.to);
   }
   w.size(d.permits.size());
   for (const Permit& p : d.permits) {
@@ -346,7 +346,7 @@ PermitDeskState desk(ByteReader& r) {
   for (std::size_t i = 0; i < n && r.ok(); ++i) {
     std::string key = r.str();
     Reservation v;
-    v.id = r.str(), v.type = r.str(), v.grade = r.str(), v.status = r.str(), v.from = r.i64(), v.to = r.i64();
+    v.id = r.str(), v.type = r.str(), v.grade = r.str(), v.status = r.enumeration<ReservationStatus>(3), v.from = r.i64(), v.to = r.i64();
     d.reservations.emplace(std::move(key), std::move(v));
   }
   d.permits.resize(r.size(64));

@@ -117,6 +117,15 @@ const char* to_string(PermitStatus s) {
   return "applied";
 }
 
+const char* to_string(ReservationStatus s) {
+  switch (s) {
+    case ReservationStatus::reserved: return "reserved";
+    case ReservationStatus::approved: return "approved";
+    case ReservationStatus::rejected: return "rejected";
+  }
+  return "reserved";
+}
+
 int aq2_status_code(PermitStatus s) {
   switch (s) {
     case PermitStatus::applied: return 0;

@@ -142,8 +142,12 @@ struct PermitGasRecord {
   bool operator==(const PermitGasRecord&) const = default;
 };
 
+enum class ReservationStatus : std::uint8_t { reserved, approved, rejected };
+const char* to_string(ReservationStatus s);
+
 struct Reservation {
-  std::string id, type, grade, status;  // status: reserved, approved, rejected
+  std::string id, type, grade;
+  ReservationStatus status = ReservationStatus::reserved;
   Micros from = 0, to = 0;
   bool operator==(const Reservation&) const = default;
 };

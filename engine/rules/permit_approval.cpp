@@ -191,7 +191,7 @@ void apply(const PermitDeskModel& m, PermitDeskState& s, Micros t, const PermitC
   std::vector<Failure> fails;
   const std::vector<std::string> who = default_who(c, c.workers);
   const auto res = s.reservations.find(c.reservation);
-  if (res == s.reservations.end() || res->second.status != "approved")
+  if (res == s.reservations.end() || res->second.status != ReservationStatus::approved)
     fails.push_back({Aq2Code::none, AlarmType::reservation_not_approved, who, ""});
   if (validity_too_long(site, c.type, grade, *c.from, *c.to))
     fails.push_back({Aq2Code::none, AlarmType::validity_too_long, who, ""});
@@ -223,7 +223,7 @@ void apply(const PermitDeskModel& m, PermitDeskState& s, Micros t, const PermitC
   added.rec.status = PermitStatus::applied;
   added.rec.aq2_code = aq2_status_code(PermitStatus::applied);
   added.rec.history.emplace_back(t, "applied");
-  world.status(t, c.id, "applied");
+  world.status(t, c.id, to_string(PermitStatus::applied));
   raise_upgrades();
 }
 

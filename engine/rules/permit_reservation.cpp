@@ -18,16 +18,16 @@ void reserve(PermitDeskState& s, Micros t, const PermitCommand& c, PermitWorld& 
   r.grade = c.grade;
   r.from = *c.from;
   r.to = *c.to;
-  r.status = "reserved";
+  r.status = ReservationStatus::reserved;
   s.reservations.emplace(c.id, std::move(r));
-  world.status(t, c.id, "reserved");
+  world.status(t, c.id, to_string(ReservationStatus::reserved));
 }
 
 void review_reservation(PermitDeskState& s, Micros t, const PermitCommand& c, PermitWorld& world, bool approve) {
   const auto it = s.reservations.find(c.id);
-  if (it == s.reservations.end() || it->second.status != "reserved") return refuse_plain(world, t, c);
-  it->second.status = approve ? "approved" : "rejected";
-  world.status(t, c.id, it->second.status);
+  if (it == s.reservations.end() || it->second.status != ReservationStatus::reserved) return refuse_plain(world, t, c);
+  it->second.status = approve ? ReservationStatus::approved : ReservationStatus::rejected;
+  world.status(t, c.id, to_string(it->second.status));
 }
 
 }  // namespace planttwin::permit_rules
