@@ -2,8 +2,8 @@
 // the same stamped inputs in the same way (H-01: a replay gives the same alarms and hash).
 //
 // The session reads no clock: every call carries the engine time (arrival - session start, µs),
-// stamped by the caller. Order within one call: the scenario's script (with --with-script) up to
-// t, the solver's expired collection windows (live only; replay reads them from the recording),
+// stamped by the caller. Order within one call: checkpoints due before t (SessionOptions), the
+// scenario's script (with --with-script) up to t, the solver's expired collection windows (live only; replay reads them from the recording),
 // then the message, then the engine advances to t and its outputs are published. A rejected
 // message is answered on `error` and never reaches the engine.
 #pragma once
