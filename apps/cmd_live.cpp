@@ -15,6 +15,7 @@
 #endif
 #include "hardware-in-loop/live.h"
 #include "history/sqlite_history.h"
+#include "scenarios/checkpoint.h"
 #include "scenarios/loader.h"
 #include "scenarios/report.h"
 
@@ -32,6 +33,12 @@ struct LiveArgs {
   bool with_script = false;
   bool view = false;                 // --view: the viewer follows the session
   std::string view_lang = "zh", view_screenshot;
+  std::string checkpoint_every, checkpoint_dir;
+};
+
+struct ReplayArgs {
+  std::string file, report;
+  std::string checkpoint_every, checkpoint_dir, resume;
 };
 
 bool duration_arg(const char* opt, const std::string& s, Micros& out) {
@@ -72,6 +79,8 @@ int cmd_live(const LiveArgs& a) {
   }
   if (!duration_arg("--max-skew", a.max_skew, o.max_skew) || !duration_arg("--solve-window", a.solve_window, o.solve_window))
     return kExitBadInput;
+  if (!checkpoint_args(a.checkpoint_every, a.checkpoint_dir, o.checkpoint_every)) return kExitBadInput;
+  o.checkpoint_dir = a.checkpoint_dir;
   std::unique_ptr<SqliteHistory> store;
   if (!a.history.empty()) {
     std::error_code ec;
@@ -173,6 +182,7 @@ int cmd_live(const LiveArgs& a) {
     return kExitBadInput;
   }
   if (!a.record.empty()) std::cout << "Recording: " << a.record << "\n";
+  if (!r.checkpoints.empty()) std::cout << "Checkpoints: " << r.checkpoints.size() << " in " << a.checkpoint_dir << ", the last " << r.checkpoints.back() << "\n";
   if (!a.uplink.empty())
     std::cout << "Uplink: " << loop.live_stats().uplink_queued << " batches queued this session; the outbox has sent "
               << loop.live_stats().uplink_sent << " in all and holds " << loop.live_stats().uplink_pending << " pending\n";
@@ -180,12 +190,25 @@ int cmd_live(const LiveArgs& a) {
   return r.passed ? kExitPass : kExitFail;
 }
 
-int cmd_replay(const std::string& file, const std::string& report) {
+int cmd_replay(const ReplayArgs& a) {
+  const std::string& file = a.file;
+  const std::string& report = a.report;
+  hil::ReplayOptions ro;
+  if (!checkpoint_args(a.checkpoint_every, a.checkpoint_dir, ro.checkpoint_every)) return kExitBadInput;
+  ro.checkpoint_dir = a.checkpoint_dir;
+  RunCheckpoint resume;
+  std::string err;
+  if (!a.resume.empty()) {
+    if (!read_checkpoint_file(a.resume, resume, err)) {
+      std::cerr << "planttwin replay: " << err << "\n";
+      return kExitBadInput;
+    }
+    ro.resume = &resume;
+  }
   Scenario sc;
   RunResult r;
   hil::LiveSummary s;
-  std::string err;
-  if (!hil::replay_recording(file, sc, r, s, err)) {
+  if (!hil::replay_recording(file, sc, r, s, err, ro)) {
     std::cerr << "planttwin replay: " << err << "\n";
     return kExitBadInput;
   }
@@ -196,7 +219,10 @@ int cmd_replay(const std::string& file, const std::string& report) {
     std::cerr << err << "\n";
     return kExitBadInput;
   }
-  std::cout << "Replayed " << s.counters.accepted << " inputs over " << to_seconds(s.end_t) << " s\n";
+  std::cout << "Replayed " << s.counters.accepted << " inputs over " << to_seconds(s.end_t) << " s";
+  if (r.resumed_at) std::cout << " (resumed from " << a.resume << " at " << *r.resumed_at << " s)";
+  std::cout << "\n";
+  if (!r.checkpoints.empty()) std::cout << "Checkpoints: " << r.checkpoints.size() << " in " << a.checkpoint_dir << "\n";
   print_outcome(sc, r, report);
   return r.passed ? kExitPass : kExitFail;
 }
@@ -232,12 +258,19 @@ std::vector<Subcommand> add_live_commands(CLI::App& app) {
   live->add_option("--uplink-company-code", a->company_code, "Uplink: the enterprise's code (COMPANYCODE)");
   live->add_option("--uplink-company-name", a->company_name, "Uplink: the enterprise's name");
   live->add_option("--uplink-park-code", a->park_code, "Uplink: the chemical park's code");
+  live->add_option("--checkpoint-every", a->checkpoint_every,
+                   "Write a checkpoint of the session every D of engine time (e.g. 10s) into --checkpoint-dir; replay --resume continues from one");
+  live->add_option("--checkpoint-dir", a->checkpoint_dir, "Folder for checkpoint files NAME-tSECONDS.ptck (created when missing)");
 
-  auto replay_file = std::make_shared<std::string>();
-  auto replay_report = std::make_shared<std::string>();
+  auto ra = std::make_shared<ReplayArgs>();
   CLI::App* replay = app.add_subcommand("replay", "Replay a live session's recording: the same alarms and hash (exit 0 pass, 1 fail, 2 bad input)");
-  replay->add_option("file", *replay_file, "Recording written by live --record")->required();
-  replay->add_option("--report", *replay_report, "Write report.json and report.md here");
+  replay->add_option("file", ra->file, "Recording written by live --record")->required();
+  replay->add_option("--report", ra->report, "Write report.json and report.md here");
+  replay->add_option("--checkpoint-every", ra->checkpoint_every, "Write a checkpoint every D of engine time (e.g. 10s) into --checkpoint-dir");
+  replay->add_option("--checkpoint-dir", ra->checkpoint_dir, "Folder for checkpoint files NAME-tSECONDS.ptck (created when missing)");
+  replay->add_option("--resume", ra->resume,
+                     "Continue from this checkpoint (of the recorded session or a replay of it), skipping the records it holds; "
+                     "the report equals the uninterrupted replay's");
 
   return {{live, [a] {
              if (a->bind.empty() == a->connect.empty()) {
@@ -246,7 +279,7 @@ std::vector<Subcommand> add_live_commands(CLI::App& app) {
              }
              return cmd_live(*a);
            }},
-          {replay, [replay_file, replay_report] { return cmd_replay(*replay_file, *replay_report); }}};
+          {replay, [ra] { return cmd_replay(*ra); }}};
 }
 
 }  // namespace planttwin::cli

@@ -6,12 +6,18 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace planttwin::cli {
 
 constexpr int kExitPass = 0, kExitFail = 1, kExitBadInput = 2;
+
+// --checkpoint-every D --checkpoint-dir DIR, the same for run, live and replay: both or neither, D
+// a positive duration, DIR created when missing. false after saying why on stderr (exit 2).
+bool checkpoint_args(const std::string& every, const std::string& dir, std::int64_t& every_us);
 
 struct Subcommand {
   CLI::App* cli = nullptr;

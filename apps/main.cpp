@@ -24,6 +24,31 @@
 namespace fs = std::filesystem;
 using namespace planttwin;
 
+bool planttwin::cli::checkpoint_args(const std::string& every, const std::string& dir, std::int64_t& every_us) {
+  every_us = 0;
+  if (!every.empty() && (!parse_duration(every, every_us) || every_us <= 0)) {
+    std::cerr << "--checkpoint-every: '" << every << "' is not a positive duration (e.g. 10s, 5min)\n";
+    return false;
+  }
+  if (every_us > 0 && dir.empty()) {
+    std::cerr << "--checkpoint-every needs --checkpoint-dir DIR (where the checkpoint files go)\n";
+    return false;
+  }
+  if (!dir.empty() && every_us == 0) {
+    std::cerr << "--checkpoint-dir needs --checkpoint-every D (how often to write one)\n";
+    return false;
+  }
+  if (!dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir)) {
+      std::cerr << dir << ": cannot create the checkpoint folder" << (ec ? ": " + ec.message() : std::string()) << "\n";
+      return false;
+    }
+  }
+  return true;
+}
+
 namespace {
 
 using cli::kExitBadInput;
@@ -124,26 +149,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
   std::vector<std::string> files;
   if (!collect(args, files)) return kExitBadInput;
   Micros checkpoint_every = 0;
-  if (!ck.every.empty() && (!parse_duration(ck.every, checkpoint_every) || checkpoint_every <= 0)) {
-    std::cerr << "--checkpoint-every: '" << ck.every << "' is not a positive duration (e.g. 10s, 5min)\n";
-    return kExitBadInput;
-  }
-  if (checkpoint_every > 0 && ck.dir.empty()) {
-    std::cerr << "--checkpoint-every needs --checkpoint-dir DIR (where the checkpoint files go)\n";
-    return kExitBadInput;
-  }
-  if (!ck.dir.empty() && checkpoint_every == 0) {
-    std::cerr << "--checkpoint-dir needs --checkpoint-every D (how often to write one)\n";
-    return kExitBadInput;
-  }
-  if (!ck.dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(ck.dir, ec);
-    if (ec || !fs::is_directory(ck.dir)) {
-      std::cerr << ck.dir << ": cannot create the checkpoint folder" << (ec ? ": " + ec.message() : std::string()) << "\n";
-      return kExitBadInput;
-    }
-  }
+  if (!cli::checkpoint_args(ck.every, ck.dir, checkpoint_every)) return kExitBadInput;
   std::unique_ptr<RunCheckpoint> resume;
   if (!ck.resume.empty()) {
     if (files.size() != 1) {

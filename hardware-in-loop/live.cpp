@@ -445,6 +445,8 @@ bool LiveLoop::run(std::string& error) {
   so.max_skew = o.max_skew;
   so.solve_window = o.solve_window;
   so.history = o.history;
+  so.checkpoint_every = o.checkpoint_every;
+  so.checkpoint_dir = o.checkpoint_dir;
   m.session = std::make_unique<Session>(m.sc, so);
   if (o.engine_calls) m.session->set_engine_calls(o.engine_calls);
   if (o.on_start) o.on_start(m.session->scenario());
@@ -541,6 +543,10 @@ bool LiveLoop::run(std::string& error) {
     if (!record_ok) error = m.recorder.error();
     m.recorder.close();
   }
+  if (record_ok && !m.session->checkpoint_error().empty()) {
+    record_ok = false;
+    error = m.session->checkpoint_error() + " (no checkpoints after it)";
+  }
   summary_ = LiveSummary{};
   summary_.start_unix_ms = m.session->start_unix_ms();
   summary_.utc_offset_min = m.sc.site.timezone_min;
@@ -626,6 +632,13 @@ bool load_embedded(const RecordingHeader& h, Scenario& sc, std::string& error) {
 
 bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveSummary& summary, std::string& error,
                       std::vector<Input>* inputs) {
+  ReplayOptions o;
+  o.inputs = inputs;
+  return replay_recording(path, sc, r, summary, error, o);
+}
+
+bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveSummary& summary, std::string& error,
+                      const ReplayOptions& opt) {
   Recording rec;
   if (!read_recording(path, rec, error)) return false;
   Scenario loaded;
@@ -638,11 +651,24 @@ bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveS
   so.with_script = rec.header.with_script;
   so.solve_window = rec.header.solve_window;
   so.replay = true;
+  so.checkpoint_every = opt.checkpoint_every;
+  so.checkpoint_dir = opt.checkpoint_dir;
   loaded.site.timezone_min = rec.header.utc_offset_min;
   Session session(loaded, so);
-  session.set_input_log(inputs);
+  session.set_input_log(opt.inputs);
   Micros end = 0;
+  Micros skip_through = -1;  // records at or before a checkpoint's time are in its state
+  if (opt.resume) {
+    if (!session.restore(*opt.resume, error)) {
+      error = path + ": " + error;
+      return false;
+    }
+    skip_through = opt.resume->meta.t;
+    end = skip_through;
+  }
   for (const Record& x : rec.records) {
+    const Micros xt = x.kind == RecordKind::input ? x.input.t : x.kind == RecordKind::solve ? x.solve.t : x.end_t;
+    if (x.kind != RecordKind::header && xt <= skip_through) continue;
     switch (x.kind) {
       case RecordKind::input:
         session.on_message(x.input.t, x.input.topic, x.input.body);
@@ -664,6 +690,10 @@ bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveS
     }
   }
   session.finish(end, r);
+  if (!session.checkpoint_error().empty()) {
+    error = session.checkpoint_error();
+    return false;
+  }
   sc = session.scenario();
   summary = LiveSummary{};
   summary.replay = true;

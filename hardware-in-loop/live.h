@@ -55,6 +55,10 @@ struct LiveOptions {
   // session makes on its engine (Session::set_engine_calls). Both on the loop's thread.
   std::function<void(const Scenario&)> on_start;
   std::function<void(const EngineCall&)> engine_calls;
+  // Checkpoints every this much engine time (0: none) into checkpoint_dir (SessionOptions). The
+  // files are written on the loop's thread, between messages.
+  Micros checkpoint_every = 0;
+  std::string checkpoint_dir;
 };
 
 // Statistics of one live session, beyond the run result.
@@ -112,5 +116,19 @@ bool recording_header_for(const Scenario& sc, RecordingHeader& h, std::string& e
 // into a fresh engine set up from `sc` they reproduce the session (the viewer plays a recording so).
 bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveSummary& summary, std::string& error,
                       std::vector<Input>* inputs = nullptr);
+
+struct ReplayOptions {
+  std::vector<Input>* inputs = nullptr;  // as above
+  // Checkpoints every this much engine time (0: none) into checkpoint_dir, as in a live session.
+  Micros checkpoint_every = 0;
+  std::string checkpoint_dir;
+  // Continue from this checkpoint (of a live session or a replay of this recording's session):
+  // the session is restored and the records at or before its time are skipped. The result equals
+  // the uninterrupted replay's, apart from `resumed_at`. A checkpoint of another scenario, site or
+  // session is refused (false, with a message naming what differs).
+  const RunCheckpoint* resume = nullptr;
+};
+bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveSummary& summary, std::string& error,
+                      const ReplayOptions& opt);
 
 }  // namespace planttwin::hil

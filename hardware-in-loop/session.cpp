@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <numeric>
 
+#include "engine/byte_codec.h"
+#include "engine/checkpoint.h"
+#include "scenarios/checkpoint.h"
 #include "scenarios/driver.h"
 #include "scenarios/report.h"
 #include "sim/solver/solver.h"
@@ -58,6 +61,7 @@ Session::Session(const Scenario& sc, SessionOptions opt)
 #ifdef PLANTTWIN_HAS_SOLVER
   solver_ = std::make_unique<Solver>(*site_);
 #endif
+  if (opt_.checkpoint_every > 0) checkpoint_next_ = opt_.checkpoint_every;
 }
 
 Session::~Session() = default;
@@ -140,6 +144,7 @@ void Session::solve(Micros t, int tag) {
 }
 
 void Session::solve_recorded(Micros t, int tag) {
+  checkpoints_before(t);
   before(t);
   solve(t, tag);
   advance_engine(t);
@@ -163,12 +168,14 @@ void Session::drop(Micros t, const DecodeError& e, std::string_view topic) {
 }
 
 void Session::on_bad_frames(Micros t, std::size_t frames, std::string_view first_frame) {
+  checkpoints_before(t);
   ++counters_.received;
   advance(t);
   drop(t, {"bad_frames", "a message has 2 frames [topic, body], this one had " + std::to_string(frames)}, frames ? first_frame : "");
 }
 
 bool Session::on_message(Micros t, std::string_view topic, std::string_view body, std::int64_t* ts_ms) {
+  checkpoints_before(t);
   ++counters_.received;
   before(t);
   Decoded d;
@@ -241,9 +248,11 @@ bool Session::on_message(Micros t, std::string_view topic, std::string_view body
 void Session::advance_engine(Micros t) {
   if (calls_) calls_(EngineCall{t, std::nullopt});
   engine_->advance_to(t);
+  now_ = std::max(now_, t);
 }
 
 void Session::advance(Micros t) {
+  checkpoints_before(t);
   before(t);
   advance_engine(t);
   drain();
@@ -261,6 +270,238 @@ void Session::drain() {
     if (observer_) observer_(*engine_, o);
   }
   collector_.drain(*engine_);
+}
+
+// ---- checkpoints ---------------------------------------------------------------------------
+
+namespace {
+
+// The RUNNER record of a session's checkpoint: version, then the session's identity (checked on
+// restore), then its state.
+constexpr std::uint32_t kSessionStateVersion = 1;
+
+void save_counters(ByteWriter& w, const SessionCounters& c) {
+  w.u64(c.received), w.u64(c.accepted), w.u64(c.dropped);
+  w.size(c.dropped_by_reason.size());
+  for (const auto& [reason, n] : c.dropped_by_reason) w.str(reason), w.u64(n);
+  w.u64(c.solved_fixes), w.u64(c.solver_no_fix), w.u64(c.published);
+  w.u64(c.fix_intervals), w.u64(c.late_fixes), w.i64(c.longest_interval);
+}
+
+void load_counters(ByteReader& r, SessionCounters& c) {
+  c.received = r.u64(), c.accepted = r.u64(), c.dropped = r.u64();
+  const std::size_t n = r.size(16);
+  for (std::size_t i = 0; i < n && r.ok(); ++i) {
+    std::string reason = r.str();
+    c.dropped_by_reason[reason] = r.u64();
+  }
+  c.solved_fixes = r.u64(), c.solver_no_fix = r.u64(), c.published = r.u64();
+  c.fix_intervals = r.u64(), c.late_fixes = r.u64(), c.longest_interval = r.i64();
+}
+
+std::string unix_us_text(std::int64_t us) {
+  char b[64];
+  std::snprintf(b, sizeof b, "%lld us after the Unix epoch", static_cast<long long>(us));
+  return b;
+}
+
+}  // namespace
+
+RunCheckpoint Session::checkpoint() const {
+  RunCheckpoint c;
+  c.meta = checkpoint_meta(sc_, *engine_, now_, "live");
+  c.engine = encode_state(engine_->state());
+  ByteWriter w;
+  w.u32(kSessionStateVersion);
+  w.i64(opt_.start_unix_us);
+  w.boolean(opt_.with_script);
+  w.i64(opt_.solve_window);
+  put_collected(w, result_);
+  save_counters(w, counters_);
+  w.size(marks_.size());
+  for (const MarkStats& m : marks_) {
+    w.str(m.point);
+    w.size(m.errors.size());
+    for (double e : m.errors) w.f64(e);
+    w.u64(m.without_fix);
+  }
+  w.size(tag_reports_.size());
+  for (const auto& [last, interval] : tag_reports_) w.i64(last), w.i64(interval);
+  w.size(epochs_.size());
+  for (const auto& [tag, e] : epochs_) {
+    w.i32(tag);
+    w.i64(e.ts_ms);
+    w.boolean(e.tdoa);
+    w.i64(e.first_arrival);
+    w.size(e.ranges.size());
+    for (const RangeObs& o : e.ranges) w.i32(o.anchor), w.f64(o.d), w.f64(o.rx_dbm), w.f64(o.fp_dbm);
+    w.size(e.diffs.size());
+    for (const TdoaObs& o : e.diffs) w.i32(o.anchor_a), w.i32(o.anchor_b), w.f64(o.dd);
+  }
+  w.u64(fixes_);
+  c.runner = w.take();
+#ifdef PLANTTWIN_HAS_SOLVER
+  ByteWriter sim;
+  solver_->save(sim);
+  c.sim = sim.take();
+#endif
+  return c;
+}
+
+bool Session::restore(const RunCheckpoint& ck, std::string& error) {
+  const std::string head = "cannot resume the session: ";
+  if (counters_.received > 0 || now_ > 0 || engine_->state().started || fixes_ > 0) {
+    error = head + "the session has already started (restore a fresh one)";
+    return false;
+  }
+  std::string why;
+  // the scenario and site first (the model's fingerprint also covers the session's start: that
+  // is checked below with a clearer message)
+  CheckpointMeta named = ck.meta;
+  named.model_fingerprint = engine_->model().fingerprint;
+  if (!checkpoint_matches(named, sc_, engine_->model().fingerprint, why)) {
+    error = head + why;
+    return false;
+  }
+  if (ck.meta.positioning != "live") {
+    error = head + "the checkpoint is of a `planttwin run` (" + ck.meta.positioning + " positioning), not of a live session or replay";
+    return false;
+  }
+  ByteReader r(ck.runner);
+  const std::uint32_t version = r.u32();
+  if (r.ok() && version != kSessionStateVersion) {
+    error = head + "the checkpoint's session state has version " + std::to_string(version) + "; this planttwin reads version " +
+            std::to_string(kSessionStateVersion);
+    return false;
+  }
+  const std::int64_t start_us = r.i64();
+  const bool with_script = r.boolean();
+  const Micros solve_window = r.i64();
+  if (!r.ok()) {
+    error = head + "damaged checkpoint: session state: " + r.error();
+    return false;
+  }
+  if (start_us != opt_.start_unix_us) {
+    error = head + "the checkpoint is of another session of this scenario (started " + unix_us_text(start_us) + ", this one " +
+            unix_us_text(opt_.start_unix_us) + ")";
+    return false;
+  }
+  if (with_script != opt_.with_script) {
+    error = head + std::string("the checkpoint's session ") + (with_script ? "played" : "did not play") + " the scenario's script, this one " +
+            (opt_.with_script ? "does" : "does not");
+    return false;
+  }
+  if (solve_window != opt_.solve_window) {
+    error = head + "the checkpoint's session had a solve window of " + std::to_string(solve_window) + " us, this one " +
+            std::to_string(opt_.solve_window) + " us";
+    return false;
+  }
+  if (ck.meta.model_fingerprint != engine_->model().fingerprint) {
+    error = head + "the checkpoint was written for another engine set-up (people, zones or rules differ)";
+    return false;
+  }
+  RunResult collected;
+  get_collected(r, collected);
+  SessionCounters counters;
+  load_counters(r, counters);
+  std::vector<MarkStats> marks(r.size(17));
+  bool consistent = marks.size() == marks_.size();
+  for (size_t i = 0; i < marks.size() && r.ok(); ++i) {
+    marks[i].point = r.str();
+    marks[i].errors.resize(r.size(8));
+    for (double& e : marks[i].errors) e = r.f64();
+    marks[i].without_fix = static_cast<std::size_t>(r.u64());
+    consistent = consistent && i < marks_.size() && marks[i].point == marks_[i].point;
+  }
+  std::vector<std::pair<Micros, Micros>> tag_reports(r.size(16));
+  for (auto& [last, interval] : tag_reports) last = r.i64(), interval = r.i64();
+  const int tags = static_cast<int>(person_of_tag_.size());
+  consistent = consistent && tag_reports.size() <= person_of_tag_.size();
+  std::map<int, Epoch> epochs;
+  const std::size_t ne = r.size(37);
+  const int anchors = static_cast<int>(site_->anchors.size());
+  auto anchor_ok = [anchors](int a) { return a >= 0 && a < anchors; };
+  for (std::size_t i = 0; i < ne && r.ok(); ++i) {
+    const int tag = r.i32();
+    Epoch e;
+    e.ts_ms = r.i64();
+    e.tdoa = r.boolean();
+    e.first_arrival = r.i64();
+    e.ranges.resize(r.size(28));
+    for (RangeObs& o : e.ranges) {
+      o.anchor = r.i32(), o.d = r.f64(), o.rx_dbm = r.f64(), o.fp_dbm = r.f64();
+      consistent = consistent && anchor_ok(o.anchor);
+    }
+    e.diffs.resize(r.size(16));
+    for (TdoaObs& o : e.diffs) {
+      o.anchor_a = r.i32(), o.anchor_b = r.i32(), o.dd = r.f64();
+      consistent = consistent && anchor_ok(o.anchor_a) && anchor_ok(o.anchor_b);
+    }
+    consistent = consistent && tag >= 0 && tag < tags && epochs.emplace(tag, std::move(e)).second;
+  }
+  const std::size_t fixes = static_cast<std::size_t>(r.u64());
+  if (!r.ok() || !r.at_end() || !consistent) {
+    error = head + "damaged checkpoint: session state: " +
+            (!r.ok() ? r.error() : !r.at_end() ? std::string("left-over bytes") : std::string("inconsistent with this scenario"));
+    return false;
+  }
+#ifdef PLANTTWIN_HAS_SOLVER
+  auto solver = std::make_unique<Solver>(*site_);
+  ByteReader sr(ck.sim);
+  if (ck.sim.empty() || !solver->load(sr) || !sr.at_end()) {
+    error = head + "damaged checkpoint: solver state: " +
+            (ck.sim.empty() ? std::string("missing") : sr.ok() ? std::string("left-over bytes") : sr.error());
+    return false;
+  }
+#endif
+  EngineState st;
+  if (!decode_state(ck.engine, st, why) || !engine_->restore(std::move(st), &why)) {
+    error = head + "damaged checkpoint: " + why;
+    return false;
+  }
+  // nothing can fail from here on
+#ifdef PLANTTWIN_HAS_SOLVER
+  solver_ = std::move(solver);
+#endif
+  collected.checkpoints.clear();
+  result_ = std::move(collected);
+  result_.resumed_at = to_seconds(ck.meta.t);
+  counters_ = std::move(counters);
+  marks_ = std::move(marks);
+  tag_reports_ = std::move(tag_reports);
+  epochs_ = std::move(epochs);
+  fixes_ = fixes;
+  now_ = ck.meta.t;
+  // the script up to the checkpoint: its inputs are in the engine's state already
+  if (driver_) driver_->play_until(ck.meta.t, [](Input) {});
+  if (opt_.checkpoint_every > 0) checkpoint_next_ = (ck.meta.t / opt_.checkpoint_every + 1) * opt_.checkpoint_every;
+  return true;
+}
+
+void Session::checkpoints_before(Micros t) {
+  // checkpoint c is written once the session's time passes it: every call with a time <= c has
+  // been handled, so everything at or before c is decided
+  while (checkpoint_next_ < t) {
+    const Micros c = checkpoint_next_;
+    if (c < now_) {  // a call went back in time: skip what is already behind the session
+      checkpoint_next_ = (now_ / opt_.checkpoint_every + 1) * opt_.checkpoint_every;
+      continue;
+    }
+    // the script up to c and the engine to c (advancing in other steps changes nothing, docs/engine.md);
+    // solver windows are left open: they close at the next call, as without checkpoints
+    if (driver_) driver_->play_until(c, [this](Input in) { submit(std::move(in)); });
+    advance_engine(c);
+    drain();
+    const std::string path = (fs::path(opt_.checkpoint_dir) / checkpoint_file_name(sc_.name, c)).string();
+    std::string err;
+    if (!write_checkpoint_file(path, checkpoint(), err)) {
+      checkpoint_error_ = err;
+      checkpoint_next_ = kNever;
+      return;
+    }
+    result_.checkpoints.push_back(path);
+    checkpoint_next_ = c + opt_.checkpoint_every;
+  }
 }
 
 AccuracyStats mark_accuracy(const std::vector<MarkStats>& marks) {

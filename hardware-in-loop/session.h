@@ -2,8 +2,8 @@
 // the same stamped inputs in the same way (H-01: a replay gives the same alarms and hash).
 //
 // The session reads no clock: every call carries the engine time (arrival - session start, µs),
-// stamped by the caller. Order within one call: the scenario's script (with --with-script) up to
-// t, the solver's expired collection windows (live only; replay reads them from the recording),
+// stamped by the caller. Order within one call: checkpoints due before t (SessionOptions), the
+// scenario's script (with --with-script) up to t, the solver's expired collection windows (live only; replay reads them from the recording),
 // then the message, then the engine advances to t and its outputs are published. A rejected
 // message is answered on `error` and never reaches the engine.
 #pragma once
@@ -41,6 +41,12 @@ struct SessionOptions {
   Micros solve_window = 50 * kMillisecond;
   bool replay = false;             // solver windows come from `solve` records, skew is not checked
   HistorySink* history = nullptr;  // fixes as applied; people, alarms, permits at finish
+  // Checkpoints (docs/recording.md "Checkpoints"): at every multiple c of checkpoint_every of
+  // engine time (0: none), as soon as the session's time passes c (a call with t > c), the session
+  // plays its script and advances its engine to c and writes checkpoint() to checkpoint_dir, named
+  // by checkpoint_file_name(). On the session's thread (the live loop's: the write costs it).
+  Micros checkpoint_every = 0;
+  std::string checkpoint_dir;
 };
 
 // Per surveyed point (mark): horizontal error of the tag's latest fix, metres.
@@ -99,11 +105,28 @@ class Session {
   // The earliest collection window to close (live), if any.
   std::optional<Micros> next_solve_deadline() const;
 
+  // The whole session as a checkpoint at its engine's current time (docs/recording.md
+  // "Checkpoints"): the engine's state (ENGINE), the solver's (SIM) and the session's own (RUNNER:
+  // its start, script and solve-window settings, the outputs collected so far, counters, marks,
+  // report-time statistics, pending range / tdoa epochs, fixes). META.positioning is "live".
+  RunCheckpoint checkpoint() const;
+  // Continues from a checkpoint, on a fresh session (no call made yet) of the checkpoint's scenario
+  // and session (same start, --with-script and solve window): the script is played to the
+  // checkpoint's time (its inputs are in the engine's state already) and every part restored.
+  // false with `error` naming what differs or what is damaged; the session is then unchanged.
+  bool restore(const RunCheckpoint& ck, std::string& error);
+  // The first error writing a checkpoint file ("" none); after one no more are written.
+  const std::string& checkpoint_error() const { return checkpoint_error_; }
+  // Checkpoint files written so far, in time order (also in the result's `checkpoints`).
+  const std::vector<std::string>& checkpoint_files() const { return result_.checkpoints; }
+
   // The session ends at t: the engine advances, the end is recorded, the result is filled and the
   // scenario's expectations are checked (their times count from the session's start).
   void finish(Micros t, RunResult& r);
 
   const Engine& engine() const { return *engine_; }
+  // The session's time: the latest time it was advanced to (the engine's now() is its last step).
+  Micros now() const { return now_; }
   const SessionCounters& counters() const { return counters_; }
   const std::vector<MarkStats>& marks() const { return marks_; }
   const SessionOptions& options() const { return opt_; }
@@ -121,6 +144,7 @@ class Session {
   void submit(Input in);
   void solve(Micros t, int tag);
   void drop(Micros t, const DecodeError& e, std::string_view topic);
+  void checkpoints_before(Micros t);
 
   Scenario sc_;  // the scenario with its clock set to the session's start
   SessionOptions opt_;
@@ -149,6 +173,9 @@ class Session {
 #endif
   std::vector<WireMessage> scratch_;
   std::size_t fixes_ = 0;
+  Micros now_ = 0;  // the latest time the engine was advanced to (its own clock stays at its last step)
+  Micros checkpoint_next_ = kNever;  // the next multiple of checkpoint_every to write
+  std::string checkpoint_error_;
 };
 
 // Fills the report's additions for a live session or a replay (docs/live-v1.md "Report").

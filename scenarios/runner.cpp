@@ -354,11 +354,7 @@ void check_expectations(const Scenario& sc, RunResult& r) {
   }
 }
 
-namespace {
-
 // ---- checkpoints (docs/checkpoint.md) ----------------------------------------------------------
-
-enum class RunnerMode : std::uint8_t { truth = 0, simulated = 1 };
 
 // What the runner has collected so far: the outputs that make the report.
 void put_collected(ByteWriter& w, const RunResult& r) {
@@ -413,6 +409,24 @@ void get_collected(ByteReader& rd, RunResult& r) {
   r.fixes = static_cast<std::size_t>(rd.u64());
 }
 
+CheckpointMeta checkpoint_meta(const Scenario& sc, const Engine& engine, Micros t, std::string positioning) {
+  CheckpointMeta m;
+  m.scenario = sc.name;
+  m.scenario_sha256 = sc.scenario_sha256;
+  m.site = sc.site.name;
+  m.site_sha256 = sc.site_sha256;
+  m.model_fingerprint = engine.model().fingerprint;
+  m.engine_layout = kEngineStateLayout;
+  m.t = t;
+  m.positioning = std::move(positioning);
+  m.writer = std::string("planttwin ") + PLANTTWIN_VERSION;
+  return m;
+}
+
+namespace {
+
+enum class RunnerMode : std::uint8_t { truth = 0, simulated = 1 };
+
 // Writes checkpoints every `every` of engine time.
 class Checkpointer {
  public:
@@ -429,15 +443,7 @@ class Checkpointer {
   bool write(Micros t, const Engine& engine, const Engine* oracle, std::string runner, std::string sim, RunResult& out,
              std::string& error) {
     RunCheckpoint c;
-    c.meta.scenario = sc_.name;
-    c.meta.scenario_sha256 = sc_.scenario_sha256;
-    c.meta.site = sc_.site.name;
-    c.meta.site_sha256 = sc_.site_sha256;
-    c.meta.model_fingerprint = engine.model().fingerprint;
-    c.meta.engine_layout = kEngineStateLayout;
-    c.meta.t = t;
-    c.meta.positioning = sc_.positioning.mode == Positioning::Mode::simulated ? "simulated" : "truth";
-    c.meta.writer = std::string("planttwin ") + PLANTTWIN_VERSION;
+    c.meta = checkpoint_meta(sc_, engine, t, sc_.positioning.mode == Positioning::Mode::simulated ? "simulated" : "truth");
     c.engine = encode_state(engine.state());
     if (oracle) c.oracle = encode_state(oracle->state());
     c.runner = std::move(runner);

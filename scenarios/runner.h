@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/byte_codec.h"
 #include "engine/engine.h"
 #include "engine/history.h"
 #include "scenarios/checkpoint.h"
@@ -175,6 +176,15 @@ void feed_history(const Scenario& sc, const RunResult& r, HistorySink& h, std::i
 // Alarms from estimated positions against the oracle twin's (AQ 3064.3 7.3.2): an alarm matches
 // when type and people agree and the raise times are within 10 s. Sets alarm_quality and alarm_delay.
 void compare_with_oracle(const std::vector<Alarm>& oracle, const std::vector<Alarm>& est, RunResult& r);
+
+// Checkpoints of anything that collects a RunResult (the runner, live sessions and replays): the
+// outputs collected so far (canonical stream, warns, zone entries and counts, statuses, refusals,
+// fix count). get_collected() reads what put_collected() wrote; on bad input it leaves `rd` failed.
+void put_collected(ByteWriter& w, const RunResult& r);
+void get_collected(ByteReader& rd, RunResult& r);
+// The META record of a checkpoint of `engine` (run from `sc`) at engine time t; `positioning`:
+// "truth", "simulated" or "live".
+CheckpointMeta checkpoint_meta(const Scenario& sc, const Engine& engine, Micros t, std::string positioning);
 
 // Runs one loaded scenario to its end. Returns false with `error` set when the scenario asks for
 // something this build cannot do (e.g. a site the plant model cannot build).
