@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/engine.h"
@@ -41,6 +42,23 @@ class ScriptDriver {
   bool tag_on(int person) const { return tag_on_[static_cast<size_t>(person)] != 0; }
   int person_count() const { return static_cast<int>(sc_.people.size()); }
   const Scenario& scenario() const { return sc_; }
+
+  // Everything play_until changes (the script position, tags on or off, the motion plans), as a
+  // plain copy: restore() it into a driver of the same scenario and engine model to continue
+  // exactly from there (the viewer's checkpoints).
+  struct Progress {
+    Motion motion{std::vector<MotionPersonDef>{}};
+    std::vector<char> tag_on;
+    size_t next = 0;
+  };
+  Progress progress() const { return {motion_, tag_on_, next_}; }
+  // How many script actions were played.
+  size_t played() const { return next_; }
+  void restore(Progress p) {
+    motion_ = std::move(p.motion);
+    tag_on_ = std::move(p.tag_on);
+    next_ = p.next;
+  }
 
  private:
   void play(const ScriptAction& a, const std::function<void(Input)>& sink);

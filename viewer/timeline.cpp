@@ -23,16 +23,119 @@ constexpr std::uint64_t kNoiseStream = 1;  // the runner's stream id for truth-m
 
 Micros fix_time(const Scenario& sc, std::int64_t k) { return from_seconds(static_cast<double>(k) / sc.fix_rate); }
 
+std::size_t alarm_bytes(const Alarm& a) {
+  return sizeof(Alarm) + a.events.size() * (sizeof(AlarmEvent) + 32) + (a.who.size() + a.cameras.size()) * 32;
+}
+
 std::size_t estimate_bytes(const KeptSnapshot& k) {
   const Snapshot& s = k.snap;
   std::size_t n = sizeof(KeptSnapshot);
   n += s.people.size() * (sizeof(Snapshot::Person) + 24);
   n += k.truth.size() * (sizeof(TruthPose) + 8);
-  for (const Alarm& a : s.open_alarms) n += sizeof(Alarm) + a.events.size() * (sizeof(AlarmEvent) + 32) + a.who.size() * 32;
+  for (const Alarm& a : s.open_alarms) n += alarm_bytes(a);
   for (const auto& g : s.gatherings) n += sizeof(g) + g.members.size() * 32;
   n += s.zones.size() * sizeof(Snapshot::ZoneState);
   for (const PermitRecord& p : s.permits) n += sizeof(PermitRecord) + p.history.size() * 48 + p.area.size() * sizeof(Vec2);
   return n;
+}
+
+std::size_t estimate_bytes(const EngineState& s) {
+  std::size_t n = sizeof(EngineState);
+  n += s.queue.pending.size() * (sizeof(Input) + 16);
+  for (const PersonState& p : s.people)
+    n += sizeof(PersonState) + p.zones.size() * sizeof(ZoneStay) + p.left_stay_inside.size() * sizeof(std::pair<int, int>) +
+         p.visited.size() * sizeof(int);
+  n += s.zones.size() * sizeof(ZoneState);
+  for (const Alarm& a : s.alarms) n += alarm_bytes(a);
+  n += (s.ack.watch.size() + s.ack.unack_of.size()) * sizeof(int);
+  for (const GatheringTrack& g : s.gatherings)
+    n += sizeof(GatheringTrack) + g.members.size() * sizeof(std::pair<int, Micros>) + g.warned.size() * sizeof(int);
+  n += s.desk.reservations.size() * (sizeof(Reservation) + 64) + s.desk.permit_index.size() * 64 + s.desk.unpermitted.size() * 64;
+  for (const Permit& p : s.desk.permits)
+    n += sizeof(Permit) + p.rec.history.size() * 48 + p.rec.area.size() * sizeof(Vec2) + p.intruders.size() * 64 +
+         (p.rec.workers.size() + p.briefed.size()) * 32;
+  n += s.outputs.size() * (sizeof(Output) + 32);
+  n += s.stats.zone_entries.size() * 2 * sizeof(std::array<int, kCategoryCount>);
+  return n;
+}
+
+// A checkpoint's memory but for its alarms and driver progress (which it may share).
+std::size_t own_bytes(const Checkpoint& c) {
+  return sizeof(Checkpoint) + estimate_bytes(c.engine) + (c.oracle ? estimate_bytes(*c.oracle) : 0);
+}
+
+// A checkpoint's memory: its own, and the alarms and driver progress it does not share with
+// `prev` (the checkpoint before it).
+std::size_t estimate_bytes(const Checkpoint& c, const Checkpoint* prev) {
+  std::size_t n = c.own_bytes;
+  if (c.driver && (!prev || prev->driver != c.driver))  // the motion plans (a few legs each), tags on or off
+    n += sizeof(ScriptDriver::Progress) + c.driver->tag_on.size() * (128 + 2 * 48 + 1);
+  auto alarms = [&n](const std::vector<std::shared_ptr<const Alarm>>& mine, const std::vector<std::shared_ptr<const Alarm>>* before) {
+    n += mine.size() * sizeof(mine[0]);
+    for (size_t i = 0; i < mine.size(); ++i)
+      if (!before || i >= before->size() || (*before)[i] != mine[i]) n += alarm_bytes(*mine[i]) + 16;
+  };
+  alarms(c.alarms, prev ? &prev->alarms : nullptr);
+  alarms(c.oracle_alarms, prev ? &prev->oracle_alarms : nullptr);
+  return n;
+}
+
+// The alarms as shared pointers: those equal to `before`'s at the same index are shared with it.
+std::vector<std::shared_ptr<const Alarm>> share_alarms(const std::vector<Alarm>& live, const std::vector<std::shared_ptr<const Alarm>>* before) {
+  std::vector<std::shared_ptr<const Alarm>> out;
+  out.reserve(live.size());
+  for (size_t i = 0; i < live.size(); ++i) {
+    if (before && i < before->size() && *(*before)[i] == live[i]) out.push_back((*before)[i]);
+    else out.push_back(std::make_shared<const Alarm>(live[i]));
+  }
+  return out;
+}
+
+// A copy of an engine's state without its alarms (the checkpoint shares them) and without its
+// input queue's entries (a simulated or recorded run queues the whole run's inputs at the start).
+// The structured bindings stop the build when EngineState or InputQueue gains a member: copy it
+// here too.
+EngineState state_without_queue_and_alarms(const EngineState& s) {
+  const auto& [now, started, queue, people, zones, alarm_seq, alarms, ack, gatherings, desk, outputs, counters, stats] = s;
+  const auto& [pending, head, unsorted, next_seq] = queue;
+  (void)pending;
+  (void)head;
+  (void)alarms;
+  return EngineState{now, started, InputQueue{{}, 0, unsorted, next_seq}, people, zones, alarm_seq, {}, ack, gatherings, desk,
+                     outputs, counters, stats};
+}
+
+// The state of an engine for a checkpoint, without its alarms. `queued`: the engine's queue right
+// after reset() in the order it applies it (simulated, recorded), or null. When the inputs the
+// engine has not applied yet are the tail of `queued`, the copy leaves them out and `from` says
+// where that tail starts; otherwise the copy holds them and `from` is Checkpoint::kCopied.
+EngineState capture(const Engine& e, const std::vector<Input>* queued, std::size_t& from) {
+  const EngineState& live = e.state();
+  EngineState s = state_without_queue_and_alarms(live);
+  const InputQueue& q = live.queue;
+  const std::size_t left = q.pending.size() - q.head;
+  from = Checkpoint::kCopied;
+  if (queued && !q.unsorted && left <= queued->size()) {
+    // The engine applies `queued` in its order and only ever from the front; anything submitted
+    // since reset (an operator action) has a larger seq than every queued input. So the rest is
+    // the tail of `queued` when the count and both ends agree.
+    const std::size_t k = queued->size() - left;
+    if (left == 0 || (q.pending[q.head].seq == (*queued)[k].seq && q.pending.back().seq == queued->back().seq)) {
+      from = k;
+      return s;
+    }
+  }
+  s.queue.pending.assign(q.pending.begin() + static_cast<long>(q.head), q.pending.end());
+  return s;
+}
+
+// An engine's queue right after reset(), in the order it applies it: by time, submission order on
+// ties (Engine::advance_to sorts it so).
+std::shared_ptr<const std::vector<Input>> queue_in_order(const Engine& e) {
+  auto v = std::make_shared<std::vector<Input>>(e.state().queue.pending.begin() + static_cast<long>(e.state().queue.head),
+                                                e.state().queue.pending.end());
+  std::stable_sort(v->begin(), v->end(), [](const Input& a, const Input& b) { return a.t < b.t; });
+  return v;
 }
 
 // The background step yields to the frame: on a machine with few cores (or software GL, whose
@@ -104,6 +207,9 @@ void Timeline::follow_to(Micros target) {
       }
       engine_->advance_to(c.t);
       now_ = std::max(now_, c.t);
+      ++applied_;
+      if (now_ >= next_checkpoint_) take_checkpoint();
+      continue;
     }
     ++applied_;
   }
@@ -143,6 +249,10 @@ void Timeline::reset() {
     if (oracle_)
       for (const Input& in : simulated_->truth)
         if (scripted_ok(in)) oracle_->submit(in);
+    if (!queued_) {  // the same every time: checkpoints refer to it instead of copying the queue
+      queued_ = queue_in_order(*engine_);
+      if (oracle_) oracle_queued_ = queue_in_order(*oracle_);
+    }
   }
   noise_ = std::make_unique<GaussianStream>(stream_seed(sc_.seed, kNoiseStream));
   now_ = 0;
@@ -157,6 +267,10 @@ void Timeline::reset() {
   kept_bytes_ = 0;
   keep_every_ = std::max<Micros>(opt_.keep_every, 1);
   next_keep_ = 0;
+  checkpoints_.clear();
+  checkpoint_bytes_ = 0;
+  checkpoint_every_ = opt_.drill ? 0 : std::max<Micros>(opt_.checkpoint_every, 0);  // a drill never goes back
+  next_checkpoint_ = checkpoint_every_ > 0 ? 0 : kNever;  // the first at 0
   snap_to_scenario_.clear();
   // snapshot people are in id order; the driver's poses are in scenario order
   std::vector<int> order(sc_.people.size());
@@ -168,6 +282,7 @@ void Timeline::reset() {
   if (feed_) {  // following: the calls so far again, from the start
     applied_ = 0;
     follow_to(0);
+    if (checkpoint_every_ > 0 && checkpoints_.empty()) take_checkpoint();
     publish();
     return;
   }
@@ -200,7 +315,8 @@ void Timeline::advance_to(Micros target) {
     const Micros tf = fix_time(sc_, next_fix_);
     const Micros ta = replayed_ < actions_.size() ? actions_[replayed_].t : kNever;
     const Micros tk = next_keep_;
-    const Micros t = std::min({tf, ta, tk});
+    const Micros tc = next_checkpoint_;
+    const Micros t = std::min({tf, ta, tk, tc});
     if (t > target) break;
     if (t == tf && simulated_) {
       driver_->play_until(tf, sink);
@@ -244,6 +360,11 @@ void Timeline::advance_to(Micros target) {
       next_keep_ += keep_every_;
       if (!in_job_) flush();  // a long synchronous jump: thin as it goes
     }
+    if (t == tc) {  // after everything else at t, so that a restore goes on from the next instant
+      driver_->play_until(tc, sink);
+      engines_to(tc);
+      take_checkpoint();
+    }
   }
   driver_->play_until(target, sink);
   engines_to(target);
@@ -253,9 +374,8 @@ void Timeline::advance_to(Micros target) {
   refresh();
 }
 
-void Timeline::refresh() {
+void Timeline::drain() {
   // drop the engine's output log: everything the viewer shows is in the snapshot
-  out_.snap = engine_->snapshot();
   for (const Output& o : engine_->outputs())
     if (const auto* a = std::get_if<AlarmOutput>(&o.body)) {
       const Alarm& al = engine_->alarms()[static_cast<size_t>(a->alarm)];
@@ -263,6 +383,11 @@ void Timeline::refresh() {
     }
   engine_->clear_outputs();
   if (oracle_) oracle_->clear_outputs();
+}
+
+void Timeline::refresh() {
+  drain();
+  out_.snap = engine_->snapshot();
   out_.snap.t = now_;
   out_.truth.resize(snap_to_scenario_.size());
   for (size_t i = 0; i < snap_to_scenario_.size(); ++i) out_.truth[i] = driver_->pose(snap_to_scenario_[i], now_);
@@ -284,6 +409,106 @@ void Timeline::keep(KeptSnapshot k) {
     next_keep_ = kept_.back().snap.t + keep_every_;
   }
   while (next_keep_ <= now_) next_keep_ += keep_every_;  // a background step may have kept past the thinned spacing
+}
+
+// Engine side (advance_to, follow_to; a background step too): everything needed to go on from now_.
+void Timeline::take_checkpoint() {
+  drain();  // the alarm lines so far are in the stream, none left in the engines
+  Checkpoint c;
+  c.t = now_;
+  const Checkpoint* prev = checkpoints_.empty() ? nullptr : &checkpoints_.back();
+  c.engine = capture(*engine_, queued_.get(), c.engine_queued_from);
+  c.alarms = share_alarms(engine_->alarms(), prev ? &prev->alarms : nullptr);
+  if (oracle_) {
+    c.oracle = capture(*oracle_, oracle_queued_.get(), c.oracle_queued_from);
+    c.oracle_alarms = share_alarms(oracle_->alarms(), prev ? &prev->oracle_alarms : nullptr);
+  }
+  // the driver's progress is shared with the previous checkpoint while replaying the script actions
+  // played since costs little (a few hundred microseconds)
+  const std::size_t replay_limit = 32 + sc_.people.size() / 2;
+  if (prev && prev->driver && driver_->played() >= prev->driver->next && driver_->played() - prev->driver->next < replay_limit)
+    c.driver = prev->driver;
+  else c.driver = std::make_shared<const ScriptDriver::Progress>(driver_->progress());
+  if (noise_) c.noise = *noise_;
+  c.next_fix = next_fix_;
+  c.next_error = next_error_;
+  c.applied = applied_;
+  c.replayed = replayed_;
+  // stream_, errors_ and kept_ change only on the UI thread while no step runs
+  c.stream_size = stream_.size() + out_.stream.size();
+  c.errors_size = errors_.size() + out_.errors.size();
+  c.keep_every = keep_every_;
+  c.next_keep = next_keep_;
+  c.own_bytes = own_bytes(c);
+  c.bytes = estimate_bytes(c, prev);
+  add_checkpoint(std::move(c));
+}
+
+void Timeline::add_checkpoint(Checkpoint c) {
+  checkpoint_bytes_ += c.bytes;
+  checkpoints_.push_back(std::move(c));
+  while (checkpoint_bytes_ > opt_.checkpoint_budget_bytes && checkpoints_.size() > 2) {
+    // thin out as the kept snapshots are: keep every other one (the first stays) and double the spacing
+    std::vector<Checkpoint> thin;
+    checkpoint_bytes_ = 0;
+    for (size_t i = 0; i < checkpoints_.size(); i += 2) {
+      thin.push_back(std::move(checkpoints_[i]));
+      // the alarms it shared with the dropped one before it are now its own
+      thin.back().bytes = estimate_bytes(thin.back(), thin.size() > 1 ? &thin[thin.size() - 2] : nullptr);
+      checkpoint_bytes_ += thin.back().bytes;
+    }
+    checkpoints_ = std::move(thin);
+    checkpoint_every_ *= 2;
+  }
+  next_checkpoint_ = (now_ / checkpoint_every_ + 1) * checkpoint_every_;
+}
+
+// Seek (UI thread, no step running): the engines, driver and accumulators as they were at the
+// latest checkpoint at or before t; the later ones are dropped.
+bool Timeline::restore_before(Micros t) {
+  auto it = std::upper_bound(checkpoints_.begin(), checkpoints_.end(), t, [](Micros x, const Checkpoint& c) { return x < c.t; });
+  if (it == checkpoints_.begin()) return false;
+  for (auto j = it; j != checkpoints_.end(); ++j) checkpoint_bytes_ -= j->bytes;
+  checkpoints_.erase(it, checkpoints_.end());
+  const Checkpoint& c = checkpoints_.back();
+  auto restore_engine = [](Engine& e, const EngineState& from, const std::vector<std::shared_ptr<const Alarm>>& alarms,
+                           const std::vector<Input>* queued, std::size_t queued_from) {
+    EngineState s = from;  // the checkpoint stays for later jumps
+    s.alarms.reserve(alarms.size());
+    for (const auto& a : alarms) s.alarms.push_back(*a);
+    if (queued_from != Checkpoint::kCopied) s.queue.pending.assign(queued->begin() + static_cast<long>(queued_from), queued->end());
+    return e.restore(std::move(s));
+  };
+  if (!restore_engine(*engine_, c.engine, c.alarms, queued_.get(), c.engine_queued_from)) return false;
+  if (oracle_ && (!c.oracle || !restore_engine(*oracle_, *c.oracle, c.oracle_alarms, oracle_queued_.get(), c.oracle_queued_from)))
+    return false;
+  driver_->restore(*c.driver);
+  // the script actions up to t were played when the checkpoint was taken (none when following)
+  if (!feed_) driver_->play_until(c.t, [](Input) {});
+  if (noise_ && c.noise) *noise_ = *c.noise;
+  now_ = c.t;
+  next_fix_ = c.next_fix;
+  next_error_ = c.next_error;
+  applied_ = c.applied;
+  replayed_ = c.replayed;
+  carry_us_ = 0;
+  // what was published after the checkpoint is undone (the stream and errors only grow in a run)
+  out_ = Pending{};
+  stream_.resize(c.stream_size);
+  errors_.resize(c.errors_size);
+  while (!kept_.empty() && kept_.back().snap.t > c.t) {
+    kept_bytes_ -= estimate_bytes(kept_.back());
+    kept_.pop_back();
+  }
+  if (keep_every_ == c.keep_every) {
+    next_keep_ = c.next_keep;
+  } else {  // thinned since: go on at today's spacing
+    next_keep_ = kept_.empty() ? 0 : kept_.back().snap.t + keep_every_;
+    while (next_keep_ <= now_) next_keep_ += keep_every_;
+  }
+  next_checkpoint_ = (now_ / checkpoint_every_ + 1) * checkpoint_every_;
+  ++restores_;
+  return true;
 }
 
 // The append-only parts of the pending state (errors, kept snapshots, the alarm stream) into the
@@ -379,7 +604,7 @@ bool Timeline::seek(Micros t, std::string* why) {
   wait();
   if (feed_) {
     t = std::clamp<Micros>(t, 0, reached_);
-    if (t < now_) {
+    if (t < now_ && !restore_before(t)) {
       ++reruns_;
       reset();
     }
@@ -395,8 +620,10 @@ bool Timeline::seek(Micros t, std::string* why) {
     }
     // actions after the target are undone; earlier ones are replayed at their times
     while (!actions_.empty() && actions_.back().t > t) actions_.pop_back();
-    ++reruns_;
-    reset();
+    if (!restore_before(t)) {
+      ++reruns_;
+      reset();
+    }
   }
   advance_to(t);
   publish();

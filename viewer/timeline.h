@@ -2,12 +2,21 @@
 // Engine, fixes at k / fix_rate) and exposes what the UI draws as plain data: the engine's
 // snapshot at the current time plus every person's true pose. No GL, no window: tests drive it.
 //
-// Time and seeking. The engine only moves forward. Playing, stepping and jumping ahead advance it;
-// jumping backwards re-runs the scenario from the start to the target time (the engine is
-// deterministic, so the result equals a fresh run to that time, byte for byte). Operator actions
-// taken in the UI are recorded as stamped inputs; a re-run replays those stamped at or before the
-// target and drops the later ones. In a drill a backward jump is refused: the trainee's actions
-// have changed the future, and a drill is scored as it happened.
+// Time and seeking. The engine only moves forward. Playing, stepping and jumping ahead advance it.
+// While it advances, a checkpoint is kept in memory every `checkpoint_every` of engine time: the
+// engines' states (EngineState; alarms that did not change since the previous checkpoint are
+// shared with it), the script driver's progress, the noise stream, how far it is into its inputs
+// (fix instants, a simulated or recorded run's queued inputs, a live session's calls) and into the
+// operator actions, and how long the alarm stream and the error list were. Jumping backwards
+// restores the latest checkpoint at or before the target, drops the later ones, and plays on from
+// it to the target; with checkpoint_every = 0 it re-runs the scenario from the start instead. The
+// engine is deterministic, so either way the result equals a fresh run to that time, byte for
+// byte (tests/viewer/timeline_checkpoint_test.cpp). Checkpoints are bounded like the kept
+// snapshots: past `checkpoint_budget_bytes` every other one is dropped and the spacing doubles.
+// Operator actions taken in the UI are recorded as stamped inputs; a backward jump keeps those
+// stamped at or before the target (replayed at their times) and drops the later ones. In a drill a
+// backward jump is refused (and no checkpoints are kept): the trainee's actions have changed the
+// future, and a drill is scored as it happened.
 //
 // Kept snapshots: while the engine advances, a snapshot is kept every `keep_every` of engine time
 // (for the history strip and quick inspection). Their memory is bounded: past `keep_budget_bytes`
@@ -42,6 +51,14 @@ struct TimelineOptions {
   Micros keep_every = 500 * kMillisecond;
   // Memory bound of the kept snapshots (estimated). Default: 64 MiB.
   std::size_t keep_budget_bytes = 64u << 20;
+  // Spacing of in-memory checkpoints (engine time): everything a re-run would need to go on from
+  // there. A backward jump restores the latest one at or before the target and plays on from it.
+  // 0: none; every backward jump re-runs from the start. Default: 5 s (a jump then plays 2.5 s on
+  // average; 2,000 people in a dense crowd cost about 25 ms of engine work a second, docs/viewer.md).
+  Micros checkpoint_every = 5 * kSecond;
+  // Memory bound of the checkpoints (estimated). Past it every other one is dropped and the
+  // spacing doubles. Default: 512 MiB (an hour of 2,000 people every 5 s: about 414 MiB).
+  std::size_t checkpoint_budget_bytes = std::size_t{512} << 20;
   // Play in the background: when tick() reaches a fix instant (or a kept snapshot), the engines
   // advance on a worker thread and tick() returns at once; until the step is done everything the
   // UI reads stays the last published state, and later ticks pick the result up. seek, step and
@@ -83,6 +100,36 @@ class LiveFeed {
  private:
   std::mutex mu_;
   std::vector<EngineCall> calls_;
+};
+
+// Everything a run of the timeline needs to go on exactly from engine time t: the engines' states,
+// the script driver's progress, the noise stream, how far it is into its inputs and operator
+// actions, and how much of its output (alarm stream, errors) existed then.
+struct Checkpoint {
+  static constexpr std::size_t kCopied = static_cast<std::size_t>(-1);
+  Micros t = 0;
+  EngineState engine;                  // without its alarms: they are in `alarms`
+  std::optional<EngineState> oracle;   // likewise
+  // The engines' alarms; one that equals the previous checkpoint's is shared with it (most alarms
+  // of a long run are over and never change again).
+  std::vector<std::shared_ptr<const Alarm>> alarms, oracle_alarms;
+  // positioning: simulated / recorded: the engine's queue is Timeline::queued_ from this index
+  // (its copy in `engine` is empty); kCopied: `engine` holds its queue
+  std::size_t engine_queued_from = kCopied, oracle_queued_from = kCopied;
+  // The script driver's progress: this one, or an earlier checkpoint's shared with it when few
+  // script actions were played since; a restore plays those again (inputs dropped: the engines
+  // have them).
+  std::shared_ptr<const ScriptDriver::Progress> driver;
+  std::optional<GaussianStream> noise;
+  std::int64_t next_fix = 0;
+  std::size_t next_error = 0;    // simulated fix errors counted
+  std::size_t applied = 0;       // following: calls given to the engine
+  std::size_t replayed = 0;      // operator actions submitted
+  std::size_t stream_size = 0;   // canonical stream written so far
+  std::size_t errors_size = 0;   // fix errors so far
+  Micros keep_every = 0, next_keep = 0;
+  std::size_t own_bytes = 0;     // estimated memory, but for the alarms and the driver's progress
+  std::size_t bytes = 0;         // estimated memory, with what it does not share with the previous checkpoint
 };
 
 class Timeline {
@@ -160,8 +207,14 @@ class Timeline {
   Micros keep_every() const { return keep_every_; }
   // The engine itself: only while !busy().
   const Engine& engine() const { return *engine_; }
-  // How many times the scenario was re-run from the start (backward jumps).
+  // How many times the scenario was re-run from the start (backward jumps without checkpoints).
   int reruns() const { return reruns_; }
+  // How many backward jumps restored a checkpoint.
+  int restores() const { return restores_; }
+  // The checkpoints kept now: how many, their spacing and estimated memory. Only while !busy().
+  std::size_t checkpoint_count() const { return checkpoints_.size(); }
+  Micros checkpoint_every() const { return checkpoint_every_; }
+  std::size_t checkpoint_bytes() const { return checkpoint_bytes_; }
 
  private:
   Timeline(const Scenario& sc, const TimelineOptions& opt, std::shared_ptr<const InputLog> simulated, bool recorded = false,
@@ -176,6 +229,10 @@ class Timeline {
   void flush();
   void publish();
   void finish_job();
+  void drain();  // the engines' outputs: alarm events into the pending stream, the rest dropped
+  void take_checkpoint();
+  void add_checkpoint(Checkpoint c);
+  bool restore_before(Micros t);  // the latest checkpoint at or before t; false when there is none
 
   const Scenario& sc_;
   TimelineOptions opt_;
@@ -225,6 +282,15 @@ class Timeline {
   Micros keep_every_ = 0, next_keep_ = 0;
   std::size_t kept_bytes_ = 0;
   int reruns_ = 0;
+  // positioning: simulated / recorded: the engines' queues right after reset(), in the order the
+  // engines apply them; a checkpoint stores where in them its engine was instead of a copy.
+  std::shared_ptr<const std::vector<Input>> queued_, oracle_queued_;
+  // Checkpoints, oldest first (engine side: written by advance_to and follow_to, also in a
+  // background step; read and dropped by seek).
+  std::vector<Checkpoint> checkpoints_;
+  Micros checkpoint_every_ = 0, next_checkpoint_ = 0;
+  std::size_t checkpoint_bytes_ = 0;
+  int restores_ = 0;
 };
 
 }  // namespace planttwin::viewer

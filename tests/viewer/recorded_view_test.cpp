@@ -20,6 +20,7 @@
 #include "hardware-in-loop/recording.h"
 #include "tests/hil/live_fixture.h"
 #include "scenarios/loader.h"
+#include "tests/viewer/timeline_fixtures.h"
 #include "viewer/timeline.h"
 
 namespace planttwin::viewer {
@@ -117,6 +118,41 @@ TEST(RecordedView, H04_ARecordingPlaysInTheViewerExactlyAsReplayDecides) {
   EXPECT_FALSE(bg->busy());
   EXPECT_EQ(bg->now(), sc.duration);
   EXPECT_EQ(bg->canonical_stream(), r.canonical_stream);
+}
+
+// H-04 / H-01: a backward jump in a recording restores the latest checkpoint (which points into the
+// recorded inputs instead of copying them) and decides exactly what a fresh replay to that time does.
+TEST(RecordedView, H04_H01_ARecordingJumpsBackFromCheckpoints) {
+  const std::string rec = write_session("session-jumps.ptrec");
+  Scenario sc;
+  RunResult r;
+  hil::LiveSummary summary;
+  std::vector<Input> inputs;
+  std::string err;
+  ASSERT_TRUE(hil::replay_recording(rec, sc, r, summary, err, &inputs)) << err;
+  sc.duration = summary.end_t;
+  TimelineOptions o;
+  o.checkpoint_every = 3 * kSecond;
+  auto fresh_end = Timeline::create_recorded(sc, inputs, o);
+  fresh_end->seek(sc.duration);
+  ASSERT_EQ(fresh_end->canonical_stream(), r.canonical_stream);
+  auto tl = Timeline::create_recorded(sc, inputs, o);
+  tl->seek(sc.duration);
+  EXPECT_GT(tl->checkpoint_count(), 10u);
+  const auto times = test::random_times(sc.duration, 24, 41);
+  for (size_t i = 0; i < times.size(); ++i) {
+    tl->seek(times[i]);
+    if (i % 3 == 0) {
+      auto fresh = Timeline::create_recorded(sc, inputs, o);
+      fresh->seek(times[i]);
+      test::expect_same(*tl, *fresh, "recording at " + std::to_string(times[i]));
+    }
+  }
+  tl->seek(sc.duration);
+  test::expect_same(*tl, *fresh_end, "recording at the end after the jumps");
+  EXPECT_EQ(tl->canonical_stream(), r.canonical_stream);
+  EXPECT_EQ(tl->reruns(), 0);
+  EXPECT_GT(tl->restores(), 8);
 }
 
 TEST(RecordedView, H04_ViewDrawsARecording) {

@@ -9,60 +9,13 @@
 
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
+#include "tests/viewer/timeline_fixtures.h"
 #include "viewer/timeline.h"
 
 namespace planttwin::viewer {
 namespace {
 
-Scenario load(const std::string& rel) {
-  Scenario sc;
-  auto err = load_scenario_file(std::string(PLANTTWIN_SOURCE_DIR) + "/" + rel, sc);
-  EXPECT_FALSE(err) << (err ? err->to_string() : "");
-  return sc;
-}
-
-std::unique_ptr<Timeline> make(const Scenario& sc, TimelineOptions opt = {}) {
-  std::string error;
-  auto tl = Timeline::create(sc, opt, error);
-  EXPECT_TRUE(tl) << error;
-  return tl;
-}
-
-// Everything the viewer draws, as text, so two snapshots compare in one assertion with a readable diff.
-std::string dump(const Timeline& tl) {
-  const Snapshot& s = tl.snapshot();
-  std::string o = "t=" + std::to_string(s.t) + "\n";
-  for (const auto& p : s.people)
-    o += p.id + " " + std::to_string(p.has_fix) + " " + std::to_string(p.pos.x) + "," + std::to_string(p.pos.y) + " " + p.floor + " " +
-         std::to_string(p.last_fix) + " " + std::to_string(p.offline) + "\n";
-  for (const Alarm& a : s.open_alarms) {
-    o += a.id + " " + to_string(a.type) + " " + to_string(a.level) + " routed=" + a.routed_to + "\n";
-    for (const AlarmEvent& e : a.events) o += "  " + canonical_alarm_line(a, e) + " note=" + e.note + "\n";
-  }
-  for (const auto& g : s.gatherings) o += "G " + g.alarm_id + " " + to_string(g.level) + " " + std::to_string(g.center.x) + "," + std::to_string(g.center.y) + "\n";
-  for (const auto& z : s.zones) o += "Z " + z.id + " " + std::to_string(z.count) + " " + std::to_string(z.active) + "\n";
-  for (const PermitRecord& p : s.permits) o += "P " + p.id + " " + to_string(p.status) + "\n";
-  for (const TruthPose& t : tl.truth()) o += "T " + std::to_string(t.p.x) + "," + std::to_string(t.p.y) + " " + t.floor + "\n";
-  return o;
-}
-
-// The canonical lines of every alarm event, sorted (the run's stream is in output order).
-std::string sorted_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  size_t a = 0;
-  for (size_t b; (b = text.find('\n', a)) != std::string::npos; a = b + 1) lines.push_back(text.substr(a, b - a + 1));
-  std::sort(lines.begin(), lines.end());
-  std::string o;
-  for (const auto& l : lines) o += l;
-  return o;
-}
-
-std::string stream(const std::vector<Alarm>& alarms) {
-  std::string o;
-  for (const Alarm& a : alarms)
-    for (const AlarmEvent& e : a.events) o += canonical_alarm_line(a, e);
-  return sorted_lines(o);
-}
+using namespace test;
 
 TEST(Timeline, SnapshotsFollowTheScenario) {
   const Scenario sc = load("scenarios/examples/first-gathering.yaml");
@@ -88,15 +41,21 @@ TEST(Timeline, SnapshotsFollowTheScenario) {
 
 TEST(Timeline, SeekBackwardsEqualsAFreshRun) {
   const Scenario sc = load("scenarios/acceptance/h01-mixed-canonical.yaml");
-  auto a = make(sc);
-  a->seek(150 * kSecond);
-  a->seek(83500 * kMillisecond);  // backwards, between fixes
-  EXPECT_EQ(a->reruns(), 1);
-  auto b = make(sc);
-  b->seek(83500 * kMillisecond);
-  EXPECT_EQ(dump(*a), dump(*b));
-  EXPECT_EQ(stream(a->alarms()), stream(b->alarms()));
-  EXPECT_EQ(a->canonical_stream(), b->canonical_stream());
+  // from the latest checkpoint (the default), and re-run from the start (no checkpoints)
+  for (const Micros every : {TimelineOptions{}.checkpoint_every, Micros{0}}) {
+    TimelineOptions o;
+    o.checkpoint_every = every;
+    auto a = make(sc, o);
+    a->seek(150 * kSecond);
+    a->seek(83500 * kMillisecond);  // backwards, between fixes
+    EXPECT_EQ(a->reruns(), every ? 0 : 1);
+    EXPECT_EQ(a->restores(), every ? 1 : 0);
+    auto b = make(sc);
+    b->seek(83500 * kMillisecond);
+    EXPECT_EQ(dump(*a), dump(*b));
+    EXPECT_EQ(stream(a->alarms()), stream(b->alarms()));
+    EXPECT_EQ(a->canonical_stream(), b->canonical_stream());
+  }
 }
 
 TEST(Timeline, ToTheEndEqualsRun) {
