@@ -54,8 +54,7 @@ void escalate_alarm(EngineState& s, int idx, Micros t, AlarmLevel level) {
   add_alarm_event(s, idx, t, AlarmEventKind::escalated, "system", "");
 }
 
-void clear_alarm(EngineState& s, int& idx, Micros t) {
-  if (idx < 0) return;
+void clear_alarm_slow(EngineState& s, int& idx, Micros t) {
   const Alarm& a = s.alarms[static_cast<size_t>(idx)];
   if (!a.cleared_at) {
     const bool close_too = !a.needs_confirmation && !a.closed_at;

@@ -22,7 +22,10 @@ int raise_alarm(const EngineModel& m, EngineState& s, Micros t, AlarmType type, 
 void add_alarm_event(EngineState& s, int idx, Micros t, AlarmEventKind kind, const std::string& by, const std::string& note);
 void escalate_alarm(EngineState& s, int idx, Micros t, AlarmLevel level);
 // The condition ended: cleared, and closed too unless a person must confirm. Sets idx to -1.
-void clear_alarm(EngineState& s, int& idx, Micros t);
+void clear_alarm_slow(EngineState& s, int& idx, Micros t);
+inline void clear_alarm(EngineState& s, int& idx, Micros t) {
+  if (idx >= 0) clear_alarm_slow(s, idx, t);
+}
 // A warning to the person's tag (nothing for an untagged person).
 void warn_person(const EngineModel& m, EngineState& s, Micros t, int person, const std::string& alarm_id, const std::string& reason);
 

@@ -241,12 +241,15 @@ void Engine::step(Micros t) {
   rules::zone_schedules(m, s, t);
   rules::zone_counts(m, s, t);
   const int n = m.person_count();
-  for (int p = 0; p < n; ++p) rules::fences(m, s, p, t);
+  for (int p = 0; p < n; ++p) {
+    const PersonState& ps = s.people[static_cast<size_t>(p)];
+    if (!ps.zones.empty() || !ps.left_stay_inside.empty()) rules::fences(m, s, p, t);
+  }
   rules::capacity(m, s, t);
   for (int p = 0; p < n; ++p) {
     rules::stationary(m, s, p, t);
     rules::tag_offline(m, s, p, t);
-    rules::untagged_entry(m, s, p, t);
+    if (s.people[static_cast<size_t>(p)].gate_in_at) rules::untagged_entry(m, s, p, t);
   }
   {
     DeskWorld world(m, s);

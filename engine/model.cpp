@@ -29,11 +29,6 @@ struct Fingerprint {
 
 }  // namespace
 
-const std::vector<int>& ZoneGrid::at(Vec2 p) const {
-  const int cx = std::clamp(static_cast<int>((p.x - box.min.x) / cell), 0, w - 1);
-  const int cy = std::clamp(static_cast<int>((p.y - box.min.y) / cell), 0, h - 1);
-  return cells[static_cast<size_t>(cy) * static_cast<size_t>(w) + static_cast<size_t>(cx)];
-}
 
 std::shared_ptr<const EngineModel> EngineModel::build(EngineSetup setup) {
   auto m = std::make_shared<EngineModel>();

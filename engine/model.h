@@ -6,6 +6,7 @@
 //
 // Thread-safety: immutable after build(); safe to read from any thread.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,7 +51,11 @@ struct ZoneGrid {
   Box2 box;
   int w = 0, h = 0;
   std::vector<std::vector<int>> cells;
-  const std::vector<int>& at(Vec2 p) const;  // call only when !cells.empty()
+  const std::vector<int>& at(Vec2 p) const {  // call only when !cells.empty()
+    const int cx = std::clamp(static_cast<int>((p.x - box.min.x) / cell), 0, w - 1);
+    const int cy = std::clamp(static_cast<int>((p.y - box.min.y) / cell), 0, h - 1);
+    return cells[static_cast<size_t>(cy) * static_cast<size_t>(w) + static_cast<size_t>(cx)];
+  }
 };
 
 struct EngineModel {
