@@ -24,6 +24,8 @@ struct Subcommand {
   std::function<int()> run;  // called when `cli` was chosen on the command line
 };
 
+// apps/cmd_convert.cpp (planttwin_scenarios): `convert hanyang WALK --out DIR`
+std::vector<Subcommand> add_convert_commands(CLI::App& app);
 // apps/cmd_check.cpp (planttwin_plant): `check SITE [--report DIR]`
 std::vector<Subcommand> add_check_commands(CLI::App& app);
 // apps/cmd_live.cpp (planttwin_hil): `live SCENARIO ...`, `replay FILE ...`

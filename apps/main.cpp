@@ -145,7 +145,7 @@ struct CheckpointArgs {
 };
 
 int cmd_run(const std::vector<std::string>& args, const std::string& report_dir, int threads, const HistoryArgs& hist,
-            const CheckpointArgs& ck) {
+            const CheckpointArgs& ck, bool fixes_always) {
   std::vector<std::string> files;
   if (!collect(args, files)) return kExitBadInput;
   Micros checkpoint_every = 0;
@@ -194,6 +194,10 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
       o.checkpoint_every = checkpoint_every;
       o.checkpoint_dir = ck.dir;
       o.resume = resume.get();
+      // fixes.csv beside the report: estimated positions always, truth-mode runs on request (--fixes)
+      const Positioning& pos = scenarios[i].positioning;
+      if (!report_dir.empty() && (fixes_always || pos.mode != Positioning::Mode::truth || pos.noise_sigma > 0))
+        o.fixes_csv = ((files.size() == 1 ? fs::path(report_dir) : fs::path(report_dir) / fs::path(files[i]).stem()) / "fixes.csv").string();
       ok[i] = run_scenario(scenarios[i], o, results[i], errors[i]);
     }
   };
@@ -454,6 +458,8 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Run scenarios headless and check their expectations (exit 0 pass, 1 fail, 2 bad input)");
   run->add_option("scenarios", run_args, "Scenario files or folders of scenarios")->required();
   run->add_option("--report", report_dir, "Write report.json and report.md here (one sub-folder per scenario when several)");
+  bool fixes_always = false;
+  run->add_flag("--fixes", fixes_always, "Write fixes.csv for truth-mode runs too (simulated, noisy and recorded runs always write it)");
   run->add_option("--threads", threads, "Worker threads; results never depend on it")->check(CLI::Range(1, 256));
   HistoryArgs hist;
   run->add_option("--history", hist.file, "Store fixes, alarms and permits in this SQLite history file (created when missing)");
@@ -492,6 +498,7 @@ int main(int argc, char** argv) {
                     }});
   };
   [[maybe_unused]] auto add = [&](std::vector<cli::Subcommand> v) { more.insert(more.end(), v.begin(), v.end()); };
+  add(cli::add_convert_commands(app));
 #ifdef PLANTTWIN_HAS_CHECK
   add(cli::add_check_commands(app));
 #else
@@ -516,7 +523,7 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : kExitBadInput;
   }
-  if (*run) return cmd_run(run_args, report_dir, threads, hist, ck);
+  if (*run) return cmd_run(run_args, report_dir, threads, hist, ck, fixes_always);
   if (*track) return cmd_track(th);
   if (*stats) return cmd_stats(sh);
   for (const cli::Subcommand& c : more)

@@ -20,7 +20,7 @@
 namespace planttwin {
 
 // Version of the file format (the record grammar and the META fields).
-constexpr std::uint32_t kCheckpointFormat = 1;
+constexpr std::uint32_t kCheckpointFormat = 2;  // 2: runner records carry the fix log (issue 19)
 
 struct CheckpointMeta {
   std::string scenario;         // the scenario's `scenario` name

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -1264,9 +1265,23 @@ struct ScenarioReader {
           break;
         }
         case Expectation::Kind::accuracy: {
-          const Map am = r.map(val, {"cdf68_max", "cdf95_max"});
-          x.cdf68_max = r.nonneg(am.req("cdf68_max"));
-          if (const V* q = am.get("cdf95_max")) x.cdf95_max = r.nonneg(*q);
+          const Map am = r.map(val, {"cdf68_max", "cdf95_max", "median_max", "rmse_max", "max_max", "fix_share_min",
+                                     "twin_cdf68_within"});
+          auto opt = [&](const char* name, std::optional<double>& dst) {
+            if (const V* q = am.get(name)) dst = r.nonneg(*q);
+          };
+          opt("cdf68_max", x.cdf68_max);
+          opt("cdf95_max", x.cdf95_max);
+          opt("median_max", x.median_max);
+          opt("rmse_max", x.rmse_max);
+          opt("max_max", x.max_max);
+          if (const V* q = am.get("fix_share_min")) x.fix_share_min = r.in_range(*q, 0, 1);
+          opt("twin_cdf68_within", x.twin_cdf68_within);
+          if (!x.cdf68_max && !x.cdf95_max && !x.median_max && !x.rmse_max && !x.max_max && !x.fix_share_min &&
+              !x.twin_cdf68_within)
+            r.fail(val, "expected at least one of cdf68_max, cdf95_max, median_max, rmse_max, max_max, fix_share_min, twin_cdf68_within");
+          if (x.twin_cdf68_within && !sc.recorded.twin_scenario)
+            r.fail(*am.get("twin_cdf68_within"), "twin_cdf68_within needs recorded.twin");
           break;
         }
         case Expectation::Kind::alarm_quality: {
@@ -1357,7 +1372,7 @@ void load_scenario_from(const std::string& text, const std::string& file, Scenar
   const V v{root, "", mark_line(root, 1)};
   if (!root.IsMap()) r.fail(v, "expected a scenario mapping at the top level, found " + describe(root));
   const Map m = r.map(v, {"scenario", "description", "requirements", "site", "start", "duration", "seed", "positioning",
-                          "fix_rate", "radio", "rules", "calendar", "duty", "drill", "people", "script", "expect"});
+                          "recorded", "fix_rate", "radio", "rules", "calendar", "duty", "drill", "people", "script", "expect"});
   sc = Scenario{};
   sc.file = file;
   sc.scenario_sha256 = sha256_hex(text);
@@ -1379,17 +1394,56 @@ void load_scenario_from(const std::string& text, const std::string& file, Scenar
     sc.seed = s;
   }
   if (const V* x = m.get("positioning")) {
-    const std::vector<std::string> modes = {"truth", "simulated"};
+    const std::vector<std::string> modes = {"truth", "simulated", "recorded"};
+    auto mode_of = [](const std::string& s) {
+      return s == "truth" ? Positioning::Mode::truth : s == "simulated" ? Positioning::Mode::simulated : Positioning::Mode::recorded;
+    };
     if (x->node.IsMap()) {
       const Map pm = r.map(*x, {"mode", "noise_sigma"});
-      if (const V* mode = pm.get("mode"))
-        sc.positioning.mode = r.one_of(*mode, modes, "positioning mode") == "truth" ? Positioning::Mode::truth
-                                                                                   : Positioning::Mode::simulated;
-      if (const V* n = pm.get("noise_sigma")) sc.positioning.noise_sigma = r.nonneg(*n);
+      if (const V* mode = pm.get("mode")) sc.positioning.mode = mode_of(r.one_of(*mode, modes, "positioning mode"));
+      if (const V* n = pm.get("noise_sigma")) {
+        if (sc.positioning.mode != Positioning::Mode::truth) r.fail(*n, "noise_sigma applies to positioning mode truth only");
+        sc.positioning.noise_sigma = r.nonneg(*n);
+      }
     } else {
-      sc.positioning.mode = r.one_of(*x, modes, "positioning mode") == "truth" ? Positioning::Mode::truth
-                                                                              : Positioning::Mode::simulated;
+      sc.positioning.mode = mode_of(r.one_of(*x, modes, "positioning mode"));
     }
+  }
+  // recorded: the logs (docs/recorded.md); paths relative to this file's folder
+  if (const V* x = m.get("recorded")) {
+    if (sc.positioning.mode != Positioning::Mode::recorded) r.fail(*x, "recorded applies to positioning: recorded only");
+    const Map rm = r.map(*x, {"ranges", "tdoa", "truth", "epoch", "evaluate", "twin"});
+    const std::filesystem::path dir = std::filesystem::path(file).parent_path();
+    auto path_of = [&](const char* key) -> std::string {
+      const V* pv = rm.get(key);
+      if (!pv) return {};
+      const std::string p = (dir / r.nonempty_text(*pv, "a file path")).string();
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(p, ec)) r.fail(*pv, "cannot read '" + p + "': no such file");
+      return p;
+    };
+    sc.recorded.ranges = path_of("ranges");
+    sc.recorded.tdoa = path_of("tdoa");
+    sc.recorded.truth = path_of("truth");
+    if (sc.recorded.ranges.empty() && sc.recorded.tdoa.empty()) r.fail(*x, "expected ranges or tdoa (or both)");
+    if (const V* e = rm.get("epoch")) sc.recorded.epoch = r.positive_duration(*e);
+    if (const V* e = rm.get("evaluate")) {
+      const Map em = r.map(*e, {"from", "to"});
+      const Micros from = em.get("from") ? r.duration(*em.get("from")) : 0;
+      const Micros to = em.get("to") ? r.duration(*em.get("to")) : std::numeric_limits<Micros>::max();
+      if (to < from) r.fail(*e, "the window ends before it begins");
+      sc.recorded.evaluate = std::make_pair(from, to);
+    }
+    if (const V* t = rm.get("twin")) {
+      sc.recorded.twin = path_of("twin");
+      auto twin = std::make_shared<Scenario>();
+      if (auto err = load_scenario_file(sc.recorded.twin, *twin)) r.fail(*t, "the twin does not load: " + err->to_string());
+      if (twin->positioning.mode != Positioning::Mode::simulated)
+        r.fail(*t, "the twin '" + sc.recorded.twin + "' must have positioning: simulated");
+      sc.recorded.twin_scenario = std::move(twin);
+    }
+  } else if (sc.positioning.mode == Positioning::Mode::recorded) {
+    r.fail(v, "positioning: recorded needs a recorded: mapping (ranges, truth, ...)");
   }
   if (const V* x = m.get("fix_rate")) sc.fix_rate = r.positive(*x);
 

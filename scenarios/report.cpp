@@ -135,6 +135,66 @@ std::vector<RequirementOutcome> requirement_outcomes(const Scenario& sc, const R
   return out;
 }
 
+namespace {
+
+const char* positioning_name(Positioning::Mode m) {
+  switch (m) {
+    case Positioning::Mode::truth: return "truth";
+    case Positioning::Mode::simulated: return "simulated";
+    case Positioning::Mode::recorded: return "recorded";
+  }
+  return "truth";
+}
+
+// The accuracy keys of report.json: the original four (n, mean, cdf68, cdf95) and beside them
+// median, rmse, p95, max (horizontal) and `3d` with the same figures in 3D.
+nlohmann::ordered_json accuracy_json(const AccuracyStats& a) {
+  nlohmann::ordered_json j = {{"n", a.n},           {"mean", a.mean}, {"cdf68", a.cdf68}, {"cdf95", a.cdf95},
+                              {"median", a.median}, {"rmse", a.rmse}, {"p95", a.p95},     {"max", a.max}};
+  if (a.three_d)
+    j["3d"] = {{"n", a.three_d->n},       {"mean", a.three_d->mean}, {"rmse", a.three_d->rmse}, {"median", a.three_d->median},
+               {"cdf68", a.three_d->cdf68}, {"p95", a.three_d->p95},   {"max", a.three_d->max}};
+  return j;
+}
+
+std::string recorded_markdown(const RecordedReport& rc) {
+  char b[512];
+  std::string m = "\n## 实测定位 Recorded positioning\n\n";
+  std::snprintf(b, sizeof b,
+                "日志行 Rows %llu (坏行 bad %llu, 丢弃列 dropped values %llu); 历元 epochs %llu, 定位 fixed %llu; "
+                "评估窗口内 in the evaluation window %llu / %llu (%.1f %%); 疑似非视距 NLOS-suspect ranges %llu (%.2f %%)\n",
+                static_cast<unsigned long long>(rc.rows), static_cast<unsigned long long>(rc.bad_rows),
+                static_cast<unsigned long long>(rc.dropped_columns), static_cast<unsigned long long>(rc.epochs),
+                static_cast<unsigned long long>(rc.fixed), static_cast<unsigned long long>(rc.fixed_evaluated),
+                static_cast<unsigned long long>(rc.epochs_evaluated), 100 * rc.fix_share(),
+                static_cast<unsigned long long>(rc.nlos_suspected), 100 * rc.nlos_share);
+  m += b;
+  if (rc.evaluate) {
+    std::snprintf(b, sizeof b, "\n评估窗口 Evaluation window: %.3f s – %.3f s\n", rc.evaluate->first, rc.evaluate->second);
+    m += b;
+  }
+  if (!rc.no_fix.empty()) {
+    m += "\n| 无定位原因 Why no fix | 历元 Epochs |\n|---|---|\n";
+    for (const auto& [why, n] : rc.no_fix) m += "| " + why + " | " + std::to_string(n) + " |\n";
+  }
+  if (!rc.anchors.empty()) {
+    m += "\n残差 = 测量距离 − 真实距离 (m)。Residual = measured − true distance (m).\n\n"
+         "| 基站 Anchor | 次数 Ranges | 偏差 Bias | 离散 Spread | 中位数 Median | P95 |\n|---|---|---|---|---|---|\n";
+    for (const AnchorResidual& a : rc.anchors) {
+      std::snprintf(b, sizeof b, "| %s | %llu | %.3f | %.3f | %.3f | %.3f |\n", a.anchor.c_str(), static_cast<unsigned long long>(a.n),
+                    a.bias, a.spread, a.median, a.p95);
+      m += b;
+    }
+  }
+  if (!rc.problems.empty()) {
+    m += "\n坏行 Bad rows (前 first " + std::to_string(rc.problems.size()) + "):\n\n";
+    for (const LogProblem& p : rc.problems) m += "- `" + p.to_string() + "`\n";
+  }
+  return m;
+}
+
+}  // namespace
+
 nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
   using J = nlohmann::ordered_json;
   J j;
@@ -154,7 +214,14 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
   prov["seed"] = sc.seed;
   prov["start"] = iso_local(sc.clock.start_unix_s, sc.clock.utc_offset_min);
   prov["duration_s"] = to_seconds(sc.duration);
-  prov["positioning"] = sc.positioning.mode == Positioning::Mode::simulated ? "simulated" : "truth";
+  prov["positioning"] = positioning_name(sc.positioning.mode);
+  if (sc.positioning.mode == Positioning::Mode::recorded) {
+    J logs = J::object();
+    if (!sc.recorded.ranges.empty()) logs["ranges"] = sc.recorded.ranges;
+    if (!sc.recorded.tdoa.empty()) logs["tdoa"] = sc.recorded.tdoa;
+    if (!sc.recorded.truth.empty()) logs["truth"] = sc.recorded.truth;
+    prov["recorded"] = logs;
+  }
   prov["noise_sigma"] = sc.positioning.noise_sigma;
   prov["fix_rate"] = sc.fix_rate;
   if (r.resumed_at) prov["resumed_at"] = *r.resumed_at;  // continued from a checkpoint at this engine time (s)
@@ -268,8 +335,26 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
                    {"unknown_tag", r.counters.unknown_tag}, {"unmatched_actions", r.counters.unmatched_actions},
                    {"permit_commands", r.counters.permit_commands}};
   const bool estimated = sc.positioning.mode != Positioning::Mode::truth || sc.positioning.noise_sigma > 0;
-  if (estimated && r.accuracy)
-    j["accuracy"] = {{"n", r.accuracy->n}, {"mean", r.accuracy->mean}, {"cdf68", r.accuracy->cdf68}, {"cdf95", r.accuracy->cdf95}};
+  if (estimated && r.accuracy) j["accuracy"] = accuracy_json(*r.accuracy);
+  if (r.recorded) {
+    const RecordedReport& rc = *r.recorded;
+    J problems = J::array();
+    for (const LogProblem& p : rc.problems)
+      problems.push_back({{"file", p.file}, {"line", p.line}, {"field", p.field}, {"message", p.message}});
+    J anchors = J::array();
+    for (const AnchorResidual& a : rc.anchors)
+      anchors.push_back({{"anchor", a.anchor}, {"n", a.n}, {"bias", a.bias}, {"spread", a.spread}, {"median", a.median}, {"p95", a.p95}});
+    J no_fix = J::object();
+    for (const auto& [why, n] : rc.no_fix) no_fix[why] = n;
+    J rec = {{"rows", rc.rows}, {"bad_rows", rc.bad_rows}, {"dropped_columns", rc.dropped_columns}, {"problems", problems},
+             {"ranges", rc.ranges}, {"epochs", rc.epochs}, {"fixed", rc.fixed}, {"epochs_evaluated", rc.epochs_evaluated},
+             {"fixed_evaluated", rc.fixed_evaluated}, {"fix_share", rc.fix_share()}, {"no_fix", no_fix},
+             {"nlos_suspected", rc.nlos_suspected}, {"nlos_share", rc.nlos_share}, {"anchor_residuals", anchors}};
+    if (rc.evaluate) rec["evaluate"] = {{"from", rc.evaluate->first}, {"to", rc.evaluate->second}};
+    j["recorded"] = rec;
+  }
+  if (r.twin)
+    j["twin"] = {{"scenario", r.twin->scenario}, {"file", r.twin->file}, {"fixes", r.twin->fixes}, {"accuracy", accuracy_json(r.twin->accuracy)}};
   if (estimated && r.alarm_quality)
     j["alarm_quality"] = {{"compared", r.alarm_quality->compared}, {"estimated", r.alarm_quality->estimated},
                           {"missed", r.alarm_quality->missed}, {"false", r.alarm_quality->false_rate}};
@@ -293,6 +378,8 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
                        {"rays", r.simulation->rays}, {"collisions", r.simulation->collisions}};
   j["hash"] = r.hash;
   j["hash_of"] = "SHA-256 of the canonical alarm stream (docs/hash.md)";
+  j["fix_hash"] = r.fix_hash;
+  j["fix_hash_of"] = "SHA-256 chain over the published fixes (docs/hash.md)";
   return j;
 }
 
@@ -309,10 +396,11 @@ std::string report_markdown(const Scenario& sc, const RunResult& r) {
   m += "| 开始时间 Start | " + iso_local(sc.clock.start_unix_s, sc.clock.utc_offset_min) + " |\n";
   m += "| 时长 Duration | " + secs(sc.duration) + " s |\n";
   m += "| 随机种子 Seed | " + std::to_string(sc.seed) + " |\n";
-  m += "| 定位方式 Positioning | " + std::string(sc.positioning.mode == Positioning::Mode::simulated ? "simulated" : "truth") +
+  m += "| 定位方式 Positioning | " + std::string(positioning_name(sc.positioning.mode)) +
        (sc.positioning.noise_sigma > 0 ? ", noise σ = " + std::to_string(sc.positioning.noise_sigma) + " m" : "") + " |\n";
   m += "| 产品版本 Product version | planttwin " PLANTTWIN_VERSION " |\n";
-  m += "| 报警流哈希 Alarm-stream hash | `" + r.hash + "` |\n\n";
+  m += "| 报警流哈希 Alarm-stream hash | `" + r.hash + "` |\n";
+  m += "| 定位流哈希 Fix-stream hash | `" + r.fix_hash + "` |\n\n";
 
   m += "## 需求结论 Requirements\n\n| 需求 Requirement | 名称 Title | 结论 Result | 依据 Evidence (expectations) |\n|---|---|---|---|\n";
   for (const RequirementOutcome& o : requirement_outcomes(sc, r)) {
@@ -375,6 +463,18 @@ std::string report_markdown(const Scenario& sc, const RunResult& r) {
     std::snprintf(b, sizeof b, "\n## 定位精度 Accuracy\n\n%zu 个定位点 fixes: 均值 mean %.3f m, CDF 68.27%% %.3f m, CDF 95%% %.3f m\n", r.accuracy->n,
                   r.accuracy->mean, r.accuracy->cdf68, r.accuracy->cdf95);
     m += b;
+    m += "\n| 误差 Error | 中位数 Median | 均值 Mean | RMSE | CDF 68.27% | P95 | 最大 Max |\n|---|---|---|---|---|---|---|\n";
+    auto row = [&](const char* what, double med, double mean, double rmse, double c68, double p95, double mx) {
+      std::snprintf(b, sizeof b, "| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |\n", what, med, mean, rmse, c68, p95, mx);
+      m += b;
+    };
+    const AccuracyStats& a = *r.accuracy;
+    row("水平 Horizontal (m)", a.median, a.mean, a.rmse, a.cdf68, a.p95, a.max);
+    if (a.three_d) row("三维 3D (m)", a.three_d->median, a.three_d->mean, a.three_d->rmse, a.three_d->cdf68, a.three_d->p95, a.three_d->max);
+    if (r.twin) {
+      const AccuracyStats& t = r.twin->accuracy;
+      row(("仿真孪生 Simulated twin `" + r.twin->scenario + "` (m)").c_str(), t.median, t.mean, t.rmse, t.cdf68, t.p95, t.max);
+    }
     if (r.alarm_quality && r.alarm_delay) {
       std::snprintf(b, sizeof b, "\n漏报率 Missed %.1f %%, 误报率 False %.1f %% (对照 oracle %zu / 估计 estimated %zu); 报警时延 delay p50 %.1f s, p95 %.1f s\n",
                     100 * r.alarm_quality->missed, 100 * r.alarm_quality->false_rate, r.alarm_quality->compared, r.alarm_quality->estimated,
@@ -382,6 +482,7 @@ std::string report_markdown(const Scenario& sc, const RunResult& r) {
       m += b;
     }
   }
+  if (r.recorded) m += recorded_markdown(*r.recorded);
   if (!r.survey_points.empty()) {
     m += "\n## 测试点精度 Accuracy per survey point (AQ 3064.3 App. A)\n\n| 测试点 Point | 定位点 Fixes | 均值 Mean (m) | CDF 68.27% (m) | CDF 95% (m) |\n|---|---|---|---|---|\n";
     for (const SurveyPointAccuracy& p : r.survey_points) {

@@ -154,9 +154,38 @@ ExpectationResult check(const Scenario& sc, const Expectation& x, const RunResul
     }
     case Expectation::Kind::accuracy: {
       const AccuracyStats a = r.accuracy.value_or(AccuracyStats{});
-      res.passed = (!x.cdf68_max || a.cdf68 <= *x.cdf68_max) && (!x.cdf95_max || a.cdf95 <= *x.cdf95_max);
+      res.passed = (!x.cdf68_max || a.cdf68 <= *x.cdf68_max) && (!x.cdf95_max || a.cdf95 <= *x.cdf95_max) &&
+                   (!x.median_max || a.median <= *x.median_max) && (!x.rmse_max || a.rmse <= *x.rmse_max) &&
+                   (!x.max_max || a.max <= *x.max_max) && (r.accuracy || !(x.median_max || x.rmse_max || x.max_max));
       std::snprintf(buf, sizeof buf, "cdf68 %.3f m, cdf95 %.3f m over %zu fixes", a.cdf68, a.cdf95, a.n);
       res.detail = buf;
+      if (x.median_max || x.rmse_max || x.max_max) {
+        std::snprintf(buf, sizeof buf, "; median %.3f m, RMSE %.3f m, max %.3f m", a.median, a.rmse, a.max);
+        res.detail += buf;
+      }
+      if (!r.accuracy) res.detail += " (no accuracy: the run has no truth to compare with)";
+      if (x.fix_share_min) {
+        const double share = r.recorded ? r.recorded->fix_share() : 0;
+        const bool ok = r.recorded && share >= *x.fix_share_min;
+        res.passed = res.passed && ok;
+        if (r.recorded)
+          std::snprintf(buf, sizeof buf, "; fixes for %.1f %% of %llu epochs (at least %.1f %% asked)", 100 * share,
+                        static_cast<unsigned long long>(r.recorded->epochs_evaluated), 100 * *x.fix_share_min);
+        else
+          std::snprintf(buf, sizeof buf, "; fix_share_min needs positioning: recorded");
+        res.detail += buf;
+      }
+      if (x.twin_cdf68_within) {
+        const bool have = r.twin && a.cdf68 > 0;
+        const double rel = have ? std::fabs(r.twin->accuracy.cdf68 - a.cdf68) / a.cdf68 : 0;
+        res.passed = res.passed && have && rel <= *x.twin_cdf68_within;
+        if (have)
+          std::snprintf(buf, sizeof buf, "; simulated twin cdf68 %.3f m, %.1f %% from the measured (at most %.1f %% asked)",
+                        r.twin->accuracy.cdf68, 100 * rel, 100 * *x.twin_cdf68_within);
+        else
+          std::snprintf(buf, sizeof buf, "; no simulated twin result to compare");
+        res.detail += buf;
+      }
       break;
     }
     case Expectation::Kind::alarm_quality: {
@@ -205,11 +234,6 @@ ExpectationResult check(const Scenario& sc, const Expectation& x, const RunResul
   return res;
 }
 
-// Engine time -> Unix milliseconds (the history store's time).
-std::int64_t history_ms(const Scenario& sc, Micros t) {
-  const Micros ms = t >= 0 ? t / kMillisecond : -((-t + kMillisecond - 1) / kMillisecond);
-  return sc.clock.start_unix_s * 1000 + ms;
-}
 
 
 }  // namespace
@@ -560,7 +584,9 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
     clocks.push_back(c);
   }
 
-  ErrorHistogram accuracy(0.0, 20.0, 0.001);
+  AccuracyAccumulator accuracy, accuracy3;
+  FixLog fixlog;
+  std::optional<std::uint64_t> csv_bytes;  // fixes.csv's length at the checkpoint resumed from
   std::vector<ErrorHistogram> survey(sc.site.survey_points.size(), ErrorHistogram(0.0, 20.0, 0.001));
   Checkpointer checkpoints(sc, opt);
   Micros s0 = 0;  // the first slice to run
@@ -580,8 +606,12 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
     }
     get_collected(rd, out);
     ok = accuracy.load(rd) && ok;
+    ok = accuracy3.load(rd) && ok;
     ok = ok && rd.size(16) == survey.size();
     for (ErrorHistogram& h : survey) ok = h.load(rd) && ok;
+    std::uint64_t bytes = 0;
+    ok = fixlog.load(rd, bytes) && ok;
+    csv_bytes = bytes;
     if (!ok || !rd.ok() || !rd.at_end()) {
       error = sc.file + ": cannot resume: damaged checkpoint: runner state: " + (rd.ok() ? std::string("inconsistent") : rd.error());
       return false;
@@ -595,6 +625,7 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
     checkpoints.resumed_at(ck.meta.t);
     out.resumed_at = to_seconds(ck.meta.t);
   }
+  if (!opt.fixes_csv.empty() && !fixlog.open_csv(opt.fixes_csv, error, csv_bytes)) return false;
   struct Pending {
     int person;
     TruthPose pose;
@@ -643,7 +674,10 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
       f.z = sf.fix.z;
       f.floor = sf.fix.floor.empty() ? -1 : engine.floor_index(sf.fix.floor);
       const double err = std::hypot(f.x - tp.pose.p.x, f.y - tp.pose.p.y);
+      const double err3 = std::sqrt(err * err + (f.z - tp.pose.z) * (f.z - tp.pose.z));
       accuracy.add(err);
+      accuracy3.add(err3);
+      fixlog.add({sf.fix.t_measured, *sc.people[static_cast<size_t>(tp.person)].tag, f.x, f.y, f.z, sf.fix.floor, err, err3});
       for (size_t k = 0; k < sc.site.survey_points.size(); ++k) {
         const SurveyPoint& sp = sc.site.survey_points[k];
         if (!sp.floor.empty() && sp.floor != tp.pose.floor) continue;
@@ -677,8 +711,10 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
       }
       put_collected(w, out);
       accuracy.save(w);
+      accuracy3.save(w);
       w.size(survey.size());
       for (const ErrorHistogram& h : survey) h.save(w);
+      fixlog.save(w);
       ByteWriter sim;
       pipe.save(sim);
       if (!checkpoints.write(until, engine, oracle.get(), w.take(), sim.take(), out, error)) return false;
@@ -698,12 +734,10 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
   finish_result(engine, out);
   if (opt.history) feed_history(sc, out, *opt.history, sc.clock.start_unix_s * 1000);
 
-  AccuracyStats acc;
-  acc.n = accuracy.n();
-  acc.mean = accuracy.mean();
-  acc.cdf68 = accuracy.quantile(0.6827);
-  acc.cdf95 = accuracy.quantile(0.95);
-  out.accuracy = acc;
+  const AccuracyFigures f3 = accuracy3.figures();
+  out.accuracy = accuracy_stats(accuracy.figures(), &f3);
+  out.fix_hash = fixlog.hash_hex();
+  if (!fixlog.close(error)) return false;
   for (size_t k = 0; k < survey.size(); ++k) {
     if (survey[k].n() == 0) continue;
     out.survey_points.push_back({sc.site.survey_points[k].id, survey[k].n(), survey[k].mean(), survey[k].quantile(0.6827),
@@ -735,8 +769,28 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
 
 }  // namespace
 
+std::int64_t history_ms(const Scenario& sc, Micros t) {
+  const Micros ms = t >= 0 ? t / kMillisecond : -((-t + kMillisecond - 1) / kMillisecond);
+  return sc.clock.start_unix_s * 1000 + ms;
+}
+
+AccuracyStats accuracy_stats(const AccuracyFigures& h, const AccuracyFigures* three_d) {
+  AccuracyStats a;
+  a.n = h.n;
+  a.mean = h.mean;
+  a.cdf68 = h.cdf68;
+  a.cdf95 = h.cdf95;
+  a.median = h.median;
+  a.rmse = h.rmse;
+  a.p95 = h.p95;
+  a.max = h.max;
+  if (three_d) a.three_d = *three_d;
+  return a;
+}
+
 bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std::string& error) {
   if (sc.positioning.mode == Positioning::Mode::simulated) return run_simulated(sc, opt, out, error);
+  if (sc.positioning.mode == Positioning::Mode::recorded) return run_recorded(sc, opt, out, error);
   out = RunResult{};
   auto site = std::make_shared<const Site>(sc.site);
   Engine engine(make_engine_setup(sc, site));
@@ -760,6 +814,8 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
     return noise.next();
   };
   std::vector<double> errors;
+  FixLog fixlog;
+  std::optional<std::uint64_t> csv_bytes;
   Checkpointer checkpoints(sc, opt);
   std::int64_t k0 = 0;
   if (opt.resume) {
@@ -772,6 +828,9 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
     get_collected(rd, out);
     errors.resize(rd.size(8));
     for (double& e : errors) e = rd.f64();
+    std::uint64_t bytes = 0;
+    fixlog.load(rd, bytes);
+    csv_bytes = bytes;
     if (!rd.ok() || !rd.at_end() || mode != RunnerMode::truth || k0 < 0) {
       error = sc.file + ": cannot resume: damaged checkpoint: runner state: " + (rd.ok() ? std::string("inconsistent") : rd.error());
       return false;
@@ -781,6 +840,7 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
     checkpoints.resumed_at(ck.meta.t);
     out.resumed_at = to_seconds(ck.meta.t);
   }
+  if (!opt.fixes_csv.empty() && !fixlog.open_csv(opt.fixes_csv, error, csv_bytes)) return false;
   for (std::int64_t k = k0;; ++k) {
     const Micros tf = from_seconds(static_cast<double>(k) / sc.fix_rate);
     // script actions at time t come before the fixes sampled at t, in file order
@@ -800,7 +860,9 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
         f.y += sc.positioning.noise_sigma * draw();
       }
       // true positions have no error: only noisy fixes are kept for the CDF (memory grows with them)
-      if (noisy) errors.push_back(std::hypot(f.x - pose.p.x, f.y - pose.p.y));
+      const double err = std::hypot(f.x - pose.p.x, f.y - pose.p.y);
+      if (noisy) errors.push_back(err);
+      fixlog.add({tf, *sc.people[ui].tag, f.x, f.y, f.z, pose.floor, err, err});
       if (opt.history) opt.history->fix({sc.people[ui].id, history_ms(sc, tf), to_cm(f.x), to_cm(f.y), to_cm(f.z), pose.floor});
       engine.submit({tf, 0, f});
       ++out.fixes;
@@ -819,6 +881,7 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
       put_collected(w, out);
       w.size(errors.size());
       for (double e : errors) w.f64(e);
+      fixlog.save(w);
       if (!checkpoints.write(tf, engine, oracle.get(), w.take(), "", out, error)) return false;
       if (tf >= opt.stop_after) {
         out.stopped = true;
@@ -834,11 +897,19 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
   AccuracyStats acc;
   acc.n = noisy ? errors.size() : out.fixes;
   if (!errors.empty()) {
+    double sumsq = 0;
+    for (double e : errors) sumsq += e * e;
     acc.mean = std::accumulate(errors.begin(), errors.end(), 0.0) / static_cast<double>(errors.size());
+    acc.rmse = std::sqrt(sumsq / static_cast<double>(errors.size()));
+    acc.median = quantile_nearest_rank(errors, 0.5);
     acc.cdf68 = quantile_nearest_rank(errors, 0.6827);
     acc.cdf95 = quantile_nearest_rank(errors, 0.95);
+    acc.p95 = acc.cdf95;
+    acc.max = *std::max_element(errors.begin(), errors.end());
   }
   out.accuracy = acc;
+  out.fix_hash = fixlog.hash_hex();
+  if (!fixlog.close(error)) return false;
   if (oracle) {
     oracle->advance_to(sc.duration);
     ocol.drain(*oracle);

@@ -13,6 +13,8 @@
 #include "engine/engine.h"
 #include "engine/history.h"
 #include "scenarios/checkpoint.h"
+#include "scenarios/fix_log.h"
+#include "scenarios/recorded_log.h"
 #include "scenarios/scenario.h"
 
 namespace planttwin {
@@ -34,6 +36,38 @@ struct Refusal {
 struct AccuracyStats {
   std::size_t n = 0;
   double mean = 0, cdf68 = 0, cdf95 = 0;  // metres, horizontal error
+  // Additions (issue 19): horizontal median, RMSE, 95th percentile (= cdf95) and largest error
+  double median = 0, rmse = 0, p95 = 0, max = 0;
+  std::optional<AccuracyFigures> three_d;  // 3D error, where the truth has a height
+};
+
+// Range residuals of one anchor in a recorded run: measured minus true distance (truth log), metres.
+struct AnchorResidual {
+  std::string anchor;
+  std::uint64_t n = 0;
+  double bias = 0, spread = 0, median = 0, p95 = 0;  // mean, standard deviation, quantiles
+};
+
+// What a recorded run (positioning: recorded) read and solved (docs/recorded.md).
+struct RecordedReport {
+  std::uint64_t rows = 0, bad_rows = 0, dropped_columns = 0;
+  std::vector<LogProblem> problems;  // the first ones, file order
+  std::uint64_t ranges = 0;          // ranges that went into epochs
+  std::uint64_t epochs = 0, fixed = 0;
+  std::uint64_t epochs_evaluated = 0, fixed_evaluated = 0;  // inside recorded.evaluate
+  std::map<std::string, std::uint64_t> no_fix;  // reason -> epochs without a fix
+  std::uint64_t nlos_suspected = 0;  // ranges the solver flagged (power gap or residual)
+  double nlos_share = 0;             // nlos_suspected / ranges of solved epochs
+  std::vector<AnchorResidual> anchors;  // site order; anchors never heard with truth left out
+  std::optional<std::pair<double, double>> evaluate;  // seconds
+  double fix_share() const { return epochs_evaluated ? static_cast<double>(fixed_evaluated) / static_cast<double>(epochs_evaluated) : 0; }
+};
+
+// The simulated twin of a recorded run: its scenario and its predicted accuracy.
+struct TwinReport {
+  std::string scenario, file;
+  AccuracyStats accuracy;
+  std::uint64_t fixes = 0;
 };
 
 struct AlarmQuality {
@@ -104,6 +138,10 @@ struct RunResult {
   std::optional<AlarmQuality> alarm_quality;
   std::optional<DelayStats> alarm_delay;
   std::size_t fixes = 0;
+  std::string fix_hash;  // docs/hash.md: the chain over every published fix, every mode
+  // recorded positioning only
+  std::optional<RecordedReport> recorded;
+  std::optional<TwinReport> twin;
   // simulated positioning only
   std::optional<std::vector<RadioLinkReport>> radio;  // links in (tag, anchor) order
   std::vector<SurveyPointAccuracy> survey_points;     // site order; points no fix came near are left out
@@ -149,6 +187,8 @@ struct RunOptions {
   // finished: no expectations, RunResult::stopped set). For tests and tools that run a piece of a
   // run. Default: never.
   Micros stop_after = std::numeric_limits<Micros>::max();
+  // Stream every published fix to this file (fixes.csv, docs/report.md); "" none.
+  std::string fixes_csv;
 };
 
 // Pieces of a run, for other sources than the headless runner (live sessions, replays, drills):
@@ -189,6 +229,15 @@ CheckpointMeta checkpoint_meta(const Scenario& sc, const Engine& engine, Micros 
 // Runs one loaded scenario to its end. Returns false with `error` set when the scenario asks for
 // something this build cannot do (e.g. a site the plant model cannot build).
 bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std::string& error);
+
+// Recorded positioning (scenarios/recorded_run.cpp): the logs through the solver into the engine.
+bool run_recorded(const Scenario& sc, const RunOptions& opt, RunResult& out, std::string& error);
+
+// Engine time -> Unix milliseconds (the history store's time).
+std::int64_t history_ms(const Scenario& sc, Micros t);
+
+// Accuracy figures as the report keeps them (horizontal; 3D when given).
+AccuracyStats accuracy_stats(const AccuracyFigures& h, const AccuracyFigures* three_d = nullptr);
 
 // Value at fraction q (0..1) of the sorted sample, nearest rank; 0 for an empty sample.
 double quantile_nearest_rank(std::vector<double> v, double q);

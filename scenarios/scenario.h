@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,6 +78,9 @@ struct Expectation {
   std::string camera;
   // accuracy, alarm_quality, alarm_delay
   std::optional<double> cdf68_max, cdf95_max, missed_max, false_max, p95_max;
+  // accuracy, further bounds (horizontal, metres): median, RMSE, largest error; the share of epochs
+  // with a fix (recorded runs); the simulated twin's CDF68 within this fraction of the measured one
+  std::optional<double> median_max, rmse_max, max_max, fix_share_min, twin_cdf68_within;
   // radio_link (tag + anchor + bounds, metres; nlos_share and dropped_share 0..1)
   std::string tag, anchor;
   std::optional<std::pair<double, double>> median, p95, nlos_share, dropped_share;
@@ -84,9 +88,21 @@ struct Expectation {
 };
 
 struct Positioning {
-  enum class Mode { truth, simulated };
+  enum class Mode { truth, simulated, recorded };
   Mode mode = Mode::truth;
   double noise_sigma = 0;  // metres, truth mode: Gaussian noise on each axis
+};
+
+struct Scenario;
+
+// `positioning: recorded` (docs/recorded.md): the logs, how ranges group into epochs, the window
+// the accuracy is computed over, and the simulated twin to report beside the measured accuracy.
+struct RecordedSource {
+  std::string ranges, tdoa, truth;      // paths resolved against the scenario's folder; "" none
+  Micros epoch = 50 * kMillisecond;     // a tag's ranges within this of the epoch's first: one epoch
+  std::optional<std::pair<Micros, Micros>> evaluate;  // accuracy over epochs in [from, to]; all when absent
+  std::string twin;                     // a `positioning: simulated` scenario's path; "" none
+  std::shared_ptr<const Scenario> twin_scenario;  // loaded with this scenario
 };
 
 struct DutyShift {
@@ -107,6 +123,7 @@ struct Scenario {
   Micros duration = 0;
   std::uint64_t seed = 1;
   Positioning positioning;
+  RecordedSource recorded;  // positioning: recorded only
   double fix_rate = 1;  // fixes per second per tag
   std::map<std::string, std::string> radio;  // simulated mode overrides, flattened "a.b" -> scalar
                                              // (keys checked by the loader: sim/radio/radio.h)

@@ -160,7 +160,7 @@ std::unique_ptr<Timeline> Timeline::create(const Scenario& sc, const TimelineOpt
     return nullptr;
   }
   std::shared_ptr<InputLog> log;
-  if (sc.positioning.mode == Positioning::Mode::simulated) {
+  if (sc.positioning.mode != Positioning::Mode::truth) {  // simulated and recorded: run once, replay the inputs
     log = std::make_shared<InputLog>();
     RunOptions ro;
     ro.radio_link_stats = false;

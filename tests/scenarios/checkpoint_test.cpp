@@ -6,6 +6,7 @@
 // uninterrupted run. Plus the refusals: another scenario, another format version, damage.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -113,6 +114,7 @@ void prove(const std::string& rel) {
     RunResult r;
     ASSERT_TRUE(run_scenario(sc, o, r, error)) << error;
     EXPECT_EQ(r.hash, full.hash);
+    EXPECT_EQ(r.fix_hash, full.fix_hash);  // issue 19: the fix stream's hash goes on across a resume
     EXPECT_EQ(r.canonical_stream, full.canonical_stream);
     ASSERT_TRUE(r.resumed_at.has_value());
     EXPECT_EQ(*r.resumed_at, to_seconds(from.meta.t));
@@ -200,14 +202,54 @@ TEST(Checkpoint, H01_AnotherScenarioIsRefusedNamingIt) {
   fs::remove_all(w.dir);
 }
 
+// fixes.csv of a resumed run: the interrupted run's file is cut back to the checkpoint and continued,
+// byte for byte the uninterrupted run's file (issue 19).
+TEST(Checkpoint, H01_FixesCsvContinuesFromTheCheckpoint) {
+  for (const char* rel : {"scenarios/acceptance/h01-mixed-canonical.yaml", "scenarios/calibration/los.yaml"}) {
+    SCOPED_TRACE(rel);
+    const Scenario sc = load(rel);
+    const fs::path dir = temp_dir(std::string("csv_") + fs::path(rel).stem().string());
+    RunOptions opt;
+    opt.checkpoint_every = 10 * kSecond;
+    opt.checkpoint_dir = (dir / "ck").string();
+    fs::create_directories(opt.checkpoint_dir);
+    opt.fixes_csv = (dir / "full" / "fixes.csv").string();
+    RunResult full;
+    std::string error;
+    ASSERT_TRUE(run_scenario(sc, opt, full, error)) << error;
+    ASSERT_GE(full.checkpoints.size(), 3u);
+    const std::string whole = slurp((dir / "full" / "fixes.csv").string());
+    EXPECT_EQ(static_cast<size_t>(std::count(whole.begin(), whole.end(), '\n')), full.fixes + 1);
+    // the interrupted run wrote past the checkpoint before it died: a copy of the whole file stands in
+    const RunCheckpoint from = read(full.checkpoints[full.checkpoints.size() / 2]);
+    fs::create_directories(dir / "resumed");
+    fs::copy_file(dir / "full" / "fixes.csv", dir / "resumed" / "fixes.csv");
+    RunOptions o;
+    o.resume = &from;
+    o.fixes_csv = (dir / "resumed" / "fixes.csv").string();
+    RunResult r;
+    ASSERT_TRUE(run_scenario(sc, o, r, error)) << error;
+    EXPECT_EQ(slurp((dir / "resumed" / "fixes.csv").string()), whole);
+    EXPECT_EQ(r.fix_hash, full.fix_hash);
+    // a missing file cannot be continued: said, not silently restarted
+    o.fixes_csv = (dir / "nowhere" / "fixes.csv").string();
+    EXPECT_FALSE(run_scenario(sc, o, r, error));
+    EXPECT_NE(error.find("cannot continue fixes.csv"), std::string::npos) << error;
+    fs::remove_all(dir);
+  }
+}
+
 TEST(Checkpoint, H01_AnotherFormatVersionIsRefused) {
   Written w = write_some("scenarios/acceptance/h01-mixed-canonical.yaml", "version");
   std::string bytes = slurp(w.files[0]);
-  bytes[8] = 2;  // the format version follows the 8-byte magic
+  bytes[8] = static_cast<char>(kCheckpointFormat + 1);  // the format version follows the 8-byte magic
   RunCheckpoint c;
   std::string why;
   EXPECT_FALSE(decode_checkpoint(bytes, c, why));
-  EXPECT_EQ(why, "checkpoint format version 2; this planttwin reads version 1");
+  EXPECT_EQ(why, "checkpoint format version " + std::to_string(kCheckpointFormat + 1) + "; this planttwin reads version " +
+                     std::to_string(kCheckpointFormat));
+  bytes[8] = 1;  // version 1 (before the fix log joined the runner records) is refused too
+  EXPECT_FALSE(decode_checkpoint(bytes, c, why));
   EXPECT_FALSE(decode_checkpoint("not a checkpoint at all", c, why));
   EXPECT_NE(why.find("not a planttwin checkpoint"), std::string::npos);
   fs::remove_all(w.dir);

@@ -1176,7 +1176,8 @@ TEST_F(ScenarioErrors, MissingRequiredKeyPointsAtTheParentMapping) {
       {lines({"script:", "  - {t: 1, alarm: {action: ack}}"}), 9, "script[0].alarm.by"},
       {lines({"expect:", "  - {alarm: sos}"}), 9, "expect[0].between"},
       {lines({"expect:", "  - {permit_status: {id: W, status: signed}}"}), 9, "expect[0].at"},
-      {lines({"expect:", "  - {accuracy: {cdf95_max: 3}}"}), 9, "expect[0].accuracy.cdf68_max"},
+      // issue 19: any one bound makes an accuracy expectation; none at all is the error
+      {lines({"expect:", "  - {accuracy: {}}"}), 9, "expect[0].accuracy", "expected at least one of cdf68_max"},
       {lines({"  - id: D", "    at: [0, 0]", "    certificates:", "      - {type: welding, number: W-1}"}), 11,
        "people[3].certificates[0].expires"},
   });
