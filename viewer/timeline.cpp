@@ -390,6 +390,16 @@ void Timeline::refresh() {
   out_.snap = engine_->snapshot();
   out_.snap.t = now_;
   out_.truth.resize(snap_to_scenario_.size());
+  if (sc_.positioning.mode == Positioning::Mode::recorded && oracle_) {
+    // recorded runs: the truth is the truth log (fed to the oracle), not the script; before a
+    // person's first truth row the estimate stands in (no error line is drawn)
+    const Snapshot truth = oracle_->snapshot();
+    for (size_t i = 0; i < snap_to_scenario_.size(); ++i) {
+      const Snapshot::Person& p = i < truth.people.size() && truth.people[i].has_fix ? truth.people[i] : out_.snap.people[i];
+      out_.truth[i] = TruthPose{p.pos, p.z, p.floor};
+    }
+    return;
+  }
   for (size_t i = 0; i < snap_to_scenario_.size(); ++i) out_.truth[i] = driver_->pose(snap_to_scenario_[i], now_);
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <thread>
 #include <string>
@@ -75,6 +76,28 @@ TEST(Timeline, ToTheEndEqualsRun) {
 
 // H-04: a simulated scenario (radio, solver) plays in the viewer and decides exactly what `run`
 // decides, with the estimates' errors, and a backward jump replays the same inputs.
+// Recorded runs (issue 19): the viewer plays the run's inputs, and the true position it draws is the
+// truth log's (interpolated at the epochs), not the script's standing person.
+TEST(Timeline, H04_RecordedPositioningShowsTheTruthLog) {
+  const Scenario sc = load("scenarios/recorded/hanyang/los-b3/scenario.yaml");
+  ASSERT_EQ(sc.positioning.mode, Positioning::Mode::recorded);
+  RunResult r;
+  std::string error;
+  ASSERT_TRUE(run_scenario(sc, {}, r, error)) << error;
+  auto tl = make(sc);
+  ASSERT_TRUE(tl);
+  tl->seek(100 * kSecond);
+  ASSERT_EQ(tl->truth().size(), 1u);
+  // at 100 s the walker is about 13 m from where the script places them (0, -4.27)
+  const TruthPose& t = tl->truth()[0];
+  EXPECT_GT(std::hypot(t.p.x - 0.0, t.p.y + 4.27), 5.0);
+  const auto& p = tl->snapshot().people[0];
+  ASSERT_TRUE(p.has_fix);
+  EXPECT_LT(std::hypot(p.pos.x - t.p.x, p.pos.y - t.p.y), 3.0);  // estimate and truth agree
+  tl->seek(sc.duration);
+  EXPECT_EQ(tl->canonical_stream(), r.canonical_stream);
+}
+
 TEST(Timeline, H04_SimulatedPositioningPlaysExactlyAsRun) {
   const Scenario sc = load("scenarios/aq3064/fence-quality.yaml");
   ASSERT_EQ(sc.positioning.mode, Positioning::Mode::simulated);
