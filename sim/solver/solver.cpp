@@ -27,6 +27,7 @@ struct Row {
   double sigma = 0.1;
   double robust_w = 1;  // IRLS weight, 0..1
   bool active = true;
+  bool suspect = false;  // flagged NLOS by a test (power gap, innovation, residual, leave-one-out)
 };
 
 // A least-squares problem: rows over anchors, 2D at a fixed z or 3D (with a weak z prior).
@@ -361,6 +362,37 @@ int find_floor_index(const std::vector<Floor>& floors, const std::string& id) {
   return -1;
 }
 
+// The largest eigenvalue of a symmetric 2 x 2 matrix (the square of the longest 1-sigma axis).
+double max_eigen2(double a, double b, double c) {
+  const double m = 0.5 * (a + c), d = 0.5 * (a - c);
+  return m + std::sqrt(d * d + b * b);
+}
+
+// Constant-velocity prediction over dt seconds with white acceleration noise q (m/s^2)^2.
+void predict_cv(const double x[4], const double P[4][4], double dt, double q, double xp[4], double Pp[4][4]) {
+  xp[0] = x[0] + x[2] * dt;
+  xp[1] = x[1] + x[3] * dt;
+  xp[2] = x[2];
+  xp[3] = x[3];
+  const double F[4][4] = {{1, 0, dt, 0}, {0, 1, 0, dt}, {0, 0, 1, 0}, {0, 0, 0, 1}};
+  double FP[4][4] = {};
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) {
+      Pp[i][j] = 0;
+      for (int k = 0; k < 4; ++k) FP[i][j] += F[i][k] * P[k][j];
+    }
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j)
+      for (int k = 0; k < 4; ++k) Pp[i][j] += FP[i][k] * F[j][k];
+  const double q11 = q * dt * dt * dt * dt / 4, q12 = q * dt * dt * dt / 2, q22 = q * dt * dt;
+  for (int a = 0; a < 2; ++a) {
+    Pp[a][a] += q11;
+    Pp[a][a + 2] += q12;
+    Pp[a + 2][a] += q12;
+    Pp[a + 2][a + 2] += q22;
+  }
+}
+
 struct TagState {
   bool filter_on = false;     // the Kalman state below is valid
   Micros t = 0;               // epoch of the state
@@ -368,7 +400,10 @@ struct TagState {
   double P[4][4] = {};
   double z = 0, pz = 0;       // height and its variance (3D)
   bool z_from_3d = false;
-  int rejected = 0;           // consecutive gated fixes
+  int rejected = 0;           // consecutive gated fixes that agree with each other
+  double gx = 0, gy = 0;      // the last gated fix (a restart needs consecutive gated fixes to agree)
+  Micros gt = 0;              // ... and its epoch
+  Micros gt0 = 0;             // the epoch of the first gated fix of the current agreeing run
   bool placed = false;        // building / floor below are known
   int building = -1;          // -1: outdoors
   std::string floor;
@@ -376,8 +411,8 @@ struct TagState {
 
 // Checkpoint format (docs/solver.md, "Checkpoint state").
 constexpr std::uint32_t kSolverMagic = 0x56535450;  // "PTSV"
-constexpr std::uint32_t kSolverVersion = 1;
-constexpr std::size_t kTagStateMinBytes = 4 + 1 + 8 + 4 * 8 + 16 * 8 + 2 * 8 + 1 + 4 + 1 + 4 + 8;
+constexpr std::uint32_t kSolverVersion = 2;  // 2: the last gated fix (gx, gy, gt) and its run's start (gt0)
+constexpr std::size_t kTagStateMinBytes = 4 + 1 + 8 + 4 * 8 + 16 * 8 + 2 * 8 + 1 + 4 + 4 * 8 + 1 + 4 + 8;
 
 void save_tags(ByteWriter& w, std::size_t anchors, std::size_t buildings,
                const std::vector<std::pair<int, const TagState*>>& tags) {
@@ -398,6 +433,10 @@ void save_tags(ByteWriter& w, std::size_t anchors, std::size_t buildings,
     w.f64(s.pz);
     w.boolean(s.z_from_3d);
     w.i32(s.rejected);
+    w.f64(s.gx);
+    w.f64(s.gy);
+    w.i64(s.gt);
+    w.i64(s.gt0);
     w.boolean(s.placed);
     w.i32(s.building);
     w.str(s.floor);
@@ -405,6 +444,17 @@ void save_tags(ByteWriter& w, std::size_t anchors, std::size_t buildings,
 }
 
 }  // namespace
+
+const char* to_string(NoFixReason r) {
+  switch (r) {
+    case NoFixReason::none: return "none";
+    case NoFixReason::too_few_anchors: return "too_few_anchors";
+    case NoFixReason::inconsistent: return "inconsistent";
+    case NoFixReason::gated: return "gated";
+    case NoFixReason::degenerate: return "degenerate";
+  }
+  return "unknown";
+}
 
 std::string floor_at(const Site& site, double x, double y, double z) {
   const Vec2 p{x, y};
@@ -428,6 +478,12 @@ struct Solver::Impl {
   std::vector<Vec3> anchors;
   std::vector<Polygon> footprints;  // finalized copies of the buildings' footprints
   std::map<int, TagState> tags;
+  NoFixReason last_no_fix = NoFixReason::none;
+
+  std::optional<SolvedFix> no_fix(NoFixReason why) {
+    last_no_fix = why;
+    return std::nullopt;
+  }
 
   const std::vector<Floor>& floors_in(int building) const {
     if (building >= 0 && !site->buildings[static_cast<size_t>(building)].floors.empty())
@@ -499,6 +555,8 @@ Solver& Solver::operator=(Solver&&) noexcept = default;
 
 const SolverParams& Solver::params() const { return impl_->p; }
 
+NoFixReason Solver::last_no_fix() const { return impl_->last_no_fix; }
+
 void Solver::reset(int tag) { impl_->tags.erase(tag); }
 
 void Solver::set_floor(int tag, const std::string& floor) {
@@ -556,6 +614,10 @@ bool Solver::load(ByteReader& r, const std::function<bool(int tag)>& keep) {
     s.pz = r.f64();
     s.z_from_3d = r.boolean();
     s.rejected = r.i32();
+    s.gx = r.f64();
+    s.gy = r.f64();
+    s.gt = r.i64();
+    s.gt0 = r.i64();
     s.placed = r.boolean();
     s.building = r.i32();
     s.floor = r.str();
@@ -591,14 +653,17 @@ std::optional<SolvedFix> Solver::solve_twr(int tag, Micros t, std::span<const Ra
     r.a = o.anchor;
     r.meas = o.d;
     r.sigma = p.range_sigma_m;
-    if (o.rx_dbm != 0 && o.fp_dbm != 0 && o.rx_dbm - o.fp_dbm > p.nlos_power_gap_db) r.sigma *= p.nlos_sigma_factor;
+    if (o.rx_dbm != 0 && o.fp_dbm != 0 && o.rx_dbm - o.fp_dbm > p.nlos_power_gap_db) {
+      r.sigma *= p.nlos_sigma_factor;
+      r.suspect = true;
+    }
     rows.push_back(r);
   }
   std::sort(rows.begin(), rows.end(), [](const Row& x, const Row& y) {
     return x.a != y.a ? x.a < y.a : (x.meas != y.meas ? x.meas < y.meas : x.sigma < y.sigma);
   });
   int heard = distinct_active_anchors(rows, false, na);
-  if (heard < std::max(p.min_anchors_2d, 3)) return std::nullopt;
+  if (heard < std::max(p.min_anchors_2d, 3)) return impl_->no_fix(NoFixReason::too_few_anchors);
   return impl_->solve(tag, t, rows, false, heard);
 }
 
@@ -626,22 +691,28 @@ std::optional<SolvedFix> Solver::solve_tdoa(int tag, Micros t, std::span<const T
     return x.a != y.a ? x.a < y.a : (x.b != y.b ? x.b < y.b : x.meas < y.meas);
   });
   int heard = distinct_active_anchors(rows, true, na);
-  if (heard < std::max({p.min_anchors_tdoa, p.min_anchors_2d, 3}) || rows.size() < 3) return std::nullopt;
+  if (heard < std::max({p.min_anchors_tdoa, p.min_anchors_2d, 3}) || rows.size() < 3)
+    return impl_->no_fix(NoFixReason::too_few_anchors);
   return impl_->solve(tag, t, rows, true, heard);
 }
 
 std::optional<SolvedFix> Solver::Impl::solve(int tag, Micros t, std::vector<Row>& rows, bool tdoa, int heard) {
   const int na = static_cast<int>(anchors.size());
+  last_no_fix = NoFixReason::none;
   auto it = tags.find(tag);
   TagState* st = it == tags.end() ? nullptr : &it->second;
   const bool older = st && st->filter_on && t < st->t;  // an epoch behind the filter: not filtered
   const bool predict = st && st->filter_on && !older && t - st->t <= p.filter_reset_after;
 
+  // the filter's prediction (constant velocity, white acceleration noise)
+  double xp[4] = {0, 0, 0, 0}, Pp[4][4] = {};
+  const double dt = predict ? to_seconds(t - st->t) : 0;
+  if (predict) predict_cv(st->x, st->P, dt, p.process_noise * p.process_noise, xp, Pp);
+
   // the start: the filter's prediction when it has one, and the closed form; the cheaper of the two
   Vec2 guess_xy{0, 0};
   if (predict) {
-    double dt = to_seconds(t - st->t);
-    guess_xy = {st->x[0] + st->x[2] * dt, st->x[1] + st->x[3] * dt};
+    guess_xy = {xp[0], xp[1]};
   } else if (st && st->filter_on) {
     guess_xy = {st->x[0], st->x[1]};
   }
@@ -660,9 +731,19 @@ std::optional<SolvedFix> Solver::Impl::solve(int tag, Micros t, std::vector<Row>
     pr.z_fixed = z2d;
     start[2] = z2d;
   }
+  // with a running filter the solve starts in the prediction's basin, and the closed form is a
+  // second try only when that solve is inconsistent or gated: with a small anchor frame one bad
+  // range can make a far-off mirror point cheaper than the true one (a real walk, issue 19)
+  Vec3 alt = start;
+  bool have_alt = false;
   if (predict || (st && st->filter_on)) {
     Vec3 pg{guess_xy.x, guess_xy.y, z2d};
-    if (cost_at(pr, rows, pg) < cost_at(pr, rows, start)) start = pg;
+    if (predict && p.kalman) {
+      have_alt = true;
+      start = pg;
+    } else if (cost_at(pr, rows, pg) < cost_at(pr, rows, start)) {
+      start = pg;
+    }
   }
 
   // 2D or 3D: 3D only with enough anchors spread in height and a well-determined z
@@ -688,66 +769,146 @@ std::optional<SolvedFix> Solver::Impl::solve(int tag, Micros t, std::vector<Row>
         three_d = true;
         pr = p3;
         start = s3.p;
+        have_alt = false;
       }
     }
+  }
+  const int min_keep = tdoa ? std::max({p.min_anchors_tdoa, p.min_anchors_2d, 3}) + (three_d ? 1 : 0)
+                            : (three_d ? 4 : std::max(p.min_anchors_2d, 3));
+
+  // NLOS test against the filter's prediction (TWR): a range much longer (NLOS) or shorter (a
+  // ranging error) than the predicted distance, in units of its own sigma and of the prediction's spread along the line of sight, is
+  // NLOS-suspect and down-weighted like a power-gap suspect. When so many ranges fail that fewer
+  // than the minimum anchors would remain clean, the prediction is what is wrong: no range is flagged.
+  if (!tdoa && p.robust && p.kalman && predict) {
+    std::vector<char> flag(rows.size(), 0), clean(static_cast<size_t>(na), 0);
+    int clean_n = 0, flagged = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const Row& r = rows[i];
+      const Vec3& A = anchors[static_cast<size_t>(r.a)];
+      const double dx = xp[0] - A[0], dy = xp[1] - A[1], dz = start[2] - A[2];
+      const double rho = std::sqrt(dx * dx + dy * dy + dz * dz);
+      if (rho > 1e-6 && !r.suspect) {
+        const double ux = dx / rho, uy = dy / rho;
+        const double var = p.range_sigma_m * p.range_sigma_m + ux * ux * Pp[0][0] + 2 * ux * uy * Pp[0][1] +
+                           uy * uy * Pp[1][1];
+        if (std::abs(r.meas - rho) > p.nlos_innovation_k * std::sqrt(var)) {
+          flag[i] = 1;
+          ++flagged;
+          continue;
+        }
+      }
+      if (!clean[static_cast<size_t>(r.a)]) clean[static_cast<size_t>(r.a)] = 1, ++clean_n;
+    }
+    if (flagged > 0 && clean_n >= min_keep)
+      for (size_t i = 0; i < rows.size(); ++i)
+        if (flag[i]) {
+          rows[i].sigma *= p.nlos_sigma_factor;
+          rows[i].suspect = true;
+        }
   }
 
   // robust solve, then NLOS rejection: while the worst residual exceeds the limit and an anchor can
   // be spared, drop the anchor whose removal leaves the smallest residual RMS (leave-one-out)
-  Solution sol = solve_robust(pr, rows, start, p, p.irls_iterations);
-  if (!sol.ok) return std::nullopt;
-  const int min_keep = tdoa ? std::max({p.min_anchors_tdoa, p.min_anchors_2d, 3}) + (three_d ? 1 : 0)
-                            : (three_d ? 4 : std::max(p.min_anchors_2d, 3));
-  int rejected = 0;
-  if (p.robust) {
-    for (int round = 0; round < na && sol.max_abs_r > p.nlos_reject_m; ++round) {
-      int active = distinct_active_anchors(rows, tdoa, na);
-      if (active <= min_keep) break;
-      int best = -1;
-      Solution best_sol;
-      std::vector<Row> best_rows;
-      std::vector<char> tried(static_cast<size_t>(na), 0);
-      for (const Row& r0 : rows) {
-        for (int k : {r0.a, tdoa ? r0.b : r0.a}) {
-          if (!r0.active || tried[static_cast<size_t>(k)]) continue;
-          tried[static_cast<size_t>(k)] = 1;
-          std::vector<Row> trial = rows;
-          for (Row& r : trial)
-            if (r.a == k || (tdoa && r.b == k)) r.active = false;
-          if (distinct_active_anchors(trial, tdoa, na) < min_keep) continue;
-          if (tdoa) {
-            int m = 0;
-            for (const Row& r : trial) m += r.active ? 1 : 0;
-            if (m < pr.dim + 1) continue;
-          }
-          // candidates are compared after one re-weighting; the chosen one is solved in full below
-          Solution s = solve_robust(pr, trial, sol.p, p, std::min(p.irls_iterations, 1));
-          if (!s.ok) continue;
-          if (best < 0 || s.rms < best_sol.rms || (s.rms == best_sol.rms && k < best)) {
-            best = k;
-            best_sol = s;
-            best_rows = std::move(trial);
+  struct Attempt {
+    Solution sol;
+    std::vector<Row> rows;
+    int rejected = 0;
+    bool ok = false;  // solved and consistent
+  };
+  auto attempt = [&](const Vec3& from, std::vector<Row> rws) {
+    Attempt at;
+    at.rows = std::move(rws);
+    at.sol = solve_robust(pr, at.rows, from, p, p.irls_iterations);
+    if (!at.sol.ok) return at;
+    if (p.robust) {
+      for (int round = 0; round < na && at.sol.max_abs_r > p.nlos_reject_m; ++round) {
+        int active = distinct_active_anchors(at.rows, tdoa, na);
+        if (active <= min_keep) break;
+        int best = -1;
+        Solution best_sol;
+        std::vector<Row> best_rows;
+        std::vector<char> tried(static_cast<size_t>(na), 0);
+        for (const Row& r0 : at.rows) {
+          for (int k : {r0.a, tdoa ? r0.b : r0.a}) {
+            if (!r0.active || tried[static_cast<size_t>(k)]) continue;
+            tried[static_cast<size_t>(k)] = 1;
+            std::vector<Row> trial = at.rows;
+            for (Row& r : trial)
+              if (r.active && (r.a == k || (tdoa && r.b == k))) r.active = false, r.suspect = true;
+            if (distinct_active_anchors(trial, tdoa, na) < min_keep) continue;
+            if (tdoa) {
+              int m = 0;
+              for (const Row& r : trial) m += r.active ? 1 : 0;
+              if (m < pr.dim + 1) continue;
+            }
+            // candidates are compared after one re-weighting; the chosen one is solved in full below
+            Solution s = solve_robust(pr, trial, at.sol.p, p, std::min(p.irls_iterations, 1));
+            if (!s.ok) continue;
+            if (best < 0 || s.rms < best_sol.rms || (s.rms == best_sol.rms && k < best)) {
+              best = k;
+              best_sol = s;
+              best_rows = std::move(trial);
+            }
           }
         }
+        if (best < 0) break;
+        at.rows = std::move(best_rows);
+        at.sol = solve_robust(pr, at.rows, best_sol.p, p, p.irls_iterations);
+        if (!at.sol.ok) return at;
+        ++at.rejected;
       }
-      if (best < 0) break;
-      rows = std::move(best_rows);
-      sol = solve_robust(pr, rows, best_sol.p, p, p.irls_iterations);
-      if (!sol.ok) return std::nullopt;
-      ++rejected;
     }
-  }
-  if (sol.rms > p.max_residual_rms_m) return std::nullopt;
-
+    at.ok = at.sol.rms <= p.max_residual_rms_m;
+    return at;
+  };
   // measurement covariance: the LS covariance scaled by the residuals' own variance factor
-  int m = sol.rows + (pr.dim == 3 && pr.z_prior_sigma > 0 ? 1 : 0);
-  double factor = 1;
-  if (m > pr.dim) factor = std::max(1.0, sol.cost / (m - pr.dim));
-  double R[2][2] = {{sol.cov[0][0] * factor, sol.cov[0][1] * factor}, {sol.cov[1][0] * factor, sol.cov[1][1] * factor}};
-  const double var_min = 0.02 * 0.02;
-  R[0][0] = std::max(R[0][0], var_min);
-  R[1][1] = std::max(R[1][1], var_min);
-  double Rz = three_d ? std::max(sol.cov[2][2] * factor, var_min) : 0;
+  auto covariance = [&](const Solution& so, double R[2][2], double& Rz) {
+    int m = so.rows + (pr.dim == 3 && pr.z_prior_sigma > 0 ? 1 : 0);
+    double factor = 1;
+    if (m > pr.dim) factor = std::max(1.0, so.cost / (m - pr.dim));
+    const double var_min = 0.02 * 0.02;
+    R[0][0] = std::max(so.cov[0][0] * factor, var_min);
+    R[0][1] = R[1][0] = so.cov[0][1] * factor;
+    R[1][1] = std::max(so.cov[1][1] * factor, var_min);
+    Rz = pr.dim == 3 ? std::max(so.cov[2][2] * factor, var_min) : 0;
+  };
+  // Mahalanobis distance (squared) of a solve from the filter's prediction, S = P_pred + R
+  auto mahalanobis2 = [&](const Solution& so) {
+    double R[2][2], Rz;
+    covariance(so, R, Rz);
+    const double ix = so.p[0] - xp[0], iy = so.p[1] - xp[1];
+    const double S00 = Pp[0][0] + R[0][0], S01 = Pp[0][1] + R[0][1], S11 = Pp[1][1] + R[1][1];
+    const double det = S00 * S11 - S01 * S01;
+    return det > 0 ? (S11 * ix * ix - 2 * S01 * ix * iy + S00 * iy * iy) / det : 1e300;
+  };
+  Attempt best = attempt(start, rows);
+  if (have_alt && !(best.ok && mahalanobis2(best.sol) <= p.gate_chi2)) {
+    Attempt other = attempt(alt, rows);
+    if ((other.ok && mahalanobis2(other.sol) <= p.gate_chi2) || (!best.ok && other.ok)) best = std::move(other);
+  }
+  rows = std::move(best.rows);
+  const Solution sol = best.sol;
+  const int rejected = best.rejected;
+  if (!sol.ok || sol.rms > p.max_residual_rms_m) return no_fix(NoFixReason::inconsistent);
+
+  // residual test: a measurement still far from the robust solution, in units of its sigma
+  int suspected = 0;
+  for (Row& r : rows) {
+    if (p.robust && r.active && !r.suspect) {
+      Vec3 J;
+      if (std::abs(residual(pr, r, sol.p, J)) > p.nlos_residual_k * r.sigma) r.suspect = true;
+    }
+    suspected += r.suspect ? 1 : 0;
+  }
+
+  double R[2][2], Rz;
+  covariance(sol, R, Rz);
+  // a degenerate solve: one horizontal axis (nearly) unobserved, e.g. three anchors on a line in plan
+  const double lam_r = max_eigen2(R[0][0], R[0][1], R[1][1]);
+  const double deg2 = p.degenerate_sigma_m * p.degenerate_sigma_m;
+  const bool degenerate = !(lam_r <= deg2);
+  const double var_min2 = 0.02 * 0.02;
 
   SolvedFix fix;
   fix.t_measured = t;
@@ -757,9 +918,14 @@ std::optional<SolvedFix> Solver::Impl::solve(int tag, Micros t, std::vector<Row>
   fix.anchors_used = distinct_active_anchors(rows, tdoa, na);
   fix.residual_rms = sol.rms;
   fix.z_solved = three_d;
+  fix.nlos_suspected = suspected;
+  fix.degenerate = degenerate;
+  fix.solve_sigma_major_m = std::sqrt(lam_r);
 
   if (older || !p.kalman) {
-    // unfiltered: the LS fix as it is; an epoch older than the filter's state leaves the state alone
+    // unfiltered: the LS fix as it is; an epoch older than the filter's state leaves the state alone.
+    // A degenerate solve has nothing to lean on here: no fix.
+    if (degenerate) return no_fix(NoFixReason::degenerate);
     TagState tmp = st ? *st : TagState{};
     assign_floor(tmp, {sol.p[0], sol.p[1]}, three_d ? sol.p[2] : z2d, three_d);
     fix.x = sol.p[0];
@@ -767,6 +933,7 @@ std::optional<SolvedFix> Solver::Impl::solve(int tag, Micros t, std::vector<Row>
     fix.z = three_d ? sol.p[2] : z2d;
     fix.floor = tmp.floor;
     fix.sigma_m = std::sqrt(R[0][0] + R[1][1]);
+    fix.sigma_major_m = fix.solve_sigma_major_m;
     if (!older) {
       tmp.filter_on = true;  // keeps the last position as the next start
       tmp.t = t;
@@ -780,6 +947,9 @@ std::optional<SolvedFix> Solver::Impl::solve(int tag, Micros t, std::vector<Row>
     return fix;
   }
 
+  // a filter that (re)starts needs a fix that is good on both axes
+  const bool fresh = !st || !st->filter_on || t - st->t > p.filter_reset_after;
+  if (fresh && degenerate) return no_fix(NoFixReason::degenerate);
   if (!st) st = &tags[tag];
   TagState& s = *st;
   auto restart = [&]() {
@@ -800,75 +970,96 @@ std::optional<SolvedFix> Solver::Impl::solve(int tag, Micros t, std::vector<Row>
     s.rejected = 0;
   };
 
-  if (!s.filter_on || t - s.t > p.filter_reset_after) {
+  if (fresh) {
     restart();
   } else {
-    // predict (constant velocity, white acceleration noise)
-    const double dt = to_seconds(t - s.t);
-    const double q = p.process_noise * p.process_noise;
-    double xp[4] = {s.x[0] + s.x[2] * dt, s.x[1] + s.x[3] * dt, s.x[2], s.x[3]};
-    double F[4][4] = {{1, 0, dt, 0}, {0, 1, 0, dt}, {0, 0, 1, 0}, {0, 0, 0, 1}};
-    double FP[4][4] = {}, Pp[4][4] = {};
-    for (int i = 0; i < 4; ++i)
-      for (int j = 0; j < 4; ++j)
-        for (int k = 0; k < 4; ++k) FP[i][j] += F[i][k] * s.P[k][j];
-    for (int i = 0; i < 4; ++i)
-      for (int j = 0; j < 4; ++j)
-        for (int k = 0; k < 4; ++k) Pp[i][j] += FP[i][k] * F[j][k];
-    const double q11 = q * dt * dt * dt * dt / 4, q12 = q * dt * dt * dt / 2, q22 = q * dt * dt;
-    for (int a = 0; a < 2; ++a) {
-      Pp[a][a] += q11;
-      Pp[a][a + 2] += q12;
-      Pp[a + 2][a] += q12;
-      Pp[a + 2][a + 2] += q22;
-    }
-    // speed gate (Sewio's "max tag speed"): the fix must lie within speed x dt of the last
-    // position, plus gate_sigma standard deviations of the fix and the state
-    double ix = sol.p[0] - xp[0], iy = sol.p[1] - xp[1];
-    double jump = std::hypot(sol.p[0] - s.x[0], sol.p[1] - s.x[1]);
-    double spread = std::sqrt(R[0][0] + R[1][1] + s.P[0][0] + s.P[1][1]);
-    if (jump > p.max_speed_mps * dt + p.gate_sigma * spread) {
-      if (++s.rejected < p.gate_reset_count) return std::nullopt;
+    // innovation gate: Mahalanobis distance of the innovation with S = P_pred + R, so that an
+    // axis the epoch cannot see widens the gate along that axis only
+    const double ix = sol.p[0] - xp[0], iy = sol.p[1] - xp[1];
+    const double S[2][2] = {{Pp[0][0] + R[0][0], Pp[0][1] + R[0][1]}, {Pp[1][0] + R[1][0], Pp[1][1] + R[1][1]}};
+    const double det = S[0][0] * S[1][1] - S[0][1] * S[1][0];
+    const double d2 = det > 0 ? (S[1][1] * ix * ix - 2 * S[0][1] * ix * iy + S[0][0] * iy * iy) / det : 1e300;
+    // physical bound (Sewio's "max tag speed"): the jump from the last accepted position, less
+    // gate_sigma standard deviations of the fix and the state along the jump's direction
+    const double ux = sol.p[0] - s.x[0], uy = sol.p[1] - s.x[1];
+    const double jump = std::hypot(ux, uy);
+    double along = 0;
+    if (jump > 0)
+      along = ((R[0][0] + s.P[0][0]) * ux * ux + 2 * (R[0][1] + s.P[0][1]) * ux * uy + (R[1][1] + s.P[1][1]) * uy * uy) /
+              (jump * jump);
+    const bool too_fast = jump > p.max_speed_mps * dt + p.gate_sigma * std::sqrt(std::max(along, 0.0));
+    if (!(d2 <= p.gate_chi2) || too_fast) {
+      // refused. A degenerate fix never restarts the filter; good ones restart it once
+      // gate_reset_count of them in a row agree with each other (the tag really is elsewhere)
+      if (degenerate) return no_fix(NoFixReason::gated);
+      const bool agrees = s.rejected > 0 && t >= s.gt &&
+                          std::hypot(sol.p[0] - s.gx, sol.p[1] - s.gy) <=
+                              p.max_speed_mps * to_seconds(t - s.gt) + p.gate_sigma * std::sqrt(2 * lam_r);
+      s.rejected = agrees ? s.rejected + 1 : 1;
+      if (!agrees) s.gt0 = t;
+      s.gx = sol.p[0];
+      s.gy = sol.p[1];
+      s.gt = t;
+      if (s.rejected < p.gate_reset_count || t - s.gt0 < p.gate_reset_span) return no_fix(NoFixReason::gated);
       restart();  // the tag really is elsewhere: start over there
     } else {
       s.rejected = 0;
-      // update with H = [I2 0]
-      double S[2][2] = {{Pp[0][0] + R[0][0], Pp[0][1] + R[0][1]}, {Pp[1][0] + R[1][0], Pp[1][1] + R[1][1]}};
-      double det = S[0][0] * S[1][1] - S[0][1] * S[1][0];
-      if (!(det > 0)) {
-        restart();
-      } else {
+      double Pn[4][4];
+      if (!degenerate) {
+        // update with H = [I2 0] and the full R
         double Si[2][2] = {{S[1][1] / det, -S[0][1] / det}, {-S[1][0] / det, S[0][0] / det}};
         double K[4][2];
         for (int i = 0; i < 4; ++i)
           for (int j = 0; j < 2; ++j) K[i][j] = Pp[i][0] * Si[0][j] + Pp[i][1] * Si[1][j];
         for (int i = 0; i < 4; ++i) s.x[i] = xp[i] + K[i][0] * ix + K[i][1] * iy;
-        double Pn[4][4];
         for (int i = 0; i < 4; ++i)
           for (int j = 0; j < 4; ++j) Pn[i][j] = Pp[i][j] - (K[i][0] * Pp[0][j] + K[i][1] * Pp[1][j]);
+      } else {
+        // degenerate: update along the observed axis only (R's minor eigenvector, variance lambda_min).
+        // Along the other axis the solve has only slid from its start (the prediction) down a flat
+        // valley: that is no independent information, and using it made the filter overconfident.
+        const double ra = R[0][0], rb = R[0][1], rc = R[1][1];
+        const double lam_min = std::max(0.5 * (ra + rc) - std::sqrt(0.25 * (ra - rc) * (ra - rc) + rb * rb), var_min2);
+        double ex = 1, ey = 0;
+        if (std::abs(rb) > 1e-12 * (ra + rc)) ex = rb, ey = lam_min - ra;
+        else if (ra > rc) ex = 0, ey = 1;
+        const double en = std::hypot(ex, ey);
+        ex /= en, ey /= en;
+        double ph[4];
+        for (int i = 0; i < 4; ++i) ph[i] = Pp[i][0] * ex + Pp[i][1] * ey;
+        const double s1 = ex * ph[0] + ey * ph[1] + lam_min;
+        const double nu = ex * ix + ey * iy;
+        for (int i = 0; i < 4; ++i) s.x[i] = xp[i] + ph[i] / s1 * nu;
         for (int i = 0; i < 4; ++i)
-          for (int j = 0; j < 4; ++j) s.P[i][j] = 0.5 * (Pn[i][j] + Pn[j][i]);
-        // a jump accepted after a long gap must not leave a velocity no person has
-        const double v = std::hypot(s.x[2], s.x[3]);
-        if (v > p.max_speed_mps && v > 0) {
-          s.x[2] *= p.max_speed_mps / v;
-          s.x[3] *= p.max_speed_mps / v;
-        }
-        s.t = t;
-        // height: a random walk filtered in 3D; the floor's tag height in 2D
-        if (three_d) {
-          if (!s.z_from_3d) {
-            s.z = sol.p[2];
-            s.pz = Rz;
-          } else {
-            s.pz += p.z_walk_sigma * p.z_walk_sigma * dt;
-            double kz = s.pz / (s.pz + Rz);
-            s.z += kz * (sol.p[2] - s.z);
-            s.pz *= 1 - kz;
-          }
-        }
-        s.z_from_3d = three_d;
+          for (int j = 0; j < 4; ++j) Pn[i][j] = Pp[i][j] - ph[i] * ph[j] / s1;
+        // and no dead reckoning along the unobserved axis: its velocity component is dropped, so the
+        // position holds there instead of drifting on a velocity that nothing observes
+        const double vu = s.x[2] * -ey + s.x[3] * ex;
+        s.x[2] -= vu * -ey;
+        s.x[3] -= vu * ex;
       }
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j) s.P[i][j] = 0.5 * (Pn[i][j] + Pn[j][i]);
+      // a jump accepted after a long gap must not leave a velocity no person has
+      const double v = std::hypot(s.x[2], s.x[3]);
+      if (v > p.max_speed_mps && v > 0) {
+        s.x[2] *= p.max_speed_mps / v;
+        s.x[3] *= p.max_speed_mps / v;
+      }
+      s.t = t;
+      // height: a random walk filtered in 3D; the floor's tag height in 2D
+      if (three_d) {
+        if (!s.z_from_3d) {
+          s.z = sol.p[2];
+          s.pz = Rz;
+        } else {
+          s.pz += p.z_walk_sigma * p.z_walk_sigma * dt;
+          double kz = s.pz / (s.pz + Rz);
+          s.z += kz * (sol.p[2] - s.z);
+          s.pz *= 1 - kz;
+        }
+      }
+      s.z_from_3d = three_d;
     }
   }
 
@@ -887,6 +1078,9 @@ std::optional<SolvedFix> Solver::Impl::solve(int tag, Micros t, std::vector<Row>
   fix.z = z_out;
   fix.floor = s.floor;
   fix.sigma_m = std::sqrt(std::max(s.P[0][0] + s.P[1][1], 0.0));
+  const double lam_p = max_eigen2(s.P[0][0], s.P[0][1], s.P[1][1]);
+  fix.sigma_major_m = std::sqrt(std::max(lam_p, 0.0));
+  fix.degenerate = degenerate || !(lam_p <= deg2);
   return fix;
 }
 

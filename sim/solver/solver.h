@@ -36,8 +36,8 @@ struct SolverParams {
   double range_sigma_m = 0.10;          // LOS range noise assumed by the weights
   double tdoa_sigma_m = 0.15;
   double nlos_reject_m = 1.0;           // residual above which a measurement is dropped (NLOS)
-  double max_speed_mps = 10;            // gate on the filter's innovation (people: well under 10 m/s)
-  double process_noise = 0.5;           // Kalman acceleration noise, m/s^2
+  double max_speed_mps = 10;            // physical bound on a jump along its direction (people: well under 10 m/s)
+  double process_noise = 2.0;           // Kalman acceleration noise, m/s^2 (a walker's gait and turns)
   bool kalman = true;
   Micros processing_delay = 100 * kMillisecond;  // added to a fix's time: when it reaches the engine
   double default_height_m = 1.2;        // tag height above the floor when z is not observable
@@ -49,7 +49,7 @@ struct SolverParams {
   double z_sigma_max_m = 1.0;      // a 3D solve whose z standard deviation exceeds this: 2D instead
   double z_prior_sigma_m = 3.0;    // 3D: weak prior on z at the current floor's tag height
   bool robust = true;              // IRLS (Huber) and NLOS rejection; false: plain weighted LS
-  double huber_k = 1.5;            // Huber threshold, in units of the measurement sigma
+  double huber_k = 3.0;            // Huber threshold, in units of the measurement sigma
   int irls_iterations = 3;         // re-weighting passes
   int max_iterations = 20;         // Levenberg-Marquardt steps per solve
   double tolerance_m = 1e-5;       // stop when a step is shorter than this
@@ -58,8 +58,14 @@ struct SolverParams {
   double max_range_m = 300;        // longer (or negative) ranges are discarded as outliers
   double tdoa_slack_m = 0.5;       // |dd| above the anchor separation plus this: impossible, dropped
   double max_residual_rms_m = 2.0; // a solve still worse than this after rejection: no fix
-  double gate_sigma = 3;           // speed gate margin, in standard deviations of the fix
-  int gate_reset_count = 3;        // this many consecutive gated fixes: restart the filter there
+  double gate_sigma = 3;           // speed bound margin, in standard deviations along the jump
+  int gate_reset_count = 3;        // this many consecutive, mutually consistent gated fixes ...
+  Micros gate_reset_span = kSecond;  // ... spanning at least this long: restart the filter there
+  // Issue 19 (docs/solver.md gives the reasons).
+  double gate_chi2 = 13.82;        // innovation gate: Mahalanobis^2 with S = P_pred + R; chi-square, 2 dof, 99.9 %
+  double degenerate_sigma_m = 2.0; // a solve whose horizontal covariance has a 1-sigma axis above this is degenerate
+  double nlos_innovation_k = 4.0;  // a range this many sigmas longer than the filter's prediction: NLOS-suspect
+  double nlos_residual_k = 3.0;    // a normalised residual above this after the robust solve: NLOS-suspect
   Micros filter_reset_after = 10 * kSecond;  // a longer silence restarts the filter
   double z_walk_sigma = 0.5;       // 3D: random walk of z, metres per sqrt(second)
   double floor_hysteresis_m = 0.5; // the current floor's z band is widened by this before leaving it
@@ -78,7 +84,24 @@ struct SolvedFix {
   double sigma_m = 0;      // horizontal 1-sigma of the fix (filter covariance when filtered), metres
   int anchors_heard = 0;   // distinct anchors with a usable measurement
   int anchors_rejected = 0;  // dropped as NLOS outliers
+  // Issue 19.
+  int nlos_suspected = 0;  // ranges (TDoA: differences) flagged NLOS by any test: power gap, innovation against
+                           // the filter's prediction, normalised residual, or dropped by leave-one-out
+  bool degenerate = false; // the epoch's own solve had a horizontal axis with 1-sigma > degenerate_sigma_m: the
+                           // position is the filter's, which leans on its prediction along that axis
+  double sigma_major_m = 0;        // largest 1-sigma axis of the published horizontal covariance, metres
+  double solve_sigma_major_m = 0;  // largest 1-sigma axis of the epoch's own solve (measurement covariance R)
 };
+
+// Why the last solve_* call returned no fix (docs/solver.md, "What is rejected").
+enum class NoFixReason {
+  none,             // the last call gave a fix
+  too_few_anchors,  // fewer usable anchors (measurements) than the minimum
+  inconsistent,     // the solve failed or its residual RMS stayed above max_residual_rms_m after rejection
+  gated,            // the innovation gate or the speed bound refused the fix
+  degenerate,       // the solve had a degenerate axis and there was no filter state to lean on
+};
+const char* to_string(NoFixReason r);  // "none", "too_few_anchors", "inconsistent", "gated", "degenerate"
 
 // The floor of a point: inside a building footprint the building's floor whose z band contains z,
 // else the site's outdoor floor; the nearest band when none contains z. "" when the site has no
@@ -98,6 +121,8 @@ class Solver {
   std::optional<SolvedFix> solve_tdoa(int tag, Micros t, std::span<const TdoaObs> diffs);
   void reset(int tag);  // forget the tag's filter state
   const SolverParams& params() const;
+  // Why the last solve_twr/solve_tdoa call returned nothing; none after a fix. Not per tag, not saved.
+  NoFixReason last_no_fix() const;
   // Addition: the tag's floor when z is not observable (a person's starting floor, a barometer);
   // kept until a 3D solve or a change of building says otherwise.
   void set_floor(int tag, const std::string& floor);

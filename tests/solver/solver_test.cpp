@@ -213,9 +213,11 @@ std::pair<double, double> walk_errors(double process_noise) {
 }
 
 TEST(Solver, H02_KalmanSmoothsStraightWalk) {
-  // default process noise (0.5 m/s^2): follows a walker closely, still smoother than raw LS
+  // default process noise (2 m/s^2 since issue 19: 0.5 lagged behind real walkers at 10 Hz):
+  // follows a walker closely and is no worse than raw LS. (Was "< 0.95 of raw" with 0.5 m/s^2; at
+  // 1 Hz and sigma 0.3 m the 2 m/s^2 filter smooths little: 0.211 against 0.222 m.)
   auto [f, r] = walk_errors(SolverParams{}.process_noise);
-  EXPECT_LT(f, 0.95 * r);
+  EXPECT_LT(f, r);
   // a calmer model (0.1 m/s^2) smooths much more on a steady walk
   auto [f2, r2] = walk_errors(0.1);
   EXPECT_LT(f2, 0.75 * r2);
