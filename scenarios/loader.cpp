@@ -1266,7 +1266,7 @@ struct ScenarioReader {
         }
         case Expectation::Kind::accuracy: {
           const Map am = r.map(val, {"cdf68_max", "cdf95_max", "median_max", "rmse_max", "max_max", "fix_share_min",
-                                     "twin_cdf68_within"});
+                                     "fixes_min", "twin_cdf68_within"});
           auto opt = [&](const char* name, std::optional<double>& dst) {
             if (const V* q = am.get(name)) dst = r.nonneg(*q);
           };
@@ -1276,10 +1276,16 @@ struct ScenarioReader {
           opt("rmse_max", x.rmse_max);
           opt("max_max", x.max_max);
           if (const V* q = am.get("fix_share_min")) x.fix_share_min = r.in_range(*q, 0, 1);
+          if (const V* q = am.get("fixes_min")) {
+            const double n = r.nonneg(*q);
+            if (n != std::floor(n) || n > 1e15) r.fail(*q, "expected a whole number >= 0, found " + describe(q->node));
+            x.fixes_min = static_cast<std::uint64_t>(n);
+          }
           opt("twin_cdf68_within", x.twin_cdf68_within);
           if (!x.cdf68_max && !x.cdf95_max && !x.median_max && !x.rmse_max && !x.max_max && !x.fix_share_min &&
-              !x.twin_cdf68_within)
-            r.fail(val, "expected at least one of cdf68_max, cdf95_max, median_max, rmse_max, max_max, fix_share_min, twin_cdf68_within");
+              !x.fixes_min && !x.twin_cdf68_within)
+            r.fail(val, "expected at least one of cdf68_max, cdf95_max, median_max, rmse_max, max_max, fix_share_min, fixes_min, "
+                        "twin_cdf68_within");
           if (x.twin_cdf68_within && !sc.recorded.twin_scenario)
             r.fail(*am.get("twin_cdf68_within"), "twin_cdf68_within needs recorded.twin");
           break;

@@ -190,13 +190,13 @@ bool run_recorded(const Scenario& sc, const RunOptions& opt, RunResult& out, std
       oracle->submit({ep.t, 0, tf});
     }
     if (!fix) {
-      ++rec.no_fix["no_fix"];  // MERGE(h/solver): to_string(solver.last_no_fix())
+      ++rec.no_fix[to_string(solver.last_no_fix())];
       continue;
     }
     ++rec.fixed;
     if (in_window) ++rec.fixed_evaluated;
     if (!ep.tdoa) solved_ranges += ranges.size();
-    rec.nlos_suspected += static_cast<std::uint64_t>(fix->anchors_rejected);  // MERGE(h/solver): nlos_suspected
+    rec.nlos_suspected += static_cast<std::uint64_t>(fix->nlos_suspected);
     FixInput f;
     f.tag = who.engine_tag;
     f.x = fix->x;

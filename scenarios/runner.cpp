@@ -175,6 +175,16 @@ ExpectationResult check(const Scenario& sc, const Expectation& x, const RunResul
           std::snprintf(buf, sizeof buf, "; fix_share_min needs positioning: recorded");
         res.detail += buf;
       }
+      if (x.fixes_min) {
+        const bool ok = r.recorded && r.recorded->fixed_evaluated >= *x.fixes_min;
+        res.passed = res.passed && ok;
+        if (r.recorded)
+          std::snprintf(buf, sizeof buf, "; %llu fixes in the evaluation window (at least %llu asked)",
+                        static_cast<unsigned long long>(r.recorded->fixed_evaluated), static_cast<unsigned long long>(*x.fixes_min));
+        else
+          std::snprintf(buf, sizeof buf, "; fixes_min needs positioning: recorded");
+        res.detail += buf;
+      }
       if (x.twin_cdf68_within) {
         const bool have = r.twin && a.cdf68 > 0;
         const double rel = have ? std::fabs(r.twin->accuracy.cdf68 - a.cdf68) / a.cdf68 : 0;
@@ -550,6 +560,16 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
   OutputCollector col(out);
   OutputCollector ocol(oracle_result);
   ScriptDriver driver(sc, engine);
+  // radio.device.stamp_delay: the radio ranges where the tag was `stamp_delay` before the stamp; a
+  // second driver plays the script that much behind (its inputs are dropped: it only moves people)
+  std::unique_ptr<ScriptDriver> lagging;
+  if (params.stamp_delay > 0) lagging = std::make_unique<ScriptDriver>(sc, engine);
+  auto ranged_pose = [&](int person, Micros t, const TruthPose& now) {
+    if (!lagging) return now;
+    const Micros at = std::max<Micros>(0, t - params.stamp_delay);
+    lagging->play_until(at, ignore_input);
+    return lagging->pose(person, at);
+  };
   InputLog* log = opt.input_log;
   auto submit_both = [&](Input in) {
     if (log) log->estimated.push_back(in), log->truth.push_back(in);
@@ -657,7 +677,8 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
       if (!driver.tag_on(tc.person)) continue;
       const TruthPose pose = driver.pose(tc.person, t);
       const int tag = driver.tag_index(tc.person);
-      blinks.push_back({t, tag, number, {pose.p.x, pose.p.y, pose.z}, pose.floor});
+      const TruthPose ranged = ranged_pose(tc.person, t, pose);
+      blinks.push_back({t, tag, number, {ranged.p.x, ranged.p.y, ranged.z}, ranged.floor});
       truth.push_back({tc.person, pose});
       const FixInput f = driver.true_fix(tc.person, pose);
       if (log) log->truth.push_back({t, 0, f});

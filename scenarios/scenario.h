@@ -81,6 +81,7 @@ struct Expectation {
   // accuracy, further bounds (horizontal, metres): median, RMSE, largest error; the share of epochs
   // with a fix (recorded runs); the simulated twin's CDF68 within this fraction of the measured one
   std::optional<double> median_max, rmse_max, max_max, fix_share_min, twin_cdf68_within;
+  std::optional<std::uint64_t> fixes_min;  // recorded runs: at least this many fixes in the evaluation window
   // radio_link (tag + anchor + bounds, metres; nlos_share and dropped_share 0..1)
   std::string tag, anchor;
   std::optional<std::pair<double, double>> median, p95, nlos_share, dropped_share;

@@ -56,7 +56,7 @@ const std::vector<std::string>& radio_keys() {
       "mode",           "los.sigma",          "tdoa.sigma",          "link.rx_at_1m_dbm",     "link.pathloss_exponent",
       "link.sensitivity_dbm", "link.shadowing_db", "link.max_anchors", "link.blocked_reflection_rate", "link.reflection_loss_db",
       "outliers.small_rate", "outliers.small_m", "outliers.medium_rate", "outliers.large_rate", "outliers.nlos_factor",
-      "device.offset_sigma", "mac.collisions",  "mac.airtime_ms",      "mac.aloha_jitter",      "solver.min_anchors",
+      "device.offset_sigma", "device.stamp_delay", "mac.collisions",  "mac.airtime_ms",      "mac.aloha_jitter",      "solver.min_anchors",
       "solver.processing_delay", "solver.kalman",
       "materials.NAME.attenuation_db", "materials.NAME.bias_min", "materials.NAME.bias_mean", "materials.NAME.lock_rate",
       "materials.NAME.lock_m", "materials.NAME.lock_sigma"};
@@ -142,6 +142,11 @@ bool apply_radio_overrides(const std::map<std::string, std::string>& overrides, 
     } else if (k == "solver.min_anchors") {
       if (!number(2, 64) || x != std::floor(x)) return message = "expected a whole number from 2 to 64, found '" + v + "'", false;
       p.min_anchors = static_cast<int>(x);
+    } else if (k == "device.stamp_delay") {
+      Micros d = 0;
+      if (!parse_duration(v, d) || d < 0 || d > 10 * kSecond)
+        return message = "expected a duration from 0 to 10s (like 200ms), found '" + v + "'", false;
+      p.stamp_delay = d;
     } else if (k == "solver.processing_delay") {
       Micros d = 0;
       if (!parse_duration(v, d) || d < 0) return message = "expected a duration >= 0 (like 100ms), found '" + v + "'", false;

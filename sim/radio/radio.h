@@ -55,6 +55,10 @@ struct RadioParams {
   double outlier_large_rate = 0.00005;                          // +20..40 m
   double outlier_nlos_factor = 2;
   double device_offset_sigma_m = 0;  // per anchor and per tag constant offset (0: calibrated)
+  // The ranging happened this long before the time the measurement is stamped with (the device's
+  // and logger's latency against the truth's clock): a blink stamped t ranges the pose at t - delay.
+  // 0: stamps are exact. Fitted on a real walk (docs/recorded.md "The simulated twin").
+  Micros stamp_delay = 0;
   // MAC: pure ALOHA, success exp(-2 G) with G = blinks heard by an anchor x airtime / interval
   bool collisions = true;
   double airtime_ms = 0.175;                // Sewio RF5 blink
