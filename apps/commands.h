@@ -26,6 +26,8 @@ struct Subcommand {
 
 // apps/cmd_convert.cpp (planttwin_scenarios): `convert hanyang WALK --out DIR`
 std::vector<Subcommand> add_convert_commands(CLI::App& app);
+// apps/cmd_calibrate.cpp (planttwin_scenarios): `calibrate SCENARIO --out OFFSETS.yaml [--report DIR]`
+std::vector<Subcommand> add_calibrate_commands(CLI::App& app);
 // apps/cmd_check.cpp (planttwin_plant): `check SITE [--report DIR]`
 std::vector<Subcommand> add_check_commands(CLI::App& app);
 // apps/cmd_live.cpp (planttwin_hil): `live SCENARIO ...`, `replay FILE ...`

@@ -499,6 +499,7 @@ int main(int argc, char** argv) {
   };
   [[maybe_unused]] auto add = [&](std::vector<cli::Subcommand> v) { more.insert(more.end(), v.begin(), v.end()); };
   add(cli::add_convert_commands(app));
+  add(cli::add_calibrate_commands(app));
 #ifdef PLANTTWIN_HAS_CHECK
   add(cli::add_check_commands(app));
 #else

@@ -166,6 +166,16 @@ struct Calendar {
   bool is_night(int minute_of_day) const;
 };
 
+// Constant range offsets per anchor and per tag (site-v1 `range_offsets`, written by `planttwin
+// calibrate`; docs/recorded.md "Calibration"): a TWR range measures true + anchor + tag offset, and
+// the solver subtracts both. Metres, |offset| <= 5.
+struct RangeOffsets {
+  std::map<std::string, double> anchors;  // anchor id -> offset
+  std::map<std::string, double> tags;     // tag id -> offset (ids are not checked: the site has no tags)
+  std::string file;                       // the YAML file they were read from; "" when inline
+  bool empty() const { return anchors.empty() && tags.empty(); }
+};
+
 struct Site {
   std::string name;
   std::string file;  // path it was loaded from ("" when inline)
@@ -182,6 +192,7 @@ struct Site {
   std::vector<SurveyPoint> survey_points;
   Rules rules = Rules::defaults();
   Calendar calendar;
+  RangeOffsets range_offsets;  // none by default
 
   // every floor id defined by the site or a building, in first-seen order
   std::vector<std::string> floor_ids() const;

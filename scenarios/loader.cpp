@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -712,10 +713,56 @@ Zone zone(const Reader& r, const V& v, const Site& site) {
   return z;
 }
 
+bool read_file(const std::string& path, std::string& bytes, std::string& why);
+YAML::Node parse_yaml(const std::string& text, const std::string& file);
+
+// `range_offsets` (docs/site-v1.md): {anchors: {ID: metres}, tags: {ID: metres}}, or the path of a
+// YAML file holding that mapping, relative to the file that holds the site. Anchor ids must be the
+// site's (so anchors come first); tag ids are not checked (a site does not know its tags).
+void range_offsets(const Reader& r, const V& v, Site& s) {
+  if (v.node.IsScalar()) {
+    const std::string rel = r.nonempty_text(v, "a range offsets file path or a mapping {anchors, tags}");
+    const std::filesystem::path path = std::filesystem::path(r.file()).parent_path() / rel;
+    std::string bytes, why;
+    if (!read_file(path.string(), bytes, why)) r.fail(v, "cannot read range offsets file '" + path.string() + "': " + why);
+    const Reader fr(path.string());
+    const YAML::Node root = parse_yaml(bytes, path.string());
+    const V fv{root, "range_offsets", mark_line(root, 1)};
+    if (!root.IsMap()) fr.fail(fv, "expected a mapping {anchors: {ID: metres}, tags: {ID: metres}}, found " + describe(root));
+    range_offsets(fr, fv, s);
+    s.range_offsets.file = path.string();
+    return;
+  }
+  const Map m = r.map(v, {"anchors", "tags"});
+  auto read = [&](const char* key, std::map<std::string, double>& out, bool anchors) {
+    const V* x = m.get(key);
+    if (!x) return;
+    const Map om = r.free_map(*x);
+    for (const Map::Entry& e : om.entries()) {
+      if (anchors && std::none_of(s.anchors.begin(), s.anchors.end(), [&](const Anchor& a) { return a.id == e.key; })) {
+        std::vector<std::string> ids;
+        for (const Anchor& a : s.anchors) ids.push_back(a.id);
+        r.fail(e.key_line, e.value.path, "unknown anchor '" + e.key + "' (the site has: " + join(ids) + ")");
+      }
+      const std::string raw = e.value.node.IsScalar() ? e.value.node.Scalar() : std::string();
+      std::string lower = raw;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower == ".nan" || lower == ".inf" || lower == "+.inf" || lower == "-.inf")
+        r.fail(e.value, "expected a finite number, found " + describe(e.value.node));
+      const double d = r.number(e.value);
+      if (std::abs(d) > 5)
+        r.fail(e.value, "a range offset of " + raw + " m lies beyond +-5 m (offsets are centimetres to decimetres: a wrong unit?)");
+      out[e.key] = d;
+    }
+  };
+  read("anchors", s.range_offsets.anchors, true);
+  read("tags", s.range_offsets.tags, false);
+}
+
 // `inline_site`: the mapping under a scenario's `site` key, whose name is optional
 void read_site(const Reader& r, const V& root, bool inline_site, const std::string& default_name, Site& s) {
   const Map m = r.map(root, {"site", "origin", "bounds", "timezone", "floors", "buildings", "obstacles", "materials",
-                             "zones", "anchors", "cameras", "survey_points", "rules", "calendar"});
+                             "zones", "anchors", "cameras", "survey_points", "rules", "calendar", "range_offsets"});
   if (inline_site && !m.get("site")) s.name = default_name;
   else s.name = r.nonempty_text(m.req("site"), "a site name");
 
@@ -848,6 +895,7 @@ void read_site(const Reader& r, const V& root, bool inline_site, const std::stri
   }
   if (const V* x = m.get("rules")) RulesReader{r}.apply(*x, s.rules);
   if (const V* x = m.get("calendar")) CalendarReader{r, s.timezone_min}.apply(*x, s.calendar);
+  if (const V* x = m.get("range_offsets")) range_offsets(r, *x, s);  // after the anchors it names
 }
 
 // ---------------------------------------------------------------------------------------------

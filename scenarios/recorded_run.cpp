@@ -117,6 +117,19 @@ bool run_recorded(const Scenario& sc, const RunOptions& opt, RunResult& out, std
   Solver solver(sc.site, solver_params(rp));
   for (const TagOf& t : tag_of)
     if (t.person >= 0) solver.set_floor(t.engine_tag, sc.people[static_cast<size_t>(t.person)].floor);
+  // the site's range_offsets (calibration): the solver takes the anchors' by itself, the tags' by index
+  std::vector<double> tag_offset(log.tags.size(), 0.0);
+  for (std::size_t k = 0; k < log.tags.size(); ++k) {
+    auto it = sc.site.range_offsets.tags.find(log.tags[k]);
+    if (it == sc.site.range_offsets.tags.end()) continue;
+    tag_offset[k] = it->second;
+    if (tag_of[k].person >= 0) solver.set_tag_offset(tag_of[k].engine_tag, it->second);
+  }
+  std::vector<double> anchor_offset;
+  for (const Anchor& a : sc.site.anchors) {
+    auto it = sc.site.range_offsets.anchors.find(a.id);
+    anchor_offset.push_back(it == sc.site.range_offsets.anchors.end() ? 0.0 : it->second);
+  }
 
   std::vector<Epoch> epochs;
   group(log.ranges, false, sc.recorded.epoch, log.tags.size(), epochs);
@@ -172,7 +185,9 @@ bool run_recorded(const Scenario& sc, const RunOptions& opt, RunResult& out, std
           const Anchor& a = sc.site.anchors[static_cast<size_t>(r.anchor)];
           const double true_d = std::sqrt((truth->x - a.at[0]) * (truth->x - a.at[0]) + (truth->y - a.at[1]) * (truth->y - a.at[1]) +
                                           (truth->z - a.at[2]) * (truth->z - a.at[2]));
-          residuals[static_cast<size_t>(r.anchor)].add(r.d - true_d);
+          // the range as the solver uses it: after the site's range_offsets
+          residuals[static_cast<size_t>(r.anchor)].add(r.d - anchor_offset[static_cast<size_t>(r.anchor)] -
+                                                       tag_offset[static_cast<size_t>(r.tag)] - true_d);
         }
       }
       rec.ranges += ranges.size();

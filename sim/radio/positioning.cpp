@@ -119,6 +119,9 @@ struct SimulatedPositioning::Work {
   std::vector<size_t> first;  // per blink: first task index (size blinks + 1)
   std::vector<std::pair<double, int>> near;
   std::vector<int> heard;  // per anchor
+  // the site's range_offsets per anchor (calibration): the simulated anchors carry them in TWR and
+  // the solver takes them off again, so a site's offsets leave a simulated run as it was
+  std::vector<double> anchor_offset;
   // anchors in a uniform grid of cells of side `cell` (the reach of a link), so a blink looks at
   // the anchors of the cells its reach touches instead of every anchor of the site
   double cell = 0, x0 = 0, y0 = 0;
@@ -146,6 +149,10 @@ SimulatedPositioning::SimulatedPositioning(const Site& site, const RadioParams& 
     : site_(site), los_(los), channel_(site, params, los.materials(), seed), opt_(opt), seed_(seed), work_(std::make_unique<Work>()) {
   opt_.threads = std::clamp(opt_.threads, 1, 64);
   for (int i = 0; i < opt_.threads; ++i) lanes_.push_back(Lane{Solver(site, solver_params(params)), {}, {}, {}, {}, {}, {}});
+  for (const Anchor& a : site.anchors) {
+    auto it = site.range_offsets.anchors.find(a.id);
+    work_->anchor_offset.push_back(it == site.range_offsets.anchors.end() ? 0.0 : it->second);
+  }
 }
 
 SimulatedPositioning::~SimulatedPositioning() = default;
@@ -414,7 +421,8 @@ void SimulatedPositioning::run_lane(Lane& lane, size_t index, std::span<const Bl
       }
       if (!t.sample.received) continue;
       ++received;
-      lane.ranges.push_back({t.anchor, t.sample.measured_m, t.sample.rx_dbm, t.sample.fp_dbm});
+      const double offset = p.mode == RadioParams::Mode::twr ? w.anchor_offset[static_cast<size_t>(t.anchor)] : 0.0;
+      lane.ranges.push_back({t.anchor, t.sample.measured_m + offset, t.sample.rx_dbm, t.sample.fp_dbm});
     }
     lane.counters.links_received += static_cast<std::uint64_t>(received);
     if (opt_.barometer && !bl.floor.empty()) {

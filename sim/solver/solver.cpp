@@ -485,6 +485,14 @@ struct Solver::Impl {
     return std::nullopt;
   }
 
+  // site range_offsets (calibration): per anchor index, and per tag as set by the caller
+  std::vector<double> anchor_offset;
+  std::map<int, double> tag_offset;
+  double range_offset(int anchor, int tag) const {
+    auto it = tag_offset.find(tag);
+    return anchor_offset[static_cast<size_t>(anchor)] + (it == tag_offset.end() ? 0.0 : it->second);
+  }
+
   const std::vector<Floor>& floors_in(int building) const {
     if (building >= 0 && !site->buildings[static_cast<size_t>(building)].floors.empty())
       return site->buildings[static_cast<size_t>(building)].floors;
@@ -542,7 +550,11 @@ struct Solver::Impl {
 Solver::Solver(const Site& site, SolverParams p) : impl_(std::make_unique<Impl>()) {
   impl_->site = &site;
   impl_->p = p;
-  for (const Anchor& a : site.anchors) impl_->anchors.push_back({a.at[0], a.at[1], a.at[2]});
+  for (const Anchor& a : site.anchors) {
+    impl_->anchors.push_back({a.at[0], a.at[1], a.at[2]});
+    auto off = site.range_offsets.anchors.find(a.id);
+    impl_->anchor_offset.push_back(off == site.range_offsets.anchors.end() ? 0.0 : off->second);
+  }
   for (const Building& b : site.buildings) {
     Polygon fp = b.footprint;
     fp.finalize();
@@ -569,6 +581,8 @@ void Solver::set_floor(int tag, const std::string& floor) {
   st.z = (f ? floor_surface_of(*f) : 0) + impl_->p.default_height_m;
   if (st.filter_on) st.building = impl_->building_at({st.x[0], st.x[1]}, nullptr);
 }
+
+void Solver::set_tag_offset(int tag, double offset_m) { impl_->tag_offset[tag] = offset_m; }
 
 void Solver::save(ByteWriter& w) const {
   const Solver* self = this;
@@ -651,7 +665,7 @@ std::optional<SolvedFix> Solver::solve_twr(int tag, Micros t, std::span<const Ra
     if (o.anchor < 0 || o.anchor >= na || !std::isfinite(o.d) || o.d < 0 || o.d > p.max_range_m) continue;
     Row r;
     r.a = o.anchor;
-    r.meas = o.d;
+    r.meas = o.d - impl_->range_offset(o.anchor, tag);  // calibration: 0 unless the site has range_offsets
     r.sigma = p.range_sigma_m;
     if (o.rx_dbm != 0 && o.fp_dbm != 0 && o.rx_dbm - o.fp_dbm > p.nlos_power_gap_db) {
       r.sigma *= p.nlos_sigma_factor;

@@ -126,6 +126,12 @@ class Solver {
   // Addition: the tag's floor when z is not observable (a person's starting floor, a barometer);
   // kept until a 3D solve or a change of building says otherwise.
   void set_floor(int tag, const std::string& floor);
+  // Addition (issue 19, `planttwin calibrate`): the tag's constant range offset, metres (the site's
+  // `range_offsets.tags` by the tag's id; the solver knows tags only as integers). TWR ranges are
+  // used as d - anchor offset (from Site::range_offsets, by anchor id) - tag offset. TDoA
+  // differences are left as they are: the tag's offset cancels in them, and an anchor's TWR offset
+  // is not its TDoA bias (docs/recorded.md, "Calibration"). Not part of the checkpoint state.
+  void set_tag_offset(int tag, double offset_m);
   // Not thread-safe: one Solver per thread (each owning its own tags), or serialise the calls.
 
   // Checkpoints (docs/solver.md, "Checkpoint state"): every tag's state (filter, covariance,
