@@ -81,6 +81,8 @@ int cmd_live(const LiveArgs& a) {
     return kExitBadInput;
   if (!checkpoint_args(a.checkpoint_every, a.checkpoint_dir, o.checkpoint_every)) return kExitBadInput;
   o.checkpoint_dir = a.checkpoint_dir;
+  // every fix fed to the engine, beside the report (docs/live-v1.md "Report")
+  if (!a.report.empty()) o.fixes_csv = (fs::path(a.report) / "fixes.csv").string();
   std::unique_ptr<SqliteHistory> store;
   if (!a.history.empty()) {
     std::error_code ec;
@@ -196,6 +198,7 @@ int cmd_replay(const ReplayArgs& a) {
   hil::ReplayOptions ro;
   if (!checkpoint_args(a.checkpoint_every, a.checkpoint_dir, ro.checkpoint_every)) return kExitBadInput;
   ro.checkpoint_dir = a.checkpoint_dir;
+  if (!report.empty()) ro.fixes_csv = (fs::path(report) / "fixes.csv").string();
   RunCheckpoint resume;
   std::string err;
   if (!a.resume.empty()) {

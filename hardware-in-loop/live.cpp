@@ -447,7 +447,9 @@ bool LiveLoop::run(std::string& error) {
   so.history = o.history;
   so.checkpoint_every = o.checkpoint_every;
   so.checkpoint_dir = o.checkpoint_dir;
+  so.fixes_csv = o.fixes_csv;
   m.session = std::make_unique<Session>(m.sc, so);
+  if (!m.session->open_fixes_csv(error)) return false;
   if (o.engine_calls) m.session->set_engine_calls(o.engine_calls);
   if (o.on_start) o.on_start(m.session->scenario());
   m.session->set_publisher([&m](const WireMessage& w) { m.publish(w); });
@@ -546,6 +548,10 @@ bool LiveLoop::run(std::string& error) {
   if (record_ok && !m.session->checkpoint_error().empty()) {
     record_ok = false;
     error = m.session->checkpoint_error() + " (no checkpoints after it)";
+  }
+  if (record_ok && !m.session->fixes_csv_error().empty()) {
+    record_ok = false;
+    error = m.session->fixes_csv_error();
   }
   summary_ = LiveSummary{};
   summary_.start_unix_ms = m.session->start_unix_ms();
@@ -653,6 +659,7 @@ bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveS
   so.replay = true;
   so.checkpoint_every = opt.checkpoint_every;
   so.checkpoint_dir = opt.checkpoint_dir;
+  so.fixes_csv = opt.fixes_csv;
   loaded.site.timezone_min = rec.header.utc_offset_min;
   Session session(loaded, so);
   session.set_input_log(opt.inputs);
@@ -666,6 +673,7 @@ bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveS
     skip_through = opt.resume->meta.t;
     end = skip_through;
   }
+  if (!session.open_fixes_csv(error)) return false;
   for (const Record& x : rec.records) {
     const Micros xt = x.kind == RecordKind::input ? x.input.t : x.kind == RecordKind::solve ? x.solve.t : x.end_t;
     if (x.kind != RecordKind::header && xt <= skip_through) continue;
@@ -693,6 +701,17 @@ bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveS
   if (!session.checkpoint_error().empty()) {
     error = session.checkpoint_error();
     return false;
+  }
+  if (!session.fixes_csv_error().empty()) {
+    error = session.fixes_csv_error();
+    return false;
+  }
+  // provenance: the recording this replay read, as a file (its SHA-256 over every byte)
+  if (r.session) {
+    r.session->recording = path;
+    std::ifstream f(path, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    r.session->recording_sha256 = sha256_hex(bytes);
   }
   sc = session.scenario();
   summary = LiveSummary{};

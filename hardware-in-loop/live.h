@@ -59,6 +59,9 @@ struct LiveOptions {
   // files are written on the loop's thread, between messages.
   Micros checkpoint_every = 0;
   std::string checkpoint_dir;
+  // fixes.csv of every fix fed to the engine (SessionOptions::fixes_csv; the command writes it
+  // into --report's folder). "": none.
+  std::string fixes_csv;
 };
 
 // Statistics of one live session, beyond the run result.
@@ -127,6 +130,8 @@ struct ReplayOptions {
   // the uninterrupted replay's, apart from `resumed_at`. A checkpoint of another scenario, site or
   // session is refused (false, with a message naming what differs).
   const RunCheckpoint* resume = nullptr;
+  // fixes.csv (SessionOptions::fixes_csv); on resume the interrupted session's file, continued. "": none.
+  std::string fixes_csv;
 };
 bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveSummary& summary, std::string& error,
                       const ReplayOptions& opt);

@@ -57,7 +57,11 @@ Session::Session(const Scenario& sc, SessionOptions opt)
     if (tag < 0) continue;
     if (person_of_tag_.size() <= static_cast<size_t>(tag)) person_of_tag_.resize(static_cast<size_t>(tag) + 1, -1);
     person_of_tag_[static_cast<size_t>(tag)] = engine_->person_index(p.id);
+    if (tag_ids_.size() <= static_cast<size_t>(tag)) tag_ids_.resize(static_cast<size_t>(tag) + 1);
+    tag_ids_[static_cast<size_t>(tag)] = *p.tag;
   }
+  pending_.resize(tag_ids_.size());
+  fix_hash_log_ = std::make_unique<FixLog>();
 #ifdef PLANTTWIN_HAS_SOLVER
   solver_ = std::make_unique<Solver>(*site_);
 #endif
@@ -66,7 +70,8 @@ Session::Session(const Scenario& sc, SessionOptions opt)
 
 Session::~Session() = default;
 
-void Session::submit(Input in) {
+void Session::submit(Input in, std::optional<Micros> measured) {
+  if (const auto* f = std::get_if<FixInput>(&in.body)) log_fix(*f, measured.value_or(in.t));
   if (opt_.history || fix_observer_)
     if (const auto* f = std::get_if<FixInput>(&in.body)) {
       const int p = f->tag >= 0 && static_cast<size_t>(f->tag) < person_of_tag_.size() ? person_of_tag_[static_cast<size_t>(f->tag)] : -1;
@@ -99,6 +104,48 @@ void Session::submit(Input in) {
   if (calls_) calls_(EngineCall{in.t, in});
   engine_->submit(std::move(in));
 }
+
+void Session::log_fix(const FixInput& f, Micros measured) {
+  const std::string floor = f.floor >= 0 && static_cast<size_t>(f.floor) < floor_ids_.size() ? floor_ids_[static_cast<size_t>(f.floor)] : std::string();
+  const bool known = f.tag >= 0 && static_cast<size_t>(f.tag) < tag_ids_.size();
+  FixRow row{measured, known ? tag_ids_[static_cast<size_t>(f.tag)] : std::to_string(f.tag), f.x, f.y, f.z, floor, std::nullopt, std::nullopt};
+  const std::uint64_t seq = fix_hash_log_->count();
+  fix_hash_log_->add(row);  // the hash in feed order; errors are not part of it
+  if (!fix_csv_) return;
+  if (!known) {  // cannot happen (decoding refuses unknown tags); written at once
+    fix_csv_->add(row);
+    return;
+  }
+  settle_pending(f.tag);  // the tag's previous fix can no longer be marked
+  pending_[static_cast<size_t>(f.tag)] = PendingRow{seq, std::move(row)};
+}
+
+void Session::settle_pending(int tag) {
+  std::optional<PendingRow>& p = pending_[static_cast<size_t>(tag)];
+  if (!p) return;
+  fix_csv_->add(p->row);
+  p.reset();
+}
+
+void Session::settle_all() {
+  if (!fix_csv_) return;
+  // the rows still pending, in feed order
+  std::vector<int> tags;
+  for (size_t i = 0; i < pending_.size(); ++i)
+    if (pending_[i]) tags.push_back(static_cast<int>(i));
+  std::sort(tags.begin(), tags.end(), [this](int a, int b) { return pending_[static_cast<size_t>(a)]->seq < pending_[static_cast<size_t>(b)]->seq; });
+  for (int tag : tags) settle_pending(tag);
+}
+
+bool Session::open_fixes_csv(std::string& error) {
+  if (opt_.fixes_csv.empty() || fix_csv_) return true;
+  auto csv = std::make_unique<FixLog>();
+  if (!csv->open_csv(opt_.fixes_csv, error)) return false;
+  fix_csv_ = std::move(csv);
+  return true;
+}
+
+std::string Session::fix_hash() const { return fix_hash_log_->hash_hex(); }
 
 void Session::before(Micros t) {
   if (driver_) driver_->play_until(t, [this](Input in) { submit(std::move(in)); });
@@ -135,8 +182,8 @@ void Session::solve(Micros t, int tag) {
   f.y = s->y;
   f.z = s->z;
   f.floor = s->floor.empty() ? -1 : engine_->floor_index(s->floor);
-  // the fix reaches the engine now, when the epoch is solved
-  submit({t, 0, f});
+  // the fix reaches the engine now, when the epoch is solved; it was measured at the epoch's ts
+  submit({t, 0, f}, measured);
 #else
   (void)t;
   ++counters_.solver_no_fix;
@@ -203,6 +250,13 @@ bool Session::on_message(Micros t, std::string_view topic, std::string_view body
     return false;
   }
   ++counters_.accepted;
+  switch (d.topic) {
+    case Topic::fix: ++counters_.fix_messages; break;
+    case Topic::range: ++counters_.range_messages; break;
+    case Topic::tdoa: ++counters_.tdoa_messages; break;
+    case Topic::mark: ++counters_.mark_messages; break;
+    default: break;
+  }
   if (ts_ms) *ts_ms = d.ts_ms;
   // recorded before it is applied
   if (recorder_) recorder_->input(t, d.ts_ms, topic, body);
@@ -232,9 +286,23 @@ bool Session::on_message(Micros t, std::string_view topic, std::string_view body
       } else {
         const SurveyPoint& sp = site_->survey_points[static_cast<size_t>(d.mark.point)];
         m.errors.push_back(std::hypot(v.pos.x - sp.at[0], v.pos.y - sp.at[1]));
+        // the mark is the truth for the tag's latest fix: its fixes.csv row gets the errors
+        // (against the point's surveyed position, 3D with its height; the last mark wins)
+        const size_t tag = static_cast<size_t>(d.mark.tag);
+        if (tag < pending_.size() && pending_[tag]) {
+          FixRow& row = pending_[tag]->row;
+          const double e2 = std::hypot(row.x - sp.at[0], row.y - sp.at[1]);
+          row.error_2d = e2;
+          row.error_3d = std::sqrt(e2 * e2 + (row.z - sp.at[2]) * (row.z - sp.at[2]));
+        }
       }
       break;
     }
+    case Topic::fix:
+      // measured at the device's ts (µs since the session's start); it reaches the engine now
+      d.input.t = t;
+      submit(std::move(d.input), (d.ts_ms - start_ms_) * kMillisecond);
+      break;
     default:
       d.input.t = t;
       submit(std::move(d.input));
@@ -278,7 +346,8 @@ namespace {
 
 // The RUNNER record of a session's checkpoint: version, then the session's identity (checked on
 // restore), then its state.
-constexpr std::uint32_t kSessionStateVersion = 1;
+// 2: accepted messages by topic, fix_hash, fixes.csv's length and its pending rows (issue 19).
+constexpr std::uint32_t kSessionStateVersion = 2;
 
 void save_counters(ByteWriter& w, const SessionCounters& c) {
   w.u64(c.received), w.u64(c.accepted), w.u64(c.dropped);
@@ -286,6 +355,7 @@ void save_counters(ByteWriter& w, const SessionCounters& c) {
   for (const auto& [reason, n] : c.dropped_by_reason) w.str(reason), w.u64(n);
   w.u64(c.solved_fixes), w.u64(c.solver_no_fix), w.u64(c.published);
   w.u64(c.fix_intervals), w.u64(c.late_fixes), w.i64(c.longest_interval);
+  w.u64(c.fix_messages), w.u64(c.range_messages), w.u64(c.tdoa_messages), w.u64(c.mark_messages);
 }
 
 void load_counters(ByteReader& r, SessionCounters& c) {
@@ -297,6 +367,7 @@ void load_counters(ByteReader& r, SessionCounters& c) {
   }
   c.solved_fixes = r.u64(), c.solver_no_fix = r.u64(), c.published = r.u64();
   c.fix_intervals = r.u64(), c.late_fixes = r.u64(), c.longest_interval = r.i64();
+  c.fix_messages = r.u64(), c.range_messages = r.u64(), c.tdoa_messages = r.u64(), c.mark_messages = r.u64();
 }
 
 std::string unix_us_text(std::int64_t us) {
@@ -339,6 +410,25 @@ RunCheckpoint Session::checkpoint() const {
     for (const TdoaObs& o : e.diffs) w.i32(o.anchor_a), w.i32(o.anchor_b), w.f64(o.dd);
   }
   w.u64(fixes_);
+  // fix_hash, then fixes.csv: its length so far (0: none) and the rows not yet written
+  fix_hash_log_->save(w);
+  if (fix_csv_) {
+    fix_csv_->save(w);
+  } else {
+    FixLog none;
+    none.save(w);
+  }
+  std::size_t pending = 0;
+  for (const auto& p : pending_) pending += p.has_value();
+  w.size(pending);
+  for (size_t tag = 0; tag < pending_.size(); ++tag) {
+    if (!pending_[tag]) continue;
+    const PendingRow& p = *pending_[tag];
+    w.i32(static_cast<std::int32_t>(tag)), w.u64(p.seq), w.i64(p.row.t);
+    w.f64(p.row.x), w.f64(p.row.y), w.f64(p.row.z), w.str(p.row.floor);
+    w.boolean(p.row.error_2d.has_value()), w.f64(p.row.error_2d.value_or(0));
+    w.boolean(p.row.error_3d.has_value()), w.f64(p.row.error_3d.value_or(0));
+  }
   c.runner = w.take();
 #ifdef PLANTTWIN_HAS_SOLVER
   ByteWriter sim;
@@ -350,7 +440,7 @@ RunCheckpoint Session::checkpoint() const {
 
 bool Session::restore(const RunCheckpoint& ck, std::string& error) {
   const std::string head = "cannot resume the session: ";
-  if (counters_.received > 0 || now_ > 0 || engine_->state().started || fixes_ > 0) {
+  if (counters_.received > 0 || now_ > 0 || engine_->state().started || fixes_ > 0 || fix_csv_) {
     error = head + "the session has already started (restore a fresh one)";
     return false;
   }
@@ -440,6 +530,32 @@ bool Session::restore(const RunCheckpoint& ck, std::string& error) {
     consistent = consistent && tag >= 0 && tag < tags && epochs.emplace(tag, std::move(e)).second;
   }
   const std::size_t fixes = static_cast<std::size_t>(r.u64());
+  auto hash_log = std::make_unique<FixLog>();
+  std::uint64_t unused = 0, csv_bytes = 0;
+  consistent = hash_log->load(r, unused) && consistent;
+  auto csv = std::make_unique<FixLog>();  // its chain (rows in the order written) and length
+  consistent = csv->load(r, csv_bytes) && consistent;
+  std::vector<std::optional<PendingRow>> pending(pending_.size());
+  const std::size_t np = r.size(66);
+  for (std::size_t i = 0; i < np && r.ok(); ++i) {
+    const int tag = r.i32();
+    PendingRow p;
+    p.seq = r.u64();
+    p.row.t = r.i64();
+    p.row.x = r.f64(), p.row.y = r.f64(), p.row.z = r.f64();
+    p.row.floor = r.str();
+    const bool has2 = r.boolean();
+    const double e2 = r.f64();
+    const bool has3 = r.boolean();
+    const double e3 = r.f64();
+    if (has2) p.row.error_2d = e2;
+    if (has3) p.row.error_3d = e3;
+    const bool ok = tag >= 0 && static_cast<size_t>(tag) < pending.size() && !pending[static_cast<size_t>(tag)];
+    consistent = consistent && ok;
+    if (!ok) break;
+    p.row.tag = tag_ids_[static_cast<size_t>(tag)];
+    pending[static_cast<size_t>(tag)] = std::move(p);
+  }
   if (!r.ok() || !r.at_end() || !consistent) {
     error = head + "damaged checkpoint: session state: " +
             (!r.ok() ? r.error() : !r.at_end() ? std::string("left-over bytes") : std::string("inconsistent with this scenario"));
@@ -454,6 +570,21 @@ bool Session::restore(const RunCheckpoint& ck, std::string& error) {
     return false;
   }
 #endif
+  // fixes.csv continues the interrupted session's file, cut back to the checkpoint's length (done
+  // last before the engine: a refused restore leaves at most that file cut back)
+  if (opt_.fixes_csv.empty()) {
+    csv.reset();
+  } else {
+    if (csv_bytes == 0) {
+      error = head + opt_.fixes_csv + ": the checkpoint's session wrote no fixes.csv, so this one cannot write a complete one "
+                     "(resume without a report folder, or replay from the start)";
+      return false;
+    }
+    if (!csv->open_csv(opt_.fixes_csv, why, csv_bytes)) {
+      error = head + why + " (resume into the report folder of the interrupted session, or copy its fixes.csv there)";
+      return false;
+    }
+  }
   EngineState st;
   if (!decode_state(ck.engine, st, why) || !engine_->restore(std::move(st), &why)) {
     error = head + "damaged checkpoint: " + why;
@@ -471,6 +602,9 @@ bool Session::restore(const RunCheckpoint& ck, std::string& error) {
   tag_reports_ = std::move(tag_reports);
   epochs_ = std::move(epochs);
   fixes_ = fixes;
+  fix_hash_log_ = std::move(hash_log);
+  fix_csv_ = std::move(csv);
+  pending_ = fix_csv_ ? std::move(pending) : std::vector<std::optional<PendingRow>>(pending_.size());
   now_ = ck.meta.t;
   // the script up to the checkpoint: its inputs are in the engine's state already
   if (driver_) driver_->play_until(ck.meta.t, [](Input) {});
@@ -510,9 +644,15 @@ AccuracyStats mark_accuracy(const std::vector<MarkStats>& marks) {
   AccuracyStats a;
   a.n = all.size();
   if (!all.empty()) {
+    double sumsq = 0;
+    for (double e : all) sumsq += e * e;
     a.mean = std::accumulate(all.begin(), all.end(), 0.0) / static_cast<double>(all.size());
+    a.rmse = std::sqrt(sumsq / static_cast<double>(all.size()));
+    a.median = quantile_nearest_rank(all, 0.5);
     a.cdf68 = quantile_nearest_rank(all, 0.6827);
     a.cdf95 = quantile_nearest_rank(all, 0.95);
+    a.p95 = a.cdf95;
+    a.max = *std::max_element(all.begin(), all.end());
   }
   return a;
 }
@@ -525,6 +665,22 @@ void Session::finish(Micros t, RunResult& r) {
   }
   finish_result(*engine_, result_);
   result_.fixes = fixes_;
+  result_.fix_hash = fix_hash_log_->hash_hex();
+  if (fix_csv_) {
+    settle_all();
+    std::string err;
+    if (!fix_csv_->close(err) && fixes_csv_error_.empty()) fixes_csv_error_ = err;
+    fix_csv_.reset();
+  }
+  SessionProvenance prov;
+  prov.replay = opt_.replay;
+  prov.duration_s = to_seconds(t);
+  prov.fix_messages = counters_.fix_messages;
+  prov.range_messages = counters_.range_messages;
+  prov.tdoa_messages = counters_.tdoa_messages;
+  prov.mark_messages = counters_.mark_messages;
+  prov.solver_epochs = counters_.solved_fixes + counters_.solver_no_fix;
+  result_.session = prov;
   if (std::any_of(marks_.begin(), marks_.end(), [](const MarkStats& m) { return !m.errors.empty(); }))
     result_.accuracy = mark_accuracy(marks_);
   // the report's per-point section (AQ 3064.3 App. A static test), as a simulated run fills it

@@ -47,6 +47,9 @@ struct SessionOptions {
   // by checkpoint_file_name(). On the session's thread (the live loop's: the write costs it).
   Micros checkpoint_every = 0;
   std::string checkpoint_dir;
+  // fixes.csv of every fix the session feeds its engine (docs/live-v1.md "Report"), opened by
+  // open_fixes_csv() or, on resume, by restore() (cut back to the checkpoint's length). "": none.
+  std::string fixes_csv;
 };
 
 // Per surveyed point (mark): horizontal error of the tag's latest fix, metres.
@@ -60,6 +63,7 @@ struct SessionCounters {
   std::uint64_t received = 0, accepted = 0, dropped = 0;
   std::map<std::string, std::uint64_t> dropped_by_reason;
   std::uint64_t solved_fixes = 0, solver_no_fix = 0;  // range / tdoa epochs with and without a fix
+  std::uint64_t fix_messages = 0, range_messages = 0, tdoa_messages = 0, mark_messages = 0;  // accepted, by topic
   std::uint64_t published = 0;
   // report times: fixes that came after a previous one of their tag with an interval before it,
   // and of those the ones later than that interval by more than 1 % (the default gathering rule
@@ -105,6 +109,17 @@ class Session {
   // The earliest collection window to close (live), if any.
   std::optional<Micros> next_solve_deadline() const;
 
+  // Starts fixes.csv at SessionOptions::fixes_csv (no-op without one, or when restore() has opened
+  // it already). Call before the first message, and after restore() when resuming (a fresh file
+  // would lose the interrupted session's rows). false with `error` naming the file.
+  bool open_fixes_csv(std::string& error);
+  // The chain over every fix fed to the engine so far (docs/hash.md `fix_hash`): solver fixes and
+  // `fix` messages (and script fixes), t = measurement time (the device's ts, µs since the
+  // session's start), in the order the engine got them.
+  std::string fix_hash() const;
+  // The first error writing fixes.csv ("" none), known at finish().
+  const std::string& fixes_csv_error() const { return fixes_csv_error_; }
+
   // The whole session as a checkpoint at its engine's current time (docs/recording.md
   // "Checkpoints"): the engine's state (ENGINE), the solver's (SIM) and the session's own (RUNNER:
   // its start, script and solve-window settings, the outputs collected so far, counters, marks,
@@ -141,7 +156,11 @@ class Session {
   struct Epoch;
   void before(Micros t);
   void drain();
-  void submit(Input in);
+  // `measured`: the fix's measurement time for fix_hash and fixes.csv (default: in.t)
+  void submit(Input in, std::optional<Micros> measured = std::nullopt);
+  void log_fix(const FixInput& f, Micros measured);
+  void settle_pending(int tag);
+  void settle_all();
   void solve(Micros t, int tag);
   void drop(Micros t, const DecodeError& e, std::string_view topic);
   void checkpoints_before(Micros t);
@@ -173,6 +192,17 @@ class Session {
 #endif
   std::vector<WireMessage> scratch_;
   std::size_t fixes_ = 0;
+  // fix_hash (feed order) and fixes.csv. A fix's row is written when it is settled: when its tag's
+  // next fix arrives (no later mark can refer to it) or at finish, so that a mark can still fill
+  // its errors; pending_ holds each tag's latest row (seq: its place in the feed order).
+  struct PendingRow {
+    std::uint64_t seq = 0;
+    FixRow row;
+  };
+  std::unique_ptr<FixLog> fix_hash_log_, fix_csv_;
+  std::vector<std::optional<PendingRow>> pending_;           // per tag index
+  std::vector<std::string> tag_ids_;                        // tag index -> tag id
+  std::string fixes_csv_error_;
   Micros now_ = 0;  // the latest time the engine was advanced to (its own clock stays at its last step)
   Micros checkpoint_next_ = kNever;  // the next multiple of checkpoint_every to write
   std::string checkpoint_error_;
@@ -198,7 +228,8 @@ struct LiveSummary {
 // printable permits. false with a message when a file cannot be written.
 bool write_live_report(const std::string& dir, const Scenario& sc, const RunResult& r, const LiveSummary& s, std::string& error);
 
-// Horizontal mark errors of every point -> the run's accuracy (AQ 3064.3 static test).
+// Horizontal mark errors of every point -> the run's accuracy (AQ 3064.3 static test): n, mean,
+// CDF68, CDF95 and, as `run` reports them, median, RMSE, p95 (= CDF95) and max; nearest rank.
 AccuracyStats mark_accuracy(const std::vector<MarkStats>& marks);
 
 }  // namespace planttwin::hil

@@ -146,6 +146,12 @@ const char* positioning_name(Positioning::Mode m) {
   return "truth";
 }
 
+// Fixes are not the true positions: simulated or recorded positioning, noisy truth, or a live
+// session / replay (hardware fixes; their accuracy is the marks', when marks were sent).
+bool fixes_estimated(const Scenario& sc, const RunResult& r) {
+  return sc.positioning.mode != Positioning::Mode::truth || sc.positioning.noise_sigma > 0 || r.session.has_value();
+}
+
 // The accuracy keys of report.json: the original four (n, mean, cdf68, cdf95) and beside them
 // median, rmse, p95, max (horizontal) and `3d` with the same figures in 3D.
 nlohmann::ordered_json accuracy_json(const AccuracyStats& a) {
@@ -213,17 +219,33 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
   prov["site_sha256"] = sc.site_sha256;
   prov["seed"] = sc.seed;
   prov["start"] = iso_local(sc.clock.start_unix_s, sc.clock.utc_offset_min);
-  prov["duration_s"] = to_seconds(sc.duration);
-  prov["positioning"] = positioning_name(sc.positioning.mode);
-  if (sc.positioning.mode == Positioning::Mode::recorded) {
-    J logs = J::object();
-    if (!sc.recorded.ranges.empty()) logs["ranges"] = sc.recorded.ranges;
-    if (!sc.recorded.tdoa.empty()) logs["tdoa"] = sc.recorded.tdoa;
-    if (!sc.recorded.truth.empty()) logs["truth"] = sc.recorded.truth;
-    prov["recorded"] = logs;
+  if (r.session) {
+    // a live session or a replay: its own length and inputs; the scenario's positioning,
+    // noise_sigma and fix_rate do not apply (the fixes came from the hardware)
+    const SessionProvenance& ss = *r.session;
+    prov["duration_s"] = ss.duration_s;
+    prov["positioning"] = ss.replay ? "replay" : "live";
+    if (ss.replay) {
+      prov["recording"] = ss.recording;
+      prov["recording_sha256"] = ss.recording_sha256;
+    }
+    prov["inputs"] = {{"fix", ss.fix_messages}, {"range", ss.range_messages}, {"tdoa", ss.tdoa_messages}, {"mark", ss.mark_messages}};
+    prov["solver"] = ss.solver_epochs > 0;
+    prov["solver_epochs"] = ss.solver_epochs;
+    prov["fixes"] = r.fixes;
+  } else {
+    prov["duration_s"] = to_seconds(sc.duration);
+    prov["positioning"] = positioning_name(sc.positioning.mode);
+    if (sc.positioning.mode == Positioning::Mode::recorded) {
+      J logs = J::object();
+      if (!sc.recorded.ranges.empty()) logs["ranges"] = sc.recorded.ranges;
+      if (!sc.recorded.tdoa.empty()) logs["tdoa"] = sc.recorded.tdoa;
+      if (!sc.recorded.truth.empty()) logs["truth"] = sc.recorded.truth;
+      prov["recorded"] = logs;
+    }
+    prov["noise_sigma"] = sc.positioning.noise_sigma;
+    prov["fix_rate"] = sc.fix_rate;
   }
-  prov["noise_sigma"] = sc.positioning.noise_sigma;
-  prov["fix_rate"] = sc.fix_rate;
   if (r.resumed_at) prov["resumed_at"] = *r.resumed_at;  // continued from a checkpoint at this engine time (s)
   j["provenance"] = prov;
 
@@ -334,7 +356,7 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
                    {"steps", r.counters.steps},          {"late_inputs", r.counters.late_inputs},
                    {"unknown_tag", r.counters.unknown_tag}, {"unmatched_actions", r.counters.unmatched_actions},
                    {"permit_commands", r.counters.permit_commands}};
-  const bool estimated = sc.positioning.mode != Positioning::Mode::truth || sc.positioning.noise_sigma > 0;
+  const bool estimated = fixes_estimated(sc, r);
   if (estimated && r.accuracy) j["accuracy"] = accuracy_json(*r.accuracy);
   if (r.recorded) {
     const RecordedReport& rc = *r.recorded;
@@ -394,10 +416,27 @@ std::string report_markdown(const Scenario& sc, const RunResult& r) {
   m += "| 厂区 Site | " + md_escape(sc.site.name) + (sc.site.file.empty() ? "" : " (`" + sc.site.file + "`)") + " |\n";
   if (!sc.site_sha256.empty()) m += "| 厂区 SHA-256 | `" + sc.site_sha256 + "` |\n";
   m += "| 开始时间 Start | " + iso_local(sc.clock.start_unix_s, sc.clock.utc_offset_min) + " |\n";
-  m += "| 时长 Duration | " + secs(sc.duration) + " s |\n";
-  m += "| 随机种子 Seed | " + std::to_string(sc.seed) + " |\n";
-  m += "| 定位方式 Positioning | " + std::string(positioning_name(sc.positioning.mode)) +
-       (sc.positioning.noise_sigma > 0 ? ", noise σ = " + std::to_string(sc.positioning.noise_sigma) + " m" : "") + " |\n";
+  if (r.session) {
+    const SessionProvenance& ss = *r.session;
+    char b[512];
+    std::snprintf(b, sizeof b, "| 时长 Duration | %.3f s |\n", ss.duration_s);
+    m += b;
+    m += "| 随机种子 Seed | " + std::to_string(sc.seed) + " |\n";
+    std::snprintf(b, sizeof b,
+                  "| 定位方式 Positioning | %s: 输入 inputs fix %llu, range %llu, tdoa %llu, mark %llu; 解算器 solver %s (%llu 历元 epochs); "
+                  "定位点 fixes %zu |\n",
+                  ss.replay ? "replay 回放" : "live 现场", static_cast<unsigned long long>(ss.fix_messages),
+                  static_cast<unsigned long long>(ss.range_messages), static_cast<unsigned long long>(ss.tdoa_messages),
+                  static_cast<unsigned long long>(ss.mark_messages), ss.solver_epochs > 0 ? "运行 ran" : "未运行 not run",
+                  static_cast<unsigned long long>(ss.solver_epochs), r.fixes);
+    m += b;
+    if (ss.replay) m += "| 记录文件 Recording | `" + ss.recording + "` (SHA-256 `" + ss.recording_sha256 + "`) |\n";
+  } else {
+    m += "| 时长 Duration | " + secs(sc.duration) + " s |\n";
+    m += "| 随机种子 Seed | " + std::to_string(sc.seed) + " |\n";
+    m += "| 定位方式 Positioning | " + std::string(positioning_name(sc.positioning.mode)) +
+         (sc.positioning.noise_sigma > 0 ? ", noise σ = " + std::to_string(sc.positioning.noise_sigma) + " m" : "") + " |\n";
+  }
   m += "| 产品版本 Product version | planttwin " PLANTTWIN_VERSION " |\n";
   m += "| 报警流哈希 Alarm-stream hash | `" + r.hash + "` |\n";
   m += "| 定位流哈希 Fix-stream hash | `" + r.fix_hash + "` |\n\n";
@@ -457,7 +496,7 @@ std::string report_markdown(const Scenario& sc, const RunResult& r) {
            " | " + g("handled") + " | " + g("closed") + " |\n";
     }
   }
-  const bool estimated = sc.positioning.mode != Positioning::Mode::truth || sc.positioning.noise_sigma > 0;
+  const bool estimated = fixes_estimated(sc, r);
   if (estimated && r.accuracy) {
     char b[256];
     std::snprintf(b, sizeof b, "\n## 定位精度 Accuracy\n\n%zu 个定位点 fixes: 均值 mean %.3f m, CDF 68.27%% %.3f m, CDF 95%% %.3f m\n", r.accuracy->n,

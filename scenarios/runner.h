@@ -120,6 +120,17 @@ struct WarnRecord {
   std::string tag, alarm_id, reason;
 };
 
+// Live sessions and replays (hardware-in-loop): what the fixes really came from, for the report's
+// provenance in place of the scenario's `positioning`, `noise_sigma` and `fix_rate`, which a session
+// does not use (docs/report.md, docs/live-v1.md "Report").
+struct SessionProvenance {
+  bool replay = false;                       // positioning `replay`, else `live`
+  std::string recording, recording_sha256;   // replay: the recording read and the SHA-256 of its file
+  double duration_s = 0;                     // the session's length (not the scenario's `duration`)
+  std::uint64_t fix_messages = 0, range_messages = 0, tdoa_messages = 0, mark_messages = 0;  // accepted
+  std::uint64_t solver_epochs = 0;           // range / tdoa epochs the solver ran on (with or without a fix)
+};
+
 struct RunResult {
   bool passed = true;
   std::vector<ExpectationResult> expectations;
@@ -146,6 +157,8 @@ struct RunResult {
   std::optional<std::vector<RadioLinkReport>> radio;  // links in (tag, anchor) order
   std::vector<SurveyPointAccuracy> survey_points;     // site order; points no fix came near are left out
   std::optional<SimulationCounts> simulation;
+  // live sessions and replays only
+  std::optional<SessionProvenance> session;
   // a run continued from a checkpoint: the checkpoint's engine time, seconds
   std::optional<double> resumed_at;
   std::vector<std::string> checkpoints;  // files written, in time order

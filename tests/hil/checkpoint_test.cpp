@@ -3,13 +3,15 @@
 // state as the uninterrupted one; a replay resumed from its first, a middle or its last checkpoint,
 // or from a checkpoint the live session wrote, gives the uninterrupted replay's hash and report;
 // checkpoints change nothing; a checkpoint of another scenario or session, or a damaged one, is
-// refused (exit 2).
+// refused (exit 2). Issue 19: fix_hash and fixes.csv of a resumed session or replay equal the
+// uninterrupted one's (fixes.csv continues the interrupted file, cut back to the checkpoint).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "engine/checkpoint.h"
 #include "hardware-in-loop/session.h"
@@ -44,6 +46,13 @@ json read_json(const fs::path& p) {
   std::ifstream f(p);
   return json::parse(f);
 }
+
+std::string read_text(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+std::size_t lines(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
 
 double dist3(const Anchor& a, double x, double y) { return std::sqrt(std::pow(a.at[0] - x, 2) + std::pow(a.at[1] - y, 2) + std::pow(a.at[2] - 1.2, 2)); }
 
@@ -95,10 +104,11 @@ std::vector<Call> session_calls(const Scenario& sc) {
   return v;
 }
 
-SessionOptions session_options(const fs::path& ck_dir = {}) {
+SessionOptions session_options(const fs::path& ck_dir = {}, const fs::path& fixes_csv = {}) {
   SessionOptions o;
   o.start_unix_us = kStartUs;
   o.with_script = true;
+  o.fixes_csv = fixes_csv.string();
   if (!ck_dir.empty()) {
     o.checkpoint_every = kSecond;
     o.checkpoint_dir = ck_dir.string();
@@ -129,6 +139,8 @@ void expect_same_session(const Session& a, const RunResult& ra, const Session& b
   EXPECT_EQ(ra.statuses, rb.statuses);
   EXPECT_EQ(ra.refusals.size(), rb.refusals.size());
   EXPECT_EQ(ra.fixes, rb.fixes);
+  EXPECT_EQ(ra.fix_hash, rb.fix_hash);  // H-05: every fix, in the same order
+  EXPECT_EQ(a.fix_hash(), b.fix_hash());
   EXPECT_EQ(ra.passed, rb.passed);
   const SessionCounters &ca = a.counters(), &cb = b.counters();
   EXPECT_EQ(ca.received, cb.received);
@@ -153,16 +165,23 @@ TEST(LiveCheckpoint, H01_SessionRestoredMidwayEndsInTheSameState) {
   const Scenario sc = load_live_scenario();
   const std::vector<Call> calls = session_calls(sc);
 
-  // without checkpoints, and with one every second: the same session
-  Session plain(sc, session_options());
+  // without checkpoints, and with one every second: the same session, the same fixes.csv
+  std::string csv_err;
+  Session plain(sc, session_options({}, d / "plain.csv"));
+  ASSERT_TRUE(plain.open_fixes_csv(csv_err)) << csv_err;
   for (const Call& c : calls) apply(plain, c);
   RunResult rp;
   plain.finish(kEnd, rp);
-  Session full(sc, session_options(d));
+  Session full(sc, session_options(d, d / "full.csv"));
+  ASSERT_TRUE(full.open_fixes_csv(csv_err)) << csv_err;
   for (const Call& c : calls) apply(full, c);
   RunResult rf;
   full.finish(kEnd, rf);
   expect_same_session(plain, rp, full, rf);
+  const std::string full_csv = read_text(d / "full.csv");
+  EXPECT_EQ(read_text(d / "plain.csv"), full_csv);
+  EXPECT_EQ(lines(full_csv), 1 + rf.fixes);  // the header, one row per fix
+  EXPECT_EQ(rf.fixes, 2 * 25 + full.counters().solved_fixes);  // T1 and T3 every 250 ms, and the solver's
   // what the calls were meant to exercise
   EXPECT_GE(full.counters().solved_fixes, 20u);
   EXPECT_GE(rf.alarms.size(), 3u);  // crossing, SOS from the script and from the hardware
@@ -180,9 +199,11 @@ TEST(LiveCheckpoint, H01_SessionRestoredMidwayEndsInTheSameState) {
     const RunCheckpoint ck = read_ck(f);
     EXPECT_EQ(ck.meta.positioning, "live");
     EXPECT_EQ(ck.meta.t % kSecond, 0);
-    Session resumed(sc, session_options());
-    std::string err;
-    ASSERT_TRUE(resumed.restore(ck, err)) << err;
+    // the interrupted session's fixes.csv (here: the whole file) is cut back and continued
+    fs::copy_file(d / "full.csv", d / "resumed.csv", fs::copy_options::overwrite_existing);
+    Session resumed(sc, session_options({}, d / "resumed.csv"));
+    ASSERT_TRUE(resumed.restore(ck, csv_err)) << csv_err;
+    ASSERT_TRUE(resumed.open_fixes_csv(csv_err)) << csv_err;  // opened by restore: nothing to do
     // restoring is exact: the restored session checkpoints to the same bytes
     EXPECT_EQ(encode_checkpoint(resumed.checkpoint()), encode_checkpoint(ck));
     some_epoch_open = some_epoch_open || resumed.next_solve_deadline().has_value();
@@ -191,14 +212,49 @@ TEST(LiveCheckpoint, H01_SessionRestoredMidwayEndsInTheSameState) {
     RunResult rr;
     resumed.finish(kEnd, rr);
     expect_same_session(full, rf, resumed, rr);
+    EXPECT_EQ(read_text(d / "resumed.csv"), full_csv);
     ASSERT_TRUE(rr.resumed_at.has_value());
     EXPECT_EQ(*rr.resumed_at, to_seconds(ck.meta.t));
   }
   EXPECT_TRUE(some_epoch_open);  // a checkpoint held a range epoch still collecting
 
+  // a marked fix has its errors in fixes.csv: T1 stands 0 m from SP-1 (10, 10)
+  {
+    int marked = 0;
+    std::istringstream in(full_csv);
+    for (std::string line; std::getline(in, line);)
+      if (line.find(",T1,") != std::string::npos && line.back() != ',') ++marked;
+    EXPECT_EQ(marked, 2);
+  }
+
   // refused, and the session left as it was: another session of the scenario, another script
-  // setting, a started session, another layout, a damaged state
+  // setting, a started session, another layout, a damaged state, fixes.csv that cannot continue
   const RunCheckpoint ck = read_ck(files[2]);
+  {
+    Session other(sc, session_options({}, d / "missing" / "fixes.csv"));
+    std::string why;
+    EXPECT_FALSE(other.restore(ck, why));
+    EXPECT_NE(why.find("fixes.csv"), std::string::npos) << why;
+    EXPECT_EQ(other.now(), 0);
+  }
+  {
+    // a checkpoint of a session that wrote no fixes.csv cannot give a complete one
+    const fs::path nd = d / "no-csv";
+    fs::create_directories(nd);
+    Session none(sc, session_options(nd));
+    for (const Call& c : calls)
+      if (c.t <= 2 * kSecond + 1) apply(none, c);
+    const std::vector<std::string> nf = checkpoint_files(nd);
+    ASSERT_FALSE(nf.empty());
+    const RunCheckpoint nck = read_ck(nf.back());
+    std::ofstream(d / "some.csv") << "t,tag,x,y,z,floor,error_2d,error_3d\n";
+    Session other(sc, session_options({}, d / "some.csv"));
+    std::string why;
+    EXPECT_FALSE(other.restore(nck, why));
+    EXPECT_NE(why.find("wrote no fixes.csv"), std::string::npos) << why;
+    Session without(sc, session_options());
+    EXPECT_TRUE(without.restore(nck, why)) << why;  // without fixes.csv: fine
+  }
   {
     SessionOptions o = session_options();
     o.start_unix_us += kSecond;
@@ -249,9 +305,10 @@ TEST(LiveCheckpoint, H01_SessionRestoredMidwayEndsInTheSameState) {
 // A live session of about 4.5 s over loopback, recorded, with checkpoints every second: fixes
 // walking into the tank farm, raw ranges (the solver), marks, SOS and its acknowledgement, a
 // permit, a rejected message.
-RunResult record_session(const std::string& file, const fs::path& ck_dir) {
+RunResult record_session(const std::string& file, const fs::path& ck_dir, const fs::path& fixes_csv = {}) {
   LiveOptions o;
   o.record = file;
+  o.fixes_csv = fixes_csv.string();
   o.checkpoint_every = kSecond;
   o.checkpoint_dir = ck_dir.string();
   fs::create_directories(ck_dir);  // the command creates it
@@ -287,15 +344,16 @@ RunResult record_session(const std::string& file, const fs::path& ck_dir) {
 TEST(LiveCheckpoint, H01_H03_ReplayResumedFromFirstMiddleLastCheckpointGivesTheSameHashAndReport) {
   const fs::path d = temp_dir("ck-replay");
   const std::string file = (d / "session.ptrec").string();
-  const RunResult live = record_session(file, d / "live-ck");
+  const RunResult live = record_session(file, d / "live-ck", d / "live" / "fixes.csv");
   ASSERT_GE(live.alarms.size(), 2u);  // crossing and SOS at least
   const std::vector<std::string> live_files = checkpoint_files(d / "live-ck");
   EXPECT_GE(live_files.size(), 3u);
   EXPECT_EQ(live.checkpoints, live_files);
 
-  auto replay = [&](const ReplayOptions& o, RunResult& r, LiveSummary& s, const std::string& report) {
+  auto replay = [&](ReplayOptions o, RunResult& r, LiveSummary& s, const std::string& report) {
     Scenario sc;
     std::string err;
+    o.fixes_csv = (d / report / "fixes.csv").string();
     EXPECT_TRUE(replay_recording(file, sc, r, s, err, o)) << err;
     EXPECT_TRUE(write_live_report((d / report).string(), sc, r, s, err)) << err;
     return read_json(d / report / "report.json");
@@ -305,6 +363,11 @@ TEST(LiveCheckpoint, H01_H03_ReplayResumedFromFirstMiddleLastCheckpointGivesTheS
   const json j0 = replay({}, r0, s0, "plain");
   EXPECT_EQ(r0.hash, live.hash);
   EXPECT_GE(s0.counters.solved_fixes, 5u);
+  // H-05: the replay's fixes are the live session's
+  EXPECT_EQ(r0.fix_hash, live.fix_hash);
+  const std::string csv0 = read_text(d / "plain" / "fixes.csv");
+  EXPECT_EQ(csv0, read_text(d / "live" / "fixes.csv"));
+  EXPECT_EQ(lines(csv0), 1 + r0.fixes);
 
   // checkpoints every second change nothing
   ReplayOptions with;
@@ -316,6 +379,7 @@ TEST(LiveCheckpoint, H01_H03_ReplayResumedFromFirstMiddleLastCheckpointGivesTheS
   const json j1 = replay(with, r1, s1, "with-ck");
   EXPECT_EQ(r1.hash, r0.hash);
   EXPECT_EQ(j1, j0);
+  EXPECT_EQ(read_text(d / "with-ck" / "fixes.csv"), csv0);
   const std::vector<std::string> files = checkpoint_files(d / "ck");
   ASSERT_GE(files.size(), 3u);
 
@@ -336,9 +400,15 @@ TEST(LiveCheckpoint, H01_H03_ReplayResumedFromFirstMiddleLastCheckpointGivesTheS
     o.resume = &ck;
     RunResult r;
     LiveSummary s;
+    // fixes.csv of the interrupted replay or live session, continued from the checkpoint
+    const bool of_live = f.find("live-ck") != std::string::npos;
+    fs::create_directories(d / "resumed");
+    fs::copy_file(d / (of_live ? "live" : "with-ck") / "fixes.csv", d / "resumed" / "fixes.csv", fs::copy_options::overwrite_existing);
     json j = replay(o, r, s, "resumed");
     EXPECT_EQ(r.hash, r0.hash);
     EXPECT_EQ(r.canonical_stream, r0.canonical_stream);
+    EXPECT_EQ(r.fix_hash, r0.fix_hash);
+    EXPECT_EQ(read_text(d / "resumed" / "fixes.csv"), csv0);
     ASSERT_TRUE(j["provenance"].contains("resumed_at"));
     EXPECT_EQ(j["provenance"]["resumed_at"], to_seconds(ck.meta.t));
     j["provenance"].erase("resumed_at");
@@ -369,8 +439,10 @@ TEST(LiveCheckpoint, H03_CommandsCheckpointResumeAndRefuseAnotherScenario) {
   std::string out;
   // live writes checkpoints; --with-script: P1's SOS at 2 s
   ASSERT_EQ(run_command("live " + sc + " --bind 'tcp://127.0.0.1:*' --duration 3500ms --with-script --record " + rec +
-                            " --checkpoint-every 1s --checkpoint-dir " + (d / "live-ck").string(), &out), 0) << out;
+                            " --checkpoint-every 1s --checkpoint-dir " + (d / "live-ck").string() + " --report " + (d / "live").string(), &out), 0) << out;
   EXPECT_EQ(checkpoint_files(d / "live-ck").size(), 3u) << out;
+  EXPECT_EQ(read_text(d / "live" / "fixes.csv"), "t,tag,x,y,z,floor,error_2d,error_3d\n");  // no fixes were sent
+  EXPECT_EQ(read_json(d / "live" / "report.json")["provenance"]["positioning"], "live");
   ASSERT_EQ(run_command("replay " + rec + " --report " + (d / "r0").string(), &out), 0) << out;
   ASSERT_EQ(run_command("replay " + rec + " --checkpoint-every 1s --checkpoint-dir " + (d / "ck").string() + " --report " + (d / "r1").string(), &out), 0) << out;
   const std::vector<std::string> files = checkpoint_files(d / "ck");
@@ -378,11 +450,20 @@ TEST(LiveCheckpoint, H03_CommandsCheckpointResumeAndRefuseAnotherScenario) {
   EXPECT_EQ(fs::path(files[0]).filename(), "live-vendor-start-t000001.000.ptck");
   const json j0 = read_json(d / "r0" / "report.json");
   EXPECT_EQ(read_json(d / "r1" / "report.json"), j0);
+  EXPECT_EQ(j0["fix_hash"], read_json(d / "live" / "report.json")["fix_hash"]);
+  EXPECT_EQ(j0["provenance"]["positioning"], "replay");
+  // resumed into a folder without the interrupted replay's fixes.csv: refused, it would be incomplete
+  EXPECT_EQ(run_command("replay " + rec + " --resume " + files[1] + " --report " + (d / "r2").string(), &out), 2) << out;
+  EXPECT_NE(out.find("fixes.csv"), std::string::npos) << out;
+  // with it (the interrupted replay's folder): continued
+  fs::create_directories(d / "r2");
+  fs::copy_file(d / "r1" / "fixes.csv", d / "r2" / "fixes.csv", fs::copy_options::overwrite_existing);
   ASSERT_EQ(run_command("replay " + rec + " --resume " + files[1] + " --report " + (d / "r2").string(), &out), 0) << out;
   json j2 = read_json(d / "r2" / "report.json");
   EXPECT_EQ(j2["provenance"]["resumed_at"], 2.0);
   j2["provenance"].erase("resumed_at");
   EXPECT_EQ(j2, j0);
+  EXPECT_EQ(read_text(d / "r2" / "fixes.csv"), read_text(d / "r0" / "fixes.csv"));
 
   // refused: a checkpoint of another scenario, a damaged one, options that do not go together
   ASSERT_EQ(run_command("run " PLANTTWIN_SOURCE_DIR "/scenarios/examples/first-gathering.yaml --checkpoint-every 10s --checkpoint-dir " +
