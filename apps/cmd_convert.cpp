@@ -108,7 +108,7 @@ struct Sample {
 };
 
 int convert_hanyang(const std::string& dir, const std::string& out, const std::string& tag, std::string name,
-                    const std::string& window_arg) {
+                    const std::string& window_arg, double tag_height, const std::string& stamp_delay) {
   std::string error;
   auto fail = [&](const std::string& e) {
     std::cerr << "planttwin convert: " << e << "\n";
@@ -161,6 +161,7 @@ int convert_hanyang(const std::string& dir, const std::string& out, const std::s
       std::cerr << traj.file << ":" << traj.lines[i] << ": skipped: not a truth row\n";
       continue;
     }
+    s.z += tag_height;  // the tag above the truth's own height (the RTK frame's z)
     truth.push_back(s);
     t0 = std::min(t0, s.ns);
     t_end = std::max(t_end, s.ns);
@@ -285,11 +286,15 @@ int convert_hanyang(const std::string& dir, const std::string& out, const std::s
   if (!write_text_file((fs::path(out) / "site.yaml").string(), site, error)) return fail(error);
 
   // twin: the same anchors and walk, simulated (go_to every second along the truth)
-  std::string twin = "# The simulated twin of " + name + ": the same anchors, the truth walk as a script (one go_to a second),\n"
-                     "# radio defaults. Its accuracy is reported beside the measured one (docs/recorded.md).\n"
+  std::string twin = "# The simulated twin of " + name + ": the same anchors, the truth walk as a script (one go_to a second)\n"
+                     "# over the evaluation window. Its accuracy is reported beside the measured one (docs/recorded.md).\n"
                      "scenario: hanyang-" + lower_name + "-twin\nrequirements: [H-02]\nsite: site.yaml\n";
   const double tw0 = window ? window->first : 0, tw1 = window ? window->second : secs(truth.back().ns);
   twin += "duration: " + fmt(std::ceil(tw1 - tw0), 0) + "s\nseed: 1\npositioning: simulated\nfix_rate: 10\n";
+  if (!stamp_delay.empty() && stamp_delay != "0" && stamp_delay != "0s")
+    twin += "radio:\n  # radio defaults but for one setting, fitted once on NLOS Trajectory B case 3 and used unchanged on every\n"
+            "  # walk: the ranges are stamped this long after the tag was where they measured it (docs/recorded.md)\n"
+            "  device.stamp_delay: " + stamp_delay + "\n";
   auto at = [&](double ts) {
     const auto p = truth_at(truth_s, static_cast<Micros>(std::llround(ts * 1e6)));
     return p ? *p : TruthPoint{truth.back().x, truth.back().y, truth.back().z};
@@ -311,7 +316,8 @@ int convert_hanyang(const std::string& dir, const std::string& out, const std::s
 
   // the scenario
   std::string sc = "# " + name + " of the Hanyang University UWB dataset (Apache-2.0), converted by `planttwin convert hanyang`.\n"
-                   "# The log's own times; the truth is RTK-GNSS in the anchors' frame.\n";
+                   "# The log's own times; the truth is RTK-GNSS in the anchors' frame, its z raised by the tag's height (" +
+                   fmt(tag_height, 2) + " m).\n";
   for (const Ref& r : refs)
     sc += "# The authors' " + r.name + " over the window: " + std::to_string(r.in_window) + " fixes, RMSE_2d " + fmt(r.acc.rmse, 3) +
           " m, median " + fmt(r.acc.median, 3) + " m, max " + fmt(r.acc.max, 3) + " m\n";
@@ -332,6 +338,7 @@ int convert_hanyang(const std::string& dir, const std::string& out, const std::s
   if (std::isfinite(median_max)) sc += "median_max: " + fmt(median_max, 3) + ", ";
   if (ls_fixes) sc += "fixes_min: " + std::to_string((ls_fixes * 9 + 9) / 10) + ", ";
   sc += "max_max: 5.0}, req: PL-01}\n";
+  sc += "  # the simulated twin predicts the measured CDF68 within 25 %\n  - {accuracy: {twin_cdf68_within: 0.25}, req: H-02}\n";
   if (!write_text_file((fs::path(out) / "scenario.yaml").string(), sc, error)) return fail(error);
   std::cout << "Converted " << dir << " -> " << out << ": " << anchors.size() << " anchors, " << ranges.size() << " ranges ("
             << skipped << " rows skipped), " << truth.size() << " truth samples, " << fmt(duration, 0) << " s";
@@ -346,7 +353,8 @@ std::vector<Subcommand> add_convert_commands(CLI::App& app) {
   CLI::App* convert = app.add_subcommand("convert", "Turn a vendor's or a dataset's range log into a recorded scenario (exit 0, 2 bad input)");
   convert->require_subcommand(1);
   struct Args {
-    std::string dir, out, tag = "T1", name, window = "auto";
+    std::string dir, out, tag = "T1", name, window = "auto", stamp_delay = "290ms";
+    double tag_height = 1.2;
   };
   auto a = std::make_shared<Args>();
   CLI::App* h = convert->add_subcommand("hanyang", "A walk of the Hanyang University UWB dataset (A*.csv, trajectory.csv, LS.csv, ESKF.csv)");
@@ -356,7 +364,11 @@ std::vector<Subcommand> add_convert_commands(CLI::App& app) {
   h->add_option("--name", a->name, "Scenario name (default: the folder's name)");
   h->add_option("--window", a->window, "Evaluation window: auto (the authors' Trajectory B rule when it applies), trajectory-b, none, or FROM,TO seconds")
       ->capture_default_str();
-  return {{h, [a] { return convert_hanyang(a->dir, a->out, a->tag, a->name, a->window); }}};
+  h->add_option("--tag-height", a->tag_height,
+                "The tag's height above the truth's z, metres (the walks' RTK z is about 0 while the tag was carried at about 1.2 m)")
+      ->capture_default_str();
+  h->add_option("--twin-stamp-delay", a->stamp_delay, "radio device.stamp_delay of the twin (0: radio defaults)")->capture_default_str();
+  return {{h, [a] { return convert_hanyang(a->dir, a->out, a->tag, a->name, a->window, a->tag_height, a->stamp_delay); }}};
 }
 
 }  // namespace planttwin::cli

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -144,6 +145,23 @@ struct CheckpointArgs {
   std::string resume;  // a checkpoint file
 };
 
+// The report folder of each scenario: DIR itself for one; else DIR/STEM, or DIR/PARENT-STEM when
+// several files share a stem (scenarios/recorded/*/scenario.yaml), and a number after that if needed.
+std::vector<std::string> report_dirs(const std::vector<std::string>& files, const std::string& report_dir) {
+  std::vector<std::string> out(files.size(), report_dir);
+  if (files.size() <= 1 || report_dir.empty()) return out;
+  std::map<std::string, int> stems, used;
+  for (const std::string& f : files) ++stems[fs::path(f).stem().string()];
+  for (size_t i = 0; i < files.size(); ++i) {
+    const fs::path p(files[i]);
+    std::string name = p.stem().string();
+    if (stems[name] > 1) name = p.parent_path().filename().string() + "-" + name;
+    if (used[name]++ > 0) name += "-" + std::to_string(used[name]);
+    out[i] = (fs::path(report_dir) / name).string();
+  }
+  return out;
+}
+
 int cmd_run(const std::vector<std::string>& args, const std::string& report_dir, int threads, const HistoryArgs& hist,
             const CheckpointArgs& ck, bool fixes_always) {
   std::vector<std::string> files;
@@ -182,6 +200,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
   if (store && files.size() > 1)
     for (size_t i = 0; i < files.size(); ++i) sinks[i] = std::make_unique<PrefixedSink>(*store, scenarios[i].name + "/");
   auto sink_of = [&](size_t i) -> HistorySink* { return sinks[i] ? static_cast<HistorySink*>(sinks[i].get()) : store.get(); };
+  const std::vector<std::string> dirs = report_dirs(files, report_dir);
   std::vector<RunResult> results(files.size());
   std::vector<std::string> errors(files.size());
   std::vector<char> ok(files.size(), 0);
@@ -197,7 +216,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
       // fixes.csv beside the report: estimated positions always, truth-mode runs on request (--fixes)
       const Positioning& pos = scenarios[i].positioning;
       if (!report_dir.empty() && (fixes_always || pos.mode != Positioning::Mode::truth || pos.noise_sigma > 0))
-        o.fixes_csv = ((files.size() == 1 ? fs::path(report_dir) : fs::path(report_dir) / fs::path(files[i]).stem()) / "fixes.csv").string();
+        o.fixes_csv = (fs::path(dirs[i]) / "fixes.csv").string();
       ok[i] = run_scenario(scenarios[i], o, results[i], errors[i]);
     }
   };
@@ -229,7 +248,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
     row.outcomes = requirement_outcomes(sc, r);
     for (const Alarm& a : r.alarms)
       if (a.code != Aq2Code::none) ++row.codes[to_string(a.code)];
-    row.report_dir = files.size() == 1 ? report_dir : (fs::path(report_dir) / fs::path(files[i]).stem()).string();
+    row.report_dir = dirs[i];
     all = all && r.passed;
     if (!report_dir.empty()) {
       std::string err;

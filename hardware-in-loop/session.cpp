@@ -41,6 +41,17 @@ std::int64_t floor_ms(std::int64_t us) { return us >= 0 ? us / 1000 : -((-us + 9
 
 }  // namespace
 
+#ifdef PLANTTWIN_HAS_SOLVER
+// The site's range_offsets for tags (calibration, docs/recorded.md): the solver takes the anchors'
+// from the site by itself, the tags' by engine tag index.
+void Session::set_tag_offsets(Solver& solver) const {
+  for (size_t tag = 0; tag < tag_ids_.size(); ++tag) {
+    const auto it = site_->range_offsets.tags.find(tag_ids_[tag]);
+    if (it != site_->range_offsets.tags.end()) solver.set_tag_offset(static_cast<int>(tag), it->second);
+  }
+}
+#endif
+
 Session::Session(const Scenario& sc, SessionOptions opt)
     : sc_(session_scenario(sc, opt)), opt_(opt), start_ms_(floor_ms(opt.start_unix_us)), collector_(result_) {
   site_ = std::make_shared<const Site>(sc_.site);
@@ -64,6 +75,7 @@ Session::Session(const Scenario& sc, SessionOptions opt)
   fix_hash_log_ = std::make_unique<FixLog>();
 #ifdef PLANTTWIN_HAS_SOLVER
   solver_ = std::make_unique<Solver>(*site_);
+  set_tag_offsets(*solver_);
 #endif
   if (opt_.checkpoint_every > 0) checkpoint_next_ = opt_.checkpoint_every;
 }
@@ -563,6 +575,7 @@ bool Session::restore(const RunCheckpoint& ck, std::string& error) {
   }
 #ifdef PLANTTWIN_HAS_SOLVER
   auto solver = std::make_unique<Solver>(*site_);
+  set_tag_offsets(*solver);
   ByteReader sr(ck.sim);
   if (ck.sim.empty() || !solver->load(sr) || !sr.at_end()) {
     error = head + "damaged checkpoint: solver state: " +

@@ -183,6 +183,9 @@ class Session {
   RecordingWriter* recorder_ = nullptr;
   SessionCounters counters_;
   std::vector<MarkStats> marks_;  // per survey point, site order
+#ifdef PLANTTWIN_HAS_SOLVER
+  void set_tag_offsets(Solver& solver) const;
+#endif
   std::vector<int> person_of_tag_;
   std::vector<std::pair<Micros, Micros>> tag_reports_;  // per tag: last fix time, the interval before it (-1: none)
   std::vector<std::string> floor_ids_;
