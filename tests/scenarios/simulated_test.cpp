@@ -4,6 +4,8 @@
 // loader checks `radio` keys and `radio_link` expectations at load time.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "scenarios/loader.h"
@@ -176,6 +178,68 @@ TEST(Simulated, H02_RadioLinkExpectationIsCheckedAtLoad) {
   Scenario sc;
   EXPECT_FALSE(load_scenario_text(head + "  - {radio_link: {tag: T1, anchor: A1, median: [0, 1]}}\n", "ok.yaml", sc).has_value());
   EXPECT_EQ(sc.site.obstacles[0].material, "metal");
+}
+
+}  // namespace
+}  // namespace planttwin
+
+namespace planttwin {
+namespace {
+
+// radio.device.stamp_delay (issue 19, the twins of real walks): a blink stamped t ranges the pose at
+// t - delay, so a walker's fixes trail the truth by speed x delay along the track; a checkpoint and
+// resume gives the same fixes (H-01); the value is checked at load.
+TEST(Simulated, H02_StampDelayMakesFixesTrailTheWalkerAndResumesExactly) {
+  const std::string body = std::string("scenario: lag\nduration: 60s\nseed: 3\npositioning: simulated\nfix_rate: 5\n") + R"(
+site:
+  site: lag
+  anchors:
+    - {id: A1, at: [0, 0, 3]}
+    - {id: A2, at: [40, 0, 3]}
+    - {id: A3, at: [40, 40, 3]}
+    - {id: A4, at: [0, 40, 3]}
+people:
+  - {id: W, tag: T1, at: [5, 20]}
+script:
+  - {t: 5s, who: W, go_to: [35, 20], speed: 0.5}
+)";
+  RunResult plain = run(load(body));
+  RunResult lag = run(load(body + "radio: {device.stamp_delay: 1s}\n"));
+  ASSERT_TRUE(plain.accuracy && lag.accuracy);
+  // walking at 0.5 m/s for most of the run: about 0.5 m behind with a 1 s delay, centimetres without
+  EXPECT_LT(plain.accuracy->median, 0.1);
+  EXPECT_GT(lag.accuracy->median, 0.35);
+  EXPECT_LT(lag.accuracy->median, 0.65);
+  EXPECT_NE(plain.fix_hash, lag.fix_hash);
+  // checkpoint at 30 s and resume: the same fix stream (the lagging script is replayed, not saved)
+  const Scenario sc = load(body + "radio: {device.stamp_delay: 1s}\n");
+  const std::string dir = ::testing::TempDir() + "planttwin_stamp_delay_ck";
+  std::filesystem::create_directories(dir);
+  RunOptions o;
+  o.checkpoint_every = 30 * kSecond;
+  o.checkpoint_dir = dir;
+  RunResult whole;
+  std::string error;
+  ASSERT_TRUE(run_scenario(sc, o, whole, error)) << error;
+  ASSERT_FALSE(whole.checkpoints.empty());
+  RunCheckpoint ck;
+  std::string why;
+  ASSERT_TRUE(read_checkpoint_file(whole.checkpoints.front(), ck, why)) << why;
+  RunOptions r;
+  r.resume = &ck;
+  RunResult resumed;
+  ASSERT_TRUE(run_scenario(sc, r, resumed, error)) << error;
+  EXPECT_EQ(resumed.fix_hash, whole.fix_hash);
+  EXPECT_EQ(whole.fix_hash, lag.fix_hash);
+  std::filesystem::remove_all(dir);
+  // bad values are load errors naming the key
+  Scenario bad;
+  auto e = load_scenario_text(body + "radio: {device.stamp_delay: -1s}\n", "bad.yaml", bad);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->key, "radio.device.stamp_delay");
+  e = load_scenario_text(body + "radio: {device.stamp_delay: 11s}\n", "bad.yaml", bad);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_NE(e->message.find("from 0 to 10s"), std::string::npos) << e->message;
 }
 
 }  // namespace
