@@ -181,10 +181,12 @@ bool run_recorded(const Scenario& sc, const RunOptions& opt, RunResult& out, std
       for (std::size_t i : ep.rows) {
         const RecordedRange& r = log.ranges[i];
         ranges.push_back({r.anchor, r.d, r.rx_dbm, r.fp_dbm});
-        if (truth) {
+        // the residual against the truth at the range's own time (an epoch spans up to recorded.epoch)
+        const std::optional<TruthPoint> at_range = who.truth ? truth_at(*who.truth, r.t) : std::nullopt;
+        if (at_range) {
           const Anchor& a = sc.site.anchors[static_cast<size_t>(r.anchor)];
-          const double true_d = std::sqrt((truth->x - a.at[0]) * (truth->x - a.at[0]) + (truth->y - a.at[1]) * (truth->y - a.at[1]) +
-                                          (truth->z - a.at[2]) * (truth->z - a.at[2]));
+          const double dx = at_range->x - a.at[0], dy = at_range->y - a.at[1], dz = at_range->z - a.at[2];
+          const double true_d = std::sqrt(dx * dx + dy * dy + dz * dz);
           // the range as the solver uses it: after the site's range_offsets
           residuals[static_cast<size_t>(r.anchor)].add(r.d - anchor_offset[static_cast<size_t>(r.anchor)] -
                                                        tag_offset[static_cast<size_t>(r.tag)] - true_d);
