@@ -152,6 +152,7 @@ int convert_hanyang(const std::string& dir, const std::string& out, const std::s
   Table traj;
   if (!read_table(fs::path(dir) / "trajectory.csv", traj, error) || !need(traj, {"timestamp", "x", "y", "z"}, error)) return fail(error);
   std::vector<Sample> truth;
+  std::uint64_t truth_glitches = 0;
   for (size_t i = 0; i < traj.rows.size(); ++i) {
     const auto& r = traj.rows[i];
     Sample s{};
@@ -159,6 +160,11 @@ int convert_hanyang(const std::string& dir, const std::string& out, const std::s
         !number(r[static_cast<size_t>(traj.col("x"))], s.x) || !number(r[static_cast<size_t>(traj.col("y"))], s.y) ||
         !number(r[static_cast<size_t>(traj.col("z"))], s.z) || !std::isfinite(s.x) || !std::isfinite(s.y) || !std::isfinite(s.z)) {
       std::cerr << traj.file << ":" << traj.lines[i] << ": skipped: not a truth row\n";
+      continue;
+    }
+    // the authors' evaluation drops RTK samples with |z| >= 0.5 m (glitches of the fix); so do we
+    if (std::fabs(s.z) >= 0.5) {
+      ++truth_glitches;
       continue;
     }
     s.z += tag_height;  // the tag above the truth's own height (the RTK frame's z)
@@ -171,22 +177,40 @@ int convert_hanyang(const std::string& dir, const std::string& out, const std::s
   auto secs = [&](long double ns) { return static_cast<double>((ns - t0) / 1e9L); };
   const double duration = std::ceil(secs(t_end)) + 1;
 
-  // the authors' evaluation window for "Trajectory B" walks (README of the data)
+  // the authors' evaluation windows (their localization_error_analysis.py): Trajectory A from the first
+  // truth sample with x > 49.3 and y > -5 to the first later one with x <= 12 and y > 3.4; Trajectory B
+  // from the first with x < 8.6 and y < -7 to the first later one with x > 8.6 and y < -7
   std::optional<std::pair<double, double>> window;
-  if (window_arg == "auto" || window_arg == "trajectory-b") {
-    for (size_t i = 0; i < truth.size() && !window; ++i)
-      if (truth[i].x < 8.6 && truth[i].y < -7)
+  auto find_window = [&](auto start, auto end) -> std::optional<std::pair<double, double>> {
+    for (size_t i = 0; i < truth.size(); ++i)
+      if (start(truth[i]))
         for (size_t j = i + 1; j < truth.size(); ++j)
-          if (truth[j].x > 8.6 && truth[j].y < -7) {
-            window = std::make_pair(secs(truth[i].ns), secs(truth[j].ns));
-            break;
-          }
-    if (!window && window_arg == "trajectory-b") return fail(traj.file + ": the Trajectory B window rule finds no window");
+          if (end(truth[j])) return std::make_pair(secs(truth[i].ns), secs(truth[j].ns));
+    return std::nullopt;
+  };
+  auto rule_a = [&] {
+    return find_window([](const Sample& s) { return s.x > 49.3 && s.y > -5; }, [](const Sample& s) { return s.x <= 12 && s.y > 3.4; });
+  };
+  auto rule_b = [&] {
+    return find_window([](const Sample& s) { return s.x < 8.6 && s.y < -7; }, [](const Sample& s) { return s.x > 8.6 && s.y < -7; });
+  };
+  std::string rule = window_arg;
+  if (rule == "auto") {
+    const std::string path = fs::absolute(dir).string();
+    rule = path.find("Trajectory_A") != std::string::npos ? "trajectory-a"
+           : path.find("Trajectory_B") != std::string::npos ? "trajectory-b" : "auto";
+  }
+  if (rule == "trajectory-a" || rule == "trajectory-b") {
+    window = rule == "trajectory-a" ? rule_a() : rule_b();
+    if (!window) return fail(traj.file + ": the " + rule + " window rule finds no window in the truth");
+  } else if (rule == "auto") {
+    window = rule_b();
+    if (!window) window = rule_a();
   } else if (window_arg != "none") {
     const auto comma = window_arg.find(',');
     double a = 0, b = 0;
     if (comma == std::string::npos || !number(window_arg.substr(0, comma), a) || !number(window_arg.substr(comma + 1), b) || b < a)
-      return fail("--window: expected auto, trajectory-b, none or FROM,TO in seconds, found '" + window_arg + "'");
+      return fail("--window: expected auto, trajectory-a, trajectory-b, none or FROM,TO in seconds, found '" + window_arg + "'");
     window = std::make_pair(a, b);
   }
 
@@ -341,7 +365,8 @@ int convert_hanyang(const std::string& dir, const std::string& out, const std::s
   sc += "  # the simulated twin predicts the measured CDF68 within 25 %\n  - {accuracy: {twin_cdf68_within: 0.25}, req: H-02}\n";
   if (!write_text_file((fs::path(out) / "scenario.yaml").string(), sc, error)) return fail(error);
   std::cout << "Converted " << dir << " -> " << out << ": " << anchors.size() << " anchors, " << ranges.size() << " ranges ("
-            << skipped << " rows skipped), " << truth.size() << " truth samples, " << fmt(duration, 0) << " s";
+            << skipped << " rows skipped), " << truth.size() << " truth samples (" << truth_glitches << " with |z| >= 0.5 m dropped), "
+            << fmt(duration, 0) << " s";
   if (window) std::cout << ", evaluation window " << fmt(window->first, 3) << "-" << fmt(window->second, 3) << " s";
   std::cout << "\n";
   return kExitPass;
@@ -362,7 +387,7 @@ std::vector<Subcommand> add_convert_commands(CLI::App& app) {
   h->add_option("--out", a->out, "Folder for ranges.csv, truth.csv, site.yaml, scenario.yaml, twin.yaml")->required();
   h->add_option("--tag", a->tag, "The tag id to give the walker")->capture_default_str();
   h->add_option("--name", a->name, "Scenario name (default: the folder's name)");
-  h->add_option("--window", a->window, "Evaluation window: auto (the authors' Trajectory B rule when it applies), trajectory-b, none, or FROM,TO seconds")
+  h->add_option("--window", a->window, "Evaluation window: auto (the authors' Trajectory A or B rule, by the folder's name, else whichever applies), trajectory-a, trajectory-b, none, or FROM,TO seconds")
       ->capture_default_str();
   h->add_option("--tag-height", a->tag_height,
                 "The tag's height above the truth's z, metres (the walks' RTK z is about 0 while the tag was carried at about 1.2 m)")

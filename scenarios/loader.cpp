@@ -1466,7 +1466,7 @@ void load_scenario_from(const std::string& text, const std::string& file, Scenar
   // recorded: the logs (docs/recorded.md); paths relative to this file's folder
   if (const V* x = m.get("recorded")) {
     if (sc.positioning.mode != Positioning::Mode::recorded) r.fail(*x, "recorded applies to positioning: recorded only");
-    const Map rm = r.map(*x, {"ranges", "tdoa", "truth", "epoch", "evaluate", "twin"});
+    const Map rm = r.map(*x, {"ranges", "tdoa", "truth", "epoch", "hold", "evaluate", "twin"});
     const std::filesystem::path dir = std::filesystem::path(file).parent_path();
     auto path_of = [&](const char* key) -> std::string {
       const V* pv = rm.get(key);
@@ -1481,6 +1481,7 @@ void load_scenario_from(const std::string& text, const std::string& file, Scenar
     sc.recorded.truth = path_of("truth");
     if (sc.recorded.ranges.empty() && sc.recorded.tdoa.empty()) r.fail(*x, "expected ranges or tdoa (or both)");
     if (const V* e = rm.get("epoch")) sc.recorded.epoch = r.positive_duration(*e);
+    if (const V* e = rm.get("hold")) sc.recorded.hold = r.duration(*e);
     if (const V* e = rm.get("evaluate")) {
       const Map em = r.map(*e, {"from", "to"});
       const Micros from = em.get("from") ? r.duration(*em.get("from")) : 0;

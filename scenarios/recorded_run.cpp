@@ -146,6 +146,18 @@ bool run_recorded(const Scenario& sc, const RunOptions& opt, RunResult& out, std
   std::vector<ResidualStats> residuals(sc.site.anchors.size());
   std::vector<RangeObs> ranges;
   std::vector<TdoaObs> diffs;
+  struct HeldRange {
+    Micros t = -1;  // the epoch it was heard in; -1: never
+    RangeObs obs;
+  };
+  std::vector<std::vector<HeldRange>> last_range(log.tags.size(), std::vector<HeldRange>(sc.site.anchors.size()));
+  std::vector<std::size_t> borrow;
+  auto distinct_anchors = [](const std::vector<RangeObs>& v) {
+    std::vector<int> ids;
+    for (const RangeObs& o : v) ids.push_back(o.anchor);
+    std::sort(ids.begin(), ids.end());
+    return static_cast<std::size_t>(std::unique(ids.begin(), ids.end()) - ids.begin());
+  };
   std::uint64_t solved_ranges = 0;
   Micros advanced = -1;
   auto advance = [&](Micros t) {
@@ -193,6 +205,25 @@ bool run_recorded(const Scenario& sc, const RunOptions& opt, RunResult& out, std
         }
       }
       rec.ranges += ranges.size();
+      // too few anchors heard: borrow the missing anchors' latest ranges (newest first) within `hold`
+      std::vector<HeldRange>& held = last_range[static_cast<size_t>(ep.tag)];
+      const std::size_t fresh = ranges.size();
+      if (sc.recorded.hold > 0 && distinct_anchors(ranges) < static_cast<std::size_t>(rp.min_anchors)) {
+        borrow.clear();
+        for (std::size_t a = 0; a < held.size(); ++a)
+          if (held[a].t >= 0 && ep.t - held[a].t <= sc.recorded.hold &&
+              std::none_of(ranges.begin(), ranges.end(), [&](const RangeObs& o) { return o.anchor == static_cast<int>(a); }))
+            borrow.push_back(a);
+        std::stable_sort(borrow.begin(), borrow.end(), [&](std::size_t x, std::size_t y) { return held[x].t > held[y].t; });
+        for (std::size_t a : borrow) {
+          if (distinct_anchors(ranges) >= static_cast<std::size_t>(rp.min_anchors)) break;
+          RangeObs o = held[a].obs;
+          o.age_s = to_seconds(ep.t - held[a].t);
+          ranges.push_back(o);
+        }
+        rec.held_ranges += ranges.size() - fresh;
+      }
+      for (std::size_t k = 0; k < fresh; ++k) held[static_cast<size_t>(ranges[k].anchor)] = {ep.t, ranges[k]};
       fix = solver.solve_twr(who.engine_tag, ep.t, ranges);
     }
     if (truth && oracle) {

@@ -369,7 +369,7 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
     J no_fix = J::object();
     for (const auto& [why, n] : rc.no_fix) no_fix[why] = n;
     J rec = {{"rows", rc.rows}, {"bad_rows", rc.bad_rows}, {"dropped_columns", rc.dropped_columns}, {"problems", problems},
-             {"ranges", rc.ranges}, {"epochs", rc.epochs}, {"fixed", rc.fixed}, {"epochs_evaluated", rc.epochs_evaluated},
+             {"ranges", rc.ranges}, {"held_ranges", rc.held_ranges}, {"epochs", rc.epochs}, {"fixed", rc.fixed}, {"epochs_evaluated", rc.epochs_evaluated},
              {"fixed_evaluated", rc.fixed_evaluated}, {"fix_share", rc.fix_share()}, {"no_fix", no_fix},
              {"nlos_suspected", rc.nlos_suspected}, {"nlos_share", rc.nlos_share}, {"anchor_residuals", anchors}};
     if (rc.evaluate) rec["evaluate"] = {{"from", rc.evaluate->first}, {"to", rc.evaluate->second}};

@@ -53,6 +53,7 @@ struct RecordedReport {
   std::uint64_t rows = 0, bad_rows = 0, dropped_columns = 0;
   std::vector<LogProblem> problems;  // the first ones, file order
   std::uint64_t ranges = 0;          // ranges that went into epochs
+  std::uint64_t held_ranges = 0;     // ranges borrowed from earlier epochs (recorded.hold)
   std::uint64_t epochs = 0, fixed = 0;
   std::uint64_t epochs_evaluated = 0, fixed_evaluated = 0;  // inside recorded.evaluate
   std::map<std::string, std::uint64_t> no_fix;  // reason -> epochs without a fix

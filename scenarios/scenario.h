@@ -101,6 +101,9 @@ struct Scenario;
 struct RecordedSource {
   std::string ranges, tdoa, truth;      // paths resolved against the scenario's folder; "" none
   Micros epoch = 50 * kMillisecond;     // a tag's ranges within this of the epoch's first: one epoch
+  // an epoch that hears fewer anchors than the solver needs borrows each missing anchor's latest
+  // range of that tag when it is at most this old (loggers drop ranges; 0: never)
+  Micros hold = 150 * kMillisecond;
   std::optional<std::pair<Micros, Micros>> evaluate;  // accuracy over epochs in [from, to]; all when absent
   std::string twin;                     // a `positioning: simulated` scenario's path; "" none
   std::shared_ptr<const Scenario> twin_scenario;  // loaded with this scenario

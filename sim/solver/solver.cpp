@@ -667,6 +667,7 @@ std::optional<SolvedFix> Solver::solve_twr(int tag, Micros t, std::span<const Ra
     r.a = o.anchor;
     r.meas = o.d - impl_->range_offset(o.anchor, tag);  // calibration: 0 unless the site has range_offsets
     r.sigma = p.range_sigma_m;
+    if (o.age_s > 0) r.sigma = std::hypot(r.sigma, p.stale_speed_mps * o.age_s);  // a carried range
     if (o.rx_dbm != 0 && o.fp_dbm != 0 && o.rx_dbm - o.fp_dbm > p.nlos_power_gap_db) {
       r.sigma *= p.nlos_sigma_factor;
       r.suspect = true;

@@ -24,6 +24,9 @@ struct RangeObs {  // two-way ranging: distance tag -> anchor, metres
   int anchor = -1; // index into Site::anchors
   double d = 0;
   double rx_dbm = 0, fp_dbm = 0;  // 0: unknown (NLOS hint when both are given)
+  // seconds since the range was measured, when it is carried into a later epoch (a logger dropped
+  // the anchor's newer range); its sigma grows by stale_speed_mps x age. 0: measured at the epoch
+  double age_s = 0;
 };
 
 struct TdoaObs {  // time difference of arrival as a distance difference d_b - d_a, metres
@@ -63,6 +66,7 @@ struct SolverParams {
   Micros gate_reset_span = kSecond;  // ... spanning at least this long: restart the filter there
   // Issue 19 (docs/solver.md gives the reasons).
   double gate_chi2 = 13.82;        // innovation gate: Mahalanobis^2 with S = P_pred + R; chi-square, 2 dof, 99.9 %
+  double stale_speed_mps = 1.5;     // a carried range (RangeObs::age_s) is off by up to this x its age: a walker's pace
   double degenerate_sigma_m = 2.0; // a solve whose horizontal covariance has a 1-sigma axis above this is degenerate
   double nlos_innovation_k = 4.0;  // a range this many sigmas longer than the filter's prediction: NLOS-suspect
   double nlos_residual_k = 3.0;    // a normalised residual above this after the robust solve: NLOS-suspect

@@ -287,3 +287,47 @@ TEST_F(Recorded, H05_NoTruthMeansNoAccuracyButStillAFixHash) {
 
 }  // namespace
 }  // namespace planttwin
+
+namespace planttwin {
+namespace {
+
+// recorded.hold (issue 19: DWM1001 logs drop ranges, ~10 % of the real walks' epochs hear fewer than
+// 3 anchors): such an epoch borrows the missing anchors' latest ranges within `hold`, with a sigma
+// grown by their age; `hold: 0` leaves them without a fix (reason too_few_anchors).
+TEST_F(Recorded, PL01_EpochsThatMissAnchorsBorrowRecentRangesWithinHold) {
+  // every other epoch keeps only A1 and A2 (drop A3 and A4 rows at odd epochs)
+  std::istringstream in(walk_ranges());
+  std::string line, kept;
+  std::getline(in, line);
+  kept = line + "\n";
+  while (std::getline(in, line)) {
+    const double t = std::stod(line.substr(0, line.find(',')));
+    const int k = static_cast<int>(std::lround(t * 4));
+    if (k % 2 == 1 && (line.find(",A3,") != std::string::npos || line.find(",A4,") != std::string::npos)) continue;
+    kept += line + "\n";
+  }
+  write("r.csv", kept);
+  write("t.csv", walk_truth());
+  // epochs are 250 ms apart here: a 300 ms hold reaches the previous epoch's ranges
+  scenario("  ranges: r.csv\n  truth: t.csv\n  hold: 300ms");
+  RunResult with_hold;
+  std::string error;
+  ASSERT_TRUE(run_scenario(load(), RunOptions{}, with_hold, error)) << error;
+  ASSERT_TRUE(with_hold.recorded);
+  EXPECT_EQ(with_hold.recorded->epochs, 161u);
+  EXPECT_EQ(with_hold.recorded->fixed, 161u);
+  EXPECT_GT(with_hold.recorded->held_ranges, 0u);
+  EXPECT_LT(with_hold.accuracy->max, 0.5);  // a walker at 1 m/s, ranges 0.25 s old
+  // the default 150 ms does not reach 250 ms back, and 0 never borrows
+  for (const char* hold : {"", "\n  hold: 0s"}) {
+    scenario(std::string("  ranges: r.csv\n  truth: t.csv") + hold);
+    RunResult without;
+    ASSERT_TRUE(run_scenario(load(), RunOptions{}, without, error)) << error;
+    EXPECT_EQ(without.recorded->held_ranges, 0u);
+    EXPECT_EQ(without.recorded->fixed, 81u);  // the even epochs only
+    EXPECT_EQ(without.recorded->no_fix.at("too_few_anchors"), 80u);
+  }
+}
+
+}  // namespace
+}  // namespace planttwin
