@@ -108,7 +108,7 @@ struct Sample {
 };
 
 int convert_hanyang(const std::string& dir, const std::string& out, const std::string& tag, std::string name,
-                    const std::string& window_arg, double tag_height, const std::string& stamp_delay) {
+                    const std::string& window_arg, double tag_height, const std::string& stamp_delay, double los_sigma) {
   std::string error;
   auto fail = [&](const std::string& e) {
     std::cerr << "planttwin convert: " << e << "\n";
@@ -315,9 +315,14 @@ int convert_hanyang(const std::string& dir, const std::string& out, const std::s
                      "scenario: hanyang-" + lower_name + "-twin\nrequirements: [H-02]\nsite: site.yaml\n";
   const double tw0 = window ? window->first : 0, tw1 = window ? window->second : secs(truth.back().ns);
   twin += "duration: " + fmt(std::ceil(tw1 - tw0), 0) + "s\nseed: 1\npositioning: simulated\nfix_rate: 10\n";
-  if (!stamp_delay.empty() && stamp_delay != "0" && stamp_delay != "0s")
-    twin += "radio:\n  # radio defaults but for one setting, fitted once on NLOS Trajectory B case 3 and used unchanged on every\n"
-            "  # walk: the ranges are stamped this long after the tag was where they measured it (docs/recorded.md)\n"
+  const bool delay = !stamp_delay.empty() && stamp_delay != "0" && stamp_delay != "0s";
+  if (delay || los_sigma > 0) twin += "radio:\n";
+  if (los_sigma > 0)
+    twin += "  # the device's range noise: DW1000-class ranging is stated as < 10 cm (docs/radio.md); not fitted\n"
+            "  los.sigma: " + fmt(los_sigma, 3) + "\n";
+  if (delay)
+    twin += "  # the one fitted setting, fitted once on NLOS Trajectory B case 3 and used unchanged on every walk: the\n"
+            "  # ranges are stamped this long after the tag was where they measured it (docs/recorded.md)\n"
             "  device.stamp_delay: " + stamp_delay + "\n";
   auto at = [&](double ts) {
     const auto p = truth_at(truth_s, static_cast<Micros>(std::llround(ts * 1e6)));
@@ -378,8 +383,8 @@ std::vector<Subcommand> add_convert_commands(CLI::App& app) {
   CLI::App* convert = app.add_subcommand("convert", "Turn a vendor's or a dataset's range log into a recorded scenario (exit 0, 2 bad input)");
   convert->require_subcommand(1);
   struct Args {
-    std::string dir, out, tag = "T1", name, window = "auto", stamp_delay = "290ms";
-    double tag_height = 1.2;
+    std::string dir, out, tag = "T1", name, window = "auto", stamp_delay = "260ms";
+    double tag_height = 1.2, los_sigma = 0.10;
   };
   auto a = std::make_shared<Args>();
   CLI::App* h = convert->add_subcommand("hanyang", "A walk of the Hanyang University UWB dataset (A*.csv, trajectory.csv, LS.csv, ESKF.csv)");
@@ -392,8 +397,12 @@ std::vector<Subcommand> add_convert_commands(CLI::App& app) {
   h->add_option("--tag-height", a->tag_height,
                 "The tag's height above the truth's z, metres (the walks' RTK z is about 0 while the tag was carried at about 1.2 m)")
       ->capture_default_str();
-  h->add_option("--twin-stamp-delay", a->stamp_delay, "radio device.stamp_delay of the twin (0: radio defaults)")->capture_default_str();
-  return {{h, [a] { return convert_hanyang(a->dir, a->out, a->tag, a->name, a->window, a->tag_height, a->stamp_delay); }}};
+  h->add_option("--twin-stamp-delay", a->stamp_delay, "radio device.stamp_delay of the twin (0: none)")->capture_default_str();
+  h->add_option("--twin-los-sigma", a->los_sigma, "radio los.sigma of the twin: the device's range noise, metres (0: the radio default)")
+      ->capture_default_str();
+  return {{h, [a] {
+             return convert_hanyang(a->dir, a->out, a->tag, a->name, a->window, a->tag_height, a->stamp_delay, a->los_sigma);
+           }}};
 }
 
 }  // namespace planttwin::cli
