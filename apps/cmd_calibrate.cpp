@@ -172,23 +172,17 @@ int calibrate(const std::string& path, const std::string& out, const std::string
                                        : " (one tag: its offset is folded into the anchors')")
             << "\n";
   char b[256];
-  for (const OffsetEstimate& e : rep.fit.anchors) {
+  auto print = [&](const char* what, const OffsetEstimate& e) {
     if (e.estimated)
-      std::snprintf(b, sizeof b, "  anchor %-8s offset %+.4f m  ranges %llu (used %llu)  spread %.3f m\n", e.id.c_str(), e.offset,
+      std::snprintf(b, sizeof b, "  %-6s %-8s offset %+.4f m  ranges %llu (used %llu)  spread %.3f m\n", what, e.id.c_str(), e.offset,
                     static_cast<unsigned long long>(e.n), static_cast<unsigned long long>(e.used), e.spread);
     else
-      std::snprintf(b, sizeof b, "  anchor %-8s refused: %s\n", e.id.c_str(), e.why.c_str());
+      std::snprintf(b, sizeof b, "  %-6s %-8s refused: %s\n", what, e.id.c_str(), e.why.c_str());
     std::cout << b;
-  }
+  };
+  for (const OffsetEstimate& e : rep.fit.anchors) print("anchor", e);
   if (rep.fit.tags_separable)
-    for (const OffsetEstimate& e : rep.fit.tags) {
-      if (e.estimated)
-        std::snprintf(b, sizeof b, "  tag    %-8s offset %+.4f m  ranges %llu (used %llu)  spread %.3f m\n", e.id.c_str(), e.offset,
-                      static_cast<unsigned long long>(e.n), static_cast<unsigned long long>(e.used), e.spread);
-      else
-        std::snprintf(b, sizeof b, "  tag    %-8s refused: %s\n", e.id.c_str(), e.why.c_str());
-      std::cout << b;
-    }
+    for (const OffsetEstimate& e : rep.fit.tags) print("tag", e);
   for (const CalibrationCheck& c : rep.checks) {
     std::cout << (c.fit ? "Fit walk " : "Validation ") << c.scenario << " (horizontal error)\n";
     std::cout << "  before: " << figures(c.before) << "\n  after:  " << figures(c.after) << "\n";

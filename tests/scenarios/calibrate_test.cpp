@@ -15,6 +15,7 @@
 
 #include "scenarios/calibrate.h"
 #include "scenarios/loader.h"
+#include "tests/scenarios/temp_folder.h"
 #include "scenarios/recorded_log.h"
 #include "scenarios/runner.h"
 
@@ -120,23 +121,9 @@ TEST(RangeCalibration, H05_RobustLocationIsTheMeanOfTheInliers) {
 // ------------------------------------------------------------------------------------------------
 // files: the site key, a recorded run with offsets, the command
 
-class CalibrationFiles : public ::testing::Test {
+class CalibrationFiles : public test::TempFolderTest {
  protected:
-  fs::path dir;
-  void SetUp() override {
-    dir = fs::temp_directory_path() /
-          ("planttwin_calibrate_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
-           std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
-  void write(const std::string& name, const std::string& text) { std::ofstream(dir / name, std::ios::binary) << text; }
-  std::string read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
+  CalibrationFiles() : TempFolderTest("planttwin_calibrate_") {}
   static constexpr const char* kSite = "site: yard\nanchors:\n  - {id: A1, at: [0, 0, 3]}\n  - {id: A2, at: [20, 0, 3]}\n"
                                        "  - {id: A3, at: [20, 20, 3]}\n  - {id: A4, at: [0, 20, 3]}\n";
   std::optional<LoadError> site(const std::string& extra, Site& s) {

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "scenarios/loader.h"
+#include "tests/scenarios/temp_folder.h"
 #include "scenarios/recorded_log.h"
 #include "scenarios/runner.h"
 
@@ -21,23 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class Recorded : public ::testing::Test {
+class Recorded : public test::TempFolderTest {
  protected:
-  fs::path dir;
-  void SetUp() override {
-    dir = fs::temp_directory_path() /
-          ("planttwin_recorded_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
-           std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
-  void write(const std::string& name, const std::string& text) { std::ofstream(dir / name, std::ios::binary) << text; }
-  std::string read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
+  Recorded() : TempFolderTest("planttwin_recorded_") {}
   // four anchors on a 20 m square at 3 m; one walker with tag T1
   void scenario(const std::string& recorded, const std::string& extra = "") {
     write("s.yaml", R"(scenario: rec
