@@ -233,6 +233,7 @@ struct GatheringFinder::Impl {
   // scratch
   std::vector<std::uint32_t> near_, fill_;
   std::vector<Vec2> near_pos_;
+  std::vector<double> near_x_, near_y_;  // solve_sparse: near_pos_ as two arrays (vectorised counts)
   std::vector<Candidate> candidates_;
   Members best_, members_, chosen_;
   std::vector<Vec2> circle_points_;
@@ -528,6 +529,11 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
   version_.assign(m, 0);
   touched_.assign(m, 0);
   best_slice_.assign(m, Slice{0, 0});
+  bool building = true;  // the first pass collects the entries; the heap is made once after it
+  auto entry = [&](const Entry& e) {
+    if (building) heap_.push_back(e);
+    else push(e);
+  };
   auto evaluate_listed = [&](std::uint32_t i) {
     ++version_[i];
     best_slice_[i] = {0, 0};
@@ -546,29 +552,42 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
     };
     if (k_near <= 64) {
       // a candidate's members as bits over near_ (ascending keys): of two sets of one size, the
-      // lexicographically smaller has the lowest differing bit
+      // lexicographically smaller has the lowest differing bit. Counted first, over two arrays
+      // (the same products and sums as dist2, so the same decisions): most candidates are smaller
+      // than the best so far or than min_size, and their bits are never assembled.
+      near_x_.resize(k_near);
+      near_y_.resize(k_near);
+      for (std::uint32_t k = 0; k < k_near; ++k) near_x_[k] = near_pos_[k].x, near_y_[k] = near_pos_[k].y;
+      const double* xs = near_x_.data();
+      const double* ys = near_y_.data();
+      const double cover2 = radii_.cover2;
+      const auto floor_count = static_cast<std::uint32_t>(min_size_);
       std::uint64_t best = 0;
-      int best_count = 0;
+      std::uint32_t best_count = 0;
       auto consider = [&](Vec2 centre) {
-        std::uint64_t set = 0;
-        int count = 0;  // counted here: std::popcount is a library call without -mpopcnt
+        std::uint32_t count = 0;
         for (std::uint32_t k = 0; k < k_near; ++k) {
-          const bool in = dist2(centre, near_pos_[k]) <= radii_.cover2;
-          set |= std::uint64_t{in} << k;
-          count += in;
+          const double dx = centre.x - xs[k], dy = centre.y - ys[k];
+          count += dx * dx + dy * dy <= cover2;
         }
-        if (count > best_count || (count == best_count && (set & (set ^ best) & ~((set ^ best) - 1)) != 0)) {
+        if (count < best_count || count < floor_count) return;
+        std::uint64_t set = 0;
+        for (std::uint32_t k = 0; k < k_near; ++k) {
+          const double dx = centre.x - xs[k], dy = centre.y - ys[k];
+          set |= std::uint64_t{dx * dx + dy * dy <= cover2} << k;
+        }
+        if (count > best_count || (set & (set ^ best) & ~((set ^ best) - 1)) != 0) {
           best = set;
           best_count = count;
         }
       };
       for_each_candidate(consider);
-      if (static_cast<std::size_t>(best_count) < min_size_) return;
+      if (best_count < floor_count) return;
       const auto first = static_cast<std::uint32_t>(pool_.size());
       for (std::uint32_t k = 0; k < k_near; ++k)
         if ((best >> k) & 1) pool_.push_back(near_[k]);
-      best_slice_[i] = {first, static_cast<std::uint32_t>(best_count)};
-      push({static_cast<std::uint32_t>(best_count), false, i, version_[i], first, static_cast<std::uint32_t>(best_count)});
+      best_slice_[i] = {first, best_count};
+      entry({best_count, false, i, version_[i], first, best_count});
       return;
     }
     Slice best{0, 0};
@@ -589,9 +608,12 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
     for_each_candidate(consider);
     if (best.count < min_size_) return;
     best_slice_[i] = best;
-    push({best.count, false, i, version_[i], best.first, best.count});
+    entry({best.count, false, i, version_[i], best.first, best.count});
   };
   for (std::uint32_t i = 0; i < m; ++i) evaluate_listed(i);
+  // the heap's order is total over live entries, so building it at once pops the same sequence
+  std::make_heap(heap_.begin(), heap_.end(), [this](const Entry& a, const Entry& b) { return lower_priority(a, b); });
+  building = false;
   for (std::uint32_t round = 1; !heap_.empty(); ++round) {
     const Entry top = pop();
     if (stale(top)) continue;
