@@ -28,6 +28,7 @@
 #include "engine/gathering_geometry.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <limits>
@@ -146,8 +147,9 @@ struct GatheringFinder::Impl {
 
  private:
   static constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
-  // mean neighbours within 2R (self included) up to which a component is solved by listing
-  static constexpr std::size_t kSparseDegree = 16;
+  // mean neighbours within 2R (self included) up to which a component is solved by listing: at 5,000
+  // walkers in 1 km2 (about 15-30 each) listing is cheaper than the bounded heap
+  static constexpr std::size_t kSparseDegree = 40;
   // A candidate disk through the person being evaluated, and at most how many people it covers.
   struct Candidate {
     Vec2 centre;
@@ -215,6 +217,31 @@ struct GatheringFinder::Impl {
   std::vector<std::uint32_t> parent_, component_of_, component_first_, component_people_, cursor_;
   std::vector<std::uint64_t> by_key_;
 
+  // Work carried across evaluations: every component of the previous evaluation (min_size people
+  // or more) with its people, in key order, and its groups. A component whose people are all the
+  // same, at the same positions to the last bit, has the same groups: they are copied, not solved.
+  struct Solved {
+    std::uint64_t hash;                   // of the people (keys and position bits)
+    std::uint32_t first, count;           // its people: solved_points_[first, first + count)
+    std::uint32_t first_group, groups;    // its groups: solved_groups_[first_group, + groups)
+  };
+  struct SolvedCache {
+    double radius = -1;
+    std::size_t min_size = 0;
+    std::vector<Solved> components;       // by hash
+    std::vector<GatherPoint> points;
+    std::vector<DiskGroup> groups;
+    void clear() { components.clear(), points.clear(), groups.clear(); }
+  };
+  SolvedCache previous_, next_;
+
+ public:
+  std::uint64_t solved_ = 0, reused_ = 0;  // components, since the finder was made
+
+ private:
+  const Solved* find_solved(std::uint64_t hash, std::span<const std::uint32_t> people) const;
+  void keep_solved(std::uint64_t hash, std::span<const std::uint32_t> people, std::span<const DiskGroup> groups);
+
   // the component being solved (indices in key order)
   std::vector<std::uint32_t> local_of_;  // points_ index -> index in the component
   std::vector<Vec2> pos_;
@@ -276,6 +303,10 @@ void GatheringFinder::Impl::run(std::span<const GatherPoint> points, const Gathe
     if (!person_links_ || in_core_[u]) people_of(u, [&](std::uint32_t g) { component_people_[cursor_[component_of_[u]]++] = g; });
 
   local_of_.resize(points.size());
+  if (previous_.radius != opt.radius || previous_.min_size != min_size_) previous_.clear();
+  next_.clear();
+  next_.radius = opt.radius;
+  next_.min_size = min_size_;
   for (std::size_t k = 0; k + 1 < component_first_.size(); ++k) {
     const std::span<std::uint32_t> people(component_people_.data() + component_first_[k],
                                           component_first_[k + 1] - component_first_[k]);
@@ -285,10 +316,56 @@ void GatheringFinder::Impl::run(std::span<const GatherPoint> points, const Gathe
     for (std::uint32_t g : people) by_key_.push_back(std::uint64_t{points[g].key} << 32 | g);
     std::sort(by_key_.begin(), by_key_.end());
     for (std::size_t i = 0; i < people.size(); ++i) people[i] = static_cast<std::uint32_t>(by_key_[i]);
-    solve_component(people, out);
+    std::uint64_t hash = 0x9e3779b97f4a7c15ull ^ people.size();
+    for (std::uint32_t g : people) {
+      hash = (hash ^ points[g].key) * 0x100000001b3ull;
+      hash = (hash ^ std::bit_cast<std::uint64_t>(points[g].p.x)) * 0x100000001b3ull;
+      hash = (hash ^ std::bit_cast<std::uint64_t>(points[g].p.y)) * 0x100000001b3ull;
+      hash ^= hash >> 29;
+    }
+    const std::size_t before = out.size();
+    if (const Solved* done = find_solved(hash, people)) {
+      out.insert(out.end(), previous_.groups.begin() + done->first_group,
+                 previous_.groups.begin() + done->first_group + done->groups);
+      ++reused_;
+    } else {
+      solve_component(people, out);
+      ++solved_;
+    }
+    keep_solved(hash, people, std::span<const DiskGroup>(out.data() + before, out.size() - before));
   }
+  std::sort(next_.components.begin(), next_.components.end(),
+            [](const Solved& a, const Solved& b) { return a.hash < b.hash; });
+  std::swap(previous_, next_);
   // components are independent, so sorting their greedy sequences gives the global greedy order
   std::sort(out.begin(), out.end(), [](const DiskGroup& a, const DiskGroup& b) { return better(a.members, b.members); });
+}
+
+const GatheringFinder::Impl::Solved* GatheringFinder::Impl::find_solved(std::uint64_t hash,
+                                                                       std::span<const std::uint32_t> people) const {
+  auto it = std::lower_bound(previous_.components.begin(), previous_.components.end(), hash,
+                             [](const Solved& c, std::uint64_t h) { return c.hash < h; });
+  for (; it != previous_.components.end() && it->hash == hash; ++it) {
+    if (it->count != people.size()) continue;
+    bool same = true;
+    for (std::uint32_t i = 0; i < it->count && same; ++i) {
+      const GatherPoint& a = previous_.points[it->first + i];
+      const GatherPoint& b = points_[people[i]];
+      // to the last bit (-0.0 and 0.0 differ; a NaN never matches itself, so it is solved anew)
+      same = a.key == b.key && std::bit_cast<std::uint64_t>(a.p.x) == std::bit_cast<std::uint64_t>(b.p.x) &&
+             std::bit_cast<std::uint64_t>(a.p.y) == std::bit_cast<std::uint64_t>(b.p.y);
+    }
+    if (same) return &*it;
+  }
+  return nullptr;
+}
+
+void GatheringFinder::Impl::keep_solved(std::uint64_t hash, std::span<const std::uint32_t> people,
+                                        std::span<const DiskGroup> groups) {
+  next_.components.push_back({hash, static_cast<std::uint32_t>(next_.points.size()), static_cast<std::uint32_t>(people.size()),
+                              static_cast<std::uint32_t>(next_.groups.size()), static_cast<std::uint32_t>(groups.size())});
+  for (std::uint32_t g : people) next_.points.push_back(points_[g]);
+  next_.groups.insert(next_.groups.end(), groups.begin(), groups.end());
 }
 
 // People sorted by square cells of side link / 1.5: everyone in one cell is linked (the diagonal
@@ -874,6 +951,10 @@ void GatheringFinder::find(std::span<const GatherPoint> points, const GatheringG
                            std::vector<DiskGroup>& out) {
   if (!impl_) impl_ = std::make_unique<Impl>();
   impl_->run(points, opt, out);
+}
+
+GatheringFinder::Counts GatheringFinder::counts() const {
+  return impl_ ? Counts{impl_->solved_, impl_->reused_} : Counts{};
 }
 
 std::vector<DiskGroup> find_gatherings_naive(std::span<const GatherPoint> points, const GatheringGeometryOptions& opt) {

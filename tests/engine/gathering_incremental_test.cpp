@@ -127,6 +127,7 @@ struct Generator {
 
 struct Counts {
   long evaluations = 0, naive = 0, groups = 0, members = 0;
+  std::uint64_t solved = 0, reused = 0;  // components the incremental finder solved or reused
 };
 
 // Runs `sequences` populations of `steps` evaluations each; per floor one GatheringFinder and one
@@ -171,6 +172,7 @@ void run_differential(std::uint64_t seed, int sequences, int steps, int min_peop
       }
       gen.move(p, layout, floors);
     }
+    for (const GatheringFinder& f : finders) counts.solved += f.counts().solved, counts.reused += f.counts().reused;
   }
 }
 
@@ -179,9 +181,12 @@ TEST(GatheringIncremental, PL02_H01_MatchesReferenceAndNaiveOnAMillionEvaluation
   Counts c;
   run_differential(18, 24000, 25, 3, 40, 10, c);
   RecordProperty("evaluations", static_cast<int>(c.evaluations));
-  std::printf("[ differential ] %ld evaluations, %ld also against the naive method, %ld groups, %ld members\n",
-              c.evaluations, c.naive, c.groups, c.members);
+  std::printf("[ differential ] %ld evaluations, %ld also against the naive method, %ld groups, %ld members; "
+              "components solved %llu, reused %llu\n",
+              c.evaluations, c.naive, c.groups, c.members, static_cast<unsigned long long>(c.solved),
+              static_cast<unsigned long long>(c.reused));
   EXPECT_GE(c.evaluations, 1000000);
+  EXPECT_GT(c.reused, c.solved / 20);  // still people: the carried work is exercised
   EXPECT_GT(c.groups, c.evaluations / 4);
 }
 
@@ -189,8 +194,10 @@ TEST(GatheringIncremental, PL02_H01_MatchesReferenceAndNaiveOnAMillionEvaluation
 TEST(GatheringIncremental, PL02_H01_MatchesReferenceOnLargerPopulations) {
   Counts c;
   run_differential(1818, 42, 30, 100, 400, 20, c);
-  std::printf("[ differential ] %ld evaluations, %ld also against the naive method, %ld groups\n", c.evaluations,
-              c.naive, c.groups);
+  std::printf("[ differential ] %ld evaluations, %ld also against the naive method, %ld groups; components solved "
+              "%llu, reused %llu\n",
+              c.evaluations, c.naive, c.groups, static_cast<unsigned long long>(c.solved),
+              static_cast<unsigned long long>(c.reused));
   EXPECT_GT(c.groups, 1000);
 }
 
