@@ -2,6 +2,9 @@
 // Targets: exact at 10,000 people <= 5 ms; exact >= 100x faster than naive at 1,000.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <cmath>
+#include <numbers>
 #include <random>
 #include <vector>
 
@@ -29,6 +32,7 @@ void run_finder(benchmark::State& state, const std::vector<GatherPoint>& people)
   GatheringFinder finder;
   std::vector<DiskGroup> groups;
   for (auto _ : state) {
+    finder.forget();  // every evaluation from nothing: the same layout would be reused verbatim
     finder.find(people, opt, groups);
     benchmark::DoNotOptimize(groups.data());
   }
@@ -39,6 +43,41 @@ void BM_GatheringExact(benchmark::State& state) {
   run_finder(state, crowd_layout({.people = static_cast<int>(state.range(0))}));
 }
 BENCHMARK(BM_GatheringExact)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
+
+// BM_GatheringIncremental/N: the BM_GatheringExact crowds, and the same crowds after `moving`
+// (percent) of the people moved up to 1.2 m in random directions; one finder evaluates the two in
+// turn, so every evaluation follows one where they moved (what the engine's rule sees every
+// second). /N: everyone moves; BM_GatheringIncrementalFewMoved: a tenth moves, the rest stand
+// still to the last bit, and the finder reuses their components. Counter reused: share of the
+// components reused from the previous evaluation.
+void run_incremental(benchmark::State& state, int moving_percent) {
+  const auto before = crowd_layout({.people = static_cast<int>(state.range(0))});
+  auto after = before;
+  std::mt19937_64 rng(181818);
+  auto uniform = [&rng] { return static_cast<double>(rng() >> 11) * 0x1.0p-53; };
+  for (GatherPoint& g : after) {
+    if (uniform() * 100 >= moving_percent) continue;
+    const double step = 1.2 * uniform(), a = 2 * std::numbers::pi * uniform();
+    g.p = {g.p.x + step * std::cos(a), g.p.y + step * std::sin(a)};
+  }
+  const GatheringGeometryOptions opt;
+  GatheringFinder finder;
+  std::vector<DiskGroup> groups;
+  finder.find(before, opt, groups);
+  bool odd = true;
+  for (auto _ : state) {
+    finder.find(odd ? after : before, opt, groups);
+    odd = !odd;
+    benchmark::DoNotOptimize(groups.data());
+  }
+  set_counters(state, groups.size(), before.size());
+  const auto c = finder.counts();
+  state.counters["reused"] = static_cast<double>(c.reused) / static_cast<double>(std::max<std::uint64_t>(1, c.solved + c.reused));
+}
+void BM_GatheringIncremental(benchmark::State& state) { run_incremental(state, 100); }
+void BM_GatheringIncrementalFewMoved(benchmark::State& state) { run_incremental(state, 10); }
+BENCHMARK(BM_GatheringIncremental)->Arg(10000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GatheringIncrementalFewMoved)->Arg(10000)->Unit(benchmark::kMicrosecond);
 
 // Crowds spread over 20 m do not fit one disk: every crowd takes the sweep, not the shortcut.
 void BM_GatheringExactLooseCrowds(benchmark::State& state) {

@@ -165,7 +165,12 @@ struct GatheringFinder::Impl {
     std::uint32_t person;
     std::uint32_t version;
     std::uint32_t first = 0, count = 0;  // exact entries: their member set, a slice of pool_
+    std::uint32_t lead[2] = {0, 0};      // exact entries: its first two members (a quick order)
   };
+  Entry with_leads(Entry e) const {
+    if (!e.bound && e.count > 0) e.lead[0] = pool_[e.first], e.lead[1] = e.count > 1 ? pool_[e.first + 1] : 0;
+    return e;
+  }
 
   void link_people();
   std::uint32_t root(std::uint32_t unit);  // a person or a cell
@@ -237,6 +242,7 @@ struct GatheringFinder::Impl {
 
  public:
   std::uint64_t solved_ = 0, reused_ = 0;  // components, since the finder was made
+  void forget() { previous_.clear(), previous_.radius = -1; }
 
  private:
   const Solved* find_solved(std::uint64_t hash, std::span<const std::uint32_t> people) const;
@@ -608,7 +614,7 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
   best_slice_.assign(m, Slice{0, 0});
   bool building = true;  // the first pass collects the entries; the heap is made once after it
   auto entry = [&](const Entry& e) {
-    if (building) heap_.push_back(e);
+    if (building) heap_.push_back(with_leads(e));
     else push(e);
   };
   auto evaluate_listed = [&](std::uint32_t i) {
@@ -915,6 +921,9 @@ bool GatheringFinder::Impl::lower_priority(const Entry& a, const Entry& b) const
   if (a.size != b.size) return a.size < b.size;
   if (a.bound != b.bound) return !a.bound;
   if (!a.bound) {
+    // equal sizes: the first two members usually decide, as the whole sets would
+    if (a.lead[0] != b.lead[0]) return a.lead[0] > b.lead[0];
+    if (a.lead[1] != b.lead[1]) return a.lead[1] > b.lead[1];
     const auto pa = pool_.begin() + a.first, pb = pool_.begin() + b.first;
     if (!std::equal(pa, pa + a.count, pb, pb + b.count)) return std::lexicographical_compare(pb, pb + b.count, pa, pa + a.count);
   }
@@ -922,7 +931,7 @@ bool GatheringFinder::Impl::lower_priority(const Entry& a, const Entry& b) const
 }
 
 void GatheringFinder::Impl::push(const Entry& e) {
-  heap_.push_back(e);
+  heap_.push_back(with_leads(e));
   std::push_heap(heap_.begin(), heap_.end(), [this](const Entry& a, const Entry& b) { return lower_priority(a, b); });
 }
 
@@ -951,6 +960,10 @@ void GatheringFinder::find(std::span<const GatherPoint> points, const GatheringG
                            std::vector<DiskGroup>& out) {
   if (!impl_) impl_ = std::make_unique<Impl>();
   impl_->run(points, opt, out);
+}
+
+void GatheringFinder::forget() {
+  if (impl_) impl_->forget();
 }
 
 GatheringFinder::Counts GatheringFinder::counts() const {
