@@ -637,7 +637,7 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
       // a candidate's members as bits over near_ (ascending keys): of two sets of one size, the
       // lexicographically smaller has the lowest differing bit. Counted first, over two arrays
       // (the same products and sums as dist2, so the same decisions): most candidates are smaller
-      // than the best so far or than min_size, and their bits are never assembled.
+      // than the best so far or than min_size; bits are assembled only to break a tie.
       near_x_.resize(k_near);
       near_y_.resize(k_near);
       for (std::uint32_t k = 0; k < k_near; ++k) near_x_[k] = near_pos_[k].x, near_y_[k] = near_pos_[k].y;
@@ -647,25 +647,41 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
       const auto floor_count = static_cast<std::uint32_t>(min_size_);
       std::uint64_t best = 0;
       std::uint32_t best_count = 0;
-      auto consider = [&](Vec2 centre) {
-        std::uint32_t count = 0;
-        for (std::uint32_t k = 0; k < k_near; ++k) {
-          const double dx = centre.x - xs[k], dy = centre.y - ys[k];
-          count += dx * dx + dy * dy <= cover2;
-        }
-        if (count < best_count || count < floor_count) return;
+      Vec2 best_centre{};
+      bool best_listed = false;  // `best` holds best_centre's members (listed only for a tie)
+      auto members_at = [&](Vec2 centre) {
         std::uint64_t set = 0;
         for (std::uint32_t k = 0; k < k_near; ++k) {
           const double dx = centre.x - xs[k], dy = centre.y - ys[k];
           set |= std::uint64_t{dx * dx + dy * dy <= cover2} << k;
         }
-        if (count > best_count || (set & (set ^ best) & ~((set ^ best) - 1)) != 0) {
-          best = set;
+        return set;
+      };
+      auto consider = [&](Vec2 centre) {
+        // summed as doubles (exact: at most 64 ones), which GCC vectorises, unlike integer counts
+        double lanes = 0;
+        for (std::uint32_t k = 0; k < k_near; ++k) {
+          const double dx = centre.x - xs[k], dy = centre.y - ys[k];
+          lanes += dx * dx + dy * dy <= cover2 ? 1.0 : 0.0;
+        }
+        const auto count = static_cast<std::uint32_t>(lanes);
+        if (count < best_count || count < floor_count) return;
+        if (count > best_count) {
           best_count = count;
+          best_centre = centre;
+          best_listed = false;
+          return;
+        }
+        if (!best_listed) best = members_at(best_centre), best_listed = true;
+        const std::uint64_t set = members_at(centre);
+        if ((set & (set ^ best) & ~((set ^ best) - 1)) != 0) {
+          best = set;
+          best_centre = centre;
         }
       };
       for_each_candidate(consider);
       if (best_count < floor_count) return;
+      if (!best_listed) best = members_at(best_centre);
       const auto first = static_cast<std::uint32_t>(pool_.size());
       for (std::uint32_t k = 0; k < k_near; ++k)
         if ((best >> k) & 1) pool_.push_back(near_[k]);
@@ -700,21 +716,33 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
   for (std::uint32_t round = 1; !heap_.empty(); ++round) {
     const Entry top = pop();
     if (stale(top)) continue;
+    if (top.bound) {
+      // a best set that lost people is listed again only when its old size reaches the top: by
+      // then later removals may have touched it again (one listing instead of several), and at
+      // equal sizes bounds pop before exact sets, so no tie is decided before it is known
+      evaluate_listed(top.person);
+      continue;
+    }
     chosen_.assign(pool_.begin() + top.first, pool_.begin() + top.first + top.count);
     circle_points_.clear();
     for (std::uint32_t i : chosen_) circle_points_.push_back(pos_[i]), alive_[i] = 0;
     emit(chosen_, enclosing_circle(circle_points_).centre, out);
     // a neighbour whose best set lost nobody keeps it: every other candidate of theirs only
-    // shrank, so none can now be larger, or as large and smaller in key order
+    // shrank, so none can now be larger, or as large and smaller in key order; one whose set lost
+    // someone now has at most its old size (a bound, listed when it leads)
     for (std::uint32_t w : chosen_)
       for (std::uint32_t k = neighbour_first_[w]; k < neighbour_first_[w + 1]; ++k) {
         const std::uint32_t j = neighbours_[k];
         if (!alive_[j] || touched_[j] == round) continue;
         touched_[j] = round;
         const Slice b = best_slice_[j];
+        if (b.count == 0) continue;  // no set of min_size, or already a bound
         bool intact = true;
         for (std::uint32_t q = b.first; q < b.first + b.count && intact; ++q) intact = alive_[pool_[q]];
-        if (!intact) evaluate_listed(j);
+        if (intact) continue;
+        ++version_[j];
+        best_slice_[j] = {0, 0};
+        push({b.count, true, j, version_[j]});
       }
   }
 }
