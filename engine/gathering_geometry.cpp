@@ -25,6 +25,10 @@
 //    its bound reaches the best set found so far;
 //  - the heap orders equal sizes by member set, so its top is the greedy choice;
 //  - removing a group only touches the people within 2R of it.
+// Work carried across evaluations (issue 18): a component (as above) whose people are exactly those
+// of a component of the previous evaluation, keys and position bits alike, has the same greedy
+// sequence, so its groups are copied. The finder as it was before is kept verbatim as
+// ReferenceGatheringFinder (engine/gathering_reference.h) for the differential tests.
 #include "engine/gathering_geometry.h"
 
 #include <algorithm>
