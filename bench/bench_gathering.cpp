@@ -27,12 +27,13 @@ void set_counters(benchmark::State& state, std::size_t groups, std::size_t peopl
   state.counters["people"] = static_cast<double>(people);
 }
 
+template <class Finder = GatheringFinder>
 void run_finder(benchmark::State& state, const std::vector<GatherPoint>& people) {
   const GatheringGeometryOptions opt;
-  GatheringFinder finder;
+  Finder finder;
   std::vector<DiskGroup> groups;
   for (auto _ : state) {
-    finder.forget();  // every evaluation from nothing: the same layout would be reused verbatim
+    if constexpr (requires { finder.forget(); }) finder.forget();  // from nothing: else reused verbatim
     finder.find(people, opt, groups);
     benchmark::DoNotOptimize(groups.data());
   }
@@ -43,22 +44,31 @@ void BM_GatheringExact(benchmark::State& state) {
   run_finder(state, crowd_layout({.people = static_cast<int>(state.range(0))}));
 }
 BENCHMARK(BM_GatheringExact)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
+// The same with the finder as it was before issue 18 (engine/gathering_reference.h).
+void BM_GatheringExactReference(benchmark::State& state) {
+  run_finder<ReferenceGatheringFinder>(state, crowd_layout({.people = static_cast<int>(state.range(0))}));
+}
+BENCHMARK(BM_GatheringExactReference)->Arg(10000)->Unit(benchmark::kMicrosecond);
 
-// BM_GatheringIncremental/N: the BM_GatheringExact crowds, and the same crowds after `moving`
-// (percent) of the people moved up to 1.2 m in random directions; one finder evaluates the two in
+// BM_GatheringIncremental/N: the BM_GatheringExact crowds, and the same crowds after the people of
+// `moving` (percent) of the crowds moved up to 1.2 m in random directions; one finder evaluates the two in
 // turn, so every evaluation follows one where they moved (what the engine's rule sees every
-// second). /N: everyone moves; BM_GatheringIncrementalFewMoved: a tenth moves, the rest stand
-// still to the last bit, and the finder reuses their components. Counter reused: share of the
+// second). /N: everyone moves; BM_GatheringIncrementalFewMoved: a tenth of the crowds move, the
+// rest stand still to the last bit, and the finder reuses their components. Counter reused: share of the
 // components reused from the previous evaluation.
 void run_incremental(benchmark::State& state, int moving_percent) {
   const auto before = crowd_layout({.people = static_cast<int>(state.range(0))});
   auto after = before;
   std::mt19937_64 rng(181818);
   auto uniform = [&rng] { return static_cast<double>(rng() >> 11) * 0x1.0p-53; };
-  for (GatherPoint& g : after) {
-    if (uniform() * 100 >= moving_percent) continue;
+  // crowd_layout's people come crowd by crowd, 50 to a crowd
+  constexpr std::size_t kCrowd = 50;
+  std::vector<char> moves((after.size() + kCrowd - 1) / kCrowd);
+  for (char& m : moves) m = uniform() * 100 < moving_percent;
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    if (!moves[i / kCrowd]) continue;
     const double step = 1.2 * uniform(), a = 2 * std::numbers::pi * uniform();
-    g.p = {g.p.x + step * std::cos(a), g.p.y + step * std::sin(a)};
+    after[i].p = {after[i].p.x + step * std::cos(a), after[i].p.y + step * std::sin(a)};
   }
   const GatheringGeometryOptions opt;
   GatheringFinder finder;

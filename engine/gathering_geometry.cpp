@@ -231,16 +231,22 @@ struct GatheringFinder::Impl {
   // same, at the same positions to the last bit, has the same groups: they are copied, not solved.
   struct Solved {
     std::uint64_t hash;                   // of the people (keys and position bits)
-    std::uint32_t first, count;           // its people: solved_points_[first, first + count)
-    std::uint32_t first_group, groups;    // its groups: solved_groups_[first_group, + groups)
+    std::uint32_t first, count;           // its people: SolvedCache::points[first, first + count)
+    std::uint32_t first_group, groups;    // its groups: SolvedCache::groups[first_group, + groups)
   };
   struct SolvedCache {
     double radius = -1;
     std::size_t min_size = 0;
     std::vector<Solved> components;       // by hash
     std::vector<GatherPoint> points;
-    std::vector<DiskGroup> groups;
-    void clear() { components.clear(), points.clear(), groups.clear(); }
+    // groups, flat (no allocation per group): centre and members[first, first + count)
+    struct Group {
+      Vec2 centre;
+      std::uint32_t first, count;
+    };
+    std::vector<Group> groups;
+    std::vector<std::uint32_t> members;
+    void clear() { components.clear(), points.clear(), groups.clear(), members.clear(); }
   };
   SolvedCache previous_, next_;
 
@@ -335,8 +341,12 @@ void GatheringFinder::Impl::run(std::span<const GatherPoint> points, const Gathe
     }
     const std::size_t before = out.size();
     if (const Solved* done = find_solved(hash, people)) {
-      out.insert(out.end(), previous_.groups.begin() + done->first_group,
-                 previous_.groups.begin() + done->first_group + done->groups);
+      for (std::uint32_t q = done->first_group; q < done->first_group + done->groups; ++q) {
+        const auto& g = previous_.groups[q];
+        DiskGroup& copy = out.emplace_back();
+        copy.center = g.centre;
+        copy.members.assign(previous_.members.begin() + g.first, previous_.members.begin() + g.first + g.count);
+      }
       ++reused_;
     } else {
       solve_component(people, out);
@@ -375,7 +385,10 @@ void GatheringFinder::Impl::keep_solved(std::uint64_t hash, std::span<const std:
   next_.components.push_back({hash, static_cast<std::uint32_t>(next_.points.size()), static_cast<std::uint32_t>(people.size()),
                               static_cast<std::uint32_t>(next_.groups.size()), static_cast<std::uint32_t>(groups.size())});
   for (std::uint32_t g : people) next_.points.push_back(points_[g]);
-  next_.groups.insert(next_.groups.end(), groups.begin(), groups.end());
+  for (const DiskGroup& g : groups) {
+    next_.groups.push_back({g.center, static_cast<std::uint32_t>(next_.members.size()), static_cast<std::uint32_t>(g.members.size())});
+    next_.members.insert(next_.members.end(), g.members.begin(), g.members.end());
+  }
 }
 
 // People sorted by square cells of side link / 1.5: everyone in one cell is linked (the diagonal
