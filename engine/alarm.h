@@ -4,6 +4,7 @@
 // Plain data: an Alarm is part of EngineState (engine/state.h) and is copied out to reports and
 // snapshots. Thread-safety: none of its own; whoever owns the engine owns its alarms.
 #pragma once
+#include <deque>
 #include <optional>
 #include <string>
 #include <utility>
@@ -53,5 +54,11 @@ struct Alarm {
   const char* handling_status() const;
   bool operator==(const Alarm&) const = default;
 };
+
+// The engine's alarms in raise order (index = handle). A deque, not a vector: raising an alarm
+// appends and never moves the others, so a reference or pointer to an alarm stays valid for as long
+// as the engine lives (issue 17: a caller that kept `const Alarm&` across steps read freed memory
+// when the vector grew). Only restoring a checkpoint (Engine::restore) replaces the alarms.
+using AlarmLog = std::deque<Alarm>;
 
 }  // namespace planttwin

@@ -14,8 +14,9 @@
 // source, so the same inputs give the same outputs byte for byte.
 //
 // Thread-safety: an Engine is not thread-safe; one thread owns it. Several engines may share one
-// model across threads. alarms() and outputs() return references into the state that the next
-// submit/advance_to may invalidate: copy what you keep.
+// model across threads. A reference to an alarm from alarms() stays valid while the engine lives
+// (later steps append, they never move alarms; only restore() replaces them). outputs() returns a
+// reference that the next submit/advance_to/clear_outputs may invalidate: copy what you keep.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -63,7 +64,7 @@ class Engine {
   const Site& site() const { return *model_->site; }
   const EngineModel& model() const { return *model_; }
   const std::shared_ptr<const EngineModel>& shared_model() const { return model_; }
-  const std::vector<Alarm>& alarms() const { return state_.alarms; }
+  const AlarmLog& alarms() const { return state_.alarms; }
   const std::vector<Output>& outputs() const { return state_.outputs; }
   void clear_outputs() { state_.outputs.clear(); }
   const EngineCounters& counters() const { return state_.counters; }

@@ -190,7 +190,7 @@ struct EngineState {
   std::vector<PersonState> people;  // model order (ascending id)
   std::vector<ZoneState> zones;     // site order
   std::uint64_t alarm_seq = 0;
-  std::vector<Alarm> alarms;        // raise order; index = handle
+  AlarmLog alarms;                  // raise order; index = handle; references stay valid (alarm.h)
   AckWatch ack;
   std::vector<GatheringTrack> gatherings;
   PermitDeskState desk;

@@ -42,7 +42,7 @@ bool alarm_matches(const Expectation& x, const Alarm& a) {
   return true;
 }
 
-std::string describe_events(const std::vector<Alarm>& alarms, AlarmType type, size_t limit) {
+std::string describe_events(const AlarmLog& alarms, AlarmType type, size_t limit) {
   std::string s;
   size_t n = 0;
   for (const Alarm& a : alarms) {
@@ -325,7 +325,7 @@ void OutputCollector::drain(Engine& e) {
 
 // Alarms from estimated positions against the oracle twin's (AQ 3064.3 7.3.2): an alarm matches
 // when type and people agree and the raise times are within 10 s.
-void compare_with_oracle(const std::vector<Alarm>& oracle, const std::vector<Alarm>& est, RunResult& r) {
+void compare_with_oracle(const AlarmLog& oracle, const AlarmLog& est, RunResult& r) {
   constexpr Micros kMatchWindow = 10 * kSecond;
   auto comparable = [](const Alarm& a) { return a.type != AlarmType::unacknowledged; };
   std::vector<char> used(est.size(), 0);

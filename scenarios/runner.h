@@ -135,7 +135,7 @@ struct SessionProvenance {
 struct RunResult {
   bool passed = true;
   std::vector<ExpectationResult> expectations;
-  std::vector<Alarm> alarms;
+  AlarmLog alarms;
   std::vector<Refusal> refusals;
   std::vector<WarnRecord> warns;
   std::vector<EntryRecord> entries;  // every zone entry, in order
@@ -229,7 +229,7 @@ void check_expectations(const Scenario& sc, RunResult& r);
 void feed_history(const Scenario& sc, const RunResult& r, HistorySink& h, std::int64_t start_unix_ms);
 // Alarms from estimated positions against the oracle twin's (AQ 3064.3 7.3.2): an alarm matches
 // when type and people agree and the raise times are within 10 s. Sets alarm_quality and alarm_delay.
-void compare_with_oracle(const std::vector<Alarm>& oracle, const std::vector<Alarm>& est, RunResult& r);
+void compare_with_oracle(const AlarmLog& oracle, const AlarmLog& est, RunResult& r);
 
 // Checkpoints of anything that collects a RunResult (the runner, live sessions and replays): the
 // outputs collected so far (canonical stream, warns, zone entries and counts, statuses, refusals,

@@ -59,7 +59,7 @@ std::string secs(Micros t) {
 
 }  // namespace
 
-DrillScore score_drill(const Scenario& sc, const std::vector<Alarm>& alarms, Micros ended_at) {
+DrillScore score_drill(const Scenario& sc, const AlarmLog& alarms, Micros ended_at) {
   DrillScore s;
   s.scenario = sc.name;
   std::set<std::string> duty;

@@ -61,7 +61,7 @@ Verdict judge(std::optional<Micros> done_after, Micros target, Micros raised_at,
 
 // Scores every alarm routed to a person on duty. Per alarm: acknowledgement 50 (pass) / 25 (late)
 // / 0 (missed), handling the same, as a share of the parts that are due (0..100).
-DrillScore score_drill(const Scenario& sc, const std::vector<Alarm>& alarms, Micros ended_at);
+DrillScore score_drill(const Scenario& sc, const AlarmLog& alarms, Micros ended_at);
 
 // Writes DIR/drill.json and DIR/drill.md (Chinese and English). Returns false with `error`.
 bool write_drill_report(const DrillScore& s, const std::string& dir, std::string& error);

@@ -81,7 +81,7 @@ std::size_t estimate_bytes(const Checkpoint& c, const Checkpoint* prev) {
 }
 
 // The alarms as shared pointers: those equal to `before`'s at the same index are shared with it.
-std::vector<std::shared_ptr<const Alarm>> share_alarms(const std::vector<Alarm>& live, const std::vector<std::shared_ptr<const Alarm>>* before) {
+std::vector<std::shared_ptr<const Alarm>> share_alarms(const AlarmLog& live, const std::vector<std::shared_ptr<const Alarm>>* before) {
   std::vector<std::shared_ptr<const Alarm>> out;
   out.reserve(live.size());
   for (size_t i = 0; i < live.size(); ++i) {
@@ -484,7 +484,6 @@ bool Timeline::restore_before(Micros t) {
   auto restore_engine = [](Engine& e, const EngineState& from, const std::vector<std::shared_ptr<const Alarm>>& alarms,
                            const std::vector<Input>* queued, std::size_t queued_from) {
     EngineState s = from;  // the checkpoint stays for later jumps
-    s.alarms.reserve(alarms.size());
     for (const auto& a : alarms) s.alarms.push_back(*a);
     if (queued_from != Checkpoint::kCopied) s.queue.pending.assign(queued->begin() + static_cast<long>(queued_from), queued->end());
     return e.restore(std::move(s));

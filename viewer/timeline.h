@@ -195,12 +195,12 @@ class Timeline {
   // scenario's start positions (not drawn).
   const std::vector<TruthPose>& truth() const { return truth_; }
   // Every alarm so far, closed ones included (id order).
-  const std::vector<Alarm>& alarms() const { return alarms_; }
+  const AlarmLog& alarms() const { return alarms_; }
   // Horizontal error (m) of every fix so far when fixes are not the truth; empty otherwise.
   const std::vector<double>& fix_errors() const { return errors_; }
   bool estimates_differ() const { return noisy_; }
   // Alarms of the oracle twin (true positions) when fixes are not the truth.
-  const std::vector<Alarm>* oracle_alarms() const { return noisy_ ? &oracle_alarms_ : nullptr; }
+  const AlarmLog* oracle_alarms() const { return noisy_ ? &oracle_alarms_ : nullptr; }
   // The canonical alarm stream so far (docs/hash.md), as `run` writes it.
   const std::string& canonical_stream() const { return stream_; }
   const std::vector<KeptSnapshot>& kept() const { return kept_; }
@@ -274,7 +274,7 @@ class Timeline {
   // published
   Snapshot snap_;
   std::vector<TruthPose> truth_;
-  std::vector<Alarm> alarms_, oracle_alarms_;
+  AlarmLog alarms_, oracle_alarms_;
   std::vector<int> snap_to_scenario_;  // snapshot person index -> scenario person index
   std::vector<double> errors_;
   std::string stream_;

@@ -22,6 +22,27 @@ TEST(Sos, PL06_RaisedAtOnceAtTheLastPositionAsRed) {
   EXPECT_FALSE(a.cleared_at.has_value()) << "an SOS stays open until a person closes it";
 }
 
+// Issue 17 (found by AddressSanitizer in the test above): a reference to an alarm must survive
+// later steps that raise many more. The engine keeps its alarms in a deque (AlarmLog), so the
+// address of the first alarm never changes; with a vector it moved at the first reallocation.
+TEST(Sos, PL06_AReferenceToAnAlarmStaysValidWhileLaterStepsRaiseMore) {
+  World w;
+  for (int i = 0; i < 300; ++i) w.person("P" + std::to_string(1000 + i), 10 + i, 20);
+  w.run_to(10);
+  w.input(10.5, SosInput{w.engine->tag_index("TP1000")});
+  w.run_to(11);
+  ASSERT_EQ(w.engine->alarms().size(), 1u);
+  const Alarm& first = w.engine->alarms().front();
+  const Alarm* const address = &first;
+  const std::string id = first.id;
+  for (int i = 1; i < 300; ++i) w.input(11 + 0.01 * i, SosInput{w.engine->tag_index("TP" + std::to_string(1000 + i))});
+  w.run_to(20);
+  ASSERT_GE(w.engine->alarms().size(), 300u);
+  EXPECT_EQ(&w.engine->alarms().front(), address) << "raising alarms moved the earlier ones";
+  EXPECT_EQ(first.id, id);
+  EXPECT_EQ(first.type, AlarmType::sos);
+}
+
 TEST(Tags, PL09_OfflineAfterMoreThan30sWithoutAFix) {
   World w;
   w.person("A", 0, 0);

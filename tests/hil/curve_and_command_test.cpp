@@ -2,9 +2,12 @@
 // end to end: `planttwin live ... --duration` exit codes and `planttwin replay`.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 #include <thread>
 
 #include "hardware-in-loop/curve.h"
@@ -156,6 +159,18 @@ int run_command(const std::string& args, std::string* out = nullptr) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Waits until the file holds `text` (a background command's output), or the timeout passes.
+bool wait_for_text(const fs::path& file, const std::string& text, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    std::ifstream f(file);
+    const std::string content((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (content.find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
 TEST(Command, H03_LiveExitCodesZeroOneTwoAndReplayGivesTheSameHash) {
   const fs::path d = temp_dir("cmd");
   const std::string sc = live_scenario_path();
@@ -190,6 +205,9 @@ TEST(Command, H03_SigtermEndsTheSessionCleanlyWithAReport) {
                           " --bind 'tcp://127.0.0.1:*' --with-script --report " + (d / "r").string() + " > " + (d / "out.txt").string() +
                           " 2>&1 & echo $! > " + (d / "pid").string();
   ASSERT_EQ(std::system(cmd.c_str()), 0);
+  // the session's clock starts when it says where its inputs are: wait for that (a slow machine
+  // may take long to start the process), then let it run past the script's SOS at 2 s
+  ASSERT_TRUE(wait_for_text(d / "out.txt", "inputs on", 30s)) << "the session never started";
   std::this_thread::sleep_for(2600ms);
   std::ifstream pf(d / "pid");
   int pid = 0;
@@ -211,10 +229,11 @@ TEST(Command, H01_KilledSessionReplaysItsIntactPrefixAndSaysSo) {
   const fs::path d = temp_dir("kill9");
   const std::string rec = (d / "k.ptrec").string();
   const std::string cmd = std::string(PLANTTWIN_BINARY_DIR "/apps/planttwin live ") + live_scenario_path() +
-                          " --bind 'tcp://127.0.0.1:*' --with-script --record " + rec + " > /dev/null 2>&1 & echo $! > " +
-                          (d / "pid").string();
+                          " --bind 'tcp://127.0.0.1:*' --with-script --record " + rec + " > " + (d / "out.txt").string() +
+                          " 2>&1 & echo $! > " + (d / "pid").string();
   ASSERT_EQ(std::system(cmd.c_str()), 0);
-  std::this_thread::sleep_for(2800ms);  // past the script's SOS at 2 s
+  ASSERT_TRUE(wait_for_text(d / "out.txt", "inputs on", 30s)) << "the session never started";
+  std::this_thread::sleep_for(2800ms);  // past the script's SOS at 2 s of session time
   std::ifstream pf(d / "pid");
   int pid = 0;
   pf >> pid;

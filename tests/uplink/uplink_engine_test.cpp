@@ -18,7 +18,7 @@ using Json = nlohmann::json;
 
 struct EngineRun {
   std::size_t alarm_events = 0, fixes = 0;
-  std::vector<Alarm> alarms;
+  AlarmLog alarms;
 };
 
 // runs the scenario to its end, feeding `up`; returns what the engine decided

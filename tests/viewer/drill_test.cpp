@@ -48,7 +48,7 @@ TEST(DrillScore, JudgeAtTheEdges) {
 TEST(DrillScore, AlarmsRoutedToDuty) {
   const Scenario sc = drill_scenario();
   const Micros r = 10 * kSecond;
-  std::vector<Alarm> alarms{
+  AlarmLog alarms{
       alarm("A1", r, r + 30 * kSecond, r + 120 * kSecond),                        // both exactly on target: pass
       alarm("A2", r, r + 30 * kSecond + kMillisecond, r + 120 * kSecond + kMillisecond),  // 1 ms late each
       alarm("A3", r, std::nullopt, std::nullopt),                                 // never acknowledged: missed

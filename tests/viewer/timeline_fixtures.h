@@ -58,7 +58,7 @@ inline std::string sorted_lines(const std::string& text) {
   return o;
 }
 
-inline std::string stream(const std::vector<Alarm>& alarms) {
+inline std::string stream(const AlarmLog& alarms) {
   std::string o;
   for (const Alarm& a : alarms)
     for (const AlarmEvent& e : a.events) o += canonical_alarm_line(a, e);
