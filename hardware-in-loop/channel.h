@@ -18,12 +18,14 @@
 #include <string>
 #include <string_view>
 
-#include <boost/asio/io_context.hpp>
-
 #include "engine/engine.h"
 #include "hardware-in-loop/session.h"
 #include "hardware-in-loop/wire.h"
 #include "scenarios/scenario.h"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace planttwin::hil {
 

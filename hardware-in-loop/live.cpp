@@ -163,6 +163,7 @@ struct LiveLoop::Impl final : ChannelHost {
   std::optional<Micros> armed_solve;
   std::string error;
   std::map<std::string, SourceStats> sources;  // per input source (stats, report)
+  SourceStats* zeromq_stats = nullptr;         // sources["zeromq"] (map entries stay put)
   bool capture_error = false;                  // deliver(): the session's `error` answer
   std::string captured_error;
 
@@ -260,8 +261,10 @@ struct LiveLoop::Impl final : ChannelHost {
       }
       const std::string_view topic(static_cast<const char*>(frames[0].data()), frames[0].size());
       std::int64_t ts_ms = 0;
-      SourceStats& zst = sources["zeromq"];
+      SourceStats& zst = *zeromq_stats;
       ++zst.received;
+      capture_error = true;
+      captured_error.clear();
       if (frames.size() != 2) {
         // a SUB socket sees whole messages; more than 2 frames counts as 3 here
         session->on_bad_frames(t, frames.size(), topic);
@@ -269,7 +272,8 @@ struct LiveLoop::Impl final : ChannelHost {
         ++zst.dropped_by_reason["bad_frames"];
       } else if (!session->on_message(t, topic, std::string_view(static_cast<const char*>(frames[1].data()), frames[1].size()), &ts_ms)) {
         ++zst.dropped;
-        ++zst.dropped_by_reason["refused"];
+        const nlohmann::json e = nlohmann::json::parse(captured_error, nullptr, false);
+        ++zst.dropped_by_reason[e.is_object() ? e.value("reason", "refused") : "refused"];
       } else {
         ++zst.accepted;
         const SteadyClock::time_point decided = SteadyClock::now();
@@ -277,6 +281,7 @@ struct LiveLoop::Impl final : ChannelHost {
         const std::int64_t decided_ms = unix_ms(session->start_unix_ms(), std::chrono::duration_cast<std::chrono::microseconds>(decided - start).count());
         device_ms.add(static_cast<double>(decided_ms - ts_ms));
       }
+      capture_error = false;
     }
     recorder.flush();
     maybe_arm_solve();
@@ -596,7 +601,7 @@ bool LiveLoop::run(std::string& error) {
   }
 
   if (m.in) m.in_fd.assign(m.in.get(zmq::sockopt::fd));
-  if (m.in) m.sources["zeromq"];
+  if (m.in) m.zeromq_stats = &m.sources["zeromq"];
   if (!o.channels.empty()) {
     // every fix the engine applies goes to the channels (omlox fence events), and to the uplink
     Session::FixObserver before_fix;

@@ -10,7 +10,9 @@
 #include <mutex>
 #include <regex>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 namespace planttwin::hil {
 
@@ -79,16 +81,13 @@ class MqttChannel final : public Channel {
     host_api_ = &host;
     SourceStats& st = host.source(kSource);
     st.connected = false;
-    // connect in the background: a broker that is not up yet is retried with back-off
-    const int rc = mosquitto_connect_async(mosq_, host_.c_str(), port_, opt_.keepalive_s);
-    if (rc != MOSQ_ERR_SUCCESS)
-      std::cerr << "planttwin live: MQTT 代理暂不可达，将重试 broker " << opt_.url << " not reachable yet (" << mosquitto_strerror(rc) << "), retrying\n";
-    mosquitto_loop_start(mosq_);
     started_ = true;
+    retry_ = std::make_unique<boost::asio::steady_timer>(*io_);
+    try_connect();
   }
 
   void output(const WireMessage& m) override {
-    if (!started_ || stopped_) return;
+    if (!loop_running_ || stopped_) return;
     const std::string topic = prefix_ + m.topic;
     const int rc = mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(m.body.size()), m.body.data(), 1, false);
     if (rc != MOSQ_ERR_SUCCESS) ++publish_failed_;
@@ -97,11 +96,32 @@ class MqttChannel final : public Channel {
   void stop() override {
     if (!started_ || stopped_) return;
     stopped_ = true;
+    retry_.reset();  // cancels a pending retry; the timer goes before the io_context
+    if (!loop_running_) return;
     mosquitto_disconnect(mosq_);
     mosquitto_loop_stop(mosq_, false);
   }
 
  private:
+  // The first connection: libmosquitto's own thread reconnects with back-off only once a
+  // connection was started, so a broker that is not up yet is retried here (1 s doubling to 30 s).
+  void try_connect() {
+    if (stopped_) return;
+    const int rc = mosquitto_connect_async(mosq_, host_.c_str(), port_, opt_.keepalive_s);
+    if (rc == MOSQ_ERR_SUCCESS) {
+      loop_running_ = mosquitto_loop_start(mosq_) == MOSQ_ERR_SUCCESS;
+      return;
+    }
+    if (!warned_)
+      std::cerr << "planttwin live: MQTT 代理暂不可达，将重试 broker " << opt_.url << " not reachable yet (" << mosquitto_strerror(rc) << "), retrying\n";
+    warned_ = true;
+    retry_->expires_after(backoff_);
+    backoff_ = std::min<std::chrono::seconds>(backoff_ * 2, std::chrono::seconds(30));
+    retry_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) try_connect();
+    });
+  }
+
   // ---- libmosquitto's thread ----
   void on_connect(mosquitto* m, int rc) {
     if (rc != 0) return;  // refused: libmosquitto retries
@@ -176,7 +196,9 @@ class MqttChannel final : public Channel {
   boost::asio::io_context* io_ = nullptr;
   ChannelHost* host_api_ = nullptr;
   mosquitto* mosq_ = nullptr;
-  bool started_ = false;
+  bool started_ = false, loop_running_ = false, warned_ = false;
+  std::unique_ptr<boost::asio::steady_timer> retry_;
+  std::chrono::seconds backoff_{1};
   std::atomic<bool> stopped_{false};
   bool ever_connected_ = false;
   std::atomic<int> subscribed_count_{0};

@@ -1,5 +1,6 @@
 // The omlox hub API v2 server channel (`--omlox-listen`); see omlox_channel.h and docs/omlox.md.
 #pragma once
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <map>

@@ -225,5 +225,31 @@ TEST(MqttLive, H03_PL06_PozyxOverRealMosquittoAlarmsBackAndBrokerRestartLosesOnl
   std::filesystem::remove_all(dir);
 }
 
+TEST(MqttLive, H03_BrokerNotUpAtTheStartIsRetriedWithBackOff) {
+  if (!Mosquitto::available()) GTEST_SKIP() << "mosquitto is not installed (scripts/setup installs it)";
+  const auto dir = temp_dir("mqtt-late");
+  Mosquitto broker(dir, free_port());
+  LiveOptions o;
+  MqttOptions mo;
+  mo.url = broker.url();
+  mo.profile = "generic";
+  std::string err;
+  auto ch = make_mqtt_channel(load_live_scenario(), mo, err);
+  ASSERT_TRUE(ch) << err;
+  o.channels.push_back(ch);
+  ChannelSession s(o);  // the broker is not there yet: the session runs regardless
+  ASSERT_TRUE(s.opened());
+  std::this_thread::sleep_for(1500ms);
+  ASSERT_TRUE(broker.start());
+  MqttClient vendor(broker.port());
+  ASSERT_TRUE(wait_until([&] { return !vendor.find("/stats", [](const json& j) { return j["sources"]["mqtt"]["connected"] == true; }).empty(); }, 40s));
+  // the generic profile: metres in the site frame, ms since the epoch
+  ASSERT_TRUE(vendor.publish("planttwin/in/yard", json{{"tag", "T1"}, {"ts", now_unix_ms()}, {"sos", true}}.dump()));
+  EXPECT_TRUE(vendor.wait("planttwin/live-vendor-start/alarm", 5s, [](const json& j) { return j["type"] == "sos"; }).has_value());
+  s.stop();
+  EXPECT_EQ(s.loop().summary().sources.at("mqtt").accepted, 1u);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace planttwin::hil::test
