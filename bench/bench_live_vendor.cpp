@@ -109,6 +109,7 @@ struct Inbox {
 
 void BM_MqttIngest(benchmark::State& state) {
   const std::int64_t total = state.range(0), rate = state.range(1);
+  const int qos = static_cast<int>(state.range(2));  // the producer's QoS (the session subscribes with 1)
   if (::access("/usr/sbin/mosquitto", X_OK) != 0) {
     state.SkipWithError("mosquitto is not installed (scripts/setup)");
     return;
@@ -176,7 +177,7 @@ void BM_MqttIngest(benchmark::State& state) {
     for (std::int64_t i = 0; i < total; ++i) {
       pace(i, rate, t0);
       const std::string& b = bodies[static_cast<size_t>(i) % bodies.size()];
-      while (mosquitto_publish(m, nullptr, "planttwin/in/bench", static_cast<int>(b.size()), b.data(), 1, false) == MOSQ_ERR_NOMEM)
+      while (mosquitto_publish(m, nullptr, "planttwin/in/bench", static_cast<int>(b.size()), b.data(), qos, false) == MOSQ_ERR_NOMEM)
         std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
     const double send_secs = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -196,8 +197,8 @@ void BM_MqttIngest(benchmark::State& state) {
     report(state, loop, "mqtt", total, secs, send_secs, inbox.sos);
   }
 }
-// 200,000 as fast as the producer can, then 100,000 paced at 20,000 per second
-BENCHMARK(BM_MqttIngest)->ArgNames({"msgs", "rate"})->Args({200000, 0})->Args({100000, 20000})->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+// 200,000 as fast as the producer can, then 100,000 paced at 20,000 per second; QoS 1 and 0
+BENCHMARK(BM_MqttIngest)->ArgNames({"msgs", "rate", "qos"})->Args({200000, 0, 1})->Args({100000, 20000, 1})->Args({200000, 0, 0})->Args({100000, 20000, 0})->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 // ---- omlox -------------------------------------------------------------------------------------
 

@@ -240,7 +240,9 @@ namespace {
 const json* at(const json& j, const std::string& ptr) {
   if (ptr.empty()) return nullptr;
   try {
-    const json& v = j.at(json::json_pointer(ptr));
+    const json::json_pointer p(ptr);
+    if (!j.contains(p)) return nullptr;  // no exception for the usual case of an absent field
+    const json& v = j.at(p);
     return v.is_null() ? nullptr : &v;
   } catch (const json::exception&) {
     return nullptr;
