@@ -17,6 +17,8 @@ constexpr double kRaised_m = 0.05;
 // Reflections whose legs are traced per link at most (the shortest first), and accepted at most.
 constexpr int kMaxReflectionTraces = 6;
 constexpr int kMaxReflections = 2;
+// Corners of an outline that turn by less than this belong to a curved surface (tank polygons).
+constexpr double kCurvedTurn_rad = 20 * 3.14159265358979 / 180;
 
 double cross2(const P2& o, const P2& a, const P2& b) { return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]); }
 double dist3(const Vec3& a, const Vec3& b) {
@@ -32,6 +34,7 @@ struct Pt {
 struct Detour {
   std::vector<Vec3> at;
   std::vector<int> solid;
+  double length = 0, loss = 0;  // geometric length a -> at... -> b, knife-edge loss
   void clear() {
     at.clear();
     solid.clear();
@@ -45,6 +48,9 @@ struct Scratch {
   std::vector<std::pair<double, int>> sv;  // (s, index into pts) of the vertical section
   std::vector<Vec3> full;
   Detour detour;
+  std::vector<Detour> detours;  // this round's, shortest first
+  size_t used = 0;
+  std::vector<size_t> order;
   std::vector<PathCandidate> cand;
   struct Refl {
     double len;
@@ -75,10 +81,22 @@ FirstPathFinder::FirstPathFinder(const LineOfSight& los, const RadioChannel& cha
   for (size_t s = 0; s < shapes.size(); ++s) {
     const SolidShape& sh = shapes[s];
     if (sh.hull.size() < 3 || sh.z1 - sh.z0 < min_w) continue;
-    for (size_t i = 0, n = sh.hull.size(); i < n; ++i) {
+    const size_t n = sh.hull.size();
+    // the turn between two consecutive edges of the outline, radians
+    auto turn = [&](size_t i) {
+      const P2 o = sh.hull[(i + n - 1) % n], c = sh.hull[i], q = sh.hull[(i + 1) % n];
+      const double a1 = std::atan2(c[1] - o[1], c[0] - o[0]), a2 = std::atan2(q[1] - c[1], q[0] - c[0]);
+      double t = std::abs(a2 - a1);
+      return t > 3.14159265358979 ? 2 * 3.14159265358979 - t : t;
+    };
+    for (size_t i = 0; i < n; ++i) {
       const P2 a = sh.hull[i], b = sh.hull[(i + 1) % n];
       const double dx = b[0] - a[0], dy = b[1] - a[1], w = std::hypot(dx, dy);
       if (w < min_w) continue;
+      // a facet of a curved outline (a tank's polygon: both corners turn by less than 20 degrees)
+      // is no mirror: a convex curved surface spreads what it reflects (geometrical optics'
+      // divergence factor), so only flat faces reflect specularly
+      if (turn(i) < kCurvedTurn_rad && turn((i + 1) % n) < kCurvedTurn_rad) continue;
       faces_.push_back({a, b, {dy / w, -dx / w}, w, sh.z0, sh.z1, static_cast<int>(s), sh.material});
     }
   }
@@ -126,6 +144,13 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
     if (ch_.mean_power(c.length_m, c.loss_db) >= sure_dbm) limit = std::min(limit, c.delay_m);
   };
   if (ch_.through(direct, straight.delay_m, straight.loss_db)) add(straight);
+  // paths more than three shadowing sigmas under the sensitivity are never searched: no path is
+  // shorter than the straight one, so a link that long cannot be helped by any detour
+  const double floor_dbm = p.sensitivity_dbm - 3 * p.shadowing_db;
+  if (ch_.mean_power(d, 0) < floor_dbm) {
+    ch_.finish(g, sc.cand);
+    return g;
+  }
 
   const std::vector<SolidShape>& shapes = los_.shapes();
   const P2 a2{a.x, a.y}, b2{b.x, b.y};
@@ -134,6 +159,10 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
   // Traces a polyline a -> detour -> b: false when an opaque solid blocks a leg (its solid goes to
   // `more` when not in `group`); else the path with its materials' delay and loss.
   auto walk = [&](const Detour& dt, PathCandidate::Kind kind, double extra_loss_db, PathCandidate& out) {
+    // too weak to be heard whatever it crosses, or later than a path heard for sure: not traced
+    double geo = dist3(a, dt.at.front()) + dist3(dt.at.back(), b);
+    for (size_t i = 0; i + 1 < dt.at.size(); ++i) geo += dist3(dt.at[i], dt.at[i + 1]);
+    if (geo >= limit || ch_.mean_power(geo, extra_loss_db) < floor_dbm) return false;
     sc.full.clear();
     sc.full.push_back(a);
     sc.full.insert(sc.full.end(), dt.at.begin(), dt.at.end());
@@ -142,6 +171,9 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
     for (size_t i = 0; i + 1 < sc.full.size(); ++i) {
       const double leg = dist3(sc.full[i], sc.full[i + 1]);
       len += leg;
+      // a leg between two bends on one solid runs along its outline (or across its top), just
+      // off it: not traced (a solid pressed against it there is not seen)
+      if (i >= 1 && i + 1 <= dt.at.size() && dt.solid[i - 1] == dt.solid[i]) continue;
       los_.trace(sc.full[i], sc.full[i + 1], sc.crossings);
       for (const Crossing& c : sc.crossings) {
         if (!ch_.material(c.material).opaque) continue;
@@ -171,6 +203,20 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
     return loss;
   };
 
+  auto slot = [&]() -> Detour& {
+    if (sc.used == sc.detours.size()) sc.detours.emplace_back();
+    Detour& dt = sc.detours[sc.used];
+    dt.clear();
+    return dt;
+  };
+  auto stash = [&](Detour& dt) {  // keeps the slot just filled, with its length and loss
+    if (dt.at.empty()) return;
+    dt.length = dist3(a, dt.at.front()) + dist3(dt.at.back(), b);
+    for (size_t i = 0; i + 1 < dt.at.size(); ++i) dt.length += dist3(dt.at[i], dt.at[i + 1]);
+    dt.loss = edge_loss(dt);
+    ++sc.used;
+  };
+
   if (std::isinf(limit) && pp.diffraction && !shapes.empty() && d2 > 1e-3) {
     sc.group.clear();
     for (const Crossing& c : direct)
@@ -181,7 +227,7 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
     for (int round = 0; round < pp.max_rounds && !sc.group.empty(); ++round) {
       std::sort(sc.group.begin(), sc.group.end());
       sc.more.clear();
-      PathCandidate c;
+      sc.used = 0;
       // (1) over the tops and under the bottoms, in the vertical plane of the link
       sc.pts.clear();
       bool raised = true;
@@ -229,17 +275,13 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
           h.push_back(x);
         }
         if (h.size() < 3) continue;
-        Detour& dt = sc.detour;
-        dt.clear();
+        Detour& dt = slot();
         for (size_t i = 1; i + 1 < h.size(); ++i) {
           const double s = h[i].p[0], z = h[i].p[1] + (side == 0 ? kEdgeGap_m : -kEdgeGap_m);
           dt.at.push_back({a.x + u[0] * s, a.y + u[1] * s, z});
           dt.solid.push_back(h[i].solid);
         }
-        if (walk(dt, PathCandidate::Kind::diffracted, 0, c)) {
-          c.loss_db += edge_loss(dt);
-          add(c);
-        }
+        stash(dt);
       }
       // (2) around the vertical edges: the taut string around the blockers' outline, both ways
       sc.pts.clear();
@@ -268,8 +310,7 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
       }
       if (ia < h.size() && ib < h.size()) {
         for (int dir : {1, -1}) {
-          Detour& dt = sc.detour;
-          dt.clear();
+          Detour& dt = slot();
           const size_t n = h.size();
           std::vector<P2> chain{a2};
           std::vector<int> ids;
@@ -295,11 +336,18 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
                              a.z + (b.z - a.z) * arc / std::max(total, 1e-12)});
             dt.solid.push_back(ids[i - 1]);
           }
-          if (walk(dt, PathCandidate::Kind::diffracted, 0, c)) {
-            c.loss_db += edge_loss(dt);
-            add(c);
-          }
+          stash(dt);
         }
+      }
+      // shortest first: once one is heard for sure, the longer ones are not traced
+      sc.order.clear();
+      for (size_t i = 0; i < sc.used; ++i) sc.order.push_back(i);
+      std::sort(sc.order.begin(), sc.order.end(), [&](size_t x, size_t y) {
+        return sc.detours[x].length != sc.detours[y].length ? sc.detours[x].length < sc.detours[y].length : x < y;
+      });
+      for (size_t i : sc.order) {
+        PathCandidate c;
+        if (walk(sc.detours[i], PathCandidate::Kind::diffracted, sc.detours[i].loss, c)) add(c);
       }
       if (sc.more.empty()) break;
       sc.group.insert(sc.group.end(), sc.more.begin(), sc.more.end());
@@ -318,7 +366,7 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
       // the image of a behind the face; the reflection point where b -> image crosses the face
       const P2 im{a.x - 2 * sa * fc.n[0], a.y - 2 * sa * fc.n[1]};
       const double len = std::sqrt((b.x - im[0]) * (b.x - im[0]) + (b.y - im[1]) * (b.y - im[1]) + (b.z - a.z) * (b.z - a.z));
-      if (len >= max_len) return;
+      if (len >= max_len || ch_.mean_power(len, ch_.material(fc.material).reflection_loss_db) < floor_dbm) return;
       const double t = sb / (sa + sb);
       const P2 r{b.x + t * (im[0] - b.x), b.y + t * (im[1] - b.y)};
       const double rz = b.z + t * (a.z - b.z);
