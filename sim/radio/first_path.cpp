@@ -15,8 +15,8 @@ constexpr double kEdgeGap_m = 1e-3;
 // A solid whose bottom is this high leaves room for a path underneath (pipe racks, decks).
 constexpr double kRaised_m = 0.05;
 // Reflections whose legs are traced per link at most (the shortest first), and accepted at most.
-constexpr int kMaxReflectionTraces = 6;
-constexpr int kMaxReflections = 2;
+constexpr int kMaxReflectionTraces = 3;
+constexpr int kMaxReflections = 1;
 // Corners of an outline that turn by less than this belong to a curved surface (tank polygons).
 constexpr double kCurvedTurn_rad = 20 * 3.14159265358979 / 180;
 
@@ -44,7 +44,9 @@ struct Detour {
 struct Scratch {
   std::vector<Crossing> crossings;
   std::vector<int> group, more;
-  std::vector<Pt> pts, hull;
+  std::vector<Pt> pts, hull, h;
+  std::vector<P2> chain;
+  std::vector<int> ids;
   std::vector<std::pair<double, int>> sv;  // (s, index into pts) of the vertical section
   std::vector<Vec3> full;
   Detour detour;
@@ -265,7 +267,8 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
         q.push_back({{d2, b.z}, -1});
         std::stable_sort(q.begin() + 1, q.end() - 1, [](const Pt& x, const Pt& y) { return x.p[0] < y.p[0]; });
         // upper (side 0) or lower (side 1) hull from a to b
-        std::vector<Pt> h;
+        std::vector<Pt>& h = sc.h;
+        h.clear();
         for (const Pt& x : q) {
           while (h.size() >= 2) {
             const double cr = cross2(h[h.size() - 2].p, h.back().p, x.p);
@@ -292,7 +295,8 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
       std::sort(sc.pts.begin(), sc.pts.end(), [](const Pt& x, const Pt& y) {
         return x.p != y.p ? x.p < y.p : x.solid < y.solid;
       });
-      std::vector<Pt> h(2 * sc.pts.size() + 1);
+      std::vector<Pt>& h = sc.h;
+      h.resize(2 * sc.pts.size() + 1);
       size_t k = 0;
       for (size_t i = 0; i < sc.pts.size(); ++i) {
         while (k >= 2 && cross2(h[k - 2].p, h[k - 1].p, sc.pts[i].p) <= 1e-12) --k;
@@ -312,8 +316,10 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
         for (int dir : {1, -1}) {
           Detour& dt = slot();
           const size_t n = h.size();
-          std::vector<P2> chain{a2};
-          std::vector<int> ids;
+          std::vector<P2>& chain = sc.chain;
+          std::vector<int>& ids = sc.ids;
+          chain.assign(1, a2);
+          ids.clear();
           for (size_t i = (ia + n + static_cast<size_t>(dir)) % n; i != ib; i = (i + n + static_cast<size_t>(dir)) % n) {
             chain.push_back(h[i].p);
             ids.push_back(h[i].solid);
@@ -358,20 +364,24 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
   if (pp.reflections && !faces_.empty()) {
     const double max_len = std::min(d + pp.max_reflection_excess_m, limit);
     sc.refl.clear();
+    const double max_len2 = max_len * max_len;
     auto consider = [&](int f) {
       const Face& fc = faces_[static_cast<size_t>(f)];
-      const double sb = fc.n[0] * (b.x - fc.p0[0]) + fc.n[1] * (b.y - fc.p0[1]);
       const double sa = fc.n[0] * (a.x - fc.p0[0]) + fc.n[1] * (a.y - fc.p0[1]);
-      if (sa <= 1e-3 || sb <= 1e-3) return;
+      if (sa <= 1e-3) return;
+      const double sb = fc.n[0] * (b.x - fc.p0[0]) + fc.n[1] * (b.y - fc.p0[1]);
+      if (sb <= 1e-3) return;
       // the image of a behind the face; the reflection point where b -> image crosses the face
       const P2 im{a.x - 2 * sa * fc.n[0], a.y - 2 * sa * fc.n[1]};
-      const double len = std::sqrt((b.x - im[0]) * (b.x - im[0]) + (b.y - im[1]) * (b.y - im[1]) + (b.z - a.z) * (b.z - a.z));
-      if (len >= max_len || ch_.mean_power(len, ch_.material(fc.material).reflection_loss_db) < floor_dbm) return;
+      const double len2 = (b.x - im[0]) * (b.x - im[0]) + (b.y - im[1]) * (b.y - im[1]) + (b.z - a.z) * (b.z - a.z);
+      if (len2 >= max_len2) return;
       const double t = sb / (sa + sb);
       const P2 r{b.x + t * (im[0] - b.x), b.y + t * (im[1] - b.y)};
       const double rz = b.z + t * (a.z - b.z);
       const double along = ((r[0] - fc.p0[0]) * (fc.p1[0] - fc.p0[0]) + (r[1] - fc.p0[1]) * (fc.p1[1] - fc.p0[1])) / fc.width;
       if (along < 0 || along > fc.width || rz < fc.z0 || rz > fc.z1) return;
+      const double len = std::sqrt(len2);
+      if (ch_.mean_power(len, ch_.material(fc.material).reflection_loss_db) < floor_dbm) return;
       sc.refl.push_back({len, f, {r[0] + kEdgeGap_m * fc.n[0], r[1] + kEdgeGap_m * fc.n[1], rz}});
     };
     if (anchor >= 0 && static_cast<size_t>(anchor) < anchor_faces_.size()) {
