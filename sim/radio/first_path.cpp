@@ -102,6 +102,13 @@ FirstPathFinder::FirstPathFinder(const LineOfSight& los, const RadioChannel& cha
       faces_.push_back({a, b, {dy / w, -dx / w}, w, sh.z0, sh.z1, static_cast<int>(s), sh.material});
     }
   }
+  // per solid: the corners of its outline in (x, y) order, so that the taut string's points are
+  // merged rather than sorted per link
+  sorted_hulls_.resize(shapes.size());
+  for (size_t s = 0; s < shapes.size(); ++s) {
+    sorted_hulls_[s] = shapes[s].hull;
+    std::sort(sorted_hulls_[s].begin(), sorted_hulls_[s].end());
+  }
   // per anchor: the faces within reach whose outer side it stands on
   anchor_faces_.resize(static_cast<size_t>(ch_.anchors()));
   for (int a = 0; a < ch_.anchors(); ++a) {
@@ -219,7 +226,11 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
     ++sc.used;
   };
 
-  if (std::isinf(limit) && pp.diffraction && !shapes.empty() && d2 > 1e-3) {
+  // every detour is at least as long as the straight path and bends at least once, each run of
+  // bends costing at least J(0) = 6.03 dB: when even that is under the floor, walk() would reject
+  // every detour before tracing it, so none is built (the result is the same, only cheaper)
+  static const double min_edge_db = knife_edge_loss_db(0) - 0.01;
+  if (std::isinf(limit) && pp.diffraction && !shapes.empty() && d2 > 1e-3 && ch_.mean_power(d, min_edge_db) >= floor_dbm) {
     sc.group.clear();
     for (const Crossing& c : direct)
       if (c.solid >= 0 && static_cast<size_t>(c.solid) < shapes.size() && ch_.material(c.material).opaque &&
@@ -265,7 +276,9 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
           q.push_back({{x.p[0], side == 0 ? sh.z1 : sh.z0}, x.solid});
         }
         q.push_back({{d2, b.z}, -1});
-        std::stable_sort(q.begin() + 1, q.end() - 1, [](const Pt& x, const Pt& y) { return x.p[0] < y.p[0]; });
+        // stable insertion sort by s (a handful of points; std::stable_sort allocates a buffer)
+        for (size_t i = 2; i + 1 < q.size(); ++i)
+          for (size_t j = i; j > 1 && q[j].p[0] < q[j - 1].p[0]; --j) std::swap(q[j], q[j - 1]);
         // upper (side 0) or lower (side 1) hull from a to b
         std::vector<Pt>& h = sc.h;
         h.clear();
@@ -287,14 +300,21 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
         stash(dt);
       }
       // (2) around the vertical edges: the taut string around the blockers' outline, both ways
+      // the points in (x, y, solid) order: each solid's corners are sorted once (constructor) and
+      // merged here; the order is total (no two points share position and solid), so this is the
+      // order a sort of all the points gives
+      const auto by_xy = [](const Pt& x, const Pt& y) { return x.p != y.p ? x.p < y.p : x.solid < y.solid; };
       sc.pts.clear();
-      for (int s : sc.group)
-        for (const P2& v : shapes[static_cast<size_t>(s)].hull) sc.pts.push_back({v, s});
-      sc.pts.push_back({a2, -1});
-      sc.pts.push_back({b2, -2});
-      std::sort(sc.pts.begin(), sc.pts.end(), [](const Pt& x, const Pt& y) {
-        return x.p != y.p ? x.p < y.p : x.solid < y.solid;
-      });
+      for (int s : sc.group) {
+        const std::vector<P2>& sh = sorted_hulls_[static_cast<size_t>(s)];
+        sc.hull.clear();
+        for (const P2& v : sh) sc.hull.push_back({v, s});
+        sc.h.resize(sc.pts.size() + sc.hull.size());
+        std::merge(sc.pts.begin(), sc.pts.end(), sc.hull.begin(), sc.hull.end(), sc.h.begin(), by_xy);
+        sc.pts.swap(sc.h);
+      }
+      for (const Pt& e : {Pt{a2, -1}, Pt{b2, -2}})
+        sc.pts.insert(std::upper_bound(sc.pts.begin(), sc.pts.end(), e, by_xy), e);
       std::vector<Pt>& h = sc.h;
       h.resize(2 * sc.pts.size() + 1);
       size_t k = 0;

@@ -51,6 +51,7 @@ class FirstPathFinder {
   const RadioChannel& ch_;
   std::vector<Face> faces_;
   std::vector<std::vector<int>> anchor_faces_;  // per anchor: faces within reach that face it
+  std::vector<std::vector<std::array<double, 2>>> sorted_hulls_;  // per solid: its outline's corners, sorted
   double reach_m_ = 0;
 };
 
