@@ -167,10 +167,9 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
 
   // Traces a polyline a -> detour -> b: false when an opaque solid blocks a leg (its solid goes to
   // `more` when not in `group`); else the path with its materials' delay and loss.
-  auto walk = [&](const Detour& dt, PathCandidate::Kind kind, double extra_loss_db, PathCandidate& out) {
+  // `geo`: the detour's length as stash() computes it (Detour::length)
+  auto walk = [&](const Detour& dt, double geo, PathCandidate::Kind kind, double extra_loss_db, PathCandidate& out) {
     // too weak to be heard whatever it crosses, or later than a path heard for sure: not traced
-    double geo = dist3(a, dt.at.front()) + dist3(dt.at.back(), b);
-    for (size_t i = 0; i + 1 < dt.at.size(); ++i) geo += dist3(dt.at[i], dt.at[i + 1]);
     if (geo >= limit || ch_.mean_power(geo, extra_loss_db) < floor_dbm) return false;
     sc.full.clear();
     sc.full.push_back(a);
@@ -373,7 +372,7 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
       });
       for (size_t i : sc.order) {
         PathCandidate c;
-        if (walk(sc.detours[i], PathCandidate::Kind::diffracted, sc.detours[i].loss, c)) add(c);
+        if (walk(sc.detours[i], sc.detours[i].length, PathCandidate::Kind::diffracted, sc.detours[i].loss, c)) add(c);
       }
       if (sc.more.empty()) break;
       sc.group.insert(sc.group.end(), sc.more.begin(), sc.more.end());
@@ -422,7 +421,7 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
       dt.solid.push_back(faces_[static_cast<size_t>(r.face)].solid);
       sc.more.clear();
       PathCandidate c;
-      if (walk(dt, PathCandidate::Kind::reflected, ch_.material(faces_[static_cast<size_t>(r.face)].material).reflection_loss_db, c)) {
+      if (walk(dt, dist3(a, dt.at.front()) + dist3(dt.at.back(), b), PathCandidate::Kind::reflected, ch_.material(faces_[static_cast<size_t>(r.face)].material).reflection_loss_db, c)) {
         add(c);
         ++found;
       }
