@@ -14,6 +14,8 @@
 #include "viewer/timeline.h"
 #endif
 #include "hardware-in-loop/live.h"
+#include "hardware-in-loop/mqtt/mqtt_channel.h"
+#include "hardware-in-loop/omlox/omlox_channel.h"
 #include "history/sqlite_history.h"
 #include "scenarios/checkpoint.h"
 #include "scenarios/loader.h"
@@ -34,6 +36,8 @@ struct LiveArgs {
   bool view = false;                 // --view: the viewer follows the session
   std::string view_lang = "zh", view_screenshot;
   std::string checkpoint_every, checkpoint_dir;
+  // vendor channels (issue 14): MQTT with a profile, the omlox hub API as server and as client
+  std::string mqtt, mqtt_profile = "generic", omlox_listen, omlox_connect;
 };
 
 struct ReplayArgs {
@@ -118,15 +122,40 @@ int cmd_live(const LiveArgs& a) {
     return kExitBadInput;
   }
 #endif
-  hil::LiveLoop loop(sc, o);
   std::string err;
+  if (!a.mqtt.empty()) {
+    hil::MqttOptions mo;
+    mo.url = a.mqtt;
+    mo.profile = a.mqtt_profile;
+    auto c = hil::make_mqtt_channel(sc, mo, err);
+    if (!c) {
+      std::cerr << "planttwin live: " << err << "\n";
+      return kExitBadInput;
+    }
+    o.channels.push_back(c);
+  }
+  if (!a.omlox_listen.empty() || !a.omlox_connect.empty()) {
+    hil::OmloxOptions oo;
+    oo.listen = a.omlox_listen;
+    oo.connect = a.omlox_connect;
+    if (!hil::make_omlox_channels(sc, oo, o.channels, err)) {
+      std::cerr << "planttwin live: " << err << "\n";
+      return kExitBadInput;
+    }
+  }
+  hil::LiveLoop loop(sc, o);
   if (!loop.open(err)) {
     std::cerr << "planttwin live: " << err << "\n";
     return kExitBadInput;
   }
-  std::cout << "planttwin live: inputs on " << loop.input_endpoint();
-  if (!loop.publish_endpoint().empty()) std::cout << ", outputs on " << loop.publish_endpoint();
-  std::cout << std::endl;
+  if (!loop.input_endpoint().empty()) {
+    std::cout << "planttwin live: inputs on " << loop.input_endpoint();
+    if (!loop.publish_endpoint().empty()) std::cout << ", outputs on " << loop.publish_endpoint();
+    std::cout << std::endl;
+  } else if (!loop.publish_endpoint().empty()) {
+    std::cout << "planttwin live: outputs on " << loop.publish_endpoint() << std::endl;
+  }
+  for (const auto& c : o.channels) std::cout << "planttwin live: " << c->describe() << std::endl;
   bool run_ok = true, view_failed = false;
 #ifdef PLANTTWIN_HAS_VIEW
   if (a.view) {
@@ -177,6 +206,10 @@ int cmd_live(const LiveArgs& a) {
   std::cout << "Session: " << to_seconds(s.end_t) << " s, " << s.counters.accepted << " inputs accepted, " << s.counters.dropped << " dropped";
   if (s.latency_us_p50) std::cout << ", arrival->decision p50 " << *s.latency_us_p50 << " us, p99 " << *s.latency_us_p99 << " us";
   std::cout << "\n";
+  for (const auto& [name, st] : s.sources)
+    if (name != "zeromq" || s.sources.size() > 1)
+      std::cout << "Source " << name << ": " << st.received << " received, " << st.accepted << " accepted, " << st.dropped << " dropped, "
+                << st.disconnects << " disconnects\n";
   for (const std::string& advice : s.advice) std::cout << "Advice: " << advice << "\n";
   if (store) store->checkpoint();
   if (!a.report.empty() && !hil::write_live_report(a.report, loop.scenario(), r, s, err)) {
@@ -240,6 +273,10 @@ std::vector<Subcommand> add_live_commands(CLI::App& app) {
   auto* connect = live->add_option("--connect", a->connect, "SUB (all topics) to a vendor's PUB socket instead of --bind");
   bind->excludes(connect);
   live->add_option("--publish", a->publish, "PUB socket for outputs, e.g. tcp://127.0.0.1:5556");
+  live->add_option("--mqtt", a->mqtt, "MQTT broker for inputs and outputs, mqtt://HOST:PORT (docs/mqtt.md)");
+  live->add_option("--mqtt-profile", a->mqtt_profile, "MQTT payload profile: pozyx, nooploop, generic or a YAML file (docs/mqtt.md)")->capture_default_str();
+  live->add_option("--omlox-listen", a->omlox_listen, "Serve the omlox hub API v2 here, HOST:PORT (port 0: pick one; docs/omlox.md)");
+  live->add_option("--omlox-connect", a->omlox_connect, "Follow a vendor's omlox hub: subscribe to its location_updates, http://HOST:PORT/v2");
   live->add_option("--record", a->record, "Record every accepted input (docs/recording.md)");
   live->add_option("--duration", a->duration, "Stop after this much wall-clock time (e.g. 60s); else at SIGINT / SIGTERM");
   live->add_option("--report", a->report, "Write report.json and report.md here at the end");
@@ -276,8 +313,8 @@ std::vector<Subcommand> add_live_commands(CLI::App& app) {
                      "the report equals the uninterrupted replay's");
 
   return {{live, [a] {
-             if (a->bind.empty() == a->connect.empty()) {
-               std::cerr << "planttwin live: give --bind ENDPOINT or --connect ENDPOINT\n";
+             if (a->bind.empty() && a->connect.empty() && a->mqtt.empty() && a->omlox_listen.empty() && a->omlox_connect.empty()) {
+               std::cerr << "planttwin live: 未指定输入 no input: give --bind ENDPOINT, --connect ENDPOINT, --mqtt URL, --omlox-listen HOST:PORT or --omlox-connect URL\n";
                return kExitBadInput;
              }
              return cmd_live(*a);

@@ -5,7 +5,8 @@
 // on. The plant is 2.5 km x 2.5 km (6.25 km2, 800 people per km2 at 5,000 tags: a large
 // petrochemical complex). BM_EngineIngestDense packs the same people into 1 km2, where random
 // walkers form hundreds of three-person gatherings every second; BM_EngineIngestNoGathering turns
-// the gathering rule off, to show its share.
+// the gathering rule off, to show its share; BM_EngineIngestDenseReference runs the dense load with the
+// reference gathering finder (the finder before issue 18) for a same-binary comparison.
 //
 // BM_Checkpoint: the BM_EngineIngest/5000 engine after 120 s of engine time (zone stays, fence,
 // capacity, gathering and unacknowledged alarms, candidate and raised gathering tracks; outputs
@@ -127,11 +128,12 @@ void ingest_second(Engine& engine, const Load& l, int second) {
   engine.clear_outputs();
 }
 
-void run_ingest(benchmark::State& state, double side, bool gathering) {
+void run_ingest(benchmark::State& state, double side, bool gathering, bool reference = false) {
   const int n = static_cast<int>(state.range(0));
   const Load& l = load(n, side);
   const EngineSetup setup = ingest_setup(l, gathering);
   auto engine = std::make_unique<Engine>(setup);
+  engine->use_reference_gathering_finder(reference);
   int second = 0;
   std::uint64_t alarms = 0, fixes = 0;
   for (auto _ : state) {
@@ -139,6 +141,7 @@ void run_ingest(benchmark::State& state, double side, bool gathering) {
       state.PauseTiming();
       alarms += engine->alarms().size();
       engine = std::make_unique<Engine>(setup);
+      engine->use_reference_gathering_finder(reference);
       second = 0;
       state.ResumeTiming();
     }
@@ -155,9 +158,13 @@ void run_ingest(benchmark::State& state, double side, bool gathering) {
 void BM_EngineIngest(benchmark::State& state) { run_ingest(state, 2500, true); }
 void BM_EngineIngestDense(benchmark::State& state) { run_ingest(state, 1000, true); }
 void BM_EngineIngestNoGathering(benchmark::State& state) { run_ingest(state, 2500, false); }
+// The dense load with the gathering finder as it was before issue 18 (engine/gathering_reference.h),
+// for a same-binary comparison.
+void BM_EngineIngestDenseReference(benchmark::State& state) { run_ingest(state, 1000, true, true); }
 BENCHMARK(BM_EngineIngest)->Arg(5000)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 BENCHMARK(BM_EngineIngestDense)->Arg(5000)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 BENCHMARK(BM_EngineIngestNoGathering)->Arg(5000)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+BENCHMARK(BM_EngineIngestDenseReference)->Arg(5000)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 
 void BM_Checkpoint(benchmark::State& state) {
   using Clock = std::chrono::steady_clock;

@@ -234,6 +234,8 @@ void Engine::apply(const Input& in) {
   }
 }
 
+void Engine::use_reference_gathering_finder(bool on) { scratch_->use_reference = on; }
+
 void Engine::step(Micros t) {
   const EngineModel& m = *model_;
   EngineState& s = state_;

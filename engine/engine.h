@@ -77,6 +77,10 @@ class Engine {
   // Replaces the state (e.g. from a checkpoint of an engine with the same model). Returns false,
   // leaving the engine unchanged, when its sizes do not fit this model (people, zones, indices).
   bool restore(EngineState state, std::string* why = nullptr);
+  // Differential tests only (issue 18): the gathering rule runs the reference finder
+  // (engine/gathering_reference.h) instead of the incremental one. Same results by contract, so it
+  // is not state and not in a checkpoint.
+  void use_reference_gathering_finder(bool on);
 
   // Current state, for snapshots and expectations.
   int zone_count(int zone) const;

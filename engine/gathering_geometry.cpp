@@ -25,9 +25,14 @@
 //    its bound reaches the best set found so far;
 //  - the heap orders equal sizes by member set, so its top is the greedy choice;
 //  - removing a group only touches the people within 2R of it.
+// Work carried across evaluations (issue 18): a component (as above) whose people are exactly those
+// of a component of the previous evaluation, keys and position bits alike, has the same greedy
+// sequence, so its groups are copied. The finder as it was before is kept verbatim as
+// ReferenceGatheringFinder (engine/gathering_reference.h) for the differential tests.
 #include "engine/gathering_geometry.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <limits>
@@ -146,8 +151,9 @@ struct GatheringFinder::Impl {
 
  private:
   static constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
-  // mean neighbours within 2R (self included) up to which a component is solved by listing
-  static constexpr std::size_t kSparseDegree = 16;
+  // mean neighbours within 2R (self included) up to which a component is solved by listing: at 5,000
+  // walkers in 1 km2 (about 15-30 each) listing is cheaper than the bounded heap
+  static constexpr std::size_t kSparseDegree = 40;
   // A candidate disk through the person being evaluated, and at most how many people it covers.
   struct Candidate {
     Vec2 centre;
@@ -163,7 +169,12 @@ struct GatheringFinder::Impl {
     std::uint32_t person;
     std::uint32_t version;
     std::uint32_t first = 0, count = 0;  // exact entries: their member set, a slice of pool_
+    std::uint32_t lead[2] = {0, 0};      // exact entries: its first two members (a quick order)
   };
+  Entry with_leads(Entry e) const {
+    if (!e.bound && e.count > 0) e.lead[0] = pool_[e.first], e.lead[1] = e.count > 1 ? pool_[e.first + 1] : 0;
+    return e;
+  }
 
   void link_people();
   std::uint32_t root(std::uint32_t unit);  // a person or a cell
@@ -215,6 +226,38 @@ struct GatheringFinder::Impl {
   std::vector<std::uint32_t> parent_, component_of_, component_first_, component_people_, cursor_;
   std::vector<std::uint64_t> by_key_;
 
+  // Work carried across evaluations: every component of the previous evaluation (min_size people
+  // or more) with its people, in key order, and its groups. A component whose people are all the
+  // same, at the same positions to the last bit, has the same groups: they are copied, not solved.
+  struct Solved {
+    std::uint64_t hash;                   // of the people (keys and position bits)
+    std::uint32_t first, count;           // its people: SolvedCache::points[first, first + count)
+    std::uint32_t first_group, groups;    // its groups: SolvedCache::groups[first_group, + groups)
+  };
+  struct SolvedCache {
+    double radius = -1;
+    std::size_t min_size = 0;
+    std::vector<Solved> components;       // by hash
+    std::vector<GatherPoint> points;
+    // groups, flat (no allocation per group): centre and members[first, first + count)
+    struct Group {
+      Vec2 centre;
+      std::uint32_t first, count;
+    };
+    std::vector<Group> groups;
+    std::vector<std::uint32_t> members;
+    void clear() { components.clear(), points.clear(), groups.clear(), members.clear(); }
+  };
+  SolvedCache previous_, next_;
+
+ public:
+  std::uint64_t solved_ = 0, reused_ = 0;  // components, since the finder was made
+  void forget() { previous_.clear(), previous_.radius = -1; }
+
+ private:
+  const Solved* find_solved(std::uint64_t hash, std::span<const std::uint32_t> people) const;
+  void keep_solved(std::uint64_t hash, std::span<const std::uint32_t> people, std::span<const DiskGroup> groups);
+
   // the component being solved (indices in key order)
   std::vector<std::uint32_t> local_of_;  // points_ index -> index in the component
   std::vector<Vec2> pos_;
@@ -233,6 +276,7 @@ struct GatheringFinder::Impl {
   // scratch
   std::vector<std::uint32_t> near_, fill_;
   std::vector<Vec2> near_pos_;
+  std::vector<double> near_x_, near_y_;  // solve_sparse: near_pos_ as two arrays (vectorised counts)
   std::vector<Candidate> candidates_;
   Members best_, members_, chosen_;
   std::vector<Vec2> circle_points_;
@@ -275,6 +319,10 @@ void GatheringFinder::Impl::run(std::span<const GatherPoint> points, const Gathe
     if (!person_links_ || in_core_[u]) people_of(u, [&](std::uint32_t g) { component_people_[cursor_[component_of_[u]]++] = g; });
 
   local_of_.resize(points.size());
+  if (previous_.radius != opt.radius || previous_.min_size != min_size_) previous_.clear();
+  next_.clear();
+  next_.radius = opt.radius;
+  next_.min_size = min_size_;
   for (std::size_t k = 0; k + 1 < component_first_.size(); ++k) {
     const std::span<std::uint32_t> people(component_people_.data() + component_first_[k],
                                           component_first_[k + 1] - component_first_[k]);
@@ -284,10 +332,63 @@ void GatheringFinder::Impl::run(std::span<const GatherPoint> points, const Gathe
     for (std::uint32_t g : people) by_key_.push_back(std::uint64_t{points[g].key} << 32 | g);
     std::sort(by_key_.begin(), by_key_.end());
     for (std::size_t i = 0; i < people.size(); ++i) people[i] = static_cast<std::uint32_t>(by_key_[i]);
-    solve_component(people, out);
+    std::uint64_t hash = 0x9e3779b97f4a7c15ull ^ people.size();
+    for (std::uint32_t g : people) {
+      hash = (hash ^ points[g].key) * 0x100000001b3ull;
+      hash = (hash ^ std::bit_cast<std::uint64_t>(points[g].p.x)) * 0x100000001b3ull;
+      hash = (hash ^ std::bit_cast<std::uint64_t>(points[g].p.y)) * 0x100000001b3ull;
+      hash ^= hash >> 29;
+    }
+    const std::size_t before = out.size();
+    if (const Solved* done = find_solved(hash, people)) {
+      for (std::uint32_t q = done->first_group; q < done->first_group + done->groups; ++q) {
+        const auto& g = previous_.groups[q];
+        DiskGroup& copy = out.emplace_back();
+        copy.center = g.centre;
+        copy.members.assign(previous_.members.begin() + g.first, previous_.members.begin() + g.first + g.count);
+      }
+      ++reused_;
+    } else {
+      solve_component(people, out);
+      ++solved_;
+    }
+    keep_solved(hash, people, std::span<const DiskGroup>(out.data() + before, out.size() - before));
   }
+  std::sort(next_.components.begin(), next_.components.end(),
+            [](const Solved& a, const Solved& b) { return a.hash < b.hash; });
+  std::swap(previous_, next_);
   // components are independent, so sorting their greedy sequences gives the global greedy order
   std::sort(out.begin(), out.end(), [](const DiskGroup& a, const DiskGroup& b) { return better(a.members, b.members); });
+}
+
+const GatheringFinder::Impl::Solved* GatheringFinder::Impl::find_solved(std::uint64_t hash,
+                                                                       std::span<const std::uint32_t> people) const {
+  auto it = std::lower_bound(previous_.components.begin(), previous_.components.end(), hash,
+                             [](const Solved& c, std::uint64_t h) { return c.hash < h; });
+  for (; it != previous_.components.end() && it->hash == hash; ++it) {
+    if (it->count != people.size()) continue;
+    bool same = true;
+    for (std::uint32_t i = 0; i < it->count && same; ++i) {
+      const GatherPoint& a = previous_.points[it->first + i];
+      const GatherPoint& b = points_[people[i]];
+      // to the last bit (-0.0 and 0.0 differ; a NaN never matches itself, so it is solved anew)
+      same = a.key == b.key && std::bit_cast<std::uint64_t>(a.p.x) == std::bit_cast<std::uint64_t>(b.p.x) &&
+             std::bit_cast<std::uint64_t>(a.p.y) == std::bit_cast<std::uint64_t>(b.p.y);
+    }
+    if (same) return &*it;
+  }
+  return nullptr;
+}
+
+void GatheringFinder::Impl::keep_solved(std::uint64_t hash, std::span<const std::uint32_t> people,
+                                        std::span<const DiskGroup> groups) {
+  next_.components.push_back({hash, static_cast<std::uint32_t>(next_.points.size()), static_cast<std::uint32_t>(people.size()),
+                              static_cast<std::uint32_t>(next_.groups.size()), static_cast<std::uint32_t>(groups.size())});
+  for (std::uint32_t g : people) next_.points.push_back(points_[g]);
+  for (const DiskGroup& g : groups) {
+    next_.groups.push_back({g.center, static_cast<std::uint32_t>(next_.members.size()), static_cast<std::uint32_t>(g.members.size())});
+    next_.members.insert(next_.members.end(), g.members.begin(), g.members.end());
+  }
 }
 
 // People sorted by square cells of side link / 1.5: everyone in one cell is linked (the diagonal
@@ -528,6 +629,11 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
   version_.assign(m, 0);
   touched_.assign(m, 0);
   best_slice_.assign(m, Slice{0, 0});
+  bool building = true;  // the first pass collects the entries; the heap is made once after it
+  auto entry = [&](const Entry& e) {
+    if (building) heap_.push_back(with_leads(e));
+    else push(e);
+  };
   auto evaluate_listed = [&](std::uint32_t i) {
     ++version_[i];
     best_slice_[i] = {0, 0};
@@ -546,29 +652,58 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
     };
     if (k_near <= 64) {
       // a candidate's members as bits over near_ (ascending keys): of two sets of one size, the
-      // lexicographically smaller has the lowest differing bit
+      // lexicographically smaller has the lowest differing bit. Counted first, over two arrays
+      // (the same products and sums as dist2, so the same decisions): most candidates are smaller
+      // than the best so far or than min_size; bits are assembled only to break a tie.
+      near_x_.resize(k_near);
+      near_y_.resize(k_near);
+      for (std::uint32_t k = 0; k < k_near; ++k) near_x_[k] = near_pos_[k].x, near_y_[k] = near_pos_[k].y;
+      const double* xs = near_x_.data();
+      const double* ys = near_y_.data();
+      const double cover2 = radii_.cover2;
+      const auto floor_count = static_cast<std::uint32_t>(min_size_);
       std::uint64_t best = 0;
-      int best_count = 0;
-      auto consider = [&](Vec2 centre) {
+      std::uint32_t best_count = 0;
+      Vec2 best_centre{};
+      bool best_listed = false;  // `best` holds best_centre's members (listed only for a tie)
+      auto members_at = [&](Vec2 centre) {
         std::uint64_t set = 0;
-        int count = 0;  // counted here: std::popcount is a library call without -mpopcnt
         for (std::uint32_t k = 0; k < k_near; ++k) {
-          const bool in = dist2(centre, near_pos_[k]) <= radii_.cover2;
-          set |= std::uint64_t{in} << k;
-          count += in;
+          const double dx = centre.x - xs[k], dy = centre.y - ys[k];
+          set |= std::uint64_t{dx * dx + dy * dy <= cover2} << k;
         }
-        if (count > best_count || (count == best_count && (set & (set ^ best) & ~((set ^ best) - 1)) != 0)) {
-          best = set;
+        return set;
+      };
+      auto consider = [&](Vec2 centre) {
+        // summed as doubles (exact: at most 64 ones), which GCC vectorises, unlike integer counts
+        double lanes = 0;
+        for (std::uint32_t k = 0; k < k_near; ++k) {
+          const double dx = centre.x - xs[k], dy = centre.y - ys[k];
+          lanes += dx * dx + dy * dy <= cover2 ? 1.0 : 0.0;
+        }
+        const auto count = static_cast<std::uint32_t>(lanes);
+        if (count < best_count || count < floor_count) return;
+        if (count > best_count) {
           best_count = count;
+          best_centre = centre;
+          best_listed = false;
+          return;
+        }
+        if (!best_listed) best = members_at(best_centre), best_listed = true;
+        const std::uint64_t set = members_at(centre);
+        if ((set & (set ^ best) & ~((set ^ best) - 1)) != 0) {
+          best = set;
+          best_centre = centre;
         }
       };
       for_each_candidate(consider);
-      if (static_cast<std::size_t>(best_count) < min_size_) return;
+      if (best_count < floor_count) return;
+      if (!best_listed) best = members_at(best_centre);
       const auto first = static_cast<std::uint32_t>(pool_.size());
       for (std::uint32_t k = 0; k < k_near; ++k)
         if ((best >> k) & 1) pool_.push_back(near_[k]);
-      best_slice_[i] = {first, static_cast<std::uint32_t>(best_count)};
-      push({static_cast<std::uint32_t>(best_count), false, i, version_[i], first, static_cast<std::uint32_t>(best_count)});
+      best_slice_[i] = {first, best_count};
+      entry({best_count, false, i, version_[i], first, best_count});
       return;
     }
     Slice best{0, 0};
@@ -589,27 +724,42 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
     for_each_candidate(consider);
     if (best.count < min_size_) return;
     best_slice_[i] = best;
-    push({best.count, false, i, version_[i], best.first, best.count});
+    entry({best.count, false, i, version_[i], best.first, best.count});
   };
   for (std::uint32_t i = 0; i < m; ++i) evaluate_listed(i);
+  // the heap's order is total over live entries, so building it at once pops the same sequence
+  std::make_heap(heap_.begin(), heap_.end(), [this](const Entry& a, const Entry& b) { return lower_priority(a, b); });
+  building = false;
   for (std::uint32_t round = 1; !heap_.empty(); ++round) {
     const Entry top = pop();
     if (stale(top)) continue;
+    if (top.bound) {
+      // a best set that lost people is listed again only when its old size reaches the top: by
+      // then later removals may have touched it again (one listing instead of several), and at
+      // equal sizes bounds pop before exact sets, so no tie is decided before it is known
+      evaluate_listed(top.person);
+      continue;
+    }
     chosen_.assign(pool_.begin() + top.first, pool_.begin() + top.first + top.count);
     circle_points_.clear();
     for (std::uint32_t i : chosen_) circle_points_.push_back(pos_[i]), alive_[i] = 0;
     emit(chosen_, enclosing_circle(circle_points_).centre, out);
     // a neighbour whose best set lost nobody keeps it: every other candidate of theirs only
-    // shrank, so none can now be larger, or as large and smaller in key order
+    // shrank, so none can now be larger, or as large and smaller in key order; one whose set lost
+    // someone now has at most its old size (a bound, listed when it leads)
     for (std::uint32_t w : chosen_)
       for (std::uint32_t k = neighbour_first_[w]; k < neighbour_first_[w + 1]; ++k) {
         const std::uint32_t j = neighbours_[k];
         if (!alive_[j] || touched_[j] == round) continue;
         touched_[j] = round;
         const Slice b = best_slice_[j];
+        if (b.count == 0) continue;  // no set of min_size, or already a bound
         bool intact = true;
         for (std::uint32_t q = b.first; q < b.first + b.count && intact; ++q) intact = alive_[pool_[q]];
-        if (!intact) evaluate_listed(j);
+        if (intact) continue;
+        ++version_[j];
+        best_slice_[j] = {0, 0};
+        push({b.count, true, j, version_[j]});
       }
   }
 }
@@ -816,6 +966,9 @@ bool GatheringFinder::Impl::lower_priority(const Entry& a, const Entry& b) const
   if (a.size != b.size) return a.size < b.size;
   if (a.bound != b.bound) return !a.bound;
   if (!a.bound) {
+    // equal sizes: the first two members usually decide, as the whole sets would
+    if (a.lead[0] != b.lead[0]) return a.lead[0] > b.lead[0];
+    if (a.lead[1] != b.lead[1]) return a.lead[1] > b.lead[1];
     const auto pa = pool_.begin() + a.first, pb = pool_.begin() + b.first;
     if (!std::equal(pa, pa + a.count, pb, pb + b.count)) return std::lexicographical_compare(pb, pb + b.count, pa, pa + a.count);
   }
@@ -823,7 +976,7 @@ bool GatheringFinder::Impl::lower_priority(const Entry& a, const Entry& b) const
 }
 
 void GatheringFinder::Impl::push(const Entry& e) {
-  heap_.push_back(e);
+  heap_.push_back(with_leads(e));
   std::push_heap(heap_.begin(), heap_.end(), [this](const Entry& a, const Entry& b) { return lower_priority(a, b); });
 }
 
@@ -852,6 +1005,14 @@ void GatheringFinder::find(std::span<const GatherPoint> points, const GatheringG
                            std::vector<DiskGroup>& out) {
   if (!impl_) impl_ = std::make_unique<Impl>();
   impl_->run(points, opt, out);
+}
+
+void GatheringFinder::forget() {
+  if (impl_) impl_->forget();
+}
+
+GatheringFinder::Counts GatheringFinder::counts() const {
+  return impl_ ? Counts{impl_->solved_, impl_->reused_} : Counts{};
 }
 
 std::vector<DiskGroup> find_gatherings_naive(std::span<const GatherPoint> points, const GatheringGeometryOptions& opt) {

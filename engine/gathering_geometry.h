@@ -54,6 +54,16 @@ class GatheringFinder {
   // for bounded crowd sizes (uniform grid of cells 4R/3 wide; only cells within 2R are examined).
   void find(std::span<const GatherPoint> points, const GatheringGeometryOptions& opt, std::vector<DiskGroup>& out);
 
+  // Drops the work carried from the previous evaluation (benchmarks of one evaluation from nothing).
+  void forget();
+
+  // Components (of min_size people or more) solved, and reused verbatim from the previous
+  // evaluation, since the finder was made: for tests and benchmarks.
+  struct Counts {
+    std::uint64_t solved = 0, reused = 0;
+  };
+  Counts counts() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;  // grid, components and sweep buffers, reused between calls

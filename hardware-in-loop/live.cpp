@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <sstream>
 
@@ -135,7 +136,7 @@ bool recording_header_for(const Scenario& sc, RecordingHeader& h, std::string& e
   return true;
 }
 
-struct LiveLoop::Impl {
+struct LiveLoop::Impl final : ChannelHost {
   Impl(const Scenario& s, LiveOptions o) : sc(s), opt(std::move(o)), ctx(1), in_fd(io), eval_timer(io), stats_timer(io), solve_timer(io),
                                            end_timer(io), signals(io) {}
 
@@ -161,18 +162,72 @@ struct LiveLoop::Impl {
   std::int64_t stats_k = 0;
   std::optional<Micros> armed_solve;
   std::string error;
+  std::map<std::string, SourceStats> sources;  // per input source (stats, report)
+  SourceStats* zeromq_stats = nullptr;         // sources["zeromq"] (map entries stay put)
+  bool capture_error = false;                  // deliver(): the session's `error` answer
+  std::string captured_error;
+
+  // ---- ChannelHost: the channels' inputs, on this thread ----
+  asio::io_context& context() override { return io; }
+  Delivery deliver(const std::string& src, std::string_view topic, std::string_view body, SteadyClock::time_point arrival) override {
+    Delivery d;
+    SourceStats& st = sources[src];
+    ++st.received;
+    if (stopping) {
+      ++st.dropped;
+      ++st.dropped_by_reason["stopping"];
+      d.reason = "stopping";
+      return d;
+    }
+    const Micros t = now();
+    std::int64_t ts_ms = 0;
+    capture_error = true;
+    captured_error.clear();
+    d.accepted = session->on_message(t, topic, body, &ts_ms);
+    capture_error = false;
+    if (d.accepted) {
+      ++st.accepted;
+      const SteadyClock::time_point decided = SteadyClock::now();
+      latency_us.add(static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(decided - arrival).count()) / 1000.0);
+      device_ms.add(static_cast<double>(unix_ms(session->start_unix_ms(), std::chrono::duration_cast<std::chrono::microseconds>(decided - start).count()) - ts_ms));
+    } else {
+      ++st.dropped;
+      const nlohmann::json e = nlohmann::json::parse(captured_error, nullptr, false);
+      d.reason = e.is_object() ? e.value("reason", "") : "";
+      d.detail = e.is_object() ? e.value("detail", "") : "";
+      ++st.dropped_by_reason[d.reason.empty() ? "refused" : d.reason];
+    }
+    return d;
+  }
+  void rejected(const std::string& src, const std::string& reason) override {
+    SourceStats& st = sources[src];
+    ++st.received;
+    ++st.dropped;
+    ++st.dropped_by_reason[reason];
+  }
+  void batch_done() override {
+    recorder.flush();
+    maybe_arm_solve();
+  }
+  SourceStats& source(const std::string& name) override { return sources[name]; }
+  const Scenario& scenario() const override { return session->scenario(); }
+  const Engine& engine() const override { return session->engine(); }
+  std::int64_t start_unix_ms() const override { return session->start_unix_ms(); }
+  std::int64_t now_unix_ms() const override { return unix_ms(session->start_unix_ms(), now()); }
 
   Micros now() const { return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count(); }
   SteadyClock::time_point at(Micros t) const { return start + std::chrono::microseconds(t); }
 
   void publish(const WireMessage& m) {
+    if (capture_error && m.topic == "error") captured_error = m.body;
+    for (const auto& c : opt.channels) c->output(m);
     if (!pub) return;
     pub.send(zmq::buffer(m.topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
     pub.send(zmq::buffer(m.body), zmq::send_flags::dontwait);
   }
 
   void wait_input() {
-    if (waiting || stopping) return;
+    if (waiting || stopping || !in) return;
     waiting = true;
     in_fd.async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
       waiting = false;
@@ -182,7 +237,7 @@ struct LiveLoop::Impl {
 
   // Receives until EAGAIN (or kBatch messages), each stamped and applied before the next.
   void drain_input() {
-    if (stopping) return;
+    if (stopping || !in) return;
     std::vector<zmq::message_t> frames;
     for (int n = 0; n < kBatch; ++n) {
       frames.clear();
@@ -206,15 +261,27 @@ struct LiveLoop::Impl {
       }
       const std::string_view topic(static_cast<const char*>(frames[0].data()), frames[0].size());
       std::int64_t ts_ms = 0;
+      SourceStats& zst = *zeromq_stats;
+      ++zst.received;
+      capture_error = true;
+      captured_error.clear();
       if (frames.size() != 2) {
         // a SUB socket sees whole messages; more than 2 frames counts as 3 here
         session->on_bad_frames(t, frames.size(), topic);
-      } else if (session->on_message(t, topic, std::string_view(static_cast<const char*>(frames[1].data()), frames[1].size()), &ts_ms)) {
+        ++zst.dropped;
+        ++zst.dropped_by_reason["bad_frames"];
+      } else if (!session->on_message(t, topic, std::string_view(static_cast<const char*>(frames[1].data()), frames[1].size()), &ts_ms)) {
+        ++zst.dropped;
+        const nlohmann::json e = nlohmann::json::parse(captured_error, nullptr, false);
+        ++zst.dropped_by_reason[e.is_object() ? e.value("reason", "refused") : "refused"];
+      } else {
+        ++zst.accepted;
         const SteadyClock::time_point decided = SteadyClock::now();
         latency_us.add(static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(decided - arrival).count()) / 1000.0);
         const std::int64_t decided_ms = unix_ms(session->start_unix_ms(), std::chrono::duration_cast<std::chrono::microseconds>(decided - start).count());
         device_ms.add(static_cast<double>(decided_ms - ts_ms));
       }
+      capture_error = false;
     }
     recorder.flush();
     maybe_arm_solve();
@@ -270,6 +337,13 @@ struct LiveLoop::Impl {
                         {"decision_minus_ts_ms_p99", std::llround(q(device_ms.period, 0.99))},
                         {"session_s", to_seconds(t)},
                         {"advice", session->advice()}};
+    if (!sources.empty()) {
+      nlohmann::json src = nlohmann::json::object();
+      for (const auto& [name, st] : sources)
+        src[name] = {{"received", st.received}, {"accepted", st.accepted}, {"dropped", st.dropped},
+                     {"dropped_by_reason", st.dropped_by_reason}, {"connected", st.connected}, {"disconnects", st.disconnects}};
+      j["sources"] = src;
+    }
     latency_us.period.clear();
     device_ms.period.clear();
     publish({"stats", j.dump()});
@@ -309,6 +383,7 @@ struct LiveLoop::Impl {
     end_timer.cancel();
     signals.cancel(ec);
     in_fd.cancel(ec);
+    for (const auto& c : opt.channels) c->stop();
     io.stop();
   }
 };
@@ -317,6 +392,7 @@ LiveLoop::LiveLoop(const Scenario& sc, LiveOptions opt) : impl_(std::make_unique
 
 LiveLoop::~LiveLoop() {
   Impl& m = *impl_;
+  for (const auto& c : m.opt.channels) c->stop();  // their sockets close while the io_context lives
   if (m.in_fd.is_open()) m.in_fd.release();  // the descriptor belongs to ZeroMQ
   m.in.close();
   m.pub.close();
@@ -328,10 +404,16 @@ const Scenario& LiveLoop::scenario() const { return impl_->session ? impl_->sess
 bool LiveLoop::open(std::string& error) {
   Impl& m = *impl_;
   const LiveOptions& o = m.opt;
-  if (o.bind.empty() == o.connect.empty()) {
-    error = "give exactly one of --bind ENDPOINT (PULL) or --connect ENDPOINT (SUB to a vendor's PUB)";
+  if (!o.bind.empty() && !o.connect.empty()) {
+    error = "give at most one of --bind ENDPOINT (PULL) or --connect ENDPOINT (SUB to a vendor's PUB)";
     return false;
   }
+  if (o.bind.empty() && o.connect.empty() && o.channels.empty()) {
+    error = "no input: give --bind ENDPOINT (PULL), --connect ENDPOINT (SUB to a vendor's PUB), --mqtt URL or --omlox-listen / --omlox-connect";
+    return false;
+  }
+  for (const auto& c : o.channels)
+    if (!c->open(m.io, error)) return false;
   // CURVE: our sockets that bind (PULL with --bind, PUB with --publish) are servers admitting the
   // allowed clients; with --connect the SUB is a client of the vendor's PUB (its public key given)
   const bool curve = !o.curve_secret_key.empty() || !o.curve_allowed_clients.empty() || !o.curve_server_key.empty();
@@ -378,24 +460,27 @@ bool LiveLoop::open(std::string& error) {
       sock.set(zmq::sockopt::curve_secretkey, own.secret_z85);
       sock.set(zmq::sockopt::zap_domain, "planttwin");
     };
-    m.in = zmq::socket_t(m.ctx, o.bind.empty() ? zmq::socket_type::sub : zmq::socket_type::pull);
-    m.in.set(zmq::sockopt::linger, 0);
-    m.in.set(zmq::sockopt::rcvhwm, o.rcv_hwm);
-    // bodies over 64 KiB are answered on `error`; far larger ones cost the sender its connection
-    m.in.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(1) << 20);
-    if (curve && !o.bind.empty()) make_server(m.in);
-    if (curve && !o.connect.empty()) {
-      m.in.set(zmq::sockopt::curve_serverkey, vendor.public_z85);
-      m.in.set(zmq::sockopt::curve_publickey, own.public_z85);
-      m.in.set(zmq::sockopt::curve_secretkey, own.secret_z85);
-    }
-    if (o.bind.empty()) {
-      m.in.set(zmq::sockopt::subscribe, "");
-      m.in.connect(o.connect);
-      in_endpoint_ = o.connect;
-    } else {
-      m.in.bind(o.bind);
-      in_endpoint_ = m.in.get(zmq::sockopt::last_endpoint);
+    const bool zmq_input = !o.bind.empty() || !o.connect.empty();
+    if (zmq_input) {
+      m.in = zmq::socket_t(m.ctx, o.bind.empty() ? zmq::socket_type::sub : zmq::socket_type::pull);
+      m.in.set(zmq::sockopt::linger, 0);
+      m.in.set(zmq::sockopt::rcvhwm, o.rcv_hwm);
+      // bodies over 64 KiB are answered on `error`; far larger ones cost the sender its connection
+      m.in.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(1) << 20);
+      if (curve && !o.bind.empty()) make_server(m.in);
+      if (curve && !o.connect.empty()) {
+        m.in.set(zmq::sockopt::curve_serverkey, vendor.public_z85);
+        m.in.set(zmq::sockopt::curve_publickey, own.public_z85);
+        m.in.set(zmq::sockopt::curve_secretkey, own.secret_z85);
+      }
+      if (o.bind.empty()) {
+        m.in.set(zmq::sockopt::subscribe, "");
+        m.in.connect(o.connect);
+        in_endpoint_ = o.connect;
+      } else {
+        m.in.bind(o.bind);
+        in_endpoint_ = m.in.get(zmq::sockopt::last_endpoint);
+      }
     }
     if (!o.publish.empty()) {
       m.pub = zmq::socket_t(m.ctx, zmq::socket_type::pub);
@@ -515,7 +600,27 @@ bool LiveLoop::run(std::string& error) {
     m.session->set_recorder(&m.recorder);
   }
 
-  m.in_fd.assign(m.in.get(zmq::sockopt::fd));
+  if (m.in) m.in_fd.assign(m.in.get(zmq::sockopt::fd));
+  if (m.in) m.zeromq_stats = &m.sources["zeromq"];
+  if (!o.channels.empty()) {
+    // every fix the engine applies goes to the channels (omlox fence events), and to the uplink
+    Session::FixObserver before_fix;
+#ifdef PLANTTWIN_HAS_UPLINK
+    if (m.uplink) {
+      Uplink* up = m.uplink.get();
+      before_fix = [up](Micros t, const std::string& person, const std::string& tag, const FixInput& f, const std::string& floor) {
+        up->on_fix(t, person, tag, f.x, f.y, f.z, floor);
+      };
+    }
+#endif
+    auto channels = o.channels;
+    m.session->set_fix_observer([before_fix, channels](Micros t, const std::string& person, const std::string& tag, const FixInput& f,
+                                                       const std::string& floor) {
+      if (before_fix) before_fix(t, person, tag, f, floor);
+      for (const auto& c : channels) c->on_fix(t, person, tag, f);
+    });
+    for (const auto& c : o.channels) c->start(m);
+  }
   if (o.handle_signals) {
     m.signals.add(SIGINT);
     m.signals.add(SIGTERM);
@@ -567,6 +672,7 @@ bool LiveLoop::run(std::string& error) {
     summary_.device_ms_p99 = m.device_ms.all.quantile(0.99);
   }
   summary_.recording = o.record;
+  summary_.sources = m.sources;
 #ifdef PLANTTWIN_HAS_UPLINK
   if (m.uplink) {
     m.uplink->tick(end);

@@ -20,14 +20,19 @@
 #include <string>
 
 #include "engine/history.h"
+#include "hardware-in-loop/channel.h"
 #include "hardware-in-loop/session.h"
 #include "scenarios/scenario.h"
 
 namespace planttwin::hil {
 
 struct LiveOptions {
+  // ZeroMQ input: at most one of bind / connect; none when `channels` give the inputs
   std::string bind;     // PULL on this endpoint (tcp://127.0.0.1:* picks a port)
   std::string connect;  // or SUB (all topics) to a vendor's PUB here
+  // More inputs and outputs (hardware-in-loop/channel.h): MQTT, the omlox hub API. Each gets every
+  // output; their inputs go through the same session as ZeroMQ's.
+  std::vector<std::shared_ptr<Channel>> channels;
   std::string publish;  // PUB for outputs ("" : outputs are not published)
   std::string record;   // recording file ("" : none)
   std::optional<Micros> duration;  // wall-clock length; none: until stop() or a signal

@@ -779,6 +779,13 @@ bool write_live_report(const std::string& dir, const Scenario& sc, const RunResu
     live["mark_accuracy"] = {{"n", a.n}, {"mean", a.mean}, {"cdf68", a.cdf68}, {"cdf95", a.cdf95}};
   }
   live["advice"] = s.advice;
+  if (!s.sources.empty()) {
+    nlohmann::ordered_json src = nlohmann::ordered_json::object();
+    for (const auto& [name, st] : s.sources)
+      src[name] = {{"received", st.received}, {"accepted", st.accepted}, {"dropped", st.dropped},
+                   {"dropped_by_reason", st.dropped_by_reason}, {"disconnects", st.disconnects}};
+    live["sources"] = src;
+  }
   if (!s.recording.empty()) live["recording"] = s.recording;
   if (s.replay) {
     live["torn_tail"] = s.torn.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.torn);
@@ -797,6 +804,13 @@ bool write_live_report(const std::string& dir, const Scenario& sc, const RunResu
                 static_cast<unsigned long long>(s.counters.dropped));
   md += b;
   for (const auto& [reason, n] : s.counters.dropped_by_reason) md += "| 丢弃原因 Dropped: `" + reason + "` | " + std::to_string(n) + " |\n";
+  for (const auto& [name, st] : s.sources) {
+    std::snprintf(b, sizeof b, "| 输入源 Source `%s`: 收到 / 接受 / 丢弃 / 断线 received / accepted / dropped / disconnects | %llu / %llu / %llu / %llu |\n",
+                  name.c_str(), static_cast<unsigned long long>(st.received), static_cast<unsigned long long>(st.accepted),
+                  static_cast<unsigned long long>(st.dropped), static_cast<unsigned long long>(st.disconnects));
+    md += b;
+    for (const auto& [reason, n] : st.dropped_by_reason) md += "| 丢弃原因 Dropped (" + name + "): `" + reason + "` | " + std::to_string(n) + " |\n";
+  }
   if (s.latency_us_p50 && s.latency_us_p99) {
     std::snprintf(b, sizeof b, "| 到达→判定时延 Arrival→decision latency | p50 %.0f µs, p99 %.0f µs |\n", *s.latency_us_p50, *s.latency_us_p99);
     md += b;

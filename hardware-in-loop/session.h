@@ -211,6 +211,16 @@ class Session {
   std::string checkpoint_error_;
 };
 
+// Per input source of a live session ("zeromq", "mqtt", "omlox", "omlox-client"; docs/live-v1.md
+// "Sources"): in stats and in the report. Adapter-level drops (a vendor message that never became
+// live-v1) are counted here only: they are not recorded, so a replay does not see them.
+struct SourceStats {
+  std::uint64_t received = 0, accepted = 0, dropped = 0;
+  std::map<std::string, std::uint64_t> dropped_by_reason;
+  bool connected = true;            // broker / hub reachable (servers: always true)
+  std::uint64_t disconnects = 0;    // connections lost so far (reconnected with back-off)
+};
+
 // Fills the report's additions for a live session or a replay (docs/live-v1.md "Report").
 struct LiveSummary {
   std::int64_t start_unix_ms = 0;
@@ -225,6 +235,7 @@ struct LiveSummary {
   std::vector<std::string> advice;  // Session::advice() at the end
   std::uint64_t torn_bytes = 0;
   bool replay = false;
+  std::map<std::string, SourceStats> sources;  // live only: per input source
 };
 
 // Writes DIR/report.json and DIR/report.md (as `run` does, plus a `live` section) and the

@@ -45,6 +45,7 @@ void gathering(const EngineModel& m, EngineState& s, GatheringScratch& x, Micros
   const GatheringRules& gr = rules.gathering;
   const size_t floors = std::max<size_t>(1, m.floor_ids.size());
   if (x.finders.size() != floors) x.finders.resize(floors);
+  if (x.use_reference && x.reference_finders.size() != floors) x.reference_finders.resize(floors);
   x.floor_points.resize(floors);
   for (auto& fp : x.floor_points) fp.clear();
   // only people whose latest fix is current count: a missing fix is not bridged (scenario-v1
@@ -71,7 +72,8 @@ void gathering(const EngineModel& m, EngineState& s, GatheringScratch& x, Micros
   const GatheringGeometryOptions opt{gr.radius, gr.yellow};
   for (size_t f = 0; f < x.floor_points.size(); ++f) {
     if (static_cast<int>(x.floor_points[f].size()) < gr.yellow) continue;
-    x.finders[f].find(x.floor_points[f], opt, x.groups);
+    if (x.use_reference) x.reference_finders[f].find(x.floor_points[f], opt, x.groups);
+    else x.finders[f].find(x.floor_points[f], opt, x.groups);
     for (const DiskGroup& g : x.groups) {
       // continue the track that shares the most people with this group (oldest on a tie)
       x.overlap.clear();

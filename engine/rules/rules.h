@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/gathering_geometry.h"
+#include "engine/gathering_reference.h"
 #include "engine/model.h"
 #include "engine/state.h"
 
@@ -54,7 +55,10 @@ void untagged_entry(const EngineModel& m, EngineState& s, int person, Micros t);
 // ---- gathering.cpp (PL-02) ----
 // Buffers reused between steps; not state (a copy starts empty).
 struct GatheringScratch {
-  std::vector<GatheringFinder> finders;  // one per floor
+  std::vector<GatheringFinder> finders;  // one per floor; each carries its solved components over
+  // differential tests only (issue 18): the reference finder instead, with identical results
+  bool use_reference = false;
+  std::vector<ReferenceGatheringFinder> reference_finders;
   std::vector<std::vector<GatherPoint>> floor_points;
   std::vector<DiskGroup> groups;
   std::vector<int> track_of;

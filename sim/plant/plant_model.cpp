@@ -240,6 +240,43 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
       for (double& x : n) x /= len;
     pm->planes_.push_back({n[0], n[1], n[2], n[0] * a[0] + n[1] * a[1] + n[2] * a[2]});
   }
+  // each solid as a prism: the plan-view convex hull of its vertices (monotone chain), its z range
+  pm->shapes_.resize(m.solids.size());
+  {
+    std::vector<std::vector<P2>> pts(m.solids.size());
+    std::vector<char> seen(m.solids.size(), 0);
+    for (std::size_t t = 0; t < m.triangles.size(); ++t) {
+      const std::size_t s = static_cast<std::size_t>(m.triangle_solid[t]);
+      SolidShape& sh = pm->shapes_[s];
+      for (int v : m.triangles[t]) {
+        const auto& q = m.vertices[static_cast<std::size_t>(v)];
+        pts[s].push_back({q[0], q[1]});
+        if (!seen[s]) sh.z0 = sh.z1 = q[2], seen[s] = 1;
+        sh.z0 = std::min(sh.z0, q[2]);
+        sh.z1 = std::max(sh.z1, q[2]);
+      }
+    }
+    for (std::size_t s = 0; s < m.solids.size(); ++s) {
+      pm->shapes_[s].material = m.solids[s].material;
+      std::vector<P2>& p = pts[s];
+      std::sort(p.begin(), p.end());
+      p.erase(std::unique(p.begin(), p.end()), p.end());
+      if (p.size() < 3) continue;
+      std::vector<P2> h(2 * p.size() + 1);
+      std::size_t k = 0;
+      for (std::size_t i = 0; i < p.size(); ++i) {
+        while (k >= 2 && cross2(h[k - 2], h[k - 1], p[i]) <= 1e-12) --k;
+        h[k++] = p[i];
+      }
+      for (std::size_t i = p.size() - 1, lo = k + 1; i-- > 0;) {
+        while (k >= lo && cross2(h[k - 2], h[k - 1], p[i]) <= 1e-12) --k;
+        h[k++] = p[i];
+      }
+      if (k > 1) --k;
+      h.resize(k);
+      pm->shapes_[s].hull = std::move(h);
+    }
+  }
   if (m.triangles.empty()) return pm;  // nothing to hit: every path is clear
 
   auto bt = std::make_unique<Bullet>();
@@ -360,7 +397,7 @@ void PlantModel::trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out)
   for (const Span& s : spans) {
     const double inside_m = (s.t1 - s.t0) * len;
     if (inside_m <= kSameHit_m) continue;  // touched an edge
-    out.push_back({mesh_.solids[static_cast<std::size_t>(s.solid)].material, inside_m});
+    out.push_back({mesh_.solids[static_cast<std::size_t>(s.solid)].material, inside_m, s.solid});
   }
 }
 

@@ -79,12 +79,16 @@ class PlantModel final : public LineOfSight {
   bool clear(const Vec3& a, const Vec3& b, const std::vector<char>& blocks) const;
 
   const PlantMesh& mesh() const { return mesh_; }
+  // Every solid as a vertical prism (convex hull of its vertices in plan, its height range),
+  // indexed like mesh().solids and Crossing::solid.
+  const std::vector<SolidShape>& shapes() const override { return shapes_; }
 
  private:
   PlantModel() = default;
   struct Bullet;  // the BVH and the arrays it points into
   std::vector<std::string> materials_;
   PlantMesh mesh_;
+  std::vector<SolidShape> shapes_;
   std::vector<std::array<double, 4>> planes_;  // per triangle: outward unit normal, offset (n.p = d)
   std::unique_ptr<Bullet> bt_;
 };

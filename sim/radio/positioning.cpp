@@ -146,7 +146,7 @@ struct SimulatedPositioning::Work {
 
 SimulatedPositioning::SimulatedPositioning(const Site& site, const RadioParams& params, const LineOfSight& los,
                                            std::uint64_t seed, PipelineOptions opt)
-    : site_(site), los_(los), channel_(site, params, los.materials(), seed), opt_(opt), seed_(seed), work_(std::make_unique<Work>()) {
+    : site_(site), los_(los), channel_(site, params, los.materials(), seed), paths_(los, channel_), opt_(opt), seed_(seed), work_(std::make_unique<Work>()) {
   opt_.threads = std::clamp(opt_.threads, 1, 64);
   for (int i = 0; i < opt_.threads; ++i) lanes_.push_back(Lane{Solver(site, solver_params(params)), {}, {}, {}, {}, {}, {}});
   for (const Anchor& a : site.anchors) {
@@ -373,7 +373,7 @@ void SimulatedPositioning::process(std::span<const Blink> blinks, double slice_s
       Work::Task& t = w.tasks[i];
       const Vec3 tag = blinks[static_cast<size_t>(t.blink)].at;
       los_.trace(tag, channel_.anchor_at(t.anchor), t.crossings);
-      t.geo = channel_.geometry(tag, t.anchor, t.crossings);
+      t.geo = paths_.find(tag, t.anchor, t.crossings);
     }
   });
   rays_ += nt;
@@ -409,7 +409,7 @@ void SimulatedPositioning::run_lane(Lane& lane, size_t index, std::span<const Bl
       Work::Task& t = w.tasks[i];
       // the blink itself is not its own competitor
       const double g = per_blink_g * std::max(0, w.heard[static_cast<size_t>(t.anchor)] - 1);
-      t.sample = channel_.sample(bl.tag, t.anchor, bl.number, t.geo, t.crossings, g);
+      t.sample = channel_.sample(bl.tag, t.anchor, bl.number, t.geo, g);
       if (t.sample.collided) ++lane.counters.collisions;
       if (opt_.link_stats) {
         LinkStats& ls = lane.links[{bl.tag, t.anchor}];

@@ -14,6 +14,7 @@
 
 #include "engine/site.h"
 #include "sim/los.h"
+#include "sim/radio/first_path.h"
 #include "sim/radio/radio.h"
 #include "sim/solver/solver.h"
 
@@ -124,6 +125,7 @@ class SimulatedPositioning {
   const Site& site_;
   const LineOfSight& los_;
   RadioChannel channel_;
+  FirstPathFinder paths_;  // after channel_: it keeps a reference
   PipelineOptions opt_;
   std::uint64_t seed_;
   std::vector<Lane> lanes_;

@@ -11,20 +11,21 @@ namespace planttwin {
 
 namespace {
 
-// Defaults per material. Thin obstacles are fitted to UTIL (reference/rtls-and-radio.md 8) with
-// los_sigma 0.05 m; walls and tanks follow 5 (0.2-0.5 m per blocking object) and are [U].
+// Defaults per material: physics (docs/radio.md "Materials", with sources). Permittivities of
+// solid materials from ITU-R P.2040-1 Table 3 (at 1-10 GHz); the furniture materials (wood, plastic,
+// cardboard, foam) are effective values of the UTIL obstacles, which are mostly air.
 std::map<std::string, RadioMaterial> default_materials() {
   std::map<std::string, RadioMaterial> m;
-  //                     att dB  bias_min bias_mean lock_rate lock_m lock_sigma
-  m["concrete"] = {12, 0.10, 0.30, 0, 3.9, 0.035};
-  m["brick"] = {8, 0.05, 0.25, 0, 3.9, 0.035};
-  m["glass"] = {3, 0.00, 0.05, 0, 3.9, 0.035};
-  m["wood"] = {3, 0.012, 0.134, 0, 3.9, 0.035};     // UTIL wooden shelf
-  m["steel"] = {40, 0.20, 0.30, 0.01, 3.9, 0.035};  // tanks, columns: blocks; reflections carry some
-  m["metal"] = {6, 0.178, 0.135, 0.009, 3.9, 0.035}; // UTIL metal cabinet (locks: 5-43 of ~2,700)
-  m["plastic"] = {1, 0.0, 0.029, 0, 3.9, 0.035};
-  m["cardboard"] = {0.5, 0.0, 0.005, 0, 3.9, 0.035};
-  m["foam"] = {0.5, 0.0, 0.005, 0, 3.9, 0.035};
+  //              opaque  eps   att dB  dB/m  bias  refl dB
+  m["concrete"] = {false, 5.24, 0, 40, 0, 8};
+  m["brick"] = {false, 3.91, 0, 35, 0, 10};
+  m["glass"] = {false, 6.31, 3, 0, 0, 7};
+  m["wood"] = {false, 1.03, 3, 0, 0, 15};       // UTIL wooden shelf (effective)
+  m["plastic"] = {false, 1.02, 0.7, 0, 0, 15};  // UTIL plastic (effective)
+  m["cardboard"] = {false, 1.01, 0.1, 0, 0, 20};
+  m["foam"] = {false, 1.01, 0.1, 0, 0, 20};
+  m["steel"] = {true, 1, 0, 0, 0, 0};  // a conductor: nothing through, full reflection
+  m["metal"] = {true, 1, 0, 0, 0, 0};  // the same physics: only the geometry differs
   return m;
 }
 
@@ -44,9 +45,12 @@ RadioParams radio_defaults(const Site& site) {
   RadioParams p;
   p.materials = default_materials();
   for (const auto& [name, m] : site.materials) {
+    // site-v1 describes a material by its attenuation and bias per crossing: a penetrable one
     RadioMaterial& r = p.materials.try_emplace(name, p.unknown_material).first->second;
+    r.opaque = false;
     r.attenuation_db = m.attenuation_db;
-    r.bias_mean_m = m.nlos_bias_m;
+    r.loss_db_per_m = 0;
+    r.bias_m = m.nlos_bias_m;
   }
   return p;
 }
@@ -54,12 +58,15 @@ RadioParams radio_defaults(const Site& site) {
 const std::vector<std::string>& radio_keys() {
   static const std::vector<std::string> k = {
       "mode",           "los.sigma",          "tdoa.sigma",          "link.rx_at_1m_dbm",     "link.pathloss_exponent",
-      "link.sensitivity_dbm", "link.shadowing_db", "link.max_anchors", "link.blocked_reflection_rate", "link.reflection_loss_db",
+      "link.sensitivity_dbm", "link.shadowing_db", "link.max_anchors",
+      "paths.diffraction", "paths.reflections", "paths.wavelength_m", "paths.max_reflection_excess_m",
+      "paths.min_reflector_m", "paths.max_rounds", "leading_edge.spread_per_db", "leading_edge.spread_max_m",
+      "leading_edge.floor_per_db", "leading_edge.floor_from_db", "leading_edge.floor_max_m",
       "outliers.small_rate", "outliers.small_m", "outliers.medium_rate", "outliers.large_rate", "outliers.nlos_factor",
       "device.offset_sigma", "device.stamp_delay", "mac.collisions",  "mac.airtime_ms",      "mac.aloha_jitter",      "solver.min_anchors",
       "solver.processing_delay", "solver.kalman",
-      "materials.NAME.attenuation_db", "materials.NAME.bias_min", "materials.NAME.bias_mean", "materials.NAME.lock_rate",
-      "materials.NAME.lock_m", "materials.NAME.lock_sigma"};
+      "materials.NAME.opaque", "materials.NAME.permittivity", "materials.NAME.attenuation_db",
+      "materials.NAME.loss_db_per_m", "materials.NAME.bias_m", "materials.NAME.reflection_loss_db"};
   return k;
 }
 
@@ -106,12 +113,43 @@ bool apply_radio_overrides(const std::map<std::string, std::string>& overrides, 
     } else if (k == "link.max_anchors") {
       if (!number(1, 64) || x != std::floor(x)) return message = "expected a whole number from 1 to 64, found '" + v + "'", false;
       p.max_anchors = static_cast<int>(x);
-    } else if (k == "link.reflection_loss_db") {
+    } else if (k == "link.reflection_loss_db" || k == "link.blocked_reflection_rate") {
+      message = "removed: reflections now come from the plant's geometry (materials.NAME.reflection_loss_db, "
+                "paths.reflections; docs/radio.md \"First paths\")";
+      return false;
+    } else if (k == "paths.diffraction") {
+      if (!boolean(b)) return false;
+      p.paths.diffraction = b;
+    } else if (k == "paths.reflections") {
+      if (!boolean(b)) return false;
+      p.paths.reflections = b;
+    } else if (k == "paths.wavelength_m") {
+      if (!number(0.001, 10)) return false;
+      p.paths.wavelength_m = x;
+    } else if (k == "paths.max_reflection_excess_m") {
+      if (!number(0, 1000)) return false;
+      p.paths.max_reflection_excess_m = x;
+    } else if (k == "paths.min_reflector_m") {
       if (!number(0, 100)) return false;
-      p.reflection_loss_db = x;
-    } else if (k == "link.blocked_reflection_rate") {
-      if (!number(0, 1)) return false;
-      p.blocked_reflection_rate = x;
+      p.paths.min_reflector_m = x;
+    } else if (k == "paths.max_rounds") {
+      if (!number(1, 10) || x != std::floor(x)) return message = "expected a whole number from 1 to 10, found '" + v + "'", false;
+      p.paths.max_rounds = static_cast<int>(x);
+    } else if (k == "leading_edge.spread_per_db") {
+      if (!number(0, 10)) return false;
+      p.paths.le_spread_per_db = x;
+    } else if (k == "leading_edge.spread_max_m") {
+      if (!number(0, 100)) return false;
+      p.paths.le_spread_max_m = x;
+    } else if (k == "leading_edge.floor_per_db") {
+      if (!number(0, 10)) return false;
+      p.paths.le_floor_per_db = x;
+    } else if (k == "leading_edge.floor_from_db") {
+      if (!number(0, 200)) return false;
+      p.paths.le_floor_from_db = x;
+    } else if (k == "leading_edge.floor_max_m") {
+      if (!number(0, 100)) return false;
+      p.paths.le_floor_max_m = x;
     } else if (k == "outliers.small_rate") {
       if (!number(0, 1)) return false;
       p.outlier_small_rate = x;
@@ -164,27 +202,33 @@ bool apply_radio_overrides(const std::map<std::string, std::string>& overrides, 
         return false;
       }
       RadioMaterial& m = p.materials.try_emplace(name, p.unknown_material).first->second;
-      if (field == "attenuation_db") {
+      if (field == "opaque") {
+        if (!boolean(b)) return false;
+        m.opaque = b;
+      } else if (field == "permittivity") {
+        if (!number(1, 100)) return false;
+        m.permittivity = x;
+      } else if (field == "attenuation_db") {
         if (!number(0, 200)) return false;
         m.attenuation_db = x;
-      } else if (field == "bias_min") {
+      } else if (field == "loss_db_per_m") {
+        if (!number(0, 10000)) return false;
+        m.loss_db_per_m = x;
+      } else if (field == "bias_m") {
         if (!number(0, 100)) return false;
-        m.bias_min_m = x;
-      } else if (field == "bias_mean") {
-        if (!number(0, 100)) return false;
-        m.bias_mean_m = x;
-      } else if (field == "lock_rate") {
-        if (!number(0, 1)) return false;
-        m.lock_rate = x;
-      } else if (field == "lock_m") {
-        if (!number(0, 100)) return false;
-        m.lock_m = x;
-      } else if (field == "lock_sigma") {
-        if (!number(0, 10)) return false;
-        m.lock_sigma_m = x;
+        m.bias_m = x;
+      } else if (field == "reflection_loss_db") {
+        if (!number(0, 200)) return false;
+        m.reflection_loss_db = x;
+      } else if (field == "bias_min" || field == "bias_mean" || field == "lock_rate" || field == "lock_m" ||
+                 field == "lock_sigma") {
+        message = "material field '" + field +
+                  "' was removed: the range error follows from the geometry's first path (docs/radio.md \"First paths\"); "
+                  "expected one of: opaque, permittivity, attenuation_db, loss_db_per_m, bias_m, reflection_loss_db";
+        return false;
       } else {
         message = "unknown material field '" + field +
-                  "' (expected one of: attenuation_db, bias_min, bias_mean, lock_rate, lock_m, lock_sigma)";
+                  "' (expected one of: opaque, permittivity, attenuation_db, loss_db_per_m, bias_m, reflection_loss_db)";
         return false;
       }
     } else {
@@ -258,42 +302,75 @@ double RadioChannel::tag_offset(int tag) const {
   return p_.device_offset_sigma_m * r.gaussian();
 }
 
+double RadioChannel::mean_power(double length_m, double loss_db) const {
+  return p_.rx_at_1m_dbm - 10 * p_.pathloss_exponent * std::log10(std::max(length_m, 0.1)) - loss_db;
+}
+
+bool RadioChannel::through(std::span<const Crossing> crossings, double& delay_m, double& loss_db) const {
+  for (const Crossing& c : crossings) {
+    const RadioMaterial& m = material(c.material);
+    if (m.opaque) return false;
+    delay_m += (std::sqrt(m.permittivity) - 1) * c.length_m + m.bias_m;
+    loss_db += m.attenuation_db + m.loss_db_per_m * c.length_m;
+  }
+  return true;
+}
+
+void RadioChannel::finish(LinkGeometry& g, std::span<PathCandidate> c) const {
+  std::sort(c.begin(), c.end(), [](const PathCandidate& x, const PathCandidate& y) {
+    if (x.delay_m != y.delay_m) return x.delay_m < y.delay_m;
+    if (x.loss_db != y.loss_db) return x.loss_db < y.loss_db;
+    return x.kind < y.kind;
+  });
+  g.paths = 0;
+  g.in_budget = false;
+  double best = -1e300;
+  for (const PathCandidate& x : c) {
+    const double pw = mean_power(x.length_m, x.loss_db);
+    if (pw <= best) continue;  // later and not stronger: never the first heard
+    best = pw;
+    if (g.paths == LinkGeometry::kMaxPaths) {
+      g.path[LinkGeometry::kMaxPaths - 1] = x;  // keep the strongest as the last resort
+    } else {
+      g.path[static_cast<size_t>(g.paths++)] = x;
+    }
+    g.in_budget = g.in_budget || pw >= p_.sensitivity_dbm;
+  }
+  g.attenuation_db = g.paths ? g.path[0].loss_db : 0;
+}
+
 LinkGeometry RadioChannel::geometry(const Vec3& tag, int anchor, std::span<const Crossing> crossings) const {
   LinkGeometry g;
   const Vec3 a = anchors_[static_cast<size_t>(anchor)];
   g.distance_m = std::sqrt((a.x - tag.x) * (a.x - tag.x) + (a.y - tag.y) * (a.y - tag.y) + (a.z - tag.z) * (a.z - tag.z));
-  for (const Crossing& c : crossings) {
-    const RadioMaterial& m = c.material >= 0 && static_cast<size_t>(c.material) < mats_.size()
-                                 ? mats_[static_cast<size_t>(c.material)]
-                                 : p_.unknown_material;
-    g.attenuation_db += m.attenuation_db;
-    g.lockable = g.lockable || m.lock_rate > 0;
-  }
   g.nlos = !crossings.empty();
-  const double fp = p_.rx_at_1m_dbm - 10 * p_.pathloss_exponent * std::log10(std::max(g.distance_m, 0.1)) - g.attenuation_db;
-  g.in_budget = fp >= p_.sensitivity_dbm;
+  PathCandidate direct{g.distance_m, g.distance_m, 0, PathCandidate::Kind::direct};
+  if (through(crossings, direct.delay_m, direct.loss_db)) finish(g, std::span<PathCandidate>(&direct, 1));
   return g;
 }
 
-LinkSample RadioChannel::sample(int tag, int anchor, std::uint64_t blink, const LinkGeometry& g,
-                                std::span<const Crossing> crossings, double load_g) const {
+LinkSample RadioChannel::sample(int tag, int anchor, std::uint64_t blink, const LinkGeometry& g, double load_g) const {
   LinkSample s;
   s.true_m = g.distance_m;
   s.nlos = g.nlos;
   LinkRandom rng(link_key(seed_, tag, anchor, blink));
-  // link budget on the first path's power
-  const double fp = p_.rx_at_1m_dbm - 10 * p_.pathloss_exponent * std::log10(std::max(g.distance_m, 0.1)) - g.attenuation_db +
-                    p_.shadowing_db * rng.gaussian();
-  s.fp_dbm = fp;
-  s.rx_dbm = fp + 2 + 0.5 * g.attenuation_db;  // multipath carries part of what the direct path lost
-  bool via_reflection = false;
-  if (fp < p_.sensitivity_dbm) {
-    // the reflected path: longer by about lock_m, a reflection loss, but no blocking solid
-    const double refl = p_.rx_at_1m_dbm - 10 * p_.pathloss_exponent * std::log10(std::max(g.distance_m + 3.9, 0.1)) -
-                        p_.reflection_loss_db;
-    if (!g.lockable || refl < p_.sensitivity_dbm || rng.uniform() >= p_.blocked_reflection_rate) return s;
-    via_reflection = true;
+  // the earliest path whose first-path power (with this blink's shadowing) reaches the sensitivity
+  const double shadow = p_.shadowing_db * rng.gaussian();
+  int k = -1;
+  double fp = -300;
+  for (int i = 0; i < g.paths; ++i) {
+    const PathCandidate& c = g.path[static_cast<size_t>(i)];
+    fp = p_.rx_at_1m_dbm - 10 * p_.pathloss_exponent * std::log10(std::max(c.length_m, 0.1)) - c.loss_db + shadow;
+    if (fp >= p_.sensitivity_dbm) {
+      k = i;
+      break;
+    }
   }
+  const double loss = k >= 0 ? g.path[static_cast<size_t>(k)].loss_db : g.attenuation_db;
+  s.fp_dbm = fp;
+  s.rx_dbm = fp + 2 + 0.5 * loss;  // multipath carries part of what the first path lost
+  if (k < 0) return s;
+  s.path = k;
   // pure ALOHA: another blink overlapping this one at the anchor destroys both
   if (p_.collisions && load_g > 0 && rng.uniform() >= std::exp(-2 * load_g)) {
     s.collided = true;
@@ -301,27 +378,13 @@ LinkSample RadioChannel::sample(int tag, int anchor, std::uint64_t blink, const 
   }
   const double sigma = p_.mode == RadioParams::Mode::tdoa ? p_.tdoa_sigma_m : p_.los_sigma_m;
   double e = sigma * rng.gaussian();
-  auto material = [&](const Crossing& c) -> const RadioMaterial& {
-    return c.material >= 0 && static_cast<size_t>(c.material) < mats_.size() ? mats_[static_cast<size_t>(c.material)]
-                                                                             : p_.unknown_material;
-  };
-  if (via_reflection) {
-    for (const Crossing& c : crossings)
-      if (material(c).lock_rate > 0) {
-        e += material(c).lock_m + material(c).lock_sigma_m * rng.gaussian();
-        break;
-      }
-  } else {
-    // a reflection lock replaces the direct path (its error is the reflection's extra length);
-    // otherwise every crossing adds its bias
-    const RadioMaterial* lock = nullptr;
-    for (const Crossing& c : crossings)
-      if (!lock && material(c).lock_rate > 0 && rng.uniform() < material(c).lock_rate) lock = &material(c);
-    if (lock) {
-      e += lock->lock_m + lock->lock_sigma_m * rng.gaussian();
-    } else {
-      for (const Crossing& c : crossings) e += material(c).bias_min_m + rng.exponential(material(c).bias_mean_m);
-    }
+  if (g.nlos) {
+    // the detected path's extra delay, and the leading-edge bias of a first path `loss` dB weak
+    const PathParams& pp = p_.paths;
+    e += g.path[static_cast<size_t>(k)].delay_m - g.distance_m;
+    const double floor = std::min(pp.le_floor_max_m, pp.le_floor_per_db * std::max(0.0, loss - pp.le_floor_from_db));
+    const double spread = std::min(pp.le_spread_max_m, pp.le_spread_per_db * std::max(0.0, loss));
+    e += floor + rng.exponential(spread);
   }
   // rare outliers, three classes
   const double f = g.nlos ? p_.outlier_nlos_factor : 1.0;

@@ -1,14 +1,17 @@
-// UWB radio per tag-anchor link (H-02): line of sight from LineOfSight::trace, LOS Gaussian noise,
-// NLOS positive bias per material crossed (a floor plus an exponential), attenuation per material
-// crossing against a link budget (beyond it the link drops, unless a metal reflection carries it),
-// rare outliers in three classes, reflection locks behind metal, per-device constant offsets, and
-// pure-ALOHA collisions in crowded cells. Every parameter has a product default (docs/radio.md,
-// with its source) that a site's `materials` and then a scenario's `radio:` override.
+// UWB radio per tag-anchor link (H-02): the link's candidate first paths come from the plant's
+// geometry (sim/radio/first_path.h: the straight path through penetrable solids, diffraction around
+// opaque ones, specular reflections); a blink is heard on the earliest path whose power (link budget
+// with per-blink shadowing) reaches the receiver's sensitivity, and its range error is that path's
+// extra delay plus the leading-edge bias of a weak first path, LOS Gaussian noise, rare outliers in
+// three classes, per-device constant offsets, and pure-ALOHA collisions in crowded cells. Every
+// parameter has a product default (docs/radio.md, with its source) that a site's `materials` and
+// then a scenario's `radio:` override.
 //
 // Randomness and determinism: a link's draws for one blink come from a counter-based stream keyed
 // by (seed, subsystem, tag, anchor, blink number), so a measurement never depends on which other
 // links were processed before it, on the thread that traced it, or on the thread count.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -25,14 +28,32 @@ namespace planttwin {
 class ByteWriter;
 class ByteReader;
 
-// What one material does to a link that passes through it (per crossing, whatever its length).
+// What one material does to a path (physics, not a distribution). Defaults per material:
+// docs/radio.md, with their sources.
 struct RadioMaterial {
-  double attenuation_db = 10;  // per crossing. Default: per material, docs/radio.md
-  double bias_min_m = 0.1;     // NLOS bias floor per crossing, metres
-  double bias_mean_m = 0.3;    // mean of the exponential part of the NLOS bias per crossing, metres
-  double lock_rate = 0;        // share of measurements locked onto a reflection (metal)
-  double lock_m = 3.9;         // extra path of a reflection lock, metres (UTIL metal: 3.94 m)
-  double lock_sigma_m = 0.035; // spread of the lock's length, metres
+  bool opaque = false;             // no path through it (metal, steel): paths go around or reflect
+  double permittivity = 4;         // relative permittivity: a path inside is (sqrt(eps) - 1) x length late
+  double attenuation_db = 10;      // per crossing (its two faces; thin furniture)
+  double loss_db_per_m = 0;        // per metre inside
+  double bias_m = 0;               // extra delay per crossing, metres (a site's nlos_bias_m)
+  double reflection_loss_db = 10;  // a specular reflection off one of its faces
+};
+
+// The first-path search and the leading-edge bias (docs/radio.md, "First paths").
+struct PathParams {
+  bool diffraction = true;                // paths over, under and around opaque solids
+  bool reflections = true;                // first-order specular reflections (image method)
+  double wavelength_m = 0.0462;           // channel 5, 6.4896 GHz: knife-edge parameter v
+  // leading-edge bias of a first path L dB weaker than free space: floor + Exponential(spread)
+  //   spread = min(spread_max, spread_per_db x L), floor = min(floor_max, floor_per_db x max(0, L - floor_from))
+  double le_spread_per_db = 0.045;        // m/dB
+  double le_spread_max_m = 0.14;
+  double le_floor_per_db = 0.0053;        // m/dB
+  double le_floor_from_db = 3;
+  double le_floor_max_m = 0.5;
+  double max_reflection_excess_m = 30;    // reflections longer than the straight path by more: not searched
+  double min_reflector_m = 1;             // faces narrower or lower than this do not reflect
+  int max_rounds = 3;                     // a detour blocked by another opaque solid: retry around both
 };
 
 struct RadioParams {
@@ -46,9 +67,7 @@ struct RadioParams {
   double sensitivity_dbm = -100;  // 36 dB margin: 63 m in LOS
   double shadowing_db = 2;        // Gaussian per measurement
   int max_anchors = 8;            // links tried per blink: the nearest anchors
-  double blocked_reflection_rate = 0.5;  // direct path under the budget, a lock material crossed:
-                                         // share of blinks still received via the reflection
-  double reflection_loss_db = 10;        // the reflected path's extra loss (it must fit the budget too)
+  PathParams paths;
   // outliers (crazyflie-firmware #277 classes): rates per measurement in LOS, times nlos_factor in NLOS
   double outlier_small_rate = 0.0005, outlier_small_m = 0.5;    // +-0.5 m
   double outlier_medium_rate = 0.0001;                          // +3..5 m
@@ -73,8 +92,8 @@ struct RadioParams {
   bool jitter() const { return aloha_jitter.value_or(mode == Mode::tdoa); }
 };
 
-// Product defaults (docs/radio.md), then the site's `materials` overrides (attenuation_db,
-// nlos_bias_m -> bias_mean_m).
+// Product defaults (docs/radio.md), then the site's `materials` overrides: a site-v1 material entry
+// is a penetrable material with that `attenuation_db` per crossing and `nlos_bias_m` -> bias_m.
 RadioParams radio_defaults(const Site& site);
 
 // Every key a scenario's `radio:` mapping accepts, flattened "a.b" (materials.NAME.* for any NAME).
@@ -115,19 +134,32 @@ std::uint64_t link_key(std::uint64_t seed, int tag, int anchor, std::uint64_t bl
 struct LinkSample {
   bool received = false;
   bool nlos = false;        // the straight path crosses at least one solid
+  int path = -1;            // index of the detected path in LinkGeometry::path
   bool collided = false;    // lost to an ALOHA collision
   double true_m = 0;        // true distance
   double measured_m = 0;    // range (TWR) or pseudo-range (TDoA arrival as distance)
   double rx_dbm = 0, fp_dbm = 0;
 };
 
-// The deterministic part of a link: distance, crossings resolved to materials, budget.
+// One way a blink can travel from the tag to the anchor.
+struct PathCandidate {
+  enum class Kind : std::uint8_t { direct, diffracted, reflected };
+  double length_m = 0;  // geometric length
+  double delay_m = 0;   // time of flight as distance: length plus the delay inside penetrable solids
+  double loss_db = 0;   // loss beyond free space over length_m: materials, diffraction, reflection
+  Kind kind = Kind::direct;
+};
+
+// The deterministic part of a link: distance and the candidate first paths, earliest first, each
+// later one stronger than every earlier one (a later, weaker path can never be the first heard).
 struct LinkGeometry {
+  static constexpr int kMaxPaths = 4;
   double distance_m = 0;
-  double attenuation_db = 0;
-  bool nlos = false;
-  bool lockable = false;  // crosses a material with lock_rate > 0
-  bool in_budget = false; // mean rx >= sensitivity
+  double attenuation_db = 0;  // loss_db of the earliest path
+  bool nlos = false;          // the straight path crosses a solid
+  bool in_budget = false;     // some path's mean power >= sensitivity
+  int paths = 0;
+  std::array<PathCandidate, kMaxPaths> path{};
 };
 
 class RadioChannel {
@@ -136,12 +168,24 @@ class RadioChannel {
   RadioChannel(const Site& site, RadioParams p, const std::vector<std::string>& los_materials, std::uint64_t seed);
 
   const RadioParams& params() const { return p_; }
+  // The straight path only (no geometry search): through the crossed solids when none is opaque,
+  // else no path at all. FirstPathFinder::find adds diffracted and reflected paths.
   LinkGeometry geometry(const Vec3& tag, int anchor, std::span<const Crossing> crossings) const;
   // One blink's measurement on one link. `load_g`: offered ALOHA load at the anchor (0: none).
-  // `crossings` must be the same ones `g` was made from.
-  LinkSample sample(int tag, int anchor, std::uint64_t blink, const LinkGeometry& g, std::span<const Crossing> crossings,
-                    double load_g) const;
+  LinkSample sample(int tag, int anchor, std::uint64_t blink, const LinkGeometry& g, double load_g) const;
   Vec3 anchor_at(int anchor) const;
+  int anchors() const { return static_cast<int>(anchors_.size()); }
+  // The material of a LineOfSight material index (the unknown material when out of range).
+  const RadioMaterial& material(int index) const {
+    return index >= 0 && static_cast<size_t>(index) < mats_.size() ? mats_[static_cast<size_t>(index)] : p_.unknown_material;
+  }
+  // Mean first-path power of a path of this length and excess loss (no shadowing), dBm.
+  double mean_power(double length_m, double loss_db) const;
+  // Adds a path through `crossings` to `delay_m` and `loss_db`; false when one is opaque.
+  bool through(std::span<const Crossing> crossings, double& delay_m, double& loss_db) const;
+  // Sorts candidates by delay, keeps those stronger than every earlier one (at most kMaxPaths),
+  // and sets attenuation_db and in_budget.
+  void finish(LinkGeometry& g, std::span<PathCandidate> candidates) const;
 
  private:
   RadioParams p_;

@@ -12,7 +12,8 @@
 
 namespace planttwin::radio_fixtures {
 
-// Axis-aligned boxes, each of one material; trace() by slab clipping.
+// Axis-aligned boxes, each of one material; trace() by slab clipping; shapes() for the first-path
+// search (each box a prism).
 class BoxesLos final : public LineOfSight {
  public:
   struct Box {
@@ -23,13 +24,16 @@ class BoxesLos final : public LineOfSight {
   void add(Vec3 lo, Vec3 hi, const std::string& mat) {
     const int m = static_cast<int>(std::find(mats_.begin(), mats_.end(), mat) - mats_.begin());
     boxes_.push_back({lo, hi, m});
+    shapes_.push_back({{{lo.x, lo.y}, {hi.x, lo.y}, {hi.x, hi.y}, {lo.x, hi.y}}, lo.z, hi.z, m});
   }
+  const std::vector<SolidShape>& shapes() const override { return shapes_; }
   const std::vector<std::string>& materials() const override { return mats_; }
   void trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out) const override {
     out.clear();
     const double d[3] = {b.x - a.x, b.y - a.y, b.z - a.z}, o[3] = {a.x, a.y, a.z};
     const double len = std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
-    for (const Box& bx : boxes_) {
+    for (size_t k = 0; k < boxes_.size(); ++k) {
+      const Box& bx = boxes_[k];
       const double lo[3] = {bx.lo.x, bx.lo.y, bx.lo.z}, hi[3] = {bx.hi.x, bx.hi.y, bx.hi.z};
       double t0 = 0, t1 = 1;
       bool hit = true;
@@ -44,13 +48,14 @@ class BoxesLos final : public LineOfSight {
         t1 = std::min(t1, tb);
         hit = t0 < t1;
       }
-      if (hit) out.push_back({bx.material, (t1 - t0) * len});
+      if (hit) out.push_back({bx.material, (t1 - t0) * len, static_cast<int>(k)});
     }
   }
 
  private:
   std::vector<std::string> mats_;
   std::vector<Box> boxes_;
+  std::vector<SolidShape> shapes_;
 };
 
 inline const std::vector<std::string> kMats = {"concrete", "steel", "brick", "glass", "wood", "metal", "plastic", "cardboard", "foam"};

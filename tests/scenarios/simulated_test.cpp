@@ -49,7 +49,9 @@ expect:
   - {accuracy: {cdf68_max: 1.0, cdf95_max: 2.0}, req: H-06}
   - {alarm_quality: {missed_max: 0.1, false_max: 0.15}, req: H-06}
   - {alarm_delay: {p95_max: 3s}, req: H-06}
-  - {radio_link: {tag: T1, anchor: A1, median: [0.1, 0.6], nlos_share: [1, 1]}, req: H-02}
+  # the cabinet 4 m in front of T1 on its 35 m link to A1: the way round it is a 17 dB knife
+  # edge against a 5 dB margin at 35 m, so the link is lost (issue 20: first paths from geometry)
+  - {radio_link: {tag: T1, anchor: A1, dropped_share: [0.95, 1], nlos_share: [1, 1]}, req: H-02}
 )";
 
 Scenario load(const std::string& body) {

@@ -1,0 +1,222 @@
+#include "hardware-in-loop/mqtt/mqtt_channel.h"
+
+#include <mosquitto.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <iostream>
+#include <mutex>
+#include <regex>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace planttwin::hil {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+constexpr const char* kSource = "mqtt";
+
+struct LibInit {
+  LibInit() { mosquitto_lib_init(); }
+};
+
+class MqttChannel final : public Channel {
+ public:
+  MqttChannel(const Scenario& sc, MqttOptions o, mqtt::Profile p) : opt_(std::move(o)), profile_(std::move(p)) {
+    prefix_ = "planttwin/" + sc.name + "/";
+  }
+  ~MqttChannel() override {
+    stop();
+    if (mosq_) mosquitto_destroy(mosq_);
+  }
+
+  bool parse_url(std::string& error) {
+    static const std::regex re(R"(^mqtt://([^:/]+|\[[0-9a-fA-F:]+\])(?::(\d{1,5}))?/?$)");
+    std::smatch m;
+    if (!std::regex_match(opt_.url, m, re)) {
+      error = "--mqtt " + opt_.url + ": not an MQTT URL (mqtt://HOST:PORT)";
+      return false;
+    }
+    host_ = m[1].str();
+    if (!host_.empty() && host_.front() == '[') host_ = host_.substr(1, host_.size() - 2);
+    port_ = m[2].matched ? std::stoi(m[2].str()) : 1883;
+    if (port_ <= 0 || port_ > 65535) {
+      error = "--mqtt " + opt_.url + ": port out of range";
+      return false;
+    }
+    return true;
+  }
+
+  bool open(boost::asio::io_context& io, std::string& error) override {
+    static LibInit init;
+    io_ = &io;
+    if (!parse_url(error)) return false;
+    const std::string id = opt_.client_id.empty() ? "planttwin-" + prefix_.substr(10, prefix_.size() - 11) + "-" + std::to_string(::getpid()) : opt_.client_id;
+    mosq_ = mosquitto_new(id.c_str(), true, this);
+    if (!mosq_) {
+      error = "--mqtt: cannot create an MQTT client (libmosquitto)";
+      return false;
+    }
+    mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    mosquitto_connect_callback_set(mosq_, [](mosquitto* m, void* self, int rc) { static_cast<MqttChannel*>(self)->on_connect(m, rc); });
+    mosquitto_disconnect_callback_set(mosq_, [](mosquitto*, void* self, int rc) { static_cast<MqttChannel*>(self)->on_disconnect(rc); });
+    mosquitto_subscribe_callback_set(mosq_, [](mosquitto*, void* self, int, int, const int*) { static_cast<MqttChannel*>(self)->on_subscribed(); });
+    mosquitto_message_callback_set(mosq_, [](mosquitto*, void* self, const mosquitto_message* msg) { static_cast<MqttChannel*>(self)->on_message(msg); });
+    // back-off: 1 s, doubling to 30 s, between reconnection attempts
+    mosquitto_reconnect_delay_set(mosq_, 1, 30, true);
+    mosquitto_max_inflight_messages_set(mosq_, 1000);
+    return true;
+  }
+
+  std::string describe() const override {
+    return "MQTT " + opt_.url + " (profile " + profile_.name + (profile_.file.empty() ? "" : ", " + profile_.file) + "; outputs on " + prefix_ + "<topic>)";
+  }
+
+  void start(ChannelHost& host) override {
+    host_api_ = &host;
+    SourceStats& st = host.source(kSource);
+    st.connected = false;
+    started_ = true;
+    retry_ = std::make_unique<boost::asio::steady_timer>(*io_);
+    try_connect();
+  }
+
+  void output(const WireMessage& m) override {
+    if (!loop_running_ || stopped_) return;
+    const std::string topic = prefix_ + m.topic;
+    const int rc = mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(m.body.size()), m.body.data(), 1, false);
+    if (rc != MOSQ_ERR_SUCCESS) ++publish_failed_;
+  }
+
+  void stop() override {
+    if (!started_ || stopped_) return;
+    stopped_ = true;
+    retry_.reset();  // cancels a pending retry; the timer goes before the io_context
+    if (!loop_running_) return;
+    mosquitto_disconnect(mosq_);
+    mosquitto_loop_stop(mosq_, false);
+  }
+
+ private:
+  // The first connection: libmosquitto's own thread reconnects with back-off only once a
+  // connection was started, so a broker that is not up yet is retried here (1 s doubling to 30 s).
+  void try_connect() {
+    if (stopped_) return;
+    const int rc = mosquitto_connect_async(mosq_, host_.c_str(), port_, opt_.keepalive_s);
+    if (rc == MOSQ_ERR_SUCCESS) {
+      loop_running_ = mosquitto_loop_start(mosq_) == MOSQ_ERR_SUCCESS;
+      return;
+    }
+    if (!warned_)
+      std::cerr << "planttwin live: MQTT 代理暂不可达，将重试 broker " << opt_.url << " not reachable yet (" << mosquitto_strerror(rc) << "), retrying\n";
+    warned_ = true;
+    retry_->expires_after(backoff_);
+    backoff_ = std::min<std::chrono::seconds>(backoff_ * 2, std::chrono::seconds(30));
+    retry_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) try_connect();
+    });
+  }
+
+  // ---- libmosquitto's thread ----
+  void on_connect(mosquitto* m, int rc) {
+    if (rc != 0) return;  // refused: libmosquitto retries
+    for (const std::string& t : profile_.topics) mosquitto_subscribe(m, nullptr, t.c_str(), 1);
+  }
+  void on_subscribed() {
+    if (subscribed_count_.fetch_add(1) + 1 < static_cast<int>(profile_.topics.size())) return;
+    boost::asio::post(*io_, [this] {
+      SourceStats& st = host_api_->source(kSource);
+      if (!st.connected && ever_connected_)
+        std::cerr << "planttwin live: MQTT 已重新连接 reconnected to " << opt_.url << "\n";
+      st.connected = true;
+      ever_connected_ = true;
+    });
+  }
+  void on_disconnect(int rc) {
+    subscribed_count_ = 0;
+    if (stopped_ || rc == 0) return;
+    boost::asio::post(*io_, [this] {
+      SourceStats& st = host_api_->source(kSource);
+      if (st.connected) {
+        ++st.disconnects;
+        std::cerr << "planttwin live: MQTT 代理连接中断，正在重连 connection to " << opt_.url << " lost, reconnecting with back-off\n";
+      }
+      st.connected = false;
+    });
+  }
+  void on_message(const mosquitto_message* msg) {
+    Pending p{SteadyClock::now(), msg->topic ? msg->topic : "",
+              std::string(static_cast<const char*>(msg->payload), static_cast<std::size_t>(msg->payloadlen))};
+    bool post = false;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      post = queue_.empty();
+      queue_.push_back(std::move(p));
+    }
+    if (post) boost::asio::post(*io_, [this] { drain(); });
+  }
+
+  // ---- the loop's thread ----
+  void drain() {
+    std::deque<Pending> batch;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      batch.swap(queue_);
+    }
+    for (const Pending& p : batch) {
+      converted_.clear();
+      rejected_.clear();
+      std::size_t no_position = 0;
+      mqtt::convert(profile_, p.payload, host_api_->now_unix_ms(), converted_, rejected_, no_position);
+      for (const mqtt::Converted& c : converted_) host_api_->deliver(kSource, c.topic, c.body, p.arrival);
+      for (std::size_t i = 0; i < no_position; ++i) host_api_->rejected(kSource, "no_position");
+      for (const mqtt::Rejected& r : rejected_) {
+        host_api_->rejected(kSource, r.reason);
+        // answered on planttwin/<scenario>/error, as live-v1's `error` (topic: the MQTT topic)
+        output(encode_error(host_api_->now_unix_ms(), {r.reason, r.detail}, p.topic));
+      }
+    }
+    host_api_->batch_done();
+  }
+
+  struct Pending {
+    SteadyClock::time_point arrival;
+    std::string topic, payload;
+  };
+
+  MqttOptions opt_;
+  mqtt::Profile profile_;
+  std::string prefix_, host_;
+  int port_ = 1883;
+  boost::asio::io_context* io_ = nullptr;
+  ChannelHost* host_api_ = nullptr;
+  mosquitto* mosq_ = nullptr;
+  bool started_ = false, loop_running_ = false, warned_ = false;
+  std::unique_ptr<boost::asio::steady_timer> retry_;
+  std::chrono::seconds backoff_{1};
+  std::atomic<bool> stopped_{false};
+  bool ever_connected_ = false;
+  std::atomic<int> subscribed_count_{0};
+  std::uint64_t publish_failed_ = 0;
+  std::mutex mu_;
+  std::deque<Pending> queue_;
+  std::vector<mqtt::Converted> converted_;
+  std::vector<mqtt::Rejected> rejected_;
+};
+
+}  // namespace
+
+std::shared_ptr<Channel> make_mqtt_channel(const Scenario& sc, const MqttOptions& o, std::string& error) {
+  mqtt::Profile p;
+  if (!load_profile(o.profile.empty() ? "generic" : o.profile, p, error)) return nullptr;
+  auto c = std::make_shared<MqttChannel>(sc, o, std::move(p));
+  if (!c->parse_url(error)) return nullptr;
+  return c;
+}
+
+}  // namespace planttwin::hil

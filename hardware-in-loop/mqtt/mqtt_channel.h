@@ -1,0 +1,25 @@
+// `planttwin live --mqtt mqtt://HOST:PORT --mqtt-profile NAME_OR_FILE` (docs/mqtt.md): subscribes to
+// a broker with libmosquitto, turns each payload into live-v1 messages through the profile and
+// hands them to the session (source "mqtt"); publishes every output as live-v1 JSON on
+// planttwin/<scenario>/<topic> with QoS 1. A lost broker is reconnected with back-off (1 s doubling
+// to 30 s) and the subscriptions renewed; the session never stops because of it.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "hardware-in-loop/channel.h"
+#include "hardware-in-loop/mqtt/profile.h"
+
+namespace planttwin::hil {
+
+struct MqttOptions {
+  std::string url;      // mqtt://HOST[:PORT] (default port 1883)
+  std::string profile;  // bundled name or YAML file
+  std::string client_id;  // "" : planttwin-<scenario>-<pid>
+  int keepalive_s = 10;
+};
+
+// false with `error` (exit 2) when the URL or the profile is bad.
+std::shared_ptr<Channel> make_mqtt_channel(const Scenario& sc, const MqttOptions& o, std::string& error);
+
+}  // namespace planttwin::hil

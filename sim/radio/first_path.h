@@ -1,0 +1,61 @@
+// First paths from the plant's geometry (H-02, issue 20; docs/radio.md "First paths"). For a link
+// whose straight path crosses solids, the candidate paths a blink can take:
+//
+//  - the straight path, when every solid it crosses is penetrable: late by (sqrt(eps) - 1) x the
+//    length inside each solid, weaker by each material's loss;
+//  - diffraction around the opaque solids that block it: over their tops and under their bottoms
+//    (in the vertical plane of the link) and around their vertical edges (in plan), as the taut
+//    string around the blockers' convex outline, each bend a knife edge with the ITU-R P.526
+//    loss J(v), v = 2 sqrt(excess / wavelength), cascaded per solid (Epstein-Peterson); a detour
+//    that runs into another opaque solid is retried around both (PathParams::max_rounds);
+//  - first-order specular reflections off the vertical faces of solids (image method), searched
+//    only when no earlier path is heard for sure, and only up to that path's length.
+//
+// Each path's legs are traced through the BVH (PlantModel::trace): penetrable solids on a leg add
+// their delay and loss, an opaque one rules the leg out. Per anchor the reflectors it can see are
+// cached when the finder is built (the plant does not move). Results are a pure function of the
+// geometry, the tag's position and the anchor: no state changes after construction, so any number
+// of threads may call find() at once and the result never depends on the thread.
+#pragma once
+#include <array>
+#include <span>
+#include <vector>
+
+#include "sim/los.h"
+#include "sim/radio/radio.h"
+
+namespace planttwin {
+
+class FirstPathFinder {
+ public:
+  FirstPathFinder(const LineOfSight& los, const RadioChannel& channel);
+
+  // The link tag -> anchor given its straight path's crossings (los.trace(tag, anchor_at(anchor))).
+  // Line of sight: exactly RadioChannel::geometry (the straight path alone).
+  LinkGeometry find(const Vec3& tag, int anchor, std::span<const Crossing> direct) const;
+
+  // The same search for any two points (tests, benchmarks): the candidate paths, earliest first.
+  LinkGeometry find_between(const Vec3& a, const Vec3& b, std::span<const Crossing> direct, int anchor = -1) const;
+
+  // A vertical face that can reflect.
+  struct Face {
+    std::array<double, 2> p0, p1, n;  // ends in plan, outward unit normal
+    double width = 0, z0 = 0, z1 = 0;
+    int solid = 0, material = 0;
+  };
+  const std::vector<Face>& faces() const { return faces_; }
+  // Number of traces find() made so far is not kept (find is const and lock-free).
+
+ private:
+  const LineOfSight& los_;
+  const RadioChannel& ch_;
+  std::vector<Face> faces_;
+  std::vector<std::vector<int>> anchor_faces_;  // per anchor: faces within reach that face it
+  std::vector<std::vector<std::array<double, 2>>> sorted_hulls_;  // per solid: its outline's corners, sorted
+  double reach_m_ = 0;
+};
+
+// ITU-R P.526 knife-edge loss J(v), dB (0 for v <= -0.78).
+double knife_edge_loss_db(double v);
+
+}  // namespace planttwin
