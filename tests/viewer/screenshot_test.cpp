@@ -257,10 +257,14 @@ TEST(DrillWindow, NobodyActsEverythingDueIsMissed) {
   fs::remove_all(out);
   const std::string cmd = "xvfb-run -a -s \"-screen 0 1280x800x24\" sh -c '" PLANTTWIN_BINARY_DIR "/apps/planttwin drill " PLANTTWIN_SOURCE_DIR
                           "/scenarios/drills/drill-tank-farm-sos.yaml --speed 100 --report " + out.string() +
-                          " & P=$!; sleep 8; kill -TERM $P; wait $P' > " + out.string() + ".log 2>&1";
-  const int rc = std::system(cmd.c_str());
-  ASSERT_TRUE(WIFEXITED(rc));
-  EXPECT_EQ(WEXITSTATUS(rc), 1);
+                          " & P=$!; sleep 8; kill -TERM $P; wait $P; echo $? > " + out.string() + ".rc' > " + out.string() + ".log 2>&1";
+  // the drill's own exit code, kept inside the X session: xvfb-run may exit 5 after the command
+  // ended well ("problem while cleaning up temporary directory", seen once in CI on a loaded machine)
+  (void)std::system(cmd.c_str());
+  std::ifstream rc_file(out.string() + ".rc");
+  int rc = -1;
+  ASSERT_TRUE(rc_file >> rc) << "the drill never ended; see " << out.string() << ".log";
+  EXPECT_EQ(rc, 1);
   ASSERT_TRUE(fs::exists(out / "drill.json"));
   FILE* f = std::fopen((out / "drill.json").string().c_str(), "r");
   ASSERT_TRUE(f);
