@@ -1,5 +1,7 @@
 #include "history/track_codec.h"
 
+#include <limits>
+
 #ifdef PLANTTWIN_HAVE_ZSTD
 #include <zstd.h>
 #endif
@@ -83,32 +85,45 @@ bool decode_payload(std::int64_t bucket_start_ms, std::string_view payload, std:
   if (r.i >= payload.size()) return false;
   const auto mode = static_cast<std::uint8_t>(payload[r.i++]);
   if (mode != kXyDeltaOfDelta && mode != kXyDelta) return false;
+  // every sum is checked: a damaged blob gives `false`, never a signed overflow (undefined
+  // behaviour; found by fuzz_track_codec) nor a coordinate outside the int32 it was encoded from
+  bool fits = true;
+  auto add = [&fits](std::int64_t& acc, std::int64_t v) { fits = fits && !__builtin_add_overflow(acc, v, &acc); };
+  auto narrow = [&fits](std::int64_t v) {
+    fits = fits && v >= std::numeric_limits<std::int32_t>::min() && v <= std::numeric_limits<std::int32_t>::max();
+    return static_cast<std::int32_t>(fits ? v : 0);
+  };
   TrackPoint p;
-  p.t_ms = bucket_start_ms + r.svarint();
-  p.x_cm = static_cast<std::int32_t>(r.svarint());
-  p.y_cm = static_cast<std::int32_t>(r.svarint());
-  p.z_cm = static_cast<std::int32_t>(r.svarint());
-  p.floor = static_cast<std::int32_t>(r.svarint());
-  if (!r.ok) return false;
+  p.t_ms = bucket_start_ms;
+  add(p.t_ms, r.svarint());
+  std::int64_t x = r.svarint(), y = r.svarint(), z = r.svarint();
+  p.x_cm = narrow(x);
+  p.y_cm = narrow(y);
+  p.z_cm = narrow(z);
+  p.floor = narrow(r.svarint());
+  if (!r.ok || !fits) return false;
   out.reserve(out.size() + n);
   out.push_back(p);
   std::int64_t dt = 0, dx = 0, dy = 0;
   for (std::uint64_t k = 1; k < n; ++k) {
     const std::uint64_t head = r.varint();
-    dt += unzigzag(head >> 1);
+    add(dt, unzigzag(head >> 1));
     if (mode == kXyDeltaOfDelta) {
-      dx += r.svarint();
-      dy += r.svarint();
+      add(dx, r.svarint());
+      add(dy, r.svarint());
     } else {
       dx = r.svarint();
       dy = r.svarint();
     }
-    p.t_ms += dt;
-    p.x_cm = static_cast<std::int32_t>(p.x_cm + dx);
-    p.y_cm = static_cast<std::int32_t>(p.y_cm + dy);
-    p.z_cm = static_cast<std::int32_t>(p.z_cm + r.svarint());
-    if (head & 1) p.floor = static_cast<std::int32_t>(r.svarint());
-    if (!r.ok) return false;
+    add(p.t_ms, dt);
+    add(x, dx);
+    add(y, dy);
+    add(z, r.svarint());
+    p.x_cm = narrow(x);
+    p.y_cm = narrow(y);
+    p.z_cm = narrow(z);
+    if (head & 1) p.floor = narrow(r.svarint());
+    if (!r.ok || !fits) return false;
     out.push_back(p);
   }
   return r.i == payload.size();
