@@ -52,8 +52,10 @@ struct ZoneGrid {
   int w = 0, h = 0;
   std::vector<std::vector<int>> cells;
   const std::vector<int>& at(Vec2 p) const {  // call only when !cells.empty()
-    const int cx = std::clamp(static_cast<int>((p.x - box.min.x) / cell), 0, w - 1);
-    const int cy = std::clamp(static_cast<int>((p.y - box.min.y) / cell), 0, h - 1);
+    // clamped before the conversion: a position far outside the grid (a vendor may send 1e36 m)
+    // must not convert an out-of-range double to int, which is undefined (fuzz_live_wire)
+    const int cx = static_cast<int>(std::clamp((p.x - box.min.x) / cell, 0.0, static_cast<double>(w - 1)));
+    const int cy = static_cast<int>(std::clamp((p.y - box.min.y) / cell, 0.0, static_cast<double>(h - 1)));
     return cells[static_cast<size_t>(cy) * static_cast<size_t>(w) + static_cast<size_t>(cx)];
   }
 };

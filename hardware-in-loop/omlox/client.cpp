@@ -125,10 +125,11 @@ class Client final : public Channel, public std::enable_shared_from_this<Client>
       return;
     }
     if (event == "error") {
-      std::cerr << "planttwin live: omlox hub " << url_ << " error " << w.value("code", 0) << ": " << w.value("description", "") << "\n";
+      std::cerr << "planttwin live: omlox hub " << url_ << " error " << w.value("code", json()).dump() << ": " << w.value("description", json()).dump() << "\n";
       return;
     }
-    if (event != "message" || w.value("topic", "") != "location_updates") return;
+    const auto topic = w.find("topic");  // a hub's wrong types are dropped, never thrown (fuzz_omlox)
+    if (event != "message" || topic == w.end() || !topic->is_string() || topic->get<std::string>() != "location_updates") return;
     if (!w.contains("payload") || !w["payload"].is_array()) {
       host.rejected(kSource, "bad_wrapper");
       return;

@@ -93,7 +93,9 @@ bool location_to_fix(const json& loc, const std::string& path_provider, std::int
   if (provider.empty()) return fail("missing_field", "a Location needs provider_id (the tag id)");
   auto pos = loc.find("position");
   if (pos == loc.end() || !pos->is_object()) return fail("missing_field", "a Location needs position (a GeoJSON Point)");
-  if (pos->value("type", "") != "Point") return fail("bad_field", "position.type is not \"Point\"");
+  // checked before reading: json::value() throws when the key holds another type (fuzz_omlox)
+  if (auto t = pos->find("type"); t == pos->end() || !t->is_string() || t->get<std::string>() != "Point")
+    return fail("bad_field", "position.type is not \"Point\"");
   auto coords = pos->find("coordinates");
   if (coords == pos->end() || !coords->is_array() || coords->size() < 2 || coords->size() > 3)
     return fail("bad_field", "position.coordinates is not [x, y] or [x, y, z]");
