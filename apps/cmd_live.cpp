@@ -35,7 +35,7 @@ struct LiveArgs {
   bool with_script = false;
   bool view = false;                 // --view: the viewer follows the session
   std::string view_lang = "zh", view_screenshot;
-  std::string checkpoint_every, checkpoint_dir;
+  std::string checkpoint_every, checkpoint_dir, resume;
   // vendor channels (issue 14): MQTT with a profile, the omlox hub API as server and as client
   std::string mqtt, mqtt_profile = "generic", omlox_listen, omlox_connect;
 };
@@ -85,6 +85,19 @@ int cmd_live(const LiveArgs& a) {
     return kExitBadInput;
   if (!checkpoint_args(a.checkpoint_every, a.checkpoint_dir, o.checkpoint_every)) return kExitBadInput;
   o.checkpoint_dir = a.checkpoint_dir;
+  RunCheckpoint resume;
+  if (!a.resume.empty()) {
+    std::string why;
+    if (!read_checkpoint_file(a.resume, resume, why)) {
+      std::cerr << "planttwin live: --resume " << a.resume << ": " << why << "\n";
+      return kExitBadInput;
+    }
+    if (a.view) {
+      std::cerr << "planttwin live: --resume cannot be combined with --view (the viewer follows a session from its start)\n";
+      return kExitBadInput;
+    }
+    o.resume = &resume;
+  }
   // every fix fed to the engine, beside the report (docs/live-v1.md "Report")
   if (!a.report.empty()) o.fixes_csv = (fs::path(a.report) / "fixes.csv").string();
   std::unique_ptr<SqliteHistory> store;
@@ -206,6 +219,9 @@ int cmd_live(const LiveArgs& a) {
   std::cout << "Session: " << to_seconds(s.end_t) << " s, " << s.counters.accepted << " inputs accepted, " << s.counters.dropped << " dropped";
   if (s.latency_us_p50) std::cout << ", arrival->decision p50 " << *s.latency_us_p50 << " us, p99 " << *s.latency_us_p99 << " us";
   std::cout << "\n";
+  if (r.resumed_at)
+    std::cout << "Resumed from " << a.resume << " at " << *r.resumed_at << " s; " << loop.live_stats().resumed_records
+              << " records of the interrupted session's recording read again\n";
   for (const auto& [name, st] : s.sources)
     if (name != "zeromq" || s.sources.size() > 1)
       std::cout << "Source " << name << ": " << st.received << " received, " << st.accepted << " accepted, " << st.dropped << " dropped, "
@@ -301,6 +317,9 @@ std::vector<Subcommand> add_live_commands(CLI::App& app) {
   live->add_option("--checkpoint-every", a->checkpoint_every,
                    "Write a checkpoint of the session every D of engine time (e.g. 10s) into --checkpoint-dir; replay --resume continues from one");
   live->add_option("--checkpoint-dir", a->checkpoint_dir, "Folder for checkpoint files NAME-tSECONDS.ptck (created when missing)");
+  live->add_option("--resume", a->resume,
+                   "Continue an interrupted session (kill -9, power cut) from one of its checkpoints: engine time goes on from its start; "
+                   "--record must then name its recording, whose inputs after the checkpoint are read again and which goes on");
 
   auto ra = std::make_shared<ReplayArgs>();
   CLI::App* replay = app.add_subcommand("replay", "Replay a live session's recording: the same alarms and hash (exit 0 pass, 1 fail, 2 bad input)");

@@ -160,6 +160,7 @@ struct LiveLoop::Impl final : ChannelHost {
   Samples latency_us, device_ms;
   std::uint64_t stats_sent = 0;
   std::int64_t stats_k = 0;
+  std::size_t caught_up = 0;  // live --resume: records of the interrupted session read again
   std::optional<Micros> armed_solve;
   std::string error;
   std::map<std::string, SourceStats> sources;  // per input source (stats, report)
@@ -518,6 +519,62 @@ void LiveLoop::stop() {
   asio::post(impl_->io, [this] { impl_->shutdown(); });
 }
 
+// live --resume: reads the interrupted session's recording, checks it is that session's, and
+// feeds its records after the checkpoint to the restored session (with nothing attached yet: no
+// recorder, publisher, uplink or history, which had them before the crash). `keep_bytes`: where
+// the recording goes on (its intact records, without a final `end`).
+bool LiveLoop::catch_up(Impl& m, const RunCheckpoint& ck, std::uint64_t& keep_bytes, std::string& error) {
+  const std::string& path = m.opt.record;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    error = "--record " + path + ": live --resume continues the interrupted session's recording, and it is not there "
+            "(give the file that session wrote, or resume without --record)";
+    return false;
+  }
+  Recording prev;
+  if (!read_recording(path, prev, error)) return false;
+  RecordingHeader h;
+  if (!recording_header_for(m.sc, h, error)) return false;
+  std::string differs;
+  if (prev.header.start_unix_us != m.session->options().start_unix_us)
+    differs = "it is of a session started " + std::to_string(prev.header.start_unix_us) + " us after 1970, the checkpoint's " +
+              std::to_string(m.session->options().start_unix_us);
+  else if (prev.header.scenario_sha256 != h.scenario_sha256 || prev.header.site_sha256 != h.site_sha256)
+    differs = "its scenario or site differs from this one";
+  else if (prev.header.with_script != m.opt.with_script)
+    differs = std::string("it was recorded ") + (prev.header.with_script ? "with" : "without") + " --with-script";
+  else if (prev.header.solve_window != m.opt.solve_window)
+    differs = "it was recorded with another --solve-window";
+  if (!differs.empty()) {
+    error = "--record " + path + ": not the interrupted session's recording: " + differs;
+    return false;
+  }
+  keep_bytes = prev.intact_bytes;
+  if (!prev.records.empty() && prev.records.back().kind == RecordKind::end) keep_bytes -= prev.last_record_bytes;
+  const Micros from = ck.meta.t;
+  Session& s = *m.session;
+  s.set_history_paused(true);
+  for (const Record& x : prev.records) {
+    switch (x.kind) {
+      case RecordKind::input:
+        if (x.input.t > from) s.on_message(x.input.t, x.input.topic, x.input.body);
+        break;
+      case RecordKind::solve:
+        if (x.solve.t > from) s.solve_recorded(x.solve.t, x.solve.tag);
+        break;
+      case RecordKind::reached:
+        if (x.end_t > from) s.advance(x.end_t);
+        break;
+      case RecordKind::end:
+      case RecordKind::header:
+        break;
+    }
+  }
+  s.set_history_paused(false);
+  m.caught_up = prev.records.size();
+  return true;
+}
+
 bool LiveLoop::run(std::string& error) {
   Impl& m = *impl_;
   const LiveOptions& o = m.opt;
@@ -526,6 +583,24 @@ bool LiveLoop::run(std::string& error) {
   m.start = SteadyClock::now();
   SessionOptions so;
   so.start_unix_us = std::chrono::duration_cast<std::chrono::microseconds>(sys_now.time_since_epoch()).count();
+  if (o.resume) {
+    // the interrupted session's start: engine time goes on as wall-clock time since then
+    const std::int64_t now_us = so.start_unix_us;
+    if (o.on_start || o.engine_calls) {
+      error = "--resume: a resumed session cannot have a follower (--view)";
+      return false;
+    }
+    if (!Session::checkpoint_start(*o.resume, so.start_unix_us, error)) {
+      error = "--resume: " + error;
+      return false;
+    }
+    if (so.start_unix_us > now_us) {
+      error = "--resume: the checkpoint's session started " + std::to_string((so.start_unix_us - now_us) / 1000) +
+              " ms in the future of this machine's clock";
+      return false;
+    }
+    m.start -= std::chrono::microseconds(now_us - so.start_unix_us);
+  }
   so.with_script = o.with_script;
   so.max_skew = o.max_skew;
   so.solve_window = o.solve_window;
@@ -534,6 +609,14 @@ bool LiveLoop::run(std::string& error) {
   so.checkpoint_dir = o.checkpoint_dir;
   so.fixes_csv = o.fixes_csv;
   m.session = std::make_unique<Session>(m.sc, so);
+  std::uint64_t keep_record_bytes = 0;
+  if (o.resume) {
+    if (!m.session->restore(*o.resume, error)) return false;  // reopens fixes.csv, cut back to the checkpoint
+    if (!o.record.empty() && !catch_up(m, *o.resume, keep_record_bytes, error)) return false;
+    // a wall clock set back while the session was down must not take engine time back
+    if (m.now() < m.session->now()) m.start -= std::chrono::microseconds(m.session->now() - m.now());
+    m.stats_k = m.now() / kSecond;
+  }
   if (!m.session->open_fixes_csv(error)) return false;
   if (o.engine_calls) m.session->set_engine_calls(o.engine_calls);
   if (o.on_start) o.on_start(m.session->scenario());
@@ -590,13 +673,17 @@ bool LiveLoop::run(std::string& error) {
 #endif
   }
   if (!o.record.empty()) {
-    RecordingHeader h;
-    if (!recording_header_for(m.sc, h, error)) return false;
-    h.start_unix_us = so.start_unix_us;
-    h.utc_offset_min = m.sc.site.timezone_min;
-    h.with_script = o.with_script;
-    h.solve_window = o.solve_window;
-    if (!m.recorder.open(o.record, h, error)) return false;
+    if (o.resume) {
+      if (!m.recorder.append(o.record, keep_record_bytes, error)) return false;
+    } else {
+      RecordingHeader h;
+      if (!recording_header_for(m.sc, h, error)) return false;
+      h.start_unix_us = so.start_unix_us;
+      h.utc_offset_min = m.sc.site.timezone_min;
+      h.with_script = o.with_script;
+      h.solve_window = o.solve_window;
+      if (!m.recorder.open(o.record, h, error)) return false;
+    }
     m.session->set_recorder(&m.recorder);
   }
 
@@ -634,9 +721,9 @@ bool LiveLoop::run(std::string& error) {
       if (!ec) m.shutdown();
     });
   }
-  m.arm_stats();  // the first stats at t = 0: clients wait for it before sending
+  m.arm_stats();  // the first stats at t = 0 (resumed: now): clients wait for it before sending
   const Micros every = std::max<Micros>(1, m.sc.site.rules.evaluate_every);
-  m.arm_eval(every);
+  m.arm_eval(o.resume ? (m.now() / every + 1) * every : every);
   asio::post(m.io, [&m] { m.drain_input(); });
   if (m.stop_requested) m.shutdown();
   m.io.run();
@@ -685,6 +772,7 @@ bool LiveLoop::run(std::string& error) {
   }
 #endif
   stats_.stats_published = m.stats_sent;
+  stats_.resumed_records = m.caught_up;
   if (m.zap) {
     stats_.curve_allowed = m.zap->allowed();
     stats_.curve_denied = m.zap->denied();

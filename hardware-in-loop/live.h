@@ -67,6 +67,13 @@ struct LiveOptions {
   // fixes.csv of every fix fed to the engine (SessionOptions::fixes_csv; the command writes it
   // into --report's folder). "": none.
   std::string fixes_csv;
+  // Continue an interrupted session (`live --resume`, docs/recording.md "Resuming a live
+  // session"): the session keeps the checkpoint's start, so engine time is wall-clock time since
+  // the original start; the state is restored; the inputs recorded after the checkpoint in
+  // `record` (which must then be the interrupted session's recording) are fed again, and the
+  // recording goes on in the same file, so that one replay of it gives the session's hash. Not
+  // with a follower (on_start / engine_calls). nullptr: a new session.
+  const RunCheckpoint* resume = nullptr;
 };
 
 // Statistics of one live session, beyond the run result.
@@ -74,6 +81,7 @@ struct LiveStats {
   std::uint64_t stats_published = 0;
   std::uint64_t curve_allowed = 0, curve_denied = 0;
   std::uint64_t uplink_queued = 0, uplink_sent = 0, uplink_pending = 0;  // batches (when an uplink ran)
+  std::uint64_t resumed_records = 0;  // live --resume: records of the interrupted session's recording read again
 };
 
 class LiveLoop {
@@ -107,6 +115,7 @@ class LiveLoop {
 
  private:
   struct Impl;
+  static bool catch_up(Impl& m, const RunCheckpoint& ck, std::uint64_t& keep_bytes, std::string& error);
   std::unique_ptr<Impl> impl_;
   std::string in_endpoint_, pub_endpoint_;
   RunResult result_;

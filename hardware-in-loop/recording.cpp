@@ -85,6 +85,23 @@ bool RecordingWriter::open(const std::string& path, const RecordingHeader& h, st
   return true;
 }
 
+bool RecordingWriter::append(const std::string& path, std::uint64_t keep_bytes, std::string& error) {
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd_ < 0) {
+    error = path + ": cannot open the recording to continue it: " + std::strerror(errno);
+    return false;
+  }
+  if (::ftruncate(fd_, static_cast<off_t>(keep_bytes)) != 0 || ::lseek(fd_, 0, SEEK_END) < 0) {
+    error = path + ": cannot continue the recording: " + std::strerror(errno);
+    ::close(fd_);
+    fd_ = -1;
+    return false;
+  }
+  path_ = path;
+  buf_.clear();
+  return true;
+}
+
 void RecordingWriter::record(const std::string& payload) {
   put_u32(buf_, static_cast<std::uint32_t>(payload.size()));
   put_u32(buf_, crc32(payload));
@@ -251,6 +268,7 @@ bool read_recording(const std::string& path, Recording& out, std::string& error)
       break;
     }
     pos += 8 + len;
+    out.last_record_bytes = 8 + len;
   }
   if (!have_header) {
     error = path + ": the recording has no intact header";

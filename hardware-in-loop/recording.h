@@ -60,6 +60,10 @@ class RecordingWriter {
 
   // Creates (truncates) the file and writes the magic, version and header record.
   bool open(const std::string& path, const RecordingHeader& h, std::string& error);
+  // Continues an existing recording (`live --resume`): cuts the file to its first `keep_bytes`
+  // (the intact records, read_recording()'s intact_bytes, less a final `end` record) and appends
+  // after them. false with `error` naming the file.
+  bool append(const std::string& path, std::uint64_t keep_bytes, std::string& error);
   void input(Micros t, std::int64_t ts_ms, std::string_view topic, std::string_view body);
   void solve(Micros t, int tag);
   void end(Micros t);
@@ -88,6 +92,7 @@ struct Recording {
   std::string torn;
   std::uint64_t torn_bytes = 0;
   std::uint64_t intact_bytes = 0;
+  std::uint64_t last_record_bytes = 0;  // the size of the last intact record on disk (8 + payload)
 };
 
 // Reads a recording. false (with `error`) when the file cannot be used at all (missing, not a

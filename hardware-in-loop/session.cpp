@@ -90,7 +90,7 @@ void Session::submit(Input in, std::optional<Micros> measured) {
       if (p >= 0) {
         const PersonDef& who = sc_.people[static_cast<size_t>(p)];
         const std::string floor = f->floor >= 0 ? floor_ids_.at(static_cast<size_t>(f->floor)) : std::string();
-        if (opt_.history) opt_.history->fix({who.id, unix_ms(start_ms_, in.t), to_cm(f->x), to_cm(f->y), to_cm(f->z), floor});
+        if (opt_.history && !history_paused_) opt_.history->fix({who.id, unix_ms(start_ms_, in.t), to_cm(f->x), to_cm(f->y), to_cm(f->z), floor});
         if (fix_observer_) fix_observer_(in.t, who.id, who.tag.value_or(""), *f, floor);
       }
     }
@@ -448,6 +448,26 @@ RunCheckpoint Session::checkpoint() const {
   c.sim = sim.take();
 #endif
   return c;
+}
+
+bool Session::checkpoint_start(const RunCheckpoint& ck, std::int64_t& start_unix_us, std::string& error) {
+  if (ck.meta.positioning != "live") {
+    error = "the checkpoint is of a `planttwin run` (" + ck.meta.positioning + " positioning), not of a live session or replay";
+    return false;
+  }
+  ByteReader r(ck.runner);
+  const std::uint32_t version = r.u32();
+  if (r.ok() && version != kSessionStateVersion) {
+    error = "the checkpoint's session state has version " + std::to_string(version) + "; this planttwin reads version " +
+            std::to_string(kSessionStateVersion);
+    return false;
+  }
+  start_unix_us = r.i64();
+  if (!r.ok()) {
+    error = "damaged checkpoint: session state: " + r.error();
+    return false;
+  }
+  return true;
 }
 
 bool Session::restore(const RunCheckpoint& ck, std::string& error) {

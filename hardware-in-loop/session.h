@@ -130,6 +130,14 @@ class Session {
   // checkpoint's time (its inputs are in the engine's state already) and every part restored.
   // false with `error` naming what differs or what is damaged; the session is then unchanged.
   bool restore(const RunCheckpoint& ck, std::string& error);
+  // The wall-clock start (µs since 1970) of the live session or replay a checkpoint was written by,
+  // from its session state: `live --resume` starts its clock there. false with `error` when the
+  // checkpoint is not of a live session or its session state is damaged.
+  static bool checkpoint_start(const RunCheckpoint& ck, std::int64_t& start_unix_us, std::string& error);
+  // While set, fixes are not given to the history sink (SessionOptions::history): `live --resume`
+  // replays the interrupted session's recorded inputs after the checkpoint, which the history
+  // stored before the crash already.
+  void set_history_paused(bool paused) { history_paused_ = paused; }
   // The first error writing a checkpoint file ("" none); after one no more are written.
   const std::string& checkpoint_error() const { return checkpoint_error_; }
   // Checkpoint files written so far, in time order (also in the result's `checkpoints`).
@@ -181,6 +189,7 @@ class Session {
   std::function<void(const EngineCall&)> calls_;
   void advance_engine(Micros t);
   RecordingWriter* recorder_ = nullptr;
+  bool history_paused_ = false;
   SessionCounters counters_;
   std::vector<MarkStats> marks_;  // per survey point, site order
 #ifdef PLANTTWIN_HAS_SOLVER

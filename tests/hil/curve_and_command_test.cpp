@@ -251,5 +251,113 @@ TEST(Command, H01_KilledSessionReplaysItsIntactPrefixAndSaysSo) {
   fs::remove_all(d);
 }
 
+// Reads a background command's pid file.
+int read_pid(const fs::path& f) {
+  std::ifstream pf(f);
+  int pid = 0;
+  pf >> pid;
+  return pid;
+}
+
+// The input endpoint a background `live` printed ("inputs on tcp://127.0.0.1:PORT, ...").
+std::string printed_input(const fs::path& out) {
+  std::ifstream f(out);
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const auto at = text.find("inputs on ");
+  if (at == std::string::npos) return "";
+  const auto from = at + 10;
+  return text.substr(from, text.find_first_of(", \n", from) - from);
+}
+
+// H-01, H-03 (issue 17 soak): a session killed with SIGKILL is started again with --resume from
+// its last checkpoint and the same --record and --report: the inputs recorded after the checkpoint
+// are read again, the recording goes on in the same file, and one replay of that file gives the
+// resumed session's hash, fix hash and alarms (the script's SOS at 2 s once, not twice).
+TEST(Command, H01_H03_KilledSessionResumesFromItsCheckpointAndOneReplayGivesItsHash) {
+  const fs::path d = temp_dir("resume9");
+  const std::string rec = (d / "s.ptrec").string(), ck = (d / "ck").string(), rep = (d / "r").string();
+  const std::string base = std::string(PLANTTWIN_BINARY_DIR "/apps/planttwin live ") + live_scenario_path() +
+                           " --bind 'tcp://127.0.0.1:*' --with-script --record " + rec + " --checkpoint-every 1s --checkpoint-dir " + ck +
+                           " --report " + rep;
+  ASSERT_EQ(std::system((base + " > " + (d / "out1.txt").string() + " 2>&1 & echo $! > " + (d / "pid1").string()).c_str()), 0);
+  ASSERT_TRUE(wait_for_text(d / "out1.txt", "inputs on", 30s)) << "the session never started";
+  const auto started = std::chrono::steady_clock::now();
+  int sent = 0;
+  {
+    TestClient c(printed_input(d / "out1.txt"), "");
+    c.connect_push();
+    // fixes until 2.7 s of session time: past the checkpoints at 1 s and 2 s and the SOS at 2 s
+    while (std::chrono::steady_clock::now() - started < 2700ms) {
+      c.send("fix", fix("T1", 10 + 0.1 * sent, 10));
+      ++sent;
+      std::this_thread::sleep_for(50ms);
+    }
+    std::this_thread::sleep_for(100ms);  // the last fixes are received and recorded (flushed each loop turn)
+  }
+  const int pid1 = read_pid(d / "pid1");
+  ASSERT_GT(pid1, 0);
+  ::kill(pid1, SIGKILL);
+  std::this_thread::sleep_for(300ms);
+  std::vector<fs::path> cks;
+  for (const auto& e : fs::directory_iterator(ck)) cks.push_back(e.path());
+  std::sort(cks.begin(), cks.end());
+  ASSERT_GE(cks.size(), 2u) << "checkpoints at 1 s and 2 s";
+  const std::string last = cks.back().string();
+
+  // resumed (ended by SIGTERM once its fixes are in: a --duration counts from the original start,
+  // and a loaded machine may take seconds to start the process)
+  ASSERT_EQ(std::system(("(" + base + " --resume " + last + " > " + (d / "out2.txt").string() + " 2>&1 & echo $! > " +
+                         (d / "pid2").string() + "; wait $!; echo $? > " + (d / "rc2").string() + ") &").c_str()), 0);
+  ASSERT_TRUE(wait_for_text(d / "out2.txt", "inputs on", 30s)) << "the resumed session never started";
+  {
+    TestClient c(printed_input(d / "out2.txt"), "");
+    c.connect_push();
+    for (int i = 0; i < 10; ++i, ++sent) {
+      c.send("fix", fix("T2", 12, 10 + 0.1 * i));
+      std::this_thread::sleep_for(50ms);
+    }
+    std::this_thread::sleep_for(300ms);
+  }
+  ASSERT_TRUE(wait_for_text(d / "pid2", "\n", 5s));
+  const int pid2 = read_pid(d / "pid2");
+  ASSERT_GT(pid2, 0);
+  ::kill(pid2, SIGTERM);
+  ASSERT_TRUE(wait_for_text(d / "rc2", "\n", 30s)) << "the resumed session did not end";
+  std::ifstream rc(d / "rc2");
+  int code = -1;
+  rc >> code;
+  std::ifstream o2(d / "out2.txt");
+  const std::string out2((std::istreambuf_iterator<char>(o2)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(code, 0) << out2;
+  EXPECT_NE(out2.find("Resumed from " + last), std::string::npos) << out2;
+  const json live = json::parse(std::ifstream(fs::path(rep) / "report.json"));
+  // the fixes sent between the last checkpoint and the kill were read again from the recording
+  EXPECT_EQ(out2.find(" 0 records of the interrupted"), std::string::npos) << out2;
+
+  std::string out;
+  ASSERT_EQ(run_command("replay " + rec + " --report " + (d / "replay").string(), &out), 0) << out;
+  EXPECT_EQ(out.find("torn"), std::string::npos) << "one recording, continued, with its end: " << out;
+  const json replay = json::parse(std::ifstream(d / "replay" / "report.json"));
+  EXPECT_EQ(live["hash"], replay["hash"]);
+  EXPECT_EQ(live["fix_hash"], replay["fix_hash"]);
+  EXPECT_EQ(live["alarms"].size(), 1u) << "the SOS once";
+  EXPECT_EQ(replay["alarms"], live["alarms"]);
+  EXPECT_EQ(live["live"]["accepted"], replay["live"]["accepted"]);
+  EXPECT_EQ(replay["live"]["accepted"].get<int>(), sent) << "every fix sent, before and after the kill, is in the recording: " << live["live"].dump();
+  EXPECT_EQ(run_command("replay " + rec + " --resume " + last + " --report " + (d / "r3").string(), &out), 2)
+      << "the resumed replay needs the interrupted replay's fixes.csv: " << out;
+
+  // refused: the recording of another session; --resume with --view
+  const std::string other = (d / "other.ptrec").string();
+  ASSERT_EQ(run_command("live " + live_scenario_path() + " --bind 'tcp://127.0.0.1:*' --duration 300ms --record " + other, &out) / 2, 0) << out;
+  EXPECT_EQ(run_command("live " + live_scenario_path() + " --bind 'tcp://127.0.0.1:*' --with-script --duration 5s --record " + other +
+                            " --resume " + last, &out), 2) << out;
+  EXPECT_NE(out.find("not the interrupted session's recording"), std::string::npos) << out;
+  EXPECT_EQ(run_command("live " + live_scenario_path() + " --bind 'tcp://127.0.0.1:*' --with-script --record " + (d / "none.ptrec").string() +
+                            " --resume " + last, &out), 2) << out;
+  EXPECT_NE(out.find("is not there"), std::string::npos) << out;
+  fs::remove_all(d);
+}
+
 }  // namespace
 }  // namespace planttwin::hil::test
