@@ -345,6 +345,14 @@ struct LiveLoop::Impl final : ChannelHost {
                      {"dropped_by_reason", st.dropped_by_reason}, {"connected", st.connected}, {"disconnects", st.disconnects}};
       j["sources"] = src;
     }
+#ifdef PLANTTWIN_HAS_UPLINK
+    if (uplink) {
+      // the outbox's depth (batches not yet acknowledged) and what went out: the soak watches them
+      const Uplink::Stats us = uplink->stats();
+      j["uplink"] = {{"queued", us.queued}, {"sent", us.sent}, {"pending", us.pending}, {"failed_attempts", us.attempts_failed},
+                     {"positions", us.positions}, {"store_errors", us.store_errors}};
+    }
+#endif
     latency_us.period.clear();
     device_ms.period.clear();
     publish({"stats", j.dump()});

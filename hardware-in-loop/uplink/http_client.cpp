@@ -126,8 +126,17 @@ struct HttpClient::Impl {
     }
     resolver.async_resolve(target.host, target.port, [this](beast::error_code ec, tcp::resolver::results_type r) {
       if (ec) return finish(ec);
-      tcp_layer().async_connect(r, [this](beast::error_code ec2, const tcp::endpoint&) {
+      tcp_layer().async_connect(r, [this](beast::error_code ec2, const tcp::endpoint& peer) {
         if (ec2) return finish(ec2);
+        // A platform on this machine that is down: the kernel may give the connection the
+        // platform's own port as its local one (TCP simultaneous open with itself). The request
+        // would come back as its own answer, and the port stay taken so the platform cannot listen
+        // again (found by the soak, docs/soak.md). Treated as refused.
+        beast::error_code le;
+        if (tcp_layer().socket().local_endpoint(le) == peer && !le) {
+          drop_connection();
+          return finish(net::error::connection_refused);
+        }
         if (!tls) {
           connected = true;
           return do_write();

@@ -70,15 +70,25 @@ class Receiver {
   void go_down() {
     run_here([this] { close_all(); });
   }
-  void come_up() {
-    run_here([this] {
+  // Listens again on the same port; false when it cannot yet (e.g. a client's TCP self-connection
+  // holds the port for a moment: the port is in the ephemeral range and nobody listened).
+  bool come_up() {
+    bool ok = false;
+    run_here([this, &ok] {
       namespace net = boost::asio;
-      acceptor_.open(net::ip::tcp::v4());
-      acceptor_.set_option(net::socket_base::reuse_address(true));
-      acceptor_.bind({net::ip::make_address("127.0.0.1"), port_});
-      acceptor_.listen();
+      boost::system::error_code ec;
+      acceptor_.open(net::ip::tcp::v4(), ec);
+      if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+      if (!ec) acceptor_.bind({net::ip::make_address("127.0.0.1"), port_}, ec);
+      if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+      if (ec) {
+        acceptor_.close(ec);
+        return;
+      }
       accept();
+      ok = true;
     });
+    return ok;
   }
 
   std::vector<Request> requests() const {

@@ -161,7 +161,7 @@ TEST(Uplink, PL11_ReceiverDownForAWhileEveryRecordArrivesExactlyOnce) {
   feed(300ms);  // up
   rx.go_down();  // connections refused
   EXPECT_GE(failed_during([&] { feed(400ms); }), 2u) << "refused";
-  rx.come_up();
+  EXPECT_TRUE(rx.come_up());
   rx.set_mode(Receiver::Mode::status503);
   EXPECT_GE(failed_during([&] { feed(300ms); }), 2u) << "503";
   rx.set_mode(Receiver::Mode::drop_after_read);  // stored, but the 2xx is lost
@@ -169,7 +169,7 @@ TEST(Uplink, PL11_ReceiverDownForAWhileEveryRecordArrivesExactlyOnce) {
   rx.set_mode(Receiver::Mode::hang);  // the client times out
   EXPECT_GE(failed_during([&] { feed(400ms); }), 2u) << "timed out";
   rx.go_down();
-  rx.come_up();
+  EXPECT_TRUE(rx.come_up());
   rx.set_mode(Receiver::Mode::ok);
   feed(200ms);
 
@@ -237,7 +237,7 @@ TEST(Uplink, PL11_RestartWithNonEmptyOutboxSendsOldBatchesFirst) {
     EXPECT_EQ(first.stats().pending, 5u);
     EXPECT_EQ(first.stats().sent, 0u);
   }  // stops with five unsent batches
-  rx.come_up();
+  EXPECT_TRUE(rx.come_up());
   Uplink second(test_site(false), WallClock{}, o);
   EXPECT_EQ(second.stats().pending, 5u);
   for (int i = 6; i <= 8; ++i) {
@@ -787,7 +787,7 @@ TEST(Uplink, PL11_StopsAtOnceWhileARequestHangs) {
   // the abandoned batch goes first next time, with the same key
   rx->set_mode(Receiver::Mode::ok);
   rx->go_down();
-  rx->come_up();
+  EXPECT_TRUE(rx->come_up());
   Uplink again(test_site(false), WallClock{}, o);
   ASSERT_TRUE(again.flush(3 * kSecond)) << again.last_error();
   std::vector<Receiver::Request> reqs = rx->requests();
