@@ -93,7 +93,7 @@ std::string flow(const YAML::Node& n) {
   if (!n.IsScalar()) return "null";
   const std::string& v = n.Scalar();
   const bool plain = n.Tag() != "!" && !v.empty() && v.find_first_of(":{}[],#&*!|>'\"%@`\n") == std::string::npos &&
-                     v.front() != '-' && v.front() != ' ' && v.back() != ' ';
+                     !(v.front() == '-' && (v.size() == 1 || v[1] == ' ')) && v.front() != ' ' && v.back() != ' ';
   if (plain) return v;
   std::string q = "\"";
   for (char c : v) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <sstream>
 
@@ -178,6 +179,7 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out)
     const LayerRule* rule;
     double x, y, z, yaw;
     std::string id;
+    double range = 0, hfov = 0, vfov = 0, pitch = 0;  // cameras: the layer's, or the insert's attributes
   };
   std::vector<Mark> anchors, cameras;
   std::vector<const Entity*> texts;
@@ -209,12 +211,24 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out)
         continue;
       }
       const Vec2 p = f(e.at);
-      Mark m{&e, &rule, p.x, p.y, rule.z ? *rule.z : e.z * d.unit_m, 0, ""};
+      Mark m{&e, &rule, p.x, p.y, rule.z ? *rule.z : e.z * d.unit_m, 0, "", rule.range, rule.hfov, rule.vfov, rule.pitch};
       if (e.kind == EntityKind::insert) m.yaw = e.rotation_deg + map.rotation_deg + rule.yaw_offset;
       for (const auto& [tag, value] : e.attributes) {
         std::string t = tag;
         for (char& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        if ((t == "ID" || t == "NAME" || t == "TAG" || t == "NO") && plain_id(value) && m.id.empty()) m.id = value;
+        if ((t == "ID" || t == "NAME" || t == "TAG" || t == "NO") && m.id.empty()) {
+          if (!plain_id(value)) return bad(e, "attribute " + tag + " '" + value + "' is not an id (letters, digits, - _ .)");
+          m.id = value;
+        }
+        // a camera block may carry its own settings as attributes: RANGE (m), HFOV, VFOV, PITCH (degrees)
+        if (rule.as == LayerUse::camera && (t == "RANGE" || t == "HFOV" || t == "VFOV" || t == "PITCH")) {
+          char* end = nullptr;
+          const double v = std::strtod(value.c_str(), &end);
+          const bool ok = !value.empty() && end && *end == 0 && std::isfinite(v) &&
+                          (t == "RANGE" ? v > 0 : t == "HFOV" ? v > 0 && v <= 360 : t == "VFOV" ? v > 0 && v <= 180 : v >= -90 && v <= 90);
+          if (!ok) return bad(e, "attribute " + tag + " '" + value + "' is not a valid " + (t == "RANGE" ? "range in metres (> 0)" : "angle in degrees"));
+          (t == "RANGE" ? m.range : t == "HFOV" ? m.hfov : t == "VFOV" ? m.vfov : m.pitch) = v;
+        }
       }
       (rule.as == LayerUse::anchor ? anchors : cameras).push_back(m);
       continue;
@@ -266,14 +280,20 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out)
     }
   }
 
-  // 2. texts name the smallest shape that holds them: one of their own layer, or any zone for a label layer
+  // 2. texts name the smallest shape that holds them and no earlier text named (crossing pipe racks):
+  // one of their own layer, or any zone for a label layer
   for (const Entity* t : texts) {
     const LayerRule& rule = map.layers.at(t->layer);
     const Vec2 p = f(t->at);
     Shape* best = nullptr;
+    auto better = [](const Shape& a, const Shape* b) {
+      if (!b) return true;
+      if (a.texts.empty() != b->texts.empty()) return a.texts.empty();
+      return a.poly.area() < b->poly.area();
+    };
     auto consider = [&](std::vector<Shape>& v, bool any_layer) {
       for (Shape& s : v)
-        if ((any_layer || s.e->layer == t->layer) && s.poly.contains(p) && (!best || s.poly.area() < best->poly.area())) best = &s;
+        if ((any_layer || s.e->layer == t->layer) && s.poly.contains(p) && better(s, best)) best = &s;
     };
     if (rule.as == LayerUse::label) consider(zones, true);
     else if (rule.as == LayerUse::zone) consider(zones, false);
@@ -354,7 +374,8 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out)
 
   // 6. write
   std::ostringstream o;
-  o << "# Site made by `planttwin import` from " << d.file << " with the map " << map.file << ".\n"
+  auto base = [](const std::string& path) { return path.substr(path.find_last_of('/') + 1); };
+  o << "# Site made by `planttwin import` from " << base(d.file) << " with the map " << base(map.file) << ".\n"
     << "# Units: 1 drawing unit = " << num(d.unit_m * 1000) << " mm; arcs flattened within " << num(tol) << " m.\n"
     << "# Re-import with --update to keep what was added by hand (docs/import.md).\n";
   bool has_site = false;
@@ -416,9 +437,8 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out)
       if (camera) {
         double yaw = std::fmod(m.yaw, 360);
         if (yaw < 0) yaw += 360;
-        const LayerRule& r = *m.rule;
-        o << ", yaw_deg: " << num(yaw) << ", pitch_deg: " << num(r.pitch) << ", hfov_deg: " << num(r.hfov) << ", vfov_deg: " << num(r.vfov)
-          << ", range: " << num(r.range);
+        o << ", yaw_deg: " << num(yaw) << ", pitch_deg: " << num(m.pitch) << ", hfov_deg: " << num(m.hfov) << ", vfov_deg: " << num(m.vfov)
+          << ", range: " << num(m.range);
       }
       o << "}   # " << m.e->layer << " " << m.e->handle << "\n";
     }

@@ -71,10 +71,10 @@ struct Imported {
   std::string error;  // map, drawing, import or site-load error
 };
 
-Imported import_with(const std::string& drawing, const std::string& map_text) {
+Imported import_with(const std::string& drawing, const std::string& map_text, const std::string& map_file = "map.yaml") {
   Imported im;
   ImportMap map;
-  if (auto e = load_import_map_text(map_text, "map.yaml", map)) {
+  if (auto e = load_import_map_text(map_text, map_file, map)) {
     im.error = e->to_string();
     return im;
   }
@@ -355,4 +355,89 @@ TEST(ImportCommand, WrittenSiteLoadsInCheck_PL08) {
   EXPECT_TRUE(c.rc == 0 || c.rc == 1) << c.out;  // a verdict, not bad input
   EXPECT_NE(c.out.find("TF"), std::string::npos) << c.out;
   fs::remove_all(dir);
+}
+
+namespace {
+
+std::string read_file(const std::string& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+// PL-04, PL-08, SO-08: the demo plant drawn as a CAD drawing (scenarios/sites/demo-plant.dxf) gives
+// back the hand-written demo plant: every zone with its settings, building, obstacle, anchor and
+// camera; and the checked-in demo-plant-imported.yaml is what the import makes today.
+TEST(ImportDemoPlant, DrawingGivesTheHandWrittenSite_PL04) {
+  const std::string dir = std::string(PLANTTWIN_SOURCE_DIR) + "/scenarios/sites/";
+  Imported im = import_with(dir + "demo-plant.dxf", read_file(dir + "demo-plant.map.yaml"), dir + "demo-plant.map.yaml");
+  ASSERT_EQ(im.error, "");
+  EXPECT_TRUE(im.result.skipped.empty());
+  EXPECT_TRUE(im.result.notes.empty());
+  EXPECT_EQ(im.result.site_yaml, read_file(dir + "demo-plant-imported.yaml")) << "re-run the import: the checked-in site is stale";
+  Site hand;
+  ASSERT_FALSE(load_site_file(dir + "demo-plant.yaml", hand));
+  const Site& s = im.site;
+  ASSERT_EQ(s.zones.size(), hand.zones.size());
+  for (const Zone& h : hand.zones) {
+    const Zone* z = zone(s, h.id);
+    ASSERT_NE(z, nullptr) << h.id;
+    EXPECT_EQ(z->name, h.name) << h.id;
+    EXPECT_EQ(z->kind, h.kind) << h.id;
+    EXPECT_EQ(z->risk, h.risk) << h.id;
+    EXPECT_EQ(z->polygon.pts, h.polygon.pts) << h.id;
+    EXPECT_EQ(z->floors, h.floors) << h.id;
+    EXPECT_EQ(z->z, h.z) << h.id;
+    EXPECT_EQ(z->capacity, h.capacity) << h.id;
+    EXPECT_EQ(z->min_staff, h.min_staff) << h.id;
+    EXPECT_EQ(z->authorized.roles, h.authorized.roles) << h.id;
+    EXPECT_EQ(z->stay_inside, h.stay_inside) << h.id;
+    EXPECT_EQ(z->schedule.size(), h.schedule.size()) << h.id;
+    EXPECT_EQ(z->stationary_after, h.stationary_after) << h.id;
+    EXPECT_EQ(z->overstay_after, h.overstay_after) << h.id;
+    EXPECT_EQ(z->permit_required, h.permit_required) << h.id;
+    EXPECT_EQ(z->explosion_hazard, h.explosion_hazard) << h.id;
+  }
+  ASSERT_EQ(s.buildings.size(), hand.buildings.size());
+  for (std::size_t i = 0; i < hand.buildings.size(); ++i) {
+    EXPECT_EQ(s.buildings[i].id, hand.buildings[i].id);
+    EXPECT_EQ(s.buildings[i].footprint.pts, hand.buildings[i].footprint.pts);
+    EXPECT_EQ(s.buildings[i].floors.size(), hand.buildings[i].floors.size());
+    EXPECT_EQ(s.buildings[i].wall_material, hand.buildings[i].wall_material);
+  }
+  ASSERT_EQ(s.obstacles.size(), hand.obstacles.size());
+  for (std::size_t i = 0; i < hand.obstacles.size(); ++i) {
+    const Obstacle &a = s.obstacles[i], &b = hand.obstacles[i];
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.shape, b.shape) << b.id;
+    EXPECT_EQ(a.material, b.material) << b.id;
+    for (int k = 0; k < 3; ++k) EXPECT_NEAR(a.min[k], b.min[k], 1e-9) << b.id;
+    for (int k = 0; k < 3; ++k) EXPECT_NEAR(a.max[k], b.max[k], 1e-9) << b.id;
+    EXPECT_NEAR(a.radius, b.radius, 1e-9) << b.id;
+    EXPECT_NEAR(a.center.x, b.center.x, 1e-9) << b.id;
+    EXPECT_NEAR(a.z1, b.z1, 1e-9) << b.id;
+  }
+  ASSERT_EQ(s.anchors.size(), hand.anchors.size());
+  for (std::size_t i = 0; i < hand.anchors.size(); ++i) {
+    EXPECT_EQ(s.anchors[i].id, hand.anchors[i].id);
+    for (int k = 0; k < 3; ++k) EXPECT_NEAR(s.anchors[i].at[k], hand.anchors[i].at[k], 1e-9) << hand.anchors[i].id;
+  }
+  ASSERT_EQ(s.cameras.size(), hand.cameras.size());
+  for (std::size_t i = 0; i < hand.cameras.size(); ++i) {
+    const Camera &a = s.cameras[i], &b = hand.cameras[i];
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_NEAR(a.yaw_deg, b.yaw_deg, 1e-9) << b.id;
+    EXPECT_NEAR(a.pitch_deg, b.pitch_deg, 1e-9) << b.id;
+    EXPECT_NEAR(a.hfov_deg, b.hfov_deg, 1e-9) << b.id;
+    EXPECT_NEAR(a.range, b.range, 1e-9) << b.id;
+    for (int k = 0; k < 3; ++k) EXPECT_NEAR(a.at[k], b.at[k], 1e-9) << b.id;
+  }
+  ASSERT_TRUE(s.bounds && hand.bounds);
+  EXPECT_EQ(s.bounds->pts, hand.bounds->pts);
+  EXPECT_EQ(s.survey_points.size(), hand.survey_points.size());
+  ASSERT_TRUE(s.origin.has_value());
+  EXPECT_EQ(*s.origin, *hand.origin);
 }
