@@ -19,7 +19,7 @@ namespace planttwin::cli {
 namespace {
 
 struct ImportArgs {
-  std::string drawing, map, out;
+  std::string drawing, map, out, update;
 };
 
 int run_import(const ImportArgs& a) {
@@ -39,26 +39,31 @@ int run_import(const ImportArgs& a) {
     return kExitBadInput;
   }
   ImportResult result;
-  if (!import_site(drawing, map, result)) {
-    std::cerr << a.drawing << ": " << result.error << "\n";
+  std::string changes;
+  const bool ok = a.update.empty() ? import_site(drawing, map, result) : update_site(drawing, map, a.update, result, changes, error);
+  if (!ok) {
+    if (!error.empty()) std::cerr << error << "\n";
+    else std::cerr << a.drawing << ": " << result.error << "\n";
     return kExitBadInput;
   }
+  const std::string out_path = a.out.empty() ? a.update : a.out;
   // the file must load as it is: check it with the site loader before writing it
   Site site;
-  if (auto err = load_site_text(result.site_yaml, a.out, site)) {
+  if (auto err = load_site_text(result.site_yaml, out_path, site)) {
     std::cerr << "the site made from " << a.drawing << " does not load (check the map's values): " << err->to_string() << "\n";
     return kExitBadInput;
   }
   std::error_code ec;
-  if (fs::path(a.out).has_parent_path()) fs::create_directories(fs::path(a.out).parent_path(), ec);
-  std::ofstream o(a.out, std::ios::binary);
+  if (fs::path(out_path).has_parent_path()) fs::create_directories(fs::path(out_path).parent_path(), ec);
+  std::ofstream o(out_path, std::ios::binary);
   o << result.site_yaml;
   o.close();
   if (!o) {
-    std::cerr << a.out << ": cannot write the site file\n";
+    std::cerr << out_path << ": cannot write the site file\n";
     return kExitBadInput;
   }
-  std::cout << "wrote 写入 " << a.out << "\n" << import_summary(result);
+  std::cout << "wrote 写入 " << out_path << "\n" << import_summary(result);
+  if (!a.update.empty()) std::cout << "changes since 相对 " << a.update << ":\n" << changes;
   return kExitPass;
 }
 
@@ -69,8 +74,15 @@ std::vector<Subcommand> add_import_commands(CLI::App& app) {
   CLI::App* c = app.add_subcommand("import", "Make a site file from the plant's layout drawing (DXF) and a layer map; exit 0 made, 2 bad input");
   c->add_option("drawing", args->drawing, "The layout drawing, DXF (ASCII or binary)")->required();
   c->add_option("--map", args->map, "What each layer means, units, origin, site block (docs/import.md)")->required();
-  c->add_option("--out", args->out, "The site file to write")->required();
-  return {{c, [args] { return run_import(*args); }}};
+  c->add_option("--out", args->out, "The site file to write (with --update: default the updated file itself)");
+  c->add_option("--update", args->update, "Re-import into this site file: keep what was added by hand (rules, schedules, authorisations...) and say what changed");
+  return {{c, [args] {
+             if (args->out.empty() && args->update.empty()) {
+               std::cerr << "planttwin import: give --out SITE.yaml, or --update SITE.yaml\n";
+               return kExitBadInput;
+             }
+             return run_import(*args);
+           }}};
 }
 
 }  // namespace planttwin::cli

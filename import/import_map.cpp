@@ -1,6 +1,7 @@
 // Loader of the import map (docs/import.md). Errors name file:line: key: message, as the site
 // loader's do; values are read from their scalar text.
 #include "import/import_map.h"
+#include "import/yaml_flow.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -78,35 +79,6 @@ std::string one_of(const std::string& file, const YAML::Node& n, const std::stri
   return s;
 }
 
-// flow YAML of a node as written: a scalar quoted in the map stays quoted ("+08:00", "08:00")
-std::string flow(const YAML::Node& n) {
-  if (n.IsMap()) {
-    std::string s = "{";
-    for (const auto& kv : n) s += (s.size() > 1 ? ", " : "") + flow(kv.first) + ": " + flow(kv.second);
-    return s + "}";
-  }
-  if (n.IsSequence()) {
-    std::string s = "[";
-    for (const auto& v : n) s += (s.size() > 1 ? ", " : "") + flow(v);
-    return s + "]";
-  }
-  if (!n.IsScalar()) return "null";
-  const std::string& v = n.Scalar();
-  const bool plain = n.Tag() != "!" && !v.empty() && v.find_first_of(":{}[],#&*!|>'\"%@`\n") == std::string::npos &&
-                     !(v.front() == '-' && (v.size() == 1 || v[1] == ' ')) && v.front() != ' ' && v.back() != ' ';
-  if (plain) return v;
-  std::string q = "\"";
-  for (char c : v) {
-    if (c == '"' || c == '\\') q += '\\';
-    if (c == '\n') {
-      q += "\\n";
-      continue;
-    }
-    q += c;
-  }
-  return q + "\"";
-}
-
 const std::vector<std::string> kMaterials = {"concrete", "steel", "brick", "glass", "wood", "metal", "plastic", "cardboard", "foam"};
 // zone keys of site-v1 a layer may give every zone it makes (id, name and polygon come from the drawing)
 const std::vector<std::string> kZoneKeys = {"kind",       "risk",          "floors",          "z",
@@ -154,7 +126,7 @@ void read_layer(const std::string& file, const std::string& name, const YAML::No
       if (k == "kind") one_of(file, v, kk, {"production", "storage", "loading", "high_risk", "major_hazard", "office", "gate", "other"});
       if (k == "risk") one_of(file, v, kk, {"red", "orange", "yellow", "blue"});
       if (k == "capacity" || k == "min_staff") number(file, v, kk);
-      rule.zone_keys.emplace_back(k, flow(v));
+      rule.zone_keys.emplace_back(k, yaml_flow(v));
     } else if (k == "height") rule.height = positive(file, v, kk);
     else if (k == "base") rule.base = number(file, v, kk);
     else if (k == "floors") {
@@ -205,7 +177,7 @@ void read_map(const std::string& file, const YAML::Node& root, ImportMap& out) {
       const std::string k = kv.first.Scalar();
       if (std::find(kMadeKeys.begin(), kMadeKeys.end(), k) != kMadeKeys.end())
         fail(file, kv.first, "site." + k, "made from the drawing; draw them on a mapped layer instead");
-      out.site.emplace_back(k, flow(kv.second));
+      out.site.emplace_back(k, yaml_flow(kv.second));
     }
   }
   const YAML::Node& layers = root["layers"];
@@ -225,6 +197,35 @@ void read_map(const std::string& file, const YAML::Node& root, ImportMap& out) {
 }
 
 }  // namespace
+
+// flow YAML of a node as written: a scalar quoted in the map stays quoted ("+08:00", "08:00")
+std::string yaml_flow(const YAML::Node& n) {
+  if (n.IsMap()) {
+    std::string s = "{";
+    for (const auto& kv : n) s += (s.size() > 1 ? ", " : "") + yaml_flow(kv.first) + ": " + yaml_flow(kv.second);
+    return s + "}";
+  }
+  if (n.IsSequence()) {
+    std::string s = "[";
+    for (const auto& v : n) s += (s.size() > 1 ? ", " : "") + yaml_flow(v);
+    return s + "]";
+  }
+  if (!n.IsScalar()) return "null";
+  const std::string& v = n.Scalar();
+  const bool plain = n.Tag() != "!" && !v.empty() && v.find_first_of(":{}[],#&*!|>'\"%@`\n") == std::string::npos &&
+                     !(v.front() == '-' && (v.size() == 1 || v[1] == ' ')) && v.front() != ' ' && v.back() != ' ';
+  if (plain) return v;
+  std::string q = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') q += '\\';
+    if (c == '\n') {
+      q += "\\n";
+      continue;
+    }
+    q += c;
+  }
+  return q + "\"";
+}
 
 std::optional<LoadError> load_import_map_text(const std::string& text_in, const std::string& file, ImportMap& out) {
   out = ImportMap{};

@@ -157,7 +157,7 @@ void id_and_name(const std::string& text, std::string& id, std::string& name) {
 
 }  // namespace
 
-bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out) {
+bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out, const HandParts* hand) {
   out = ImportResult{};
   Frame f;
   f.unit = d.unit_m;
@@ -372,7 +372,26 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out)
                            "block " + nb.block + " holds an insert of block " + nb.inner_block +
                                " (nested block): an insert of " + nb.block + " is read at its own insertion point; the inner block is not expanded"});
 
-  // 6. write
+  // 6. write (with the hand-added parts of an earlier site, for --update)
+  auto hand_keys = [&](const char* list, const std::string& id) -> const std::vector<std::pair<std::string, std::string>>* {
+    if (!hand) return nullptr;
+    auto l = hand->items.find(list);
+    if (l == hand->items.end()) return nullptr;
+    auto i = l->second.find(id);
+    return i == l->second.end() ? nullptr : &i->second;
+  };
+  auto inline_hand = [&](const char* list, const std::string& id) {
+    std::string s;
+    if (const auto* v = hand_keys(list, id))
+      for (const auto& [k, val] : *v) s += ", " + k + ": " + val;
+    return s;
+  };
+  auto block_hand = [&](const char* list, const std::string& id, const char* indent) {
+    std::string s;
+    if (const auto* v = hand_keys(list, id))
+      for (const auto& [k, val] : *v) s += indent + k + ": " + val + "\n";
+    return s;
+  };
   std::ostringstream o;
   auto base = [](const std::string& path) { return path.substr(path.find_last_of('/') + 1); };
   o << "# Site made by `planttwin import` from " << base(d.file) << " with the map " << base(map.file) << ".\n"
@@ -388,6 +407,8 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out)
     stem = stem.substr(0, stem.find_last_of('.'));
     o << "site: " << q(stem.empty() ? "imported" : stem) << "\n";
   }
+  if (hand)
+    for (const auto& [k, v] : hand->top) o << k << ": " << v << "\n";
   if (fence) {
     o << "bounds: " << polygon_yaml(fence->poly) << "   # " << fence->e->layer << " " << fence->e->handle << "\n";
     out.made["bounds"] = 1;
@@ -400,7 +421,7 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out)
       o << "  - id: " << q(s.id) << comment(s) << "\n    footprint: " << polygon_yaml(s.poly) << "\n    floors:\n";
       for (int k = 0; k < r.floors; ++k)
         o << "      - {id: " << k + 1 << ", z: [" << num(r.base + r.height * k / r.floors) << ", " << num(r.base + r.height * (k + 1) / r.floors) << "]}\n";
-      o << "    wall: {material: " << r.material << ", thickness: " << num(r.thickness) << "}\n";
+      o << "    wall: {material: " << r.material << ", thickness: " << num(r.thickness) << "}\n" << block_hand("buildings", s.id, "    ");
     }
   }
   if (!obstacles.empty()) {
@@ -409,14 +430,14 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out)
       const LayerRule& r = *s.rule;
       if (s.circle) {
         o << "  - {id: " << q(s.id) << ", shape: cylinder, center: [" << num(s.center.x) << ", " << num(s.center.y) << "], radius: " << num(s.radius)
-          << ", z: [" << num(r.base) << ", " << num(r.base + r.height) << "], material: " << r.material << "}" << comment(s) << "\n";
+          << ", z: [" << num(r.base) << ", " << num(r.base + r.height) << "], material: " << r.material << inline_hand("obstacles", s.id) << "}" << comment(s) << "\n";
       } else {
         const Box2& b = s.poly.box;
         const double box_area = (b.max.x - b.min.x) * (b.max.y - b.min.y), area = s.poly.area();
         if (box_area > area * 1.001)
           note(*s.e, "obstacle " + s.id + " is not an axis-aligned rectangle: written as its bounding box (" + num(box_area) + " m² for " + num(area) + " m²)");
         o << "  - {id: " << q(s.id) << ", shape: box, min: [" << num(b.min.x) << ", " << num(b.min.y) << ", " << num(r.base) << "], max: [" << num(b.max.x) << ", "
-          << num(b.max.y) << ", " << num(r.base + r.height) << "], material: " << r.material << "}" << comment(s) << "\n";
+          << num(b.max.y) << ", " << num(r.base + r.height) << "], material: " << r.material << inline_hand("obstacles", s.id) << "}" << comment(s) << "\n";
       }
     }
   }
@@ -426,7 +447,7 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out)
       o << "  - id: " << q(s.id) << "   # " << s.e->layer << " " << s.e->handle << "\n";
       if (!s.name.empty() && s.name != s.id) o << "    name: " << q(s.name) << "\n";
       for (const auto& [k, v] : s.rule->zone_keys) o << "    " << k << ": " << v << "\n";
-      o << "    polygon: " << polygon_yaml(s.poly) << "\n";
+      o << "    polygon: " << polygon_yaml(s.poly) << "\n" << block_hand("zones", s.id, "    ");
     }
   }
   auto marks = [&](const char* key, const std::vector<Mark>& v, bool camera) {
@@ -440,7 +461,7 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out)
         o << ", yaw_deg: " << num(yaw) << ", pitch_deg: " << num(m.pitch) << ", hfov_deg: " << num(m.hfov) << ", vfov_deg: " << num(m.vfov)
           << ", range: " << num(m.range);
       }
-      o << "}   # " << m.e->layer << " " << m.e->handle << "\n";
+      o << inline_hand(key, m.id) << "}   # " << m.e->layer << " " << m.e->handle << "\n";
     }
   };
   marks("anchors", anchors, false);

@@ -25,9 +25,24 @@ struct ImportResult {
   std::string error;                     // bad input: "layer L, entity H (TYPE): reason"; "" when fine
 };
 
+// What a site file holds beyond what the import makes, kept by `--update`: top-level keys, and per
+// item (list -> id) its other keys, each as flow YAML text, in file order.
+struct HandParts {
+  std::vector<std::pair<std::string, std::string>> top;
+  std::map<std::string, std::map<std::string, std::vector<std::pair<std::string, std::string>>>> items;
+};
+
 // Makes the site. false and `out.error` set on bad input (an entity the site cannot hold as drawn).
-// `drawing_name` and `map_name` go into the file's header comment.
-bool import_site(const dxf::Drawing& drawing, const ImportMap& map, ImportResult& out);
+// `hand`: parts of an earlier site to write back in (top-level keys after the map's site block,
+// item keys after the made ones).
+bool import_site(const dxf::Drawing& drawing, const ImportMap& map, ImportResult& out, const HandParts* hand = nullptr);
+
+// `--update OLD`: imports again and keeps what OLD holds beyond the import (rules, calendar, a zone's
+// schedule or authorisation, ...). Items whose id the drawing no longer makes are dropped (listed).
+// `changes` tells what is new, gone, changed (by key) and kept. false: `error` (OLD unreadable or
+// not YAML: "file:line: message"), or out.error (the drawing).
+bool update_site(const dxf::Drawing& drawing, const ImportMap& map, const std::string& old_path, ImportResult& out,
+                 std::string& changes, std::string& error);
 
 // The summary a person reads after an import (English with Chinese headings).
 std::string import_summary(const ImportResult& r);

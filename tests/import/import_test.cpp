@@ -441,3 +441,62 @@ TEST(ImportDemoPlant, DrawingGivesTheHandWrittenSite_PL04) {
   ASSERT_TRUE(s.origin.has_value());
   EXPECT_EQ(*s.origin, *hand.origin);
 }
+
+// --update: the drawing changed (tank farm wider, a tank gone, an anchor added); what was added to
+// the site by hand (rules, calendar, a zone's authorisation and capacity, a camera's pitch) is kept,
+// and the changes are listed.
+TEST(ImportUpdate, KeepsHandAddedPartsAndSaysWhatChanged_PL04) {
+  const fs::path dir = temp_dir("update");
+  write(dir / "map.yaml", kPlantMap);
+  const std::string map = (dir / "map.yaml").string(), site = (dir / "site.yaml").string();
+  CliResult first = run_cli("import " + kData + "plant.dxf --map " + map + " --out " + site);
+  ASSERT_EQ(first.rc, 0) << first.out;
+  // hand edits: top-level rules and calendar; TF gets an authorisation and a capacity; ZONE-LOAD-1's
+  // capacity (from the map) is changed by hand; a camera gets a pitch key (the import writes one:
+  // the drawing's value wins)
+  std::string text = read_file(site);
+  auto insert_after = [&](const std::string& anchor, const std::string& add) {
+    const std::size_t at = text.find(anchor);
+    ASSERT_NE(at, std::string::npos) << anchor;
+    text.insert(at + anchor.size(), add);
+  };
+  insert_after("polygon: [[100, 80], [180, 80], [180, 140], [100, 140]]\n",
+               "    authorized: {roles: [operator, safety_officer]}\n    capacity: 6\n");
+  text += "rules:\n  tag_offline_after: 45s\ncalendar: {holidays: [2026-10-01]}\n";
+  write(site, text);
+  Site edited;
+  ASSERT_FALSE(load_site_file(site, edited));
+
+  CliResult up = run_cli("import " + kData + "plant-v2.dxf --map " + map + " --update " + site);
+  ASSERT_EQ(up.rc, 0) << up.out;
+  EXPECT_NE(up.out.find("changed 变更: TF (polygon)"), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("kept by hand 保留手工: TF (authorized, capacity)"), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("gone 删除 (not in the drawing any more): TANK-1"), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("new 新增: ANCHOR-5"), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("kept by hand 保留手工 (top level): rules, calendar"), std::string::npos) << up.out;
+  Site s;
+  ASSERT_FALSE(load_site_file(site, s));
+  const Zone* tf = zone(s, "TF");
+  ASSERT_NE(tf, nullptr);
+  EXPECT_DOUBLE_EQ(tf->polygon.area(), 85.0 * 60.0);  // the drawing's new outline
+  EXPECT_EQ(tf->capacity, 6);                          // the hand's
+  EXPECT_EQ(tf->authorized.roles, (std::vector<std::string>{"operator", "safety_officer"}));
+  EXPECT_EQ(s.rules.tag_offline_after, 45 * kSecond);
+  EXPECT_EQ(s.calendar.holidays.size(), 1u);
+  EXPECT_EQ(s.obstacles.size(), 3u);
+  EXPECT_EQ(s.anchors.size(), 6u);
+  // updating again from the same drawing changes nothing and keeps everything
+  CliResult again = run_cli("import " + kData + "plant-v2.dxf --map " + map + " --update " + site);
+  ASSERT_EQ(again.rc, 0) << again.out;
+  EXPECT_EQ(again.out.find("changed 变更"), std::string::npos) << again.out;
+  EXPECT_EQ(again.out.find("new 新增"), std::string::npos) << again.out;
+  Site s2;
+  ASSERT_FALSE(load_site_file(site, s2));
+  EXPECT_EQ(zone(s2, "TF")->capacity, 6);
+  // a broken site to update: exit 2 naming it
+  write(dir / "broken.yaml", "zones: [\n");
+  CliResult broken = run_cli("import " + kData + "plant.dxf --map " + map + " --update " + (dir / "broken.yaml").string());
+  EXPECT_EQ(broken.rc, 2);
+  EXPECT_NE(broken.out.find("broken.yaml:"), std::string::npos) << broken.out;
+  fs::remove_all(dir);
+}

@@ -23,8 +23,9 @@ def save(doc, name, codepage=None):
         open(path, "wb").write(data)
 
 
-def plant():
-    """Every entity type the importer reads, in millimetres, GBK (ANSI_936) texts."""
+def plant(v2=False):
+    """Every entity type the importer reads, in millimetres, GBK (ANSI_936) texts. v2: the drawing
+    after a change (tank farm 5 m wider, the second tank gone, one more anchor) for --update."""
     doc = new(4, "ANSI_936")
     msp = doc.modelspace()
     for n in ["ZONE-TANK", "ZONE-LOAD", "BUILDING", "TANK", "RACK", "ANCHOR", "CAMERA", "BOUNDARY", "LABEL", "MISC"]:
@@ -36,7 +37,8 @@ def plant():
 
     msp.add_lwpolyline([p(0, 0), p(200, 0), p(200, 150), p(0, 150)], close=True, dxfattribs={"layer": "BOUNDARY"})
     # tank farm: closed, named "TF 罐区" (id TF, name 罐区)
-    msp.add_lwpolyline([p(100, 80), p(180, 80), p(180, 140), p(100, 140)], close=True, dxfattribs={"layer": "ZONE-TANK"})
+    east = 185 if v2 else 180
+    msp.add_lwpolyline([p(100, 80), p(east, 80), p(east, 140), p(100, 140)], close=True, dxfattribs={"layer": "ZONE-TANK"})
     msp.add_text("TF 罐区", dxfattribs={"layer": "ZONE-TANK", "insert": p(110, 130), "height": 2000})
     # second tank zone, no text: ZONE-TANK-1
     msp.add_lwpolyline([p(10, 100), p(40, 100), p(40, 140), p(10, 140)], close=True, dxfattribs={"layer": "ZONE-TANK"})
@@ -57,13 +59,14 @@ def plant():
     # tanks: circles -> cylinders
     msp.add_circle(p(120, 110), 8000, dxfattribs={"layer": "TANK"})
     msp.add_text("TK-101", dxfattribs={"layer": "TANK", "insert": p(120, 110)})
-    msp.add_circle(p(150, 110), 6000, dxfattribs={"layer": "TANK"})
+    if not v2:
+        msp.add_circle(p(150, 110), 6000, dxfattribs={"layer": "TANK"})
     msp.add_line(p(0, 0), p(1, 1), dxfattribs={"layer": "TANK"})  # not read on an obstacle layer
     # racks: an axis-aligned rectangle and a rotated one (its bounding box, noted)
     msp.add_lwpolyline([p(70, 60), p(90, 60), p(90, 66), p(70, 66)], close=True, dxfattribs={"layer": "RACK"})
     msp.add_lwpolyline([p(70, 80), p(80, 90), p(78, 92), p(68, 82)], close=True, dxfattribs={"layer": "RACK"})
     # anchors: points (z from the map) and an insert whose attribute ID names it
-    for x, y in [(95, 75), (185, 75), (185, 145), (95, 145)]:
+    for x, y in [(95, 75), (185, 75), (185, 145), (95, 145)] + ([(140, 5)] if v2 else []):
         msp.add_point(p(x, y), dxfattribs={"layer": "ANCHOR"})
     blk = doc.blocks.new("ANCHOR-SYM")
     blk.add_circle((0, 0), 300)
@@ -82,7 +85,7 @@ def plant():
     # unmapped layer
     msp.add_line(p(0, 0), p(10, 10), dxfattribs={"layer": "MISC"})
     msp.add_circle(p(5, 5), 1000, dxfattribs={"layer": "MISC"})
-    save(doc, "plant.dxf", "ANSI_936")
+    save(doc, "plant-v2.dxf" if v2 else "plant.dxf", "ANSI_936")
 
 
 def metres():
@@ -128,6 +131,7 @@ def big_arc():
 if __name__ == "__main__":
     os.makedirs(HERE, exist_ok=True)
     plant()
+    plant(v2=True)
     metres()
     unitless()
     bad_bowtie()
