@@ -76,6 +76,7 @@ struct Shape {
   bool circle = false;
   Vec2 center;
   double radius = 0;   // site metres
+  double area = 0;      // m², of poly
   std::string id, name;
   std::vector<std::string> texts;
 };
@@ -262,6 +263,7 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out,
       continue;
     }
     s.poly.finalize();
+    s.area = s.poly.area();
     if (rule.as == LayerUse::obstacle) {
       if (rule.shape == "cylinder" && !s.circle) {
         skip(e, "closed polyline on a cylinder layer: tanks and columns are circles");
@@ -289,11 +291,11 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out,
     auto better = [](const Shape& a, const Shape* b) {
       if (!b) return true;
       if (a.texts.empty() != b->texts.empty()) return a.texts.empty();
-      return a.poly.area() < b->poly.area();
+      return a.area < b->area;
     };
     auto consider = [&](std::vector<Shape>& v, bool any_layer) {
       for (Shape& s : v)
-        if ((any_layer || s.e->layer == t->layer) && s.poly.contains(p) && better(s, best)) best = &s;
+        if ((any_layer || s.e->layer == t->layer) && s.poly.box.contains(p) && better(s, best) && s.poly.contains(p)) best = &s;
     };
     if (rule.as == LayerUse::label) consider(zones, true);
     else if (rule.as == LayerUse::zone) consider(zones, false);
@@ -363,7 +365,7 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out,
   // 5. the boundary: the largest fence outline
   const Shape* fence = nullptr;
   for (const Shape& s : fences)
-    if (!fence || s.poly.area() > fence->poly.area()) fence = &s;
+    if (!fence || s.area > fence->area) fence = &s;
   for (const Shape& s : fences)
     if (&s != fence) skip(*s.e, "a second outline on the fence layer (the boundary is the largest, entity " + fence->e->handle + ")");
 
