@@ -38,6 +38,11 @@ int run_import(const ImportArgs& a) {
     std::cerr << error << "\n";
     return kExitBadInput;
   }
+  std::string geo_report;
+  if (!apply_control_points(map, drawing.unit_m, geo_report, error)) {
+    std::cerr << error << "\n";
+    return kExitBadInput;
+  }
   ImportResult result;
   std::string changes;
   const bool ok = a.update.empty() ? import_site(drawing, map, result) : update_site(drawing, map, a.update, result, changes, error);
@@ -62,7 +67,7 @@ int run_import(const ImportArgs& a) {
     std::cerr << out_path << ": cannot write the site file\n";
     return kExitBadInput;
   }
-  std::cout << "wrote 写入 " << out_path << "\n" << import_summary(result);
+  std::cout << "wrote 写入 " << out_path << "\n" << import_summary(result) << geo_report;
   if (!a.update.empty()) std::cout << "changes since 相对 " << a.update << ":\n" << changes;
   return kExitPass;
 }

@@ -2,11 +2,13 @@
 // loader's do; values are read from their scalar text.
 #include "import/import_map.h"
 #include "import/yaml_flow.h"
+#include "import/control_points.h"
 
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -156,7 +158,8 @@ void read_layer(const std::string& file, const std::string& name, const YAML::No
 
 void read_map(const std::string& file, const YAML::Node& root, ImportMap& out) {
   if (!root.IsMap()) fail(file, root, "", "a map file is a YAML mapping (units, origin, site, layers)");
-  only_keys(file, root, "", {"units", "origin", "rotation", "arc_tolerance", "encoding", "site", "layers"});
+  only_keys(file, root, "", {"units", "origin", "rotation", "arc_tolerance", "encoding", "site", "layers", "control_points",
+                             "gk_central_meridian", "altitude"});
   if (const YAML::Node& u = root["units"]) {
     const std::map<std::string, double> units = {{"m", 1}, {"cm", 0.01}, {"mm", 0.001}, {"dm", 0.1}, {"km", 1000}, {"in", 0.0254}, {"ft", 0.3048}};
     const std::string s = text(file, u, "units");
@@ -180,6 +183,43 @@ void read_map(const std::string& file, const YAML::Node& root, ImportMap& out) {
       out.site.emplace_back(k, yaml_flow(kv.second));
     }
   }
+  if (const YAML::Node& cm = root["gk_central_meridian"]) {
+    out.gk_central_meridian = number(file, cm, "gk_central_meridian");
+    if (*out.gk_central_meridian < 70 || *out.gk_central_meridian > 140) fail(file, cm, "gk_central_meridian", "degrees east, China's zones lie in [70, 140]");
+  }
+  if (const YAML::Node& al = root["altitude"]) out.altitude = number(file, al, "altitude");
+  if (const YAML::Node& cps = root["control_points"]) {
+    if (!cps.IsSequence()) fail(file, cps, "control_points", "expected a list of {drawing: [x, y], lonlat: [lon, lat]} or {drawing: [x, y], gk: [x, y]}");
+    for (std::size_t i = 0; i < cps.size(); ++i) {
+      const YAML::Node& c = cps[i];
+      const std::string key = "control_points[" + std::to_string(i) + "]";
+      if (!c.IsMap()) fail(file, c, key, "expected {drawing: [x, y], lonlat: [lon, lat]} or {drawing: [x, y], gk: [x, y]}");
+      only_keys(file, c, key, {"drawing", "lonlat", "gk", "name"});
+      MapControlPoint p;
+      p.line = c.Mark().line + 1;
+      auto pair = [&](const char* k, double& a, double& b) {
+        const YAML::Node& v = c[k];
+        if (!v.IsSequence() || v.size() != 2) fail(file, v, key + "." + k, "expected two numbers [a, b]");
+        a = number(file, v[0], key + "." + k + "[0]");
+        b = number(file, v[1], key + "." + k + "[1]");
+      };
+      if (!c["drawing"]) fail(file, c, key + ".drawing", "missing: the point in the drawing [x, y]");
+      pair("drawing", p.x, p.y);
+      if (c["lonlat"] && c["gk"]) fail(file, c, key, "give lonlat or gk, not both");
+      if (c["lonlat"]) {
+        pair("lonlat", p.a, p.b);
+        if (p.a < -180 || p.a > 180 || p.b < -90 || p.b > 90) fail(file, c["lonlat"], key + ".lonlat", "[lon, lat] in degrees");
+      } else if (c["gk"]) {
+        pair("gk", p.a, p.b);
+        p.gk = true;
+        if (!root["gk_central_meridian"]) fail(file, c["gk"], key + ".gk", "Gauss–Krüger points need gk_central_meridian (e.g. 120 for 3° zone 40)");
+      } else {
+        fail(file, c, key, "missing: lonlat [lon, lat] (CGCS2000 degrees) or gk [x north, y east] (metres)");
+      }
+      out.control_points.push_back(p);
+    }
+    if (root["rotation"]) fail(file, root["rotation"], "rotation", "given together with control_points, which make it; keep one");
+  }
   const YAML::Node& layers = root["layers"];
   if (!layers) fail(file, root, "layers", "missing: say what each layer of the drawing is");
   if (!layers.IsMap() || layers.size() == 0) fail(file, layers, "layers", "expected a mapping LAYER: {as: ...}");
@@ -192,6 +232,8 @@ void read_map(const std::string& file, const YAML::Node& root, ImportMap& out) {
     out.layers.emplace(name, std::move(rule));
   }
   if (fences > 1) fail(file, layers, "layers", "more than one layer is `as: fence`; the site has one boundary");
+  if (!out.control_points.empty() && std::any_of(out.site.begin(), out.site.end(), [](const auto& kv) { return kv.first == "origin"; }))
+    fail(file, root["site"], "site.origin", "given together with control_points, which make it; keep one");
   bool has_bounds = std::any_of(out.site.begin(), out.site.end(), [](const auto& kv) { return kv.first == "bounds"; });
   if (has_bounds && fences) fail(file, root["site"], "site.bounds", "given here and by a fence layer; keep one");
 }
@@ -247,6 +289,43 @@ std::optional<LoadError> load_import_map(const std::string& path, ImportMap& out
   std::stringstream ss;
   ss << in.rdbuf();
   return load_import_map_text(ss.str(), path, out);
+}
+
+}  // namespace planttwin
+
+namespace planttwin {
+
+bool apply_control_points(ImportMap& map, double unit_m, std::string& report, std::string& error) {
+  if (map.control_points.empty()) return true;
+  std::vector<GeoControlPoint> pts;
+  for (std::size_t i = 0; i < map.control_points.size(); ++i) {
+    const MapControlPoint& c = map.control_points[i];
+    GeoControlPoint g{c.x, c.y, c.a, c.b, c.line};
+    if (c.gk && !gauss_kruger_to_lonlat(c.a, c.b, *map.gk_central_meridian, g.lon, g.lat, error)) {
+      error = map.file + ":" + std::to_string(c.line) + ": control_points[" + std::to_string(i) + "].gk: " + error;
+      return false;
+    }
+    pts.push_back(g);
+  }
+  GeoFit fit;
+  const double ox = map.origin ? map.origin->first : 0, oy = map.origin ? map.origin->second : 0;
+  if (!fit_control_points(pts, unit_m, ox, oy, fit, error)) {
+    error = map.file + ": control_points: " + error;
+    return false;
+  }
+  map.rotation_deg = fit.rotation_deg;
+  char b[256];
+  std::snprintf(b, sizeof b, "{lat: %.9f, lon: %.9f, alt: %.3f}", fit.lat, fit.lon, map.altitude);
+  map.site.emplace_back("origin", b);
+  std::snprintf(b, sizeof b, "control points 控制点: %zu, rotation 旋转 %.6f°, origin 原点 lat %.9f lon %.9f; residual 残差 rms %.3f m, max %.3f m\n",
+                pts.size(), fit.rotation_deg, fit.lat, fit.lon, fit.rms_m, fit.max_m);
+  report = b;
+  for (std::size_t i = 0; i < pts.size(); ++i) {
+    std::snprintf(b, sizeof b, "  control_points[%zu] (%s:%d): %.3f m%s\n", i, map.file.c_str(), pts[i].line, fit.residual_m[i],
+                  static_cast<int>(i) == fit.worst && pts.size() > 2 ? "  <- largest" : "");
+    report += b;
+  }
+  return true;
 }
 
 }  // namespace planttwin

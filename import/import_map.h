@@ -34,6 +34,14 @@ struct LayerRule {
   double yaw_offset = 0;     // camera: added to the insert's rotation (block drawn pointing north: -90). Degrees
 };
 
+// A control point as the map gives it: a drawing point and where it is on the ground.
+struct MapControlPoint {
+  double x = 0, y = 0;  // drawing units
+  bool gk = false;      // true: a = x north, b = y east (Gauss–Krüger); false: a = lon, b = lat (degrees)
+  double a = 0, b = 0;
+  int line = 0;
+};
+
 struct ImportMap {
   std::string file;
   std::optional<double> unit_m;              // metres per drawing unit; absent: the drawing's $INSUNITS
@@ -43,7 +51,16 @@ struct ImportMap {
   std::string encoding;                      // overrides the drawing's $DWGCODEPAGE (e.g. GBK)
   std::vector<std::pair<std::string, std::string>> site;  // `site:` block, key -> flow YAML, map order
   std::map<std::string, LayerRule> layers;   // by layer name
+  // control points (docs/import.md): they give `rotation` and the site's `origin` (lat, lon)
+  std::vector<MapControlPoint> control_points;
+  std::optional<double> gk_central_meridian;  // degrees; required for `gk` points
+  double altitude = 0;                        // metres, the site origin's `alt` made from control points
 };
+
+// Fits the control points (if any) and sets `rotation_deg` and the `origin` of the site block
+// from them. `report`: the fit, one line per point with its residual. false and `error` ("file:line:
+// control_points[i]: why") when the fit cannot be made.
+bool apply_control_points(ImportMap& map, double unit_m, std::string& report, std::string& error);
 
 // Loads a map. On error returns it and leaves `out` unspecified.
 std::optional<LoadError> load_import_map(const std::string& path, ImportMap& out);

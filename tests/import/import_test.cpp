@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "hardware-in-loop/uplink/uplink.h"
+#include "import/control_points.h"
 #include "import/drawing.h"
 #include "import/import_map.h"
 #include "import/site_import.h"
@@ -499,4 +501,65 @@ TEST(ImportUpdate, KeepsHandAddedPartsAndSaysWhatChanged_PL04) {
   EXPECT_EQ(broken.rc, 2);
   EXPECT_NE(broken.out.find("broken.yaml:"), std::string::npos) << broken.out;
   fs::remove_all(dir);
+}
+
+// H-05, PL-14: control points tie the drawing to CGCS2000. The surveyed places are made with the
+// uplink's own conversion (hardware-in-loop/uplink, PROJ) from a known origin and rotation; the fit
+// gives both back, and the residual names a point surveyed 0.5 m off.
+TEST(ImportControlPoints, RotationAndOriginFromSurveyedPoints_H05) {
+  Site truth;
+  truth.origin = std::array<double, 3>{36.7951, 118.0642, 45.0};
+  const LocalToCgcs2000 geo(truth);
+  ASSERT_TRUE(geo.valid());
+  const double rot = 12.5 * M_PI / 180, ox = 125000, oy = 48000;  // drawing mm
+  auto surveyed = [&](double dx, double dy, double east_error_m) {
+    const double x = 0.001 * (dx - ox), y = 0.001 * (dy - oy);
+    double lon, lat;
+    geo.convert(std::cos(rot) * x - std::sin(rot) * y + east_error_m, std::sin(rot) * x + std::cos(rot) * y, lon, lat);
+    char b[200];
+    std::snprintf(b, sizeof b, "  - {drawing: [%.3f, %.3f], lonlat: [%.10f, %.10f]}\n", dx, dy, lon, lat);
+    return std::string(b);
+  };
+  const std::string head = "units: mm\norigin: [125000, 48000]\naltitude: 45\ncontrol_points:\n";
+  const std::string pts = surveyed(125000, 48000, 0) + surveyed(525000, 48000, 0) + surveyed(525000, 348000, 0) + surveyed(125000, 348000, 0);
+  ImportMap map;
+  ASSERT_FALSE(load_import_map_text(head + pts + "layers: {Z: {as: zone}}\n", "cp.yaml", map));
+  std::string report, error;
+  ASSERT_TRUE(apply_control_points(map, 0.001, report, error)) << error;
+  EXPECT_NEAR(map.rotation_deg, 12.5, 1e-6);
+  auto origin = std::find_if(map.site.begin(), map.site.end(), [](const auto& kv) { return kv.first == "origin"; });
+  ASSERT_NE(origin, map.site.end());
+  EXPECT_EQ(origin->second, "{lat: 36.795100000, lon: 118.064200000, alt: 45.000}");
+  EXPECT_NE(report.find("rms 0.000 m, max 0.000 m"), std::string::npos) << report;
+  // one point surveyed 0.5 m east of where it is: the largest residual, and named
+  ImportMap off;
+  const std::string bad = surveyed(125000, 48000, 0) + surveyed(525000, 48000, 0) + surveyed(525000, 348000, 0.5) + surveyed(125000, 348000, 0);
+  ASSERT_FALSE(load_import_map_text(head + bad + "layers: {Z: {as: zone}}\n", "cp.yaml", off));
+  ASSERT_TRUE(apply_control_points(off, 0.001, report, error)) << error;
+  EXPECT_NE(report.find("control_points[2] (cp.yaml:7): "), std::string::npos) << report;
+  const std::size_t at = report.find("control_points[2]");
+  EXPECT_NE(report.find("<- largest", at), std::string::npos) << report;
+  EXPECT_GT(std::stod(report.substr(report.find("rms ") + 4)), 0.1) << report;
+  // one point gives no rotation; GK points need their central meridian
+  ImportMap one;
+  ASSERT_FALSE(load_import_map_text(head + surveyed(125000, 48000, 0) + "layers: {Z: {as: zone}}\n", "cp.yaml", one));
+  EXPECT_FALSE(apply_control_points(one, 0.001, report, error));
+  EXPECT_NE(error.find("at least 2 control points"), std::string::npos) << error;
+  auto e = load_import_map_text("control_points:\n  - {drawing: [0, 0], gk: [3433935, 40585366]}\nlayers: {Z: {as: zone}}\n", "g.yaml", one);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->key, "control_points[0].gk");
+}
+
+// Gauss–Krüger (3° zone 40, central meridian 120°E) as the GDAL drawing's coordinates: the zone
+// number in front of y is removed; 85.4 km east of 120°E at 31°N is about 120.895°E.
+TEST(ImportControlPoints, GaussKrugerZonePrefix_H05) {
+  double lon = 0, lat = 0;
+  std::string error;
+  ASSERT_TRUE(gauss_kruger_to_lonlat(3433935.538, 40585366.707, 120, lon, lat, error)) << error;
+  EXPECT_NEAR(lon, 120.895, 0.01);
+  EXPECT_NEAR(lat, 31.02, 0.05);
+  double lon2 = 0, lat2 = 0;
+  ASSERT_TRUE(gauss_kruger_to_lonlat(3433935.538, 585366.707, 120, lon2, lat2, error));
+  EXPECT_NEAR(lon, lon2, 1e-9);  // y mod 1e6 rounds in the last bits
+  EXPECT_NEAR(lat, lat2, 1e-9);
 }
