@@ -30,6 +30,8 @@ std::vector<Subcommand> add_convert_commands(CLI::App& app);
 std::vector<Subcommand> add_calibrate_commands(CLI::App& app);
 // apps/cmd_check.cpp (planttwin_plant): `check SITE [--report DIR]`
 std::vector<Subcommand> add_check_commands(CLI::App& app);
+// apps/cmd_import.cpp (planttwin_import): `import DRAWING.dxf --map MAP.yaml --out SITE.yaml`
+std::vector<Subcommand> add_import_commands(CLI::App& app);
 // apps/cmd_live.cpp (planttwin_hil): `live SCENARIO ...`, `replay FILE ...`
 std::vector<Subcommand> add_live_commands(CLI::App& app);
 // apps/cmd_view.cpp (planttwin_viewer): `view SCENARIO ...`, `drill SCENARIO ...`

@@ -524,6 +524,11 @@ int main(int argc, char** argv) {
 #else
   missing("check", "plant model (Bullet)");
 #endif
+#ifdef PLANTTWIN_HAS_IMPORT
+  add(cli::add_import_commands(app));
+#else
+  missing("import", "drawing import (GDAL)");
+#endif
 #ifdef PLANTTWIN_HAS_LIVE
   add(cli::add_live_commands(app));
 #else
