@@ -1,0 +1,168 @@
+// The park on NATS JetStream (issue 13; H-01 same hash, H-03 live inputs, PL-11 scale): real
+// nats-server processes, planttwin workers as child processes killed mid-run.
+#include "tests/park/park_fixture.h"
+
+namespace planttwin::park::test {
+namespace {
+
+const std::string kScenario = "acceptance/h01-mixed-canonical.yaml";
+const std::string kSite = "h01-mixed-canonical";
+
+class ParkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!NatsServer::available()) GTEST_SKIP() << "nats-server is not installed (scripts/setup installs it)";
+    dir = test_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    server = std::make_unique<NatsServer>(dir / "nats", free_port());
+    ASSERT_TRUE(server->start()) << "nats-server did not start";
+    url = server->url();
+  }
+  std::vector<std::string> worker_args(const std::string& name) const {
+    return {planttwin_bin(), "worker", "--nats", url, "--name", name, "--checkpoint-every", "10s", "--lease-ttl", "2s",
+            "--work-dir", (dir / name).string()};
+  }
+  Nats& client() {
+    if (!nats) {
+      nats = std::make_unique<Nats>();
+      std::string err;
+      EXPECT_TRUE(nats->open(url, ParkSettings{}, err)) << err;
+    }
+    return *nats;
+  }
+  bool ended(const std::string& site, std::chrono::milliseconds timeout) {
+    return wait_until([&] {
+      auto s = site_status(client(), site);
+      return s && s->ended;
+    }, timeout, 100);
+  }
+  // The site's export, its replay's hash, and the one-process reference outputs from it.
+  void check_exactly_once(const std::string& site, const std::string& park_hash, std::uint64_t expect_dropped = 0) {
+    const std::string rec = (dir / (site + ".ptrec")).string();
+    std::string out;
+    ASSERT_EQ(run_planttwin({"park", "export", site, rec, "--nats", url}, &out, dir), 0) << out;
+    const fs::path rrep = dir / ("replay-" + site);
+    run_planttwin({"replay", rec, "--report", rrep.string()}, &out, dir);
+    EXPECT_EQ(report_hash(rrep), park_hash) << "H-01: replay of the export gives the park's hash\n" << out;
+    std::vector<OutMsg> ref;
+    std::string ref_hash, err;
+    ASSERT_TRUE(reference_outputs(rec, ref, ref_hash, err)) << err;
+    EXPECT_EQ(ref_hash, park_hash);
+    std::vector<OutMsg> got = stored_outputs(client(), site), errors;
+    std::erase_if(got, [&](const OutMsg& m) {
+      if (m.topic == "error") errors.push_back(m);
+      return m.topic == "error";
+    });
+    EXPECT_EQ(errors.size(), expect_dropped) << "bad inputs are answered on park.out.SITE.error";
+    ASSERT_FALSE(ref.empty());
+    // exactly once: the same outputs, in the same order, none missing and none twice
+    EXPECT_EQ(got.size(), ref.size()) << "outputs stored vs decided by one engine";
+    const size_t n = std::min(got.size(), ref.size());
+    for (size_t i = 0; i < n; ++i) {
+      if (!(got[i] == ref[i])) {
+        ADD_FAILURE() << "output #" << i << " differs: stored " << got[i].topic << " " << got[i].body << " (" << got[i].id
+                      << "), expected " << ref[i].topic << " " << ref[i].body;
+        break;
+      }
+    }
+    std::set<std::string> ids;
+    for (const OutMsg& m : got) EXPECT_TRUE(ids.insert(m.id).second) << "duplicate id " << m.id;
+  }
+
+  fs::path dir;
+  std::unique_ptr<NatsServer> server;
+  std::unique_ptr<Nats> nats;
+  std::string url;
+};
+
+// PL-11, H-01: add, play, one worker; report and export; replay of the export gives the same hash;
+// every output stored exactly once; `park list` says ended.
+TEST_F(ParkTest, PL11_PlayedSiteEndsWithReplayHashAndExactlyOnceOutputs) {
+  std::string out;
+  ASSERT_EQ(run_planttwin({"park", "add", scenario_path(kScenario), "--nats", url}, &out, dir), 0) << out;
+  Child w(worker_args("W1"), dir / "W1.log");
+  ASSERT_EQ(run_planttwin({"park", "play", scenario_path(kScenario), "--nats", url}, &out, dir), 0) << out;
+  EXPECT_NE(out.find("Played 1147 inputs"), std::string::npos) << out;  // 7 people's fixes, tags off skipped, + end
+  ASSERT_TRUE(ended(kSite, std::chrono::seconds(20))) << w.log();
+  ASSERT_EQ(run_planttwin({"park", "list", "--nats", url}, &out, dir), 0);
+  EXPECT_NE(out.find(kSite), std::string::npos) << out;
+  EXPECT_NE(out.find("ended"), std::string::npos) << out;
+  const fs::path rep = dir / "report";
+  ASSERT_EQ(run_planttwin({"park", "report", kSite, "--nats", url, "--report", rep.string()}, &out, dir), 0) << out;
+  const std::string hash = report_hash(rep);
+  ASSERT_EQ(hash.size(), 64u);
+  auto rj = nlohmann::json::parse(read_text(rep / "report.json"));
+  EXPECT_EQ(rj["park"]["worker"], "W1");
+  EXPECT_EQ(rj["live"]["accepted"], 1146);
+  check_exactly_once(kSite, hash);
+}
+
+// H-01: kill -9 of the owner mid-run: the other worker takes the site within 3 s (lease TTL 2 s),
+// restores the checkpoint, replays the log after it; no output lost or duplicated, same hash.
+TEST_F(ParkTest, H01_KillNineOwnerTakeoverWithin3sNothingLostOrDuplicated) {
+  std::string out;
+  ASSERT_EQ(run_planttwin({"park", "add", scenario_path(kScenario), "--nats", url}, &out, dir), 0) << out;
+  Child w1(worker_args("W1"), dir / "W1.log");
+  Child w2(worker_args("W2"), dir / "W2.log");
+  Child player({planttwin_bin(), "park", "play", scenario_path(kScenario), "--nats", url, "--speed", "30"}, dir / "play.log");
+  // kill when the owner has published outputs after its latest checkpoint: its successor then
+  // publishes them again, and they must be dropped as duplicates
+  ASSERT_TRUE(wait_until([&] {
+    const OutputProgress p = output_progress(client(), kSite);
+    return p.checkpoint_t_s >= 20 && p.stored > p.at_checkpoint;
+  }, std::chrono::seconds(20), 5)) << w1.log() << w2.log();
+  const std::string owner = kv_get(client().impl().leases, kSite).value_or("");
+  ASSERT_TRUE(owner == "W1" || owner == "W2") << owner;
+  Child& victim = owner == "W1" ? w1 : w2;
+  const std::string other = owner == "W1" ? "W2" : "W1";
+  const auto killed = Clock::now();
+  victim.kill(SIGKILL);
+  ASSERT_TRUE(wait_until([&] { return kv_get(client().impl().leases, kSite).value_or("") == other; }, std::chrono::seconds(5), 10));
+  const double takeover_s = std::chrono::duration<double>(Clock::now() - killed).count();
+  RecordProperty("takeover_s", std::to_string(takeover_s));
+  EXPECT_LT(takeover_s, 3.0) << "H-01: another worker takes the site within 3 s";
+  EXPECT_EQ(player.wait(), 0) << player.log();
+  ASSERT_TRUE(ended(kSite, std::chrono::seconds(20))) << (other == "W1" ? w1.log() : w2.log());
+  const std::string survivor_log = other == "W1" ? w1.log() : w2.log();
+  EXPECT_NE(survivor_log.find("restored checkpoint"), std::string::npos) << survivor_log;
+  const fs::path rep = dir / "report";
+  ASSERT_EQ(run_planttwin({"park", "report", kSite, "--nats", url, "--report", rep.string()}, &out, dir), 0) << out;
+  auto rj = nlohmann::json::parse(read_text(rep / "report.json"));
+  EXPECT_EQ(rj["park"]["worker"], other);
+  check_exactly_once(kSite, report_hash(rep));
+}
+
+// H-01: a zombie (SIGSTOP longer than the lease, then SIGCONT) still believes it owns the site; it
+// must change nothing: its outputs deduplicate, its checkpoint and status writes are refused.
+TEST_F(ParkTest, H01_ZombieWorkerAfterStopContChangesNothing) {
+  std::string out;
+  ASSERT_EQ(run_planttwin({"park", "add", scenario_path(kScenario), "--nats", url}, &out, dir), 0) << out;
+  Child w1(worker_args("W1"), dir / "W1.log");
+  ASSERT_TRUE(wait_until([&] { return kv_get(client().impl().leases, kSite).value_or("") == "W1"; }, std::chrono::seconds(10)));
+  Child w2(worker_args("W2"), dir / "W2.log");
+  Child player({planttwin_bin(), "park", "play", scenario_path(kScenario), "--nats", url, "--speed", "30"}, dir / "play.log");
+  ASSERT_TRUE(wait_until([&] {
+    const OutputProgress p = output_progress(client(), kSite);
+    return p.checkpoint_t_s >= 20 && p.stored > p.at_checkpoint;
+  }, std::chrono::seconds(20), 5)) << w1.log();
+  ::kill(w1.pid(), SIGSTOP);
+  ASSERT_TRUE(wait_until([&] { return kv_get(client().impl().leases, kSite).value_or("") == "W2"; }, std::chrono::seconds(5), 10));
+  // let the new owner run on, then wake the zombie while the site still runs
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ::kill(w1.pid(), SIGCONT);
+  EXPECT_EQ(player.wait(), 0) << player.log();
+  ASSERT_TRUE(ended(kSite, std::chrono::seconds(20))) << w2.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // whatever the zombie still does
+  EXPECT_TRUE(wait_until([&] { return w1.log().find("W1: h01-mixed-canonical: lost its lease") != std::string::npos ||
+                                      w1.log().find("gives the site up") != std::string::npos; },
+                         std::chrono::seconds(5)))
+      << w1.log();
+  auto s = site_status(client(), kSite);
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->ended) << "the zombie did not write its state over the ended site";
+  const fs::path rep = dir / "report";
+  ASSERT_EQ(run_planttwin({"park", "report", kSite, "--nats", url, "--report", rep.string()}, &out, dir), 0) << out;
+  check_exactly_once(kSite, report_hash(rep));
+}
+
+}  // namespace
+}  // namespace planttwin::park::test
