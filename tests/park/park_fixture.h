@@ -28,6 +28,7 @@
 #include "hardware-in-loop/session.h"
 #include "park/nats_impl.h"
 #include "park/park.h"
+#include "scenarios/loader.h"
 
 namespace planttwin::park::test {
 
@@ -224,7 +225,10 @@ inline bool reference_outputs(const std::string& ptrec, std::vector<OutMsg>& out
     if (r.kind == hil::RecordKind::input) {
       s.on_message(r.input.t, r.input.topic, r.input.body);
       end = std::max(end, r.input.t);
-    } else if (r.kind == hil::RecordKind::end || r.kind == hil::RecordKind::reached) {
+    } else if (r.kind == hil::RecordKind::reached) {
+      s.advance(r.end_t);
+      end = std::max(end, r.end_t);
+    } else if (r.kind == hil::RecordKind::end) {
       end = std::max(end, r.end_t);
     }
   }

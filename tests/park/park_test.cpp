@@ -166,3 +166,60 @@ TEST_F(ParkTest, H01_ZombieWorkerAfterStopContChangesNothing) {
 
 }  // namespace
 }  // namespace planttwin::park::test
+
+namespace planttwin::park::test {
+namespace {
+
+// H-03: bad inputs on a site's subject are answered on park.out.SITE.error as live-v1 answers them
+// and never stop the worker; a site whose scenario does not load shows the loader's message in
+// `park list`, and the other sites run on.
+TEST_F(ParkTest, H03_BadInputAnsweredAndBrokenSiteListedOthersRunOn) {
+  std::string out;
+  ASSERT_EQ(run_planttwin({"park", "add", scenario_path(kScenario), "--nats", url}, &out, dir), 0) << out;
+  // a definition whose scenario does not load (as another planttwin might have stored it)
+  {
+    const std::string text = "scenario: broken-site\nduration: soon\n";
+    nlohmann::json def = {{"product_version", "test"}, {"start_unix_us", 0}, {"utc_offset_min", 480}, {"with_script", true},
+                          {"solve_window_us", 50000}, {"scenario_path", "broken.yaml"}, {"scenario_sha256", sha256_hex(text)},
+                          {"scenario_text", text}, {"site_path", ""}, {"site_sha256", ""}, {"site_text", ""}};
+    ASSERT_TRUE(kv_put(client().impl().sites, "broken-site", def.dump()));
+  }
+  // three bad inputs before the played ones: bad JSON, an unknown tag, no topic header
+  {
+    JsContext ctx;
+    std::string err;
+    ASSERT_TRUE(ctx.open(client().impl().nc, err)) << err;
+    const std::string subj = in_subject(kSite);
+    ASSERT_TRUE(publish_async(ctx.js, subj, "{not json", {{kTopicHeader, "fix"}, {kTimeHeader, "0"}}, err)) << err;
+    ASSERT_TRUE(publish_async(ctx.js, subj, R"({"v":1,"tag":"T-NOBODY","ts":1767571200000,"x":1,"y":2})",
+                              {{kTopicHeader, "fix"}, {kTimeHeader, "0"}}, err)) << err;
+    ASSERT_TRUE(publish_async(ctx.js, subj, "no topic", {{kTimeHeader, "0"}}, err)) << err;
+    ASSERT_TRUE(publish_complete(ctx.js, 5000, err)) << err;
+  }
+  Child w(worker_args("W1"), dir / "W1.log");
+  ASSERT_EQ(run_planttwin({"park", "play", scenario_path(kScenario), "--nats", url}, &out, dir), 0) << out;
+  ASSERT_TRUE(ended(kSite, std::chrono::seconds(20))) << w.log();
+  ASSERT_TRUE(wait_until([&] {
+    auto s = site_status(client(), "broken-site");
+    return s && !s->error.empty();
+  }, std::chrono::seconds(10))) << w.log();
+  ASSERT_EQ(run_planttwin({"park", "list", "--nats", url}, &out, dir), 0);
+  EXPECT_NE(out.find("broken-site"), std::string::npos) << out;
+  EXPECT_NE(out.find("error"), std::string::npos) << out;
+  EXPECT_NE(out.find("does not load"), std::string::npos) << out;
+  EXPECT_NE(out.find("duration"), std::string::npos) << "the loader's message names the key\n" << out;
+  const fs::path rep = dir / "report";
+  ASSERT_EQ(run_planttwin({"park", "report", kSite, "--nats", url, "--report", rep.string()}, &out, dir), 0) << out;
+  auto rj = nlohmann::json::parse(read_text(rep / "report.json"));
+  EXPECT_EQ(rj["live"]["dropped"], 3);
+  EXPECT_EQ(rj["live"]["accepted"], 1146);
+  check_exactly_once(kSite, report_hash(rep), 3);
+  const auto errors = stored_outputs(client(), kSite);
+  std::string reasons;
+  for (const OutMsg& m : errors)
+    if (m.topic == "error") reasons += nlohmann::json::parse(m.body).value("reason", "") + ",";
+  EXPECT_EQ(reasons, "bad_json,unknown_tag,bad_frames,");
+}
+
+}  // namespace
+}  // namespace planttwin::park::test
