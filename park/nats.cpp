@@ -1,6 +1,7 @@
 // Connection, streams and buckets of the park (park/park.h).
 #include <chrono>
 #include <cstring>
+#include <vector>
 
 #include "park/nats_impl.h"
 
@@ -91,7 +92,17 @@ bool Nats::open(const std::string& url, const ParkSettings& st, std::string& err
   m.settings = st;
   natsOptions* o = nullptr;
   natsOptions_Create(&o);
-  natsOptions_SetURL(o, url.c_str());
+  std::vector<std::string> urls;
+  for (size_t a = 0; a <= url.size();) {
+    size_t b = url.find(',', a);
+    if (b == std::string::npos) b = url.size();
+    if (b > a) urls.push_back(url.substr(a, b - a));
+    a = b + 1;
+  }
+  std::vector<const char*> servers;
+  for (const std::string& u : urls) servers.push_back(u.c_str());
+  natsOptions_SetServers(o, servers.data(), static_cast<int>(servers.size()));
+  natsOptions_SetNoRandomize(o, true);  // the first URL first: predictable, and what the tests kill
   natsOptions_SetTimeout(o, 2000);
   natsOptions_SetMaxReconnect(o, -1);
   natsOptions_SetReconnectWait(o, 100);
@@ -212,6 +223,26 @@ bool publish_async(jsCtx* js, const std::string& subject, const std::string& dat
   if (s != NATS_OK) {
     error = subject + ": cannot publish: " + nats_error(s);
 
+    return false;
+  }
+  return true;
+}
+
+bool publish_sync(jsCtx* js, const std::string& subject, const std::string& data,
+                  std::initializer_list<std::pair<const char*, std::string>> headers, std::string& error) {
+  natsMsg* m = nullptr;
+  natsStatus s = natsMsg_Create(&m, subject.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
+  for (const auto& [k, v] : headers)
+    if (s == NATS_OK) s = natsMsgHeader_Set(m, k, v.c_str());
+  jsPubAck* ack = nullptr;
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = 2000;
+  if (s == NATS_OK) s = js_PublishMsg(&ack, js, m, &po, nullptr);
+  if (ack) jsPubAck_Destroy(ack);
+  if (m) natsMsg_Destroy(m);
+  if (s != NATS_OK) {
+    error = subject + ": cannot publish: " + nats_error(s);
     return false;
   }
   return true;

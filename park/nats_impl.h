@@ -44,6 +44,9 @@ struct JsContext {
 // Publishes one message with headers (name, value pairs) asynchronously.
 bool publish_async(jsCtx* js, const std::string& subject, const std::string& data,
                    std::initializer_list<std::pair<const char*, std::string>> headers, std::string& error);
+// Publishes one message and waits for JetStream's acknowledgement.
+bool publish_sync(jsCtx* js, const std::string& subject, const std::string& data,
+                  std::initializer_list<std::pair<const char*, std::string>> headers, std::string& error);
 // Waits for every asynchronous publish of `js` to be acknowledged (bounded).
 bool publish_complete(jsCtx* js, std::int64_t timeout_ms, std::string& error);
 

@@ -181,8 +181,23 @@ bool play(Nats& n, const Scenario& sc, const PlayOptions& o, std::uint64_t& publ
     if (o.speed <= 0) return;
     std::this_thread::sleep_until(wall0 + std::chrono::microseconds(static_cast<std::int64_t>(static_cast<double>(t) / o.speed)));
   };
+  // Paced: one acknowledged publish at a time, retried (same Nats-Msg-Id: a retry of a stored
+  // input is dropped as a duplicate) for up to 30 s, so that a NATS node failing over loses
+  // nothing and keeps the order. Unpaced: asynchronous, every acknowledgement checked at the end.
+  const std::string id_prefix = site + ":" + std::to_string(unix_ms_now()) + ":";
   auto send = [&](const std::string& topic, Micros t, const std::string& body) {
-    if (!publish_async(ctx.js, subject, body, {{kTopicHeader, topic}, {kTimeHeader, std::to_string(t)}}, error)) return false;
+    const std::string id = id_prefix + std::to_string(published);
+    if (o.speed > 0) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      for (;;) {
+        if (publish_sync(ctx.js, subject, body, {{kTopicHeader, topic}, {kTimeHeader, std::to_string(t)}, {"Nats-Msg-Id", id}}, error))
+          break;
+        if (std::chrono::steady_clock::now() > until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    } else if (!publish_async(ctx.js, subject, body, {{kTopicHeader, topic}, {kTimeHeader, std::to_string(t)}, {"Nats-Msg-Id", id}}, error)) {
+      return false;
+    }
     ++published;
     if (o.progress && published % 10000 == 0) o.progress(published);
     return true;

@@ -223,3 +223,78 @@ TEST_F(ParkTest, H03_BadInputAnsweredAndBrokenSiteListedOthersRunOn) {
 
 }  // namespace
 }  // namespace planttwin::park::test
+
+namespace planttwin::park::test {
+namespace {
+
+// H-01 with a NATS node killed: a three-node cluster, streams and buckets replicated three times;
+// the node the worker and player are most likely connected to is killed (SIGKILL) mid-run; the
+// site still ends with every output exactly once and the replay's hash.
+TEST(ParkCluster, H01_NodeKilledInThreeNodeClusterNothingLostOrDuplicated) {
+  if (!NatsServer::available()) GTEST_SKIP() << "nats-server is not installed (scripts/setup installs it)";
+  const fs::path dir = test_dir("H01_NodeKilledInThreeNodeCluster");
+  const int ports[3] = {free_port(), free_port(), free_port()};
+  const int cports[3] = {free_port(), free_port(), free_port()};
+  std::vector<std::unique_ptr<NatsServer>> nodes;
+  std::string url;
+  for (int i = 0; i < 3; ++i) {
+    nodes.push_back(std::make_unique<NatsServer>(dir / ("n" + std::to_string(i)), ports[i]));
+    std::vector<int> routes;
+    for (int j = 0; j < 3; ++j)
+      if (j != i) routes.push_back(cports[j]);
+    ASSERT_TRUE(nodes.back()->start("n" + std::to_string(i), cports[i], routes));
+    url += (i ? "," : "") + nodes.back()->url();
+  }
+  std::string out;
+  // JetStream needs its meta leader before streams can be created: retry for a while
+  ASSERT_TRUE(wait_until([&] {
+    return run_planttwin({"park", "add", scenario_path(kScenario), "--nats", url, "--replicas", "3"}, &out, dir) == 0;
+  }, std::chrono::seconds(30), 500)) << out;
+  Nats client;
+  std::string err;
+  ASSERT_TRUE(client.open(url, ParkSettings{3}, err)) << err;
+  {
+    jsStreamInfo* si = nullptr;
+    ASSERT_EQ(js_GetStreamInfo(&si, client.impl().js, kInStream, nullptr, nullptr), NATS_OK);
+    EXPECT_EQ(si->Config->Replicas, 3);
+    jsStreamInfo_Destroy(si);
+  }
+  auto worker = [&](const std::string& name) {
+    return std::vector<std::string>{planttwin_bin(), "worker", "--nats", url, "--name", name, "--checkpoint-every", "10s",
+                                    "--lease-ttl", "2s", "--work-dir", (dir / name).string()};
+  };
+  Child w1(worker("W1"), dir / "W1.log");
+  Child w2(worker("W2"), dir / "W2.log");
+  Child player({planttwin_bin(), "park", "play", scenario_path(kScenario), "--nats", url, "--speed", "20"}, dir / "play.log");
+  ASSERT_TRUE(wait_until([&] {
+    const OutputProgress p = output_progress(client, kSite);
+    return p.checkpoint_t_s >= 20 && p.stored > p.at_checkpoint;
+  }, std::chrono::seconds(30), 5)) << w1.log() << w2.log();
+  nodes[0]->kill();  // the first URL: where the clients connected first
+  EXPECT_EQ(player.wait(std::chrono::seconds(60)), 0) << player.log();
+  ASSERT_TRUE(wait_until([&] {
+    auto s = site_status(client, kSite);
+    return s && s->ended;
+  }, std::chrono::seconds(40), 200)) << w1.log() << w2.log();
+  const fs::path rep = dir / "report";
+  ASSERT_EQ(run_planttwin({"park", "report", kSite, "--nats", url, "--report", rep.string()}, &out, dir), 0) << out;
+  const std::string hash = report_hash(rep);
+  const std::string rec = (dir / "site.ptrec").string();
+  ASSERT_EQ(run_planttwin({"park", "export", kSite, rec, "--nats", url}, &out, dir), 0) << out;
+  std::vector<OutMsg> ref;
+  std::string ref_hash;
+  ASSERT_TRUE(reference_outputs(rec, ref, ref_hash, err)) << err;
+  EXPECT_EQ(ref_hash, hash);
+  auto j = nlohmann::json::parse(read_text(rep / "report.json"));
+  EXPECT_EQ(j["live"]["accepted"], 1146) << "every played input is in the log once";
+  const std::vector<OutMsg> got = stored_outputs(client, kSite);
+  EXPECT_EQ(got.size(), ref.size());
+  for (size_t i = 0; i < std::min(got.size(), ref.size()); ++i)
+    if (!(got[i] == ref[i])) {
+      ADD_FAILURE() << "output #" << i << " differs: " << got[i].body << " vs " << ref[i].body;
+      break;
+    }
+}
+
+}  // namespace
+}  // namespace planttwin::park::test
