@@ -155,13 +155,17 @@ int cmd_play(const ParkArgs& a) {
   if (!open_park(a, n, "planttwin park play")) return kExitBadInput;
   park::PlayOptions o;
   o.speed = a.speed;
+  double behind = 0;
+  o.max_behind_ms = &behind;
   std::uint64_t published = 0;
   std::string err;
   if (!park::play(n, sc, o, published, err)) {
     std::cerr << "planttwin park play: " << err << "\n";
     return kExitBadInput;
   }
-  std::cout << "Played " << published << " inputs (end marker included) to " << park::in_subject(park::site_key(sc.name)) << "\n";
+  std::cout << "Played " << published << " inputs (end marker included) to " << park::in_subject(park::site_key(sc.name));
+  if (a.speed > 0) std::cout << "; at worst " << fixed(behind, 1) << " ms behind the schedule";
+  std::cout << "\n";
   return kExitPass;
 }
 

@@ -95,6 +95,8 @@ struct SiteStatus {
   std::optional<double> checkpoint_t_s;
   std::uint64_t checkpoint_seq = 0;
   double input_rate = 0;            // inputs per second of wall time, over the last status period
+  // stored in PARK_IN -> applied by the engine (wall time, ms), over the last status period
+  double lag_ms_p50 = 0, lag_ms_p99 = 0;
   bool ended = false;
   std::string error;                // the loader's message when the scenario does not load
   std::int64_t updated_unix_ms = 0;
@@ -107,6 +109,7 @@ std::vector<SiteStatus> list_sites(Nats& n);
 struct PlayOptions {
   double speed = 0;  // 0: as fast as possible; N: N times the scenario's time
   std::function<void(std::uint64_t published)> progress;
+  double* max_behind_ms = nullptr;  // paced: how far publishing fell behind the schedule at worst
 };
 // `park play`: publishes the inputs `run` would feed the engine (truth fixes of the scripted
 // people at the scenario's fix rate, tags off skipped; with_script sites get the script's other

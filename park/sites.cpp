@@ -121,7 +121,8 @@ std::vector<std::string> site_keys(Nats& n) { return kv_keys(n.impl().sites); }
 std::string status_json(const SiteStatus& s) {
   json j = {{"owner", s.status_owner}, {"def_revision", s.def_revision}, {"consumed_seq", s.consumed_seq}, {"inputs", s.inputs},
             {"accepted", s.accepted}, {"dropped", s.dropped}, {"outputs", s.outputs}, {"t_s", s.t_s},
-            {"checkpoint_seq", s.checkpoint_seq}, {"input_rate", s.input_rate}, {"ended", s.ended}, {"error", s.error},
+            {"checkpoint_seq", s.checkpoint_seq}, {"input_rate", s.input_rate},
+            {"lag_ms_p50", s.lag_ms_p50}, {"lag_ms_p99", s.lag_ms_p99}, {"ended", s.ended}, {"error", s.error},
             {"updated_unix_ms", s.updated_unix_ms}};
   j["checkpoint_t_s"] = s.checkpoint_t_s ? json(*s.checkpoint_t_s) : json(nullptr);
   return j.dump();
@@ -141,6 +142,8 @@ bool parse_status(const std::string& text, SiteStatus& s) {
   s.checkpoint_seq = j.value("checkpoint_seq", std::uint64_t{0});
   if (j.contains("checkpoint_t_s") && j["checkpoint_t_s"].is_number()) s.checkpoint_t_s = j["checkpoint_t_s"].get<double>();
   s.input_rate = j.value("input_rate", 0.0);
+  s.lag_ms_p50 = j.value("lag_ms_p50", 0.0);
+  s.lag_ms_p99 = j.value("lag_ms_p99", 0.0);
   s.ended = j.value("ended", false);
   s.error = j.value("error", "");
   s.updated_unix_ms = j.value("updated_unix_ms", std::int64_t{0});
@@ -177,9 +180,13 @@ bool play(Nats& n, const Scenario& sc, const PlayOptions& o, std::uint64_t& publ
   ScriptDriver driver(sc, engine);
   const std::int64_t start_ms = sc.clock.start_unix_s * 1000;
   const auto wall0 = std::chrono::steady_clock::now();
+  double behind = 0;
   auto pace = [&](Micros t) {
     if (o.speed <= 0) return;
-    std::this_thread::sleep_until(wall0 + std::chrono::microseconds(static_cast<std::int64_t>(static_cast<double>(t) / o.speed)));
+    const auto due = wall0 + std::chrono::microseconds(static_cast<std::int64_t>(static_cast<double>(t) / o.speed));
+    behind = std::max(behind, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - due).count());
+    if (o.max_behind_ms) *o.max_behind_ms = behind;
+    std::this_thread::sleep_until(due);
   };
   // Paced: one acknowledged publish at a time, retried (same Nats-Msg-Id: a retry of a stored
   // input is dropped as a duplicate) for up to 30 s, so that a NATS node failing over loses
@@ -360,7 +367,20 @@ bool report_site(Nats& n, const std::string& site, const std::string& dir, bool&
   if (rj && rm) {
     json j = json::parse(*rj, nullptr, false);
     if (j.is_object() && j.contains("park") && j["park"].value("def_revision", std::uint64_t{0}) == def.revision) {
-      std::ofstream(fs::path(dir) / "report.json", std::ios::binary) << *rj;
+      // outputs stored in PARK_OUT for the site now, beside the worker's count of outputs decided
+      jsOptions jo;
+      jsOptions_Init(&jo);
+      const std::string filter = "park.out." + site + ".>";
+      jo.Stream.Info.SubjectsFilter = filter.c_str();
+      jsStreamInfo* si = nullptr;
+      if (js_GetStreamInfo(&si, n.impl().js, kOutStream, &jo, nullptr) == NATS_OK && si) {
+        std::uint64_t stored = 0;
+        if (si->State.Subjects)
+          for (int i = 0; i < si->State.Subjects->Count; ++i) stored += si->State.Subjects->List[i].Msgs;
+        j["park"]["outputs_stored"] = stored;
+        jsStreamInfo_Destroy(si);
+      }
+      std::ofstream(fs::path(dir) / "report.json", std::ios::binary) << j.dump(2) << "\n";
       std::ofstream(fs::path(dir) / "report.md", std::ios::binary) << *rm;
       if (!std::ofstream(fs::path(dir) / "report.md", std::ios::app)) {
         error = dir + ": cannot write the report";

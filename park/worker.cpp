@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -214,6 +215,7 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
   };
 
   auto last_status = Clock::now();
+  std::vector<double> lags;  // ms from stored in PARK_IN to taken by this thread
   std::uint64_t inputs_at_status = st.inputs;
   put_status();
   log("runs the site from sequence " + std::to_string(next_seq));
@@ -224,6 +226,12 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
     if (now - last_status >= std::chrono::seconds(1)) {
       const double dt = std::chrono::duration<double>(now - last_status).count();
       st.input_rate = static_cast<double>(st.inputs - inputs_at_status) / dt;
+      if (!lags.empty()) {
+        std::sort(lags.begin(), lags.end());
+        st.lag_ms_p50 = lags[lags.size() / 2];
+        st.lag_ms_p99 = lags[std::min(lags.size() - 1, lags.size() * 99 / 100)];
+        lags.clear();
+      }
       inputs_at_status = st.inputs;
       last_status = now;
       st.accepted = session.counters().accepted;
@@ -246,6 +254,7 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
       jsMsgMetaData* meta = nullptr;
       if (natsMsg_GetMetaData(&meta, msg) == NATS_OK && meta) {
         in.seq = meta->Sequence.Stream;
+        if (lags.size() < 100000) lags.push_back(static_cast<double>(unix_ms_now() * 1000000 - meta->Timestamp) / 1e6);
         jsMsgMetaData_Destroy(meta);
       }
       const char* v = nullptr;

@@ -92,6 +92,7 @@ TEST_F(ParkTest, PL11_PlayedSiteEndsWithReplayHashAndExactlyOnceOutputs) {
   ASSERT_EQ(hash.size(), 64u);
   auto rj = nlohmann::json::parse(read_text(rep / "report.json"));
   EXPECT_EQ(rj["park"]["worker"], "W1");
+  EXPECT_EQ(rj["park"]["outputs_stored"], rj["park"]["outputs"]) << "stored in PARK_OUT vs decided";
   EXPECT_EQ(rj["live"]["accepted"], 1146);
   check_exactly_once(kSite, hash);
 }
