@@ -35,6 +35,7 @@ struct ParkArgs {
   std::vector<std::string> scenarios;
   bool no_script = false;
   double speed = 0;
+  bool acked = false;
   std::string site, report, file;
   bool json = false;
 };
@@ -155,6 +156,7 @@ int cmd_play(const ParkArgs& a) {
   if (!open_park(a, n, "planttwin park play")) return kExitBadInput;
   park::PlayOptions o;
   o.speed = a.speed;
+  o.acked = a.acked;
   double behind = 0;
   o.max_behind_ms = &behind;
   std::uint64_t published = 0;
@@ -228,6 +230,7 @@ std::vector<Subcommand> add_park_commands(CLI::App& app) {
   CLI::App* play = park->add_subcommand("play", "Publish a scenario's inputs (truth fixes) stamped with scenario time, then the end marker");
   play->add_option("scenario", a->scenarios, "Scenario file (added with park add)")->required();
   play->add_option("--speed", a->speed, "Pace: N times the scenario's time (0: as fast as possible)")->capture_default_str();
+  play->add_flag("--acked", a->acked, "Publish each input acknowledged before the next, retried for 30 s (survives a NATS node failover in order)");
   common(play, *a);
   CLI::App* report = park->add_subcommand("report", "Write a site's report (report.json, report.md with hash)");
   report->add_option("site", a->site, "Site (the scenario's name)")->required();

@@ -76,12 +76,18 @@ struct SiteDef {
   std::string key;
   hil::RecordingHeader header;  // scenario and site texts, start, timezone, with_script, solve window
   std::uint64_t revision = 0;   // of the KV entry
+  // The site's log starts at this PARK_IN sequence: inputs published for an earlier definition
+  // of the same site (before `park add` replaced it) are not part of this one's run.
+  std::uint64_t first_seq = 1;
 };
 
 // `park add`: stores the scenario (and its site file) under its name. with_script: the worker plays
 // the scenario's script actions that are inputs (SOS, tags, gate, permits, alarm actions); `park
 // play` then publishes the motion as fixes. false with a message.
-bool add_site(Nats& n, const Scenario& sc, bool with_script, SiteDef& out, std::string& error);
+// start_unix_us: the wall-clock instant of engine time 0 (default: the scenario's `start`; the
+// `live --nats` bridge gives its own start).
+bool add_site(Nats& n, const Scenario& sc, bool with_script, SiteDef& out, std::string& error,
+              std::optional<std::int64_t> start_unix_us = std::nullopt);
 bool get_site(Nats& n, const std::string& key, SiteDef& out, std::string& error);
 std::vector<std::string> site_keys(Nats& n);
 
@@ -108,6 +114,7 @@ std::vector<SiteStatus> list_sites(Nats& n);
 
 struct PlayOptions {
   double speed = 0;  // 0: as fast as possible; N: N times the scenario's time
+  bool acked = false;  // each input acknowledged (retried) before the next: survives a NATS failover in order
   std::function<void(std::uint64_t published)> progress;
   double* max_behind_ms = nullptr;  // paced: how far publishing fell behind the schedule at worst
 };
@@ -135,6 +142,21 @@ bool export_site(Nats& n, const std::string& site, const std::string& file, bool
 // `park report`: the worker's final report (written at the end marker) into dir; from_log: the
 // site has not ended, and the report was made from the log so far.
 bool report_site(Nats& n, const std::string& site, const std::string& dir, bool& from_log, std::string& error);
+
+// `planttwin live SCENARIO --nats URL`: the ZeroMQ sockets of docs/live-v1.md bridged into the
+// park. The scenario is added as a site (script on or off, engine time 0 = now); every message on
+// the PULL socket (`bind`) is published to park.in.SITE stamped with its arrival time (µs since
+// the start); every output of the site on park.out.SITE.* goes to the PUB socket (`publish`) as
+// [topic, body]. Runs until `stop` or `duration`, then publishes the end marker. false with a
+// message (exit 2).
+struct BridgeOptions {
+  std::string bind, publish;
+  bool with_script = false;
+  std::optional<Micros> duration;
+  std::function<void(const std::string&)> on_ready;  // the endpoints bound, one line
+};
+bool run_bridge(Nats& n, const Scenario& sc, const BridgeOptions& o, const std::atomic<bool>& stop, std::uint64_t& forwarded,
+                std::string& error);
 
 struct WorkerOptions {
   std::string name;

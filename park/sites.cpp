@@ -29,6 +29,12 @@ std::string header_json(const hil::RecordingHeader& h) {
   return j.dump();
 }
 
+std::string def_json(const SiteDef& d) {
+  json j = json::parse(header_json(d.header));
+  j["first_seq"] = d.first_seq;
+  return j.dump();
+}
+
 bool parse_header(const std::string& text, hil::RecordingHeader& h, std::string& error) {
   json j = json::parse(text, nullptr, false);
   if (!j.is_object()) {
@@ -86,16 +92,21 @@ LoggedInput to_logged(natsMsg* m) {
 
 }  // namespace
 
-bool add_site(Nats& n, const Scenario& sc, bool with_script, SiteDef& out, std::string& error) {
+bool add_site(Nats& n, const Scenario& sc, bool with_script, SiteDef& out, std::string& error, std::optional<std::int64_t> start_unix_us) {
   hil::RecordingHeader h;
   if (!hil::recording_header_for(sc, h, error)) return false;
-  h.start_unix_us = sc.clock.start_unix_s * 1000000;
+  h.start_unix_us = start_unix_us ? *start_unix_us : sc.clock.start_unix_s * 1000000;
+  jsStreamInfo* si = nullptr;
+  if (js_GetStreamInfo(&si, n.impl().js, kInStream, nullptr, nullptr) == NATS_OK && si) {
+    out.first_seq = si->State.LastSeq + 1;
+    jsStreamInfo_Destroy(si);
+  }
   h.utc_offset_min = sc.site.timezone_min;
   h.with_script = with_script;
   h.solve_window = 50 * kMillisecond;
   out.key = site_key(sc.name);
   out.header = h;
-  if (!kv_put(n.impl().sites, out.key, header_json(h), &out.revision)) {
+  if (!kv_put(n.impl().sites, out.key, def_json(out), &out.revision)) {
     error = "cannot store site " + out.key + " in " + kSitesBucket;
     return false;
   }
@@ -113,6 +124,7 @@ bool get_site(Nats& n, const std::string& key, SiteDef& out, std::string& error)
     error = "site " + key + ": damaged definition in " + kSitesBucket + ": " + error;
     return false;
   }
+  out.first_seq = json::parse(*v).value("first_seq", std::uint64_t{1});
   return true;
 }
 
@@ -188,13 +200,14 @@ bool play(Nats& n, const Scenario& sc, const PlayOptions& o, std::uint64_t& publ
     if (o.max_behind_ms) *o.max_behind_ms = behind;
     std::this_thread::sleep_until(due);
   };
-  // Paced: one acknowledged publish at a time, retried (same Nats-Msg-Id: a retry of a stored
+  // acked: one acknowledged publish at a time, retried (same Nats-Msg-Id: a retry of a stored
   // input is dropped as a duplicate) for up to 30 s, so that a NATS node failing over loses
-  // nothing and keeps the order. Unpaced: asynchronous, every acknowledgement checked at the end.
+  // nothing and keeps the order. Otherwise asynchronous: paced, the acknowledgements of each
+  // scenario instant are awaited before the next instant; a failure ends the command (exit 2).
   const std::string id_prefix = site + ":" + std::to_string(unix_ms_now()) + ":";
   auto send = [&](const std::string& topic, Micros t, const std::string& body) {
     const std::string id = id_prefix + std::to_string(published);
-    if (o.speed > 0) {
+    if (o.acked) {
       const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
       for (;;) {
         if (publish_sync(ctx.js, subject, body, {{kTopicHeader, topic}, {kTimeHeader, std::to_string(t)}, {"Nats-Msg-Id", id}}, error))
@@ -214,6 +227,13 @@ bool play(Nats& n, const Scenario& sc, const PlayOptions& o, std::uint64_t& publ
     const Micros tf = from_seconds(static_cast<double>(k) / sc.fix_rate);
     if (tf > sc.duration) break;
     driver.play_until(tf, ignore);
+    if (o.speed > 0 && !o.acked && k > 0) {
+      if (!publish_complete(ctx.js, 30000, error)) return false;
+      if (ctx.failed.load() > 0) {
+        error = subject + ": " + std::to_string(ctx.failed.load()) + " inputs refused by JetStream: " + ctx.last_error;
+        return false;
+      }
+    }
     pace(tf);
     for (int i : driver.fix_order()) {
       if (driver.tag_index(i) < 0 || !driver.tag_on(i)) continue;
@@ -243,16 +263,21 @@ bool read_log(Nats& n, const std::string& site, const std::function<void(const L
     return true;  // nothing published for the site yet
   }
   const std::uint64_t last_seq = natsMsg_GetSequence(last);
+  SiteDef def;
+  std::string derr;
+  const std::uint64_t first_seq = get_site(n, site, def, derr) ? def.first_seq : 1;
   natsMsg_Destroy(last);
   if (last_seq == 0) {
     error = subject + ": cannot read the last sequence of the log";
     return false;
   }
+  if (last_seq < first_seq) return true;  // nothing published since the definition
   jsSubOptions so;
   jsSubOptions_Init(&so);
   so.Stream = kInStream;
   so.Ordered = true;
-  so.Config.DeliverPolicy = js_DeliverAll;
+  so.Config.DeliverPolicy = js_DeliverByStartSequence;
+  so.Config.OptStartSeq = first_seq;
   natsSubscription* sub = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
   natsStatus s = js_SubscribeSync(&sub, m.js, subject.c_str(), nullptr, &so, &jerr);

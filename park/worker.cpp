@@ -125,7 +125,7 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
   hil::Session session(sc, so);
 
   // restore the latest checkpoint, fenced by its revision
-  std::uint64_t ck_rev = 0, next_seq = 1, nout = 0;
+  std::uint64_t ck_rev = 0, next_seq = std::max<std::uint64_t>(1, def.first_seq), nout = 0;
   if (auto v = kv_get(m.ck, site, &ck_rev)) {
     CheckpointEntry e;
     RunCheckpoint ck;

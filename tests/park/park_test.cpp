@@ -266,7 +266,7 @@ TEST(ParkCluster, H01_NodeKilledInThreeNodeClusterNothingLostOrDuplicated) {
   };
   Child w1(worker("W1"), dir / "W1.log");
   Child w2(worker("W2"), dir / "W2.log");
-  Child player({planttwin_bin(), "park", "play", scenario_path(kScenario), "--nats", url, "--speed", "20"}, dir / "play.log");
+  Child player({planttwin_bin(), "park", "play", scenario_path(kScenario), "--nats", url, "--speed", "20", "--acked"}, dir / "play.log");
   ASSERT_TRUE(wait_until([&] {
     const OutputProgress p = output_progress(client, kSite);
     return p.checkpoint_t_s >= 20 && p.stored > p.at_checkpoint;
@@ -295,6 +295,63 @@ TEST(ParkCluster, H01_NodeKilledInThreeNodeClusterNothingLostOrDuplicated) {
       ADD_FAILURE() << "output #" << i << " differs: " << got[i].body << " vs " << ref[i].body;
       break;
     }
+}
+
+}  // namespace
+}  // namespace planttwin::park::test
+
+#include <zmq.hpp>
+
+namespace planttwin::park::test {
+namespace {
+
+// H-03: `live SCENARIO --nats URL` bridges the ZeroMQ sockets of docs/live-v1.md into the park:
+// a vendor's PUSH reaches the site's engine on a worker, its outputs come back on the PUB; the
+// site ends at the bridge's end and its export replays to the park's hash.
+TEST_F(ParkTest, H03_LiveBridgeOverNatsVendorClientUnchanged) {
+  Child w(worker_args("W1"), dir / "W1.log");
+  const int in_port = free_port(), out_port = free_port();
+  Child bridge({planttwin_bin(), "live", scenario_path(kScenario), "--nats", url, "--bind", "tcp://127.0.0.1:" + std::to_string(in_port),
+                "--publish", "tcp://127.0.0.1:" + std::to_string(out_port), "--duration", "4s"},
+               dir / "bridge.log");
+  ASSERT_TRUE(wait_until([&] { return bridge.log().find("Site h01-mixed-canonical") != std::string::npos; }, std::chrono::seconds(10)))
+      << bridge.log();
+  zmq::context_t ctx(1);
+  zmq::socket_t push(ctx, zmq::socket_type::push), sub(ctx, zmq::socket_type::sub);
+  sub.set(zmq::sockopt::subscribe, "");
+  sub.set(zmq::sockopt::rcvtimeo, 200);
+  sub.connect("tcp://127.0.0.1:" + std::to_string(out_port));
+  push.connect("tcp://127.0.0.1:" + std::to_string(in_port));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the SUB's subscription reaches the PUB
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto send = [&](const std::string& topic, const std::string& body) {
+    push.send(zmq::buffer(topic), zmq::send_flags::sndmore);
+    push.send(zmq::buffer(body), zmq::send_flags::none);
+  };
+  send("fix", R"({"v":1,"tag":"T-O04","ts":)" + std::to_string(now_ms) + R"(,"x":300,"y":60,"z":1.2,"floor":"1"})");
+  send("sos", R"({"v":1,"tag":"T-O04","ts":)" + std::to_string(now_ms) + "}");
+  send("fix", "{not json");
+  bool sos_alarm = false, error_answer = false;
+  const auto until = Clock::now() + std::chrono::seconds(8);
+  while (Clock::now() < until && !(sos_alarm && error_answer)) {
+    zmq::message_t topic, body;
+    if (!sub.recv(topic)) continue;
+    (void)sub.recv(body);
+    const std::string t = topic.to_string(), b = body.to_string();
+    if (t == "alarm" && b.find("\"sos\"") != std::string::npos) sos_alarm = true;
+    if (t == "error" && b.find("bad_json") != std::string::npos) error_answer = true;
+  }
+  EXPECT_TRUE(sos_alarm) << "the SOS alarm reaches the vendor's SUB\n" << w.log();
+  EXPECT_TRUE(error_answer) << "bad input answered on error";
+  EXPECT_EQ(bridge.wait(std::chrono::seconds(15)), 0) << bridge.log();
+  ASSERT_TRUE(ended(kSite, std::chrono::seconds(10))) << w.log();
+  const fs::path rep = dir / "report";
+  std::string out;
+  ASSERT_EQ(run_planttwin({"park", "report", kSite, "--nats", url, "--report", rep.string()}, &out, dir), 0) << out;
+  auto rj = nlohmann::json::parse(read_text(rep / "report.json"));
+  EXPECT_EQ(rj["live"]["accepted"], 2);
+  EXPECT_EQ(rj["live"]["dropped"], 1);
+  check_exactly_once(kSite, report_hash(rep), 1);
 }
 
 }  // namespace
