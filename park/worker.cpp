@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "hardware-in-loop/live.h"
@@ -355,6 +356,7 @@ int run_worker(Nats& n, const WorkerOptions& o, const std::atomic<bool>& stop) {
   const auto renew_every = std::chrono::microseconds(std::max<Micros>(o.lease_ttl / 4, 100 * kMillisecond));
   const auto scan_every = std::chrono::milliseconds(250);
   auto next_renew = Clock::now(), next_scan = Clock::now();
+  std::uint64_t scans = 0;
   kv_put(m.workers, o.name, std::to_string(unix_ms_now()));
   log(o.name + ": worker started");
   while (!stop.load()) {
@@ -391,9 +393,20 @@ int run_worker(Nats& n, const WorkerOptions& o, const std::atomic<bool>& stop) {
     }
     if (now >= next_scan) {
       next_scan = now + scan_every;
+      ++scans;
       std::vector<std::string> keys = site_keys(n);
+      // leased sites are running somewhere: counted, not looked at (a scan must stay cheap, or
+      // the renewals behind it come late and leases expire under load)
+      std::set<std::string> leased;
+      for (std::string& k : kv_keys(m.leases)) leased.insert(std::move(k));
       std::vector<std::pair<std::string, std::uint64_t>> open;  // sites still to run, with their definition revision
       for (const std::string& k : keys) {
+        if (running.count(k) || leased.count(k)) {
+          open.emplace_back(k, 0);
+          continue;
+        }
+        // an ended or failed site is looked at again every 20 scans (a new definition restarts it)
+        if (finished.count(k) && scans % 20 != 0) continue;
         std::uint64_t rev = 0;
         if (!kv_get(m.sites, k, &rev)) continue;
         auto f = finished.find(k);
@@ -413,7 +426,7 @@ int run_worker(Nats& n, const WorkerOptions& o, const std::atomic<bool>& stop) {
       const size_t offset = open.empty() ? 0 : std::hash<std::string>{}(o.name) % open.size();
       for (size_t i = 0; i < open.size() && running.size() < cap; ++i) {
         const std::string& k = open[(offset + i) % open.size()].first;
-        if (running.count(k)) continue;
+        if (running.count(k) || leased.count(k)) continue;
         std::uint64_t rev = 0;
         if (!kv_create(m.leases, k, o.name, &rev)) continue;
         auto r = std::make_unique<SiteRunner>();
