@@ -280,7 +280,14 @@ bool read_log(Nats& n, const std::string& site, const std::function<void(const L
   so.Config.OptStartSeq = first_seq;
   natsSubscription* sub = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_SubscribeSync(&sub, m.js, subject.c_str(), nullptr, &so, &jerr);
+  natsStatus s = NATS_OK;
+  // creating the consumer can time out while a cluster elects new leaders: a few tries
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    sub = nullptr;
+    s = js_SubscribeSync(&sub, m.js, subject.c_str(), nullptr, &so, &jerr);
+    if (s == NATS_OK) break;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
   if (s != NATS_OK) {
     error = subject + ": cannot read the log: " + nats_error(s);
     return false;

@@ -187,10 +187,21 @@ inline std::vector<OutMsg> stored_outputs(Nats& n, const std::string& site) {
   so.Stream = kOutStream;
   so.Ordered = true;
   natsSubscription* sub = nullptr;
-  if (js_SubscribeSync(&sub, m.js, subject.c_str(), nullptr, &so, nullptr) != NATS_OK) return out;
+  // a consumer's creation can time out while a cluster elects new leaders: a few tries
+  for (int attempt = 0; attempt < 4 && !sub; ++attempt)
+    if (js_SubscribeSync(&sub, m.js, subject.c_str(), nullptr, &so, nullptr) != NATS_OK) {
+      sub = nullptr;
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  if (!sub) {
+    ADD_FAILURE() << "cannot read " << subject;
+    return out;
+  }
   for (;;) {
     natsMsg* msg = nullptr;
-    if (natsSubscription_NextMsg(&msg, sub, 1500) != NATS_OK) break;
+    // the first message may take a while in a cluster that just lost a node (the consumer is
+    // created on the stream's leader); after it, a pause ends the stream
+    if (natsSubscription_NextMsg(&msg, sub, out.empty() ? 15000 : 1500) != NATS_OK) break;
     OutMsg o;
     const std::string subj = natsMsg_GetSubject(msg);
     o.topic = subj.substr(subj.rfind('.') + 1);
