@@ -14,6 +14,10 @@
 #include "viewer/timeline.h"
 #endif
 #include "hardware-in-loop/live.h"
+#ifdef PLANTTWIN_HAS_PARK
+#include <signal.h>
+#include "park/park.h"
+#endif
 #include "hardware-in-loop/mqtt/mqtt_channel.h"
 #include "hardware-in-loop/omlox/omlox_channel.h"
 #include "history/sqlite_history.h"
@@ -36,6 +40,7 @@ struct LiveArgs {
   bool view = false;                 // --view: the viewer follows the session
   std::string view_lang = "zh", view_screenshot;
   std::string checkpoint_every, checkpoint_dir, resume;
+  std::string nats;  // --nats URL: bridge into the park instead of running the engine here
   // vendor channels (issue 14): MQTT with a profile, the omlox hub API as server and as client
   std::string mqtt, mqtt_profile = "generic", omlox_listen, omlox_connect;
 };
@@ -60,12 +65,55 @@ void print_outcome(const Scenario& sc, const RunResult& r, const std::string& re
   if (!report.empty()) std::cout << "Report: " << (fs::path(report) / "report.md").string() << "\n";
 }
 
+// --nats: the ZeroMQ sockets bridged into the park (docs/park.md); the workers run the engine.
+int cmd_live_nats(const LiveArgs& a, const Scenario& sc) {
+#ifdef PLANTTWIN_HAS_PARK
+  if (a.bind.empty()) {
+    std::cerr << "planttwin live --nats: needs --bind (the PULL socket vendors push to)\n";
+    return kExitBadInput;
+  }
+  park::Nats n;
+  std::string err;
+  if (!n.open(a.nats, park::ParkSettings{}, err)) {
+    std::cerr << "planttwin live: " << err << "\n";
+    return kExitBadInput;
+  }
+  park::BridgeOptions o;
+  o.bind = a.bind;
+  o.publish = a.publish;
+  o.with_script = a.with_script;
+  if (!a.duration.empty()) {
+    Micros d = 0;
+    if (!duration_arg("--duration", a.duration, d)) return kExitBadInput;
+    o.duration = d;
+  }
+  o.on_ready = [](const std::string& s) { std::cout << s << std::endl; };
+  static std::atomic<bool> stop{false};
+  struct sigaction sa{};
+  sa.sa_handler = [](int) { stop = true; };
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  std::uint64_t forwarded = 0;
+  if (!park::run_bridge(n, sc, o, stop, forwarded, err)) {
+    std::cerr << "planttwin live: " << err << "\n";
+    return kExitBadInput;
+  }
+  std::cout << "Forwarded " << forwarded << " inputs to the park; end marker sent\n";
+  return kExitPass;
+#else
+  (void)sc;
+  std::cerr << "planttwin live --nats " << a.nats << ": this build has no park (libnats); run scripts/setup and rebuild\n";
+  return kExitBadInput;
+#endif
+}
+
 int cmd_live(const LiveArgs& a) {
   Scenario sc;
   if (auto err = load_scenario_file(a.scenario, sc)) {
     std::cerr << err->to_string() << "\n";
     return kExitBadInput;
   }
+  if (!a.nats.empty()) return cmd_live_nats(a, sc);
   hil::LiveOptions o;
   o.bind = a.bind;
   o.connect = a.connect;
@@ -296,6 +344,7 @@ std::vector<Subcommand> add_live_commands(CLI::App& app) {
   live->add_option("--record", a->record, "Record every accepted input (docs/recording.md)");
   live->add_option("--duration", a->duration, "Stop after this much wall-clock time (e.g. 60s); else at SIGINT / SIGTERM");
   live->add_option("--report", a->report, "Write report.json and report.md here at the end");
+  live->add_option("--nats", a->nats, "Bridge --bind / --publish into the park on NATS instead of running the engine here (docs/park.md)");
   live->add_flag("--with-script", a->with_script, "Also play the scenario's script (SOS, permits, alarm actions; not motion)");
   live->add_option("--max-skew", a->max_skew, "Refuse inputs whose ts lies further than this from their arrival")->capture_default_str();
   live->add_option("--solve-window", a->solve_window, "range / tdoa: solve a tag's epoch this long after its first message")->capture_default_str();

@@ -36,5 +36,7 @@ std::vector<Subcommand> add_import_commands(CLI::App& app);
 std::vector<Subcommand> add_live_commands(CLI::App& app);
 // apps/cmd_view.cpp (planttwin_viewer): `view SCENARIO ...`, `drill SCENARIO ...`
 std::vector<Subcommand> add_view_commands(CLI::App& app);
+// apps/cmd_park.cpp (planttwin_park): `worker --nats URL`, `park add|list|play|report|export`
+std::vector<Subcommand> add_park_commands(CLI::App& app);
 
 }  // namespace planttwin::cli

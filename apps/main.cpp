@@ -541,6 +541,12 @@ int main(int argc, char** argv) {
   missing("view", "viewer (GLFW, OpenGL, Dear ImGui)");
   missing("drill", "viewer (GLFW, OpenGL, Dear ImGui)");
 #endif
+#ifdef PLANTTWIN_HAS_PARK
+  add(cli::add_park_commands(app));
+#else
+  missing("worker", "park (NATS JetStream, libnats)");
+  missing("park", "park (NATS JetStream, libnats)");
+#endif
 
   try {
     app.parse(argc, argv);

@@ -790,11 +790,9 @@ bool LiveLoop::run(std::string& error) {
 
 // ---- replay --------------------------------------------------------------------------------
 
-namespace {
-
 // Rebuilds the scenario from the texts in the header, in a private folder laid out so that the
 // scenario's relative site path finds the embedded site (the files on disk are not used).
-bool load_embedded(const RecordingHeader& h, Scenario& sc, std::string& error) {
+bool load_recording_scenario(const RecordingHeader& h, Scenario& sc, std::string& error) {
   if (sha256_hex(h.scenario_text) != h.scenario_sha256) {
     error = "the recording's embedded scenario does not match its SHA-256";
     return false;
@@ -836,8 +834,6 @@ bool load_embedded(const RecordingHeader& h, Scenario& sc, std::string& error) {
   return true;
 }
 
-}  // namespace
-
 bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveSummary& summary, std::string& error,
                       std::vector<Input>* inputs) {
   ReplayOptions o;
@@ -850,7 +846,7 @@ bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveS
   Recording rec;
   if (!read_recording(path, rec, error)) return false;
   Scenario loaded;
-  if (!load_embedded(rec.header, loaded, error)) {
+  if (!load_recording_scenario(rec.header, loaded, error)) {
     error = path + ": " + error;
     return false;
   }

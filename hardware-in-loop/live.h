@@ -125,6 +125,10 @@ class LiveLoop {
 
 // The scenario and site texts, embedded in a recording's header (docs/recording.md).
 bool recording_header_for(const Scenario& sc, RecordingHeader& h, std::string& error);
+// The scenario rebuilt from a header's embedded texts (in a private temporary folder laid out so
+// that the scenario's relative site path finds the embedded site; the files on disk are not read),
+// both SHA-256 checked. false with the loader's message. Replay and the park's workers use it.
+bool load_recording_scenario(const RecordingHeader& h, Scenario& sc, std::string& error);
 
 // Replays a recording into a fresh engine built from the embedded scenario: same alarm stream and
 // hash as the live session. A torn tail is reported in `summary.torn` and the intact prefix used.

@@ -1,0 +1,55 @@
+// The park's use of the NATS C client (libnats): one connection, the JetStream context, the
+// buckets. Internal to park/.
+#pragma once
+#include <nats/nats.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "park/park.h"
+
+namespace planttwin::park {
+
+struct Nats::Impl {
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  kvStore *sites = nullptr, *leases = nullptr, *workers = nullptr, *ck = nullptr, *status = nullptr, *reports = nullptr;
+  std::string url;
+  ParkSettings settings;
+  ~Impl();
+};
+
+std::string nats_error(natsStatus s);
+
+// KV helpers: values as strings. get: nullopt when the key is absent (or deleted); rev filled.
+std::optional<std::string> kv_get(kvStore* kv, const std::string& key, std::uint64_t* rev = nullptr);
+bool kv_put(kvStore* kv, const std::string& key, const std::string& value, std::uint64_t* rev = nullptr);
+// create when absent (lease taken); update when the entry is still at `last`. false otherwise.
+bool kv_create(kvStore* kv, const std::string& key, const std::string& value, std::uint64_t* rev);
+bool kv_update(kvStore* kv, const std::string& key, const std::string& value, std::uint64_t last, std::uint64_t* rev);
+bool kv_delete(kvStore* kv, const std::string& key);
+std::vector<std::string> kv_keys(kvStore* kv);
+
+// A JetStream context of its own (per thread that publishes asynchronously): errors of
+// asynchronous publishes are counted in `failed`.
+struct JsContext {
+  jsCtx* js = nullptr;
+  std::atomic<std::uint64_t> failed{0};
+  std::string last_error;
+  bool open(natsConnection* nc, std::string& error);
+  ~JsContext();
+};
+
+// Publishes one message with headers (name, value pairs) asynchronously.
+bool publish_async(jsCtx* js, const std::string& subject, const std::string& data,
+                   std::initializer_list<std::pair<const char*, std::string>> headers, std::string& error);
+// Publishes one message and waits for JetStream's acknowledgement.
+bool publish_sync(jsCtx* js, const std::string& subject, const std::string& data,
+                  std::initializer_list<std::pair<const char*, std::string>> headers, std::string& error);
+// Waits for every asynchronous publish of `js` to be acknowledged (bounded).
+bool publish_complete(jsCtx* js, std::int64_t timeout_ms, std::string& error);
+
+std::int64_t unix_ms_now();
+
+}  // namespace planttwin::park

@@ -1,0 +1,454 @@
+// `planttwin worker` (park/park.h, docs/park.md): leases, one thread per owned site, checkpoints
+// fenced by the checkpoint entry's revision, outputs deduplicated by Nats-Msg-Id.
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "hardware-in-loop/live.h"
+#include "hardware-in-loop/session.h"
+#include "park/nats_impl.h"
+#include "scenarios/checkpoint.h"
+#include "scenarios/loader.h"
+
+namespace planttwin::park {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// load_recording_scenario writes into a temporary folder named by process and scenario hash:
+// one load at a time in this process
+std::mutex g_load_mutex;
+
+struct SiteRunner {
+  std::string site;
+  std::uint64_t lease_rev = 0;
+  std::thread thread;
+  std::atomic<bool> stop{false}, done{false};
+  bool ended = false, failed = false, lost = false;
+};
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  return true;
+}
+
+// The checkpoint entry: one JSON line (where to go on), then the checkpoint file's bytes.
+struct CheckpointEntry {
+  std::uint64_t next_seq = 1;     // the first PARK_IN sequence not in the checkpoint
+  std::uint64_t outputs = 0;      // outputs published before the checkpoint (the next output's index)
+  std::uint64_t def_revision = 0;
+  double t_s = 0;
+  std::string bytes;
+};
+
+std::string encode_entry(const CheckpointEntry& e) {
+  json j = {{"next_seq", e.next_seq}, {"outputs", e.outputs}, {"def_revision", e.def_revision}, {"t_s", e.t_s}};
+  return j.dump() + "\n" + e.bytes;
+}
+
+bool decode_entry(const std::string& v, CheckpointEntry& e) {
+  const size_t nl = v.find('\n');
+  if (nl == std::string::npos) return false;
+  json j = json::parse(v.substr(0, nl), nullptr, false);
+  if (!j.is_object()) return false;
+  e.next_seq = j.value("next_seq", std::uint64_t{1});
+  e.outputs = j.value("outputs", std::uint64_t{0});
+  e.def_revision = j.value("def_revision", std::uint64_t{0});
+  e.t_s = j.value("t_s", 0.0);
+  e.bytes = v.substr(nl + 1);
+  return true;
+}
+
+void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
+  Nats::Impl& m = n.impl();
+  const std::string& site = r.site;
+  auto log = [&](const std::string& s) {
+    if (o.log) o.log(o.name + ": " + site + ": " + s);
+  };
+  SiteStatus st;
+  st.site = site;
+  st.status_owner = o.name;
+  // the status entry is written by revision too: a worker that paused (a zombie) and comes back
+  // finds it moved on and stops, instead of writing an old state over the new owner's
+  std::uint64_t status_rev = 0;
+  kv_get(m.status, site, &status_rev);
+  bool status_lost = false;
+  auto put_status = [&] {
+    st.updated_unix_ms = unix_ms_now();
+    std::uint64_t rev = 0;
+    const std::string v = status_json(st);
+    if (status_rev == 0 ? kv_create(m.status, site, v, &rev) : kv_update(m.status, site, v, status_rev, &rev)) status_rev = rev;
+    else status_lost = true;
+  };
+  auto fail = [&](const std::string& msg) {
+    st.error = msg;
+    put_status();
+    log("failed: " + msg);
+    r.failed = true;
+    r.done = true;
+  };
+  SiteDef def;
+  std::string err;
+  if (!get_site(n, site, def, err)) return fail(err);
+  st.def_revision = def.revision;
+  Scenario sc;
+  {
+    std::lock_guard<std::mutex> lk(g_load_mutex);
+    if (!hil::load_recording_scenario(def.header, sc, err)) return fail(err);
+  }
+  JsContext ctx;
+  if (!ctx.open(m.nc, err)) return fail(err);
+  const fs::path ck_dir = fs::path(o.work_dir) / site;
+  std::error_code ec;
+  fs::remove_all(ck_dir, ec);
+  fs::create_directories(ck_dir, ec);
+  hil::SessionOptions so;
+  so.start_unix_us = def.header.start_unix_us;
+  so.with_script = def.header.with_script;
+  so.solve_window = def.header.solve_window;
+  so.replay = true;  // engine time is the stamp in the log; solver windows are not timed here
+  so.checkpoint_every = o.checkpoint_every;
+  so.checkpoint_dir = ck_dir.string();
+  sc.site.timezone_min = def.header.utc_offset_min;
+  hil::Session session(sc, so);
+
+  // restore the latest checkpoint, fenced by its revision
+  std::uint64_t ck_rev = 0, next_seq = std::max<std::uint64_t>(1, def.first_seq), nout = 0;
+  if (auto v = kv_get(m.ck, site, &ck_rev)) {
+    CheckpointEntry e;
+    RunCheckpoint ck;
+    if (!decode_entry(*v, e)) return fail("damaged checkpoint entry in " + std::string(kCheckpointBucket));
+    if (e.def_revision == def.revision) {
+      if (!decode_checkpoint(e.bytes, ck, err) || !session.restore(ck, err)) return fail("cannot restore checkpoint: " + err);
+      next_seq = e.next_seq;
+      nout = e.outputs;
+      st.checkpoint_t_s = e.t_s;
+      st.checkpoint_seq = e.next_seq - 1;
+      log("restored checkpoint at t=" + std::to_string(e.t_s) + " s, log from sequence " + std::to_string(next_seq));
+    }
+  }
+  st.outputs = nout;
+
+  std::uint64_t cur_seq = 0;
+  size_t ck_seen = session.checkpoint_files().size();
+  std::uint64_t outputs_at_ck = nout;
+  bool publish_failed = false;
+  session.set_publisher([&](const hil::WireMessage& w) {
+    if (session.checkpoint_files().size() != ck_seen) {  // a checkpoint was written before this output
+      ck_seen = session.checkpoint_files().size();
+      outputs_at_ck = nout;
+    }
+    const std::string id = site + ":" + std::to_string(cur_seq) + ":" + std::to_string(nout);
+    ++nout;
+    std::string perr;
+    if (!publish_async(ctx.js, out_subject(site, w.topic), w.body, {{"Nats-Msg-Id", id}}, perr)) publish_failed = true;
+  });
+
+  jsSubOptions sopt;
+  jsSubOptions_Init(&sopt);
+  sopt.Stream = kInStream;
+  sopt.Ordered = true;
+  sopt.Config.DeliverPolicy = js_DeliverByStartSequence;
+  sopt.Config.OptStartSeq = next_seq;
+  natsSubscription* sub = nullptr;
+  const std::string subject = in_subject(site);
+  natsStatus s = js_SubscribeSync(&sub, ctx.js, subject.c_str(), nullptr, &sopt, nullptr);
+  if (s != NATS_OK) {
+    log("cannot subscribe to " + subject + ": " + nats_error(s));
+
+    r.lost = true;  // give the site up: the lease expires and a worker retries
+    r.done = true;
+    return;
+  }
+  natsSubscription_SetPendingLimits(sub, -1, -1);
+
+  auto give_up = [&](const std::string& why) {
+    log("gives the site up: " + why);
+    r.lost = true;
+  };
+  auto upload_checkpoint = [&]() -> bool {
+    const std::string file = session.checkpoint_files().back();
+    std::string bytes;
+    if (!read_file(file, bytes)) {
+      give_up("cannot read its checkpoint " + file);
+      return false;
+    }
+    fs::remove(file, ec);
+    // every output before the checkpoint must be stored before the checkpoint says so
+    std::string perr;
+    if (!publish_complete(ctx.js, 10000, perr) || ctx.failed.load() > 0 || publish_failed) {
+      give_up("outputs not acknowledged: " + (perr.empty() ? ctx.last_error : perr));
+      return false;
+    }
+    RunCheckpoint ck;
+    std::string why;
+    decode_checkpoint(bytes, ck, why);
+    CheckpointEntry e;
+    e.next_seq = cur_seq;  // written before the current input was applied
+    e.outputs = outputs_at_ck;
+    e.def_revision = def.revision;
+    e.t_s = to_seconds(ck.meta.t);
+    e.bytes = std::move(bytes);
+    std::uint64_t rev = 0;
+    const std::string value = encode_entry(e);
+    const bool ok = ck_rev == 0 ? kv_create(m.ck, site, value, &rev) : kv_update(m.ck, site, value, ck_rev, &rev);
+    if (!ok) {
+      give_up("its checkpoint entry moved on (another worker owns the site now)");
+      return false;
+    }
+    ck_rev = rev;
+    st.checkpoint_t_s = e.t_s;
+    st.checkpoint_seq = e.next_seq - 1;
+    return true;
+  };
+
+  auto last_status = Clock::now();
+  std::vector<double> lags;  // ms from stored in PARK_IN to taken by this thread
+  std::uint64_t inputs_at_status = st.inputs;
+  put_status();
+  log("runs the site from sequence " + std::to_string(next_seq));
+  while (!r.stop.load()) {
+    natsMsg* msg = nullptr;
+    s = natsSubscription_NextMsg(&msg, sub, 200);
+    const auto now = Clock::now();
+    if (now - last_status >= std::chrono::seconds(1)) {
+      const double dt = std::chrono::duration<double>(now - last_status).count();
+      st.input_rate = static_cast<double>(st.inputs - inputs_at_status) / dt;
+      if (!lags.empty()) {
+        std::sort(lags.begin(), lags.end());
+        st.lag_ms_p50 = lags[lags.size() / 2];
+        st.lag_ms_p99 = lags[std::min(lags.size() - 1, lags.size() * 99 / 100)];
+        lags.clear();
+      }
+      inputs_at_status = st.inputs;
+      last_status = now;
+      st.accepted = session.counters().accepted;
+      st.dropped = session.counters().dropped;
+      st.outputs = nout;
+      st.t_s = to_seconds(session.now());
+      if (!r.stop.load()) put_status();
+      if (status_lost) {
+        give_up("its status entry moved on (another worker owns the site now)");
+        break;
+      }
+    }
+    if (s != NATS_OK) {
+
+      continue;
+    }
+    LoggedInput in;
+    {
+      // the same reading as read_log
+      jsMsgMetaData* meta = nullptr;
+      if (natsMsg_GetMetaData(&meta, msg) == NATS_OK && meta) {
+        in.seq = meta->Sequence.Stream;
+        if (lags.size() < 100000) lags.push_back(static_cast<double>(unix_ms_now() * 1000000 - meta->Timestamp) / 1e6);
+        jsMsgMetaData_Destroy(meta);
+      }
+      const char* v = nullptr;
+      if (natsMsgHeader_Get(msg, kTopicHeader, &v) == NATS_OK && v) in.topic = v;
+      if (natsMsgHeader_Get(msg, kTimeHeader, &v) == NATS_OK && v) {
+        char* end = nullptr;
+        const long long t = std::strtoll(v, &end, 10);
+        if (end && *end == 0 && end != v) {
+          in.t = t;
+          in.has_t = true;
+        }
+      }
+
+      in.body.assign(natsMsg_GetData(msg) ? natsMsg_GetData(msg) : "", static_cast<size_t>(natsMsg_GetDataLength(msg)));
+      natsMsg_Destroy(msg);
+    }
+    if (in.seq < next_seq) continue;  // already in the state
+    if (r.stop.load()) break;
+    cur_seq = in.seq;
+    const Micros t = in.has_t ? std::max(in.t, session.now()) : session.now();
+    ++st.inputs;
+    st.consumed_seq = in.seq;
+    if (in.topic == kEndTopic) {
+      RunResult res;
+      session.finish(t, res);
+      std::string perr;
+      if (!publish_complete(ctx.js, 10000, perr) || ctx.failed.load() > 0 || publish_failed) {
+        give_up("outputs not acknowledged at the end: " + (perr.empty() ? ctx.last_error : perr));
+        break;
+      }
+      hil::LiveSummary sum;
+      sum.start_unix_ms = session.start_unix_ms();
+      sum.utc_offset_min = def.header.utc_offset_min;
+      sum.end_t = t;
+      sum.counters = session.counters();
+      sum.advice = session.advice();
+      sum.marks = session.marks();
+      sum.recording = "nats " + subject;
+      const fs::path rdir = fs::path(o.work_dir) / (site + ".report");
+      std::string rerr;
+      if (hil::write_live_report(rdir.string(), session.scenario(), res, sum, rerr)) {
+        std::string rj, rm;
+        read_file((rdir / "report.json").string(), rj);
+        read_file((rdir / "report.md").string(), rm);
+        json j = json::parse(rj, nullptr, false);
+        if (j.is_object()) {
+          j["park"] = {{"site", site}, {"def_revision", def.revision}, {"worker", o.name}, {"end_seq", in.seq}, {"outputs", nout}};
+          rj = j.dump(2) + "\n";
+        }
+        kv_put(m.reports, site + ".json", rj);
+        kv_put(m.reports, site + ".md", rm);
+      } else {
+        log("cannot write the report: " + rerr);
+      }
+      fs::remove_all(rdir, ec);
+      st.ended = true;
+      st.accepted = session.counters().accepted;
+      st.dropped = session.counters().dropped;
+      st.outputs = nout;
+      st.t_s = to_seconds(t);
+      put_status();
+      r.ended = true;
+      log("ended at t=" + std::to_string(to_seconds(t)) + " s: hash " + res.hash + ", " + std::to_string(nout) + " outputs");
+      break;
+    }
+    if (in.topic.empty()) session.on_bad_frames(t, 1, in.body);
+    else session.on_message(t, in.topic, in.body);
+    next_seq = in.seq + 1;
+    if (session.checkpoint_files().size() != ck_seen) {  // written during this input, after its last output
+      ck_seen = session.checkpoint_files().size();
+      outputs_at_ck = nout;
+    }
+    if (!session.checkpoint_files().empty() && fs::exists(session.checkpoint_files().back())) {
+      if (!upload_checkpoint()) break;
+    }
+    if (publish_failed) {
+      give_up("an output could not be published");
+      break;
+    }
+  }
+  natsSubscription_Unsubscribe(sub);
+  natsSubscription_Destroy(sub);
+
+  r.done = true;
+}
+
+}  // namespace
+
+int run_worker(Nats& n, const WorkerOptions& o, const std::atomic<bool>& stop) {
+  Nats::Impl& m = n.impl();
+  auto log = [&](const std::string& s) {
+    if (o.log) o.log(s);
+  };
+  std::error_code ec;
+  fs::create_directories(o.work_dir, ec);
+  std::map<std::string, std::unique_ptr<SiteRunner>> running;
+  std::map<std::string, std::uint64_t> finished;  // site -> definition revision that ended or failed
+  const auto renew_every = std::chrono::microseconds(std::max<Micros>(o.lease_ttl / 4, 100 * kMillisecond));
+  const auto scan_every = std::chrono::milliseconds(250);
+  auto next_renew = Clock::now(), next_scan = Clock::now();
+  std::uint64_t scans = 0;
+  kv_put(m.workers, o.name, std::to_string(unix_ms_now()));
+  log(o.name + ": worker started");
+  while (!stop.load()) {
+    const auto now = Clock::now();
+    // threads that ended: release an ended or failed site's lease; a lost one is left to expire
+    for (auto it = running.begin(); it != running.end();) {
+      SiteRunner& r = *it->second;
+      if (!r.done.load()) {
+        ++it;
+        continue;
+      }
+      if (r.thread.joinable()) r.thread.join();
+      if (r.ended || r.failed) {
+        std::uint64_t rev = 0;
+        kv_get(m.sites, r.site, &rev);
+        finished[r.site] = rev;
+        kv_delete(m.leases, r.site);
+      }
+      it = running.erase(it);
+    }
+    if (now >= next_renew) {
+      next_renew = now + renew_every;
+      kv_put(m.workers, o.name, std::to_string(unix_ms_now()));
+      for (auto& [site, r] : running) {
+        if (r->stop.load()) continue;
+        std::uint64_t rev = 0;
+        if (kv_update(m.leases, site, o.name, r->lease_rev, &rev)) {
+          r->lease_rev = rev;
+        } else {
+          log(o.name + ": " + site + ": lost its lease; stops the site");
+          r->stop = true;
+        }
+      }
+    }
+    if (now >= next_scan) {
+      next_scan = now + scan_every;
+      ++scans;
+      std::vector<std::string> keys = site_keys(n);
+      // leased sites are running somewhere: counted, not looked at (a scan must stay cheap, or
+      // the renewals behind it come late and leases expire under load)
+      std::set<std::string> leased;
+      for (std::string& k : kv_keys(m.leases)) leased.insert(std::move(k));
+      std::vector<std::pair<std::string, std::uint64_t>> open;  // sites still to run, with their definition revision
+      for (const std::string& k : keys) {
+        if (running.count(k) || leased.count(k)) {
+          open.emplace_back(k, 0);
+          continue;
+        }
+        // an ended or failed site is looked at again every 20 scans (a new definition restarts it)
+        if (finished.count(k) && scans % 20 != 0) continue;
+        std::uint64_t rev = 0;
+        if (!kv_get(m.sites, k, &rev)) continue;
+        auto f = finished.find(k);
+        if (f != finished.end() && f->second == rev) continue;
+        if (!running.count(k)) {
+          SiteStatus s;
+          if (auto v = kv_get(m.status, k); v && parse_status(*v, s) && s.def_revision == rev && (s.ended || !s.error.empty())) {
+            finished[k] = rev;
+            continue;
+          }
+        }
+        open.emplace_back(k, rev);
+      }
+      const size_t workers = std::max<size_t>(1, kv_keys(m.workers).size());
+      const size_t cap = o.max_sites > 0 ? static_cast<size_t>(o.max_sites) : (open.size() + workers - 1) / workers;
+      // start at a place that depends on the name, so that workers try different sites first
+      const size_t offset = open.empty() ? 0 : std::hash<std::string>{}(o.name) % open.size();
+      for (size_t i = 0; i < open.size() && running.size() < cap; ++i) {
+        const std::string& k = open[(offset + i) % open.size()].first;
+        if (running.count(k) || leased.count(k)) continue;
+        std::uint64_t rev = 0;
+        if (!kv_create(m.leases, k, o.name, &rev)) continue;
+        auto r = std::make_unique<SiteRunner>();
+        r->site = k;
+        r->lease_rev = rev;
+        log(o.name + ": " + k + ": took the lease");
+        SiteRunner* rp = r.get();
+        r->thread = std::thread([&n, &o, rp] { run_site(n, o, *rp); });
+        running.emplace(k, std::move(r));
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // a clean stop hands the sites over at once: threads stopped, leases deleted
+  for (auto& [site, r] : running) r->stop = true;
+  for (auto& [site, r] : running) {
+    if (r->thread.joinable()) r->thread.join();
+    if (!r->lost) kv_delete(m.leases, site);
+  }
+  kv_delete(m.workers, o.name);
+  log(o.name + ": worker stopped");
+  return 0;
+}
+
+}  // namespace planttwin::park

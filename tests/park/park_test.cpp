@@ -1,0 +1,358 @@
+// The park on NATS JetStream (issue 13; H-01 same hash, H-03 live inputs, PL-11 scale): real
+// nats-server processes, planttwin workers as child processes killed mid-run.
+#include "tests/park/park_fixture.h"
+
+namespace planttwin::park::test {
+namespace {
+
+const std::string kScenario = "acceptance/h01-mixed-canonical.yaml";
+const std::string kSite = "h01-mixed-canonical";
+
+class ParkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!NatsServer::available()) GTEST_SKIP() << "nats-server is not installed (scripts/setup installs it)";
+    dir = test_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    server = std::make_unique<NatsServer>(dir / "nats", free_port());
+    ASSERT_TRUE(server->start()) << "nats-server did not start";
+    url = server->url();
+  }
+  std::vector<std::string> worker_args(const std::string& name) const {
+    return {planttwin_bin(), "worker", "--nats", url, "--name", name, "--checkpoint-every", "10s", "--lease-ttl", "2s",
+            "--work-dir", (dir / name).string()};
+  }
+  Nats& client() {
+    if (!nats) {
+      nats = std::make_unique<Nats>();
+      std::string err;
+      EXPECT_TRUE(nats->open(url, ParkSettings{}, err)) << err;
+    }
+    return *nats;
+  }
+  bool ended(const std::string& site, std::chrono::milliseconds timeout) {
+    return wait_until([&] {
+      auto s = site_status(client(), site);
+      return s && s->ended;
+    }, timeout, 100);
+  }
+  // The site's export, its replay's hash, and the one-process reference outputs from it.
+  void check_exactly_once(const std::string& site, const std::string& park_hash, std::uint64_t expect_dropped = 0) {
+    const std::string rec = (dir / (site + ".ptrec")).string();
+    std::string out;
+    ASSERT_EQ(run_planttwin({"park", "export", site, rec, "--nats", url}, &out, dir), 0) << out;
+    const fs::path rrep = dir / ("replay-" + site);
+    run_planttwin({"replay", rec, "--report", rrep.string()}, &out, dir);
+    EXPECT_EQ(report_hash(rrep), park_hash) << "H-01: replay of the export gives the park's hash\n" << out;
+    std::vector<OutMsg> ref;
+    std::string ref_hash, err;
+    ASSERT_TRUE(reference_outputs(rec, ref, ref_hash, err)) << err;
+    EXPECT_EQ(ref_hash, park_hash);
+    std::vector<OutMsg> got = stored_outputs(client(), site), errors;
+    std::erase_if(got, [&](const OutMsg& m) {
+      if (m.topic == "error") errors.push_back(m);
+      return m.topic == "error";
+    });
+    EXPECT_EQ(errors.size(), expect_dropped) << "bad inputs are answered on park.out.SITE.error";
+    ASSERT_FALSE(ref.empty());
+    // exactly once: the same outputs, in the same order, none missing and none twice
+    EXPECT_EQ(got.size(), ref.size()) << "outputs stored vs decided by one engine";
+    const size_t n = std::min(got.size(), ref.size());
+    for (size_t i = 0; i < n; ++i) {
+      if (!(got[i] == ref[i])) {
+        ADD_FAILURE() << "output #" << i << " differs: stored " << got[i].topic << " " << got[i].body << " (" << got[i].id
+                      << "), expected " << ref[i].topic << " " << ref[i].body;
+        break;
+      }
+    }
+    std::set<std::string> ids;
+    for (const OutMsg& m : got) EXPECT_TRUE(ids.insert(m.id).second) << "duplicate id " << m.id;
+  }
+
+  fs::path dir;
+  std::unique_ptr<NatsServer> server;
+  std::unique_ptr<Nats> nats;
+  std::string url;
+};
+
+// PL-11, H-01: add, play, one worker; report and export; replay of the export gives the same hash;
+// every output stored exactly once; `park list` says ended.
+TEST_F(ParkTest, PL11_PlayedSiteEndsWithReplayHashAndExactlyOnceOutputs) {
+  std::string out;
+  ASSERT_EQ(run_planttwin({"park", "add", scenario_path(kScenario), "--nats", url}, &out, dir), 0) << out;
+  Child w(worker_args("W1"), dir / "W1.log");
+  ASSERT_EQ(run_planttwin({"park", "play", scenario_path(kScenario), "--nats", url}, &out, dir), 0) << out;
+  EXPECT_NE(out.find("Played 1147 inputs"), std::string::npos) << out;  // 7 people's fixes, tags off skipped, + end
+  ASSERT_TRUE(ended(kSite, std::chrono::seconds(20))) << w.log();
+  ASSERT_EQ(run_planttwin({"park", "list", "--nats", url}, &out, dir), 0);
+  EXPECT_NE(out.find(kSite), std::string::npos) << out;
+  EXPECT_NE(out.find("ended"), std::string::npos) << out;
+  const fs::path rep = dir / "report";
+  ASSERT_EQ(run_planttwin({"park", "report", kSite, "--nats", url, "--report", rep.string()}, &out, dir), 0) << out;
+  const std::string hash = report_hash(rep);
+  ASSERT_EQ(hash.size(), 64u);
+  auto rj = nlohmann::json::parse(read_text(rep / "report.json"));
+  EXPECT_EQ(rj["park"]["worker"], "W1");
+  EXPECT_EQ(rj["park"]["outputs_stored"], rj["park"]["outputs"]) << "stored in PARK_OUT vs decided";
+  EXPECT_EQ(rj["live"]["accepted"], 1146);
+  check_exactly_once(kSite, hash);
+}
+
+// H-01: kill -9 of the owner mid-run: the other worker takes the site within 3 s (lease TTL 2 s),
+// restores the checkpoint, replays the log after it; no output lost or duplicated, same hash.
+TEST_F(ParkTest, H01_KillNineOwnerTakeoverWithin3sNothingLostOrDuplicated) {
+  std::string out;
+  ASSERT_EQ(run_planttwin({"park", "add", scenario_path(kScenario), "--nats", url}, &out, dir), 0) << out;
+  Child w1(worker_args("W1"), dir / "W1.log");
+  Child w2(worker_args("W2"), dir / "W2.log");
+  Child player({planttwin_bin(), "park", "play", scenario_path(kScenario), "--nats", url, "--speed", "30"}, dir / "play.log");
+  // kill when the owner has published outputs after its latest checkpoint: its successor then
+  // publishes them again, and they must be dropped as duplicates
+  ASSERT_TRUE(wait_until([&] {
+    const OutputProgress p = output_progress(client(), kSite);
+    return p.checkpoint_t_s >= 20 && p.stored > p.at_checkpoint;
+  }, std::chrono::seconds(20), 5)) << w1.log() << w2.log();
+  const std::string owner = kv_get(client().impl().leases, kSite).value_or("");
+  ASSERT_TRUE(owner == "W1" || owner == "W2") << owner;
+  Child& victim = owner == "W1" ? w1 : w2;
+  const std::string other = owner == "W1" ? "W2" : "W1";
+  const auto killed = Clock::now();
+  victim.kill(SIGKILL);
+  ASSERT_TRUE(wait_until([&] { return kv_get(client().impl().leases, kSite).value_or("") == other; }, std::chrono::seconds(5), 10));
+  const double takeover_s = std::chrono::duration<double>(Clock::now() - killed).count();
+  RecordProperty("takeover_s", std::to_string(takeover_s));
+  EXPECT_LT(takeover_s, 3.0) << "H-01: another worker takes the site within 3 s";
+  EXPECT_EQ(player.wait(), 0) << player.log();
+  ASSERT_TRUE(ended(kSite, std::chrono::seconds(20))) << (other == "W1" ? w1.log() : w2.log());
+  const std::string survivor_log = other == "W1" ? w1.log() : w2.log();
+  EXPECT_NE(survivor_log.find("restored checkpoint"), std::string::npos) << survivor_log;
+  const fs::path rep = dir / "report";
+  ASSERT_EQ(run_planttwin({"park", "report", kSite, "--nats", url, "--report", rep.string()}, &out, dir), 0) << out;
+  auto rj = nlohmann::json::parse(read_text(rep / "report.json"));
+  EXPECT_EQ(rj["park"]["worker"], other);
+  check_exactly_once(kSite, report_hash(rep));
+}
+
+// H-01: a zombie (SIGSTOP longer than the lease, then SIGCONT) still believes it owns the site; it
+// must change nothing: its outputs deduplicate, its checkpoint and status writes are refused.
+TEST_F(ParkTest, H01_ZombieWorkerAfterStopContChangesNothing) {
+  std::string out;
+  ASSERT_EQ(run_planttwin({"park", "add", scenario_path(kScenario), "--nats", url}, &out, dir), 0) << out;
+  Child w1(worker_args("W1"), dir / "W1.log");
+  ASSERT_TRUE(wait_until([&] { return kv_get(client().impl().leases, kSite).value_or("") == "W1"; }, std::chrono::seconds(10)));
+  Child w2(worker_args("W2"), dir / "W2.log");
+  Child player({planttwin_bin(), "park", "play", scenario_path(kScenario), "--nats", url, "--speed", "30"}, dir / "play.log");
+  ASSERT_TRUE(wait_until([&] {
+    const OutputProgress p = output_progress(client(), kSite);
+    return p.checkpoint_t_s >= 20 && p.stored > p.at_checkpoint;
+  }, std::chrono::seconds(20), 5)) << w1.log();
+  ::kill(w1.pid(), SIGSTOP);
+  ASSERT_TRUE(wait_until([&] { return kv_get(client().impl().leases, kSite).value_or("") == "W2"; }, std::chrono::seconds(5), 10));
+  // let the new owner run on, then wake the zombie while the site still runs
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ::kill(w1.pid(), SIGCONT);
+  EXPECT_EQ(player.wait(), 0) << player.log();
+  ASSERT_TRUE(ended(kSite, std::chrono::seconds(20))) << w2.log();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // whatever the zombie still does
+  EXPECT_TRUE(wait_until([&] { return w1.log().find("W1: h01-mixed-canonical: lost its lease") != std::string::npos ||
+                                      w1.log().find("gives the site up") != std::string::npos; },
+                         std::chrono::seconds(5)))
+      << w1.log();
+  auto s = site_status(client(), kSite);
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->ended) << "the zombie did not write its state over the ended site";
+  const fs::path rep = dir / "report";
+  ASSERT_EQ(run_planttwin({"park", "report", kSite, "--nats", url, "--report", rep.string()}, &out, dir), 0) << out;
+  check_exactly_once(kSite, report_hash(rep));
+}
+
+}  // namespace
+}  // namespace planttwin::park::test
+
+namespace planttwin::park::test {
+namespace {
+
+// H-03: bad inputs on a site's subject are answered on park.out.SITE.error as live-v1 answers them
+// and never stop the worker; a site whose scenario does not load shows the loader's message in
+// `park list`, and the other sites run on.
+TEST_F(ParkTest, H03_BadInputAnsweredAndBrokenSiteListedOthersRunOn) {
+  std::string out;
+  ASSERT_EQ(run_planttwin({"park", "add", scenario_path(kScenario), "--nats", url}, &out, dir), 0) << out;
+  // a definition whose scenario does not load (as another planttwin might have stored it)
+  {
+    const std::string text = "scenario: broken-site\nduration: soon\n";
+    nlohmann::json def = {{"product_version", "test"}, {"start_unix_us", 0}, {"utc_offset_min", 480}, {"with_script", true},
+                          {"solve_window_us", 50000}, {"scenario_path", "broken.yaml"}, {"scenario_sha256", sha256_hex(text)},
+                          {"scenario_text", text}, {"site_path", ""}, {"site_sha256", ""}, {"site_text", ""}};
+    ASSERT_TRUE(kv_put(client().impl().sites, "broken-site", def.dump()));
+  }
+  // three bad inputs before the played ones: bad JSON, an unknown tag, no topic header
+  {
+    JsContext ctx;
+    std::string err;
+    ASSERT_TRUE(ctx.open(client().impl().nc, err)) << err;
+    const std::string subj = in_subject(kSite);
+    ASSERT_TRUE(publish_async(ctx.js, subj, "{not json", {{kTopicHeader, "fix"}, {kTimeHeader, "0"}}, err)) << err;
+    ASSERT_TRUE(publish_async(ctx.js, subj, R"({"v":1,"tag":"T-NOBODY","ts":1767571200000,"x":1,"y":2})",
+                              {{kTopicHeader, "fix"}, {kTimeHeader, "0"}}, err)) << err;
+    ASSERT_TRUE(publish_async(ctx.js, subj, "no topic", {{kTimeHeader, "0"}}, err)) << err;
+    ASSERT_TRUE(publish_complete(ctx.js, 5000, err)) << err;
+  }
+  Child w(worker_args("W1"), dir / "W1.log");
+  ASSERT_EQ(run_planttwin({"park", "play", scenario_path(kScenario), "--nats", url}, &out, dir), 0) << out;
+  ASSERT_TRUE(ended(kSite, std::chrono::seconds(20))) << w.log();
+  ASSERT_TRUE(wait_until([&] {
+    auto s = site_status(client(), "broken-site");
+    return s && !s->error.empty();
+  }, std::chrono::seconds(10))) << w.log();
+  ASSERT_EQ(run_planttwin({"park", "list", "--nats", url}, &out, dir), 0);
+  EXPECT_NE(out.find("broken-site"), std::string::npos) << out;
+  EXPECT_NE(out.find("error"), std::string::npos) << out;
+  EXPECT_NE(out.find("does not load"), std::string::npos) << out;
+  EXPECT_NE(out.find("duration"), std::string::npos) << "the loader's message names the key\n" << out;
+  const fs::path rep = dir / "report";
+  ASSERT_EQ(run_planttwin({"park", "report", kSite, "--nats", url, "--report", rep.string()}, &out, dir), 0) << out;
+  auto rj = nlohmann::json::parse(read_text(rep / "report.json"));
+  EXPECT_EQ(rj["live"]["dropped"], 3);
+  EXPECT_EQ(rj["live"]["accepted"], 1146);
+  check_exactly_once(kSite, report_hash(rep), 3);
+  const auto errors = stored_outputs(client(), kSite);
+  std::string reasons;
+  for (const OutMsg& m : errors)
+    if (m.topic == "error") reasons += nlohmann::json::parse(m.body).value("reason", "") + ",";
+  EXPECT_EQ(reasons, "bad_json,unknown_tag,bad_frames,");
+}
+
+}  // namespace
+}  // namespace planttwin::park::test
+
+namespace planttwin::park::test {
+namespace {
+
+// H-01 with a NATS node killed: a three-node cluster, streams and buckets replicated three times;
+// the node the worker and player are most likely connected to is killed (SIGKILL) mid-run; the
+// site still ends with every output exactly once and the replay's hash.
+TEST(ParkCluster, H01_NodeKilledInThreeNodeClusterNothingLostOrDuplicated) {
+  if (!NatsServer::available()) GTEST_SKIP() << "nats-server is not installed (scripts/setup installs it)";
+  const fs::path dir = test_dir("H01_NodeKilledInThreeNodeCluster");
+  const int ports[3] = {free_port(), free_port(), free_port()};
+  const int cports[3] = {free_port(), free_port(), free_port()};
+  std::vector<std::unique_ptr<NatsServer>> nodes;
+  std::string url;
+  for (int i = 0; i < 3; ++i) {
+    nodes.push_back(std::make_unique<NatsServer>(dir / ("n" + std::to_string(i)), ports[i]));
+    std::vector<int> routes;
+    for (int j = 0; j < 3; ++j)
+      if (j != i) routes.push_back(cports[j]);
+    ASSERT_TRUE(nodes.back()->start("n" + std::to_string(i), cports[i], routes));
+    url += (i ? "," : "") + nodes.back()->url();
+  }
+  std::string out;
+  // JetStream needs its meta leader before streams can be created: retry for a while
+  ASSERT_TRUE(wait_until([&] {
+    return run_planttwin({"park", "add", scenario_path(kScenario), "--nats", url, "--replicas", "3"}, &out, dir) == 0;
+  }, std::chrono::seconds(30), 500)) << out;
+  Nats client;
+  std::string err;
+  ASSERT_TRUE(client.open(url, ParkSettings{3}, err)) << err;
+  {
+    jsStreamInfo* si = nullptr;
+    ASSERT_EQ(js_GetStreamInfo(&si, client.impl().js, kInStream, nullptr, nullptr), NATS_OK);
+    EXPECT_EQ(si->Config->Replicas, 3);
+    jsStreamInfo_Destroy(si);
+  }
+  auto worker = [&](const std::string& name) {
+    return std::vector<std::string>{planttwin_bin(), "worker", "--nats", url, "--name", name, "--checkpoint-every", "10s",
+                                    "--lease-ttl", "2s", "--work-dir", (dir / name).string()};
+  };
+  Child w1(worker("W1"), dir / "W1.log");
+  Child w2(worker("W2"), dir / "W2.log");
+  Child player({planttwin_bin(), "park", "play", scenario_path(kScenario), "--nats", url, "--speed", "20", "--acked"}, dir / "play.log");
+  ASSERT_TRUE(wait_until([&] {
+    const OutputProgress p = output_progress(client, kSite);
+    return p.checkpoint_t_s >= 20 && p.stored > p.at_checkpoint;
+  }, std::chrono::seconds(30), 5)) << w1.log() << w2.log();
+  nodes[0]->kill();  // the first URL: where the clients connected first
+  EXPECT_EQ(player.wait(std::chrono::seconds(60)), 0) << player.log();
+  ASSERT_TRUE(wait_until([&] {
+    auto s = site_status(client, kSite);
+    return s && s->ended;
+  }, std::chrono::seconds(40), 200)) << w1.log() << w2.log();
+  const fs::path rep = dir / "report";
+  ASSERT_EQ(run_planttwin({"park", "report", kSite, "--nats", url, "--report", rep.string()}, &out, dir), 0) << out;
+  const std::string hash = report_hash(rep);
+  const std::string rec = (dir / "site.ptrec").string();
+  ASSERT_EQ(run_planttwin({"park", "export", kSite, rec, "--nats", url}, &out, dir), 0) << out;
+  std::vector<OutMsg> ref;
+  std::string ref_hash;
+  ASSERT_TRUE(reference_outputs(rec, ref, ref_hash, err)) << err;
+  EXPECT_EQ(ref_hash, hash);
+  auto j = nlohmann::json::parse(read_text(rep / "report.json"));
+  EXPECT_EQ(j["live"]["accepted"], 1146) << "every played input is in the log once";
+  const std::vector<OutMsg> got = stored_outputs(client, kSite);
+  EXPECT_EQ(got.size(), ref.size());
+  for (size_t i = 0; i < std::min(got.size(), ref.size()); ++i)
+    if (!(got[i] == ref[i])) {
+      ADD_FAILURE() << "output #" << i << " differs: " << got[i].body << " vs " << ref[i].body;
+      break;
+    }
+}
+
+}  // namespace
+}  // namespace planttwin::park::test
+
+#include <zmq.hpp>
+
+namespace planttwin::park::test {
+namespace {
+
+// H-03: `live SCENARIO --nats URL` bridges the ZeroMQ sockets of docs/live-v1.md into the park:
+// a vendor's PUSH reaches the site's engine on a worker, its outputs come back on the PUB; the
+// site ends at the bridge's end and its export replays to the park's hash.
+TEST_F(ParkTest, H03_LiveBridgeOverNatsVendorClientUnchanged) {
+  Child w(worker_args("W1"), dir / "W1.log");
+  const int in_port = free_port(), out_port = free_port();
+  Child bridge({planttwin_bin(), "live", scenario_path(kScenario), "--nats", url, "--bind", "tcp://127.0.0.1:" + std::to_string(in_port),
+                "--publish", "tcp://127.0.0.1:" + std::to_string(out_port), "--duration", "4s"},
+               dir / "bridge.log");
+  ASSERT_TRUE(wait_until([&] { return bridge.log().find("Site h01-mixed-canonical") != std::string::npos; }, std::chrono::seconds(10)))
+      << bridge.log();
+  zmq::context_t ctx(1);
+  zmq::socket_t push(ctx, zmq::socket_type::push), sub(ctx, zmq::socket_type::sub);
+  sub.set(zmq::sockopt::subscribe, "");
+  sub.set(zmq::sockopt::rcvtimeo, 200);
+  sub.connect("tcp://127.0.0.1:" + std::to_string(out_port));
+  push.connect("tcp://127.0.0.1:" + std::to_string(in_port));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the SUB's subscription reaches the PUB
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto send = [&](const std::string& topic, const std::string& body) {
+    push.send(zmq::buffer(topic), zmq::send_flags::sndmore);
+    push.send(zmq::buffer(body), zmq::send_flags::none);
+  };
+  send("fix", R"({"v":1,"tag":"T-O04","ts":)" + std::to_string(now_ms) + R"(,"x":300,"y":60,"z":1.2,"floor":"1"})");
+  send("sos", R"({"v":1,"tag":"T-O04","ts":)" + std::to_string(now_ms) + "}");
+  send("fix", "{not json");
+  bool sos_alarm = false, error_answer = false;
+  const auto until = Clock::now() + std::chrono::seconds(8);
+  while (Clock::now() < until && !(sos_alarm && error_answer)) {
+    zmq::message_t topic, body;
+    if (!sub.recv(topic)) continue;
+    (void)sub.recv(body);
+    const std::string t = topic.to_string(), b = body.to_string();
+    if (t == "alarm" && b.find("\"sos\"") != std::string::npos) sos_alarm = true;
+    if (t == "error" && b.find("bad_json") != std::string::npos) error_answer = true;
+  }
+  EXPECT_TRUE(sos_alarm) << "the SOS alarm reaches the vendor's SUB\n" << w.log();
+  EXPECT_TRUE(error_answer) << "bad input answered on error";
+  EXPECT_EQ(bridge.wait(std::chrono::seconds(15)), 0) << bridge.log();
+  ASSERT_TRUE(ended(kSite, std::chrono::seconds(10))) << w.log();
+  const fs::path rep = dir / "report";
+  std::string out;
+  ASSERT_EQ(run_planttwin({"park", "report", kSite, "--nats", url, "--report", rep.string()}, &out, dir), 0) << out;
+  auto rj = nlohmann::json::parse(read_text(rep / "report.json"));
+  EXPECT_EQ(rj["live"]["accepted"], 2);
+  EXPECT_EQ(rj["live"]["dropped"], 1);
+  check_exactly_once(kSite, report_hash(rep), 1);
+}
+
+}  // namespace
+}  // namespace planttwin::park::test
