@@ -22,6 +22,7 @@
 #include <sstream>
 #include <thread>
 
+#include "hardware-in-loop/uplink/platform.h"
 #include "hardware-in-loop/uplink/profile.h"
 #include "hardware-in-loop/uplink/uplink.h"
 
@@ -244,6 +245,18 @@ TEST(Platform, PL11_SO09_RoundTripWithEveryShippedProfile) {
     const std::string page = pf.get("/");
     EXPECT_NE(page.find("模拟园区平台 Mock park platform"), std::string::npos);
     EXPECT_NE(page.find("PASS 通过"), std::string::npos);
+    // the section live --platform-verdict adds to the report: the session's permit W1 was signed and accepted
+    PermitRecord w1 = permit();
+    w1.history.push_back({100 * kSecond, "signed"});
+    w1.history.push_back({2 * kHour, "accepted"});
+    nlohmann::ordered_json section;
+    std::string md, err;
+    ASSERT_TRUE(uplink::platform_report_section(pf.url() + "/verdict", {w1}, section, md, err)) << err;
+    EXPECT_EQ(section["PL-11"]["passed"], true);
+    EXPECT_EQ(section["SO-09"]["passed"], true) << section["SO-09"].dump();
+    EXPECT_EQ(section["SO-09"]["session_permits_checked"], 1);
+    EXPECT_NE(md.find("## 园区平台 Park platform"), std::string::npos);
+    EXPECT_NE(md.find("| SO-09 作业票签发、验收时上报 | 通过 PASS |"), std::string::npos) << md;
     EXPECT_EQ(pf.stop(), 0);
   }
 }
@@ -390,6 +403,21 @@ TEST(Platform, PL11_SO09_LateAndMalformedRecordsAreReported) {
   }
   EXPECT_TRUE(late_found) << v["findings"].dump(1);
   EXPECT_TRUE(malformed_found) << v["findings"].dump(1);
+  // in the report: W1 arrived signed; W2, signed and accepted in the session, never arrived
+  PermitRecord w1 = permit("juggling"), w2 = permit();
+  w1.history.push_back({100 * kSecond, "signed"});
+  w2.id = "W2";
+  w2.history.push_back({100 * kSecond, "signed"});
+  w2.history.push_back({2 * kHour, "accepted"});
+  nlohmann::ordered_json section;
+  std::string md, err;
+  const std::string verdict_file = write(dir / "verdict.json", v.dump());
+  ASSERT_TRUE(uplink::platform_report_section(verdict_file, {w1, w2}, section, md, err)) << err;
+  EXPECT_EQ(section["PL-11"]["passed"], false);
+  EXPECT_EQ(section["SO-09"]["passed"], false);
+  EXPECT_EQ(section["SO-09"]["missing"], Json::array({"W2 signed 签发", "W2 accepted 验收"}));
+  EXPECT_NE(md.find("不通过 FAIL"), std::string::npos);
+  EXPECT_FALSE(uplink::platform_report_section((dir / "none.json").string(), {}, section, md, err));
   const std::string page = pf.get("/");
   EXPECT_NE(page.find("迟报与不合规 Late and malformed"), std::string::npos);
   EXPECT_NE(page.find("missing TICKETTYPE"), std::string::npos);
