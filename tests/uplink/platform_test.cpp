@@ -212,6 +212,10 @@ TEST(Platform, PL11_SO09_RoundTripWithEveryShippedProfile) {
       }
       auto [a, e] = alarm(1, 50 * kSecond);
       up.on_alarm(50 * kSecond, a, e);
+      // a tag-offline alarm: no AQ3 table; aq3064-sm4 has no path for it (not posted), plain has
+      auto [off, off_e] = alarm(2, 55 * kSecond);
+      off.type = AlarmType::tag_offline;
+      up.on_alarm(55 * kSecond, off, off_e);
       PermitRecord p = permit();
       p.status = PermitStatus::signed_;
       p.history.push_back({100 * kSecond, "signed"});
@@ -223,17 +227,19 @@ TEST(Platform, PL11_SO09_RoundTripWithEveryShippedProfile) {
       const Uplink::Stats s = up.stats();
       EXPECT_EQ(s.rejected, 0u) << up.last_error();
       EXPECT_EQ(s.duplicates, 0u);
-      // base data (persons, zones), 4 position batches (0, 30, 60, 90 s), the alarm, 2 permits
-      EXPECT_EQ(s.queued, 2u + 4u + 1u + 2u);
+      // base data (persons, zones), 4 position batches (0, 30, 60, 90 s), 2 alarms, 2 permits
+      EXPECT_EQ(s.queued, 2u + 4u + 2u + 2u);
+      EXPECT_EQ(s.skipped, std::string(profile) == "aq3064-sm4" ? 1u : 0u);
       const Json batches = pf.batches();
-      EXPECT_EQ(unique_keys(batches).size(), s.sent - s.skipped);
-      EXPECT_EQ(batches.size(), s.queued);
+      EXPECT_EQ(unique_keys(batches).size(), s.sent);
+      EXPECT_EQ(batches.size(), s.queued - s.skipped);
     }
     const Json v = pf.verdict();
     EXPECT_EQ(v["records"]["position"], 8);
     EXPECT_EQ(v["records"]["person"], 3);
     EXPECT_EQ(v["records"]["zone"], 1);
     EXPECT_EQ(v["records"]["person_alarm"], 1);
+    EXPECT_EQ(v["records"].contains("other_alarm"), std::string(profile) == "plain");
     EXPECT_EQ(v["records"]["permit"], 2);
     EXPECT_EQ(v["malformed"], 0) << v["findings"].dump(1);
     EXPECT_EQ(v["PL-11"]["passed"], true) << v["PL-11"].dump();
