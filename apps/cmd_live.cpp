@@ -20,6 +20,11 @@
 #endif
 #include "hardware-in-loop/mqtt/mqtt_channel.h"
 #include "hardware-in-loop/omlox/omlox_channel.h"
+#ifdef PLANTTWIN_HAS_PLATFORM
+#include <fstream>
+#include <sstream>
+#include "hardware-in-loop/uplink/platform.h"
+#endif
 #include "history/sqlite_history.h"
 #include "scenarios/checkpoint.h"
 #include "scenarios/loader.h"
@@ -34,6 +39,8 @@ namespace {
 struct LiveArgs {
   std::string scenario, bind, connect, publish, record, duration, report, max_skew = "60s", solve_window = "50ms";
   std::string curve_secret_key, curve_allowed_clients, curve_server_key, history, uplink, uplink_outbox, uplink_ca, uplink_header_file;
+  std::string uplink_profile, uplink_credentials;  // a park platform's profile (docs/platform.md)
+  std::string platform_verdict;  // the mock platform's verdict into the report (docs/platform.md)
   std::vector<std::string> uplink_headers;
   std::string company_code, company_name, park_code;
   bool with_script = false;
@@ -107,6 +114,41 @@ int cmd_live_nats(const LiveArgs& a, const Scenario& sc) {
 #endif
 }
 
+// --platform-verdict: the park platform's verdict (PL-11, SO-09) as a section of report.json and
+// report.md, beside what the session wrote (docs/platform.md "An acceptance day")
+bool add_platform_verdict(const std::string& report, const std::string& source, const RunResult& r) {
+#ifdef PLANTTWIN_HAS_PLATFORM
+  nlohmann::ordered_json section;
+  std::string md, err;
+  if (!uplink::platform_report_section(source, r.permits, section, md, err)) {
+    std::cerr << "planttwin live: --platform-verdict: " << err << "\n";
+    return false;
+  }
+  const std::string json_file = (fs::path(report) / "report.json").string(), md_file = (fs::path(report) / "report.md").string();
+  std::ifstream in(json_file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded()) {
+    std::cerr << json_file << ": cannot read the report back\n";
+    return false;
+  }
+  j["platform"] = section;
+  std::ifstream mdin(md_file);
+  std::stringstream mds;
+  mds << mdin.rdbuf();
+  if (!write_text_file(json_file, j.dump(2) + "\n", err) || !write_text_file(md_file, mds.str() + md, err)) {
+    std::cerr << err << "\n";
+    return false;
+  }
+  return true;
+#else
+  (void)report, (void)source, (void)r;
+  std::cerr << "planttwin live: --platform-verdict: this build has no park-platform uplink\n";
+  return false;
+#endif
+}
+
 int cmd_live(const LiveArgs& a) {
   Scenario sc;
   if (auto err = load_scenario_file(a.scenario, sc)) {
@@ -168,6 +210,8 @@ int cmd_live(const LiveArgs& a) {
   o.uplink_ca_file = a.uplink_ca;
   o.uplink_headers = a.uplink_headers;
   o.uplink_header_file = a.uplink_header_file;
+  o.uplink_profile = a.uplink_profile;
+  o.uplink_credentials = a.uplink_credentials;
 #ifdef PLANTTWIN_HAS_VIEW
   // --view: the session's engine calls go to the viewer's own engine, which follows it (H-01)
   auto feed = std::make_shared<viewer::LiveFeed>();
@@ -280,6 +324,7 @@ int cmd_live(const LiveArgs& a) {
     std::cerr << err << "\n";
     return kExitBadInput;
   }
+  if (!a.report.empty() && !a.platform_verdict.empty() && !add_platform_verdict(a.report, a.platform_verdict, r)) return kExitBadInput;
   if (!a.record.empty()) std::cout << "Recording: " << a.record << "\n";
   if (!r.checkpoints.empty()) std::cout << "Checkpoints: " << r.checkpoints.size() << " in " << a.checkpoint_dir << ", the last " << r.checkpoints.back() << "\n";
   if (!a.uplink.empty())
@@ -359,6 +404,10 @@ std::vector<Subcommand> add_live_commands(CLI::App& app) {
   live->add_option("--uplink-ca", a->uplink_ca, "Uplink https: PEM file of the CAs to trust instead of the system's")->check(CLI::ExistingFile);
   live->add_option("--uplink-header", a->uplink_headers, "Uplink: an extra request header 'Name: value' (repeatable), e.g. 'Authorization: Bearer ...'");
   live->add_option("--uplink-header-file", a->uplink_header_file, "Uplink: extra headers from a file, one 'Name: value' a line (keeps tokens off the command line)")->check(CLI::ExistingFile);
+  live->add_option("--uplink-profile", a->uplink_profile, "Uplink: the park platform's profile, aq3064-sm4, plain or a YAML file (paths, field map, AES/SM4 envelope, signature, ack codes; docs/platform.md)");
+  live->add_option("--uplink-credentials", a->uplink_credentials, "Uplink profile: YAML file with app_id and app_secret")->check(CLI::ExistingFile);
+  live->add_option("--platform-verdict", a->platform_verdict,
+                   "With --report: add the park platform's verdict (PL-11, SO-09) to the report: http://HOST:PORT/verdict of planttwin platform, or its --verdict file");
   live->add_option("--uplink-outbox", a->uplink_outbox, "Uplink store-and-forward outbox file");
   live->add_option("--uplink-company-code", a->company_code, "Uplink: the enterprise's code (COMPANYCODE)");
   live->add_option("--uplink-company-name", a->company_name, "Uplink: the enterprise's name");

@@ -34,6 +34,8 @@ std::vector<Subcommand> add_check_commands(CLI::App& app);
 std::vector<Subcommand> add_import_commands(CLI::App& app);
 // apps/cmd_live.cpp (planttwin_hil): `live SCENARIO ...`, `replay FILE ...`
 std::vector<Subcommand> add_live_commands(CLI::App& app);
+// apps/cmd_platform.cpp (planttwin_uplink): `platform --listen HOST:PORT --profile NAME ...`
+std::vector<Subcommand> add_platform_commands(CLI::App& app);
 // apps/cmd_view.cpp (planttwin_viewer): `view SCENARIO ...`, `drill SCENARIO ...`
 std::vector<Subcommand> add_view_commands(CLI::App& app);
 // apps/cmd_park.cpp (planttwin_park): `worker --nats URL`, `park add|list|play|report|export`

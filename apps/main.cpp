@@ -535,6 +535,11 @@ int main(int argc, char** argv) {
   missing("live", "hardware-in-the-loop bridge (ZeroMQ)");
   missing("replay", "hardware-in-the-loop bridge (ZeroMQ)");
 #endif
+#ifdef PLANTTWIN_HAS_PLATFORM
+  add(cli::add_platform_commands(app));
+#else
+  missing("platform", "park-platform uplink (hardware-in-loop/uplink)");
+#endif
 #ifdef PLANTTWIN_HAS_VIEW
   add(cli::add_view_commands(app));
 #else

@@ -664,6 +664,22 @@ bool LiveLoop::run(std::string& error) {
         }
       }
     }
+    if (!o.uplink_profile.empty()) {
+      auto prof = std::make_shared<uplink::UplinkProfile>();
+      if (!uplink::load_uplink_profile(o.uplink_profile, *prof, error)) {
+        error = "--uplink-profile: " + error;
+        return false;
+      }
+      if (!o.uplink_credentials.empty() && !uplink::load_credentials(o.uplink_credentials, uo.credentials, error)) {
+        error = "--uplink-credentials: " + error;
+        return false;
+      }
+      if (o.uplink_credentials.empty() && (!prof->cipher.empty() || !prof->signature.empty())) {
+        error = "--uplink-profile " + prof->name + " encrypts or signs: give --uplink-credentials FILE (app_id, app_secret)";
+        return false;
+      }
+      uo.profile = std::move(prof);
+    }
     try {
       m.uplink = std::make_unique<Uplink>(m.session->engine().site(), m.session->scenario().clock, uo);
     } catch (const std::exception& e) {

@@ -54,6 +54,8 @@ struct LiveOptions {
   std::string uplink_ca_file;                 // https: CAs to trust instead of the system's (PEM)
   std::vector<std::string> uplink_headers;    // "Name: value", sent with every batch
   std::string uplink_header_file;             // more of them, one a line (# comments); keeps tokens off the command line
+  std::string uplink_profile;                 // a park platform's profile, bundled name or YAML file (docs/platform.md); "" plain contract
+  std::string uplink_credentials;             // YAML file: app_id, app_secret (with a profile that encrypts or signs)
   int rcv_hwm = 200000;              // queued input messages before producers wait (PUSH blocks)
   // A follower (the viewer of `live --view`): on_start gets the session's scenario (its clock at the
   // session's start) when run() starts, before any engine call; engine_calls gets every call the

@@ -231,10 +231,17 @@ HttpClient::HttpClient(HttpTarget target, HttpClientOptions opt) : impl_(std::ma
 HttpClient::~HttpClient() = default;
 
 HttpResult HttpClient::post(const std::string& body, const std::string& idempotency_key, Micros timeout) {
+  return post("", body, idempotency_key, {}, timeout);
+}
+
+const std::string& HttpClient::base_path() const { return impl_->target.target; }
+
+HttpResult HttpClient::post(const std::string& path, const std::string& body, const std::string& idempotency_key,
+                            const std::vector<std::pair<std::string, std::string>>& headers, Micros timeout) {
   Impl& m = *impl_;
   m.req = {};
   m.req.method(http::verb::post);
-  m.req.target(m.target.target);
+  m.req.target(path.empty() ? m.target.target : path);
   m.req.version(11);
   const bool default_port = m.target.port == (m.target.tls ? "443" : "80");
   m.req.set(http::field::host, default_port ? m.target.host : m.target.host + ":" + m.target.port);
@@ -242,6 +249,7 @@ HttpResult HttpClient::post(const std::string& body, const std::string& idempote
   m.req.set(http::field::content_type, "application/json; charset=utf-8");
   m.req.set("Idempotency-Key", idempotency_key);
   for (const auto& [name, value] : m.opt.headers) m.req.set(name, value);
+  for (const auto& [name, value] : headers) m.req.set(name, value);
   m.req.keep_alive(true);
   m.req.body() = body;
   m.req.prepare_payload();

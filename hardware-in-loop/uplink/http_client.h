@@ -50,6 +50,12 @@ class HttpClient {
   // POSTs a JSON body with an Idempotency-Key header; blocks until answered, failed, timed out
   // or cancelled. A kept-alive connection that turns out dead is retried once on a new one.
   HttpResult post(const std::string& body, const std::string& idempotency_key, Micros timeout);
+  // The same to another path on the same host ("/path?query", "" : the URL's own), with more
+  // headers for this request alone (a platform profile's credentials).
+  HttpResult post(const std::string& path, const std::string& body, const std::string& idempotency_key,
+                  const std::vector<std::pair<std::string, std::string>>& headers, Micros timeout);
+  // The URL's path ("/" at least).
+  const std::string& base_path() const;
   // From any thread: the running post() returns at once with an error, later ones too.
   void cancel();
 

@@ -19,6 +19,7 @@
 #include <thread>
 #include <variant>
 
+#include "hardware-in-loop/uplink/crypto.h"
 #include "hardware-in-loop/uplink/http_client.h"
 #include "hardware-in-loop/uplink/outbox.h"
 #include "hardware-in-loop/uplink/records.h"
@@ -138,7 +139,7 @@ struct Uplink::Impl {
   std::condition_variable_any cv;
   bool stop = false, wake = false;
   std::string last_error;
-  std::atomic<std::uint64_t> queued{0}, sent{0}, failed{0}, pending{0}, rejected{0}, positions{0}, store_errors{0};
+  std::atomic<std::uint64_t> queued{0}, sent{0}, failed{0}, pending{0}, rejected{0}, positions{0}, store_errors{0}, duplicates{0}, skipped{0};
 
   Impl(const Site& s, WallClock c, UplinkOptions o)
       : site(s), clock(c), opt(std::move(o)), geo(site), ctx{site, clock, opt, geo, random_session()} {}
@@ -240,18 +241,70 @@ struct Uplink::Impl {
         continue;
       }
       const std::string key = reader->id() + "-" + std::to_string(b->seq);
-      uplink::HttpResult r = http->post(b->body, key, opt.request_timeout);
+      uplink::HttpResult r;
+      if (opt.profile) {
+        // the platform's request, made afresh for each attempt (a new timestamp, nonce and IV);
+        // the plain batch under it, and its key, never change
+        uplink::PlatformRequest req;
+        std::string build_error;
+        try {
+          const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+          req = uplink::build_request(*opt.profile, opt.credentials, b->body, now_ms, uplink::crypto::to_hex(uplink::crypto::random_bytes(8)));
+        } catch (const std::exception& e) {
+          build_error = e.what();
+        }
+        try {
+          if (!build_error.empty()) {  // the same batch would fail again: kept, not resent
+            const std::string err = "batch " + std::to_string(b->seq) + ": profile " + opt.profile->name + ": " + build_error;
+            set_error(err);
+            reader->mark_rejected(b->seq, err);
+            ++rejected;
+            --pending;
+            notify();
+            continue;
+          }
+          if (req.path.empty()) {  // a kind this platform does not take
+            reader->mark_sent(b->seq, "not sent: profile " + opt.profile->name + " has no path for " + req.kind);
+            ++skipped;
+            --pending;
+            notify();
+            continue;
+          }
+        } catch (const std::exception& e) {
+          set_error(e.what());
+          if (wait(opt.backoff_max, false)) return;
+          continue;
+        }
+        std::string base = http->base_path();
+        while (!base.empty() && base.back() == '/') base.pop_back();
+        r = http->post(base + req.path, req.body, key, req.headers, opt.request_timeout);
+      } else {
+        r = http->post(b->body, key, opt.request_timeout);
+      }
       {
         std::lock_guard<std::mutex> lock(mu);
         if (stop) return;  // abandoned: the batch stays unsent and goes first next time
       }
       try {
-        if (r.answered && r.status >= 200 && r.status < 300) {
+        // the platform's own acknowledgement inside a 2xx (a profile with ack codes)
+        std::optional<uplink::Ack> ack;
+        if (opt.profile && r.answered && r.status >= 200 && r.status < 300) ack = uplink::read_ack(*opt.profile, r.body);
+        const bool stored = r.answered && r.status >= 200 && r.status < 300 &&
+                            (!ack || ack->outcome == uplink::Ack::Outcome::stored || ack->outcome == uplink::Ack::Outcome::duplicate);
+        if (stored) {
           std::string platform_id;
-          Json answer = Json::parse(r.body, nullptr, false);
-          if (answer.is_object() && answer.contains("batch_id")) {
-            const Json& id = answer["batch_id"];
-            platform_id = id.is_string() ? id.get<std::string>() : id.dump();
+          if (ack) {
+            platform_id = ack->batch_id;
+            if (ack->outcome == uplink::Ack::Outcome::duplicate) {
+              ++duplicates;
+              if (platform_id.empty()) platform_id = "duplicate " + ack->code;
+            }
+          } else {
+            Json answer = Json::parse(r.body, nullptr, false);
+            if (answer.is_object() && answer.contains("batch_id")) {
+              const Json& id = answer["batch_id"];
+              platform_id = id.is_string() ? id.get<std::string>() : id.dump();
+            }
           }
           reader->mark_sent(b->seq, platform_id);
           ++sent;
@@ -263,6 +316,22 @@ struct Uplink::Impl {
             reader->prune_sent(opt.keep_sent);
           }
           notify();
+          continue;
+        }
+        if (ack) {
+          std::string err = "batch " + std::to_string(b->seq) + ": platform code " + ack->code + (ack->message.empty() ? "" : ": " + ack->message);
+          set_error(err);
+          if (ack->outcome == uplink::Ack::Outcome::fatal) {
+            reader->mark_rejected(b->seq, err);
+            ++rejected;
+            --pending;
+            notify();
+            continue;
+          }
+          ++failed;
+          reader->mark_failed(b->seq, err);
+          backoff = backoff == 0 ? opt.backoff_first : std::min(2 * backoff, opt.backoff_max);
+          if (wait(backoff, false)) return;
           continue;
         }
         std::string err = r.answered ? "HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 200) : r.error;
@@ -296,6 +365,7 @@ Uplink::Uplink(const Site& site, WallClock clock, UplinkOptions opt)
   if (m.opt.request_timeout <= 0 || m.opt.idle_poll <= 0)
     throw std::runtime_error("uplink: request_timeout and idle_poll must be positive");
   if (m.opt.send) m.target = uplink::parse_http_url(m.opt.url);
+  if (m.opt.profile && !m.opt.profile->cipher.empty()) (void)uplink::derive_key(*m.opt.profile, m.opt.credentials.app_secret);  // throws when unusable
   m.writer = std::make_unique<uplink::Outbox>(m.opt.outbox);
   m.reader = std::make_unique<uplink::Outbox>(m.opt.outbox);
   m.writer->set_autocheckpoint(!m.opt.send);
@@ -428,6 +498,8 @@ Uplink::Stats Uplink::stats() const {
   s.positions = m.positions;
   s.store_errors = m.store_errors;
   s.base_records = m.base_records;
+  s.duplicates = m.duplicates;
+  s.skipped = m.skipped;
   return s;
 }
 

@@ -23,6 +23,7 @@
 #include "engine/permits.h"
 #include "engine/site.h"
 #include "engine/time.h"
+#include "hardware-in-loop/uplink/profile.h"
 #include "history/clock.h"
 
 namespace planttwin {
@@ -72,6 +73,11 @@ struct UplinkOptions {
   // (not the WallClock of the constructor, which anchors engine time). Not owned; must outlive
   // the Uplink. Default: the real clock (std::chrono::steady_clock). Tests pass a FakeClock.
   Clock* clock = &Clock::real();
+  // A park platform's profile (docs/platform.md): a path per record kind appended to `url`'s path,
+  // the field map, the encrypted envelope, the signed credential headers, the platform's own
+  // acknowledgement codes. None: the plain contract of docs/uplink.md. Shared, read-only.
+  std::shared_ptr<const uplink::UplinkProfile> profile;
+  uplink::PlatformCredentials credentials;  // app id and secret, with a profile
 };
 
 class Uplink {
@@ -113,6 +119,8 @@ class Uplink {
     std::uint64_t positions = 0;        // position samples recorded by on_fix
     std::uint64_t store_errors = 0;     // on_* calls whose outbox write failed (see last_error)
     std::uint64_t base_records = 0;     // base-data records (persons, zones) queued at start: new, changed or deleted
+    std::uint64_t duplicates = 0;       // of `sent`: the platform answered its "duplicate" code (stored before)
+    std::uint64_t skipped = 0;          // batches of a kind the profile has no path for (kept as sent, not posted)
   };
   Stats stats() const;
   // The last send error ("" when the last attempt succeeded), for status lines.

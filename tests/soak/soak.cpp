@@ -148,6 +148,9 @@ int spawn(const std::vector<std::string>& args, const fs::path& log) {
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
+    // nothing else of this process: the receiver's listening socket (Asio does not set
+    // close-on-exec) would otherwise stay listening in the child when the receiver goes down
+    ::close_range(3, ~0U, 0);
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
