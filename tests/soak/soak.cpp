@@ -302,7 +302,7 @@ int main(int argc, char** argv) {
     std::int64_t slice = 0;
     while (!done) {
       const int k = static_cast<int>(slice % 100);
-      const double t = slice / 100.0;
+      const double t = static_cast<double>(slice) / 100.0;
       for (int i = k; i < tags; i += 100) {
         double x = 0, y = 0;
         position(i, t, x, y);
@@ -403,13 +403,13 @@ int main(int argc, char** argv) {
     }
     Sample s;
     s.t_min = t / 60;
-    s.rss_mb = rss_kb(pid) / 1024.0;
+    s.rss_mb = static_cast<double>(rss_kb(pid)) / 1024.0;
     s.fds = open_files(pid);
     {
       std::lock_guard<std::mutex> lock(mu);
       s.p99_ms = last_stats.value("latency_us_p99", 0) / 1000.0;
       const std::uint64_t inputs = last_stats.value("inputs", std::uint64_t{0});
-      s.inputs_s = t > last_t && inputs >= last_inputs ? (inputs - last_inputs) / (t - last_t) : 0;
+      s.inputs_s = t > last_t && inputs >= last_inputs ? static_cast<double>(inputs - last_inputs) / (t - last_t) : 0;
       last_inputs = inputs;
       if (last_stats.contains("uplink")) s.uplink_pending = last_stats["uplink"].value("pending", 0);
     }
