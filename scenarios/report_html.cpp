@@ -22,6 +22,12 @@ using svg::esc;
 using svg::num;
 
 constexpr double kChartWidth = 760;
+// Beyond these counts a page stays light enough to print quickly (docs/report.md "Size and print
+// time at scale"): a floor's alarms are listed compactly instead of in a table, and the timeline
+// draws each type's bars, acknowledgements and closings as merged paths (the map keeps one marker
+// with its hover text per alarm).
+constexpr size_t kLegendTableRows = 60;
+constexpr size_t kTimelineDetail = 200;
 
 // Page style: screen and A4 print. Sections start on a new page in print; table rows never split.
 const char* kStyle = R"(
@@ -45,6 +51,7 @@ svg .grid{stroke:#e3e3e3;stroke-width:1}svg .frame{fill:none;stroke:#888}svg .ba
 svg .label{font-size:11px;fill:#333}svg .empty{fill:#fafafa;stroke:#aaa;stroke-dasharray:6 4}svg .empty-text{font-size:14px;fill:#777}
 .legend span.key{display:inline-block;width:10px;height:10px;margin:0 3px 0 8px;border:1px solid #666;vertical-align:middle}
 .note{color:#555;font-size:12px}
+ol.legend-list{columns:2;column-gap:18px;font-size:10px;margin:4px 0 10px;padding-left:34px}ol.legend-list li{break-inside:avoid}
 .figure{break-inside:avoid;page-break-inside:avoid}
 @page{size:A4;margin:14mm 12mm}
 @media print{
@@ -274,7 +281,7 @@ std::string map_section(const Scenario& sc, const RunResult& r) {
     for (const Building& b : site.buildings) c.raw(poly(b.footprint, "fill=\"#f1f1f1\" stroke=\"#555\" stroke-width=\"1.5\""));
     for (const Zone& z : site.zones) {
       if (!zone_on_floor(site, z, floor)) continue;
-      c.raw("<g class=\"zone\">" + poly(z.polygon, "fill=\"" + risk_fill(z.risk) + "\" fill-opacity=\"0.75\" stroke=\"#666\"") + "<title>" +
+      c.raw("<g class=\"zone\">" + poly(z.polygon, "fill=\"" + risk_fill(z.risk) + "\" stroke=\"#666\"") + "<title>" +
             esc(z.id + " " + z.name + " (" + to_string(z.kind) + ", " + risk_zh(z.risk) + " " + to_string(z.risk) + ")") + "</title></g>");
       const Vec2 m = z.polygon.centroid();
       c.text(X(m.x), Y(m.y), z.id, "text-anchor=\"middle\" fill=\"#333\" font-size=\"10\"");
@@ -292,31 +299,41 @@ std::string map_section(const Scenario& sc, const RunResult& r) {
     for (size_t i = 0; i < here.size(); ++i) {
       const Alarm& a = *here[i];
       c.raw("<circle class=\"alarm-marker\" data-alarm=\"" + esc(a.id) + "\" cx=\"" + num(X(a.pos.x)) + "\" cy=\"" + num(Y(a.pos.y)) +
-            "\" r=\"4\" fill=\"" + hex_colour_level(a.level) + "\" fill-opacity=\"0.8\" stroke=\"#000\" stroke-width=\"0.6\"><title>" +
+            "\" r=\"4\" fill=\"" + hex_colour_level(a.level) + "\" stroke=\"#000\" stroke-width=\"0.6\"><title>" +
             esc(alarm_title(sc, a)) + "</title></circle>");
       // numbers for print when the floor has few alarms (the legend table below matches them)
       if (here.size() <= 60) c.text(X(a.pos.x) + 5, Y(a.pos.y) - 4, std::to_string(i + 1), "font-size=\"8\" fill=\"#000\"");
     }
-    // scale bar
     // scale bar: a round length (1, 2 or 5 x 10^k m) near a fifth of the width
     const double mag = std::pow(10.0, std::floor(std::log10(wx / 5)));
     const double bar_m = wx / 5 >= 5 * mag ? 5 * mag : wx / 5 >= 2 * mag ? 2 * mag : mag;
     c.line(margin, height - 10, margin + bar_m * scale, height - 10, "#000", 2);
     c.text(margin + bar_m * scale + 4, height - 6, num(bar_m, 0) + " m");
     h += c.str();
-    // legend table for print
-    h += "<table class=\"legend-table\"><thead><tr><th>#</th><th>" + B("编号", "ID") + "</th><th>" + B("类型", "Type") + "</th><th>" +
-         B("级别", "Level") + "</th><th>" + B("时间", "Time") + "</th><th>x, y (m)</th><th>" + B("区域", "Zone") + "</th></tr></thead><tbody>";
-    for (size_t i = 0; i < here.size(); ++i) {
-      const Alarm& a = *here[i];
-      h += "<tr><td>" + std::to_string(i + 1) + "</td><td>" + a.id + "</td><td>" + B(zh(a.type), to_string(a.type)) +
-           (a.code == Aq2Code::none ? "" : std::string(" (") + to_string(a.code) + ")") + "</td><td>" +
-           (a.level == AlarmLevel::none ? "—" : B(zh(a.level), to_string(a.level))) + "</td><td>" + secs(a.raised_at) + " s " +
-           clock_of(sc, a.raised_at) + "</td><td>" + num(a.pos.x) + ", " + num(a.pos.y) + "</td><td>" + (a.zone.empty() ? "—" : E(a.zone)) +
-           "</td></tr>";
+    // legend for print: a table, or beyond kLegendTableRows alarms a compact numbered list in
+    // columns (the same facts, a third of the pages)
+    if (here.size() <= kLegendTableRows) {
+      h += "<table class=\"legend-table\"><thead><tr><th>#</th><th>" + B("编号", "ID") + "</th><th>" + B("类型", "Type") + "</th><th>" +
+           B("级别", "Level") + "</th><th>" + B("时间", "Time") + "</th><th>x, y (m)</th><th>" + B("区域", "Zone") + "</th></tr></thead><tbody>";
+      for (size_t i = 0; i < here.size(); ++i) {
+        const Alarm& a = *here[i];
+        h += "<tr><td>" + std::to_string(i + 1) + "</td><td>" + a.id + "</td><td>" + B(zh(a.type), to_string(a.type)) +
+             (a.code == Aq2Code::none ? "" : std::string(" (") + to_string(a.code) + ")") + "</td><td>" +
+             (a.level == AlarmLevel::none ? "—" : B(zh(a.level), to_string(a.level))) + "</td><td>" + secs(a.raised_at) + " s " +
+             clock_of(sc, a.raised_at) + "</td><td>" + num(a.pos.x) + ", " + num(a.pos.y) + "</td><td>" + (a.zone.empty() ? "—" : E(a.zone)) +
+             "</td></tr>";
+      }
+      if (here.empty()) h += "<tr><td colspan=\"7\">" + B("此楼层无报警", "No alarms on this floor") + "</td></tr>";
+      h += "</tbody></table></div>";
+    } else {
+      h += "<p class=\"note\">" + B("本层报警（编号 类型 级别 时间 位置 区域）：", "Alarms on this floor (id, type, level, time, position, zone):") +
+           "</p><ol class=\"legend-list\">";
+      for (const Alarm* a : here)
+        h += "<li>" + a->id + " " + zh(a->type) + " " + to_string(a->type) + (a->code == Aq2Code::none ? "" : std::string(" (") + to_string(a->code) + ")") +
+             (a->level == AlarmLevel::none ? "" : std::string(" ") + zh(a->level) + " " + to_string(a->level)) + " " + secs(a->raised_at) + " s " +
+             clock_of(sc, a->raised_at) + " (" + num(a->pos.x) + ", " + num(a->pos.y) + ")" + (a->zone.empty() ? "" : " " + E(a->zone)) + "</li>";
+      h += "</ol></div>";
     }
-    if (here.empty()) h += "<tr><td colspan=\"7\">" + B("此楼层无报警", "No alarms on this floor") + "</td></tr>";
-    h += "</tbody></table></div>";
   }
   if (!unlocated.empty()) {
     h += "<h3>" + B("无位置的报警", "Alarms without a position") + "</h3><table><thead><tr><th>" + B("编号", "ID") + "</th><th>" + B("类型", "Type") +
@@ -352,9 +369,11 @@ std::string timeline_section(const Scenario& sc, const RunResult& r) {
   std::vector<std::string> rows;
   for (AlarmType t : types) rows.push_back(std::string(zh(t)) + " " + to_string(t));
   c.category_axis(rows, ta.label);
+  const bool detail = r.alarms.size() <= kTimelineDetail;
   for (size_t row = 0; row < types.size(); ++row) {
     // alarms of a type raised close together would overlap: spread them over 3 lanes
     size_t lane = 0;
+    std::map<AlarmLevel, std::array<std::string, 4>> merged;  // level -> open bars, closed bars, raises, acks + closes
     for (const Alarm& a : r.alarms) {
       if (a.type != types[row]) continue;
       const double y = c.row_y(row) + (static_cast<double>(lane % 3) - 1) * c.row_height() / 4;
@@ -362,8 +381,17 @@ std::string timeline_section(const Scenario& sc, const RunResult& r) {
       const Micros stop = a.closed_at ? *a.closed_at : a.cleared_at ? *a.cleared_at : end;
       const double x0 = c.px(ta.at(a.raised_at)), x1 = std::max(c.px(ta.at(stop)), x0 + 1);
       const std::string col = hex_colour_level(a.level);
+      if (!detail) {
+        auto& m = merged[a.level];
+        m[a.closed_at ? 1 : 0] += "M" + num(x0) + " " + num(y) + "H" + num(x1);
+        m[2] += "M" + num(x0) + " " + num(y - 3) + "v6";
+        if (a.acknowledged_at) m[3] += "M" + num(c.px(ta.at(*a.acknowledged_at))) + " " + num(y - 6) + "v4";
+        if (a.closed_at) m[3] += "M" + num(c.px(ta.at(*a.closed_at))) + " " + num(y - 2) + "v4";
+        continue;
+      }
       c.raw("<g class=\"alarm-bar\" data-alarm=\"" + esc(a.id) + "\"><title>" + esc(alarm_title(sc, a)) + "</title>");
-      c.line(x0, y, x1, y, col, 3, a.closed_at ? "" : "stroke-dasharray=\"3 2\"");
+      // closed: a thick bar to the close; not closed: a thin one to clearing or the end
+      c.line(x0, y, x1, y, col, a.closed_at ? 3 : 1.2);
       c.circle(x0, y, 3, col);
       if (a.acknowledged_at) {
         const double xa = c.px(ta.at(*a.acknowledged_at));
@@ -373,10 +401,28 @@ std::string timeline_section(const Scenario& sc, const RunResult& r) {
       if (a.closed_at) c.rect(c.px(ta.at(*a.closed_at)) - 2, y - 2, 4, 4, "#000", "class=\"close\"");
       c.raw("</g>");
     }
+    for (const auto& [level, m] : merged) {
+      const std::string col = hex_colour_level(level);
+      c.raw("<g class=\"alarm-bars-merged\">");
+      if (!m[0].empty()) c.raw("<path d=\"" + m[0] + "\" stroke=\"" + col + "\" stroke-width=\"1.2\" fill=\"none\"/>");
+      if (!m[1].empty()) c.raw("<path d=\"" + m[1] + "\" stroke=\"" + col + "\" stroke-width=\"3\" fill=\"none\"/>");
+      c.raw("<path d=\"" + m[2] + "\" stroke=\"" + col + "\" stroke-width=\"2\" fill=\"none\"/>");
+      if (!m[3].empty()) c.raw("<path d=\"" + m[3] + "\" stroke=\"#000\" stroke-width=\"1.5\" fill=\"none\"/>");
+      c.raw("</g>");
+    }
   }
   h += c.str();
-  h += "<p class=\"note\">● " + B("报警", "raised") + " &nbsp; ▲ " + B("确认", "acknowledged") + " &nbsp; ■ " + B("关闭", "closed") + " &nbsp; ┅ " +
-       B("未关闭（虚线）", "not closed (dashed)") + " &nbsp; " + B("颜色为级别。", "Colour = level.") + "</p>";
+  if (detail)
+    h += "<p class=\"note\">● " + B("报警", "raised") + " &nbsp; ▲ " + B("确认", "acknowledged") + " &nbsp; ■ " + B("关闭", "closed") + " &nbsp; " +
+         B("粗线：至关闭；细线：未关闭（至消除或结束）。", "Thick bar: until closed; thin: not closed (until cleared or the end).") + " " +
+         B("颜色为级别；悬停看详情。", "Colour = level; hover for details.") + "</p>";
+  else
+    h += "<p class=\"note\">" +
+         B("报警较多（" + std::to_string(r.alarms.size()) + " 条），按类型合并绘制：| 报警，上方短竖线为确认与关闭；粗线至关闭，细线未关闭。逐条详情见平面图悬停与图例。",
+           "Many alarms (" + std::to_string(r.alarms.size()) +
+               "): drawn merged per type: | raise, short ticks above for acknowledgement and close; thick bar until closed, thin not closed. Per alarm: "
+               "the map's hover text and legend.") +
+         "</p>";
   // counts by type and handling status
   h += "<table><thead><tr><th>" + B("类型", "Type") + "</th><th class=\"num\">" + B("合计", "Total") + "</th><th class=\"num\">" + B("未确认", "Raised") +
        "</th><th class=\"num\">" + B("已确认", "Acknowledged") + "</th><th class=\"num\">" + B("已处置", "Handled") + "</th><th class=\"num\">" +

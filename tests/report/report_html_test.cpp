@@ -220,6 +220,38 @@ expect:
   EXPECT_NE(html.find("<td>boundary_crossing</td>"), std::string::npos);
 }
 
+TEST(ReportHtml, H05_ManyAlarmsKeepEveryMarkerButListAndMergeCompactly) {
+  // a real run's alarm copied to 250 alarms on one floor: past 60 per floor the legend is a
+  // compact list, past 200 the timeline draws merged paths; the map keeps one marker per alarm
+  const Scenario sc = load_file("scenarios/acceptance/pl05-crossing-tank-farm.yaml");
+  RunResult r = run(sc);
+  ASSERT_FALSE(r.alarms.empty());
+  const Alarm proto = r.alarms.front();
+  r.alarms.clear();
+  for (int i = 0; i < 250; ++i) {
+    Alarm a = proto;
+    char id[16];
+    std::snprintf(id, sizeof id, "A%06d", i + 1);
+    a.id = id;
+    a.raised_at = proto.raised_at + i * kSecond;
+    a.pos.x += i % 10;
+    if (i % 2) a.closed_at = a.raised_at + 30 * kSecond, a.acknowledged_at = a.raised_at + 5 * kSecond;
+    r.alarms.push_back(a);
+  }
+  const std::string html = report_html(sc, r);
+  EXPECT_EQ(count(html, "class=\"alarm-marker\""), 250u);
+  for (const Alarm& a : r.alarms) {
+    EXPECT_NE(html.find("class=\"alarm-marker\" data-alarm=\"" + a.id + "\""), std::string::npos) << a.id;
+    EXPECT_NE(html.find("<li>" + a.id + " "), std::string::npos) << a.id;
+  }
+  EXPECT_EQ(count(html, "<ol class=\"legend-list\">"), 1u);
+  EXPECT_EQ(count(html, "class=\"alarm-bar\""), 0u);
+  EXPECT_GE(count(html, "class=\"alarm-bars-merged\""), 1u);
+  EXPECT_FALSE(chart_empty(html, "timeline"));
+  EXPECT_NE(html.find("Many alarms (250)"), std::string::npos);
+  EXPECT_EQ(html.find("http"), std::string::npos);
+}
+
 TEST(ReportHtml, H05_ARunWithNothingDrawsEveryChartEmptyAndSaysSo) {
   const Scenario sc = load_text(R"(
 scenario: quiet
