@@ -15,6 +15,7 @@
 #include "apps/commands.h"
 #include "scenarios/loader.h"
 #include "scenarios/report.h"
+#include "scenarios/report_html.h"
 #include "scenarios/runner.h"
 #include "history/sqlite_history.h"
 
@@ -253,7 +254,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
     if (!report_dir.empty()) {
       std::string err;
       if (!write_text_file((fs::path(row.report_dir) / "report.json").string(), report_json(sc, r).dump(2) + "\n", err) ||
-          !write_text_file((fs::path(row.report_dir) / "report.md").string(), report_markdown(sc, r), err)) {
+          !write_text_file((fs::path(row.report_dir) / "report.md").string(), report_markdown(sc, r), err) ||
+          !write_text_file((fs::path(row.report_dir) / "report.html").string(), report_html(sc, r), err)) {
         std::cerr << err << "\n";
         return kExitBadInput;
       }
@@ -271,7 +273,8 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
   if (!report_dir.empty() && files.size() > 1) {
     std::string err;
     if (!write_text_file((fs::path(report_dir) / "summary.json").string(), summary_json(rows).dump(2) + "\n", err) ||
-        !write_text_file((fs::path(report_dir) / "summary.md").string(), summary_markdown(rows), err)) {
+        !write_text_file((fs::path(report_dir) / "summary.md").string(), summary_markdown(rows), err) ||
+        !write_text_file((fs::path(report_dir) / "summary.html").string(), summary_html(rows), err)) {
       std::cerr << err << "\n";
       return kExitBadInput;
     }

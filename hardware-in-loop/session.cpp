@@ -11,6 +11,7 @@
 #include "scenarios/checkpoint.h"
 #include "scenarios/driver.h"
 #include "scenarios/report.h"
+#include "scenarios/report_html.h"
 #include "sim/solver/solver.h"
 
 namespace planttwin::hil {
@@ -686,6 +687,7 @@ AccuracyStats mark_accuracy(const std::vector<MarkStats>& marks) {
     a.cdf95 = quantile_nearest_rank(all, 0.95);
     a.p95 = a.cdf95;
     a.max = *std::max_element(all.begin(), all.end());
+    a.curve = accuracy_curve(std::move(all));
   }
   return a;
 }
@@ -855,8 +857,23 @@ bool write_live_report(const std::string& dir, const Scenario& sc, const RunResu
       md += b;
     }
   }
+  // report.html: the same page as a run's, with the session's counters in its provenance
+  std::vector<HtmlFact> facts;
+  facts.push_back({"会话开始", "Session start", iso_ms(s.start_unix_ms, s.utc_offset_min)});
+  std::snprintf(b, sizeof b, "%llu / %llu / %llu", static_cast<unsigned long long>(s.counters.received),
+                static_cast<unsigned long long>(s.counters.accepted), static_cast<unsigned long long>(s.counters.dropped));
+  facts.push_back({"收到 / 接受 / 丢弃", "Received / accepted / dropped", b});
+  for (const auto& [reason, n] : s.counters.dropped_by_reason) facts.push_back({"丢弃原因", "Dropped: " + reason, std::to_string(n)});
+  if (s.latency_us_p50 && s.latency_us_p99) {
+    std::snprintf(b, sizeof b, "p50 %.0f µs, p99 %.0f µs", *s.latency_us_p50, *s.latency_us_p99);
+    facts.push_back({"到达→判定时延", "Arrival→decision latency", b});
+  }
+  if (!s.recording.empty()) facts.push_back({"记录文件", "Recording", s.recording});
+  for (const std::string& a : s.advice) facts.push_back({"建议", "Advice", a});
+  if (s.replay) facts.push_back({"记录尾部", "Recording tail", s.torn.empty() ? "完整 intact" : "残缺 torn: " + s.torn});
   if (!write_text_file((fs::path(dir) / "report.json").string(), j.dump(2) + "\n", error) ||
-      !write_text_file((fs::path(dir) / "report.md").string(), md, error))
+      !write_text_file((fs::path(dir) / "report.md").string(), md, error) ||
+      !write_text_file((fs::path(dir) / "report.html").string(), report_html(sc, r, facts), error))
     return false;
   for (const PermitRecord& p : r.permits)
     if (!write_text_file((fs::path(dir) / "permits" / (p.id + ".html")).string(), permit_html(sc, r, p), error)) return false;

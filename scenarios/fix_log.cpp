@@ -29,7 +29,22 @@ AccuracyFigures AccuracyAccumulator::figures() const {
   f.cdf95 = hist_.quantile(0.95);
   f.p95 = f.cdf95;
   f.max = max_;
+  f.curve.reserve(kAccuracyCurvePoints);
+  for (int k = 1; k <= kAccuracyCurvePoints; ++k) f.curve.push_back(hist_.quantile(static_cast<double>(k) / kAccuracyCurvePoints));
   return f;
+}
+
+std::vector<double> accuracy_curve(std::vector<double> errors) {
+  std::vector<double> out;
+  if (errors.empty()) return out;
+  std::sort(errors.begin(), errors.end());
+  const double n = static_cast<double>(errors.size());
+  for (int k = 1; k <= kAccuracyCurvePoints; ++k) {
+    // nearest rank, as quantile_nearest_rank and ErrorHistogram::quantile
+    const double rank = std::clamp(std::ceil(static_cast<double>(k) / kAccuracyCurvePoints * n), 1.0, n);
+    out.push_back(errors[static_cast<size_t>(rank) - 1]);
+  }
+  return out;
 }
 
 void AccuracyAccumulator::save(ByteWriter& w) const {

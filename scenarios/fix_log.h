@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/time.h"
 #include "sim/radio/positioning.h"
@@ -23,7 +24,13 @@ class ByteReader;
 struct AccuracyFigures {
   std::uint64_t n = 0;
   double mean = 0, rmse = 0, median = 0, cdf68 = 0, cdf95 = 0, p95 = 0, max = 0;
+  // the error at each fraction (k + 1) / kAccuracyCurvePoints, k = 0 .. kAccuracyCurvePoints - 1,
+  // nearest rank: the CDF curve of report.html (not in report.json); empty when n = 0
+  std::vector<double> curve;
 };
+constexpr int kAccuracyCurvePoints = 200;
+// The curve of AccuracyFigures from an exact sample (any order).
+std::vector<double> accuracy_curve(std::vector<double> errors);
 
 class AccuracyAccumulator {
  public:

@@ -335,6 +335,8 @@ void compare_with_oracle(const AlarmLog& oracle, const AlarmLog& est, RunResult&
   for (const Alarm& o : oracle) {
     if (!comparable(o)) continue;
     ++q.compared;
+    RuleQuality& rule = q.by_type[to_string(o.type)];
+    ++rule.compared;
     int best = -1;
     for (size_t i = 0; i < est.size(); ++i) {
       const Alarm& a = est[i];
@@ -345,6 +347,7 @@ void compare_with_oracle(const AlarmLog& oracle, const AlarmLog& est, RunResult&
     }
     if (best < 0) {
       ++missed;
+      ++rule.missed;
       continue;
     }
     used[static_cast<size_t>(best)] = 1;
@@ -354,7 +357,9 @@ void compare_with_oracle(const AlarmLog& oracle, const AlarmLog& est, RunResult&
   for (size_t i = 0; i < est.size(); ++i) {
     if (!comparable(est[i])) continue;
     ++q.estimated;
-    if (!used[i]) ++false_n;
+    RuleQuality& rule = q.by_type[to_string(est[i].type)];
+    ++rule.estimated;
+    if (!used[i]) ++false_n, ++rule.false_alarms;
   }
   q.missed = q.compared ? static_cast<double>(missed) / static_cast<double>(q.compared) : 0;
   q.false_rate = q.estimated ? static_cast<double>(false_n) / static_cast<double>(q.estimated) : 0;
@@ -366,6 +371,7 @@ void compare_with_oracle(const AlarmLog& oracle, const AlarmLog& est, RunResult&
     d.p95 = quantile_nearest_rank(delays, 0.95);
     d.max = *std::max_element(delays.begin(), delays.end());
   }
+  d.delays = std::move(delays);
   r.alarm_delay = d;
 }
 
@@ -805,7 +811,11 @@ AccuracyStats accuracy_stats(const AccuracyFigures& h, const AccuracyFigures* th
   a.rmse = h.rmse;
   a.p95 = h.p95;
   a.max = h.max;
-  if (three_d) a.three_d = *three_d;
+  a.curve = h.curve;
+  if (three_d) {
+    a.three_d = *three_d;
+    a.three_d->curve.clear();  // the page draws the horizontal curve only
+  }
   return a;
 }
 
@@ -927,6 +937,7 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
     acc.cdf95 = quantile_nearest_rank(errors, 0.95);
     acc.p95 = acc.cdf95;
     acc.max = *std::max_element(errors.begin(), errors.end());
+    acc.curve = accuracy_curve(errors);
   }
   out.accuracy = acc;
   out.fix_hash = fixlog.hash_hex();

@@ -39,6 +39,7 @@ struct AccuracyStats {
   // Additions (issue 19): horizontal median, RMSE, 95th percentile (= cdf95) and largest error
   double median = 0, rmse = 0, p95 = 0, max = 0;
   std::optional<AccuracyFigures> three_d;  // 3D error, where the truth has a height
+  std::vector<double> curve;  // horizontal CDF for report.html (AccuracyFigures::curve); not in report.json
 };
 
 // Range residuals of one anchor in a recorded run: measured minus true distance (truth log), metres.
@@ -71,15 +72,22 @@ struct TwinReport {
   std::uint64_t fixes = 0;
 };
 
+// One rule (alarm type) of the comparison with the oracle twin, counts of alarms.
+struct RuleQuality {
+  std::size_t compared = 0, estimated = 0, missed = 0, false_alarms = 0;
+};
+
 struct AlarmQuality {
   std::size_t compared = 0;  // alarms of the oracle twin taken into the comparison
   std::size_t estimated = 0; // alarms from the estimated positions
   double missed = 0, false_rate = 0;
+  std::map<std::string, RuleQuality> by_type;  // alarm type -> counts (report.html; not in report.json)
 };
 
 struct DelayStats {
   std::size_t n = 0;
   double p50 = 0, p95 = 0, max = 0;  // seconds
+  std::vector<double> delays;  // every matched alarm's raise delay, seconds, oracle order (report.html)
 };
 
 // One tag-anchor link of a simulated run: range error = measured - true distance, metres, over

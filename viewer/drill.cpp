@@ -200,7 +200,8 @@ bool write_drill_report(const DrillScore& s, const std::string& dir, std::string
     error = dir + ": cannot create the report folder: " + ec.message();
     return false;
   }
-  for (const auto& [name, text] : {std::pair{std::string("drill.json"), drill_json(s)}, std::pair{std::string("drill.md"), drill_markdown(s)}}) {
+  for (const auto& [name, text] : {std::pair{std::string("drill.json"), drill_json(s)}, std::pair{std::string("drill.md"), drill_markdown(s)},
+                                    std::pair{std::string("drill.html"), drill_html(s)}}) {
     std::ofstream f(fs::path(dir) / name, std::ios::binary);
     f << text;
     if (!f) {

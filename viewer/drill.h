@@ -63,9 +63,12 @@ Verdict judge(std::optional<Micros> done_after, Micros target, Micros raised_at,
 // / 0 (missed), handling the same, as a share of the parts that are due (0..100).
 DrillScore score_drill(const Scenario& sc, const AlarmLog& alarms, Micros ended_at);
 
-// Writes DIR/drill.json and DIR/drill.md (Chinese and English). Returns false with `error`.
+// Writes DIR/drill.json, DIR/drill.md and DIR/drill.html (Chinese and English). Returns false with `error`.
 bool write_drill_report(const DrillScore& s, const std::string& dir, std::string& error);
 std::string drill_json(const DrillScore& s);
 std::string drill_markdown(const DrillScore& s);
+// The printable page (viewer/drill_html.cpp): score, targets, a chart of every alarm's time to
+// acknowledge and to handle against the targets (drawn, saying so, when there are none), the alarms.
+std::string drill_html(const DrillScore& s);
 
 }  // namespace planttwin::viewer

@@ -134,6 +134,13 @@ TEST(LiveFixes, H03_H05_PL01_RangesAndMarksGiveTopLevelAccuracyTrueProvenanceFix
   EXPECT_EQ(h.size(), 64u);
   EXPECT_NE(h, std::string(64, '0'));
   EXPECT_NE(read_file(d / "live" / "report.md").find(h), std::string::npos);
+  // H-05: report.html beside report.md, with the hash, the session's counters and the marks' CDF drawn
+  const std::string html = read_file(d / "live" / "report.html");
+  EXPECT_NE(html.find(h), std::string::npos);
+  EXPECT_NE(html.find("Received / accepted / dropped"), std::string::npos);
+  const size_t cdf = html.find("data-chart=\"accuracy-cdf\"");
+  ASSERT_NE(cdf, std::string::npos);
+  EXPECT_EQ(html.substr(cdf, 50).find("data-empty"), std::string::npos) << "the CDF of the marks is drawn";
 
   // fixes.csv: one row per fix; T3's at their device times; errors where a mark gave the truth
   const auto rows = read_csv(d / "live" / "fixes.csv");

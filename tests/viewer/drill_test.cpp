@@ -134,6 +134,17 @@ TEST(DrillCommand, HeadlessWritesTheReport) {
   const std::string md = read(out / "drill.md");
   EXPECT_NE(md.find("总分 Total score"), std::string::npos);
   EXPECT_NE(md.find("87.5"), std::string::npos);
+  // H-07 / H-05: drill.html beside drill.md: the score, both alarms' bars against the targets, self-contained
+  ASSERT_TRUE(fs::exists(out / "drill.html"));
+  const std::string html = read(out / "drill.html");
+  EXPECT_NE(html.find("87.5 / 100"), std::string::npos);
+  EXPECT_NE(html.find("data-chart=\"drill-delays\""), std::string::npos);
+  EXPECT_EQ(html.find("data-empty"), std::string::npos);
+  int acks = 0;
+  for (size_t at = 0; (at = html.find("class=\"ack\"", at)) != std::string::npos; ++at) ++acks;
+  EXPECT_EQ(acks, 2);
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
 
   // bad input: no such scenario -> 2
   const int bad = std::system((std::string(PLANTTWIN_BINARY_DIR "/apps/planttwin drill /nonexistent.yaml --headless --report ") + out.string() +

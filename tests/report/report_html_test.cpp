@@ -1,0 +1,323 @@
+// report.html, summary.html (H-05, PL-07, SO-05): structure checks on the generated pages for
+// several kinds of runs (truth with alarms, special work, noisy positions with truth, nothing at
+// all): every section and chart, every alarm as a marker, both languages, no outside reference,
+// empty charts labelled, print CSS, the same bytes every time; and the command writing them.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "scenarios/loader.h"
+#include "scenarios/report.h"
+#include "scenarios/report_html.h"
+#include "scenarios/runner.h"
+
+namespace planttwin {
+namespace {
+
+namespace fs = std::filesystem;
+
+size_t count(const std::string& s, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = s.find(needle); at != std::string::npos; at = s.find(needle, at + needle.size())) ++n;
+  return n;
+}
+
+// the opening tag of a chart (everything up to its first '>')
+std::string chart_tag(const std::string& html, const std::string& kind) {
+  const size_t at = html.find("data-chart=\"" + kind + "\"");
+  if (at == std::string::npos) return "";
+  return html.substr(at, html.find('>', at) - at);
+}
+bool chart_empty(const std::string& html, const std::string& kind) { return chart_tag(html, kind).find("data-empty") != std::string::npos; }
+
+Scenario load_file(const std::string& rel) {
+  Scenario sc;
+  const auto err = load_scenario_file(std::string(PLANTTWIN_SOURCE_DIR) + "/" + rel, sc);
+  EXPECT_FALSE(err.has_value()) << (err ? err->to_string() : "");
+  return sc;
+}
+
+Scenario load_text(const std::string& body) {
+  Scenario sc;
+  const auto err = load_scenario_text(body, "inline.yaml", sc);
+  EXPECT_FALSE(err.has_value()) << (err ? err->to_string() : "");
+  return sc;
+}
+
+RunResult run(const Scenario& sc) {
+  RunResult r;
+  std::string error;
+  EXPECT_TRUE(run_scenario(sc, RunOptions{}, r, error)) << error;
+  return r;
+}
+
+// What every page holds, whatever the run: the sections, the charts, both languages, print CSS,
+// nothing that would make the browser ask the network for anything.
+void expect_common_structure(const Scenario& sc, const RunResult& r, const std::string& html) {
+  SCOPED_TRACE(sc.name);
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  for (const char* id : {"requirements", "map", "timeline", "headcount", "accuracy", "permits", "provenance"})
+    EXPECT_NE(html.find(std::string("<section class=\"sec") + (std::string(id) == "requirements" ? " first" : "") + "\" id=\"" + id + "\""),
+              std::string::npos)
+        << id;
+  for (const char* kind : {"map", "timeline", "headcount", "accuracy-cdf", "alarm-delay", "alarm-quality", "permits-gantt"})
+    EXPECT_FALSE(chart_tag(html, kind).empty()) << kind;
+  // self-contained: no URL, no external style sheet, script or image
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  EXPECT_EQ(html.find("src="), std::string::npos);
+  EXPECT_EQ(html.find("url("), std::string::npos);
+  // both languages, side by side, and the switch
+  const size_t zh = count(html, "<span class=\"zh\">"), en = count(html, "<span class=\"en\">");
+  EXPECT_GT(zh, 30u);
+  EXPECT_EQ(zh, en);
+  EXPECT_NE(html.find("验收报告"), std::string::npos);
+  EXPECT_NE(html.find("Acceptance report"), std::string::npos);
+  EXPECT_NE(html.find("onclick=\"lang('en')\""), std::string::npos);
+  // A4 print: page breaks between sections, rows never cut, both languages printed
+  EXPECT_NE(html.find("@page{size:A4"), std::string::npos);
+  EXPECT_NE(html.find("tr{break-inside:avoid"), std::string::npos);
+  EXPECT_NE(html.find("section.sec{break-before:page"), std::string::npos);
+  EXPECT_NE(html.find("html .zh,html .en{display:inline!important}"), std::string::npos);
+  // the verdict, the requirement rows with links to their expectations, provenance
+  EXPECT_NE(html.find(r.passed ? "class=\"verdict pass\"" : "class=\"verdict fail\""), std::string::npos);
+  for (const RequirementOutcome& o : requirement_outcomes(sc, r)) {
+    EXPECT_NE(html.find("<tr><td>" + o.id + "</td>"), std::string::npos) << o.id;
+    for (int i : o.expectations) EXPECT_NE(html.find("<a href=\"#exp-" + std::to_string(i + 1) + "\">"), std::string::npos);
+  }
+  for (const ExpectationResult& e : r.expectations) EXPECT_NE(html.find("<tr id=\"exp-" + std::to_string(e.index + 1) + "\">"), std::string::npos);
+  EXPECT_NE(html.find(r.hash), std::string::npos);
+  EXPECT_NE(html.find(sc.scenario_sha256), std::string::npos);
+  EXPECT_NE(html.find("<td>" + std::to_string(sc.seed) + "</td>"), std::string::npos);
+  // every alarm: a marker on its floor's map (or in the list of alarms without a position), a bar
+  // on the timeline, a row in the floor's legend table
+  const std::vector<std::string> floors = sc.site.floor_ids();
+  size_t located = 0;
+  for (const Alarm& a : r.alarms) {
+    const bool on_map = std::find(floors.begin(), floors.end(), a.floor) != floors.end();
+    located += on_map;
+    if (on_map) {
+      EXPECT_NE(html.find("class=\"alarm-marker\" data-alarm=\"" + a.id + "\""), std::string::npos) << a.id;
+    }
+    EXPECT_NE(html.find("class=\"alarm-bar\" data-alarm=\"" + a.id + "\""), std::string::npos) << a.id;
+    EXPECT_NE(html.find("<td>" + a.id + "</td>"), std::string::npos) << a.id;
+  }
+  EXPECT_EQ(count(html, "class=\"alarm-marker\""), located);
+  EXPECT_EQ(count(html, "class=\"alarm-bar\""), r.alarms.size());
+  EXPECT_EQ(chart_empty(html, "timeline"), r.alarms.empty());
+  EXPECT_EQ(chart_empty(html, "permits-gantt"), r.statuses.empty());
+  // a map per floor
+  EXPECT_EQ(count(html, "data-chart=\"map\""), std::max<size_t>(floors.size(), 1));
+  // the same inputs give the same bytes
+  EXPECT_EQ(html, report_html(sc, r));
+}
+
+TEST(ReportHtml, H05_PL05_TruthRunWithAlarmsHasEveryMarkerAndLabelsItsEmptyCharts) {
+  const Scenario sc = load_file("scenarios/acceptance/pl05-crossing-tank-farm.yaml");
+  const RunResult r = run(sc);
+  ASSERT_FALSE(r.alarms.empty());
+  const std::string html = report_html(sc, r);
+  expect_common_structure(sc, r, html);
+  EXPECT_FALSE(sc.site.anchors.empty());
+  EXPECT_GE(count(html, "class=\"anchor\""), 1u);
+  EXPECT_GE(count(html, "class=\"zone\""), sc.site.zones.size());
+  EXPECT_FALSE(chart_empty(html, "timeline"));
+  EXPECT_FALSE(chart_empty(html, "headcount"));
+  // truth positioning: the accuracy charts are drawn empty, saying why
+  for (const char* kind : {"accuracy-cdf", "alarm-delay", "alarm-quality"}) EXPECT_TRUE(chart_empty(html, kind)) << kind;
+  EXPECT_NE(html.find("Truth positioning: no error to measure"), std::string::npos);
+  // no special work: the Gantt chart is there, empty, saying so
+  EXPECT_TRUE(chart_empty(html, "permits-gantt"));
+  EXPECT_NE(html.find("No special work in this run"), std::string::npos);
+  // hover text of a marker: type, level and time
+  const Alarm& a = r.alarms.front();
+  const size_t m = html.find("data-alarm=\"" + a.id + "\"");
+  const std::string marker = html.substr(m, html.find("</circle>", m) - m);
+  EXPECT_NE(marker.find(std::string("<title>") + a.id + " " + zh(a.type) + " " + to_string(a.type)), std::string::npos) << marker;
+  char t[64];
+  std::snprintf(t, sizeof t, " t=%.1f s ", to_seconds(a.raised_at));
+  EXPECT_NE(marker.find(t), std::string::npos) << marker;
+  if (a.level != AlarmLevel::none) {
+    EXPECT_NE(marker.find(std::string(zh(a.level)) + " " + to_string(a.level)), std::string::npos) << marker;
+  }
+}
+
+TEST(ReportHtml, SO04_SO05_PermitsGanttShowsEveryStatusAndTheAq2Codes) {
+  const Scenario sc = load_file("scenarios/acceptance/so04-lifecycle.yaml");
+  const RunResult r = run(sc);
+  ASSERT_FALSE(r.permits.empty());
+  const std::string html = report_html(sc, r);
+  expect_common_structure(sc, r, html);
+  EXPECT_FALSE(chart_empty(html, "permits-gantt"));
+  // one status bar per recorded status change
+  size_t changes = 0;
+  for (const auto& [id, v] : r.statuses) changes += v.size();
+  EXPECT_EQ(count(html, "class=\"status\""), changes);
+  for (const auto& [id, v] : r.statuses)
+    for (const auto& [t, status] : v) EXPECT_NE(html.find("data-status=\"" + status + "\""), std::string::npos) << status;
+  // each AQ 3064.2 code raised on a permit is marked on its row
+  size_t coded = 0;
+  for (const Alarm& a : r.alarms)
+    if (a.code != Aq2Code::none && !a.permit.empty()) {
+      ++coded;
+      EXPECT_NE(html.find(std::string("class=\"aq2-code\" data-code=\"") + to_string(a.code) + "\""), std::string::npos);
+    }
+  EXPECT_EQ(count(html, "class=\"aq2-code\""), coded);
+  for (const PermitRecord& p : r.permits) EXPECT_NE(html.find("href=\"permits/" + p.id + ".html\""), std::string::npos);
+}
+
+TEST(ReportHtml, H06_NoisyRunDrawsTheCdfWithItsMarksTheRequirementLineDelaysAndMissedFalseByRule) {
+  const Scenario sc = load_text(R"(
+scenario: noisy-crossings
+duration: 240s
+seed: 5
+positioning: {mode: truth, noise_sigma: 0.6}
+site:
+  site: inline-test
+  zones:
+    - {id: Z, kind: high_risk, risk: red, polygon: [[0, 0], [20, 0], [20, 20], [0, 20]], authorized: {roles: [operator]}}
+people:
+  - {id: V1, category: visitor, tag: T1, at: [-15, 5]}
+  - {id: V2, category: visitor, tag: T2, at: [-15, 10]}
+  - {id: V3, category: visitor, tag: T3, at: [-15, 15]}
+  - {id: A, tag: TA, at: [40, 40]}
+script:
+  - {t: 0s, who: V1, go_to: [10, 5], speed: 1.2}
+  - {t: 30s, who: V2, go_to: [10, 10], speed: 1.2}
+  - {t: 60s, who: V3, go_to: [10, 15], speed: 1.2}
+expect:
+  - {accuracy: {cdf68_max: 1.5}, req: H-06}
+  - {alarm: boundary_crossing, who: V1, between: [0s, 60s], req: PL-04}
+)");
+  const RunResult r = run(sc);
+  ASSERT_TRUE(r.accuracy.has_value());
+  ASSERT_EQ(r.accuracy->curve.size(), static_cast<size_t>(kAccuracyCurvePoints));
+  EXPECT_TRUE(std::is_sorted(r.accuracy->curve.begin(), r.accuracy->curve.end()));
+  EXPECT_DOUBLE_EQ(r.accuracy->curve.back(), r.accuracy->max);
+  ASSERT_TRUE(r.alarm_delay.has_value());
+  EXPECT_EQ(r.alarm_delay->delays.size(), r.alarm_delay->n);
+  ASSERT_TRUE(r.alarm_quality.has_value());
+  size_t compared = 0;
+  for (const auto& [type, q] : r.alarm_quality->by_type) compared += q.compared;
+  EXPECT_EQ(compared, r.alarm_quality->compared);
+  const std::string html = report_html(sc, r);
+  expect_common_structure(sc, r, html);
+  EXPECT_FALSE(chart_empty(html, "accuracy-cdf"));
+  EXPECT_NE(html.find("class=\"cdf\""), std::string::npos);
+  EXPECT_EQ(count(html, "class=\"mark\""), 2u) << "the 68 % and 95 % marks";
+  EXPECT_EQ(count(html, "class=\"requirement\""), 1u) << "the scenario's cdf68_max line";
+  EXPECT_NE(html.find("CDF68 ≤ 1.50 m (H-06)"), std::string::npos);
+  EXPECT_EQ(chart_empty(html, "alarm-delay"), r.alarm_delay->delays.empty());
+  EXPECT_GE(r.alarm_delay->n, 1u);
+  EXPECT_GE(count(html, "class=\"bar\""), 1u);
+  EXPECT_FALSE(chart_empty(html, "alarm-quality"));
+  EXPECT_NE(html.find("<td>boundary_crossing</td>"), std::string::npos);
+}
+
+TEST(ReportHtml, H05_ManyAlarmsKeepEveryMarkerButListAndMergeCompactly) {
+  // a real run's alarm copied to 250 alarms on one floor: past 60 per floor the legend is a
+  // compact list, past 200 the timeline draws merged paths; the map keeps one marker per alarm
+  const Scenario sc = load_file("scenarios/acceptance/pl05-crossing-tank-farm.yaml");
+  RunResult r = run(sc);
+  ASSERT_FALSE(r.alarms.empty());
+  const Alarm proto = r.alarms.front();
+  r.alarms.clear();
+  for (int i = 0; i < 250; ++i) {
+    Alarm a = proto;
+    char id[16];
+    std::snprintf(id, sizeof id, "A%06d", i + 1);
+    a.id = id;
+    a.raised_at = proto.raised_at + i * kSecond;
+    a.pos.x += i % 10;
+    if (i % 2) a.closed_at = a.raised_at + 30 * kSecond, a.acknowledged_at = a.raised_at + 5 * kSecond;
+    r.alarms.push_back(a);
+  }
+  const std::string html = report_html(sc, r);
+  EXPECT_EQ(count(html, "class=\"alarm-marker\""), 250u);
+  for (const Alarm& a : r.alarms) {
+    EXPECT_NE(html.find("class=\"alarm-marker\" data-alarm=\"" + a.id + "\""), std::string::npos) << a.id;
+    EXPECT_NE(html.find("<li>" + a.id + " "), std::string::npos) << a.id;
+  }
+  EXPECT_EQ(count(html, "<ol class=\"legend-list\">"), 1u);
+  EXPECT_EQ(count(html, "class=\"alarm-bar\""), 0u);
+  EXPECT_GE(count(html, "class=\"alarm-bars-merged\""), 1u);
+  EXPECT_FALSE(chart_empty(html, "timeline"));
+  EXPECT_NE(html.find("Many alarms (250)"), std::string::npos);
+  EXPECT_EQ(html.find("http"), std::string::npos);
+}
+
+TEST(ReportHtml, H05_ARunWithNothingDrawsEveryChartEmptyAndSaysSo) {
+  const Scenario sc = load_text(R"(
+scenario: quiet
+duration: 30s
+site:
+  site: empty-site
+people:
+  - {id: A, tag: TA, at: [5, 5]}
+)");
+  const RunResult r = run(sc);
+  ASSERT_TRUE(r.alarms.empty());
+  const std::string html = report_html(sc, r);
+  expect_common_structure(sc, r, html);
+  for (const char* kind : {"timeline", "headcount", "accuracy-cdf", "alarm-delay", "alarm-quality", "permits-gantt"})
+    EXPECT_TRUE(chart_empty(html, kind)) << kind;
+  for (const char* msg : {"No alarms in this run", "Nobody entered a zone in this run", "No special work in this run"})
+    EXPECT_NE(html.find(msg), std::string::npos) << msg;
+  EXPECT_NE(html.find("The scenario has no expectations."), std::string::npos);
+}
+
+TEST(ReportHtml, H05_SummaryLinksEveryScenarioPage) {
+  SummaryRow a, b;
+  a.file = "x/a.yaml", a.scenario = "a", a.report_dir = "out/a", a.passed = true, a.expectations_passed = a.expectations_total = 2;
+  a.requirements = {"PL-02"};
+  a.outcomes = {{"PL-02", "passed", {0, 1}}};
+  a.codes["01"] = 2;
+  b.file = "x/b.yaml", b.scenario = "b<&>", b.report_dir = "out/b", b.passed = false, b.expectations_total = 1;
+  b.outcomes = {{"SO-04", "failed", {0}}};
+  const std::string html = summary_html({a, b});
+  EXPECT_NE(html.find("href=\"a/report.html\""), std::string::npos);
+  EXPECT_NE(html.find("href=\"b/report.html\""), std::string::npos);
+  EXPECT_EQ(count(html, "class=\"scenario-link\""), 2u);
+  EXPECT_NE(html.find("b&lt;&amp;&gt;"), std::string::npos);
+  EXPECT_NE(html.find("class=\"verdict fail\""), std::string::npos);
+  EXPECT_NE(html.find("not exercised"), std::string::npos);
+  EXPECT_EQ(html.find("http"), std::string::npos);
+  EXPECT_EQ(html, summary_html({a, b}));
+}
+
+// The command: `run` writes report.html beside every report.md and summary.html linking them all.
+TEST(ReportHtml, H05_RunCommandWritesEveryPageAndTheSummaryLinksResolve) {
+  const fs::path out = fs::path(PLANTTWIN_BINARY_DIR) / "test-out" / "report-html-command";
+  fs::remove_all(out);
+  fs::create_directories(out.parent_path());
+  const std::string src = PLANTTWIN_SOURCE_DIR;
+  const std::string cmd = std::string(PLANTTWIN_BINARY_DIR "/apps/planttwin run ") + src + "/scenarios/acceptance/pl06-sos.yaml " + src +
+                          "/scenarios/acceptance/so04-lifecycle.yaml --report " + out.string() + " > " + out.string() + ".log 2>&1";
+  const int rc = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 0);
+  ASSERT_TRUE(fs::exists(out / "summary.html"));
+  std::ifstream in(out / "summary.html");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string summary = ss.str();
+  size_t links = 0;
+  for (size_t at = summary.find("class=\"scenario-link\" href=\""); at != std::string::npos;
+       at = summary.find("class=\"scenario-link\" href=\"", at + 1)) {
+    const size_t q = at + std::string("class=\"scenario-link\" href=\"").size();
+    const std::string href = summary.substr(q, summary.find('"', q) - q);
+    EXPECT_TRUE(fs::exists(out / href)) << href;
+    EXPECT_TRUE(fs::exists(fs::path(out / href).parent_path() / "report.md")) << href;
+    ++links;
+  }
+  EXPECT_EQ(links, 2u);
+}
+
+}  // namespace
+}  // namespace planttwin
