@@ -561,17 +561,18 @@ bool LiveLoop::catch_up(Impl& m, const RunCheckpoint& ck, std::uint64_t& keep_by
   if (!prev.records.empty() && prev.records.back().kind == RecordKind::end) keep_bytes -= prev.last_record_bytes;
   const Micros from = ck.meta.t;
   Session& s = *m.session;
+  std::size_t fed = 0;
   s.set_history_paused(true);
   for (const Record& x : prev.records) {
     switch (x.kind) {
       case RecordKind::input:
-        if (x.input.t > from) s.on_message(x.input.t, x.input.topic, x.input.body);
+        if (x.input.t > from) s.on_message(x.input.t, x.input.topic, x.input.body), ++fed;
         break;
       case RecordKind::solve:
-        if (x.solve.t > from) s.solve_recorded(x.solve.t, x.solve.tag);
+        if (x.solve.t > from) s.solve_recorded(x.solve.t, x.solve.tag), ++fed;
         break;
       case RecordKind::reached:
-        if (x.end_t > from) s.advance(x.end_t);
+        if (x.end_t > from) s.advance(x.end_t), ++fed;
         break;
       case RecordKind::end:
       case RecordKind::header:
@@ -579,7 +580,7 @@ bool LiveLoop::catch_up(Impl& m, const RunCheckpoint& ck, std::uint64_t& keep_by
     }
   }
   s.set_history_paused(false);
-  m.caught_up = prev.records.size();
+  m.caught_up = fed;  // only the records after the checkpoint
   return true;
 }
 
