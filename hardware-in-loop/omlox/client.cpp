@@ -61,7 +61,9 @@ class Client final : public Channel, public std::enable_shared_from_this<Client>
   void output(const WireMessage&) override {}
   void stop() override {
     stopped_ = true;
-    if (timer_) timer_->cancel();
+    // the timer goes before the io_context it belongs to: the caller's LiveOptions may keep this
+    // channel after the loop (and its io_context) is gone (ASan: heap-use-after-free in ~Client)
+    timer_.reset();
     if (ws_) {
       beast::error_code ec;
       beast::get_lowest_layer(*ws_).socket().shutdown(tcp::socket::shutdown_both, ec);

@@ -421,7 +421,7 @@ TEST(LiveCheckpoint, H01_H03_ReplayResumedFromFirstMiddleLastCheckpointGivesTheS
 }
 
 int run_command(const std::string& args, std::string* out = nullptr) {
-  const std::string cmd = std::string(PLANTTWIN_BINARY_DIR "/apps/planttwin ") + args + " 2>&1";
+  const std::string cmd = std::string(PLANTTWIN_COMMAND " ") + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return -1;
   std::string text;

@@ -148,7 +148,7 @@ TEST(Curve, H03_MissingKeyFilesAreBadInput) {
 // ---- the command ------------------------------------------------------------------------------
 
 int run_command(const std::string& args, std::string* out = nullptr) {
-  const std::string cmd = std::string(PLANTTWIN_BINARY_DIR "/apps/planttwin ") + args + " 2>&1";
+  const std::string cmd = std::string(PLANTTWIN_COMMAND " ") + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return -1;
   std::string text;
@@ -201,7 +201,7 @@ TEST(Command, H03_LiveExitCodesZeroOneTwoAndReplayGivesTheSameHash) {
 
 TEST(Command, H03_SigtermEndsTheSessionCleanlyWithAReport) {
   const fs::path d = temp_dir("sig");
-  const std::string cmd = std::string(PLANTTWIN_BINARY_DIR "/apps/planttwin live ") + live_scenario_path() +
+  const std::string cmd = std::string(PLANTTWIN_COMMAND " live ") + live_scenario_path() +
                           " --bind 'tcp://127.0.0.1:*' --with-script --report " + (d / "r").string() + " > " + (d / "out.txt").string() +
                           " 2>&1 & echo $! > " + (d / "pid").string();
   ASSERT_EQ(std::system(cmd.c_str()), 0);
@@ -228,7 +228,7 @@ TEST(Command, H03_SigtermEndsTheSessionCleanlyWithAReport) {
 TEST(Command, H01_KilledSessionReplaysItsIntactPrefixAndSaysSo) {
   const fs::path d = temp_dir("kill9");
   const std::string rec = (d / "k.ptrec").string();
-  const std::string cmd = std::string(PLANTTWIN_BINARY_DIR "/apps/planttwin live ") + live_scenario_path() +
+  const std::string cmd = std::string(PLANTTWIN_COMMAND " live ") + live_scenario_path() +
                           " --bind 'tcp://127.0.0.1:*' --with-script --record " + rec + " > " + (d / "out.txt").string() +
                           " 2>&1 & echo $! > " + (d / "pid").string();
   ASSERT_EQ(std::system(cmd.c_str()), 0);
@@ -276,7 +276,7 @@ std::string printed_input(const fs::path& out) {
 TEST(Command, H01_H03_KilledSessionResumesFromItsCheckpointAndOneReplayGivesItsHash) {
   const fs::path d = temp_dir("resume9");
   const std::string rec = (d / "s.ptrec").string(), ck = (d / "ck").string(), rep = (d / "r").string();
-  const std::string base = std::string(PLANTTWIN_BINARY_DIR "/apps/planttwin live ") + live_scenario_path() +
+  const std::string base = std::string(PLANTTWIN_COMMAND " live ") + live_scenario_path() +
                            " --bind 'tcp://127.0.0.1:*' --with-script --record " + rec + " --checkpoint-every 1s --checkpoint-dir " + ck +
                            " --report " + rep;
   ASSERT_EQ(std::system((base + " > " + (d / "out1.txt").string() + " 2>&1 & echo $! > " + (d / "pid1").string()).c_str()), 0);

@@ -97,7 +97,7 @@ std::string run_cmd(const std::string& cmd, int& rc) {
   return out;
 }
 
-const std::string kBinary = std::string(PLANTTWIN_BINARY_DIR) + "/apps/planttwin";
+const std::string kBinary = std::string(PLANTTWIN_COMMAND);
 
 }  // namespace
 

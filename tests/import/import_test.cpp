@@ -25,7 +25,7 @@ using namespace planttwin;
 namespace {
 
 const std::string kData = std::string(PLANTTWIN_SOURCE_DIR) + "/tests/import/data/";
-const std::string kBin = std::string(PLANTTWIN_BINARY_DIR) + "/apps/planttwin";
+const std::string kBin = std::string(PLANTTWIN_COMMAND);
 
 const char* kPlantMap = R"(origin: [125000, 48000]
 site: {site: test-plant, timezone: "+08:00"}

@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kBin = std::string(PLANTTWIN_BINARY_DIR) + "/apps/planttwin";
+const std::string kBin = std::string(PLANTTWIN_COMMAND);
 
 struct CliResult {
   int rc = -1;

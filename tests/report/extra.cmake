@@ -4,6 +4,6 @@
 add_executable(planttwin_report_browser_tests ${CMAKE_CURRENT_SOURCE_DIR}/report/browser/browser_test.cpp)
 target_link_libraries(planttwin_report_browser_tests PRIVATE GTest::gtest GTest::gtest_main)
 target_compile_definitions(planttwin_report_browser_tests PRIVATE
-  PLANTTWIN_SOURCE_DIR="${PROJECT_SOURCE_DIR}" PLANTTWIN_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  PLANTTWIN_SOURCE_DIR="${PROJECT_SOURCE_DIR}" PLANTTWIN_BINARY_DIR="${PROJECT_BINARY_DIR}" PLANTTWIN_COMMAND="${test_command}")
 add_dependencies(planttwin_report_browser_tests planttwin)
 gtest_discover_tests(planttwin_report_browser_tests DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300 LABELS browser)

@@ -297,7 +297,7 @@ TEST(ReportHtml, H05_RunCommandWritesEveryPageAndTheSummaryLinksResolve) {
   fs::remove_all(out);
   fs::create_directories(out.parent_path());
   const std::string src = PLANTTWIN_SOURCE_DIR;
-  const std::string cmd = std::string(PLANTTWIN_BINARY_DIR "/apps/planttwin run ") + src + "/scenarios/acceptance/pl06-sos.yaml " + src +
+  const std::string cmd = std::string(PLANTTWIN_COMMAND " run ") + src + "/scenarios/acceptance/pl06-sos.yaml " + src +
                           "/scenarios/acceptance/so04-lifecycle.yaml --report " + out.string() + " > " + out.string() + ".log 2>&1";
   const int rc = std::system(cmd.c_str());
   ASSERT_TRUE(WIFEXITED(rc));

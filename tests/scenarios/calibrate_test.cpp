@@ -156,7 +156,7 @@ class CalibrationFiles : public test::TempFolderTest {
                         (truth ? "  truth: truth.csv\n" : "") + "people:\n  - {id: P1, tag: T1, at: [16, 10]}\n");
   }
   int command(const std::string& args, std::string& output) {
-    const std::string cmd = std::string(PLANTTWIN_BINARY_DIR) + "/apps/planttwin calibrate " + args + " 2>&1";
+    const std::string cmd = std::string(PLANTTWIN_COMMAND) + " calibrate " + args + " 2>&1";
     FILE* p = ::popen(cmd.c_str(), "r");
     if (!p) return -1;
     char buf[4096];

@@ -22,7 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kBin = std::string(PLANTTWIN_BINARY_DIR) + "/apps/planttwin";
+const std::string kBin = std::string(PLANTTWIN_COMMAND);
 
 int run_cli(const std::string& args, std::string* out = nullptr) {
   const std::string capture = fs::temp_directory_path() / ("planttwin-convert-out-" + std::to_string(::getpid()));

@@ -234,7 +234,7 @@ TEST(Report, SO05_SummaryListsEveryAq2CodeWithItsEvidence) {
 
 // ---- the command ---------------------------------------------------------------------------
 
-const std::string kBin = std::string(PLANTTWIN_BINARY_DIR) + "/apps/planttwin";
+const std::string kBin = std::string(PLANTTWIN_COMMAND);
 
 int run_cli(const std::string& args) {
   const int rc = std::system((kBin + " " + args + " > /dev/null 2>&1").c_str());

@@ -35,7 +35,7 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 using namespace std::chrono_literals;
 
-const std::string kBinary = std::string(PLANTTWIN_BINARY_DIR) + "/apps/planttwin";
+const std::string kBinary = std::string(PLANTTWIN_COMMAND);
 
 fs::path test_dir(const std::string& name) {
   const fs::path d = fs::path(PLANTTWIN_BINARY_DIR) / "test-out" / "uplink-platform" / name;

@@ -111,7 +111,7 @@ TEST(DrillCommand, HeadlessWritesTheReport) {
   namespace fs = std::filesystem;
   const fs::path out = fs::path(PLANTTWIN_BINARY_DIR) / "test-out" / "drill-headless";
   fs::remove_all(out);
-  const std::string cmd = std::string(PLANTTWIN_BINARY_DIR "/apps/planttwin drill ") + PLANTTWIN_SOURCE_DIR +
+  const std::string cmd = std::string(PLANTTWIN_COMMAND " drill ") + PLANTTWIN_SOURCE_DIR +
                           "/scenarios/drills/drill-tank-farm-sos.yaml --headless --report " + out.string() + " > " +
                           (out.string() + ".log") + " 2>&1";
   const int rc = std::system(cmd.c_str());
@@ -147,7 +147,7 @@ TEST(DrillCommand, HeadlessWritesTheReport) {
   EXPECT_EQ(html.find("https://"), std::string::npos);
 
   // bad input: no such scenario -> 2
-  const int bad = std::system((std::string(PLANTTWIN_BINARY_DIR "/apps/planttwin drill /nonexistent.yaml --headless --report ") + out.string() +
+  const int bad = std::system((std::string(PLANTTWIN_COMMAND " drill /nonexistent.yaml --headless --report ") + out.string() +
                                " > /dev/null 2>&1").c_str());
   ASSERT_TRUE(WIFEXITED(bad));
   EXPECT_EQ(WEXITSTATUS(bad), 2);

@@ -161,14 +161,14 @@ TEST(RecordedView, H04_ViewDrawsARecording) {
   const fs::path png = fs::path(PLANTTWIN_BINARY_DIR) / "test-out" / "viewer" / "recording-30s.png";
   fs::remove(png);
   const std::string out = (fs::path(PLANTTWIN_BINARY_DIR) / "test-out" / "viewer" / "recording-30s.out").string();
-  const int rc = std::system(("xvfb-run -a -s \"-screen 0 1280x800x24\" " PLANTTWIN_BINARY_DIR "/apps/planttwin view " + rec +
+  const int rc = std::system(("xvfb-run -a -s \"-screen 0 1280x800x24\" " PLANTTWIN_COMMAND " view " + rec +
                               " --at 30s --screenshot " + png.string() + " > " + out + " 2>&1")
                                  .c_str());
   EXPECT_EQ(WEXITSTATUS(rc), 0) << read_text(out);
   EXPECT_TRUE(fs::exists(png));
   EXPECT_NE(read_text(out).find("\"t\": 30.000000"), std::string::npos) << read_text(out);
   // beyond the recording's end is refused like any time outside a scenario
-  const int late = std::system((PLANTTWIN_BINARY_DIR "/apps/planttwin view " + rec + " --at 99s --screenshot /tmp/never.png > /dev/null 2>&1").c_str());
+  const int late = std::system((PLANTTWIN_COMMAND " view " + rec + " --at 99s --screenshot /tmp/never.png > /dev/null 2>&1").c_str());
   EXPECT_EQ(WEXITSTATUS(late), 2);
 }
 

@@ -37,7 +37,7 @@ Shot screenshot(const std::string& scenario, const std::string& at, const std::s
   fs::create_directories(dir);
   const fs::path png = dir / (name + ".png"), out = dir / (name + ".out");
   fs::remove(png);
-  const std::string cmd = "xvfb-run -a -s \"-screen 0 1280x800x24\" " PLANTTWIN_BINARY_DIR "/apps/planttwin view " + scenario +
+  const std::string cmd = "xvfb-run -a -s \"-screen 0 1280x800x24\" " PLANTTWIN_COMMAND " view " + scenario +
                           " --at " + at + " --screenshot " + png.string() + " " + extra + " > " + out.string() + " 2>&1";
   const int rc = std::system(cmd.c_str());
   s.rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -224,7 +224,7 @@ TEST(ViewerScreenshot, PL14_TankHidesWhoStandsBehindItIn3D) {
 
 TEST(ViewerCommand, NoDisplayIsBadInputNamingDisplay) {
   const std::string out = std::string(PLANTTWIN_BINARY_DIR) + "/test-out/viewer-nodisplay.out";
-  const int rc = std::system(("env -u DISPLAY -u WAYLAND_DISPLAY " PLANTTWIN_BINARY_DIR "/apps/planttwin view " PLANTTWIN_SOURCE_DIR
+  const int rc = std::system(("env -u DISPLAY -u WAYLAND_DISPLAY " PLANTTWIN_COMMAND " view " PLANTTWIN_SOURCE_DIR
                               "/scenarios/examples/first-gathering.yaml --at 10s --screenshot /tmp/never.png > " + out + " 2>&1").c_str());
   ASSERT_TRUE(WIFEXITED(rc));
   EXPECT_EQ(WEXITSTATUS(rc), 2);
@@ -237,7 +237,7 @@ TEST(ViewerCommand, NoDisplayIsBadInputNamingDisplay) {
   EXPECT_NE(msg.find("DISPLAY"), std::string::npos) << msg;
   EXPECT_NE(msg.find("xvfb-run"), std::string::npos) << msg;
   // a time outside the scenario is bad input too
-  const int bad = std::system("env -u DISPLAY " PLANTTWIN_BINARY_DIR "/apps/planttwin view " PLANTTWIN_SOURCE_DIR
+  const int bad = std::system("env -u DISPLAY " PLANTTWIN_COMMAND " view " PLANTTWIN_SOURCE_DIR
                               "/scenarios/examples/first-gathering.yaml --at 999s --screenshot /tmp/never.png > /dev/null 2>&1");
   ASSERT_TRUE(WIFEXITED(bad));
   EXPECT_EQ(WEXITSTATUS(bad), 2);
@@ -255,7 +255,7 @@ TEST(DrillWindow, NobodyActsEverythingDueIsMissed) {
   if (!have_xvfb()) GTEST_SKIP() << "xvfb-run is not installed (apt-get install xvfb xauth): the window cannot be tested";
   const fs::path out = fs::path(PLANTTWIN_BINARY_DIR) / "test-out" / "drill-window";
   fs::remove_all(out);
-  const std::string cmd = "xvfb-run -a -s \"-screen 0 1280x800x24\" sh -c '" PLANTTWIN_BINARY_DIR "/apps/planttwin drill " PLANTTWIN_SOURCE_DIR
+  const std::string cmd = "xvfb-run -a -s \"-screen 0 1280x800x24\" sh -c '" PLANTTWIN_COMMAND " drill " PLANTTWIN_SOURCE_DIR
                           "/scenarios/drills/drill-tank-farm-sos.yaml --speed 100 --report " + out.string() +
                           " & P=$!; sleep 8; kill -TERM $P; wait $P; echo $? > " + out.string() + ".rc' > " + out.string() + ".log 2>&1";
   // the drill's own exit code, kept inside the X session: xvfb-run may exit 5 after the command

@@ -72,7 +72,7 @@ expect:
 )";
   const std::string src = PLANTTWIN_SOURCE_DIR;
   const fs::path rep = out / "report";
-  const std::string run = std::string(PLANTTWIN_BINARY_DIR "/apps/planttwin run ") + src + "/scenarios/acceptance/pl05-crossing-tank-farm.yaml " + src +
+  const std::string run = std::string(PLANTTWIN_COMMAND " run ") + src + "/scenarios/acceptance/pl05-crossing-tank-farm.yaml " + src +
                           "/scenarios/acceptance/so04-lifecycle.yaml " + (out / "noisy.yaml").string() + " --report " + rep.string() + " > " +
                           (out / "run.log").string() + " 2>&1";
   const int rc = std::system(run.c_str());
