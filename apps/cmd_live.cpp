@@ -7,6 +7,8 @@
 #include <atomic>
 #include <iostream>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "apps/commands.h"
 #ifdef PLANTTWIN_HAS_VIEW
@@ -50,6 +52,9 @@ struct LiveArgs {
   std::string nats;  // --nats URL: bridge into the park instead of running the engine here
   // vendor channels (issue 14): MQTT with a profile, the omlox hub API as server and as client
   std::string mqtt, mqtt_profile = "generic", omlox_listen, omlox_connect;
+  // input bounds (docs/live-v1.md, "Resource limits")
+  int input_hwm = 200000;
+  std::size_t mqtt_max_queued = 100000, mqtt_max_queued_bytes = 64u << 20;
 };
 
 struct ReplayArgs {
@@ -79,6 +84,23 @@ int cmd_live_nats(const LiveArgs& a, const Scenario& sc) {
     std::cerr << "planttwin live --nats: needs --bind (the PULL socket vendors push to)\n";
     return kExitBadInput;
   }
+  // The bridge only forwards: recording, resuming, checkpoints, reports, history, the uplink and the
+  // vendor channels belong to the worker that runs the site (docs/park.md). Refused, never ignored.
+  const std::vector<std::pair<const char*, bool>> not_here = {
+      {"--connect", !a.connect.empty()},          {"--record", !a.record.empty()},
+      {"--resume", !a.resume.empty()},            {"--checkpoint-every", !a.checkpoint_every.empty()},
+      {"--checkpoint-dir", !a.checkpoint_dir.empty()}, {"--report", !a.report.empty()},
+      {"--history", !a.history.empty()},          {"--uplink", !a.uplink.empty()},
+      {"--uplink-profile", !a.uplink_profile.empty()}, {"--platform-verdict", !a.platform_verdict.empty()},
+      {"--mqtt", !a.mqtt.empty()},                {"--omlox-listen", !a.omlox_listen.empty()},
+      {"--omlox-connect", !a.omlox_connect.empty()}, {"--view", a.view},
+      {"--curve-secret-key", !a.curve_secret_key.empty()}};
+  for (const auto& [opt, given] : not_here)
+    if (given) {
+      std::cerr << "planttwin live --nats: " << opt << " 不能与 --nats 同用 cannot be used with --nats: the bridge only forwards --bind to the park; "
+                   "the worker running the site records, checkpoints and reports (docs/park.md)\n";
+      return kExitBadInput;
+    }
   park::Nats n;
   std::string err;
   if (!n.open(a.nats, park::ParkSettings{}, err)) {
@@ -160,6 +182,7 @@ int cmd_live(const LiveArgs& a) {
   o.bind = a.bind;
   o.connect = a.connect;
   o.publish = a.publish;
+  o.rcv_hwm = a.input_hwm;
   o.record = a.record;
   o.with_script = a.with_script;
   o.curve_secret_key = a.curve_secret_key;
@@ -232,6 +255,8 @@ int cmd_live(const LiveArgs& a) {
     hil::MqttOptions mo;
     mo.url = a.mqtt;
     mo.profile = a.mqtt_profile;
+    mo.max_queued = a.mqtt_max_queued;
+    mo.max_queued_bytes = a.mqtt_max_queued_bytes;
     auto c = hil::make_mqtt_channel(sc, mo, err);
     if (!c) {
       std::cerr << "planttwin live: " << err << "\n";
@@ -384,6 +409,13 @@ std::vector<Subcommand> add_live_commands(CLI::App& app) {
   live->add_option("--publish", a->publish, "PUB socket for outputs, e.g. tcp://127.0.0.1:5556");
   live->add_option("--mqtt", a->mqtt, "MQTT broker for inputs and outputs, mqtt://HOST:PORT (docs/mqtt.md)");
   live->add_option("--mqtt-profile", a->mqtt_profile, "MQTT payload profile: pozyx, nooploop, generic or a YAML file (docs/mqtt.md)")->capture_default_str();
+  live->add_option("--mqtt-max-queued", a->mqtt_max_queued, "MQTT messages waiting for the engine before more are dropped and counted as 'overloaded' (0: no limit)")
+      ->capture_default_str();
+  live->add_option("--mqtt-max-queued-bytes", a->mqtt_max_queued_bytes, "Bytes of MQTT messages waiting for the engine before more are dropped (0: no limit)")
+      ->capture_default_str();
+  live->add_option("--input-hwm", a->input_hwm, "ZeroMQ input messages queued per peer before a PUSH peer waits (--bind; docs/live-v1.md)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000000));
   live->add_option("--omlox-listen", a->omlox_listen, "Serve the omlox hub API v2 here, HOST:PORT (port 0: pick one; docs/omlox.md)");
   live->add_option("--omlox-connect", a->omlox_connect, "Follow a vendor's omlox hub: subscribe to its location_updates, http://HOST:PORT/v2");
   live->add_option("--record", a->record, "Record every accepted input (docs/recording.md)");

@@ -155,8 +155,14 @@ class MqttChannel final : public Channel {
     bool post = false;
     {
       std::lock_guard<std::mutex> lk(mu_);
-      post = queue_.empty();
-      queue_.push_back(std::move(p));
+      post = queue_.empty() && overloaded_ == 0;
+      const std::size_t bytes = p.topic.size() + p.payload.size();
+      if ((opt_.max_queued && queue_.size() >= opt_.max_queued) || (opt_.max_queued_bytes && queued_bytes_ + bytes > opt_.max_queued_bytes)) {
+        ++overloaded_;  // bounded memory: dropped here, counted on the loop's thread (drain)
+      } else {
+        queued_bytes_ += bytes;
+        queue_.push_back(std::move(p));
+      }
     }
     if (post) boost::asio::post(*io_, [this] { drain(); });
   }
@@ -164,9 +170,22 @@ class MqttChannel final : public Channel {
   // ---- the loop's thread ----
   void drain() {
     std::deque<Pending> batch;
+    std::uint64_t overloaded = 0;
     {
       std::lock_guard<std::mutex> lk(mu_);
       batch.swap(queue_);
+      queued_bytes_ = 0;
+      overloaded = overloaded_;
+      overloaded_ = 0;
+    }
+    if (overloaded > 0) {
+      for (std::uint64_t i = 0; i < overloaded; ++i) host_api_->rejected(kSource, "overloaded");
+      if (!warned_overload_) {
+        warned_overload_ = true;
+        std::cerr << "planttwin live: MQTT 输入超过处理能力，已丢弃消息（见 stats 的 overloaded）input faster than the engine: messages dropped "
+                     "beyond --mqtt-max-queued " << opt_.max_queued << " / --mqtt-max-queued-bytes " << opt_.max_queued_bytes
+                  << " (counted as 'overloaded' in stats)\n";
+      }
     }
     for (const Pending& p : batch) {
       converted_.clear();
@@ -204,7 +223,10 @@ class MqttChannel final : public Channel {
   std::atomic<int> subscribed_count_{0};
   std::uint64_t publish_failed_ = 0;
   std::mutex mu_;
-  std::deque<Pending> queue_;
+  std::deque<Pending> queue_;       // guarded by mu_
+  std::size_t queued_bytes_ = 0;    // guarded by mu_: topic + payload bytes in queue_
+  std::uint64_t overloaded_ = 0;    // guarded by mu_: dropped since the last drain
+  bool warned_overload_ = false;    // the loop's thread
   std::vector<mqtt::Converted> converted_;
   std::vector<mqtt::Rejected> rejected_;
 };

@@ -17,6 +17,12 @@ struct MqttOptions {
   std::string profile;  // bundled name or YAML file
   std::string client_id;  // "" : planttwin-<scenario>-<pid>
   int keepalive_s = 10;
+  // Messages read off the broker and waiting for the session's loop (a client that floods faster
+  // than the engine goes): at most this many, and this many bytes of payload. A message that would
+  // go over either is dropped, counted per MQTT message as `overloaded` in the source's stats
+  // (dropped_by_reason), and the session says so on stderr once. 0: no limit of that kind.
+  std::size_t max_queued = 100000;
+  std::size_t max_queued_bytes = 64u << 20;
 };
 
 // false with `error` (exit 2) when the URL or the profile is bad.

@@ -5,8 +5,13 @@
 // nothing lost but the outage.
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
 #include <chrono>
 #include <fstream>
+#include <atomic>
+#include <future>
 #include <thread>
 
 #include "hardware-in-loop/mqtt/mqtt_channel.h"
@@ -112,7 +117,7 @@ TEST(MqttCommand, H03_BadProfileFileExitsTwoNamingFileLineAndKey) {
   const auto dir = temp_dir("mqtt-cmd");
   const std::string file = (dir / "bad.yaml").string();
   std::ofstream(file) << "topics: [tags]\nfields: {tag: /t, x: /x, y: /y}\ntime_format: fortnights\n";
-  const std::string cmd = std::string(PLANTTWIN_BINARY_DIR "/apps/planttwin live ") + live_scenario_path() +
+  const std::string cmd = std::string(PLANTTWIN_COMMAND " live ") + live_scenario_path() +
                           " --mqtt mqtt://127.0.0.1:1 --mqtt-profile " + file + " --duration 1s > " + (dir / "out.txt").string() + " 2>&1";
   const int rc = std::system(cmd.c_str());
   ASSERT_TRUE(WIFEXITED(rc));
@@ -248,6 +253,100 @@ TEST(MqttLive, H03_BrokerNotUpAtTheStartIsRetriedWithBackOff) {
   EXPECT_TRUE(vendor.wait("planttwin/live-vendor-start/alarm", 5s, [](const json& j) { return j["type"] == "sos"; }).has_value());
   s.stop();
   EXPECT_EQ(s.loop().summary().sources.at("mqtt").accepted, 1u);
+  std::filesystem::remove_all(dir);
+}
+
+// A channel that does nothing but let the test hold the session's loop, as an engine that cannot
+// keep up would: block() posts a handler that waits until release().
+class LoopBlocker final : public Channel {
+ public:
+  bool open(boost::asio::io_context& io, std::string&) override {
+    io_ = &io;
+    return true;
+  }
+  std::string describe() const override { return "loop blocker (test)"; }
+  void start(ChannelHost&) override {}
+  void output(const WireMessage&) override {}
+  void stop() override { release(); }
+  void block() {
+    auto entered = std::make_shared<std::promise<void>>();
+    auto f = entered->get_future();
+    boost::asio::post(*io_, [this, entered] {
+      entered->set_value();
+      release_.get_future().wait();
+    });
+    f.wait();
+  }
+  void release() {
+    if (!released_.exchange(true)) release_.set_value();
+  }
+
+ private:
+  boost::asio::io_context* io_ = nullptr;
+  std::promise<void> release_;
+  std::atomic<bool> released_{false};
+};
+
+// Four tags (Pozyx 1..4 -> T1..T4) in one payload, at time `ts` seconds since the epoch.
+std::string pozyx_four(double ts, double x_m) {
+  json a = json::array();
+  for (int tag = 1; tag <= 4; ++tag)
+    a.push_back({{"tagId", std::to_string(tag)}, {"timestamp", ts}, {"success", true},
+                 {"data", {{"coordinates", {{"x", (x_m + tag) * 1000}, {"y", 10000}, {"z", 1200}}}}}});
+  return a.dump();
+}
+
+// H-03 (issue 17, resource limits): a vendor floods MQTT faster than the engine goes. What waits for
+// the loop is bounded (--mqtt-max-queued); the rest is dropped, counted per MQTT message as
+// `overloaded` in the source's stats, and nothing else is lost: every message is either converted
+// (its four fixes accepted) or counted.
+TEST(MqttLive, H03_FloodBeyondTheQueueIsDroppedCountedAndShownInStats) {
+  if (!Mosquitto::available()) GTEST_SKIP() << "mosquitto is not installed (scripts/setup installs it)";
+  const auto dir = temp_dir("mqtt-flood");
+  Mosquitto broker(dir, free_port());
+  ASSERT_TRUE(broker.start());
+  LiveOptions o;
+  MqttOptions mo;
+  mo.url = broker.url();
+  mo.profile = pozyx_profile_file(dir);
+  mo.max_queued = 3;
+  std::string err;
+  auto ch = make_mqtt_channel(load_live_scenario(), mo, err);
+  ASSERT_TRUE(ch) << err;
+  auto blocker = std::make_shared<LoopBlocker>();
+  o.channels.push_back(ch);
+  o.channels.push_back(blocker);
+  ChannelSession s(o);
+  ASSERT_TRUE(s.opened());
+  MqttClient vendor(broker.port());
+  ASSERT_TRUE(wait_until([&] { return !vendor.find("/stats", [](const json& j) { return j["sources"]["mqtt"]["connected"] == true; }).empty(); }, 10s));
+
+  // the engine is held: ten payloads arrive, three wait, seven are dropped
+  blocker->block();
+  const double t0 = static_cast<double>(now_unix_ms()) / 1000.0;
+  constexpr int kSent = 10;
+  for (int i = 0; i < kSent; ++i) ASSERT_TRUE(vendor.publish("tags", pozyx_four(t0 + i * 0.1, 10 + i * 0.1)));
+  std::this_thread::sleep_for(2s);  // loopback: the broker hands them all to planttwin's MQTT thread
+  blocker->release();
+  auto mqtt_stats = [&](std::uint64_t accepted) {
+    return vendor.wait("planttwin/live-vendor-start/stats", 15s, [accepted](const json& j) {
+      return j["sources"]["mqtt"]["accepted"].get<std::uint64_t>() >= accepted;
+    });
+  };
+  auto st = mqtt_stats(12);  // the three that waited, four fixes each
+  ASSERT_TRUE(st.has_value()) << vendor.find("/stats").back().dump();
+  EXPECT_EQ((*st)["sources"]["mqtt"]["accepted"], 12) << st->dump();
+  EXPECT_EQ((*st)["sources"]["mqtt"]["dropped_by_reason"]["overloaded"], 7) << st->dump();
+  // free again: the next payload goes through
+  ASSERT_TRUE(vendor.publish("tags", pozyx_four(t0 + kSent * 0.1, 12)));
+  st = mqtt_stats(16);
+  ASSERT_TRUE(st.has_value()) << vendor.find("/stats").back().dump();
+  s.stop();
+  const SourceStats& m = s.loop().summary().sources.at("mqtt");
+  EXPECT_EQ(m.dropped_by_reason.at("overloaded"), 7u);
+  EXPECT_EQ(m.accepted, 16u);
+  EXPECT_EQ(m.dropped, 7u);
+  EXPECT_EQ(m.received, m.accepted + m.dropped);
   std::filesystem::remove_all(dir);
 }
 

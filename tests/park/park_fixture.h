@@ -21,6 +21,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "hardware-in-loop/live.h"
@@ -36,7 +37,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 inline const char* kNatsServer = "/usr/sbin/nats-server";
-inline std::string planttwin_bin() { return std::string(PLANTTWIN_BINARY_DIR) + "/apps/planttwin"; }
+inline std::string planttwin_bin() { return std::string(PLANTTWIN_COMMAND); }
 inline std::string scenario_path(const std::string& rel) { return std::string(PLANTTWIN_SOURCE_DIR) + "/scenarios/" + rel; }
 
 inline int free_port() {

@@ -354,5 +354,25 @@ TEST_F(ParkTest, H03_LiveBridgeOverNatsVendorClientUnchanged) {
   check_exactly_once(kSite, report_hash(rep), 1);
 }
 
+// H-03: the bridge forwards only; an option it cannot honour (recording, resuming, reports, the
+// uplink, vendor channels) is refused with exit 2 and named, never silently ignored.
+TEST_F(ParkTest, H03_LiveBridgeRefusesOptionsOnlyAWorkerCanHonour) {
+  const std::string in = "tcp://127.0.0.1:" + std::to_string(free_port());
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--record", (dir / "s.ptrec").string()}, "--record"},
+      {{"--resume", (dir / "ck").string()}, "--resume"},
+      {{"--report", (dir / "rep").string()}, "--report"},
+      {{"--uplink", "http://127.0.0.1:1/"}, "--uplink"},
+      {{"--mqtt", "mqtt://127.0.0.1:1"}, "--mqtt"}};
+  for (const auto& [extra, name] : cases) {
+    std::vector<std::string> args{"live", scenario_path(kScenario), "--nats", url, "--bind", in, "--duration", "1s"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::string out;
+    EXPECT_EQ(run_planttwin(args, &out, dir), 2) << name << ": " << out;
+    EXPECT_NE(out.find(name + " 不能"), std::string::npos) << out;
+    EXPECT_NE(out.find("cannot be used with --nats"), std::string::npos) << out;
+  }
+}
+
 }  // namespace
 }  // namespace planttwin::park::test
