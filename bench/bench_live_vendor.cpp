@@ -1,10 +1,14 @@
 // The vendor channels under load (issue 14; H-03, H-08), beside BM_LiveIngest (ZeroMQ, bench_live.cpp)
 // as the baseline of the same run:
-//   planttwin_bench --benchmark_filter='BM_(Live|Mqtt|Omlox)Ingest'
+//   planttwin_bench --benchmark_filter='BM_(Live|Mqtt|Omlox)Ingest|BM_MqttBrokerOnly'
 // - BM_MqttIngest: a real mosquitto broker (started here on a free loopback port, in a temporary
 //   folder) between a libmosquitto publisher (generic profile payloads, QoS 1) and the session.
 // - BM_OmloxIngest: one WebSocket client publishing one Location per wrapper object on
 //   location_updates to the session's --omlox-listen.
+// - BM_MqttBrokerOnly: the same publisher through the same broker to a subscriber that only
+//   counts: the ceiling of the broker path on the machine, without planttwin.
+// `per_msg`: updates per message (an MQTT payload that is a JSON array, as Pozyx publishes; an
+// omlox wrapper object whose payload holds that many Locations); msgs and rate count updates.
 // Counters as BM_LiveIngest's: msgs_per_second (accepted / wall time from the first send to the
 // answer to the last message), lost (sent - accepted), p50_us / p99_us (arrival at the channel -> decision
 // in the engine, for every message), sent_per_second (what the producer managed).
@@ -110,6 +114,9 @@ struct Inbox {
 void BM_MqttIngest(benchmark::State& state) {
   const std::int64_t total = state.range(0), rate = state.range(1);
   const int qos = static_cast<int>(state.range(2));  // the producer's QoS (the session subscribes with 1)
+  // updates per MQTT message: 1, or a JSON array of them as Pozyx publishes (`total` and `rate`
+  // count updates)
+  const std::int64_t per_msg = std::max<std::int64_t>(1, state.range(3));
   if (::access("/usr/sbin/mosquitto", X_OK) != 0) {
     state.SkipWithError("mosquitto is not installed (scripts/setup)");
     return;
@@ -171,11 +178,17 @@ void BM_MqttIngest(benchmark::State& state) {
     const char* tags[] = {"T1", "T2", "T3", "T4"};
     std::vector<std::string> bodies;
     const std::int64_t ts = now_ms();
-    for (int i = 0; i < 4096; ++i)
-      bodies.push_back(json{{"tag", tags[i % 4]}, {"ts", ts}, {"x", 5 + (i % 40)}, {"y", 5 + (i / 40 % 40)}, {"floor", 1}}.dump());
+    for (int i = 0; i < 4096; ++i) {
+      json a = json::array();
+      for (std::int64_t k = 0; k < per_msg; ++k) {
+        const std::int64_t j = i * per_msg + k;
+        a.push_back(json{{"tag", tags[j % 4]}, {"ts", ts}, {"x", 5 + (j % 40)}, {"y", 5 + (j / 40 % 40)}, {"floor", 1}});
+      }
+      bodies.push_back(per_msg == 1 ? a[0].dump() : a.dump());
+    }
     const auto t0 = Clock::now();
-    for (std::int64_t i = 0; i < total; ++i) {
-      pace(i, rate, t0);
+    for (std::int64_t i = 0; i < total / per_msg; ++i) {
+      pace(i, rate / per_msg, t0);
       const std::string& b = bodies[static_cast<size_t>(i) % bodies.size()];
       while (mosquitto_publish(m, nullptr, "planttwin/in/bench", static_cast<int>(b.size()), b.data(), qos, false) == MOSQ_ERR_NOMEM)
         std::this_thread::sleep_for(std::chrono::microseconds(100));
@@ -198,7 +211,79 @@ void BM_MqttIngest(benchmark::State& state) {
   }
 }
 // 200,000 as fast as the producer can, then 100,000 paced at 20,000 per second; QoS 1 and 0
-BENCHMARK(BM_MqttIngest)->ArgNames({"msgs", "rate", "qos"})->Args({200000, 0, 1})->Args({100000, 20000, 1})->Args({200000, 0, 0})->Args({100000, 20000, 0})->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MqttIngest)
+    ->ArgNames({"msgs", "rate", "qos", "per_msg"})
+    ->Args({200000, 0, 1, 1})
+    ->Args({100000, 20000, 1, 1})
+    ->Args({200000, 0, 0, 1})
+    ->Args({100000, 20000, 0, 1})
+    ->Args({500000, 0, 1, 10})      // Pozyx-style arrays of ten updates per message
+    ->Args({200000, 20000, 1, 10})
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The broker path alone, without planttwin: the same publisher (QoS 1, one update per message)
+// through the same mosquitto to a plain libmosquitto subscriber that only counts. What the machine's
+// broker and client library carry is the ceiling of BM_MqttIngest with one update per message.
+void BM_MqttBrokerOnly(benchmark::State& state) {
+  const std::int64_t total = state.range(0);
+  if (::access("/usr/sbin/mosquitto", X_OK) != 0) {
+    state.SkipWithError("mosquitto is not installed (scripts/setup)");
+    return;
+  }
+  mosquitto_lib_init();
+  for (auto _ : state) {
+    const auto dir = std::filesystem::temp_directory_path() / ("planttwin-bench-mqtt-only-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const int port = free_port();
+    std::ofstream(dir / "mosquitto.conf") << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                                          << "max_queued_messages 0\nmax_inflight_messages 1000\nlog_dest none\n";
+    const pid_t broker = ::fork();
+    if (broker == 0) {
+      ::execl("/usr/sbin/mosquitto", "/usr/sbin/mosquitto", "-c", (dir / "mosquitto.conf").c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 500 && !port_open(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    struct Counter {
+      std::atomic<std::int64_t> n{0};
+      std::atomic<bool> subscribed{false};
+    } counter;
+    mosquitto* sub = mosquitto_new(nullptr, true, &counter);
+    mosquitto_connect_callback_set(sub, [](mosquitto* c, void*, int rc) {
+      if (rc == 0) mosquitto_subscribe(c, nullptr, "bench/#", 1);
+    });
+    mosquitto_subscribe_callback_set(sub, [](mosquitto*, void* p, int, int, const int*) { static_cast<Counter*>(p)->subscribed = true; });
+    mosquitto_message_callback_set(sub, [](mosquitto*, void* p, const mosquitto_message*) { ++static_cast<Counter*>(p)->n; });
+    mosquitto_connect(sub, "127.0.0.1", port, 30);
+    mosquitto_loop_start(sub);
+    mosquitto* pub = mosquitto_new(nullptr, true, nullptr);
+    mosquitto_max_inflight_messages_set(pub, 200);
+    mosquitto_connect(pub, "127.0.0.1", port, 30);
+    mosquitto_loop_start(pub);
+    for (int i = 0; i < 1000 && !counter.subscribed; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const std::string b = json{{"tag", "T1"}, {"ts", now_ms()}, {"x", 5}, {"y", 5}, {"floor", 1}}.dump();
+    const auto t0 = Clock::now();
+    for (std::int64_t i = 0; i < total; ++i)
+      while (mosquitto_publish(pub, nullptr, "bench/in", static_cast<int>(b.size()), b.data(), 1, false) == MOSQ_ERR_NOMEM)
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+    const auto until = Clock::now() + std::chrono::seconds(120);
+    while (counter.n < total && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    state.SetIterationTime(secs);
+    state.counters["msgs_per_second"] = static_cast<double>(counter.n) / secs;
+    state.counters["lost"] = static_cast<double>(total - counter.n);
+    for (mosquitto* m : {pub, sub}) {
+      mosquitto_disconnect(m);
+      mosquitto_loop_stop(m, false);
+      mosquitto_destroy(m);
+    }
+    ::kill(broker, SIGKILL);
+    ::waitpid(broker, nullptr, 0);
+    std::filesystem::remove_all(dir);
+  }
+}
+BENCHMARK(BM_MqttBrokerOnly)->ArgNames({"msgs"})->Arg(200000)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 // ---- omlox -------------------------------------------------------------------------------------
 
@@ -207,6 +292,8 @@ void BM_OmloxIngest(benchmark::State& state) {
   namespace beast = boost::beast;
   using tcp = asio::ip::tcp;
   const std::int64_t total = state.range(0), rate = state.range(1);
+  // Locations per wrapper object (its payload is an array): `total` and `rate` count Locations
+  const std::int64_t per_msg = std::max<std::int64_t>(1, state.range(2));
   Scenario sc;
   if (!load(sc, state)) return;
   for (auto _ : state) {
@@ -241,16 +328,19 @@ void BM_OmloxIngest(benchmark::State& state) {
     const char* tags[] = {"T1", "T2", "T3", "T4"};
     std::vector<std::string> frames;
     const std::string when = hil::iso8601_utc_ms(now_ms());
-    for (int i = 0; i < 4096; ++i)
-      frames.push_back(json{{"event", "message"},
-                            {"topic", "location_updates"},
-                            {"payload", json::array({{{"position", {{"type", "Point"}, {"coordinates", {5 + (i % 40), 5 + (i / 40 % 40)}}}},
-                                                      {"source", "bench"}, {"provider_type", "uwb"}, {"provider_id", tags[i % 4]},
-                                                      {"timestamp_generated", when}, {"crs", "local"}, {"floor", 1}}})}}
-                           .dump());
+    for (int i = 0; i < 4096; ++i) {
+      json payload = json::array();
+      for (std::int64_t k = 0; k < per_msg; ++k) {
+        const std::int64_t j = i * per_msg + k;
+        payload.push_back({{"position", {{"type", "Point"}, {"coordinates", {5 + (j % 40), 5 + (j / 40 % 40)}}}},
+                           {"source", "bench"}, {"provider_type", "uwb"}, {"provider_id", tags[j % 4]},
+                           {"timestamp_generated", when}, {"crs", "local"}, {"floor", 1}});
+      }
+      frames.push_back(json{{"event", "message"}, {"topic", "location_updates"}, {"payload", payload}}.dump());
+    }
     const auto t0 = Clock::now();
-    for (std::int64_t i = 0; i < total; ++i) {
-      pace(i, rate, t0);
+    for (std::int64_t i = 0; i < total / per_msg; ++i) {
+      pace(i, rate / per_msg, t0);
       ws.write(asio::buffer(frames[static_cast<size_t>(i) % frames.size()]));
     }
     const double send_secs = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -280,6 +370,14 @@ void BM_OmloxIngest(benchmark::State& state) {
     report(state, loop, "omlox", total, secs, send_secs, answered);
   }
 }
-BENCHMARK(BM_OmloxIngest)->ArgNames({"msgs", "rate"})->Args({200000, 0})->Args({100000, 20000})->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_OmloxIngest)
+    ->ArgNames({"msgs", "rate", "per_msg"})
+    ->Args({200000, 0, 1})
+    ->Args({100000, 20000, 1})
+    ->Args({500000, 0, 10})  // ten Locations per wrapper object
+    ->Args({200000, 20000, 10})
+    ->Iterations(1)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
