@@ -680,6 +680,10 @@ bool http_get(const std::string& url, std::string& body, std::string& error) {
   }
 }
 
+// The report section of a verdict whose PL-11 and SO-09 are objects; throws Json::exception on a
+// field of the wrong type.
+bool verdict_section(const std::string& source, const Json& v, const std::vector<PermitRecord>& permits, Json& section, std::string& md);
+
 }  // namespace
 
 bool platform_report_section(const std::string& source, const std::vector<PermitRecord>& permits, Json& section, std::string& md,
@@ -698,10 +702,26 @@ bool platform_report_section(const std::string& source, const std::vector<Permit
     text = ss.str();
   }
   const Json v = Json::parse(text, nullptr, false);
-  if (!v.is_object() || !v.contains("PL-11") || !v.contains("SO-09")) {
-    error = source + ": not a platform verdict (no PL-11 / SO-09)";
+  if (!v.is_object() || !v.contains("PL-11") || !v.contains("SO-09") || !v["PL-11"].is_object() || !v["SO-09"].is_object()) {
+    error = source + ": not a platform verdict (no PL-11 / SO-09 objects)";
     return false;
   }
+  // A field of the wrong type (a string where a count belongs, "passed" that is no boolean) is a
+  // verdict this command cannot read: refused with the reason, never a crash (fuzz_uplink_answer
+  // found a missing "passed" read out of range).
+  try {
+    return verdict_section(source, v, permits, section, md);
+  } catch (const Json::exception& e) {
+    error = source + ": not a platform verdict: " + e.what();
+    section = Json::object();
+    md.clear();
+    return false;
+  }
+}
+
+namespace {
+
+bool verdict_section(const std::string& source, const Json& v, const std::vector<PermitRecord>& permits, Json& section, std::string& md) {
   section = Json::object();
   section["source"] = source;
   section["profile"] = v.value("profile", "");
@@ -740,7 +760,7 @@ bool platform_report_section(const std::string& source, const std::vector<Permit
                 static_cast<unsigned long long>(pl.value("positions", 0)), static_cast<unsigned long long>(pl.value("people", 0)),
                 pl.value("max_gap_s", 0.0), pl.value("max_gap_allowed_s", 0.0), static_cast<unsigned long long>(pl.value("late", 0)),
                 static_cast<unsigned long long>(pl.value("malformed", 0)));
-  md += "| PL-11 位置上报间隔 ≤ 30 s | " + verdict(pl["passed"]) + " | " + b + " |\n";
+  md += "| PL-11 位置上报间隔 ≤ 30 s | " + verdict(pl.value("passed", Json())) + " | " + b + " |\n";
   std::string ev = std::to_string(checked) + " permits signed or accepted in this session";
   if (!missing.empty()) {
     ev += "; not received 平台未收到: ";
@@ -753,5 +773,7 @@ bool platform_report_section(const std::string& source, const std::vector<Permit
   md += b;
   return true;
 }
+
+}  // namespace
 
 }  // namespace planttwin::uplink

@@ -430,6 +430,43 @@ TEST(Platform, PL11_SO09_LateAndMalformedRecordsAreReported) {
   EXPECT_NE(page.find("FAIL 不通过"), std::string::npos);
 }
 
+// fuzz_uplink_answer found it: a verdict whose PL-11 has no "passed" was read out of range (an
+// assertion in a Debug build, undefined behaviour in Release). Every malformed verdict is refused
+// with the file and the reason; a well-formed one without "passed" is judged as nothing to judge.
+TEST(Platform, PL11_SO09_MalformedVerdictsAreRefusedNeverRead) {
+  const fs::path dir = fs::temp_directory_path() / ("planttwin-verdict-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  PermitRecord w1 = permit();
+  w1.history.push_back({100 * kSecond, "signed"});
+  const std::vector<std::string> bad = {
+      R"({"PL-11": [], "SO-09": {}})",
+      R"({"PL-11": {}, "SO-09": "yes"})",
+      R"({"profile": 7, "PL-11": {}, "SO-09": {}})",
+      R"({"PL-11": {"passed": "yes"}, "SO-09": {}})",
+      R"({"PL-11": {"positions": "many"}, "SO-09": {}})",
+      R"({"PL-11": {}, "SO-09": {"passed": 1}})",
+      R"({"PL-11": {}, "SO-09": {"permits": {"W1": ["signed"]}}})",
+      R"([1, 2])"};
+  int n = 0;
+  for (const std::string& text : bad) {
+    const std::string f = write(dir / ("bad-" + std::to_string(++n) + ".json"), text);
+    nlohmann::ordered_json section;
+    std::string md, err;
+    EXPECT_FALSE(uplink::platform_report_section(f, {w1}, section, md, err)) << text;
+    EXPECT_NE(err.find(f), std::string::npos) << text << ": " << err;
+    EXPECT_NE(err.find("not a platform verdict"), std::string::npos) << text << ": " << err;
+  }
+  // the fuzzer's input, trimmed: counts present, "passed" absent from PL-11
+  const std::string f = write(dir / "no-passed.json", R"({"profile": "plain", "batches": 4, "PL-11": {"people": 3, "max_gap_s": 1.0},
+                                                        "SO-09": {"permits": {"W1": {"signed": true}}, "passed": true}})");
+  nlohmann::ordered_json section;
+  std::string md, err;
+  ASSERT_TRUE(uplink::platform_report_section(f, {w1}, section, md, err)) << err;
+  EXPECT_NE(md.find("| PL-11 位置上报间隔 ≤ 30 s | — 无数据 nothing to judge |"), std::string::npos) << md;
+  EXPECT_EQ(section["SO-09"]["passed"], true);
+  fs::remove_all(dir);
+}
+
 // --tls: the platform serves https; the uplink verifies it against the certificate (its own CA)
 TEST(Platform, PL11_RoundTripOverHttps) {
   if (std::system("openssl version > /dev/null 2>&1") != 0) GTEST_SKIP() << "the openssl command is missing (Debian package openssl)";
