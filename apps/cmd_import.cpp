@@ -20,6 +20,7 @@ namespace {
 
 struct ImportArgs {
   std::string drawing, map, out, update;
+  double read_timeout_s = 120;  // --read-timeout: a damaged drawing can make GDAL loop
 };
 
 int run_import(const ImportArgs& a) {
@@ -34,7 +35,7 @@ int run_import(const ImportArgs& a) {
   ro.encoding = map.encoding;
   dxf::Drawing drawing;
   std::string error;
-  if (!dxf::read_drawing(a.drawing, ro, drawing, error)) {
+  if (!dxf::read_drawing_within(a.drawing, ro, a.read_timeout_s, drawing, error)) {
     std::cerr << error << "\n";
     return kExitBadInput;
   }
@@ -80,6 +81,9 @@ std::vector<Subcommand> add_import_commands(CLI::App& app) {
   c->add_option("drawing", args->drawing, "The layout drawing, DXF (ASCII or binary)")->required();
   c->add_option("--map", args->map, "What each layer means, units, origin, site block (docs/import.md)")->required();
   c->add_option("--out", args->out, "The site file to write (with --update: default the updated file itself)");
+  c->add_option("--read-timeout", args->read_timeout_s, "Seconds to read the drawing before it is refused as damaged (GDAL loops on some damaged DXF files)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 86400.0));
   c->add_option("--update", args->update, "Re-import into this site file: keep what was added by hand (rules, schedules, authorisations...) and say what changed");
   return {{c, [args] {
              if (args->out.empty() && args->update.empty()) {

@@ -6,8 +6,13 @@
 #include "import/drawing.h"
 
 #include <gdal/ogrsf_frmts.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -381,6 +386,39 @@ bool read_drawing(const std::string& path, const ReadOptions& options, Drawing& 
   GDALClose(ds);
   reset();
   return true;
+}
+
+bool read_drawing_within(const std::string& path, const ReadOptions& options, double timeout_s, Drawing& out, std::string& error) {
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) return read_drawing(path, options, out, error);  // no process to spare: read it here
+  if (child == 0) {
+    Drawing d;
+    std::string e;
+    ::_exit(read_drawing(path, options, d, e) ? 0 : 1);
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+  int status = 0;
+  for (;;) {
+    const pid_t r = ::waitpid(child, &status, WNOHANG);
+    if (r == child) break;
+    if (r < 0) return read_drawing(path, options, out, error);
+    if (std::chrono::steady_clock::now() >= until) {
+      ::kill(child, SIGKILL);
+      ::waitpid(child, &status, 0);
+      char b[64];
+      std::snprintf(b, sizeof b, "%g", timeout_s);
+      error = path + ": reading it did not finish within " + b +
+              " s (a damaged drawing: GDAL's DXF reader loops on some); nothing imported. 读取图纸超时（图纸可能已损坏）";
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (WIFSIGNALED(status)) {
+    error = path + ": reading it crashed the reader (signal " + std::to_string(WTERMSIG(status)) + "): a damaged drawing; nothing imported";
+    return false;
+  }
+  return read_drawing(path, options, out, error);
 }
 
 }  // namespace planttwin::dxf

@@ -60,6 +60,13 @@ std::optional<double> insunits_metres(int code);
 // units are known from neither the options nor $INSUNITS.
 bool read_drawing(const std::string& path, const ReadOptions& options, Drawing& out, std::string& error);
 
+// read_drawing with a time limit, for drawings from outside: GDAL 3.6's DXF reader never returns
+// on some damaged files (fuzz_dxf found one: tests/import/data/fuzz/gdal-dxf-loops.dxf). The file is
+// read first in a child process; when that does not finish within `timeout_s`, the child is killed
+// and the drawing refused ("FILE: reading it did not finish within N s ..."); otherwise it is read
+// here. Costs one more read.
+bool read_drawing_within(const std::string& path, const ReadOptions& options, double timeout_s, Drawing& out, std::string& error);
+
 // GDAL flattens arcs, circles and polyline bulges with one angle step (OGR_ARC_STEPSIZE; the
 // DXF driver does not apply OGR_ARC_MAX_GAP to them). The chord error of an arc of radius r is
 // r (1 - cos(step / 2)); the step is chosen so that it stays within the tolerance for every radius

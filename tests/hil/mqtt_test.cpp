@@ -113,6 +113,17 @@ TEST(MqttProfile, H03_BadProfileFileIsRefusedWithFileLineAndKey) {
   std::filesystem::remove_all(dir);
 }
 
+// fuzz_mqtt found it: a complex YAML key (`? tag: ...`) threw YAML::TypedBadConversion out of the
+// profile loader (a crash of `planttwin live` at start instead of exit 2 with file and line).
+TEST(MqttProfile, H03_ProfileWithAComplexKeyIsRefusedWithFileAndLine) {
+  mqtt::Profile p;
+  std::string err;
+  EXPECT_FALSE(mqtt::parse_profile("profile: pozyx\ntopics: [tags]\nfields:\n ? tag: /tag\n : 1\n", "odd.yaml", p, err));
+  EXPECT_EQ(err.rfind("odd.yaml:", 0), 0u) << err;
+  EXPECT_FALSE(mqtt::parse_profile("? [a, b]\n: 1\n", "odd.yaml", p, err));
+  EXPECT_EQ(err.rfind("odd.yaml:", 0), 0u) << err;
+}
+
 TEST(MqttCommand, H03_BadProfileFileExitsTwoNamingFileLineAndKey) {
   const auto dir = temp_dir("mqtt-cmd");
   const std::string file = (dir / "bad.yaml").string();

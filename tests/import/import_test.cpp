@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -310,6 +311,26 @@ TEST(ImportCommand, BadDrawingExits2NamingLayerHandleAndReason) {
   EXPECT_EQ(junk.rc, 2) << junk.out;
   EXPECT_NE(junk.out.find("junk.dxf"), std::string::npos) << junk.out;
   EXPECT_FALSE(fs::exists(dir / "s.yaml"));
+  fs::remove_all(dir);
+}
+
+// fuzz_dxf found it: GDAL 3.6's DXF reader never returns on this damaged drawing (a header whose
+// group values run into YAML text). The command reads with a time limit and refuses it, exit 2,
+// naming the file, instead of hanging; nothing is written.
+TEST(ImportCommand, DrawingThatHangsGdalIsRefusedAfterTheReadTimeout) {
+  const fs::path dir = temp_dir("hang");
+  const auto t0 = std::chrono::steady_clock::now();
+  CliResult r = run_cli("import " + kData + "fuzz/gdal-dxf-loops.dxf --map " + std::string(PLANTTWIN_SOURCE_DIR) +
+                        "/scenarios/sites/demo-plant.map.yaml --read-timeout 1 --out " + (dir / "s.yaml").string());
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.rc, 2) << r.out;
+  EXPECT_NE(r.out.find("gdal-dxf-loops.dxf: reading it did not finish within 1 s"), std::string::npos) << r.out;
+  EXPECT_LT(secs, 60) << "the command must give up, not hang";
+  EXPECT_FALSE(fs::exists(dir / "s.yaml"));
+  // a sound drawing is read as before under the same limit
+  CliResult ok = run_cli("import " + std::string(PLANTTWIN_SOURCE_DIR) + "/scenarios/sites/demo-plant.dxf --map " +
+                         std::string(PLANTTWIN_SOURCE_DIR) + "/scenarios/sites/demo-plant.map.yaml --read-timeout 30 --out " + (dir / "s.yaml").string());
+  EXPECT_EQ(ok.rc, 0) << ok.out;
   fs::remove_all(dir);
 }
 
