@@ -82,6 +82,10 @@ bool Engine::restore(EngineState s, std::string* why) {
     if (why) *why = w;
     return false;
   };
+  // session time: from 0 to a century (fuzz_checkpoint found a state near the end of Micros: the
+  // next evaluation tick overflowed and advance_to never ended)
+  constexpr Micros kLongestSession = 100LL * 366 * 24 * 3600 * kSecond;
+  if (s.now < 0 || s.now > kLongestSession) return fail("the state's time is out of range (0 to a century of session time)");
   if (s.people.size() != m.people.size()) return fail("the state has another number of people than the model");
   if (s.zones.size() != m.site->zones.size()) return fail("the state has another number of zones than the model");
   if (s.stats.zone_entries.size() != s.zones.size() || s.stats.zone_visitors.size() != s.zones.size())
@@ -171,9 +175,10 @@ void Engine::advance_to(Micros until) {
   const Micros every = std::max<Micros>(1, model_->rules().evaluate_every);
   while (true) {
     const Micros next_input = q.head < q.pending.size() ? q.pending[q.head].t : kNever;
-    const Micros next_tick = state_.started ? (state_.now / every + 1) * every : 0;
+    // the tick after `now`, without overflowing near the end of Micros (then: no further tick)
+    const Micros next_tick = !state_.started ? 0 : state_.now / every >= kNever / every - 1 ? kNever : (state_.now / every + 1) * every;
     const Micros t = std::min(next_input, next_tick);
-    if (t > until) break;
+    if (t > until || t == kNever) break;
     state_.now = t;
     state_.started = true;
     while (q.head < q.pending.size() && q.pending[q.head].t == t) apply(q.pending[q.head++]);

@@ -112,5 +112,26 @@ TEST(EngineState, H01_RestoreRefusesAStateThatDoesNotFitTheModel) {
   EXPECT_TRUE(other.state() == initial_state(other.model())) << "a refused restore leaves the engine unchanged";
 }
 
+// fuzz_checkpoint found it: a state whose time was near the end of Micros made the next evaluation
+// tick overflow, and advance_to never ended. Such a state is refused (advance_to also stops at the
+// last tick that fits in Micros, a guard no state that restore takes can reach).
+TEST(EngineState, H01_RestoreRefusesATimeOutOfRange) {
+  World w;
+  busy(w);
+  w.run_to(20);
+  Engine other(w.engine->shared_model());
+  std::string why;
+  EngineState s = w.engine->state();
+  s.now = kNever - 1;
+  EXPECT_FALSE(other.restore(s, &why));
+  EXPECT_NE(why.find("time is out of range"), std::string::npos) << why;
+  s.now = -kSecond;
+  EXPECT_FALSE(other.restore(s, &why));
+  s = w.engine->state();
+  ASSERT_TRUE(other.restore(s, &why)) << why;
+  other.advance_to(s.now + 10 * kSecond);  // a sane state runs on as before
+  EXPECT_EQ(other.now(), s.now + 10 * kSecond);
+}
+
 }  // namespace
 }  // namespace planttwin::test
