@@ -107,6 +107,19 @@ void report(benchmark::State& state, hil::LiveLoop& loop, const char* source, st
 
 // ---- MQTT ------------------------------------------------------------------------------------
 
+// A mosquitto broker on 127.0.0.1:port with its config in `dir`, up when this returns (or after 5 s).
+pid_t start_mosquitto(const std::filesystem::path& dir, int port) {
+  std::ofstream(dir / "mosquitto.conf") << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                                        << "max_queued_messages 0\nmax_inflight_messages 1000\nlog_dest none\n";
+  const pid_t broker = ::fork();
+  if (broker == 0) {
+    ::execl("/usr/sbin/mosquitto", "/usr/sbin/mosquitto", "-c", (dir / "mosquitto.conf").c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 500 && !port_open(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return broker;
+}
+
 struct Inbox {
   std::atomic<bool> stats{false}, sos{false};
 };
@@ -128,14 +141,7 @@ void BM_MqttIngest(benchmark::State& state) {
     const auto dir = std::filesystem::temp_directory_path() / ("planttwin-bench-mqtt-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const int port = free_port();
-    std::ofstream(dir / "mosquitto.conf") << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                                          << "max_queued_messages 0\nmax_inflight_messages 1000\nlog_dest none\n";
-    const pid_t broker = ::fork();
-    if (broker == 0) {
-      ::execl("/usr/sbin/mosquitto", "/usr/sbin/mosquitto", "-c", (dir / "mosquitto.conf").c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (int i = 0; i < 500 && !port_open(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const pid_t broker = start_mosquitto(dir, port);
     hil::LiveOptions o;
     o.max_skew = 3600 * kSecond;
     hil::MqttOptions mo;
@@ -237,14 +243,7 @@ void BM_MqttBrokerOnly(benchmark::State& state) {
     const auto dir = std::filesystem::temp_directory_path() / ("planttwin-bench-mqtt-only-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     const int port = free_port();
-    std::ofstream(dir / "mosquitto.conf") << "listener " << port << " 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                                          << "max_queued_messages 0\nmax_inflight_messages 1000\nlog_dest none\n";
-    const pid_t broker = ::fork();
-    if (broker == 0) {
-      ::execl("/usr/sbin/mosquitto", "/usr/sbin/mosquitto", "-c", (dir / "mosquitto.conf").c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (int i = 0; i < 500 && !port_open(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const pid_t broker = start_mosquitto(dir, port);
     struct Counter {
       std::atomic<std::int64_t> n{0};
       std::atomic<bool> subscribed{false};
