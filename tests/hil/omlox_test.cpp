@@ -340,5 +340,68 @@ TEST(Omlox, H03_SecondPlanttwinWithOmloxConnectFollowsTheFirst) {
   EXPECT_EQ(second.loop().summary().sources.at("omlox-client").accepted, 2u);
 }
 
+// The hub goes away (its session ends, the port closes) and comes back on the same port: the
+// follower says it lost the hub, retries with back-off, subscribes again, and decides from the new
+// hub's location_updates; only what was sent while nobody listened is missing.
+TEST(Omlox, H03_FollowerReconnectsWhenTheHubComesBack) {
+  std::shared_ptr<omlox::Server> server;
+  LiveOptions o1;
+  server = omlox_server(o1);
+  ASSERT_TRUE(server);
+  auto first = std::make_unique<ChannelSession>(o1);
+  ASSERT_TRUE(first->opened());
+  const std::string endpoint = server->endpoint();
+  const HubAddress hub = parse_hub(endpoint);
+
+  LiveOptions o2;
+  o2.publish = "tcp://127.0.0.1:*";
+  OmloxOptions oo;
+  oo.connect = endpoint;
+  std::string err;
+  ASSERT_TRUE(make_omlox_channels(load_live_scenario(), oo, o2.channels, err)) << err;
+  ChannelSession follower(o2);
+  ASSERT_TRUE(follower.opened());
+  TestClient out("", follower.loop().publish_endpoint());
+  auto source_is = [](bool connected, int disconnects) {
+    return [=](const json& j) {
+      return j.contains("sources") && j["sources"].contains("omlox-client") && j["sources"]["omlox-client"]["connected"] == connected &&
+             j["sources"]["omlox-client"]["disconnects"] == disconnects;
+    };
+  };
+  ASSERT_TRUE(out.next("stats", 10000ms, source_is(true, 0)).has_value());
+  EXPECT_EQ(http_call(hub, http::verb::put, "/providers/T1/location", location("T1", 10, 10).dump()).status, 204);
+  ASSERT_TRUE(out.next("stats", 5000ms, [](const json& j) {
+    return j.contains("sources") && j["sources"].contains("omlox-client") && j["sources"]["omlox-client"]["accepted"] == 1;
+  }).has_value());
+
+  // the hub goes away: the follower notices and says so in its stats
+  first->stop();
+  first.reset();
+  o1.channels.clear();
+  server.reset();
+  ASSERT_TRUE(out.next("stats", 10000ms, source_is(false, 1)).has_value());
+
+  // a new hub on the same address: the follower comes back by itself (back-off 1 s, 2 s, ...)
+  LiveOptions o3;
+  server = omlox_server(o3, hub.host + ":" + hub.port);
+  ASSERT_TRUE(server);
+  ChannelSession second(o3);
+  ASSERT_TRUE(second.opened());
+  ASSERT_EQ(server->endpoint(), endpoint);
+  ASSERT_TRUE(out.next("stats", 40000ms, source_is(true, 1)).has_value());
+  EXPECT_EQ(http_call(hub, http::verb::put, "/providers/T4/location", location("T4", 30, 30).dump()).status, 204);
+  EXPECT_EQ(http_call(hub, http::verb::put, "/providers/T4/location", location("T4", 70, 70).dump()).status, 204);
+  auto alarm = out.next("alarm", 5000ms, [](const json& j) { return j["type"] == "boundary_crossing"; });
+  ASSERT_TRUE(alarm.has_value());
+  EXPECT_EQ((*alarm)["who"], json::array({"P4"}));
+  follower.stop();
+  second.stop();
+  ASSERT_TRUE(follower.run_ok()) << follower.run_error();
+  const SourceStats& st = follower.loop().summary().sources.at("omlox-client");
+  EXPECT_EQ(st.accepted, 3u);
+  EXPECT_EQ(st.disconnects, 1u);
+  EXPECT_TRUE(st.connected);
+}
+
 }  // namespace
 }  // namespace planttwin::hil::test
