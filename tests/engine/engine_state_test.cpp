@@ -131,6 +131,18 @@ TEST(EngineState, H01_RestoreRefusesATimeOutOfRange) {
   ASSERT_TRUE(other.restore(s, &why)) << why;
   other.advance_to(s.now + 10 * kSecond);  // a sane state runs on as before
   EXPECT_EQ(other.now(), s.now + 10 * kSecond);
+  // the edge (docs/checkpoint.md: a century of session time, 100 x 366 days): exactly a century is taken
+  // and runs on; one microsecond more is refused
+  constexpr Micros kCentury = 100LL * 366 * 24 * 3600 * kSecond;
+  Engine edge(w.engine->shared_model());
+  s = w.engine->state();
+  s.now = kCentury;
+  ASSERT_TRUE(edge.restore(s, &why)) << why;
+  edge.advance_to(kCentury + 10 * kSecond);
+  EXPECT_EQ(edge.now(), kCentury + 10 * kSecond);
+  s.now = kCentury + 1;
+  EXPECT_FALSE(other.restore(s, &why));
+  EXPECT_NE(why.find("time is out of range"), std::string::npos) << why;
 }
 
 }  // namespace
