@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "apps/commands.h"
+#include "apps/uplink_options.h"
 #ifdef PLANTTWIN_HAS_VIEW
 #include "viewer/app.h"
 #include "viewer/timeline.h"
@@ -22,11 +23,6 @@
 #endif
 #include "hardware-in-loop/mqtt/mqtt_channel.h"
 #include "hardware-in-loop/omlox/omlox_channel.h"
-#ifdef PLANTTWIN_HAS_PLATFORM
-#include <fstream>
-#include <sstream>
-#include "hardware-in-loop/uplink/platform.h"
-#endif
 #include "history/sqlite_history.h"
 #include "scenarios/checkpoint.h"
 #include "scenarios/loader.h"
@@ -40,11 +36,8 @@ namespace {
 
 struct LiveArgs {
   std::string scenario, bind, connect, publish, record, duration, report, max_skew = "60s", solve_window = "50ms";
-  std::string curve_secret_key, curve_allowed_clients, curve_server_key, history, uplink, uplink_outbox, uplink_ca, uplink_header_file;
-  std::string uplink_profile, uplink_credentials;  // a park platform's profile (docs/platform.md)
-  std::string platform_verdict;  // the mock platform's verdict into the report (docs/platform.md)
-  std::vector<std::string> uplink_headers;
-  std::string company_code, company_name, park_code;
+  std::string curve_secret_key, curve_allowed_clients, curve_server_key, history;
+  cli::UplinkCli uplink;  // the park platform (docs/uplink.md, docs/platform.md)
   bool with_script = false;
   bool view = false;                 // --view: the viewer follows the session
   std::string view_lang = "zh", view_screenshot;
@@ -52,6 +45,7 @@ struct LiveArgs {
   std::string nats;  // --nats URL: bridge into the park instead of running the engine here
   // vendor channels (issue 14): MQTT with a profile, the omlox hub API as server and as client
   std::string mqtt, mqtt_profile = "generic", omlox_listen, omlox_connect;
+  std::string mqtt_ca, mqtt_cert, mqtt_key, mqtt_username, mqtt_password_file;  // TLS and login (docs/mqtt.md)
   // input bounds (docs/live-v1.md, "Resource limits")
   int input_hwm = 200000;
   std::size_t mqtt_max_queued = 100000, mqtt_max_queued_bytes = 64u << 20;
@@ -90,8 +84,8 @@ int cmd_live_nats(const LiveArgs& a, const Scenario& sc) {
       {"--connect", !a.connect.empty()},          {"--record", !a.record.empty()},
       {"--resume", !a.resume.empty()},            {"--checkpoint-every", !a.checkpoint_every.empty()},
       {"--checkpoint-dir", !a.checkpoint_dir.empty()}, {"--report", !a.report.empty()},
-      {"--history", !a.history.empty()},          {"--uplink", !a.uplink.empty()},
-      {"--uplink-profile", !a.uplink_profile.empty()}, {"--platform-verdict", !a.platform_verdict.empty()},
+      {"--history", !a.history.empty()},          {"--uplink", a.uplink.given()},
+      {"--uplink-profile", !a.uplink.profile.empty()}, {"--platform-verdict", !a.uplink.platform_verdict.empty()},
       {"--mqtt", !a.mqtt.empty()},                {"--omlox-listen", !a.omlox_listen.empty()},
       {"--omlox-connect", !a.omlox_connect.empty()}, {"--view", a.view},
       {"--curve-secret-key", !a.curve_secret_key.empty()}};
@@ -133,41 +127,6 @@ int cmd_live_nats(const LiveArgs& a, const Scenario& sc) {
   (void)sc;
   std::cerr << "planttwin live --nats " << a.nats << ": this build has no park (libnats); run scripts/setup and rebuild\n";
   return kExitBadInput;
-#endif
-}
-
-// --platform-verdict: the park platform's verdict (PL-11, SO-09) as a section of report.json and
-// report.md, beside what the session wrote (docs/platform.md "An acceptance day")
-bool add_platform_verdict(const std::string& report, const std::string& source, const RunResult& r) {
-#ifdef PLANTTWIN_HAS_PLATFORM
-  nlohmann::ordered_json section;
-  std::string md, err;
-  if (!uplink::platform_report_section(source, r.permits, section, md, err)) {
-    std::cerr << "planttwin live: --platform-verdict: " << err << "\n";
-    return false;
-  }
-  const std::string json_file = (fs::path(report) / "report.json").string(), md_file = (fs::path(report) / "report.md").string();
-  std::ifstream in(json_file);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::ordered_json j = nlohmann::ordered_json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded()) {
-    std::cerr << json_file << ": cannot read the report back\n";
-    return false;
-  }
-  j["platform"] = section;
-  std::ifstream mdin(md_file);
-  std::stringstream mds;
-  mds << mdin.rdbuf();
-  if (!write_text_file(json_file, j.dump(2) + "\n", err) || !write_text_file(md_file, mds.str() + md, err)) {
-    std::cerr << err << "\n";
-    return false;
-  }
-  return true;
-#else
-  (void)report, (void)source, (void)r;
-  std::cerr << "planttwin live: --platform-verdict: this build has no park-platform uplink\n";
-  return false;
 #endif
 }
 
@@ -225,16 +184,16 @@ int cmd_live(const LiveArgs& a) {
     }
     o.history = store.get();
   }
-  o.uplink_url = a.uplink;
-  o.uplink_outbox = a.uplink_outbox;
-  o.uplink_company_code = a.company_code;
-  o.uplink_company_name = a.company_name;
-  o.uplink_park_code = a.park_code;
-  o.uplink_ca_file = a.uplink_ca;
-  o.uplink_headers = a.uplink_headers;
-  o.uplink_header_file = a.uplink_header_file;
-  o.uplink_profile = a.uplink_profile;
-  o.uplink_credentials = a.uplink_credentials;
+  o.uplink_url = a.uplink.url;
+  o.uplink_outbox = a.uplink.outbox;
+  o.uplink_company_code = a.uplink.company_code;
+  o.uplink_company_name = a.uplink.company_name;
+  o.uplink_park_code = a.uplink.park_code;
+  o.uplink_ca_file = a.uplink.ca_file;
+  o.uplink_headers = a.uplink.headers;
+  o.uplink_header_file = a.uplink.header_file;
+  o.uplink_profile = a.uplink.profile;
+  o.uplink_credentials = a.uplink.credentials;
 #ifdef PLANTTWIN_HAS_VIEW
   // --view: the session's engine calls go to the viewer's own engine, which follows it (H-01)
   auto feed = std::make_shared<viewer::LiveFeed>();
@@ -251,12 +210,25 @@ int cmd_live(const LiveArgs& a) {
   }
 #endif
   std::string err;
+  if (a.mqtt.empty()) {
+    for (const auto& [opt, value] : std::initializer_list<std::pair<const char*, const std::string*>>{{"--mqtt-ca", &a.mqtt_ca}, {"--mqtt-cert", &a.mqtt_cert}, {"--mqtt-key", &a.mqtt_key},
+                                     {"--mqtt-username", &a.mqtt_username}, {"--mqtt-password-file", &a.mqtt_password_file}})
+      if (!value->empty()) {
+        std::cerr << "planttwin live: " << opt << " 仅用于 --mqtt only goes with --mqtt URL\n";
+        return kExitBadInput;
+      }
+  }
   if (!a.mqtt.empty()) {
     hil::MqttOptions mo;
     mo.url = a.mqtt;
     mo.profile = a.mqtt_profile;
     mo.max_queued = a.mqtt_max_queued;
     mo.max_queued_bytes = a.mqtt_max_queued_bytes;
+    mo.ca_file = a.mqtt_ca;
+    mo.cert_file = a.mqtt_cert;
+    mo.key_file = a.mqtt_key;
+    mo.username = a.mqtt_username;
+    mo.password_file = a.mqtt_password_file;
     auto c = hil::make_mqtt_channel(sc, mo, err);
     if (!c) {
       std::cerr << "planttwin live: " << err << "\n";
@@ -349,10 +321,11 @@ int cmd_live(const LiveArgs& a) {
     std::cerr << err << "\n";
     return kExitBadInput;
   }
-  if (!a.report.empty() && !a.platform_verdict.empty() && !add_platform_verdict(a.report, a.platform_verdict, r)) return kExitBadInput;
+  if (!a.report.empty() && !a.uplink.platform_verdict.empty() && !cli::add_platform_verdict("live", a.report, a.uplink.platform_verdict, r))
+    return kExitBadInput;
   if (!a.record.empty()) std::cout << "Recording: " << a.record << "\n";
   if (!r.checkpoints.empty()) std::cout << "Checkpoints: " << r.checkpoints.size() << " in " << a.checkpoint_dir << ", the last " << r.checkpoints.back() << "\n";
-  if (!a.uplink.empty())
+  if (a.uplink.given())
     std::cout << "Uplink: " << loop.live_stats().uplink_queued << " batches queued this session; the outbox has sent "
               << loop.live_stats().uplink_sent << " in all and holds " << loop.live_stats().uplink_pending << " pending\n";
   print_outcome(loop.scenario(), r, a.report);
@@ -409,6 +382,11 @@ std::vector<Subcommand> add_live_commands(CLI::App& app) {
   live->add_option("--publish", a->publish, "PUB socket for outputs, e.g. tcp://127.0.0.1:5556");
   live->add_option("--mqtt", a->mqtt, "MQTT broker for inputs and outputs, mqtt://HOST:PORT (docs/mqtt.md)");
   live->add_option("--mqtt-profile", a->mqtt_profile, "MQTT payload profile: pozyx, nooploop, generic or a YAML file (docs/mqtt.md)")->capture_default_str();
+  live->add_option("--mqtt-ca", a->mqtt_ca, "CA certificates (PEM) the broker's certificate must chain to, for mqtts:// (default: the system's)");
+  live->add_option("--mqtt-cert", a->mqtt_cert, "Client certificate (PEM) for a broker that requires one (mqtts://; with --mqtt-key)");
+  live->add_option("--mqtt-key", a->mqtt_key, "The client certificate's private key (PEM)");
+  live->add_option("--mqtt-username", a->mqtt_username, "User name to log in to the broker");
+  live->add_option("--mqtt-password-file", a->mqtt_password_file, "File whose first line is the broker password (with --mqtt-username)");
   live->add_option("--mqtt-max-queued", a->mqtt_max_queued, "MQTT messages waiting for the engine before more are dropped and counted as 'overloaded' (0: no limit)")
       ->capture_default_str();
   live->add_option("--mqtt-max-queued-bytes", a->mqtt_max_queued_bytes, "Bytes of MQTT messages waiting for the engine before more are dropped (0: no limit)")
@@ -432,18 +410,7 @@ std::vector<Subcommand> add_live_commands(CLI::App& app) {
   live->add_option("--view-lang", a->view_lang, "--view: zh or en")->check(CLI::IsMember({"zh", "en"}));
   live->add_option("--view-screenshot", a->view_screenshot, "--view without a window: when the session ends, draw its last state into this PNG");
   live->add_option("--history", a->history, "Store fixes, alarms and permits in this SQLite history file");
-  live->add_option("--uplink", a->uplink, "Park-platform uplink URL: http://... or https://... (TLS, server verified)");
-  live->add_option("--uplink-ca", a->uplink_ca, "Uplink https: PEM file of the CAs to trust instead of the system's")->check(CLI::ExistingFile);
-  live->add_option("--uplink-header", a->uplink_headers, "Uplink: an extra request header 'Name: value' (repeatable), e.g. 'Authorization: Bearer ...'");
-  live->add_option("--uplink-header-file", a->uplink_header_file, "Uplink: extra headers from a file, one 'Name: value' a line (keeps tokens off the command line)")->check(CLI::ExistingFile);
-  live->add_option("--uplink-profile", a->uplink_profile, "Uplink: the park platform's profile, aq3064-sm4, plain or a YAML file (paths, field map, AES/SM4 envelope, signature, ack codes; docs/platform.md)");
-  live->add_option("--uplink-credentials", a->uplink_credentials, "Uplink profile: YAML file with app_id and app_secret")->check(CLI::ExistingFile);
-  live->add_option("--platform-verdict", a->platform_verdict,
-                   "With --report: add the park platform's verdict (PL-11, SO-09) to the report: http://HOST:PORT/verdict of planttwin platform, or its --verdict file");
-  live->add_option("--uplink-outbox", a->uplink_outbox, "Uplink store-and-forward outbox file");
-  live->add_option("--uplink-company-code", a->company_code, "Uplink: the enterprise's code (COMPANYCODE)");
-  live->add_option("--uplink-company-name", a->company_name, "Uplink: the enterprise's name");
-  live->add_option("--uplink-park-code", a->park_code, "Uplink: the chemical park's code");
+  add_uplink_options(live, a->uplink);
   live->add_option("--checkpoint-every", a->checkpoint_every,
                    "Write a checkpoint of the session every D of engine time (e.g. 10s) into --checkpoint-dir; replay --resume continues from one");
   live->add_option("--checkpoint-dir", a->checkpoint_dir, "Folder for checkpoint files NAME-tSECONDS.ptck (created when missing)");

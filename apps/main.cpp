@@ -18,6 +18,12 @@
 #include "scenarios/report_html.h"
 #include "scenarios/runner.h"
 #include "history/sqlite_history.h"
+#ifdef PLANTTWIN_HAS_LIVE
+#include "apps/uplink_options.h"
+#endif
+#ifdef PLANTTWIN_HAS_UPLINK
+#include "hardware-in-loop/uplink_setup.h"
+#endif
 
 #ifndef PLANTTWIN_VERSION
 #define PLANTTWIN_VERSION "0.0.0"
@@ -163,10 +169,32 @@ std::vector<std::string> report_dirs(const std::vector<std::string>& files, cons
   return out;
 }
 
+// `run --uplink`: what the run's park-platform options asked for (docs/platform.md "From a run").
+struct RunUplink {
+  std::string url, platform_verdict;
+  Micros wait = 60 * kSecond;  // --uplink-wait
+#ifdef PLANTTWIN_HAS_UPLINK
+  hil::UplinkArgs args;
+#endif
+};
+
 int cmd_run(const std::vector<std::string>& args, const std::string& report_dir, int threads, const HistoryArgs& hist,
-            const CheckpointArgs& ck, bool fixes_always) {
+            const CheckpointArgs& ck, bool fixes_always, const RunUplink& up) {
   std::vector<std::string> files;
   if (!collect(args, files)) return kExitBadInput;
+  if ((!up.url.empty() || !up.platform_verdict.empty()) && files.size() != 1) {
+    std::cerr << "planttwin run: --uplink and --platform-verdict feed one scenario's site to the park platform; " << files.size()
+              << " scenarios were given\n";
+    return kExitBadInput;
+  }
+  if (!up.platform_verdict.empty() && report_dir.empty()) {
+    std::cerr << "planttwin run: --platform-verdict needs --report DIR (the verdict goes into the report)\n";
+    return kExitBadInput;
+  }
+  if (!up.url.empty() && !ck.resume.empty()) {
+    std::cerr << "planttwin run: --uplink cannot go with --resume: the platform would miss everything before the checkpoint\n";
+    return kExitBadInput;
+  }
   Micros checkpoint_every = 0;
   if (!cli::checkpoint_args(ck.every, ck.dir, checkpoint_every)) return kExitBadInput;
   std::unique_ptr<RunCheckpoint> resume;
@@ -194,6 +222,23 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
     }
   }
   if (bad) return kExitBadInput;
+#ifdef PLANTTWIN_HAS_UPLINK
+  std::unique_ptr<Uplink> uplink;
+  std::unique_ptr<hil::UplinkRunObserver> uplink_observer;
+  if (!up.url.empty()) {
+    std::string err;
+    if (!hil::make_uplink(scenarios[0], up.args, uplink, err)) {
+      std::cerr << "planttwin run: " << err << "\n";
+      return kExitBadInput;
+    }
+    uplink_observer = std::make_unique<hil::UplinkRunObserver>(*uplink);
+  }
+#else
+  if (!up.url.empty()) {
+    std::cerr << "planttwin run: --uplink: this build has no park-platform uplink (hardware-in-loop/uplink)\n";
+    return kExitBadInput;
+  }
+#endif
 
   // scenarios run in parallel on up to `threads` workers; each run is single-threaded and its
   // result lands at its own index, so nothing depends on the thread count
@@ -218,6 +263,9 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
       const Positioning& pos = scenarios[i].positioning;
       if (!report_dir.empty() && (fixes_always || pos.mode != Positioning::Mode::truth || pos.noise_sigma > 0))
         o.fixes_csv = (fs::path(dirs[i]) / "fixes.csv").string();
+#ifdef PLANTTWIN_HAS_UPLINK
+      o.observer = uplink_observer.get();  // one scenario when given
+#endif
       ok[i] = run_scenario(scenarios[i], o, results[i], errors[i]);
     }
   };
@@ -232,6 +280,20 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
       bad = true;
     }
   if (bad) return kExitBadInput;
+#ifdef PLANTTWIN_HAS_UPLINK
+  if (uplink) {
+    // the run went faster than real time: its batches wait in the outbox; give the platform
+    // --uplink-wait to take them (what it does not take stays in the outbox for the next run)
+    uplink->tick(scenarios[0].duration);
+    const bool all_sent = uplink->flush(up.wait);
+    const Uplink::Stats us = uplink->stats();
+    std::cout << "Uplink: " << us.queued << " batches queued by this run (" << us.positions << " positions), " << us.sent << " sent, " << us.pending
+              << " pending in the outbox, " << us.rejected << " refused by the platform\n";
+    if (!all_sent)
+      std::cerr << "planttwin run: 上报未在 --uplink-wait 内完成 the platform did not take every batch within --uplink-wait; " << us.pending
+                << " stay in the outbox" << (uplink->last_error().empty() ? "" : " (last error: " + uplink->last_error() + ")") << "\n";
+  }
+#endif
 
   std::vector<SummaryRow> rows;
   bool all = true;
@@ -270,6 +332,9 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
       if (!e.passed) std::cerr << sc.file << ": expectation #" << e.index + 1 << " failed: " << e.text << "\n    " << e.detail << "\n";
     rows.push_back(std::move(row));
   }
+#ifdef PLANTTWIN_HAS_LIVE
+  if (!up.platform_verdict.empty() && !cli::add_platform_verdict("run", rows[0].report_dir, up.platform_verdict, results[0])) return kExitBadInput;
+#endif
   if (!report_dir.empty() && files.size() > 1) {
     std::string err;
     if (!write_text_file((fs::path(report_dir) / "summary.json").string(), summary_json(rows).dump(2) + "\n", err) ||
@@ -490,6 +555,14 @@ int main(int argc, char** argv) {
   run->add_option("--checkpoint-every", ck.every, "Write a checkpoint every D of engine time (e.g. 10s) into --checkpoint-dir");
   run->add_option("--checkpoint-dir", ck.dir, "Folder for checkpoint files NAME-tSECONDS.ptck (created when missing)");
   run->add_option("--resume", ck.resume, "Continue one scenario from this checkpoint file; the report equals the uninterrupted run's");
+#ifdef PLANTTWIN_HAS_LIVE
+  // the park platform (docs/platform.md "From a run"): one scenario's positions, alarms and permits
+  cli::UplinkCli run_uplink;
+  add_uplink_options(run, run_uplink);
+  std::string uplink_wait = "60s";
+  run->add_option("--uplink-wait", uplink_wait, "With --uplink: how long to wait at the end for the platform to take every batch (the rest stay in the outbox)")
+      ->capture_default_str();
+#endif
 
   HistoryArgs th;
   th.format = "json";
@@ -562,7 +635,22 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : kExitBadInput;
   }
-  if (*run) return cmd_run(run_args, report_dir, threads, hist, ck, fixes_always);
+  if (*run) {
+    RunUplink up;
+#ifdef PLANTTWIN_HAS_LIVE
+    up.url = run_uplink.url;
+    up.platform_verdict = run_uplink.platform_verdict;
+    if (!parse_duration(uplink_wait, up.wait) || up.wait < 0) {
+      std::cerr << "--uplink-wait " << uplink_wait << ": not a duration (e.g. 60s, 5min)\n";
+      return kExitBadInput;
+    }
+#ifdef PLANTTWIN_HAS_UPLINK
+    up.args = {run_uplink.url, run_uplink.outbox, run_uplink.company_code, run_uplink.company_name, run_uplink.park_code, run_uplink.ca_file,
+               run_uplink.headers, run_uplink.header_file, run_uplink.profile, run_uplink.credentials};
+#endif
+#endif
+    return cmd_run(run_args, report_dir, threads, hist, ck, fixes_always, up);
+  }
   if (*track) return cmd_track(th);
   if (*stats) return cmd_stats(sh);
   for (const cli::Subcommand& c : more)

@@ -23,6 +23,7 @@
 #ifdef PLANTTWIN_HAS_UPLINK
 #include "hardware-in-loop/uplink/http_client.h"
 #include "hardware-in-loop/uplink/uplink.h"
+#include "hardware-in-loop/uplink_setup.h"
 #endif
 #include "scenarios/loader.h"
 
@@ -97,25 +98,6 @@ struct Samples {
   }
 };
 
-#ifdef PLANTTWIN_HAS_UPLINK
-// One engine output to the uplink: alarm events, gatherings, permit status changes (reservation
-// statuses are not sent). Dispatched here, so any version of the uplink's API serves.
-void uplink_output(Uplink& up, const Engine& engine, const Output& out) {
-  if (const auto* a = std::get_if<AlarmOutput>(&out.body)) {
-    const Alarm& alarm = engine.alarms()[static_cast<size_t>(a->alarm)];
-    up.on_alarm(out.t, alarm, alarm.events[static_cast<size_t>(a->event)]);
-  } else if (const auto* g = std::get_if<GatheringOutput>(&out.body)) {
-    up.on_gathering(out.t, *g);
-  } else if (const auto* st = std::get_if<StatusOutput>(&out.body)) {
-    if (st->status == "reserved" || st->status == "approved" || st->status == "rejected") return;
-    for (const PermitRecord& p : engine.permits())
-      if (p.id == st->id) {
-        up.on_permit(out.t, p, st->status);
-        return;
-      }
-  }
-}
-#endif
 
 }  // namespace
 
@@ -633,60 +615,18 @@ bool LiveLoop::run(std::string& error) {
   bool record_ok = true;
   if (!o.uplink_url.empty()) {
 #ifdef PLANTTWIN_HAS_UPLINK
-    UplinkOptions uo;
-    uo.url = o.uplink_url;
-    if (!o.uplink_outbox.empty()) uo.outbox = o.uplink_outbox;
-    uo.company_code = o.uplink_company_code;
-    uo.company_name = o.uplink_company_name;
-    uo.park_code = o.uplink_park_code;
-    uo.ca_file = o.uplink_ca_file;
-    for (const PersonDef& p : m.sc.people) uo.people[p.id] = {p.name, p.category, p.company, p.roles};
-    try {
-      for (const std::string& h : o.uplink_headers) uo.headers.push_back(uplink::parse_http_header(h));
-    } catch (const std::exception& e) {
-      error = std::string("--uplink-header: ") + e.what();
-      return false;
-    }
-    if (!o.uplink_header_file.empty()) {
-      std::ifstream in(o.uplink_header_file);
-      if (!in) {
-        error = "--uplink-header-file " + o.uplink_header_file + ": cannot read it";
-        return false;
-      }
-      std::string line;
-      for (int n = 1; std::getline(in, line); ++n) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.find_first_not_of(" \t") == std::string::npos || line[line.find_first_not_of(" \t")] == '#') continue;
-        try {
-          uo.headers.push_back(uplink::parse_http_header(line));
-        } catch (const std::exception& e) {
-          error = o.uplink_header_file + ":" + std::to_string(n) + ": " + e.what();
-          return false;
-        }
-      }
-    }
-    if (!o.uplink_profile.empty()) {
-      auto prof = std::make_shared<uplink::UplinkProfile>();
-      if (!uplink::load_uplink_profile(o.uplink_profile, *prof, error)) {
-        error = "--uplink-profile: " + error;
-        return false;
-      }
-      if (!o.uplink_credentials.empty() && !uplink::load_credentials(o.uplink_credentials, uo.credentials, error)) {
-        error = "--uplink-credentials: " + error;
-        return false;
-      }
-      if (o.uplink_credentials.empty() && (!prof->cipher.empty() || !prof->signature.empty())) {
-        error = "--uplink-profile " + prof->name + " encrypts or signs: give --uplink-credentials FILE (app_id, app_secret)";
-        return false;
-      }
-      uo.profile = std::move(prof);
-    }
-    try {
-      m.uplink = std::make_unique<Uplink>(m.session->engine().site(), m.session->scenario().clock, uo);
-    } catch (const std::exception& e) {
-      error = std::string("--uplink: ") + e.what();
-      return false;
-    }
+    UplinkArgs ua;
+    ua.url = o.uplink_url;
+    ua.outbox = o.uplink_outbox;
+    ua.company_code = o.uplink_company_code;
+    ua.company_name = o.uplink_company_name;
+    ua.park_code = o.uplink_park_code;
+    ua.ca_file = o.uplink_ca_file;
+    ua.headers = o.uplink_headers;
+    ua.header_file = o.uplink_header_file;
+    ua.profile = o.uplink_profile;
+    ua.credentials = o.uplink_credentials;
+    if (!make_uplink(m.session->scenario(), ua, m.uplink, error)) return false;
     Uplink* up = m.uplink.get();
     m.session->set_output_observer([up](const Engine& e, const Output& out) { uplink_output(*up, e, out); });
     m.session->set_fix_observer([up](Micros t, const std::string& person, const std::string& tag, const FixInput& f, const std::string& floor) {

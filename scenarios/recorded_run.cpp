@@ -92,7 +92,7 @@ bool run_recorded(const Scenario& sc, const RunOptions& opt, RunResult& out, std
   std::unique_ptr<Engine> oracle;  // the twin on the truth log's positions
   if (opt.oracle && !log.truth.empty()) oracle = std::make_unique<Engine>(make_engine_setup(sc, site));
   RunResult oracle_result;
-  OutputCollector col(out);
+  OutputCollector col(out, opt.observer);
   OutputCollector ocol(oracle_result);
   ScriptDriver driver(sc, engine);
   InputLog* ilog = opt.input_log;
@@ -264,6 +264,9 @@ bool run_recorded(const Scenario& sc, const RunOptions& opt, RunResult& out, std
     if (opt.history)
       opt.history->fix({sc.people[static_cast<size_t>(who.person)].id, history_ms(sc, fix->t_available), to_cm(f.x), to_cm(f.y),
                         to_cm(f.z), fix->floor});
+    if (opt.observer)
+      opt.observer->fix(fix->t_available, sc.people[static_cast<size_t>(who.person)].id, *sc.people[static_cast<size_t>(who.person)].tag, f,
+                        fix->floor);
     if (ilog) {
       ilog->estimated.push_back({fix->t_available, 0, f});
       if (row.error_2d) ilog->fix_errors.emplace_back(fix->t_available, *row.error_2d);

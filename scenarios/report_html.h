@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "scenarios/report.h"
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
@@ -34,5 +36,17 @@ std::string report_html(const Scenario& sc, const RunResult& r, const std::vecto
 // The suite's page (summary.html): verdict, one row per scenario linking its report.html (relative
 // to the summary's folder), requirements and AQ 3064.2 codes across the suite.
 std::string summary_html(const std::vector<SummaryRow>& rows);
+
+// A section added to a page report_html wrote (scenarios/report_platform_html.cpp): placed before
+// the provenance section, with its link in the contents line. false with `error` when `page` is not
+// such a page or already has a section of that id.
+struct HtmlSection {
+  std::string id, zh, en, body;  // body: HTML
+};
+bool add_html_section(std::string& page, const HtmlSection& s, std::string& error);
+
+// The park platform's verdict (report.json's `platform` section, from `live --platform-verdict`)
+// as the body of report.html's "Park platform" section: PL-11 and SO-09 with result and evidence.
+std::string platform_section_html(const nlohmann::ordered_json& section);
 
 }  // namespace planttwin

@@ -304,6 +304,7 @@ EngineSetup make_engine_setup(const Scenario& sc, const std::shared_ptr<const Si
 
 void OutputCollector::drain(Engine& e) {
   for (const Output& o : e.outputs()) {
+    if (observer_) observer_->output(e, o);
     if (const auto* a = std::get_if<AlarmOutput>(&o.body)) {
       const Alarm& al = e.alarms()[static_cast<size_t>(a->alarm)];
       r_.canonical_stream += canonical_alarm_line(al, al.events[static_cast<size_t>(a->event)]);
@@ -320,6 +321,7 @@ void OutputCollector::drain(Engine& e) {
     }
   }
   e.clear_outputs();
+  if (observer_) observer_->advanced(e.now());
 }
 
 
@@ -563,7 +565,7 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
   std::unique_ptr<Engine> oracle;  // the twin on true positions
   if (opt.oracle) oracle = std::make_unique<Engine>(make_engine_setup(sc, site));
   RunResult oracle_result;
-  OutputCollector col(out);
+  OutputCollector col(out, opt.observer);
   OutputCollector ocol(oracle_result);
   ScriptDriver driver(sc, engine);
   // radio.device.stamp_delay: the radio ranges where the tag was `stamp_delay` before the stamp; a
@@ -713,6 +715,9 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
       if (opt.history)
         opt.history->fix({sc.people[static_cast<size_t>(tp.person)].id, history_ms(sc, sf.fix.t_available), to_cm(f.x), to_cm(f.y),
                           to_cm(f.z), sf.fix.floor});
+      if (opt.observer)
+        opt.observer->fix(sf.fix.t_available, sc.people[static_cast<size_t>(tp.person)].id, *sc.people[static_cast<size_t>(tp.person)].tag, f,
+                          sf.fix.floor);
       if (log) log->estimated.push_back({sf.fix.t_available, 0, f}), log->fix_errors.emplace_back(sf.fix.t_available, err);
       engine.submit({sf.fix.t_available, 0, f});
       ++out.fixes;
@@ -829,7 +834,7 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
   std::unique_ptr<Engine> oracle;  // the twin on true positions, when fixes are not the truth
   if (noisy) oracle = std::make_unique<Engine>(make_engine_setup(sc, site));
   RunResult oracle_result;
-  OutputCollector col(out);
+  OutputCollector col(out, opt.observer);
   OutputCollector ocol(oracle_result);
   ScriptDriver driver(sc, engine);
 
@@ -895,6 +900,7 @@ bool run_scenario(const Scenario& sc, const RunOptions& opt, RunResult& out, std
       if (noisy) errors.push_back(err);
       fixlog.add({tf, *sc.people[ui].tag, f.x, f.y, f.z, pose.floor, err, err});
       if (opt.history) opt.history->fix({sc.people[ui].id, history_ms(sc, tf), to_cm(f.x), to_cm(f.y), to_cm(f.z), pose.floor});
+      if (opt.observer) opt.observer->fix(tf, sc.people[ui].id, *sc.people[ui].tag, f, pose.floor);
       engine.submit({tf, 0, f});
       ++out.fixes;
     }

@@ -183,6 +183,19 @@ struct InputLog {
   std::vector<std::pair<Micros, double>> fix_errors;  // per estimated fix: (t_available, horizontal error m)
 };
 
+// What a run shows an observer as it goes, in engine time order (`run --uplink` feeds the park
+// platform from it; docs/platform.md): every fix the engine is given (the estimated fix in simulated
+// and recorded runs, with its person, tag and floor name), every output the engine decides (before
+// the run collects it), and the engine time reached after each step. The main engine only, never
+// the oracle twin. Called on the run's own thread.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void fix(Micros t, const std::string& person, const std::string& tag, const FixInput& f, const std::string& floor) = 0;
+  virtual void output(const Engine& engine, const Output& out) = 0;
+  virtual void advanced(Micros now) = 0;
+};
+
 struct RunOptions {
   RunOptions() = default;
   RunOptions(int threads_, HistorySink* history_ = nullptr) : threads(threads_), history(history_) {}
@@ -211,6 +224,8 @@ struct RunOptions {
   Micros stop_after = std::numeric_limits<Micros>::max();
   // Stream every published fix to this file (fixes.csv, docs/report.md); "" none.
   std::string fixes_csv;
+  // Sees the run as it goes (the park-platform uplink of `run --uplink`): never changes a result.
+  RunObserver* observer = nullptr;
 };
 
 // Pieces of a run, for other sources than the headless runner (live sessions, replays, drills):
@@ -220,11 +235,14 @@ EngineSetup make_engine_setup(const Scenario& sc, const std::shared_ptr<const Si
 // Collects an engine's outputs into a RunResult as they are decided (clears the engine's outputs).
 class OutputCollector {
  public:
-  explicit OutputCollector(RunResult& r) : r_(r) {}
+  explicit OutputCollector(RunResult& r, RunObserver* observer = nullptr) : r_(r), observer_(observer) {}
+  // Collects and clears the engine's outputs; the observer (if any) sees each first, then the
+  // engine's time.
   void drain(Engine& e);
 
  private:
   RunResult& r_;
+  RunObserver* observer_ = nullptr;
 };
 
 // Copies the engine's final state into `r` (alarms, permits, counters, statistics) and computes

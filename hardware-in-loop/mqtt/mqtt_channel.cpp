@@ -6,9 +6,11 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <regex>
+#include <set>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -36,15 +38,17 @@ class MqttChannel final : public Channel {
   }
 
   bool parse_url(std::string& error) {
-    static const std::regex re(R"(^mqtt://([^:/]+|\[[0-9a-fA-F:]+\])(?::(\d{1,5}))?/?$)");
+    static const std::regex re(R"(^(mqtts?)://([^:/@]+|\[[0-9a-fA-F:]+\])(?::(\d{1,5}))?/?$)");
     std::smatch m;
     if (!std::regex_match(opt_.url, m, re)) {
-      error = "--mqtt " + opt_.url + ": not an MQTT URL (mqtt://HOST:PORT)";
+      error = "--mqtt " + opt_.url + ": not an MQTT URL (mqtt://HOST:PORT, or mqtts://HOST:PORT for TLS; "
+              "a login goes in --mqtt-username and --mqtt-password-file, not in the URL)";
       return false;
     }
-    host_ = m[1].str();
+    tls_ = m[1].str() == "mqtts";
+    host_ = m[2].str();
     if (!host_.empty() && host_.front() == '[') host_ = host_.substr(1, host_.size() - 2);
-    port_ = m[2].matched ? std::stoi(m[2].str()) : 1883;
+    port_ = m[3].matched ? std::stoi(m[3].str()) : (tls_ ? 8883 : 1883);
     if (port_ <= 0 || port_ > 65535) {
       error = "--mqtt " + opt_.url + ": port out of range";
       return false;
@@ -52,10 +56,45 @@ class MqttChannel final : public Channel {
     return true;
   }
 
+  // The TLS and login options: each file readable, each option where it means something.
+  bool check_security(std::string& error) {
+    if (!tls_) {
+      for (const auto& [opt, value] : std::initializer_list<std::pair<const char*, const std::string*>>{{"--mqtt-ca", &opt_.ca_file}, {"--mqtt-cert", &opt_.cert_file}, {"--mqtt-key", &opt_.key_file}})
+        if (!value->empty()) {
+          error = std::string(opt) + " " + *value + ": TLS options need an mqtts:// URL (--mqtt " + opt_.url + ")";
+          return false;
+        }
+    }
+    if (opt_.cert_file.empty() != opt_.key_file.empty()) {
+      error = "--mqtt-cert and --mqtt-key: give both (a client certificate and its key) or neither";
+      return false;
+    }
+    for (const auto& [opt, value] : std::initializer_list<std::pair<const char*, const std::string*>>{{"--mqtt-ca", &opt_.ca_file}, {"--mqtt-cert", &opt_.cert_file}, {"--mqtt-key", &opt_.key_file},
+                                     {"--mqtt-password-file", &opt_.password_file}})
+      if (!value->empty() && !std::ifstream(*value)) {
+        error = std::string(opt) + " " + *value + ": cannot read the file";
+        return false;
+      }
+    if (!opt_.password_file.empty()) {
+      if (opt_.username.empty()) {
+        error = "--mqtt-password-file " + opt_.password_file + ": needs --mqtt-username";
+        return false;
+      }
+      std::ifstream f(opt_.password_file);
+      std::getline(f, password_);
+      if (!password_.empty() && password_.back() == '\r') password_.pop_back();
+      if (password_.empty()) {
+        error = "--mqtt-password-file " + opt_.password_file + ": line 1: empty; the file's first line is the password";
+        return false;
+      }
+    }
+    return true;
+  }
+
   bool open(boost::asio::io_context& io, std::string& error) override {
     static LibInit init;
     io_ = &io;
-    if (!parse_url(error)) return false;
+    if (!parse_url(error) || !check_security(error)) return false;
     const std::string id = opt_.client_id.empty() ? "planttwin-" + prefix_.substr(10, prefix_.size() - 11) + "-" + std::to_string(::getpid()) : opt_.client_id;
     mosq_ = mosquitto_new(id.c_str(), true, this);
     if (!mosq_) {
@@ -67,6 +106,30 @@ class MqttChannel final : public Channel {
     mosquitto_disconnect_callback_set(mosq_, [](mosquitto*, void* self, int rc) { static_cast<MqttChannel*>(self)->on_disconnect(rc); });
     mosquitto_subscribe_callback_set(mosq_, [](mosquitto*, void* self, int, int, const int*) { static_cast<MqttChannel*>(self)->on_subscribed(); });
     mosquitto_message_callback_set(mosq_, [](mosquitto*, void* self, const mosquitto_message* msg) { static_cast<MqttChannel*>(self)->on_message(msg); });
+    // libmosquitto's own errors (a TLS handshake refused, a certificate that does not verify) are
+    // said once each on stderr: otherwise a broker that can never be reached is silent
+    mosquitto_log_callback_set(mosq_, [](mosquitto*, void* self, int level, const char* text) {
+      if (level & MOSQ_LOG_ERR) static_cast<MqttChannel*>(self)->on_library_error(text ? text : "");
+    });
+    if (!opt_.username.empty() &&
+        mosquitto_username_pw_set(mosq_, opt_.username.c_str(), opt_.password_file.empty() ? nullptr : password_.c_str()) != MOSQ_ERR_SUCCESS) {
+      error = "--mqtt-username " + opt_.username + ": not accepted by libmosquitto (at most 65,535 bytes of UTF-8)";
+      return false;
+    }
+    if (tls_) {
+      const char* ca = opt_.ca_file.empty() ? nullptr : opt_.ca_file.c_str();
+      const char* ca_dir = opt_.ca_file.empty() ? "/etc/ssl/certs" : nullptr;
+      const char* cert = opt_.cert_file.empty() ? nullptr : opt_.cert_file.c_str();
+      const char* key = opt_.key_file.empty() ? nullptr : opt_.key_file.c_str();
+      const int rc = mosquitto_tls_set(mosq_, ca, ca_dir, cert, key, nullptr);
+      if (rc != MOSQ_ERR_SUCCESS) {
+        error = "--mqtt " + opt_.url + ": TLS set-up refused (" + mosquitto_strerror(rc) + "): check --mqtt-ca, --mqtt-cert and --mqtt-key";
+        return false;
+      }
+      // the broker's certificate must verify (SSL_VERIFY_PEER) and name the host: libmosquitto's default
+      mosquitto_tls_opts_set(mosq_, 1, nullptr, nullptr);
+      mosquitto_tls_insecure_set(mosq_, false);
+    }
     // back-off: 1 s, doubling to 30 s, between reconnection attempts
     mosquitto_reconnect_delay_set(mosq_, 1, 30, true);
     mosquitto_max_inflight_messages_set(mosq_, 1000);
@@ -124,7 +187,15 @@ class MqttChannel final : public Channel {
 
   // ---- libmosquitto's thread ----
   void on_connect(mosquitto* m, int rc) {
-    if (rc != 0) return;  // refused: libmosquitto retries
+    if (rc != 0) {  // refused (a login, a client id): libmosquitto retries with back-off; said once per reason
+      boost::asio::post(*io_, [this, rc] {
+        if (refusals_said_.insert(rc).second)
+          std::cerr << "planttwin live: MQTT 代理拒绝连接，将重试 broker " << opt_.url << " refused the connection: " << mosquitto_connack_string(rc)
+                    << " (CONNACK " << rc << "); retrying with back-off" << (rc == 4 || rc == 5 ? "; check --mqtt-username and --mqtt-password-file" : "")
+                    << "\n";
+      });
+      return;
+    }
     for (const std::string& t : profile_.topics) mosquitto_subscribe(m, nullptr, t.c_str(), 1);
   }
   void on_subscribed() {
@@ -135,6 +206,13 @@ class MqttChannel final : public Channel {
         std::cerr << "planttwin live: MQTT 已重新连接 reconnected to " << opt_.url << "\n";
       st.connected = true;
       ever_connected_ = true;
+    });
+  }
+  void on_library_error(std::string text) {
+    if (stopped_) return;
+    boost::asio::post(*io_, [this, text = std::move(text)] {
+      if (library_errors_said_.size() < 16 && library_errors_said_.insert(text).second)
+        std::cerr << "planttwin live: MQTT 连接错误 " << opt_.url << ": " << text << "\n";
     });
   }
   void on_disconnect(int rc) {
@@ -212,6 +290,10 @@ class MqttChannel final : public Channel {
   mqtt::Profile profile_;
   std::string prefix_, host_;
   int port_ = 1883;
+  bool tls_ = false;
+  std::string password_;                 // read from --mqtt-password-file at start
+  std::set<int> refusals_said_;          // the loop's thread: CONNACK codes already said
+  std::set<std::string> library_errors_said_;  // the loop's thread
   boost::asio::io_context* io_ = nullptr;
   ChannelHost* host_api_ = nullptr;
   mosquitto* mosq_ = nullptr;
@@ -237,7 +319,7 @@ std::shared_ptr<Channel> make_mqtt_channel(const Scenario& sc, const MqttOptions
   mqtt::Profile p;
   if (!load_profile(o.profile.empty() ? "generic" : o.profile, p, error)) return nullptr;
   auto c = std::make_shared<MqttChannel>(sc, o, std::move(p));
-  if (!c->parse_url(error)) return nullptr;
+  if (!c->parse_url(error) || !c->check_security(error)) return nullptr;
   return c;
 }
 

@@ -13,7 +13,7 @@
 namespace planttwin::hil {
 
 struct MqttOptions {
-  std::string url;      // mqtt://HOST[:PORT] (default port 1883)
+  std::string url;      // mqtt://HOST[:PORT] (default port 1883) or mqtts://HOST[:PORT] (TLS, default 8883)
   std::string profile;  // bundled name or YAML file
   std::string client_id;  // "" : planttwin-<scenario>-<pid>
   int keepalive_s = 10;
@@ -23,6 +23,14 @@ struct MqttOptions {
   // (dropped_by_reason), and the session says so on stderr once. 0: no limit of that kind.
   std::size_t max_queued = 100000;
   std::size_t max_queued_bytes = 64u << 20;
+  // TLS (mqtts:// only; docs/mqtt.md, "Security"). The broker's certificate must chain to a CA of
+  // `ca_file` (PEM), or of the system's store (/etc/ssl/certs) when it is empty, and name the URL's
+  // host; nothing turns that check off.
+  std::string ca_file;
+  std::string cert_file, key_file;  // a client certificate and its key (PEM), both or neither
+  // Login: the user name, and the file whose first line is the password (never on the command
+  // line, where `ps` shows it). A broker that refuses the login is named on stderr and retried.
+  std::string username, password_file;
 };
 
 // false with `error` (exit 2) when the URL or the profile is bad.

@@ -298,7 +298,8 @@ Json permit_record(const RecordContext& c, Micros t, const PermitRecord& p, cons
   j["TICKETPOSITION"] = place;
   j["TICKETCONTENT"] = p.type + (p.grade.empty() ? std::string() : " grade " + p.grade);
   put_xy(j, c, cx, cy, "LONGITUDE", "LATITUDE");
-  j["TICKETSTATUS"] = std::to_string(aq2_status_code(p.status));
+  // the last AQ 3064.2 status: `expired` has no code of its own (the expiry goes as alarm code 10)
+  j["TICKETSTATUS"] = std::to_string(p.status == PermitStatus::expired ? p.aq2_code : aq2_status_code(p.status));
   j["SUPERVISORNAME"] = p.guardian.empty() ? std::string() : name_of(c, p.guardian);
   j["WORKERNAME"] = join_names(c, p.workers);
   j["WORKERCERTINAME"] = "";

@@ -16,6 +16,7 @@
 
 #include "hardware-in-loop/mqtt/mqtt_channel.h"
 #include "hardware-in-loop/mqtt/profile.h"
+#include "tests/common/test_certs.h"
 #include "tests/hil/vendor_fixture.h"
 
 namespace planttwin::hil::test {
@@ -267,6 +268,196 @@ TEST(MqttLive, H03_BrokerNotUpAtTheStartIsRetriedWithBackOff) {
   std::filesystem::remove_all(dir);
 }
 
+// ---- TLS and login (docs/mqtt.md, "Security") ----
+
+std::string write_text(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+// A broker that takes only TLS clients with a certificate it trusts and a login (mosquitto_passwd),
+// and the files each side needs: planttwin logs in as `planttwin`, the vendor as `vendor`.
+struct SecuredBroker {
+  std::string server_ca;                // what clients trust: the broker's own (self-signed) certificate
+  std::string client_cert, client_key;  // the certificate the broker trusts
+  std::string password_file;            // planttwin's password, first line
+  std::unique_ptr<Mosquitto> broker;
+};
+
+SecuredBroker secured_broker(const std::filesystem::path& dir) {
+  SecuredBroker b;
+  const planttwin::test::Pem server = planttwin::test::make_cert("broker", "DNS:localhost,IP:127.0.0.1");
+  const planttwin::test::Pem client = planttwin::test::make_cert("vendor-gateway", "DNS:gateway");
+  BrokerSecurity sec;
+  b.server_ca = write_text(dir / "broker.pem", server.cert);
+  sec.certfile = b.server_ca;
+  sec.keyfile = write_text(dir / "broker.key", server.key);
+  sec.cafile = b.client_cert = write_text(dir / "client.pem", client.cert);
+  b.client_key = write_text(dir / "client.key", client.key);
+  sec.require_certificate = true;
+  sec.password_file = (dir / "passwd").string();
+  const std::string mk = "/usr/bin/mosquitto_passwd -b -c " + sec.password_file + " planttwin s3cret && /usr/bin/mosquitto_passwd -b " +
+                         sec.password_file + " vendor v3ndor";
+  EXPECT_EQ(std::system(mk.c_str()), 0) << mk;
+  b.password_file = write_text(dir / "planttwin.password", "s3cret\n");
+  b.broker = std::make_unique<Mosquitto>(dir, free_port(), sec);
+  return b;
+}
+
+ClientSecurity vendor_login(const SecuredBroker& b) { return {b.server_ca, b.client_cert, b.client_key, "vendor", "v3ndor"}; }
+
+MqttOptions secured_options(const SecuredBroker& b, const std::filesystem::path& dir) {
+  MqttOptions mo;
+  mo.url = b.broker->url();
+  mo.profile = pozyx_profile_file(dir);
+  mo.ca_file = b.server_ca;
+  mo.cert_file = b.client_cert;
+  mo.key_file = b.client_key;
+  mo.username = "planttwin";
+  mo.password_file = b.password_file;
+  return mo;
+}
+
+TEST(MqttLive, H03_PL06_TlsWithAClientCertificateAndALoginReachASecuredBroker) {
+  if (!Mosquitto::available()) GTEST_SKIP() << "mosquitto is not installed (scripts/setup installs it)";
+  const auto dir = temp_dir("mqtt-tls");
+  SecuredBroker b = secured_broker(dir);
+  ASSERT_TRUE(b.broker->start());
+  EXPECT_EQ(b.broker->url().rfind("mqtts://", 0), 0u);
+  LiveOptions o;
+  std::string err;
+  auto ch = make_mqtt_channel(load_live_scenario(), secured_options(b, dir), err);
+  ASSERT_TRUE(ch) << err;
+  EXPECT_NE(ch->describe().find("mqtts://"), std::string::npos);
+  o.channels.push_back(ch);
+  ChannelSession s(o);
+  ASSERT_TRUE(s.opened());
+  MqttClient vendor(b.broker->port(), {"planttwin/#"}, vendor_login(b));
+  ASSERT_TRUE(wait_until([&] { return !vendor.find("/stats", [](const json& j) { return j["sources"]["mqtt"]["connected"] == true; }).empty(); }, 15s));
+  ASSERT_TRUE(vendor.publish("tags", pozyx(4, 30, 30)));
+  ASSERT_TRUE(vendor.publish("tags", pozyx(4, 70, 70)));
+  auto alarm = vendor.wait("planttwin/live-vendor-start/alarm", 5s, [](const json& j) { return j["type"] == "boundary_crossing"; });
+  ASSERT_TRUE(alarm.has_value());
+  EXPECT_EQ((*alarm)["who"], json::array({"P4"}));
+  s.stop();
+  EXPECT_EQ(s.loop().summary().sources.at("mqtt").accepted, 2u);
+  std::filesystem::remove_all(dir);
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// A wrong password, and a broker whose certificate the session does not trust: each is said on
+// stderr once (libmosquitto keeps retrying with back-off), nothing is accepted, and the session runs
+// and stops cleanly; it never connects to a broker it cannot verify.
+TEST(MqttLive, H03_RefusedLoginAndUntrustedBrokerAreSaidOnceAndRetriedWhileTheSessionRuns) {
+  if (!Mosquitto::available()) GTEST_SKIP() << "mosquitto is not installed (scripts/setup installs it)";
+  const auto dir = temp_dir("mqtt-refused");
+  SecuredBroker b = secured_broker(dir);
+  ASSERT_TRUE(b.broker->start());
+  const planttwin::test::Pem stranger = planttwin::test::make_cert("someone-else", "DNS:localhost,IP:127.0.0.1");
+  struct Case {
+    const char* what;
+    MqttOptions mo;
+    std::string said;
+  };
+  MqttOptions wrong_password = secured_options(b, dir);
+  wrong_password.password_file = write_text(dir / "wrong.password", "guess\n");
+  MqttOptions untrusted = secured_options(b, dir);
+  untrusted.ca_file = write_text(dir / "stranger.pem", stranger.cert);
+  for (const Case& c : {Case{"wrong password", wrong_password, "not authorised"}, Case{"untrusted broker", untrusted, "certificate verify failed"}}) {
+    SCOPED_TRACE(c.what);
+    std::string err;
+    auto ch = make_mqtt_channel(load_live_scenario(), c.mo, err);
+    ASSERT_TRUE(ch) << err;
+    LiveOptions o;
+    o.channels.push_back(ch);
+    testing::internal::CaptureStderr();
+    {
+      ChannelSession s(o);
+      EXPECT_TRUE(s.opened());
+      std::this_thread::sleep_for(3500ms);  // the first attempt and at least two retries (1 s, 2 s)
+      s.stop();
+      EXPECT_TRUE(s.run_ok()) << s.run_error();
+      const SourceStats& st = s.loop().summary().sources.at("mqtt");
+      EXPECT_FALSE(st.connected);
+      EXPECT_EQ(st.accepted, 0u);
+    }
+    const std::string said = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(count_of(said, c.said), 1u) << said;
+    EXPECT_NE(said.find(b.broker->url()), std::string::npos) << said;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(MqttCommand, H03_TlsAndLoginOptionsAreCheckedAtTheStart) {
+  const auto dir = temp_dir("mqtt-tls-options");
+  const std::string pem = write_text(dir / "ca.pem", planttwin::test::make_cert("ca", "DNS:localhost").cert);
+  const std::string empty = write_text(dir / "empty.password", "\n");
+  struct Case {
+    MqttOptions mo;
+    std::string error;
+  };
+  auto opt = [](std::string url) {
+    MqttOptions mo;
+    mo.url = std::move(url);
+    mo.profile = "generic";
+    return mo;
+  };
+  std::vector<Case> cases;
+  {
+    MqttOptions m = opt("mqtt://127.0.0.1:1883");
+    m.ca_file = pem;
+    cases.push_back({m, "--mqtt-ca " + pem + ": TLS options need an mqtts:// URL"});
+  }
+  {
+    MqttOptions m = opt("mqtts://127.0.0.1");
+    m.cert_file = pem;
+    cases.push_back({m, "--mqtt-cert and --mqtt-key: give both"});
+  }
+  {
+    MqttOptions m = opt("mqtts://127.0.0.1");
+    m.ca_file = (dir / "missing.pem").string();
+    cases.push_back({m, "--mqtt-ca " + m.ca_file + ": cannot read the file"});
+  }
+  {
+    MqttOptions m = opt("mqtt://127.0.0.1");
+    m.password_file = empty;
+    cases.push_back({m, "--mqtt-password-file " + empty + ": needs --mqtt-username"});
+  }
+  {
+    MqttOptions m = opt("mqtt://127.0.0.1");
+    m.username = "u";
+    m.password_file = empty;
+    cases.push_back({m, "--mqtt-password-file " + empty + ": line 1: empty"});
+  }
+  cases.push_back({opt("mqtt://user:pw@127.0.0.1"), "not an MQTT URL"});
+  cases.push_back({opt("https://127.0.0.1"), "not an MQTT URL"});
+  for (const Case& c : cases) {
+    std::string err;
+    EXPECT_FALSE(make_mqtt_channel(load_live_scenario(), c.mo, err)) << c.error;
+    EXPECT_NE(err.find(c.error), std::string::npos) << err;
+  }
+  // mqtts:// alone is enough (the system's CAs), on port 8883 unless given
+  std::string err;
+  auto ch = make_mqtt_channel(load_live_scenario(), opt("mqtts://broker.example"), err);
+  ASSERT_TRUE(ch) << err;
+
+  // the command: a TLS or login option without --mqtt is refused, exit 2, naming it
+  const std::string cmd = std::string(PLANTTWIN_COMMAND " live ") + live_scenario_path() + " --bind tcp://127.0.0.1:1 --mqtt-username u --duration 1s > " +
+                          (dir / "out.txt").string() + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+  std::ifstream in(dir / "out.txt");
+  const std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(out.find("--mqtt-username"), std::string::npos) << out;
+  std::filesystem::remove_all(dir);
+}
+
 // A channel that does nothing but let the test hold the session's loop, as an engine that cannot
 // keep up would: block() posts a handler that waits until release().
 class LoopBlocker final : public Channel {
@@ -308,19 +499,31 @@ std::string pozyx_four(double ts, double x_m) {
 }
 
 // H-03 (issue 17, resource limits): a vendor floods MQTT faster than the engine goes. What waits for
-// the loop is bounded (--mqtt-max-queued); the rest is dropped, counted per MQTT message as
-// `overloaded` in the source's stats, and nothing else is lost: every message is either converted
-// (its four fixes accepted) or counted.
-TEST(MqttLive, H03_FloodBeyondTheQueueIsDroppedCountedAndShownInStats) {
-  if (!Mosquitto::available()) GTEST_SKIP() << "mosquitto is not installed (scripts/setup installs it)";
-  const auto dir = temp_dir("mqtt-flood");
+// the loop is bounded (--mqtt-max-queued messages, --mqtt-max-queued-bytes of topic and payload);
+// the rest is dropped, counted per MQTT message as `overloaded` in the source's stats, and nothing
+// else is lost: every message is either converted (its four fixes accepted) or counted. Both bounds
+// are tried at their edge: exactly three messages fit, the fourth does not.
+enum class Bound { kMessages, kBytes };
+
+void flood_beyond_the_queue(Bound bound) {
+  const auto dir = temp_dir(bound == Bound::kMessages ? "mqtt-flood" : "mqtt-flood-bytes");
   Mosquitto broker(dir, free_port());
   ASSERT_TRUE(broker.start());
+  constexpr int kSent = 10, kFit = 3;
+  const double t0 = static_cast<double>(now_unix_ms()) / 1000.0;
+  std::vector<std::string> payloads;
+  for (int i = 0; i < kSent; ++i) payloads.push_back(pozyx_four(t0 + i * 0.1, 10 + i * 0.1));
   LiveOptions o;
   MqttOptions mo;
   mo.url = broker.url();
   mo.profile = pozyx_profile_file(dir);
-  mo.max_queued = 3;
+  if (bound == Bound::kMessages) {
+    mo.max_queued = kFit;
+  } else {
+    mo.max_queued = 0;  // no message bound: the bytes alone
+    mo.max_queued_bytes = 0;
+    for (int i = 0; i < kFit; ++i) mo.max_queued_bytes += std::string("tags").size() + payloads[static_cast<std::size_t>(i)].size();
+  }
   std::string err;
   auto ch = make_mqtt_channel(load_live_scenario(), mo, err);
   ASSERT_TRUE(ch) << err;
@@ -334,9 +537,7 @@ TEST(MqttLive, H03_FloodBeyondTheQueueIsDroppedCountedAndShownInStats) {
 
   // the engine is held: ten payloads arrive, three wait, seven are dropped
   blocker->block();
-  const double t0 = static_cast<double>(now_unix_ms()) / 1000.0;
-  constexpr int kSent = 10;
-  for (int i = 0; i < kSent; ++i) ASSERT_TRUE(vendor.publish("tags", pozyx_four(t0 + i * 0.1, 10 + i * 0.1)));
+  for (const std::string& p : payloads) ASSERT_TRUE(vendor.publish("tags", p));
   std::this_thread::sleep_for(2s);  // loopback: the broker hands them all to planttwin's MQTT thread
   blocker->release();
   auto mqtt_stats = [&](std::uint64_t accepted) {
@@ -344,21 +545,31 @@ TEST(MqttLive, H03_FloodBeyondTheQueueIsDroppedCountedAndShownInStats) {
       return j["sources"]["mqtt"]["accepted"].get<std::uint64_t>() >= accepted;
     });
   };
-  auto st = mqtt_stats(12);  // the three that waited, four fixes each
+  auto st = mqtt_stats(4 * kFit);  // the three that waited, four fixes each
   ASSERT_TRUE(st.has_value()) << vendor.find("/stats").back().dump();
-  EXPECT_EQ((*st)["sources"]["mqtt"]["accepted"], 12) << st->dump();
-  EXPECT_EQ((*st)["sources"]["mqtt"]["dropped_by_reason"]["overloaded"], 7) << st->dump();
+  EXPECT_EQ((*st)["sources"]["mqtt"]["accepted"], 4 * kFit) << st->dump();
+  EXPECT_EQ((*st)["sources"]["mqtt"]["dropped_by_reason"]["overloaded"], kSent - kFit) << st->dump();
   // free again: the next payload goes through
   ASSERT_TRUE(vendor.publish("tags", pozyx_four(t0 + kSent * 0.1, 12)));
-  st = mqtt_stats(16);
+  st = mqtt_stats(4 * kFit + 4);
   ASSERT_TRUE(st.has_value()) << vendor.find("/stats").back().dump();
   s.stop();
   const SourceStats& m = s.loop().summary().sources.at("mqtt");
-  EXPECT_EQ(m.dropped_by_reason.at("overloaded"), 7u);
-  EXPECT_EQ(m.accepted, 16u);
-  EXPECT_EQ(m.dropped, 7u);
+  EXPECT_EQ(m.dropped_by_reason.at("overloaded"), static_cast<std::uint64_t>(kSent - kFit));
+  EXPECT_EQ(m.accepted, static_cast<std::uint64_t>(4 * kFit + 4));
+  EXPECT_EQ(m.dropped, static_cast<std::uint64_t>(kSent - kFit));
   EXPECT_EQ(m.received, m.accepted + m.dropped);
   std::filesystem::remove_all(dir);
+}
+
+TEST(MqttLive, H03_FloodBeyondTheQueueIsDroppedCountedAndShownInStats) {
+  if (!Mosquitto::available()) GTEST_SKIP() << "mosquitto is not installed (scripts/setup installs it)";
+  flood_beyond_the_queue(Bound::kMessages);
+}
+
+TEST(MqttLive, H03_FloodBeyondTheQueuedBytesIsDroppedCountedAndShownInStats) {
+  if (!Mosquitto::available()) GTEST_SKIP() << "mosquitto is not installed (scripts/setup installs it)";
+  flood_beyond_the_queue(Bound::kBytes);
 }
 
 }  // namespace

@@ -69,16 +69,32 @@ inline bool wait_until(const std::function<bool()>& cond, std::chrono::milliseco
 
 inline const char* kMosquittoBinary = "/usr/sbin/mosquitto";
 
+// A broker's TLS listener and logins (mosquitto.conf's own words; files in the test's folder).
+struct BrokerSecurity {
+  std::string cafile, certfile, keyfile;  // TLS: the CA(s) it trusts for client certificates, its own certificate and key
+  bool require_certificate = false;       // clients must present a certificate from `cafile`
+  std::string password_file;              // made with mosquitto_passwd; anonymous clients refused
+};
+
 // The Debian mosquitto broker, started in `dir` on 127.0.0.1:port; killed with its process id.
 class Mosquitto {
  public:
-  Mosquitto(std::filesystem::path dir, int port) : dir_(std::move(dir)), port_(port) {}
+  Mosquitto(std::filesystem::path dir, int port, BrokerSecurity sec = {}) : dir_(std::move(dir)), port_(port), sec_(std::move(sec)) {}
   ~Mosquitto() { kill(); }
   static bool available() { return ::access(kMosquittoBinary, X_OK) == 0; }
   bool start() {
     const std::string conf = (dir_ / "mosquitto.conf").string();
-    std::ofstream(conf) << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                        << "log_dest stderr\n";
+    std::ofstream f(conf);
+    f << "listener " << port_ << " 127.0.0.1\npersistence false\nlog_dest stderr\n";
+    // the files are read as root before mosquitto drops to its own user (tests run as root)
+    if (!sec_.certfile.empty())
+      f << "cafile " << sec_.cafile << "\ncertfile " << sec_.certfile << "\nkeyfile " << sec_.keyfile << "\nrequire_certificate "
+        << (sec_.require_certificate ? "true" : "false") << "\n";
+    if (!sec_.password_file.empty())
+      f << "password_file " << sec_.password_file << "\nallow_anonymous false\n";
+    else
+      f << "allow_anonymous true\n";
+    f.close();
     const std::string log = (dir_ / "mosquitto.log").string();
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -98,20 +114,32 @@ class Mosquitto {
     pid_ = -1;
   }
   int port() const { return port_; }
-  std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return (sec_.certfile.empty() ? "mqtt://127.0.0.1:" : "mqtts://127.0.0.1:") + std::to_string(port_); }
 
  private:
   std::filesystem::path dir_;
   int port_;
+  BrokerSecurity sec_;
   pid_t pid_ = -1;
+};
+
+// A vendor client's TLS and login (empty: plain MQTT, anonymous).
+struct ClientSecurity {
+  std::string cafile, certfile, keyfile;  // cafile set: TLS
+  std::string username, password;
 };
 
 // A vendor's MQTT client: publishes payloads, keeps every message of its subscriptions.
 class MqttClient {
  public:
-  explicit MqttClient(int port, std::vector<std::string> subscriptions = {"planttwin/#"}) : subs_(std::move(subscriptions)) {
+  explicit MqttClient(int port, std::vector<std::string> subscriptions = {"planttwin/#"}, const ClientSecurity& sec = {})
+      : subs_(std::move(subscriptions)) {
     mosquitto_lib_init();
     m_ = mosquitto_new(nullptr, true, this);
+    if (!sec.username.empty()) mosquitto_username_pw_set(m_, sec.username.c_str(), sec.password.c_str());
+    if (!sec.cafile.empty())
+      mosquitto_tls_set(m_, sec.cafile.c_str(), nullptr, sec.certfile.empty() ? nullptr : sec.certfile.c_str(),
+                        sec.keyfile.empty() ? nullptr : sec.keyfile.c_str(), nullptr);
     mosquitto_connect_callback_set(m_, [](mosquitto* m, void* self, int rc) {
       auto* c = static_cast<MqttClient*>(self);
       if (rc != 0) return;

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "hardware-in-loop/uplink/platform.h"
+#include "scenarios/report_html.h"
 #include "hardware-in-loop/uplink/profile.h"
 #include "hardware-in-loop/uplink/uplink.h"
 
@@ -465,6 +466,101 @@ TEST(Platform, PL11_SO09_MalformedVerdictsAreRefusedNeverRead) {
   EXPECT_NE(md.find("| PL-11 位置上报间隔 ≤ 30 s | — 无数据 nothing to judge |"), std::string::npos) << md;
   EXPECT_EQ(section["SO-09"]["passed"], true);
   fs::remove_all(dir);
+}
+
+// The whole path an acceptance day takes (docs/platform.md): `live --report DIR --platform-verdict
+// FILE` puts the platform's verdict into report.json, report.md and report.html (a section before
+// the provenance, linked from the contents line).
+TEST(Platform, PL11_SO09_LiveWritesTheVerdictIntoReportJsonMarkdownAndHtml) {
+  const fs::path dir = test_dir("live-verdict");
+  const std::string verdict = write(dir / "verdict.json", R"({"profile": "aq3064-sm4", "batches": 12, "malformed": 1, "late": 2,
+      "PL-11": {"passed": false, "positions": 480, "people": 4, "max_gap_s": 45.0, "max_gap_allowed_s": 30.0, "late": 2, "malformed": 1},
+      "SO-09": {"permits": {}}})");
+  const std::string report = (dir / "report").string();
+  const std::string cmd = kBinary + " live " + PLANTTWIN_SOURCE_DIR + "/scenarios/live/vendor-start.yaml --bind 'tcp://127.0.0.1:*' --duration 1s --report " +
+                          report + " --platform-verdict " + verdict + " > " + (dir / "out.txt").string() + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  std::ifstream log(dir / "out.txt");
+  std::stringstream ls;
+  ls << log.rdbuf();
+  ASSERT_NE(WEXITSTATUS(rc), 2) << ls.str();
+  auto read = [](const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  const Json j = Json::parse(read(fs::path(report) / "report.json"));
+  EXPECT_EQ(j["platform"]["PL-11"]["passed"], false);
+  EXPECT_EQ(j["platform"]["batches"], 12);
+  EXPECT_TRUE(j["platform"]["SO-09"]["passed"].is_null()) << j["platform"]["SO-09"].dump();  // no permit signed in the session: nothing to judge
+  EXPECT_NE(read(fs::path(report) / "report.md").find("| PL-11 位置上报间隔 ≤ 30 s | 不通过 FAIL |"), std::string::npos);
+  const std::string html = read(fs::path(report) / "report.html");
+  const std::size_t platform = html.find("<section class=\"sec\" id=\"platform\">");
+  const std::size_t provenance = html.find("<section class=\"sec\" id=\"provenance\">");
+  ASSERT_NE(platform, std::string::npos);
+  ASSERT_NE(provenance, std::string::npos);
+  EXPECT_LT(platform, provenance);
+  const std::string sec = html.substr(platform, provenance - platform);
+  EXPECT_NE(sec.find("<td>PL-11</td>"), std::string::npos) << sec;
+  EXPECT_NE(sec.find("<td class=\"fail\">"), std::string::npos) << sec;        // PL-11: a 45 s gap
+  EXPECT_NE(sec.find("<td class=\"untested\">"), std::string::npos) << sec;    // SO-09: nothing to judge
+  EXPECT_NE(sec.find("480 / 4 / 45 s / 30 s / 2 / 1"), std::string::npos) << sec;
+  EXPECT_NE(sec.find(html_escape(verdict)), std::string::npos) << sec;
+  EXPECT_NE(html.find("<a href=\"#platform\">"), std::string::npos);
+  EXPECT_EQ(html.find("id=\"platform\"", platform + std::string("<section class=\"sec\" id=\"platform\">").size()), std::string::npos);  // once
+}
+
+// `run --uplink` (docs/platform.md "From a run"): the acceptance suite's own scenario feeds the mock
+// platform through the SM4 profile — positions of its four tagged people, its permits at signing
+// and acceptance, its alarms — and `--platform-verdict` puts the platform's verdict into the run's
+// report: PL-11 and SO-09 pass, nothing pending, nothing refused.
+TEST(Platform, PL11_SO09_RunFeedsThePlatformAndItsVerdictReachesTheReport) {
+  const fs::path dir = test_dir("run-uplink");
+  PlatformProcess pf(dir, "aq3064-sm4", credentials_file(dir, kCreds));
+  ASSERT_GT(pf.port(), 0);
+  const std::string report = (dir / "report").string();
+  const std::string cmd = kBinary + " run " + PLANTTWIN_SOURCE_DIR + "/scenarios/acceptance/so04-lifecycle.yaml --report " + report + " --uplink " +
+                          pf.url() + " --uplink-profile aq3064-sm4 --uplink-credentials " + credentials_file(dir, kCreds) + " --uplink-outbox " +
+                          (dir / "outbox.sqlite").string() + " --uplink-company-code 91330000TEST0001 --uplink-company-name 测试化工有限公司 --uplink-park-code PARK01" +
+                          " --uplink-wait 60s --platform-verdict " + pf.url() + "/verdict > " +
+                          (dir / "out.txt").string() + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  std::ifstream log(dir / "out.txt");
+  std::stringstream ls;
+  ls << log.rdbuf();
+  ASSERT_TRUE(WIFEXITED(rc));
+  ASSERT_EQ(WEXITSTATUS(rc), 0) << ls.str();
+  EXPECT_NE(ls.str().find(" 0 pending in the outbox, 0 refused by the platform"), std::string::npos) << ls.str();
+  std::ifstream in(fs::path(report) / "report.json");
+  const Json j = Json::parse(in);
+  ASSERT_TRUE(j.contains("platform")) << ls.str();
+  EXPECT_EQ(j["platform"]["PL-11"]["passed"], true) << j["platform"].dump();
+  EXPECT_EQ(j["platform"]["PL-11"]["people"], 4) << j["platform"].dump();
+  EXPECT_EQ(j["platform"]["SO-09"]["passed"], true) << j["platform"].dump();
+  EXPECT_GE(j["platform"]["SO-09"]["session_permits_checked"].get<int>(), 2) << j["platform"].dump();
+  EXPECT_EQ(j["platform"]["malformed"], 0) << j["platform"].dump();
+  const Json v = pf.verdict();
+  EXPECT_GT(v["records"]["position"].get<int>(), 0);
+  EXPECT_GT(v["records"]["permit"].get<int>(), 0);
+  std::ifstream hin(fs::path(report) / "report.html");
+  std::stringstream hs;
+  hs << hin.rdbuf();
+  EXPECT_NE(hs.str().find("<section class=\"sec\" id=\"platform\">"), std::string::npos);
+  EXPECT_EQ(pf.stop(), 0);
+
+  // one scenario only, and the verdict needs a report
+  const std::string two = kBinary + " run " + PLANTTWIN_SOURCE_DIR + "/scenarios/acceptance/so04-lifecycle.yaml " + PLANTTWIN_SOURCE_DIR +
+                          "/scenarios/acceptance/so04-validity.yaml --uplink http://127.0.0.1:1 > /dev/null 2>&1";
+  const int rc2 = std::system(two.c_str());
+  ASSERT_TRUE(WIFEXITED(rc2));
+  EXPECT_EQ(WEXITSTATUS(rc2), 2);
+  const std::string no_report = kBinary + " run " + PLANTTWIN_SOURCE_DIR + "/scenarios/acceptance/so04-lifecycle.yaml --platform-verdict " +
+                                (dir / "v.json").string() + " > /dev/null 2>&1";
+  const int rc3 = std::system(no_report.c_str());
+  ASSERT_TRUE(WIFEXITED(rc3));
+  EXPECT_EQ(WEXITSTATUS(rc3), 2);
 }
 
 // --tls: the platform serves https; the uplink verifies it against the certificate (its own CA)

@@ -598,6 +598,27 @@ TEST(Uplink, SO09_TicketTypeCodesOfAq2TableA2) {
   EXPECT_EQ(aq2_ticket_type("cleaning", ""), "");
 }
 
+// AQ 3064.2's TICKETSTATUS code list (0..6) has no "expired": a permit past its `to` keeps the code
+// of its last regulated status (the expiry reaches the platform as alarm code 10). `run --uplink`
+// found it: so04-lifecycle's expired permits went out as "-1", and the mock platform refused them.
+TEST(Uplink, SO09_AnExpiredPermitKeepsItsLastTicketStatus) {
+  Site site = test_site(true);
+  UplinkOptions o;
+  LocalToCgcs2000 geo(site);
+  uplink::RecordContext c{site, WallClock{}, o, geo, "s1"};
+  PermitRecord p;
+  p.id = "E1";
+  p.type = "height";
+  p.area = {{0, 0}, {10, 0}, {10, 10}, {0, 10}};
+  p.status = PermitStatus::in_progress;
+  p.aq2_code = 2;
+  EXPECT_EQ(uplink::permit_record(c, 100 * kSecond, p, "in_progress")["TICKETSTATUS"], "2");
+  p.status = PermitStatus::expired;  // the engine leaves aq2_code at in progress (engine/permits.cpp)
+  EXPECT_EQ(uplink::permit_record(c, 181 * kSecond, p, "expired")["TICKETSTATUS"], "2");
+  p.aq2_code = 6;  // expired while paused
+  EXPECT_EQ(uplink::permit_record(c, 181 * kSecond, p, "expired")["TICKETSTATUS"], "6");
+}
+
 TEST(Uplink, PL11_AlarmFieldNamesAfterAq3AppendixB) {
   Site site = test_site(true);
   UplinkOptions o;
