@@ -343,12 +343,12 @@ bool replay_log(Nats& n, const std::string& site, const SiteDef& def, hil::Recor
       end = t;
       return;
     }
-    const bool ok = !in.topic.empty() && session.on_message(t, in.topic, in.body);
+    const bool accepted = !in.topic.empty() && session.on_message(t, in.topic, in.body);
     if (in.topic.empty()) session.on_bad_frames(t, 1, in.body);
     // a refused input is not recorded, but the session advanced to its time (a step at t, which
     // can decide something before the next input of the same instant): a `reached` record makes
     // the replay advance there too
-    if (!ok && recorder) recorder->reached(t);
+    if (!accepted && recorder) recorder->reached(t);
     end = std::max(end, t);
   }, error);
   if (!ok) return false;
