@@ -27,6 +27,8 @@ constexpr double kChartWidth = 760;
 // draws each type's bars, acknowledgements and closings as merged paths (the map keeps one marker
 // with its hover text per alarm).
 constexpr size_t kLegendTableRows = 60;
+// ... and past this many, the list is folded on screen and not printed (counts by type are)
+constexpr size_t kLegendPrintedItems = 500;
 constexpr size_t kTimelineDetail = 200;
 
 // Page style: screen and A4 print. Sections start on a new page in print; table rows never split.
@@ -326,13 +328,35 @@ std::string map_section(const Scenario& sc, const RunResult& r) {
       if (here.empty()) h += "<tr><td colspan=\"7\">" + B("此楼层无报警", "No alarms on this floor") + "</td></tr>";
       h += "</tbody></table></div>";
     } else {
+      // past kLegendPrintedItems the list is folded (expand on screen, left out of print: a list of
+      // thousands is a hundred pages and most of the page's print time) and counts by type and level
+      // are printed instead; every alarm stays a marker and a line of report.md / report.json
+      const bool folded = here.size() > kLegendPrintedItems;
+      if (folded) {
+        std::map<std::pair<std::string, std::string>, std::pair<const Alarm*, size_t>> by_kind;  // (type, level) -> (first, count)
+        for (const Alarm* a : here) {
+          auto& k = by_kind[{to_string(a->type), to_string(a->level)}];
+          if (!k.first) k.first = a;
+          ++k.second;
+        }
+        h += "<p class=\"note\">" + B("本层报警按类型和级别计数（逐条清单见下方展开或 report.md）：", "Alarms on this floor by type and level (the full list: expand below, or report.md):") +
+             "</p><table class=\"legend\"><thead><tr><th>" + B("类型", "Type") + "</th><th>" + B("级别", "Level") + "</th><th>" + B("数量", "Count") +
+             "</th></tr></thead><tbody>";
+        for (const auto& [key, first_count] : by_kind) {
+          const Alarm& a = *first_count.first;
+          h += "<tr><td>" + B(zh(a.type), to_string(a.type)) + "</td><td>" + (a.level == AlarmLevel::none ? "—" : B(zh(a.level), to_string(a.level))) +
+               "</td><td>" + std::to_string(first_count.second) + "</td></tr>";
+        }
+        h += "</tbody></table><details class=\"legend-more\"><summary>" +
+             B("展开全部 " + std::to_string(here.size()) + " 条报警", "Show all " + std::to_string(here.size()) + " alarms") + "</summary>";
+      }
       h += "<p class=\"note\">" + B("本层报警（编号 类型 级别 时间 位置 区域）：", "Alarms on this floor (id, type, level, time, position, zone):") +
            "</p><ol class=\"legend-list\">";
       for (const Alarm* a : here)
         h += "<li>" + a->id + " " + zh(a->type) + " " + to_string(a->type) + (a->code == Aq2Code::none ? "" : std::string(" (") + to_string(a->code) + ")") +
              (a->level == AlarmLevel::none ? "" : std::string(" ") + zh(a->level) + " " + to_string(a->level)) + " " + secs(a->raised_at) + " s " +
              clock_of(sc, a->raised_at) + " (" + num(a->pos.x) + ", " + num(a->pos.y) + ")" + (a->zone.empty() ? "" : " " + E(a->zone)) + "</li>";
-      h += "</ol></div>";
+      h += folded ? "</ol></details></div>" : "</ol></div>";
     }
   }
   if (!unlocated.empty()) {

@@ -252,6 +252,39 @@ TEST(ReportHtml, H05_ManyAlarmsKeepEveryMarkerButListAndMergeCompactly) {
   EXPECT_EQ(html.find("http"), std::string::npos);
 }
 
+// Past 500 alarms on a floor (a one-hour run of 2,000 people raises 6,405): the per-alarm list is
+// folded (<details>: expand on screen, not printed: it was 90 of the page's 100 printed pages and 11
+// of its 19 s of print time) and a count per type and level is printed instead; every alarm keeps
+// its marker and its line.
+TEST(ReportHtml, H05_ThousandsOfAlarmsFoldTheListAndPrintCountsByTypeAndLevel) {
+  const Scenario sc = load_file("scenarios/acceptance/pl05-crossing-tank-farm.yaml");
+  RunResult r = run(sc);
+  ASSERT_FALSE(r.alarms.empty());
+  const Alarm proto = r.alarms.front();
+  r.alarms.clear();
+  for (int i = 0; i < 501; ++i) {
+    Alarm a = proto;
+    char id[16];
+    std::snprintf(id, sizeof id, "A%06d", i + 1);
+    a.id = id;
+    a.raised_at = proto.raised_at + i * kSecond;
+    r.alarms.push_back(a);
+  }
+  std::string html = report_html(sc, r);
+  EXPECT_EQ(count(html, "class=\"alarm-marker\""), 501u);
+  EXPECT_EQ(count(html, "<li>A0"), 501u);
+  EXPECT_EQ(count(html, "<details class=\"legend-more\">"), 1u);
+  EXPECT_NE(html.find("Show all 501 alarms"), std::string::npos);
+  const std::size_t counts = html.find("Alarms on this floor by type and level");
+  ASSERT_NE(counts, std::string::npos);
+  EXPECT_NE(html.find("<td>501</td>", counts), std::string::npos);  // one type, one level: all 501
+  // at 500 the list is printed as before
+  r.alarms.pop_back();
+  html = report_html(sc, r);
+  EXPECT_EQ(count(html, "<details class=\"legend-more\">"), 0u);
+  EXPECT_EQ(count(html, "<li>A0"), 500u);
+}
+
 TEST(ReportHtml, H05_ARunWithNothingDrawsEveryChartEmptyAndSaysSo) {
   const Scenario sc = load_text(R"(
 scenario: quiet
