@@ -131,6 +131,7 @@ int cmd_live_nats(const LiveArgs& a, const Scenario& sc) {
 }
 
 int cmd_live(const LiveArgs& a) {
+  if (!cli::check_uplink_options("live", a.uplink)) return kExitBadInput;
   Scenario sc;
   if (auto err = load_scenario_file(a.scenario, sc)) {
     std::cerr << err->to_string() << "\n";

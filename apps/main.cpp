@@ -638,6 +638,7 @@ int main(int argc, char** argv) {
   if (*run) {
     RunUplink up;
 #ifdef PLANTTWIN_HAS_LIVE
+    if (!cli::check_uplink_options("run", run_uplink)) return kExitBadInput;
     up.url = run_uplink.url;
     up.platform_verdict = run_uplink.platform_verdict;
     if (!parse_duration(uplink_wait, up.wait) || up.wait < 0) {

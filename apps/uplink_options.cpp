@@ -34,6 +34,22 @@ void add_uplink_options(CLI::App* cmd, UplinkCli& a) {
   cmd->add_option("--uplink-park-code", a.park_code, "Uplink: the chemical park's code");
 }
 
+bool check_uplink_options(const std::string& command, const UplinkCli& a) {
+  if (a.given()) return true;
+  const std::pair<const char*, bool> given[] = {
+      {"--uplink-ca", !a.ca_file.empty()},          {"--uplink-header", !a.headers.empty()},
+      {"--uplink-header-file", !a.header_file.empty()}, {"--uplink-profile", !a.profile.empty()},
+      {"--uplink-credentials", !a.credentials.empty()}, {"--uplink-outbox", !a.outbox.empty()},
+      {"--uplink-company-code", !a.company_code.empty()}, {"--uplink-company-name", !a.company_name.empty()},
+      {"--uplink-park-code", !a.park_code.empty()}};
+  for (const auto& [opt, is_given] : given)
+    if (is_given) {
+      std::cerr << "planttwin " << command << ": " << opt << " 需要 --uplink needs --uplink URL (without it nothing is sent)\n";
+      return false;
+    }
+  return true;
+}
+
 bool add_platform_verdict(const std::string& command, const std::string& report, const std::string& source, const RunResult& r) {
 #ifdef PLANTTWIN_HAS_PLATFORM
   nlohmann::ordered_json section;

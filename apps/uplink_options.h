@@ -23,6 +23,10 @@ struct UplinkCli {
 // --uplink-park-code and --platform-verdict on `cmd`.
 void add_uplink_options(CLI::App* cmd, UplinkCli& a);
 
+// An --uplink-* option without --uplink would be ignored: refused instead (exit 2), naming it, on
+// stderr prefixed with `command`. false when refused.
+bool check_uplink_options(const std::string& command, const UplinkCli& a);
+
 // --platform-verdict: the park platform's verdict (PL-11, SO-09) as a section of report.json,
 // report.md and report.html in `report` (docs/platform.md "An acceptance day"). false after saying
 // why on stderr (prefixed with `command`).

@@ -561,6 +561,18 @@ TEST(Platform, PL11_SO09_RunFeedsThePlatformAndItsVerdictReachesTheReport) {
   const int rc3 = std::system(no_report.c_str());
   ASSERT_TRUE(WIFEXITED(rc3));
   EXPECT_EQ(WEXITSTATUS(rc3), 2);
+  // an --uplink-* option without --uplink would be ignored: refused, naming it, by run and by live
+  for (const std::string& command : {std::string(" run ") + PLANTTWIN_SOURCE_DIR + "/scenarios/acceptance/so04-lifecycle.yaml",
+                                     std::string(" live ") + PLANTTWIN_SOURCE_DIR + "/scenarios/live/vendor-start.yaml --bind 'tcp://127.0.0.1:*' --duration 1s"}) {
+    const std::string cmd4 = kBinary + command + " --uplink-profile aq3064-sm4 > " + (dir / "alone.txt").string() + " 2>&1";
+    const int rc4 = std::system(cmd4.c_str());
+    ASSERT_TRUE(WIFEXITED(rc4));
+    EXPECT_EQ(WEXITSTATUS(rc4), 2) << command;
+    std::ifstream alone(dir / "alone.txt");
+    std::stringstream as;
+    as << alone.rdbuf();
+    EXPECT_NE(as.str().find("--uplink-profile 需要 --uplink needs --uplink URL"), std::string::npos) << as.str();
+  }
 }
 
 // --tls: the platform serves https; the uplink verifies it against the certificate (its own CA)
