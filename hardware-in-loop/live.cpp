@@ -628,7 +628,7 @@ bool LiveLoop::run(std::string& error) {
     ua.credentials = o.uplink_credentials;
     if (!make_uplink(m.session->scenario(), ua, m.uplink, error)) return false;
     Uplink* up = m.uplink.get();
-    m.session->set_output_observer([up](const Engine& e, const Output& out) { uplink_output(*up, e, out); });
+    m.session->set_output_observer([up](const Engine& e, const Output& out) { up->on_output(e, out); });
     m.session->set_fix_observer([up](Micros t, const std::string& person, const std::string& tag, const FixInput& f, const std::string& floor) {
       up->on_fix(t, person, tag, f.x, f.y, f.z, floor);
     });

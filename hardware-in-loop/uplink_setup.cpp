@@ -66,21 +66,5 @@ bool make_uplink(const Scenario& sc, const UplinkArgs& a, std::unique_ptr<Uplink
   return true;
 }
 
-void uplink_output(Uplink& up, const Engine& engine, const Output& out) {
-  if (const auto* a = std::get_if<AlarmOutput>(&out.body)) {
-    const Alarm& alarm = engine.alarms()[static_cast<size_t>(a->alarm)];
-    up.on_alarm(out.t, alarm, alarm.events[static_cast<size_t>(a->event)]);
-  } else if (const auto* g = std::get_if<GatheringOutput>(&out.body)) {
-    up.on_gathering(out.t, *g);
-  } else if (const auto* st = std::get_if<StatusOutput>(&out.body)) {
-    if (st->status == "reserved" || st->status == "approved" || st->status == "rejected") return;
-    for (const PermitRecord& p : engine.permits())
-      if (p.id == st->id) {
-        up.on_permit(out.t, p, st->status);
-        return;
-      }
-  }
-}
-
 }  // namespace planttwin::hil
 #endif

@@ -220,24 +220,32 @@ expect:
   EXPECT_NE(html.find("<td>boundary_crossing</td>"), std::string::npos);
 }
 
+// The run's first alarm copied `n` times on its floor (ids A000001..., one second apart); `varied`:
+// spread over 10 m, every second one acknowledged and closed.
+void copy_first_alarm(RunResult& r, int n, bool varied) {
+  const Alarm proto = r.alarms.front();
+  r.alarms.clear();
+  for (int i = 0; i < n; ++i) {
+    Alarm a = proto;
+    char id[16];
+    std::snprintf(id, sizeof id, "A%06d", i + 1);
+    a.id = id;
+    a.raised_at = proto.raised_at + i * kSecond;
+    if (varied) {
+      a.pos.x += i % 10;
+      if (i % 2) a.closed_at = a.raised_at + 30 * kSecond, a.acknowledged_at = a.raised_at + 5 * kSecond;
+    }
+    r.alarms.push_back(a);
+  }
+}
+
 TEST(ReportHtml, H05_ManyAlarmsKeepEveryMarkerButListAndMergeCompactly) {
   // a real run's alarm copied to 250 alarms on one floor: past 60 per floor the legend is a
   // compact list, past 200 the timeline draws merged paths; the map keeps one marker per alarm
   const Scenario sc = load_file("scenarios/acceptance/pl05-crossing-tank-farm.yaml");
   RunResult r = run(sc);
   ASSERT_FALSE(r.alarms.empty());
-  const Alarm proto = r.alarms.front();
-  r.alarms.clear();
-  for (int i = 0; i < 250; ++i) {
-    Alarm a = proto;
-    char id[16];
-    std::snprintf(id, sizeof id, "A%06d", i + 1);
-    a.id = id;
-    a.raised_at = proto.raised_at + i * kSecond;
-    a.pos.x += i % 10;
-    if (i % 2) a.closed_at = a.raised_at + 30 * kSecond, a.acknowledged_at = a.raised_at + 5 * kSecond;
-    r.alarms.push_back(a);
-  }
+  copy_first_alarm(r, 250, true);
   const std::string html = report_html(sc, r);
   EXPECT_EQ(count(html, "class=\"alarm-marker\""), 250u);
   for (const Alarm& a : r.alarms) {
@@ -260,16 +268,7 @@ TEST(ReportHtml, H05_ThousandsOfAlarmsFoldTheListAndPrintCountsByTypeAndLevel) {
   const Scenario sc = load_file("scenarios/acceptance/pl05-crossing-tank-farm.yaml");
   RunResult r = run(sc);
   ASSERT_FALSE(r.alarms.empty());
-  const Alarm proto = r.alarms.front();
-  r.alarms.clear();
-  for (int i = 0; i < 501; ++i) {
-    Alarm a = proto;
-    char id[16];
-    std::snprintf(id, sizeof id, "A%06d", i + 1);
-    a.id = id;
-    a.raised_at = proto.raised_at + i * kSecond;
-    r.alarms.push_back(a);
-  }
+  copy_first_alarm(r, 501, false);
   std::string html = report_html(sc, r);
   EXPECT_EQ(count(html, "class=\"alarm-marker\""), 501u);
   EXPECT_EQ(count(html, "<li>A0"), 501u);
