@@ -39,6 +39,10 @@
 #include <numbers>
 #include <utility>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace planttwin {
 namespace {
 
@@ -142,6 +146,38 @@ Circle enclosing_circle(std::vector<Vec2>& pts) {
     }
   }
   return c;
+}
+
+// The people among xs/ys (k of them, padded to an even count with a point never covered) that the
+// disk at `centre` covers, as bits: dist2's products and sums, so dist2's decisions.
+std::uint64_t cover_mask(Vec2 centre, const double* xs, const double* ys, std::uint32_t k, double cover2) {
+  std::uint64_t set = 0;
+#if defined(__SSE2__)
+  const __m128d cx = _mm_set1_pd(centre.x), cy = _mm_set1_pd(centre.y), limit = _mm_set1_pd(cover2);
+  for (std::uint32_t q = 0; q < k; q += 2) {
+    const __m128d dx = _mm_sub_pd(cx, _mm_loadu_pd(xs + q)), dy = _mm_sub_pd(cy, _mm_loadu_pd(ys + q));
+    const __m128d d2 = _mm_add_pd(_mm_mul_pd(dx, dx), _mm_mul_pd(dy, dy));
+    set |= static_cast<std::uint64_t>(_mm_movemask_pd(_mm_cmple_pd(d2, limit))) << q;
+  }
+#else
+  for (std::uint32_t q = 0; q < k; ++q) {
+    const double dx = centre.x - xs[q], dy = centre.y - ys[q];
+    set |= std::uint64_t{dx * dx + dy * dy <= cover2} << q;
+  }
+#endif
+  return set;
+}
+
+// Keeps the better of two member sets as bits over people in ascending keys: the larger, or of
+// equal sizes the lexicographically smaller (it holds the lowest bit where they differ).
+void take_better(std::uint64_t set, std::uint32_t count, std::uint64_t& best, std::uint32_t& best_count) {
+  if (count < best_count) return;
+  if (count > best_count) {
+    best = set, best_count = count;
+    return;
+  }
+  const std::uint64_t differ = set ^ best;
+  if ((set & differ & (~differ + 1)) != 0) best = set;
 }
 
 }  // namespace
@@ -272,6 +308,15 @@ struct GatheringFinder::Impl {
     std::uint32_t first, count;  // a member set in pool_
   };
   std::vector<Slice> best_slice_;  // solve_sparse: each person's best set, count 0 when none
+  // solve_sparse: the candidates of min_size or more found in the first pass (bits over the
+  // person's whole neighbour list), with the neighbour each passes through (kNone: centred)
+  struct StoredCandidate {
+    std::uint64_t set;
+    std::uint32_t partner;
+  };
+  std::vector<StoredCandidate> stored_;
+  std::vector<std::uint32_t> stored_first_;  // per person: their stored_ slice [first[i], first[i + 1])
+  std::vector<std::uint8_t> listed_;         // their candidates are stored (at most 64 neighbours)
 
   // scratch
   std::vector<std::uint32_t> near_, fill_;
@@ -629,14 +674,51 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
   version_.assign(m, 0);
   touched_.assign(m, 0);
   best_slice_.assign(m, Slice{0, 0});
+  listed_.assign(m, 0);
+  stored_.clear();
+  stored_first_.assign(m + 1, 0);
   bool building = true;  // the first pass collects the entries; the heap is made once after it
   auto entry = [&](const Entry& e) {
     if (building) heap_.push_back(with_leads(e));
     else push(e);
   };
+  // people's entries: their best set's members (bits over near_ as gathered) into pool_
+  auto push_best = [&](std::uint32_t i, std::uint64_t best, std::uint32_t best_count) {
+    const auto first = static_cast<std::uint32_t>(pool_.size());
+    for (std::uint64_t bits = best; bits != 0; bits &= bits - 1) pool_.push_back(near_[std::countr_zero(bits)]);
+    best_slice_[i] = {first, best_count};
+    entry({best_count, false, i, version_[i], first, best_count});
+  };
+  // a stored person's listing again: their stored candidates whose partner is still there, each
+  // set cut to the people still there; the same sets as listing the candidates afresh
+  auto listed_again = [&](std::uint32_t i) {
+    const std::uint32_t first = neighbour_first_[i], count = neighbour_first_[i + 1] - first;
+    std::uint64_t here = 0;
+    for (std::uint32_t k = 0; k < count; ++k) here |= std::uint64_t{alive_[neighbours_[first + k]]} << k;
+    std::uint64_t best = 0;
+    std::uint32_t best_count = 0;
+    const auto floor_count = static_cast<std::uint32_t>(min_size_);
+    if (static_cast<std::uint32_t>(std::popcount(here)) < floor_count) return;
+    for (std::uint32_t c = stored_first_[i]; c < stored_first_[i + 1]; ++c) {
+      const StoredCandidate& sc = stored_[c];
+      if (sc.partner != kNone && !alive_[sc.partner]) continue;
+      const std::uint64_t set = sc.set & here;
+      const auto n = static_cast<std::uint32_t>(std::popcount(set));
+      if (n >= floor_count) take_better(set, n, best, best_count);
+    }
+    if (best_count < floor_count) return;
+    const auto at = static_cast<std::uint32_t>(pool_.size());
+    for (std::uint64_t bits = best; bits != 0; bits &= bits - 1) pool_.push_back(neighbours_[first + std::countr_zero(bits)]);
+    best_slice_[i] = {at, best_count};
+    entry({best_count, false, i, version_[i], at, best_count});
+  };
   auto evaluate_listed = [&](std::uint32_t i) {
     ++version_[i];
     best_slice_[i] = {0, 0};
+    if (listed_[i]) {
+      listed_again(i);
+      return;
+    }
     gather_near(i);  // the alive neighbours, self included, in key order
     const auto k_near = static_cast<std::uint32_t>(near_.size());
     if (k_near < min_size_) return;  // too few people left around to form a group
@@ -652,58 +734,37 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
     };
     if (k_near <= 64) {
       // a candidate's members as bits over near_ (ascending keys): of two sets of one size, the
-      // lexicographically smaller has the lowest differing bit. Counted first, over two arrays
-      // (the same products and sums as dist2, so the same decisions): most candidates are smaller
-      // than the best so far or than min_size; bits are assembled only to break a tie.
-      near_x_.resize(k_near);
-      near_y_.resize(k_near);
+      // lexicographically smaller has the lowest differing bit. Each candidate's set is made in one
+      // pass (the same products and sums as dist2, so the same decisions) and counted by popcount.
+      // Candidates of min_size or more are stored with the neighbour they pass through: when this
+      // person's best set loses people, the fresh listing is the stored sets of the candidates
+      // whose partner is still there, cut to the people still there (listed_again).
+      near_x_.resize(k_near + 1);
+      near_y_.resize(k_near + 1);
       for (std::uint32_t k = 0; k < k_near; ++k) near_x_[k] = near_pos_[k].x, near_y_[k] = near_pos_[k].y;
-      const double* xs = near_x_.data();
-      const double* ys = near_y_.data();
-      const double cover2 = radii_.cover2;
+      near_x_[k_near] = near_y_[k_near] = std::numeric_limits<double>::infinity();  // pads to pairs: never covered
+      // (the first pass, where everyone is still there: near_ is the whole neighbour list)
+      const bool store = building;
       const auto floor_count = static_cast<std::uint32_t>(min_size_);
       std::uint64_t best = 0;
       std::uint32_t best_count = 0;
-      Vec2 best_centre{};
-      bool best_listed = false;  // `best` holds best_centre's members (listed only for a tie)
-      auto members_at = [&](Vec2 centre) {
-        std::uint64_t set = 0;
-        for (std::uint32_t k = 0; k < k_near; ++k) {
-          const double dx = centre.x - xs[k], dy = centre.y - ys[k];
-          set |= std::uint64_t{dx * dx + dy * dy <= cover2} << k;
-        }
-        return set;
+      auto consider = [&](Vec2 centre, std::uint32_t partner) {
+        const std::uint64_t set = cover_mask(centre, near_x_.data(), near_y_.data(), k_near, radii_.cover2);
+        const auto count = static_cast<std::uint32_t>(std::popcount(set));
+        if (count < floor_count) return;
+        if (store) stored_.push_back({set, partner});
+        take_better(set, count, best, best_count);
       };
-      auto consider = [&](Vec2 centre) {
-        // summed as doubles (exact: at most 64 ones), which GCC vectorises, unlike integer counts
-        double lanes = 0;
-        for (std::uint32_t k = 0; k < k_near; ++k) {
-          const double dx = centre.x - xs[k], dy = centre.y - ys[k];
-          lanes += dx * dx + dy * dy <= cover2 ? 1.0 : 0.0;
-        }
-        const auto count = static_cast<std::uint32_t>(lanes);
-        if (count < best_count || count < floor_count) return;
-        if (count > best_count) {
-          best_count = count;
-          best_centre = centre;
-          best_listed = false;
-          return;
-        }
-        if (!best_listed) best = members_at(best_centre), best_listed = true;
-        const std::uint64_t set = members_at(centre);
-        if ((set & (set ^ best) & ~((set ^ best) - 1)) != 0) {
-          best = set;
-          best_centre = centre;
-        }
-      };
-      for_each_candidate(consider);
+      consider(pos_[i], kNone);
+      for (std::uint32_t k = 0; k < k_near; ++k) {
+        if (near_[k] <= i) continue;
+        Vec2 centres[2];
+        const int n = pair_centres(pos_[i], near_pos_[k], radii_.disk, centres);
+        for (int c = 0; c < n; ++c) consider(centres[c], near_[k]);
+      }
+      listed_[i] = store;
       if (best_count < floor_count) return;
-      if (!best_listed) best = members_at(best_centre);
-      const auto first = static_cast<std::uint32_t>(pool_.size());
-      for (std::uint32_t k = 0; k < k_near; ++k)
-        if ((best >> k) & 1) pool_.push_back(near_[k]);
-      best_slice_[i] = {first, best_count};
-      entry({best_count, false, i, version_[i], first, best_count});
+      push_best(i, best, best_count);
       return;
     }
     Slice best{0, 0};
@@ -726,7 +787,11 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
     best_slice_[i] = best;
     entry({best.count, false, i, version_[i], best.first, best.count});
   };
-  for (std::uint32_t i = 0; i < m; ++i) evaluate_listed(i);
+  for (std::uint32_t i = 0; i < m; ++i) {
+    stored_first_[i] = static_cast<std::uint32_t>(stored_.size());
+    evaluate_listed(i);
+    stored_first_[i + 1] = static_cast<std::uint32_t>(stored_.size());
+  }
   // the heap's order is total over live entries, so building it at once pops the same sequence
   std::make_heap(heap_.begin(), heap_.end(), [this](const Entry& a, const Entry& b) { return lower_priority(a, b); });
   building = false;
