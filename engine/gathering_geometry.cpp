@@ -168,6 +168,14 @@ std::uint64_t cover_mask(Vec2 centre, const double* xs, const double* ys, std::u
   return set;
 }
 
+// Bits set, without a library call on processors without POPCNT (the build targets plain x86-64).
+std::uint32_t bits_in(std::uint64_t v) {
+  v -= (v >> 1) & 0x5555555555555555ull;
+  v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+  v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
+  return static_cast<std::uint32_t>((v * 0x0101010101010101ull) >> 56);
+}
+
 // Keeps the better of two member sets as bits over people in ascending keys: the larger, or of
 // equal sizes the lexicographically smaller (it holds the lowest bit where they differ).
 void take_better(std::uint64_t set, std::uint32_t count, std::uint64_t& best, std::uint32_t& best_count) {
@@ -205,10 +213,16 @@ struct GatheringFinder::Impl {
     std::uint32_t person;
     std::uint32_t version;
     std::uint32_t first = 0, count = 0;  // exact entries: their member set, a slice of pool_
-    std::uint32_t lead[2] = {0, 0};      // exact entries: its first two members (a quick order)
+    // the heap's order packed in two words, larger first (lower_priority): size, then bounds
+    // before exact sets, then for bounds the lower person, for exact sets the first two members
+    std::uint64_t order = 0, order2 = 0;
   };
   Entry with_leads(Entry e) const {
-    if (!e.bound && e.count > 0) e.lead[0] = pool_[e.first], e.lead[1] = e.count > 1 ? pool_[e.first + 1] : 0;
+    constexpr std::uint64_t kTop = std::numeric_limits<std::uint32_t>::max();
+    const std::uint64_t lead0 = e.bound ? e.person : e.count > 0 ? pool_[e.first] : 0;
+    const std::uint64_t lead1 = !e.bound && e.count > 1 ? pool_[e.first + 1] : 0;
+    e.order = std::uint64_t{e.size} << 33 | std::uint64_t{e.bound} << 32 | (kTop - lead0);
+    e.order2 = e.bound ? 0 : kTop - lead1;
     return e;
   }
 
@@ -299,6 +313,7 @@ struct GatheringFinder::Impl {
   std::vector<Vec2> pos_;
   std::vector<std::uint32_t> key_;
   std::vector<std::uint32_t> neighbour_first_, neighbours_;  // within link, self included, ascending
+  std::vector<std::uint32_t> found_first_, found_, found_cursor_;          // build_neighbours: the lists in cell order
   std::vector<std::uint8_t> alive_, exact_;
   std::vector<std::uint32_t> version_, best_size_, touched_;
   std::vector<Vec2> best_centre_;
@@ -698,12 +713,12 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
     std::uint64_t best = 0;
     std::uint32_t best_count = 0;
     const auto floor_count = static_cast<std::uint32_t>(min_size_);
-    if (static_cast<std::uint32_t>(std::popcount(here)) < floor_count) return;
+    if (bits_in(here) < floor_count) return;
     for (std::uint32_t c = stored_first_[i]; c < stored_first_[i + 1]; ++c) {
       const StoredCandidate& sc = stored_[c];
       if (sc.partner != kNone && !alive_[sc.partner]) continue;
       const std::uint64_t set = sc.set & here;
-      const auto n = static_cast<std::uint32_t>(std::popcount(set));
+      const auto n = bits_in(set);
       if (n >= floor_count) take_better(set, n, best, best_count);
     }
     if (best_count < floor_count) return;
@@ -750,7 +765,7 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
       std::uint32_t best_count = 0;
       auto consider = [&](Vec2 centre, std::uint32_t partner) {
         const std::uint64_t set = cover_mask(centre, near_x_.data(), near_y_.data(), k_near, radii_.cover2);
-        const auto count = static_cast<std::uint32_t>(std::popcount(set));
+        const auto count = bits_in(set);
         if (count < floor_count) return;
         if (store) stored_.push_back({set, partner});
         take_better(set, count, best, best_count);
@@ -824,7 +839,10 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
         if (intact) continue;
         ++version_[j];
         best_slice_[j] = {0, 0};
-        push({b.count, true, j, version_[j]});
+        // stored candidates are listed again at once (a few masks); others become a bound, listed
+        // when it leads, by when later removals may have touched it again (one listing, not several)
+        if (listed_[j]) listed_again(j);
+        else push({b.count, true, j, version_[j]});
       }
   }
 }
@@ -848,23 +866,31 @@ void GatheringFinder::Impl::for_each_near(Vec2 at, Visit&& visit) const {
 }
 
 // The component's neighbour lists in local indices, ascending: everyone within link, self
-// included. A component is closed under links, so everyone found is in it.
+// included. A component is closed under links, so everyone found is in it. Each person's list is
+// found in cell order, then the lists are transposed (j's list gets i for every i that found j,
+// visiting i in ascending order), which sorts them without a sort: the relation is symmetric.
 void GatheringFinder::Impl::build_neighbours(std::span<const std::uint32_t> people) {
   const auto m = static_cast<std::uint32_t>(people.size());
-  neighbour_first_.resize(m + 1);
-  neighbours_.clear();
+  found_first_.resize(m + 1);
+  found_.clear();
   for (std::uint32_t i = 0; i < m; ++i) {
-    neighbour_first_[i] = static_cast<std::uint32_t>(neighbours_.size());
+    found_first_[i] = static_cast<std::uint32_t>(found_.size());
     const std::uint32_t g = people[i];
     if (person_links_) {
       for (std::uint32_t k = link_first_[g]; k < link_first_[g + 1]; ++k)
-        if (in_core_[links_[k]]) neighbours_.push_back(local_of_[links_[k]]);
+        if (in_core_[links_[k]]) found_.push_back(local_of_[links_[k]]);
     } else {
-      for_each_near(points_[g].p, [&](std::uint32_t j) { neighbours_.push_back(local_of_[j]); });
+      for_each_near(points_[g].p, [&](std::uint32_t j) { found_.push_back(local_of_[j]); });
     }
-    std::sort(neighbours_.begin() + neighbour_first_[i], neighbours_.end());
   }
-  neighbour_first_[m] = static_cast<std::uint32_t>(neighbours_.size());
+  found_first_[m] = static_cast<std::uint32_t>(found_.size());
+  neighbour_first_.assign(m + 1, 0);
+  for (std::uint32_t j : found_) ++neighbour_first_[j + 1];
+  for (std::uint32_t i = 0; i < m; ++i) neighbour_first_[i + 1] += neighbour_first_[i];
+  neighbours_.resize(found_.size());
+  found_cursor_.assign(neighbour_first_.begin(), neighbour_first_.end() - 1);
+  for (std::uint32_t i = 0; i < m; ++i)
+    for (std::uint32_t k = found_first_[i]; k < found_first_[i + 1]; ++k) neighbours_[found_cursor_[found_[k]]++] = i;
 }
 
 void GatheringFinder::Impl::gather_near(std::uint32_t person) {
@@ -1028,12 +1054,10 @@ void GatheringFinder::Impl::set_bound(std::uint32_t person, std::uint32_t bound)
 // exact size can lead; then the lexicographically smaller member set (the greedy tie-break); then
 // the lower index, for a fixed order.
 bool GatheringFinder::Impl::lower_priority(const Entry& a, const Entry& b) const {
-  if (a.size != b.size) return a.size < b.size;
-  if (a.bound != b.bound) return !a.bound;
+  // size, bound, and the first two members (or a bound's person) decide most comparisons
+  if (a.order != b.order) return a.order < b.order;
+  if (a.order2 != b.order2) return a.order2 < b.order2;
   if (!a.bound) {
-    // equal sizes: the first two members usually decide, as the whole sets would
-    if (a.lead[0] != b.lead[0]) return a.lead[0] > b.lead[0];
-    if (a.lead[1] != b.lead[1]) return a.lead[1] > b.lead[1];
     const auto pa = pool_.begin() + a.first, pb = pool_.begin() + b.first;
     if (!std::equal(pa, pa + a.count, pb, pb + b.count)) return std::lexicographical_compare(pb, pb + b.count, pa, pa + a.count);
   }
