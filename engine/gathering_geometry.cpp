@@ -40,7 +40,7 @@
 #include <utility>
 
 #if defined(__SSE2__)
-#include <emmintrin.h>
+#include <immintrin.h>
 #endif
 
 namespace planttwin {
@@ -148,25 +148,64 @@ Circle enclosing_circle(std::vector<Vec2>& pts) {
   return c;
 }
 
-// The people among xs/ys (k of them, padded to an even count with a point never covered) that the
-// disk at `centre` covers, as bits: dist2's products and sums, so dist2's decisions.
-std::uint64_t cover_mask(Vec2 centre, const double* xs, const double* ys, std::uint32_t k, double cover2) {
-  std::uint64_t set = 0;
+// For each of n disk centres, the people among xs/ys (k of them, the arrays padded to a multiple of
+// four with points never covered) that the disk covers, as bits: dist2's products and sums, so
+// dist2's decisions. Processors with AVX2 take four people at a time instead of two; the
+// arithmetic is the same IEEE operations lane by lane (no fused multiply-add), so the bits are the
+// same on every processor and the choice of code never reaches a result.
 #if defined(__SSE2__)
-  const __m128d cx = _mm_set1_pd(centre.x), cy = _mm_set1_pd(centre.y), limit = _mm_set1_pd(cover2);
-  for (std::uint32_t q = 0; q < k; q += 2) {
-    const __m128d dx = _mm_sub_pd(cx, _mm_loadu_pd(xs + q)), dy = _mm_sub_pd(cy, _mm_loadu_pd(ys + q));
-    const __m128d d2 = _mm_add_pd(_mm_mul_pd(dx, dx), _mm_mul_pd(dy, dy));
-    set |= static_cast<std::uint64_t>(_mm_movemask_pd(_mm_cmple_pd(d2, limit))) << q;
+void cover_masks_sse2(const Vec2* centres, std::uint32_t n, const double* xs, const double* ys, std::uint32_t k,
+                      double cover2, std::uint64_t* out) {
+  const __m128d limit = _mm_set1_pd(cover2);
+  for (std::uint32_t c = 0; c < n; ++c) {
+    const __m128d cx = _mm_set1_pd(centres[c].x), cy = _mm_set1_pd(centres[c].y);
+    std::uint64_t set = 0;
+    for (std::uint32_t q = 0; q < k; q += 2) {
+      const __m128d dx = _mm_sub_pd(cx, _mm_loadu_pd(xs + q)), dy = _mm_sub_pd(cy, _mm_loadu_pd(ys + q));
+      const __m128d d2 = _mm_add_pd(_mm_mul_pd(dx, dx), _mm_mul_pd(dy, dy));
+      set |= static_cast<std::uint64_t>(_mm_movemask_pd(_mm_cmple_pd(d2, limit))) << q;
+    }
+    out[c] = set;
   }
-#else
-  for (std::uint32_t q = 0; q < k; ++q) {
-    const double dx = centre.x - xs[q], dy = centre.y - ys[q];
-    set |= std::uint64_t{dx * dx + dy * dy <= cover2} << q;
-  }
-#endif
-  return set;
 }
+
+__attribute__((target("avx2"))) void cover_masks_avx2(const Vec2* centres, std::uint32_t n, const double* xs,
+                                                       const double* ys, std::uint32_t k, double cover2,
+                                                       std::uint64_t* out) {
+  const __m256d limit = _mm256_set1_pd(cover2);
+  for (std::uint32_t c = 0; c < n; ++c) {
+    const __m256d cx = _mm256_set1_pd(centres[c].x), cy = _mm256_set1_pd(centres[c].y);
+    std::uint64_t set = 0;
+    for (std::uint32_t q = 0; q < k; q += 4) {
+      const __m256d dx = _mm256_sub_pd(cx, _mm256_loadu_pd(xs + q)), dy = _mm256_sub_pd(cy, _mm256_loadu_pd(ys + q));
+      const __m256d d2 = _mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy));
+      set |= static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_cmp_pd(d2, limit, _CMP_LE_OQ))) << q;
+    }
+    out[c] = set;
+  }
+}
+
+void cover_masks(const Vec2* centres, std::uint32_t n, const double* xs, const double* ys, std::uint32_t k, double cover2,
+                 std::uint64_t* out) {
+  static const bool avx2 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  (avx2 ? cover_masks_avx2 : cover_masks_sse2)(centres, n, xs, ys, k, cover2, out);
+}
+#else
+void cover_masks(const Vec2* centres, std::uint32_t n, const double* xs, const double* ys, std::uint32_t k, double cover2,
+                 std::uint64_t* out) {
+  for (std::uint32_t c = 0; c < n; ++c) {
+    std::uint64_t set = 0;
+    for (std::uint32_t q = 0; q < k; ++q) {
+      const double dx = centres[c].x - xs[q], dy = centres[c].y - ys[q];
+      set |= std::uint64_t{dx * dx + dy * dy <= cover2} << q;
+    }
+    out[c] = set;
+  }
+}
+#endif
 
 // Bits set, without a library call on processors without POPCNT (the build targets plain x86-64).
 std::uint32_t bits_in(std::uint64_t v) {
@@ -337,6 +376,9 @@ struct GatheringFinder::Impl {
   std::vector<std::uint32_t> near_, fill_;
   std::vector<Vec2> near_pos_;
   std::vector<double> near_x_, near_y_;  // solve_sparse: near_pos_ as two arrays (vectorised counts)
+  std::vector<Vec2> centres_;              // solve_sparse: a person's candidate centres,
+  std::vector<std::uint32_t> partners_;    // the neighbour each passes through (kNone: centred),
+  std::vector<std::uint64_t> masks_;       // and the people each covers
   std::vector<Candidate> candidates_;
   Members best_, members_, chosen_;
   std::vector<Vec2> circle_points_;
@@ -754,28 +796,36 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
       // Candidates of min_size or more are stored with the neighbour they pass through: when this
       // person's best set loses people, the fresh listing is the stored sets of the candidates
       // whose partner is still there, cut to the people still there (listed_again).
-      near_x_.resize(k_near + 1);
-      near_y_.resize(k_near + 1);
+      const std::uint32_t padded = (k_near + 3) & ~3u;
+      near_x_.resize(padded);
+      near_y_.resize(padded);
       for (std::uint32_t k = 0; k < k_near; ++k) near_x_[k] = near_pos_[k].x, near_y_[k] = near_pos_[k].y;
-      near_x_[k_near] = near_y_[k_near] = std::numeric_limits<double>::infinity();  // pads to pairs: never covered
+      for (std::uint32_t k = k_near; k < padded; ++k)  // never covered
+        near_x_[k] = near_y_[k] = std::numeric_limits<double>::infinity();
       // (the first pass, where everyone is still there: near_ is the whole neighbour list)
       const bool store = building;
       const auto floor_count = static_cast<std::uint32_t>(min_size_);
-      std::uint64_t best = 0;
-      std::uint32_t best_count = 0;
-      auto consider = [&](Vec2 centre, std::uint32_t partner) {
-        const std::uint64_t set = cover_mask(centre, near_x_.data(), near_y_.data(), k_near, radii_.cover2);
-        const auto count = bits_in(set);
-        if (count < floor_count) return;
-        if (store) stored_.push_back({set, partner});
-        take_better(set, count, best, best_count);
-      };
-      consider(pos_[i], kNone);
+      centres_.clear();
+      partners_.clear();
+      centres_.push_back(pos_[i]);
+      partners_.push_back(kNone);
       for (std::uint32_t k = 0; k < k_near; ++k) {
         if (near_[k] <= i) continue;
         Vec2 centres[2];
         const int n = pair_centres(pos_[i], near_pos_[k], radii_.disk, centres);
-        for (int c = 0; c < n; ++c) consider(centres[c], near_[k]);
+        for (int c = 0; c < n; ++c) centres_.push_back(centres[c]), partners_.push_back(near_[k]);
+      }
+      masks_.resize(centres_.size());
+      cover_masks(centres_.data(), static_cast<std::uint32_t>(centres_.size()), near_x_.data(), near_y_.data(), k_near,
+                  radii_.cover2, masks_.data());
+      std::uint64_t best = 0;
+      std::uint32_t best_count = 0;
+      for (std::size_t c = 0; c < masks_.size(); ++c) {
+        const std::uint64_t set = masks_[c];
+        const auto count = bits_in(set);
+        if (count < floor_count) continue;
+        if (store) stored_.push_back({set, partners_[c]});
+        take_better(set, count, best, best_count);
       }
       listed_[i] = store;
       if (best_count < floor_count) return;
