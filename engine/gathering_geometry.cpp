@@ -309,7 +309,7 @@ struct GatheringFinder::Impl {
   std::vector<std::uint32_t> cell_index_;                          // dense: cell key -> cells_ index
   std::vector<Cell> cells_;                                        // occupied cells, by key
   bool person_links_ = false;  // sparse: people linked directly (links_), not through cells
-  std::vector<std::uint32_t> link_first_, links_;                  // per person: everyone within link
+  std::vector<std::uint32_t> link_first_, link_last_, links_;      // per person: everyone within link
   std::vector<std::uint8_t> in_core_;                              // person mode: may be in a group
   std::vector<std::uint32_t> degree_, peel_;
   std::vector<std::uint32_t> parent_, component_of_, component_first_, component_people_, cursor_;
@@ -352,7 +352,7 @@ struct GatheringFinder::Impl {
   std::vector<Vec2> pos_;
   std::vector<std::uint32_t> key_;
   std::vector<std::uint32_t> neighbour_first_, neighbours_;  // within link, self included, ascending
-  std::vector<std::uint32_t> found_first_, found_, found_cursor_;          // build_neighbours: the lists in cell order
+  std::vector<std::uint32_t> found_first_, found_last_, found_, found_cursor_, scan_order_;          // build_neighbours: the lists in cell order
   std::vector<std::uint8_t> alive_, exact_;
   std::vector<std::uint32_t> version_, best_size_, touched_;
   std::vector<Vec2> best_centre_;
@@ -429,7 +429,9 @@ void GatheringFinder::Impl::run(std::span<const GatherPoint> points, const Gathe
     const std::span<std::uint32_t> people(component_people_.data() + component_first_[k],
                                           component_first_[k + 1] - component_first_[k]);
     if (people.size() < min_size_) continue;
-    // key order, by sorting (key, index) packed in one word
+    // key order, by sorting (key, index) packed in one word; the order found (people by cell, where
+    // cells link them) is kept for the neighbour scan, which then reads nearby memory
+    scan_order_.assign(people.begin(), people.end());
     by_key_.clear();
     for (std::uint32_t g : people) by_key_.push_back(std::uint64_t{points[g].key} << 32 | g);
     std::sort(by_key_.begin(), by_key_.end());
@@ -532,13 +534,16 @@ void GatheringFinder::Impl::link_people() {
   // about one person per cell (people spread across a plant): link people directly, once
   person_links_ = dense_ && 2 * cell_count(n) >= n;
   if (person_links_) {
-    link_first_.resize(n + 1);
+    // visited in cell order, so that neighbouring scans read nearby memory
+    link_first_.resize(n);
+    link_last_.resize(n);
     links_.clear();
-    for (std::uint32_t i = 0; i < n; ++i) {
+    for (std::uint32_t k = 0; k < n; ++k) {
+      const std::uint32_t i = by_cell_[k].second;
       link_first_[i] = static_cast<std::uint32_t>(links_.size());
-      for_each_near(points_[i].p, [&](std::uint32_t j) { links_.push_back(j); });
+      for_each_near(cell_pos_[k], [&](std::uint32_t j) { links_.push_back(j); });
+      link_last_[i] = static_cast<std::uint32_t>(links_.size());
     }
-    link_first_[n] = static_cast<std::uint32_t>(links_.size());
     // Everyone in a group of m has the other m - 1 members within link, and they too: so people
     // with fewer than m within link (self included), once such people are set aside, are in no
     // group. Peeling them off repeatedly (a k-core) drops most walkers before any disk is tried.
@@ -546,13 +551,13 @@ void GatheringFinder::Impl::link_people() {
     degree_.resize(n);
     peel_.clear();
     for (std::uint32_t i = 0; i < n; ++i) {
-      degree_[i] = link_first_[i + 1] - link_first_[i];
+      degree_[i] = link_last_[i] - link_first_[i];
       if (degree_[i] < min_size_) in_core_[i] = 0, peel_.push_back(i);
     }
     while (!peel_.empty()) {
       const std::uint32_t i = peel_.back();
       peel_.pop_back();
-      for (std::uint32_t k = link_first_[i]; k < link_first_[i + 1]; ++k) {
+      for (std::uint32_t k = link_first_[i]; k < link_last_[i]; ++k) {
         const std::uint32_t j = links_[k];
         if (in_core_[j] && --degree_[j] < min_size_) in_core_[j] = 0, peel_.push_back(j);
       }
@@ -561,7 +566,7 @@ void GatheringFinder::Impl::link_people() {
     for (std::uint32_t i = 0; i < n; ++i) parent_[i] = i;
     for (std::uint32_t i = 0; i < n; ++i) {
       if (!in_core_[i]) continue;
-      for (std::uint32_t k = link_first_[i]; k < link_first_[i + 1]; ++k) {
+      for (std::uint32_t k = link_first_[i]; k < link_last_[i]; ++k) {
         const std::uint32_t j = links_[k];
         if (j <= i || !in_core_[j]) continue;
         const std::uint32_t ri = root(i), rj = root(j);
@@ -921,26 +926,27 @@ void GatheringFinder::Impl::for_each_near(Vec2 at, Visit&& visit) const {
 // visiting i in ascending order), which sorts them without a sort: the relation is symmetric.
 void GatheringFinder::Impl::build_neighbours(std::span<const std::uint32_t> people) {
   const auto m = static_cast<std::uint32_t>(people.size());
-  found_first_.resize(m + 1);
+  found_first_.resize(m);
+  found_last_.resize(m);
   found_.clear();
-  for (std::uint32_t i = 0; i < m; ++i) {
+  for (const std::uint32_t g : scan_order_) {
+    const std::uint32_t i = local_of_[g];
     found_first_[i] = static_cast<std::uint32_t>(found_.size());
-    const std::uint32_t g = people[i];
     if (person_links_) {
-      for (std::uint32_t k = link_first_[g]; k < link_first_[g + 1]; ++k)
+      for (std::uint32_t k = link_first_[g]; k < link_last_[g]; ++k)
         if (in_core_[links_[k]]) found_.push_back(local_of_[links_[k]]);
     } else {
       for_each_near(points_[g].p, [&](std::uint32_t j) { found_.push_back(local_of_[j]); });
     }
+    found_last_[i] = static_cast<std::uint32_t>(found_.size());
   }
-  found_first_[m] = static_cast<std::uint32_t>(found_.size());
   neighbour_first_.assign(m + 1, 0);
   for (std::uint32_t j : found_) ++neighbour_first_[j + 1];
   for (std::uint32_t i = 0; i < m; ++i) neighbour_first_[i + 1] += neighbour_first_[i];
   neighbours_.resize(found_.size());
   found_cursor_.assign(neighbour_first_.begin(), neighbour_first_.end() - 1);
   for (std::uint32_t i = 0; i < m; ++i)
-    for (std::uint32_t k = found_first_[i]; k < found_first_[i + 1]; ++k) neighbours_[found_cursor_[found_[k]]++] = i;
+    for (std::uint32_t k = found_first_[i]; k < found_last_[i]; ++k) neighbours_[found_cursor_[found_[k]]++] = i;
 }
 
 void GatheringFinder::Impl::gather_near(std::uint32_t person) {
