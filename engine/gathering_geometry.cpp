@@ -305,6 +305,7 @@ struct GatheringFinder::Impl {
   std::vector<std::pair<std::uint64_t, std::uint32_t>> by_cell_;  // (cell key, person), sorted
   std::vector<std::uint32_t> cell_start_;                          // dense: cell key -> first in by_cell_
   std::vector<Vec2> cell_pos_;                                     // positions in by_cell_ order
+  std::vector<double> cell_x_, cell_y_;                            // the same as two arrays, padded
   std::vector<std::uint64_t> keys_;                                // dense: each person's cell key
   std::vector<std::uint32_t> cell_index_;                          // dense: cell key -> cells_ index
   std::vector<Cell> cells_;                                        // occupied cells, by key
@@ -529,7 +530,14 @@ void GatheringFinder::Impl::link_people() {
   }
   // positions in cell order: neighbour scans read them contiguously
   cell_pos_.resize(n);
-  for (std::uint32_t k = 0; k < n; ++k) cell_pos_[k] = points_[by_cell_[k].second].p;
+  cell_x_.resize(n + 4);
+  cell_y_.resize(n + 4);
+  for (std::uint32_t k = 0; k < n; ++k) {
+    cell_pos_[k] = points_[by_cell_[k].second].p;
+    cell_x_[k] = cell_pos_[k].x, cell_y_[k] = cell_pos_[k].y;
+  }
+  for (std::uint32_t k = n; k < n + 4; ++k)  // a masked scan may read up to three past the end
+    cell_x_[k] = cell_y_[k] = std::numeric_limits<double>::infinity();
 
   // about one person per cell (people spread across a plant): link people directly, once
   person_links_ = dense_ && 2 * cell_count(n) >= n;
@@ -915,8 +923,14 @@ void GatheringFinder::Impl::for_each_near(Vec2 at, Visit&& visit) const {
     // the spare columns hold keys cx - kReach .. cx + kReach inside row r
     const std::uint64_t base = r * width_ + kReach;
     const std::size_t last = position(base + std::min(x1, cx + kReach) + 1);
-    for (std::size_t k = position(base + x0); k < last; ++k)
-      if (dist2(at, cell_pos_[k]) <= link2) visit(by_cell_[k].second);
+    // the run's people within link as bits, 64 at a time (the same arithmetic as dist2)
+    for (std::size_t k = position(base + x0); k < last; k += 64) {
+      const auto len = static_cast<std::uint32_t>(std::min<std::size_t>(64, last - k));
+      std::uint64_t near = 0;
+      cover_masks(&at, 1, cell_x_.data() + k, cell_y_.data() + k, len, link2, &near);
+      if (len < 64) near &= (std::uint64_t{1} << len) - 1;
+      for (; near != 0; near &= near - 1) visit(by_cell_[k + static_cast<std::size_t>(std::countr_zero(near))].second);
+    }
   }
 }
 
