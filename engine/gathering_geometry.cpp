@@ -149,60 +149,67 @@ Circle enclosing_circle(std::vector<Vec2>& pts) {
 }
 
 // For each of n disk centres, the people among xs/ys (k of them, the arrays padded to a multiple of
-// four with points never covered) that the disk covers, as bits: dist2's products and sums, so
-// dist2's decisions. Processors with AVX2 take four people at a time instead of two; the
-// arithmetic is the same IEEE operations lane by lane (no fused multiply-add), so the bits are the
-// same on every processor and the choice of code never reaches a result.
+// four with points never covered) that the disk covers, as bits: `words` words per centre, person
+// q at bit q % 64 of word q / 64. dist2's products and sums, so dist2's decisions. Processors with
+// AVX2 take four people at a time instead of two; the arithmetic is the same IEEE operations lane
+// by lane (no fused multiply-add), so the bits are the same on every processor and the choice of
+// code never reaches a result.
 #if defined(__SSE2__)
 void cover_masks_sse2(const Vec2* centres, std::uint32_t n, const double* xs, const double* ys, std::uint32_t k,
-                      double cover2, std::uint64_t* out) {
+                      double cover2, std::uint64_t* out, std::uint32_t words) {
   const __m128d limit = _mm_set1_pd(cover2);
   for (std::uint32_t c = 0; c < n; ++c) {
     const __m128d cx = _mm_set1_pd(centres[c].x), cy = _mm_set1_pd(centres[c].y);
-    std::uint64_t set = 0;
-    for (std::uint32_t q = 0; q < k; q += 2) {
-      const __m128d dx = _mm_sub_pd(cx, _mm_loadu_pd(xs + q)), dy = _mm_sub_pd(cy, _mm_loadu_pd(ys + q));
-      const __m128d d2 = _mm_add_pd(_mm_mul_pd(dx, dx), _mm_mul_pd(dy, dy));
-      set |= static_cast<std::uint64_t>(_mm_movemask_pd(_mm_cmple_pd(d2, limit))) << q;
+    for (std::uint32_t w = 0; w < words; ++w) {
+      std::uint64_t set = 0;
+      const std::uint32_t from = 64 * w, to = std::min(k, from + 64);
+      for (std::uint32_t q = from; q < to; q += 2) {
+        const __m128d dx = _mm_sub_pd(cx, _mm_loadu_pd(xs + q)), dy = _mm_sub_pd(cy, _mm_loadu_pd(ys + q));
+        const __m128d d2 = _mm_add_pd(_mm_mul_pd(dx, dx), _mm_mul_pd(dy, dy));
+        set |= static_cast<std::uint64_t>(_mm_movemask_pd(_mm_cmple_pd(d2, limit))) << (q - from);
+      }
+      out[std::size_t{c} * words + w] = set;
     }
-    out[c] = set;
   }
 }
 
 __attribute__((target("avx2"))) void cover_masks_avx2(const Vec2* centres, std::uint32_t n, const double* xs,
                                                        const double* ys, std::uint32_t k, double cover2,
-                                                       std::uint64_t* out) {
+                                                       std::uint64_t* out, std::uint32_t words) {
   const __m256d limit = _mm256_set1_pd(cover2);
   for (std::uint32_t c = 0; c < n; ++c) {
     const __m256d cx = _mm256_set1_pd(centres[c].x), cy = _mm256_set1_pd(centres[c].y);
-    std::uint64_t set = 0;
-    for (std::uint32_t q = 0; q < k; q += 4) {
-      const __m256d dx = _mm256_sub_pd(cx, _mm256_loadu_pd(xs + q)), dy = _mm256_sub_pd(cy, _mm256_loadu_pd(ys + q));
-      const __m256d d2 = _mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy));
-      set |= static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_cmp_pd(d2, limit, _CMP_LE_OQ))) << q;
+    for (std::uint32_t w = 0; w < words; ++w) {
+      std::uint64_t set = 0;
+      const std::uint32_t from = 64 * w, to = std::min(k, from + 64);
+      for (std::uint32_t q = from; q < to; q += 4) {
+        const __m256d dx = _mm256_sub_pd(cx, _mm256_loadu_pd(xs + q)), dy = _mm256_sub_pd(cy, _mm256_loadu_pd(ys + q));
+        const __m256d d2 = _mm256_add_pd(_mm256_mul_pd(dx, dx), _mm256_mul_pd(dy, dy));
+        set |= static_cast<std::uint64_t>(_mm256_movemask_pd(_mm256_cmp_pd(d2, limit, _CMP_LE_OQ))) << (q - from);
+      }
+      out[std::size_t{c} * words + w] = set;
     }
-    out[c] = set;
   }
 }
 
 void cover_masks(const Vec2* centres, std::uint32_t n, const double* xs, const double* ys, std::uint32_t k, double cover2,
-                 std::uint64_t* out) {
+                 std::uint64_t* out, std::uint32_t words = 1) {
   static const bool avx2 = [] {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") != 0;
   }();
-  (avx2 ? cover_masks_avx2 : cover_masks_sse2)(centres, n, xs, ys, k, cover2, out);
+  (avx2 ? cover_masks_avx2 : cover_masks_sse2)(centres, n, xs, ys, k, cover2, out, words);
 }
 #else
 void cover_masks(const Vec2* centres, std::uint32_t n, const double* xs, const double* ys, std::uint32_t k, double cover2,
-                 std::uint64_t* out) {
+                 std::uint64_t* out, std::uint32_t words = 1) {
   for (std::uint32_t c = 0; c < n; ++c) {
-    std::uint64_t set = 0;
+    std::uint64_t* set = out + std::size_t{c} * words;
+    for (std::uint32_t w = 0; w < words; ++w) set[w] = 0;
     for (std::uint32_t q = 0; q < k; ++q) {
       const double dx = centres[c].x - xs[q], dy = centres[c].y - ys[q];
-      set |= std::uint64_t{dx * dx + dy * dy <= cover2} << q;
+      set[q >> 6] |= std::uint64_t{dx * dx + dy * dy <= cover2} << (q & 63);
     }
-    out[c] = set;
   }
 }
 #endif
@@ -215,16 +222,28 @@ std::uint32_t bits_in(std::uint64_t v) {
   return static_cast<std::uint32_t>((v * 0x0101010101010101ull) >> 56);
 }
 
-// Keeps the better of two member sets as bits over people in ascending keys: the larger, or of
-// equal sizes the lexicographically smaller (it holds the lowest bit where they differ).
-void take_better(std::uint64_t set, std::uint32_t count, std::uint64_t& best, std::uint32_t& best_count) {
+// Member sets as bits over people in ascending keys, `words` words (at most kMaskWords).
+constexpr std::uint32_t kMaskWords = 4;
+std::uint32_t bits_in(const std::uint64_t* set, std::uint32_t words) {
+  std::uint32_t n = 0;
+  for (std::uint32_t w = 0; w < words; ++w) n += bits_in(set[w]);
+  return n;
+}
+
+// Keeps the better of two member sets: the larger, or of equal sizes the lexicographically smaller
+// (it holds the lowest bit where they differ).
+void take_better(const std::uint64_t* set, std::uint32_t count, std::uint64_t* best, std::uint32_t& best_count,
+                 std::uint32_t words) {
   if (count < best_count) return;
-  if (count > best_count) {
-    best = set, best_count = count;
-    return;
+  if (count == best_count) {
+    std::uint32_t w = 0;
+    while (w < words && set[w] == best[w]) ++w;
+    if (w == words) return;
+    const std::uint64_t differ = set[w] ^ best[w];
+    if ((set[w] & differ & (~differ + 1)) == 0) return;
   }
-  const std::uint64_t differ = set ^ best;
-  if ((set & differ & (~differ + 1)) != 0) best = set;
+  best_count = count;
+  for (std::uint32_t w = 0; w < words; ++w) best[w] = set[w];
 }
 
 }  // namespace
@@ -234,9 +253,10 @@ struct GatheringFinder::Impl {
 
  private:
   static constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
-  // mean neighbours within 2R (self included) up to which a component is solved by listing: at 5,000
-  // walkers in 1 km2 (about 15-30 each) listing is cheaper than the bounded heap
-  static constexpr std::size_t kSparseDegree = 40;
+  // mean neighbours within 2R (self included) up to which a component is solved by listing with bit
+  // masks (solve_sparse) rather than by the bounded heap: measured cheaper at 5,000 walkers in 1 km2
+  // (about 15 each) and at 2,000 in 400 m x 300 m (about 55 each); crowds of hundreds take the heap
+  static constexpr std::size_t kSparseDegree = 256;
   // A candidate disk through the person being evaluated, and at most how many people it covers.
   struct Candidate {
     Vec2 centre;
@@ -366,12 +386,13 @@ struct GatheringFinder::Impl {
   // solve_sparse: the candidates of min_size or more found in the first pass (bits over the
   // person's whole neighbour list), with the neighbour each passes through (kNone: centred)
   struct StoredCandidate {
-    std::uint64_t set;
+    std::uint32_t at;       // its set: stored_words_[at, at + the person's words)
     std::uint32_t partner;
   };
   std::vector<StoredCandidate> stored_;
+  std::vector<std::uint64_t> stored_words_;
   std::vector<std::uint32_t> stored_first_;  // per person: their stored_ slice [first[i], first[i + 1])
-  std::vector<std::uint8_t> listed_;         // their candidates are stored (at most 64 neighbours)
+  std::vector<std::uint8_t> listed_;         // their candidates are stored (at most 64 kMaskWords neighbours)
 
   // scratch
   std::vector<std::uint32_t> near_, fill_;
@@ -746,16 +767,19 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
   best_slice_.assign(m, Slice{0, 0});
   listed_.assign(m, 0);
   stored_.clear();
+  stored_words_.clear();
   stored_first_.assign(m + 1, 0);
   bool building = true;  // the first pass collects the entries; the heap is made once after it
   auto entry = [&](const Entry& e) {
     if (building) heap_.push_back(with_leads(e));
     else push(e);
   };
-  // people's entries: their best set's members (bits over near_ as gathered) into pool_
-  auto push_best = [&](std::uint32_t i, std::uint64_t best, std::uint32_t best_count) {
+  // people's entries: their best set's members (bits over `people`, ascending) into pool_
+  auto push_best = [&](std::uint32_t i, const std::uint64_t* best, std::uint32_t words, std::uint32_t best_count,
+                       const std::uint32_t* people) {
     const auto first = static_cast<std::uint32_t>(pool_.size());
-    for (std::uint64_t bits = best; bits != 0; bits &= bits - 1) pool_.push_back(near_[std::countr_zero(bits)]);
+    for (std::uint32_t w = 0; w < words; ++w)
+      for (std::uint64_t bits = best[w]; bits != 0; bits &= bits - 1) pool_.push_back(people[64 * w + std::countr_zero(bits)]);
     best_slice_[i] = {first, best_count};
     entry({best_count, false, i, version_[i], first, best_count});
   };
@@ -763,24 +787,20 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
   // set cut to the people still there; the same sets as listing the candidates afresh
   auto listed_again = [&](std::uint32_t i) {
     const std::uint32_t first = neighbour_first_[i], count = neighbour_first_[i + 1] - first;
-    std::uint64_t here = 0;
-    for (std::uint32_t k = 0; k < count; ++k) here |= std::uint64_t{alive_[neighbours_[first + k]]} << k;
-    std::uint64_t best = 0;
-    std::uint32_t best_count = 0;
+    const std::uint32_t words = (count + 63) / 64;
+    std::uint64_t here[kMaskWords] = {}, set[kMaskWords], best[kMaskWords] = {};
+    for (std::uint32_t k = 0; k < count; ++k) here[k >> 6] |= std::uint64_t{alive_[neighbours_[first + k]]} << (k & 63);
     const auto floor_count = static_cast<std::uint32_t>(min_size_);
-    if (bits_in(here) < floor_count) return;
+    if (bits_in(here, words) < floor_count) return;
+    std::uint32_t best_count = 0;
     for (std::uint32_t c = stored_first_[i]; c < stored_first_[i + 1]; ++c) {
       const StoredCandidate& sc = stored_[c];
       if (sc.partner != kNone && !alive_[sc.partner]) continue;
-      const std::uint64_t set = sc.set & here;
-      const auto n = bits_in(set);
-      if (n >= floor_count) take_better(set, n, best, best_count);
+      for (std::uint32_t w = 0; w < words; ++w) set[w] = stored_words_[sc.at + w] & here[w];
+      const std::uint32_t n = bits_in(set, words);
+      if (n >= floor_count) take_better(set, n, best, best_count, words);
     }
-    if (best_count < floor_count) return;
-    const auto at = static_cast<std::uint32_t>(pool_.size());
-    for (std::uint64_t bits = best; bits != 0; bits &= bits - 1) pool_.push_back(neighbours_[first + std::countr_zero(bits)]);
-    best_slice_[i] = {at, best_count};
-    entry({best_count, false, i, version_[i], at, best_count});
+    if (best_count >= floor_count) push_best(i, best, words, best_count, neighbours_.data() + first);
   };
   auto evaluate_listed = [&](std::uint32_t i) {
     ++version_[i];
@@ -802,14 +822,14 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
         for (int c = 0; c < n; ++c) consider(centres[c]);
       }
     };
-    if (k_near <= 64) {
+    if (k_near <= 64 * kMaskWords) {
       // a candidate's members as bits over near_ (ascending keys): of two sets of one size, the
       // lexicographically smaller has the lowest differing bit. Each candidate's set is made in one
       // pass (the same products and sums as dist2, so the same decisions) and counted by popcount.
       // Candidates of min_size or more are stored with the neighbour they pass through: when this
       // person's best set loses people, the fresh listing is the stored sets of the candidates
       // whose partner is still there, cut to the people still there (listed_again).
-      const std::uint32_t padded = (k_near + 3) & ~3u;
+      const std::uint32_t padded = (k_near + 3) & ~3u, words = (k_near + 63) / 64;
       near_x_.resize(padded);
       near_y_.resize(padded);
       for (std::uint32_t k = 0; k < k_near; ++k) near_x_[k] = near_pos_[k].x, near_y_[k] = near_pos_[k].y;
@@ -828,21 +848,23 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
         const int n = pair_centres(pos_[i], near_pos_[k], radii_.disk, centres);
         for (int c = 0; c < n; ++c) centres_.push_back(centres[c]), partners_.push_back(near_[k]);
       }
-      masks_.resize(centres_.size());
+      masks_.resize(centres_.size() * words);
       cover_masks(centres_.data(), static_cast<std::uint32_t>(centres_.size()), near_x_.data(), near_y_.data(), k_near,
-                  radii_.cover2, masks_.data());
-      std::uint64_t best = 0;
+                  radii_.cover2, masks_.data(), words);
+      std::uint64_t best[kMaskWords] = {};
       std::uint32_t best_count = 0;
-      for (std::size_t c = 0; c < masks_.size(); ++c) {
-        const std::uint64_t set = masks_[c];
-        const auto count = bits_in(set);
+      for (std::size_t c = 0; c < centres_.size(); ++c) {
+        const std::uint64_t* set = masks_.data() + c * words;
+        const std::uint32_t count = bits_in(set, words);
         if (count < floor_count) continue;
-        if (store) stored_.push_back({set, partners_[c]});
-        take_better(set, count, best, best_count);
+        if (store) {
+          stored_.push_back({static_cast<std::uint32_t>(stored_words_.size()), partners_[c]});
+          stored_words_.insert(stored_words_.end(), set, set + words);
+        }
+        take_better(set, count, best, best_count, words);
       }
       listed_[i] = store;
-      if (best_count < floor_count) return;
-      push_best(i, best, best_count);
+      if (best_count >= floor_count) push_best(i, best, words, best_count, near_.data());
       return;
     }
     Slice best{0, 0};

@@ -232,8 +232,9 @@ TEST(GatheringIncremental, PL02_ReusedFinderEqualsAFreshOneAcrossOptionChanges) 
 
 // The benchmarks' densities, evaluation after evaluation, against the reference finder: 5,000
 // random-waypoint walkers at 1.2 m/s on 1 km2 (one connected component of about 5,000 people and
-// hundreds of groups: BM_EngineIngestDense) and 2,000 on 400 m x 300 m (about 40 people within 2R
-// each, solved by the bounded heap: BM_SimRealtimeFactor/2000).
+// hundreds of groups: BM_EngineIngestDense), 2,000 on 400 m x 300 m (about 55 people within 2R each:
+// BM_SimRealtimeFactor/2000) and 1,500 on 150 m x 150 m (about 190 each: member sets of three and
+// four 64-bit words).
 TEST(GatheringIncremental, PL02_H01_MatchesReferenceAtTheBenchmarksDensities) {
   struct Case {
     int people;
@@ -241,9 +242,9 @@ TEST(GatheringIncremental, PL02_H01_MatchesReferenceAtTheBenchmarksDensities) {
     int steps;
   };
 #ifdef PLANTTWIN_SANITIZED
-  const Case cases[] = {{5000, 1000, 1000, 2}, {2000, 400, 300, 2}};
+  const Case cases[] = {{5000, 1000, 1000, 2}, {2000, 400, 300, 2}, {1500, 150, 150, 1}};
 #else
-  const Case cases[] = {{5000, 1000, 1000, 30}, {2000, 400, 300, 20}};
+  const Case cases[] = {{5000, 1000, 1000, 30}, {2000, 400, 300, 20}, {1500, 150, 150, 6}};
 #endif
   for (const Case& c : cases) {
     Generator gen{std::mt19937_64(static_cast<std::uint64_t>(c.people))};
@@ -271,7 +272,7 @@ TEST(GatheringIncremental, PL02_H01_MatchesReferenceAtTheBenchmarksDensities) {
     }
     std::printf("[ differential ] %d people on %g m x %g m: %d evaluations, %ld groups\n", c.people, c.width, c.height,
                 c.steps, groups);
-    EXPECT_GT(groups, 100L * c.steps);  // hundreds of groups per evaluation: the greedy order is exercised
+    EXPECT_GT(groups, 20L * c.steps);  // dozens to hundreds of groups per evaluation: the greedy order is exercised
   }
 }
 
