@@ -215,7 +215,7 @@ void cover_masks(const Vec2* centres, std::uint32_t n, const double* xs, const d
 #endif
 
 // Bits set, without a library call on processors without POPCNT (the build targets plain x86-64).
-std::uint32_t bits_in(std::uint64_t v) {
+[[gnu::always_inline]] inline std::uint32_t bits_in(std::uint64_t v) {
   v -= (v >> 1) & 0x5555555555555555ull;
   v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
   v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
@@ -224,16 +224,16 @@ std::uint32_t bits_in(std::uint64_t v) {
 
 // Member sets as bits over people in ascending keys, `words` words (at most kMaskWords).
 constexpr std::uint32_t kMaskWords = 4;
-std::uint32_t bits_in(const std::uint64_t* set, std::uint32_t words) {
-  std::uint32_t n = 0;
-  for (std::uint32_t w = 0; w < words; ++w) n += bits_in(set[w]);
+[[gnu::always_inline]] inline std::uint32_t bits_in(const std::uint64_t* set, std::uint32_t words) {
+  std::uint32_t n = bits_in(set[0]);
+  for (std::uint32_t w = 1; w < words; ++w) n += bits_in(set[w]);
   return n;
 }
 
 // Keeps the better of two member sets: the larger, or of equal sizes the lexicographically smaller
 // (it holds the lowest bit where they differ).
-void take_better(const std::uint64_t* set, std::uint32_t count, std::uint64_t* best, std::uint32_t& best_count,
-                 std::uint32_t words) {
+[[gnu::always_inline]] inline void take_better(const std::uint64_t* set, std::uint32_t count, std::uint64_t* best,
+                                               std::uint32_t& best_count, std::uint32_t words) {
   if (count < best_count) return;
   if (count == best_count) {
     std::uint32_t w = 0;
@@ -243,7 +243,8 @@ void take_better(const std::uint64_t* set, std::uint32_t count, std::uint64_t* b
     if ((set[w] & differ & (~differ + 1)) == 0) return;
   }
   best_count = count;
-  for (std::uint32_t w = 0; w < words; ++w) best[w] = set[w];
+  best[0] = set[0];
+  for (std::uint32_t w = 1; w < words; ++w) best[w] = set[w];
 }
 
 }  // namespace
@@ -272,18 +273,24 @@ struct GatheringFinder::Impl {
     std::uint32_t person;
     std::uint32_t version;
     std::uint32_t first = 0, count = 0;  // exact entries: their member set, a slice of pool_
-    // the heap's order packed in two words, larger first (lower_priority): size, then bounds
-    // before exact sets, then for bounds the lower person, for exact sets the first two members
-    std::uint64_t order = 0, order2 = 0;
   };
-  Entry with_leads(Entry e) const {
+  // The heap holds small items: the order packed in two words, larger first (lower_priority): size,
+  // then bounds before exact sets, then for bounds the lower person, for exact sets the first two
+  // members; and the entry it stands for, in entries_.
+  struct HeapItem {
+    std::uint64_t order;
+    std::uint32_t order2;
+    std::uint32_t slot;
+  };
+  HeapItem item_for(const Entry& e) {
     constexpr std::uint64_t kTop = std::numeric_limits<std::uint32_t>::max();
     const std::uint64_t lead0 = e.bound ? e.person : e.count > 0 ? pool_[e.first] : 0;
     const std::uint64_t lead1 = !e.bound && e.count > 1 ? pool_[e.first + 1] : 0;
-    e.order = std::uint64_t{e.size} << 33 | std::uint64_t{e.bound} << 32 | (kTop - lead0);
-    e.order2 = e.bound ? 0 : kTop - lead1;
-    return e;
+    entries_.push_back(e);
+    return {std::uint64_t{e.size} << 33 | std::uint64_t{e.bound} << 32 | (kTop - lead0),
+            static_cast<std::uint32_t>(e.bound ? 0 : kTop - lead1), static_cast<std::uint32_t>(entries_.size() - 1)};
   }
+  const Entry& top() const { return entries_[heap_.front().slot]; }
 
   void link_people();
   std::uint32_t root(std::uint32_t unit);  // a person or a cell
@@ -302,7 +309,7 @@ struct GatheringFinder::Impl {
   std::uint32_t quick_bound(std::uint32_t person);
   std::uint32_t evaluate(std::uint32_t person, std::uint32_t need);
   void set_bound(std::uint32_t person, std::uint32_t bound);
-  bool lower_priority(const Entry& a, const Entry& b) const;
+  bool lower_priority(const HeapItem& a, const HeapItem& b) const;
   void push(const Entry& e);
   Entry pop();
   bool stale(const Entry& e) const { return !alive_[e.person] || version_[e.person] != e.version; }
@@ -377,7 +384,8 @@ struct GatheringFinder::Impl {
   std::vector<std::uint8_t> alive_, exact_;
   std::vector<std::uint32_t> version_, best_size_, touched_;
   std::vector<Vec2> best_centre_;
-  std::vector<Entry> heap_;
+  std::vector<HeapItem> heap_;
+  std::vector<Entry> entries_;  // what heap items stand for (by slot), since the heap was cleared
   std::vector<std::uint32_t> pool_;  // member sets of exact entries; immutable once pushed
   struct Slice {
     std::uint32_t first, count;  // a member set in pool_
@@ -385,13 +393,10 @@ struct GatheringFinder::Impl {
   std::vector<Slice> best_slice_;  // solve_sparse: each person's best set, count 0 when none
   // solve_sparse: the candidates of min_size or more found in the first pass (bits over the
   // person's whole neighbour list), with the neighbour each passes through (kNone: centred)
-  struct StoredCandidate {
-    std::uint32_t at;       // its set: stored_words_[at, at + the person's words)
-    std::uint32_t partner;
-  };
-  std::vector<StoredCandidate> stored_;
-  std::vector<std::uint64_t> stored_words_;
-  std::vector<std::uint32_t> stored_first_;  // per person: their stored_ slice [first[i], first[i + 1])
+  std::vector<std::uint32_t> stored_partner_;  // per candidate: the neighbour it passes through
+  std::vector<std::uint64_t> stored_words_;    // per candidate: its set, the person's words of bits
+  std::vector<std::uint32_t> stored_first_;    // per person: their candidates [first[i], first[i + 1])
+  std::vector<std::uint32_t> stored_word_first_;  // per person: where their sets start in stored_words_
   std::vector<std::uint8_t> listed_;         // their candidates are stored (at most 64 kMaskWords neighbours)
 
   // scratch
@@ -715,6 +720,7 @@ void GatheringFinder::Impl::solve_component(std::span<const std::uint32_t> peopl
   best_size_.resize(m);
   best_centre_.resize(m);
   heap_.clear();
+  entries_.clear();
   pool_.clear();
   for (std::uint32_t i = 0; i < m; ++i) set_bound(i, quick_bound(i));
 
@@ -722,11 +728,11 @@ void GatheringFinder::Impl::solve_component(std::span<const std::uint32_t> peopl
     // settle bounds at the top until an exact size leads. Within a round nothing is removed, so
     // the largest exact size found so far is a floor below which no one needs settling.
     std::uint32_t floor = 0;
-    while (!heap_.empty() && (stale(heap_.front()) || heap_.front().bound)) {
+    while (!heap_.empty() && (stale(top()) || top().bound)) {
       const Entry e = pop();
       if (!stale(e)) floor = std::max(floor, evaluate(e.person, floor));
     }
-    if (heap_.empty() || heap_.front().size < min_size_) return;
+    if (heap_.empty() || top().size < min_size_) return;
 
     // the heap orders exact entries of one size by their member sets, so the top is the set with
     // the smallest keys among every person's best: the greedy choice, without visiting the ties
@@ -761,17 +767,19 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
   const auto m = static_cast<std::uint32_t>(pos_.size());
   pool_.clear();
   heap_.clear();
+  entries_.clear();
   alive_.assign(m, 1);
   version_.assign(m, 0);
   touched_.assign(m, 0);
   best_slice_.assign(m, Slice{0, 0});
   listed_.assign(m, 0);
-  stored_.clear();
+  stored_partner_.clear();
   stored_words_.clear();
   stored_first_.assign(m + 1, 0);
+  stored_word_first_.assign(m + 1, 0);
   bool building = true;  // the first pass collects the entries; the heap is made once after it
   auto entry = [&](const Entry& e) {
-    if (building) heap_.push_back(with_leads(e));
+    if (building) heap_.push_back(item_for(e));
     else push(e);
   };
   // people's entries: their best set's members (bits over `people`, ascending) into pool_
@@ -787,20 +795,27 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
   // set cut to the people still there; the same sets as listing the candidates afresh
   auto listed_again = [&](std::uint32_t i) {
     const std::uint32_t first = neighbour_first_[i], count = neighbour_first_[i + 1] - first;
-    const std::uint32_t words = (count + 63) / 64;
-    std::uint64_t here[kMaskWords] = {}, set[kMaskWords], best[kMaskWords] = {};
-    for (std::uint32_t k = 0; k < count; ++k) here[k >> 6] |= std::uint64_t{alive_[neighbours_[first + k]]} << (k & 63);
     const auto floor_count = static_cast<std::uint32_t>(min_size_);
-    if (bits_in(here, words) < floor_count) return;
-    std::uint32_t best_count = 0;
-    for (std::uint32_t c = stored_first_[i]; c < stored_first_[i + 1]; ++c) {
-      const StoredCandidate& sc = stored_[c];
-      if (sc.partner != kNone && !alive_[sc.partner]) continue;
-      for (std::uint32_t w = 0; w < words; ++w) set[w] = stored_words_[sc.at + w] & here[w];
-      const std::uint32_t n = bits_in(set, words);
-      if (n >= floor_count) take_better(set, n, best, best_count, words);
-    }
-    if (best_count >= floor_count) push_best(i, best, words, best_count, neighbours_.data() + first);
+    // words known at compile time for the common one-word case
+    auto list = [&](auto fixed_words) {
+      constexpr std::uint32_t kFixed = decltype(fixed_words)::value;
+      const std::uint32_t words = kFixed != 0 ? kFixed : (count + 63) / 64;
+      std::uint64_t here[kMaskWords] = {}, set[kMaskWords], best[kMaskWords] = {};
+      for (std::uint32_t k = 0; k < count; ++k) here[k >> 6] |= std::uint64_t{alive_[neighbours_[first + k]]} << (k & 63);
+      if (bits_in(here, words) < floor_count) return;
+      std::uint32_t best_count = 0;
+      const std::uint64_t* stored = stored_words_.data() + stored_word_first_[i];
+      for (std::uint32_t c = stored_first_[i]; c < stored_first_[i + 1]; ++c, stored += words) {
+        const std::uint32_t partner = stored_partner_[c];
+        if (partner != kNone && !alive_[partner]) continue;
+        for (std::uint32_t w = 0; w < words; ++w) set[w] = stored[w] & here[w];
+        const std::uint32_t n = bits_in(set, words);
+        if (n >= floor_count) take_better(set, n, best, best_count, words);
+      }
+      if (best_count >= floor_count) push_best(i, best, words, best_count, neighbours_.data() + first);
+    };
+    if (count <= 64) list(std::integral_constant<std::uint32_t, 1>{});
+    else list(std::integral_constant<std::uint32_t, 0>{});
   };
   auto evaluate_listed = [&](std::uint32_t i) {
     ++version_[i];
@@ -851,20 +866,27 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
       masks_.resize(centres_.size() * words);
       cover_masks(centres_.data(), static_cast<std::uint32_t>(centres_.size()), near_x_.data(), near_y_.data(), k_near,
                   radii_.cover2, masks_.data(), words);
-      std::uint64_t best[kMaskWords] = {};
-      std::uint32_t best_count = 0;
-      for (std::size_t c = 0; c < centres_.size(); ++c) {
-        const std::uint64_t* set = masks_.data() + c * words;
-        const std::uint32_t count = bits_in(set, words);
-        if (count < floor_count) continue;
-        if (store) {
-          stored_.push_back({static_cast<std::uint32_t>(stored_words_.size()), partners_[c]});
-          stored_words_.insert(stored_words_.end(), set, set + words);
+      // words known at compile time for the common one-word case
+      auto choose = [&](auto fixed_words) {
+        constexpr std::uint32_t kFixed = decltype(fixed_words)::value;
+        const std::uint32_t w = kFixed != 0 ? kFixed : words;
+        std::uint64_t best[kMaskWords] = {};
+        std::uint32_t best_count = 0;
+        for (std::size_t c = 0; c < centres_.size(); ++c) {
+          const std::uint64_t* set = masks_.data() + c * w;
+          const std::uint32_t count = bits_in(set, w);
+          if (count < floor_count) continue;
+          if (store) {
+            stored_partner_.push_back(partners_[c]);
+            stored_words_.insert(stored_words_.end(), set, set + w);
+          }
+          take_better(set, count, best, best_count, w);
         }
-        take_better(set, count, best, best_count, words);
-      }
+        if (best_count >= floor_count) push_best(i, best, w, best_count, near_.data());
+      };
       listed_[i] = store;
-      if (best_count >= floor_count) push_best(i, best, words, best_count, near_.data());
+      if (words == 1) choose(std::integral_constant<std::uint32_t, 1>{});
+      else choose(std::integral_constant<std::uint32_t, 0>{});
       return;
     }
     Slice best{0, 0};
@@ -888,12 +910,13 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
     entry({best.count, false, i, version_[i], best.first, best.count});
   };
   for (std::uint32_t i = 0; i < m; ++i) {
-    stored_first_[i] = static_cast<std::uint32_t>(stored_.size());
+    stored_first_[i] = static_cast<std::uint32_t>(stored_partner_.size());
+    stored_word_first_[i] = static_cast<std::uint32_t>(stored_words_.size());
     evaluate_listed(i);
-    stored_first_[i + 1] = static_cast<std::uint32_t>(stored_.size());
+    stored_first_[i + 1] = static_cast<std::uint32_t>(stored_partner_.size());
   }
   // the heap's order is total over live entries, so building it at once pops the same sequence
-  std::make_heap(heap_.begin(), heap_.end(), [this](const Entry& a, const Entry& b) { return lower_priority(a, b); });
+  std::make_heap(heap_.begin(), heap_.end(), [this](const HeapItem& a, const HeapItem& b) { return lower_priority(a, b); });
   building = false;
   for (std::uint32_t round = 1; !heap_.empty(); ++round) {
     const Entry top = pop();
@@ -1145,25 +1168,26 @@ void GatheringFinder::Impl::set_bound(std::uint32_t person, std::uint32_t bound)
 // Heap order: larger sizes first; at equal size bounds first, since they must be settled before an
 // exact size can lead; then the lexicographically smaller member set (the greedy tie-break); then
 // the lower index, for a fixed order.
-bool GatheringFinder::Impl::lower_priority(const Entry& a, const Entry& b) const {
+bool GatheringFinder::Impl::lower_priority(const HeapItem& a, const HeapItem& b) const {
   // size, bound, and the first two members (or a bound's person) decide most comparisons
   if (a.order != b.order) return a.order < b.order;
   if (a.order2 != b.order2) return a.order2 < b.order2;
-  if (!a.bound) {
-    const auto pa = pool_.begin() + a.first, pb = pool_.begin() + b.first;
-    if (!std::equal(pa, pa + a.count, pb, pb + b.count)) return std::lexicographical_compare(pb, pb + b.count, pa, pa + a.count);
+  const Entry &ea = entries_[a.slot], &eb = entries_[b.slot];
+  if (!ea.bound) {
+    const auto pa = pool_.begin() + ea.first, pb = pool_.begin() + eb.first;
+    if (!std::equal(pa, pa + ea.count, pb, pb + eb.count)) return std::lexicographical_compare(pb, pb + eb.count, pa, pa + ea.count);
   }
-  return a.person > b.person;
+  return ea.person > eb.person;
 }
 
 void GatheringFinder::Impl::push(const Entry& e) {
-  heap_.push_back(with_leads(e));
-  std::push_heap(heap_.begin(), heap_.end(), [this](const Entry& a, const Entry& b) { return lower_priority(a, b); });
+  heap_.push_back(item_for(e));
+  std::push_heap(heap_.begin(), heap_.end(), [this](const HeapItem& a, const HeapItem& b) { return lower_priority(a, b); });
 }
 
 GatheringFinder::Impl::Entry GatheringFinder::Impl::pop() {
-  std::pop_heap(heap_.begin(), heap_.end(), [this](const Entry& a, const Entry& b) { return lower_priority(a, b); });
-  const Entry e = heap_.back();
+  std::pop_heap(heap_.begin(), heap_.end(), [this](const HeapItem& a, const HeapItem& b) { return lower_priority(a, b); });
+  const Entry e = entries_[heap_.back().slot];
   heap_.pop_back();
   return e;
 }
