@@ -504,10 +504,11 @@ std::string timeline_section(const Scenario& sc, const RunResult& r) {
          B("颜色为级别；悬停看详情。", "Colour = level; hover for details.") + "</p>";
   else
     h += "<p class=\"note\">" +
-         B("报警较多（" + std::to_string(r.alarms.size()) + " 条），按类型合并绘制：| 报警，上方短竖线为确认与关闭；粗线至关闭，细线未关闭。逐条详情见平面图悬停与图例。",
+         B("报警较多（" + std::to_string(r.alarms.size()) +
+               " 条），按类型合并绘制：| 报警，上方短竖线为确认与关闭；粗线至关闭，细线未关闭。逐条详情见平面图（悬停）及其下方的报警清单，或 report.md。",
            "Many alarms (" + std::to_string(r.alarms.size()) +
                "): drawn merged per type: | raise, short ticks above for acknowledgement and close; thick bar until closed, thin not closed. Per alarm: "
-               "the map's hover text and legend.") +
+               "the map (hover) and the list below it, or report.md.") +
          "</p>";
   // counts by type and handling status
   h += "<table><thead><tr><th>" + B("类型", "Type") + "</th><th class=\"num\">" + B("合计", "Total") + "</th><th class=\"num\">" + B("未确认", "Raised") +
