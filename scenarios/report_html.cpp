@@ -24,12 +24,14 @@ using svg::num;
 constexpr double kChartWidth = 760;
 // Beyond these counts a page stays light enough to print quickly (docs/report.md "Size and print
 // time at scale"): a floor's alarms are listed compactly instead of in a table, and the timeline
-// draws each type's bars, acknowledgements and closings as merged paths (the map keeps one marker
-// with its hover text per alarm).
+// draws each type's bars, acknowledgements and closings as merged paths (the map's markers merge
+// past kMapMarkerDetail, report_html.h).
 constexpr size_t kLegendTableRows = 60;
 // ... and past this many, the list is folded on screen and not printed (counts by type are)
 constexpr size_t kLegendPrintedItems = 500;
 constexpr size_t kTimelineDetail = 200;
+// ids a map cell's hover text lists (its count and its counts by type and level are always there)
+constexpr size_t kCellTitleIds = 40;
 
 // Page style: screen and A4 print. Sections start on a new page in print; table rows never split.
 const char* kStyle = R"(
@@ -298,13 +300,66 @@ std::string map_section(const Scenario& sc, const RunResult& r) {
       if (device_floor(site, cam.at) != floor) continue;
       c.rect(X(cam.at[0]) - 3, Y(cam.at[1]) - 3, 6, 6, "#6a1b9a", "class=\"camera\"", "摄像机 camera " + cam.id);
     }
-    for (size_t i = 0; i < here.size(); ++i) {
-      const Alarm& a = *here[i];
-      c.raw("<circle class=\"alarm-marker\" data-alarm=\"" + esc(a.id) + "\" cx=\"" + num(X(a.pos.x)) + "\" cy=\"" + num(Y(a.pos.y)) +
-            "\" r=\"4\" fill=\"" + hex_colour_level(a.level) + "\" stroke=\"#000\" stroke-width=\"0.6\"><title>" +
-            esc(alarm_title(sc, a)) + "</title></circle>");
-      // numbers for print when the floor has few alarms (the legend table below matches them)
-      if (here.size() <= 60) c.text(X(a.pos.x) + 5, Y(a.pos.y) - 4, std::to_string(i + 1), "font-size=\"8\" fill=\"#000\"");
+    const bool merged = here.size() > kMapMarkerDetail;
+    double cell_m = 0;
+    int cell_decimals = 0;  // to print a cell's side and edges
+    if (!merged) {
+      for (size_t i = 0; i < here.size(); ++i) {
+        const Alarm& a = *here[i];
+        c.raw("<circle class=\"alarm-marker\" data-alarm=\"" + esc(a.id) + "\" cx=\"" + num(X(a.pos.x)) + "\" cy=\"" + num(Y(a.pos.y)) +
+              "\" r=\"4\" fill=\"" + hex_colour_level(a.level) + "\" stroke=\"#000\" stroke-width=\"0.6\"><title>" +
+              esc(alarm_title(sc, a)) + "</title></circle>");
+        // numbers for print when the floor has few alarms (the legend table below matches them)
+        if (here.size() <= 60) c.text(X(a.pos.x) + 5, Y(a.pos.y) - 4, std::to_string(i + 1), "font-size=\"8\" fill=\"#000\"");
+      }
+    } else {
+      // past kMapMarkerDetail: one path per level, the most severe drawn last (on top), a marker
+      // drawn once per position; the hover text moves to a grid of cells. Each marker is an octagon
+      // of radius 4, not a circle: Chromium writes each stroked circle of a path into the PDF as
+      // about 32 Bézier curves (merged circles still printed in 2.4 s where octagons take 1.7 s,
+      // docs/report.md); at 1 mm on paper the octagon looks the same
+      const AlarmLevel levels[] = {AlarmLevel::none, AlarmLevel::blue, AlarmLevel::yellow, AlarmLevel::orange, AlarmLevel::red};
+      for (AlarmLevel level : levels) {
+        std::string d;
+        std::set<std::string> drawn;
+        size_t n = 0;
+        for (const Alarm* a : here) {
+          if (a->level != level) continue;
+          ++n;
+          const std::string at = num(X(a->pos.x) + 3.7) + " " + num(Y(a->pos.y) + 1.5);  // the first vertex
+          if (drawn.insert(at).second) d += "M" + at + "l-2.2 2.2-3 0-2.2-2.2 0-3 2.2-2.2 3 0 2.2 2.2z";
+        }
+        if (n)
+          c.raw("<path class=\"alarm-markers-merged\" data-level=\"" + std::string(to_string(level)) + "\" data-alarms=\"" + std::to_string(n) +
+                "\" d=\"" + d + "\" fill=\"" + hex_colour_level(level) + "\" stroke=\"#000\" stroke-width=\"0.6\"/>");
+      }
+      // cells: a round side (1, 2 or 5 x 10^k m) of about a 24th of the width, aligned on the
+      // site's coordinates; one invisible square per occupied cell carries the hover text
+      const double want = wx / 24, cmag = std::pow(10.0, std::floor(std::log10(want)));
+      cell_m = want <= cmag ? cmag : want <= 2 * cmag ? 2 * cmag : want <= 5 * cmag ? 5 * cmag : 10 * cmag;
+      cell_decimals = std::max(0, -static_cast<int>(std::floor(std::log10(cell_m))));
+      std::map<std::pair<long, long>, std::vector<const Alarm*>> cells;  // (column, row) -> alarms, in raise order
+      for (const Alarm* a : here)
+        cells[{static_cast<long>(std::floor(a->pos.x / cell_m)), static_cast<long>(std::floor(a->pos.y / cell_m))}].push_back(a);
+      for (const auto& [key, in] : cells) {
+        const double x0 = static_cast<double>(key.first) * cell_m, y0 = static_cast<double>(key.second) * cell_m;
+        std::map<std::pair<AlarmType, AlarmLevel>, size_t> kinds;
+        for (const Alarm* a : in) ++kinds[{a->type, a->level}];
+        std::string t = "x " + num(x0, cell_decimals) + "–" + num(x0 + cell_m, cell_decimals) + " m, y " + num(y0, cell_decimals) + "–" +
+                        num(y0 + cell_m, cell_decimals) + " m: " + std::to_string(in.size()) + " 条报警 alarms";
+        for (const auto& [kind, n] : kinds)
+          t += std::string("; ") + zh(kind.first) + " " + to_string(kind.first) +
+               (kind.second == AlarmLevel::none ? "" : std::string(" ") + zh(kind.second) + " " + to_string(kind.second)) + " ×" + std::to_string(n);
+        t += ":";
+        for (size_t i = 0; i < in.size() && i < kCellTitleIds; ++i) t += " " + in[i]->id;
+        if (in.size() > kCellTitleIds) {
+          const std::string more = std::to_string(in.size() - kCellTitleIds);
+          t += " … 另 " + more + " 条 " + more + " more";
+        }
+        c.raw("<rect class=\"alarm-cell\" data-alarms=\"" + std::to_string(in.size()) + "\" x=\"" + num(X(x0)) + "\" y=\"" + num(Y(y0 + cell_m)) +
+              "\" width=\"" + num(cell_m * scale) + "\" height=\"" + num(cell_m * scale) + "\" fill=\"none\" pointer-events=\"all\"><title>" + esc(t) +
+              "</title></rect>");
+      }
     }
     // scale bar: a round length (1, 2 or 5 x 10^k m) near a fifth of the width
     const double mag = std::pow(10.0, std::floor(std::log10(wx / 5)));
@@ -312,6 +367,13 @@ std::string map_section(const Scenario& sc, const RunResult& r) {
     c.line(margin, height - 10, margin + bar_m * scale, height - 10, "#000", 2);
     c.text(margin + bar_m * scale + 4, height - 6, num(bar_m, 0) + " m");
     h += c.str();
+    if (merged)
+      h += "<p class=\"note\">" +
+           B("本层报警较多（" + std::to_string(here.size()) + " 条），按级别合并绘制（红色在最上层）；悬停 " + num(cell_m, cell_decimals) +
+                 " m 网格单元，查看其中报警的数量、类型、级别与编号。",
+             "Many alarms on this floor (" + std::to_string(here.size()) + "): drawn merged per level (red on top); hover a " + num(cell_m, cell_decimals) +
+                 " m grid cell for the number, types, levels and ids of its alarms.") +
+           "</p>";
     // legend for print: a table, or beyond kLegendTableRows alarms a compact numbered list in
     // columns (the same facts, a third of the pages)
     if (here.size() <= kLegendTableRows) {
@@ -442,10 +504,11 @@ std::string timeline_section(const Scenario& sc, const RunResult& r) {
          B("颜色为级别；悬停看详情。", "Colour = level; hover for details.") + "</p>";
   else
     h += "<p class=\"note\">" +
-         B("报警较多（" + std::to_string(r.alarms.size()) + " 条），按类型合并绘制：| 报警，上方短竖线为确认与关闭；粗线至关闭，细线未关闭。逐条详情见平面图悬停与图例。",
+         B("报警较多（" + std::to_string(r.alarms.size()) +
+               " 条），按类型合并绘制：| 报警，上方短竖线为确认与关闭；粗线至关闭，细线未关闭。逐条详情见平面图（悬停）及其下方的报警清单，或 report.md。",
            "Many alarms (" + std::to_string(r.alarms.size()) +
                "): drawn merged per type: | raise, short ticks above for acknowledgement and close; thick bar until closed, thin not closed. Per alarm: "
-               "the map's hover text and legend.") +
+               "the map (hover) and the list below it, or report.md.") +
          "</p>";
   // counts by type and handling status
   h += "<table><thead><tr><th>" + B("类型", "Type") + "</th><th class=\"num\">" + B("合计", "Total") + "</th><th class=\"num\">" + B("未确认", "Raised") +

@@ -4,6 +4,7 @@
 // the same scenario and result give the same bytes (no clock, no locale), and nothing it writes
 // enters a hash.
 #pragma once
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,12 @@ std::string html_page(const std::string& title, const std::string& body);
 struct HtmlFact {
   std::string zh, en, value;  // value: plain text, escaped by the page
 };
+
+// Up to this many alarms on a floor, report.html's map draws one marker per alarm with its hover
+// text (numbered for print up to 60); past it, the floor's markers are merged into one path per
+// level and the hover text sits on a grid of cells (about 24 across the map), one per occupied cell
+// with its count, counts by type and level, and ids (docs/report.md "report.html").
+inline constexpr std::size_t kMapMarkerDetail = 300;
 
 // The run's page (report.html beside report.md): verdict and requirement table, plant map per
 // floor with every alarm, alarm timeline, headcounts per zone, accuracy (CDF, alarm delay, missed

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "scenarios/loader.h"
@@ -242,6 +243,8 @@ void copy_first_alarm(RunResult& r, int n, bool varied) {
 TEST(ReportHtml, H05_ManyAlarmsKeepEveryMarkerButListAndMergeCompactly) {
   // a real run's alarm copied to 250 alarms on one floor: past 60 per floor the legend is a
   // compact list, past 200 the timeline draws merged paths; the map keeps one marker per alarm
+  // (up to kMapMarkerDetail on a floor)
+  ASSERT_LE(250u, kMapMarkerDetail);
   const Scenario sc = load_file("scenarios/acceptance/pl05-crossing-tank-farm.yaml");
   RunResult r = run(sc);
   ASSERT_FALSE(r.alarms.empty());
@@ -270,7 +273,10 @@ TEST(ReportHtml, H05_ThousandsOfAlarmsFoldTheListAndPrintCountsByTypeAndLevel) {
   ASSERT_FALSE(r.alarms.empty());
   copy_first_alarm(r, 501, false);
   std::string html = report_html(sc, r);
-  EXPECT_EQ(count(html, "class=\"alarm-marker\""), 501u);
+  // the map merges them (past kMapMarkerDetail): all 501 at one place, one marker drawn
+  EXPECT_EQ(count(html, "class=\"alarm-marker\""), 0u);
+  EXPECT_EQ(count(html, "class=\"alarm-markers-merged\""), 1u);
+  EXPECT_NE(html.find("data-alarms=\"501\""), std::string::npos);
   EXPECT_EQ(count(html, "<li>A0"), 501u);
   EXPECT_EQ(count(html, "<details class=\"legend-more\">"), 1u);
   EXPECT_NE(html.find("Show all 501 alarms"), std::string::npos);
@@ -282,6 +288,114 @@ TEST(ReportHtml, H05_ThousandsOfAlarmsFoldTheListAndPrintCountsByTypeAndLevel) {
   html = report_html(sc, r);
   EXPECT_EQ(count(html, "<details class=\"legend-more\">"), 0u);
   EXPECT_EQ(count(html, "<li>A0"), 500u);
+}
+
+// A map cell's hover square (<rect class="alarm-cell">): its data-alarms count and its hover text.
+struct MapCell {
+  size_t alarms = 0;
+  std::string title;
+};
+std::vector<MapCell> map_cells(const std::string& html) {
+  std::vector<MapCell> cells;
+  const std::string tag = "<rect class=\"alarm-cell\" data-alarms=\"";
+  for (size_t at = html.find(tag); at != std::string::npos; at = html.find(tag, at + tag.size())) {
+    MapCell c;
+    c.alarms = std::stoul(html.substr(at + tag.size()));
+    const size_t t0 = html.find("<title>", at) + 7;
+    c.title = html.substr(t0, html.find("</title>", t0) - t0);
+    cells.push_back(c);
+  }
+  return cells;
+}
+
+// The merged paths of the map (past kMapMarkerDetail alarms on a floor): level -> (data-alarms,
+// markers drawn), in the order they are drawn.
+std::vector<std::pair<std::string, std::pair<size_t, size_t>>> merged_markers(const std::string& html) {
+  std::vector<std::pair<std::string, std::pair<size_t, size_t>>> paths;
+  const std::string tag = "<path class=\"alarm-markers-merged\" data-level=\"";
+  for (size_t at = html.find(tag); at != std::string::npos; at = html.find(tag, at + tag.size())) {
+    const size_t l0 = at + tag.size(), l1 = html.find('"', l0);
+    const size_t n0 = html.find("data-alarms=\"", l1) + 13;
+    const size_t d0 = html.find(" d=\"", l1) + 4, d1 = html.find('"', d0);
+    paths.push_back({html.substr(l0, l1 - l0), {std::stoul(html.substr(n0)), count(html.substr(d0, d1 - d0), "M")}});
+  }
+  return paths;
+}
+
+// Up to kMapMarkerDetail alarms on a floor, one marker with its hover text per alarm; one more and
+// the floor's markers are drawn merged per level (red last, on top; one per position), and the hover
+// text moves to a grid of cells, each saying how many alarms it holds, of which types and levels,
+// and listing the first 40 ids (a one-hour run of 2,000 people has 6,397 alarms on one floor: their
+// markers were most of the print time left, docs/report.md "Size and print time at scale").
+TEST(ReportHtml, H05_PastKMapMarkerDetailAlarmsOnAFloorTheMapMergesMarkersAndCountsThemPerCell) {
+  const Scenario sc = load_file("scenarios/acceptance/pl05-crossing-tank-farm.yaml");
+  RunResult r = run(sc);
+  ASSERT_FALSE(r.alarms.empty());
+  const size_t n = kMapMarkerDetail;
+  // 7 places 50 m apart inside the demo plant (cells are 20 m there), alternately red and blue
+  auto spread = [&](size_t count) {
+    copy_first_alarm(r, static_cast<int>(count), false);
+    for (size_t i = 0; i < r.alarms.size(); ++i) {
+      r.alarms[i].pos = {20.0 + 50.0 * static_cast<double>(i % 7), 150.0};
+      r.alarms[i].level = i % 2 ? AlarmLevel::blue : AlarmLevel::red;
+    }
+  };
+
+  // at the threshold: one marker per alarm, with its hover text; no merged path, no cell
+  spread(n);
+  std::string html = report_html(sc, r);
+  EXPECT_EQ(count(html, "class=\"alarm-marker\""), n);
+  for (const Alarm& a : r.alarms) EXPECT_NE(html.find("class=\"alarm-marker\" data-alarm=\"" + a.id + "\""), std::string::npos) << a.id;
+  EXPECT_TRUE(merged_markers(html).empty());
+  EXPECT_TRUE(map_cells(html).empty());
+  EXPECT_EQ(html.find("Many alarms on this floor"), std::string::npos);
+
+  // one more: merged per level, blue first and red on top, each position drawn once per level
+  spread(n + 1);
+  html = report_html(sc, r);
+  EXPECT_EQ(count(html, "class=\"alarm-marker\""), 0u);
+  const auto paths = merged_markers(html);
+  ASSERT_EQ(paths.size(), 2u);
+  EXPECT_EQ(paths[0].first, "blue");
+  EXPECT_EQ(paths[0].second, std::make_pair((n + 1) / 2, size_t{7}));
+  EXPECT_EQ(paths[1].first, "red");
+  EXPECT_EQ(paths[1].second, std::make_pair((n + 2) / 2, size_t{7}));
+  EXPECT_NE(html.find("Many alarms on this floor (" + std::to_string(n + 1) + ")"), std::string::npos);
+  EXPECT_NE(html.find("本层报警较多（" + std::to_string(n + 1) + " 条）"), std::string::npos);
+  EXPECT_NE(html.find("hover a 20 m grid cell"), std::string::npos);
+  // a cell per place, holding every alarm once: its count, by type and level, the first 40 ids
+  const auto cells = map_cells(html);
+  ASSERT_EQ(cells.size(), 7u);
+  size_t total = 0;
+  std::set<std::string> listed;
+  for (const MapCell& c : cells) {
+    SCOPED_TRACE(c.title);
+    total += c.alarms;
+    EXPECT_NE(c.title.find(": " + std::to_string(c.alarms) + " 条报警 alarms; "), std::string::npos);
+    EXPECT_NE(c.title.find(" 越界 boundary_crossing 蓝 blue ×"), std::string::npos);
+    EXPECT_NE(c.title.find(" 越界 boundary_crossing 红 red ×"), std::string::npos);
+    size_t ids = 0;
+    for (const Alarm& a : r.alarms) {
+      if (c.title.find(" " + a.id) == std::string::npos) continue;
+      ++ids;
+      EXPECT_TRUE(listed.insert(a.id).second) << a.id << " in two cells";
+    }
+    EXPECT_EQ(ids, std::min<size_t>(c.alarms, 40));
+    if (c.alarms > 40) {
+      EXPECT_NE(c.title.find("另 " + std::to_string(c.alarms - 40) + " 条 " + std::to_string(c.alarms - 40) + " more"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(total, n + 1);
+  // the first cell (x 20 m) holds alarms 1, 8, 15, ...: the 40th (A000274) is listed, the 41st
+  // (A000281) is among the "more"
+  ASSERT_GT(n + 1, 7u * 40);
+  EXPECT_NE(cells.front().title.find("x 20–40 m, y 140–160 m: " + std::to_string((n + 7) / 7) + " 条报警 alarms"), std::string::npos);
+  EXPECT_NE(cells.front().title.find(": A000001 A000008 "), std::string::npos);
+  EXPECT_NE(cells.front().title.find(" A000274 …"), std::string::npos);
+  EXPECT_EQ(cells.front().title.find("A000281"), std::string::npos);
+  // every alarm is still in the list below the map (printed, up to 500 on a floor)
+  EXPECT_EQ(count(html, "<li>A0"), n + 1);
+  EXPECT_EQ(html, report_html(sc, r));
 }
 
 TEST(ReportHtml, H05_ARunWithNothingDrawsEveryChartEmptyAndSaysSo) {

@@ -1,8 +1,10 @@
 // The HTML reports in a real browser (H-05): `planttwin run` writes pages for acceptance scenarios
-// (a truth run with alarms, special work) and a noisy run with truth; headless Chromium prints the
-// summary and a scenario page to PDF and dumps the noisy run's page as DOM. The PDFs must exist,
-// be PDFs with a page per section, and the DOM must still hold every chart and alarm marker (the
-// SVG parsed as SVG). Skipped, saying so, when chromium is not installed. CTest label `browser`.
+// (a truth run with alarms, special work), a noisy run with truth and a run with hundreds of alarms
+// on one floor; headless Chromium prints the summary and a scenario page to PDF and dumps the noisy
+// and the crowded run's pages as DOM. The PDFs must exist, be PDFs with a page per section, and the
+// DOM must still hold every chart and alarm marker, or past 300 alarms on a floor the merged
+// markers and the map cells counting every alarm (the SVG parsed as SVG). Skipped, saying so, when
+// chromium is not installed. CTest label `browser`.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -70,15 +72,28 @@ script:
 expect:
   - {accuracy: {cdf68_max: 1.5}, req: H-06}
 )";
+  // 200 visitors crossing into a red zone: a crossing and an unacknowledged alarm each, about 400
+  // on one floor, past the map's kMapMarkerDetail (300): merged markers, hover text per map cell
+  {
+    std::ofstream many(out / "many.yaml");
+    many << "scenario: many-crossings\nduration: 120s\nseed: 3\nsite:\n  site: inline-test\n  zones:\n"
+            "    - {id: Z, kind: high_risk, risk: red, polygon: [[0, 0], [60, 0], [60, 60], [0, 60]], authorized: {roles: [operator]}}\n"
+            "people:\n";
+    for (int i = 0; i < 200; ++i)
+      many << "  - {id: V" << i << ", category: visitor, tag: T" << i << ", at: [" << -5 - i % 5 << ", " << 1 + i / 5 << "]}\n";
+    many << "script:\n";
+    for (int i = 0; i < 200; ++i) many << "  - {t: " << i % 20 << "s, who: V" << i << ", go_to: [" << 10 + i % 50 << ", " << 1 + i / 5 << "], speed: 1.2}\n";
+  }
   const std::string src = PLANTTWIN_SOURCE_DIR;
   const fs::path rep = out / "report";
   const std::string run = std::string(PLANTTWIN_COMMAND " run ") + src + "/scenarios/acceptance/pl05-crossing-tank-farm.yaml " + src +
-                          "/scenarios/acceptance/so04-lifecycle.yaml " + (out / "noisy.yaml").string() + " --report " + rep.string() + " > " +
+                          "/scenarios/acceptance/so04-lifecycle.yaml " + (out / "noisy.yaml").string() + " " + (out / "many.yaml").string() + " --report " + rep.string() + " > " +
                           (out / "run.log").string() + " 2>&1";
   const int rc = std::system(run.c_str());
   ASSERT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << read(out / "run.log");
-  const fs::path summary = rep / "summary.html", permits = rep / "so04-lifecycle" / "report.html", noisy = rep / "noisy" / "report.html";
-  ASSERT_TRUE(fs::exists(summary) && fs::exists(permits) && fs::exists(noisy));
+  const fs::path summary = rep / "summary.html", permits = rep / "so04-lifecycle" / "report.html", noisy = rep / "noisy" / "report.html",
+                 many = rep / "many" / "report.html";
+  ASSERT_TRUE(fs::exists(summary) && fs::exists(permits) && fs::exists(noisy) && fs::exists(many));
 
   // three browsers at once (each waits mostly on its own start-up)
   auto pdf_summary = std::async(std::launch::async, chromium, exe, out / "p1", "--print-to-pdf=" + (out / "summary.pdf").string(), summary,
@@ -89,6 +104,8 @@ expect:
   EXPECT_EQ(pdf_summary.get(), 0) << read(out / "c1.log");
   EXPECT_EQ(pdf_report.get(), 0) << read(out / "c2.log");
   EXPECT_EQ(dom.get(), 0) << read(out / "c3.log");
+  // then the crowded page (a fourth browser at once would only wait for a core)
+  EXPECT_EQ(chromium(exe, out / "p4", "--dump-dom", many, out / "c4.log", out / "many.dom.html"), 0) << read(out / "c4.log");
 
   // the PDFs: real PDFs; the scenario page starts each of its 7 sections on a new A4 page
   for (const char* name : {"summary.pdf", "so04.pdf"}) {
@@ -114,6 +131,28 @@ expect:
   EXPECT_EQ(count(dom_html, "class=\"alarm-marker\""), count(file, "class=\"alarm-marker\""));
   EXPECT_EQ(count(dom_html, "<polyline"), count(file, "<polyline"));
   EXPECT_NE(dom_html.find("class=\"cdf\""), std::string::npos);
+
+  // the crowded page: no marker per alarm but merged markers per level, and map cells whose counts
+  // add up to every alarm on the floor, in the file and after parsing
+  const std::string crowded = read(many), crowded_dom = read(out / "many.dom.html");
+  ASSERT_FALSE(crowded_dom.empty());
+  const std::string note = "Many alarms on this floor (";
+  const size_t at = crowded.find(note);
+  ASSERT_NE(at, std::string::npos);
+  const size_t alarms = std::stoul(crowded.substr(at + note.size()));
+  EXPECT_GT(alarms, 300u);
+  EXPECT_EQ(count(crowded, "class=\"alarm-marker\""), 0u);
+  EXPECT_GE(count(crowded, "class=\"alarm-markers-merged\""), 1u);
+  EXPECT_EQ(count(crowded_dom, "class=\"alarm-markers-merged\""), count(crowded, "class=\"alarm-markers-merged\""));
+  EXPECT_GE(count(crowded, "class=\"alarm-cell\""), 2u);
+  EXPECT_EQ(count(crowded_dom, "class=\"alarm-cell\""), count(crowded, "class=\"alarm-cell\""));
+  for (const std::string* page : {&crowded, &crowded_dom}) {
+    const std::string tag = "class=\"alarm-cell\" data-alarms=\"";
+    size_t sum = 0;
+    for (size_t k = page->find(tag); k != std::string::npos; k = page->find(tag, k + tag.size())) sum += std::stoul(page->substr(k + tag.size()));
+    EXPECT_EQ(sum, alarms) << (page == &crowded ? "file" : "DOM");
+  }
+  EXPECT_NE(crowded_dom.find("<svg class=\"chart\" data-chart=\"map\""), std::string::npos);
 }
 
 }  // namespace
