@@ -13,10 +13,13 @@
 //    included), repeatedly, are in no group and are set aside first (a k-core);
 //  - a component whose smallest enclosing circle is clearly inside R is one group, and a
 //    component of min_size people that clearly does not fit has none;
-//  - a sparse component (few neighbours each: people spread across a plant) lists every
-//    person's candidates outright (solve_sparse): the disk centred on them and the disks through
-//    them and each later neighbour, so each pair's disks belong to one person;
-//  - in a dense component every person keeps in a max-heap the size of their best candidate set (centred on them or
+//  - a component with up to kSparseDegree neighbours each on average (people across a plant, or
+//    walkers thousands to a km2) lists every person's candidates outright (solve_sparse): the disk
+//    centred on them and the disks through them and each later neighbour, so each pair's disks
+//    belong to one person. Each candidate's members are a bit mask over the person's neighbours in
+//    key order (a tie is the lowest differing bit), and the masks of min_size or more are kept, so
+//    listing the person again after a removal is masks cut to who is left;
+//  - in a crowd (more neighbours than that) every person keeps in a max-heap the size of their best candidate set (centred on them or
 //    with them on the edge), or an upper bound on it until it matters: first a count that leaves
 //    out the people behind the disk's tangent at the person (quick_bound), then an angular sweep
 //    over the disks through the person, with every neighbour's arc widened as if the radius were
