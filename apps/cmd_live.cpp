@@ -85,7 +85,7 @@ int cmd_live_nats(const LiveArgs& a, const Scenario& sc) {
       {"--resume", !a.resume.empty()},            {"--checkpoint-every", !a.checkpoint_every.empty()},
       {"--checkpoint-dir", !a.checkpoint_dir.empty()}, {"--report", !a.report.empty()},
       {"--history", !a.history.empty()},          {"--uplink", a.uplink.given()},
-      {"--uplink-profile", !a.uplink.profile.empty()}, {"--platform-verdict", !a.uplink.platform_verdict.empty()},
+      {"--uplink-profile", !a.uplink.args.profile.empty()}, {"--platform-verdict", !a.uplink.platform_verdict.empty()},
       {"--mqtt", !a.mqtt.empty()},                {"--omlox-listen", !a.omlox_listen.empty()},
       {"--omlox-connect", !a.omlox_connect.empty()}, {"--view", a.view},
       {"--curve-secret-key", !a.curve_secret_key.empty()}};
@@ -131,7 +131,8 @@ int cmd_live_nats(const LiveArgs& a, const Scenario& sc) {
 }
 
 int cmd_live(const LiveArgs& a) {
-  if (!cli::check_uplink_options("live", a.uplink)) return kExitBadInput;
+  cli::UplinkCli uplink = a.uplink;  // checked: position_every set from its option
+  if (!cli::check_uplink_options("live", uplink)) return kExitBadInput;
   Scenario sc;
   if (auto err = load_scenario_file(a.scenario, sc)) {
     std::cerr << err->to_string() << "\n";
@@ -185,16 +186,7 @@ int cmd_live(const LiveArgs& a) {
     }
     o.history = store.get();
   }
-  o.uplink_url = a.uplink.url;
-  o.uplink_outbox = a.uplink.outbox;
-  o.uplink_company_code = a.uplink.company_code;
-  o.uplink_company_name = a.uplink.company_name;
-  o.uplink_park_code = a.uplink.park_code;
-  o.uplink_ca_file = a.uplink.ca_file;
-  o.uplink_headers = a.uplink.headers;
-  o.uplink_header_file = a.uplink.header_file;
-  o.uplink_profile = a.uplink.profile;
-  o.uplink_credentials = a.uplink.credentials;
+  o.uplink = uplink.args;
 #ifdef PLANTTWIN_HAS_VIEW
   // --view: the session's engine calls go to the viewer's own engine, which follows it (H-01)
   auto feed = std::make_shared<viewer::LiveFeed>();

@@ -639,15 +639,14 @@ int main(int argc, char** argv) {
     RunUplink up;
 #ifdef PLANTTWIN_HAS_LIVE
     if (!cli::check_uplink_options("run", run_uplink)) return kExitBadInput;
-    up.url = run_uplink.url;
+    up.url = run_uplink.args.url;
     up.platform_verdict = run_uplink.platform_verdict;
     if (!parse_duration(uplink_wait, up.wait) || up.wait < 0) {
       std::cerr << "--uplink-wait " << uplink_wait << ": not a duration (e.g. 60s, 5min)\n";
       return kExitBadInput;
     }
 #ifdef PLANTTWIN_HAS_UPLINK
-    up.args = {run_uplink.url, run_uplink.outbox, run_uplink.company_code, run_uplink.company_name, run_uplink.park_code, run_uplink.ca_file,
-               run_uplink.headers, run_uplink.header_file, run_uplink.profile, run_uplink.credentials};
+    up.args = run_uplink.args;
 #endif
 #endif
     return cmd_run(run_args, report_dir, threads, hist, ck, fixes_always, up);

@@ -18,35 +18,52 @@ namespace planttwin::cli {
 namespace fs = std::filesystem;
 
 void add_uplink_options(CLI::App* cmd, UplinkCli& a) {
-  cmd->add_option("--uplink", a.url, "Park-platform uplink URL: http://... or https://... (TLS, server verified)");
-  cmd->add_option("--uplink-ca", a.ca_file, "Uplink https: PEM file of the CAs to trust instead of the system's")->check(CLI::ExistingFile);
-  cmd->add_option("--uplink-header", a.headers, "Uplink: an extra request header 'Name: value' (repeatable), e.g. 'Authorization: Bearer ...'");
-  cmd->add_option("--uplink-header-file", a.header_file, "Uplink: extra headers from a file, one 'Name: value' a line (keeps tokens off the command line)")
+  cmd->add_option("--uplink", a.args.url, "Park-platform uplink URL: http://... or https://... (TLS, server verified)");
+  cmd->add_option("--uplink-ca", a.args.ca_file, "Uplink https: PEM file of the CAs to trust instead of the system's")->check(CLI::ExistingFile);
+  cmd->add_option("--uplink-header", a.args.headers, "Uplink: an extra request header 'Name: value' (repeatable), e.g. 'Authorization: Bearer ...'");
+  cmd->add_option("--uplink-header-file", a.args.header_file, "Uplink: extra headers from a file, one 'Name: value' a line (keeps tokens off the command line)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--uplink-profile", a.profile,
+  cmd->add_option("--uplink-profile", a.args.profile,
                   "Uplink: the park platform's profile, aq3064-sm4, plain or a YAML file (paths, field map, AES/SM4 envelope, signature, ack codes; docs/platform.md)");
-  cmd->add_option("--uplink-credentials", a.credentials, "Uplink profile: YAML file with app_id and app_secret")->check(CLI::ExistingFile);
+  cmd->add_option("--uplink-credentials", a.args.credentials, "Uplink profile: YAML file with app_id and app_secret")->check(CLI::ExistingFile);
   cmd->add_option("--platform-verdict", a.platform_verdict,
                   "With --report: add the park platform's verdict (PL-11, SO-09) to the report: http://HOST:PORT/verdict of planttwin platform, or its --verdict file");
-  cmd->add_option("--uplink-outbox", a.outbox, "Uplink store-and-forward outbox file");
-  cmd->add_option("--uplink-company-code", a.company_code, "Uplink: the enterprise's code (COMPANYCODE)");
-  cmd->add_option("--uplink-company-name", a.company_name, "Uplink: the enterprise's name");
-  cmd->add_option("--uplink-park-code", a.park_code, "Uplink: the chemical park's code");
+  cmd->add_option("--uplink-outbox", a.args.outbox, "Uplink store-and-forward outbox file");
+  cmd->add_option("--uplink-company-code", a.args.company_code, "Uplink: the enterprise's code (COMPANYCODE)");
+  cmd->add_option("--uplink-company-name", a.args.company_name, "Uplink: the enterprise's name");
+  cmd->add_option("--uplink-park-code", a.args.park_code, "Uplink: the chemical park's code");
+  cmd->add_option("--uplink-position-every", a.position_every,
+                  "Uplink: engine time between position batches, 1s to 1h (default 30s, the most PL-11 allows)");
 }
 
-bool check_uplink_options(const std::string& command, const UplinkCli& a) {
-  if (a.given()) return true;
-  const std::pair<const char*, bool> given[] = {
-      {"--uplink-ca", !a.ca_file.empty()},          {"--uplink-header", !a.headers.empty()},
-      {"--uplink-header-file", !a.header_file.empty()}, {"--uplink-profile", !a.profile.empty()},
-      {"--uplink-credentials", !a.credentials.empty()}, {"--uplink-outbox", !a.outbox.empty()},
-      {"--uplink-company-code", !a.company_code.empty()}, {"--uplink-company-name", !a.company_name.empty()},
-      {"--uplink-park-code", !a.park_code.empty()}};
-  for (const auto& [opt, is_given] : given)
-    if (is_given) {
-      std::cerr << "planttwin " << command << ": " << opt << " 需要 --uplink needs --uplink URL (without it nothing is sent)\n";
+bool check_uplink_options(const std::string& command, UplinkCli& a) {
+  if (!a.given()) {
+    const hil::UplinkArgs& u = a.args;
+    const std::pair<const char*, bool> given[] = {
+        {"--uplink-ca", !u.ca_file.empty()},          {"--uplink-header", !u.headers.empty()},
+        {"--uplink-header-file", !u.header_file.empty()}, {"--uplink-profile", !u.profile.empty()},
+        {"--uplink-credentials", !u.credentials.empty()}, {"--uplink-outbox", !u.outbox.empty()},
+        {"--uplink-company-code", !u.company_code.empty()}, {"--uplink-company-name", !u.company_name.empty()},
+        {"--uplink-park-code", !u.park_code.empty()},     {"--uplink-position-every", !a.position_every.empty()}};
+    for (const auto& [opt, is_given] : given)
+      if (is_given) {
+        std::cerr << "planttwin " << command << ": " << opt << " 需要 --uplink needs --uplink URL (without it nothing is sent)\n";
+        return false;
+      }
+    return true;
+  }
+  if (!a.position_every.empty()) {
+    Micros every = 0;
+    if (!parse_duration(a.position_every, every) || every < kSecond || every > 60 * kMinute) {
+      std::cerr << "planttwin " << command << ": --uplink-position-every " << a.position_every
+                << ": 应为 1s 至 1h 的时长 must be a duration from 1s to 1h (e.g. 10s, 30s)\n";
       return false;
     }
+    if (every > 30 * kSecond)
+      std::cerr << "planttwin " << command << ": --uplink-position-every " << a.position_every
+                << ": 超过 PL-11 要求的 30 s，平台将判定位置上报迟到 beyond the 30 s PL-11 allows: the platform will find the positions late\n";
+    a.args.position_every = every;
+  }
   return true;
 }
 

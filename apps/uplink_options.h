@@ -7,25 +7,28 @@
 
 #include <CLI/CLI.hpp>
 
+#include "hardware-in-loop/uplink_args.h"
 #include "scenarios/runner.h"
 
 namespace planttwin::cli {
 
 struct UplinkCli {
-  std::string url, outbox, company_code, company_name, park_code, ca_file, header_file, profile, credentials;
-  std::vector<std::string> headers;
+  hil::UplinkArgs args;          // what the session or run gets (position_every once checked)
+  std::string position_every;    // --uplink-position-every as given ("" the default, 30 s)
   std::string platform_verdict;  // http://HOST:PORT/verdict of `planttwin platform`, or its --verdict file
-  bool given() const { return !url.empty(); }
+  bool given() const { return !args.url.empty(); }
 };
 
 // Registers --uplink, --uplink-ca, --uplink-header, --uplink-header-file, --uplink-profile,
 // --uplink-credentials, --uplink-outbox, --uplink-company-code, --uplink-company-name,
-// --uplink-park-code and --platform-verdict on `cmd`.
+// --uplink-park-code, --uplink-position-every and --platform-verdict on `cmd`.
 void add_uplink_options(CLI::App* cmd, UplinkCli& a);
 
-// An --uplink-* option without --uplink would be ignored: refused instead (exit 2), naming it, on
-// stderr prefixed with `command`. false when refused.
-bool check_uplink_options(const std::string& command, const UplinkCli& a);
+// Checks the options and sets args.position_every. Refused (exit 2; said on stderr prefixed with
+// `command`, naming the option; false): an --uplink-* option without --uplink (it would be
+// ignored), and an --uplink-position-every that is not a duration from 1 s to 1 h. Beyond the 30 s
+// PL-11 allows, it is taken (to rehearse a platform's lateness check) and said once.
+bool check_uplink_options(const std::string& command, UplinkCli& a);
 
 // --platform-verdict: the park platform's verdict (PL-11, SO-09) as a section of report.json,
 // report.md and report.html in `report` (docs/platform.md "An acceptance day"). false after saying

@@ -613,20 +613,9 @@ bool LiveLoop::run(std::string& error) {
   if (o.on_start) o.on_start(m.session->scenario());
   m.session->set_publisher([&m](const WireMessage& w) { m.publish(w); });
   bool record_ok = true;
-  if (!o.uplink_url.empty()) {
+  if (!o.uplink.url.empty()) {
 #ifdef PLANTTWIN_HAS_UPLINK
-    UplinkArgs ua;
-    ua.url = o.uplink_url;
-    ua.outbox = o.uplink_outbox;
-    ua.company_code = o.uplink_company_code;
-    ua.company_name = o.uplink_company_name;
-    ua.park_code = o.uplink_park_code;
-    ua.ca_file = o.uplink_ca_file;
-    ua.headers = o.uplink_headers;
-    ua.header_file = o.uplink_header_file;
-    ua.profile = o.uplink_profile;
-    ua.credentials = o.uplink_credentials;
-    if (!make_uplink(m.session->scenario(), ua, m.uplink, error)) return false;
+    if (!make_uplink(m.session->scenario(), o.uplink, m.uplink, error)) return false;
     Uplink* up = m.uplink.get();
     m.session->set_output_observer([up](const Engine& e, const Output& out) { up->on_output(e, out); });
     m.session->set_fix_observer([up](Micros t, const std::string& person, const std::string& tag, const FixInput& f, const std::string& floor) {

@@ -22,6 +22,7 @@
 #include "engine/history.h"
 #include "hardware-in-loop/channel.h"
 #include "hardware-in-loop/session.h"
+#include "hardware-in-loop/uplink_args.h"
 #include "scenarios/scenario.h"
 
 namespace planttwin::hil {
@@ -48,14 +49,8 @@ struct LiveOptions {
   bool handle_signals = false;       // SIGINT / SIGTERM end the session (the command sets this)
   HistorySink* history = nullptr;
   // Park-platform uplink (docs/uplink.md), when this build has it: positions, alarms, gatherings,
-  // permits, store and forward. "" : none.
-  std::string uplink_url, uplink_outbox;
-  std::string uplink_company_code, uplink_company_name, uplink_park_code;  // AQ3 App. B COMPANYCODE etc.
-  std::string uplink_ca_file;                 // https: CAs to trust instead of the system's (PEM)
-  std::vector<std::string> uplink_headers;    // "Name: value", sent with every batch
-  std::string uplink_header_file;             // more of them, one a line (# comments); keeps tokens off the command line
-  std::string uplink_profile;                 // a park platform's profile, bundled name or YAML file (docs/platform.md); "" plain contract
-  std::string uplink_credentials;             // YAML file: app_id, app_secret (with a profile that encrypts or signs)
+  // permits, store and forward. uplink.url "" : none.
+  UplinkArgs uplink;
   int rcv_hwm = 200000;              // queued input messages before producers wait (PUSH blocks)
   // A follower (the viewer of `live --view`): on_start gets the session's scenario (its clock at the
   // session's start) when run() starts, before any engine call; engine_calls gets every call the

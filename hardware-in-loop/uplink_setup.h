@@ -10,19 +10,11 @@
 #include <vector>
 
 #include "hardware-in-loop/uplink/uplink.h"
+#include "hardware-in-loop/uplink_args.h"
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
 
 namespace planttwin::hil {
-
-struct UplinkArgs {
-  std::string url, outbox;                          // --uplink, --uplink-outbox ("" the default file)
-  std::string company_code, company_name, park_code;
-  std::string ca_file;                              // --uplink-ca
-  std::vector<std::string> headers;                 // --uplink-header "Name: value"
-  std::string header_file;                          // --uplink-header-file
-  std::string profile, credentials;                 // --uplink-profile, --uplink-credentials
-};
 
 // The uplink for `sc` (its people's names, categories, companies and roles go with their records).
 // false with `error` naming the option (and file:line for a header file) when an option is bad.

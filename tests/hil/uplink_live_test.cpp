@@ -22,9 +22,9 @@ TEST(UplinkLive, H03_AlarmsAndFixesOfALiveSessionAreQueuedForThePlatform) {
   fs::remove_all(d);
   fs::create_directories(d);
   LiveOptions o;
-  o.uplink_url = "http://127.0.0.1:9/platform";  // discard port: nobody answers
-  o.uplink_outbox = (d / "outbox.sqlite").string();
-  o.uplink_company_code = "91370300TEST0001";
+  o.uplink.url = "http://127.0.0.1:9/platform";  // discard port: nobody answers
+  o.uplink.outbox = (d / "outbox.sqlite").string();
+  o.uplink.company_code = "91370300TEST0001";
   LiveSession s(o);
   TestClient c(s.in(), s.out());
   ASSERT_TRUE(c.wait_stats());
@@ -68,16 +68,16 @@ TEST(UplinkLive, H03_ABadUplinkSetUpIsRefusedAsBadInput) {
                         Case{"https://platform.example/", "", "/nonexistent/ca.pem", "/nonexistent/ca.pem"}}) {
     SCOPED_TRACE(c.url + " " + c.header + " " + c.ca);
     LiveOptions o;
-    o.uplink_url = c.url;
-    if (!c.header.empty()) o.uplink_headers = {c.header};
-    o.uplink_ca_file = c.ca;
-    o.uplink_outbox = (fs::temp_directory_path() / ("planttwin-hil-uplink-bad-" + std::to_string(::getpid()) + ".sqlite")).string();
+    o.uplink.url = c.url;
+    if (!c.header.empty()) o.uplink.headers = {c.header};
+    o.uplink.ca_file = c.ca;
+    o.uplink.outbox = (fs::temp_directory_path() / ("planttwin-hil-uplink-bad-" + std::to_string(::getpid()) + ".sqlite")).string();
     o.duration = 100 * kMillisecond;
     LiveSession s(o);
     s.stop();
     EXPECT_FALSE(s.run_ok());
     EXPECT_NE(s.run_error().find(c.expect), std::string::npos) << s.run_error();
-    fs::remove(o.uplink_outbox);
+    fs::remove(o.uplink.outbox);
   }
 }
 

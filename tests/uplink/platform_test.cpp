@@ -575,6 +575,69 @@ TEST(Platform, PL11_SO09_RunFeedsThePlatformAndItsVerdictReachesTheReport) {
   }
 }
 
+// PL-11: --uplink-position-every sets the engine time between position batches; the platform's own
+// cadence check sees it. 10 s: positions at most 10 s apart, PL-11 passed. 45 s: beyond the 30 s
+// PL-11 allows, taken (to rehearse the platform's lateness check) with a note, and the platform
+// finds the positions late. Bad values and the option without --uplink exit 2, naming it.
+TEST(Platform, PL11_UplinkPositionEverySetsTheCadenceThePlatformChecks) {
+  const fs::path dir = test_dir("position-every");
+  const std::string scenario = std::string(PLANTTWIN_SOURCE_DIR) + "/scenarios/acceptance/so04-lifecycle.yaml";
+  auto run = [&](const std::string& url, const std::string& every, const std::string& name) {
+    const std::string cmd = kBinary + " run " + scenario + " --uplink " + url + " --uplink-profile aq3064-sm4 --uplink-credentials " +
+                            credentials_file(dir, kCreds) + " --uplink-outbox " + (dir / (name + ".sqlite")).string() +
+                            " --uplink-company-code 91330000TEST0001 --uplink-wait 60s --uplink-position-every " + every + " > " +
+                            (dir / (name + ".txt")).string() + " 2>&1";
+    const int rc = std::system(cmd.c_str());
+    std::ifstream log(dir / (name + ".txt"));
+    std::stringstream ls;
+    ls << log.rdbuf();
+    return std::pair{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, ls.str()};
+  };
+  {
+    fs::create_directories(dir / "p10");  // each platform its own store
+    PlatformProcess pf(dir / "p10", "aq3064-sm4", credentials_file(dir, kCreds));
+    ASSERT_GT(pf.port(), 0);
+    const auto [rc, out] = run(pf.url(), "10s", "every10");
+    ASSERT_EQ(rc, 0) << out;
+    const Json v = pf.verdict();
+    EXPECT_GT(v["PL-11"]["positions"].get<int>(), 4 * 20) << v.dump();  // 4 people, 300 s, one every 10 s
+    EXPECT_LE(v["PL-11"]["max_gap_s"].get<double>(), 10.0 + 1e-9) << v.dump();
+    EXPECT_GE(v["PL-11"]["max_gap_s"].get<double>(), 10.0 - 1e-9) << v.dump();
+    EXPECT_EQ(v["PL-11"]["passed"], true) << v.dump();
+    EXPECT_EQ(out.find("超过 PL-11"), std::string::npos) << out;
+    EXPECT_EQ(pf.stop(), 0);
+  }
+  {
+    fs::create_directories(dir / "p45");
+    PlatformProcess pf(dir / "p45", "aq3064-sm4", credentials_file(dir, kCreds));
+    ASSERT_GT(pf.port(), 0);
+    const auto [rc, out] = run(pf.url(), "45s", "every45");
+    ASSERT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("--uplink-position-every 45s: 超过 PL-11 要求的 30 s"), std::string::npos) << out;
+    EXPECT_NE(out.find("the platform will find the positions late"), std::string::npos) << out;
+    const Json v = pf.verdict();
+    EXPECT_GE(v["PL-11"]["max_gap_s"].get<double>(), 45.0 - 1e-9) << v.dump();
+    EXPECT_GT(v["PL-11"]["late"].get<int>(), 0) << v.dump();
+    EXPECT_EQ(v["PL-11"]["passed"], false) << v.dump();
+    EXPECT_EQ(pf.stop(), 0);
+  }
+  // refused before anything is sent: not a duration, below 1 s, above 1 h (port 1: nobody listens)
+  for (const std::string bad : {"0s", "500ms", "2h", "soon", "-5s"}) {
+    const auto [rc, out] = run("http://127.0.0.1:1", bad, "bad");
+    EXPECT_EQ(rc, 2) << bad << ": " << out;
+    EXPECT_NE(out.find("--uplink-position-every " + bad + ": 应为 1s 至 1h 的时长 must be a duration from 1s to 1h"), std::string::npos) << out;
+  }
+  // without --uplink it would be ignored: refused, naming it
+  const std::string alone = kBinary + " run " + scenario + " --uplink-position-every 10s > " + (dir / "alone.txt").string() + " 2>&1";
+  const int rc = std::system(alone.c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+  std::ifstream in(dir / "alone.txt");
+  std::stringstream as;
+  as << in.rdbuf();
+  EXPECT_NE(as.str().find("--uplink-position-every 需要 --uplink needs --uplink URL"), std::string::npos) << as.str();
+}
+
 // --tls: the platform serves https; the uplink verifies it against the certificate (its own CA)
 TEST(Platform, PL11_RoundTripOverHttps) {
   if (std::system("openssl version > /dev/null 2>&1") != 0) GTEST_SKIP() << "the openssl command is missing (Debian package openssl)";
