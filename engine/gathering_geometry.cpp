@@ -401,6 +401,9 @@ struct GatheringFinder::Impl {
   std::vector<std::uint32_t> stored_first_;    // per person: their candidates [first[i], first[i + 1])
   std::vector<std::uint32_t> stored_word_first_;  // per person: where their sets start in stored_words_
   std::vector<std::uint8_t> listed_;         // their candidates are stored (at most 64 kMaskWords neighbours)
+  // words of stored sets kept at most (GatheringGeometryOptions::kept_set_words): a component of
+  // tens of thousands of people with a couple of hundred neighbours each lists the rest afresh
+  std::size_t kept_set_words_ = 0;
 
   // scratch
   std::vector<std::uint32_t> near_, fill_;
@@ -420,6 +423,7 @@ void GatheringFinder::Impl::run(std::span<const GatherPoint> points, const Gathe
   points_ = points;
   radii_ = radii_for(opt.radius);
   min_size_ = min_group_size(opt);
+  kept_set_words_ = opt.kept_set_words;
   if (points.size() < min_size_) return;
   link_people();
 
@@ -831,13 +835,14 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
     const auto k_near = static_cast<std::uint32_t>(near_.size());
     if (k_near < min_size_) return;  // too few people left around to form a group
     // the candidate disks: centred on the person, and through the person and each later neighbour
+    // (the neighbour it passes through, kNone for the centred disk)
     auto for_each_candidate = [&](auto&& consider) {
-      consider(pos_[i]);
+      consider(pos_[i], kNone);
       for (std::uint32_t k = 0; k < k_near; ++k) {
         if (near_[k] <= i) continue;
         Vec2 centres[2];
         const int n = pair_centres(pos_[i], near_pos_[k], radii_.disk, centres);
-        for (int c = 0; c < n; ++c) consider(centres[c]);
+        for (int c = 0; c < n; ++c) consider(centres[c], near_[k]);
       }
     };
     if (k_near <= 64 * kMaskWords) {
@@ -853,19 +858,13 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
       for (std::uint32_t k = 0; k < k_near; ++k) near_x_[k] = near_pos_[k].x, near_y_[k] = near_pos_[k].y;
       for (std::uint32_t k = k_near; k < padded; ++k)  // never covered
         near_x_[k] = near_y_[k] = std::numeric_limits<double>::infinity();
-      // (the first pass, where everyone is still there: near_ is the whole neighbour list)
-      const bool store = building;
+      // (the first pass, where everyone is still there: near_ is the whole neighbour list; up to a
+      // bound on the memory kept, past which people are listed afresh, with the same result)
+      const bool store = building && stored_words_.size() < kept_set_words_;
       const auto floor_count = static_cast<std::uint32_t>(min_size_);
       centres_.clear();
       partners_.clear();
-      centres_.push_back(pos_[i]);
-      partners_.push_back(kNone);
-      for (std::uint32_t k = 0; k < k_near; ++k) {
-        if (near_[k] <= i) continue;
-        Vec2 centres[2];
-        const int n = pair_centres(pos_[i], near_pos_[k], radii_.disk, centres);
-        for (int c = 0; c < n; ++c) centres_.push_back(centres[c]), partners_.push_back(near_[k]);
-      }
+      for_each_candidate([&](Vec2 centre, std::uint32_t partner) { centres_.push_back(centre), partners_.push_back(partner); });
       masks_.resize(centres_.size() * words);
       cover_masks(centres_.data(), static_cast<std::uint32_t>(centres_.size()), near_x_.data(), near_y_.data(), k_near,
                   radii_.cover2, masks_.data(), words);
@@ -893,7 +892,7 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
       return;
     }
     Slice best{0, 0};
-    auto consider = [&](Vec2 centre) {
+    auto consider = [&](Vec2 centre, std::uint32_t) {
       // count first: most candidates are smaller than the best so far and are never listed
       std::uint32_t count = 0;
       for (std::uint32_t k = 0; k < k_near; ++k) count += dist2(centre, near_pos_[k]) <= radii_.cover2;

@@ -13,6 +13,7 @@
 // Thread-safety: a GatheringFinder holds scratch buffers: one per thread (each engine owns its own,
 // in rules::GatheringScratch). The free functions are pure.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -35,6 +36,9 @@ struct DiskGroup {
 struct GatheringGeometryOptions {
   double radius = 15;  // metres (R)
   int min_size = 3;    // smallest group reported
+  // Memory for the candidate sets a component keeps between removals, in 64-bit words (default 64
+  // MB); past it people are listed afresh when they lose someone. Speed only: never the groups.
+  std::size_t kept_set_words = std::size_t{8} << 20;
 };
 
 // Points are covered by a disk when within radius * (1 + 1e-9) + 1e-9 m of its centre, so that

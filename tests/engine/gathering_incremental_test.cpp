@@ -276,5 +276,39 @@ TEST(GatheringIncremental, PL02_H01_MatchesReferenceAtTheBenchmarksDensities) {
   }
 }
 
+
+// The memory bound on kept candidate sets (GatheringGeometryOptions::kept_set_words) changes only
+// the speed: with none kept, a thousand words (a few dozen people), or the default, the groups
+// are the reference finder's, evaluation after evaluation, at the simulator's density.
+TEST(GatheringIncremental, PL02_KeptSetsBoundChangesOnlyTheSpeed) {
+  Generator gen{std::mt19937_64(27)};
+  std::vector<Vec2> pos(2000), goal(pos.size());
+  for (std::size_t i = 0; i < pos.size(); ++i) pos[i] = {gen.uniform(0, 400), gen.uniform(0, 300)}, goal[i] = {gen.uniform(0, 400), gen.uniform(0, 300)};
+  const std::size_t bounds[] = {0, 1000, GatheringGeometryOptions{}.kept_set_words};
+  std::vector<GatheringFinder> finders(3);
+  ReferenceGatheringFinder reference;
+  std::vector<GatherPoint> points;
+  std::vector<DiskGroup> fast, slow;
+  long groups = 0;
+  for (int step = 0; step < 5; ++step) {
+    points.clear();
+    for (std::size_t i = 0; i < pos.size(); ++i) points.push_back({pos[i], static_cast<std::uint32_t>(i)});
+    reference.find(points, {15, 3}, slow);
+    for (int f = 0; f < 3; ++f) {
+      GatheringGeometryOptions opt{15, 3};
+      opt.kept_set_words = bounds[f];
+      finders[static_cast<std::size_t>(f)].find(points, opt, fast);
+      ASSERT_TRUE(same_groups(fast, slow)) << "kept_set_words " << bounds[f] << ", step " << step;
+    }
+    groups += static_cast<long>(slow.size());
+    for (std::size_t i = 0; i < pos.size(); ++i) {
+      const double d = dist(pos[i], goal[i]);
+      if (d < 1.2) goal[i] = {gen.uniform(0, 400), gen.uniform(0, 300)};
+      else pos[i] = {pos[i].x + 1.2 * (goal[i].x - pos[i].x) / d, pos[i].y + 1.2 * (goal[i].y - pos[i].y) / d};
+    }
+  }
+  EXPECT_GT(groups, 250L);
+}
+
 }  // namespace
 }  // namespace planttwin
