@@ -193,7 +193,17 @@ std::string build_plant_mesh(const Site& site, const PlantOptions& opt, PlantMes
   for (const Obstacle& o : site.obstacles) {
     int mat = 0;
     if (std::string e = material("obstacle " + o.id, o.material, mat); !e.empty()) return e;
-    if (o.shape == Obstacle::Shape::box) {
+    if (o.shape == Obstacle::Shape::mesh) {
+      if (!o.mesh || o.mesh->triangles.empty()) continue;
+      const int s = new_solid(o.id, mat);
+      m.solids.back().open = !o.mesh->closed;
+      const int base = static_cast<int>(m.vertices.size());
+      m.vertices.insert(m.vertices.end(), o.mesh->vertices.begin(), o.mesh->vertices.end());
+      for (const auto& t : o.mesh->triangles) {
+        m.triangles.push_back({base + t[0], base + t[1], base + t[2]});
+        m.triangle_solid.push_back(s);
+      }
+    } else if (o.shape == Obstacle::Shape::box) {
       if (o.max[0] - o.min[0] < 1e-9 || o.max[1] - o.min[1] < 1e-9 || o.max[2] - o.min[2] < 1e-9) continue;
       const std::vector<P2> r = {{o.min[0], o.min[1]}, {o.max[0], o.min[1]}, {o.max[0], o.max[1]}, {o.min[0], o.max[1]}};
       add_prism(m, r, o.min[2], o.max[2], new_solid(o.id, mat));
@@ -227,6 +237,7 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
   error = build_plant_mesh(site, opt, pm->mesh_);
   if (!error.empty()) return nullptr;
   pm->materials_ = plant_material_names(site);
+  pm->sheet_m_ = opt.open_mesh_sheet_m;
   const PlantMesh& m = pm->mesh_;
   pm->planes_.reserve(m.triangles.size());
   for (const auto& t : m.triangles) {
@@ -261,7 +272,18 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
       std::vector<P2>& p = pts[s];
       std::sort(p.begin(), p.end());
       p.erase(std::unique(p.begin(), p.end()), p.end());
-      if (p.size() < 3) continue;
+      if (p.size() < 2) continue;
+      // a vertical sheet (e.g. an open model's plate) has no area in plan: a rectangle of the
+      // sheet's thickness around its extreme points, so that paths can go around its edges
+      const auto sheet = [&](P2 a, P2 b) {
+        const double dx = b[0] - a[0], dy = b[1] - a[1], len = std::hypot(dx, dy), w = pm->sheet_m_ / 2;
+        const P2 n = {-dy / len * w, dx / len * w};
+        pm->shapes_[s].hull = {{a[0] - n[0], a[1] - n[1]}, {b[0] - n[0], b[1] - n[1]}, {b[0] + n[0], b[1] + n[1]}, {a[0] + n[0], a[1] + n[1]}};
+      };
+      if (p.size() == 2) {
+        if (pm->sheet_m_ > 0) sheet(p.front(), p.back());
+        continue;
+      }
       std::vector<P2> h(2 * p.size() + 1);
       std::size_t k = 0;
       for (std::size_t i = 0; i < p.size(); ++i) {
@@ -274,6 +296,10 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
       }
       if (k > 1) --k;
       h.resize(k);
+      if (k < 3) {
+        if (pm->sheet_m_ > 0) sheet(p.front(), p.back());  // every vertex on one vertical plane
+        continue;
+      }
       pm->shapes_[s].hull = std::move(h);
     }
   }
@@ -371,6 +397,16 @@ void PlantModel::trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out)
   const double same = kSameHit_m / len;
   for (std::size_t i = 0; i < hits.size();) {
     const int solid = hits[i].solid;
+    if (mesh_.solids[static_cast<std::size_t>(solid)].open) {
+      // surfaces without an inside: each one crossed is a sheet (two triangles' shared edge: one)
+      double last_t = -1;
+      for (; i < hits.size() && hits[i].solid == solid; ++i) {
+        if (last_t >= 0 && hits[i].t - last_t <= same) continue;
+        last_t = hits[i].t;
+        spans.push_back({hits[i].t, hits[i].t + sheet_m_ / len, solid});
+      }
+      continue;
+    }
     bool inside = false, first = true;
     double t_in = 0, last_t = -1;
     bool last_entry = false;
