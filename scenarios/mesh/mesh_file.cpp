@@ -63,6 +63,10 @@ MeshReadResult read_mesh_file(const std::string& path, const MeshPlacement& plac
     res.error = "is a folder, not a model file";
     return res;
   }
+  if (!std::filesystem::is_regular_file(path, ec)) {  // a device or a pipe could block the reader
+    res.error = "is not a regular file";
+    return res;
+  }
   if (!std::ifstream(path, std::ios::binary)) {
     res.error = "cannot open it for reading";
     return res;

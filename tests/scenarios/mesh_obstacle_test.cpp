@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <string>
 
 #include "scenarios/loader.h"
@@ -148,6 +149,12 @@ TEST_F(MeshObstacle, H02_MissingModelFile) {
   const LoadError e = bad("{id: U, mesh: nowhere.glb}");
   EXPECT_MESH_ERROR(e, "obstacles[0].mesh", "no such file");
   EXPECT_NE(e.message.find((dir / "nowhere.glb").string()), std::string::npos);
+}
+
+TEST_F(MeshObstacle, H02_AFolderOrADeviceIsNoModelFile) {
+  std::filesystem::create_directories(dir / "unit.glb");
+  EXPECT_MESH_ERROR(bad("{id: U, mesh: unit.glb}"), "obstacles[0].mesh", "is a folder");
+  EXPECT_MESH_ERROR(bad("{id: U, mesh: /dev/null}"), "obstacles[0].mesh", "not a regular file");
 }
 
 TEST_F(MeshObstacle, H02_UnreadableFormatGivesAssimpsMessage) {
