@@ -13,7 +13,6 @@
 #include <filesystem>
 #include <fstream>
 #include <numbers>
-#include <unordered_map>
 
 namespace planttwin {
 
@@ -39,12 +38,45 @@ class NotingIO final : public Assimp::DefaultIOSystem {
   std::vector<std::string>& files_;
 };
 
-struct KeyHash {
-  std::size_t operator()(const std::array<std::uint32_t, 3>& k) const {
-    std::uint64_t h = 1469598103934665603ull;
-    for (std::uint32_t x : k) h = (h ^ x) * 1099511628211ull;
-    return static_cast<std::size_t>(h);
+// Welds positions by their exact float bits: an open-addressing table (linear probing, grown at
+// half full), since a node-based map spends most of its time allocating for millions of corners.
+class WeldTable {
+ public:
+  explicit WeldTable(std::size_t expected) { resize(std::bit_ceil(std::max<std::size_t>(64, 2 * expected))); }
+  // the index stored for `key`, or `next` stored and returned when the key is new (`fresh`)
+  int find_or_add(const std::array<std::uint32_t, 3>& key, int next, bool& fresh) {
+    if (2 * (used_ + 1) > slots_.size()) grow();
+    std::size_t i = hash(key) & (slots_.size() - 1);
+    while (slots_[i].value >= 0 && slots_[i].key != key) i = (i + 1) & (slots_.size() - 1);
+    fresh = slots_[i].value < 0;
+    if (fresh) slots_[i] = {key, next}, ++used_;
+    return slots_[i].value;
   }
+
+ private:
+  struct Slot {
+    std::array<std::uint32_t, 3> key{};
+    int value = -1;  // -1: empty
+  };
+  static std::size_t hash(const std::array<std::uint32_t, 3>& k) {
+    std::uint64_t h = (static_cast<std::uint64_t>(k[0]) << 32 | k[1]) * 0x9E3779B97F4A7C15ull;
+    h ^= (h >> 29) ^ (static_cast<std::uint64_t>(k[2]) * 0xC2B2AE3D27D4EB4Full);
+    return static_cast<std::size_t>(h ^ (h >> 32));
+  }
+  void resize(std::size_t n) { slots_.assign(n, Slot{}); }
+  void grow() {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    resize(2 * old.size());
+    for (const Slot& s : old)
+      if (s.value >= 0) {
+        std::size_t i = hash(s.key) & (slots_.size() - 1);
+        while (slots_[i].value >= 0) i = (i + 1) & (slots_.size() - 1);
+        slots_[i] = s;
+      }
+  }
+  std::vector<Slot> slots_;
+  std::size_t used_ = 0;
 };
 
 std::uint32_t bits(float x) { return std::bit_cast<std::uint32_t>(x == 0.0f ? 0.0f : x); }  // -0 == +0
@@ -103,8 +135,7 @@ MeshReadResult read_mesh_file(const std::string& path, const MeshPlacement& plac
   out.vertices.clear();
   out.triangles.clear();
   out.triangles.reserve(n_tris);
-  std::unordered_map<std::array<std::uint32_t, 3>, int, KeyHash> index;
-  index.reserve(n_tris);
+  WeldTable index(n_tris / 2);  // about one position per two triangles in a closed mesh; grows if more
   const double yaw = place.yaw_deg * std::numbers::pi / 180, c = std::cos(yaw), s = std::sin(yaw);
   for (unsigned i = 0; i < sc->mNumMeshes; ++i) {
     const aiMesh* m = sc->mMeshes[i];
@@ -122,7 +153,8 @@ MeshReadResult read_mesh_file(const std::string& path, const MeshPlacement& plac
                         std::to_string(vi) + ")";
             return res;
           }
-          const auto [it, fresh] = index.try_emplace({bits(v.x), bits(v.y), bits(v.z)}, static_cast<int>(out.vertices.size()));
+          bool fresh = false;
+          const int at = index.find_or_add({bits(v.x), bits(v.y), bits(v.z)}, static_cast<int>(out.vertices.size()), fresh);
           if (fresh) {
             // model frame -> z up, scaled, turned about z, moved
             const double x = place.scale * v.x;
@@ -130,7 +162,7 @@ MeshReadResult read_mesh_file(const std::string& path, const MeshPlacement& plac
             const double z = place.scale * (place.y_up ? v.y : v.z);
             out.vertices.push_back({place.at[0] + c * x - s * y, place.at[1] + s * x + c * y, place.at[2] + z});
           }
-          local[vi] = it->second;
+          local[vi] = at;
         }
         t[static_cast<std::size_t>(k)] = local[vi];
       }
@@ -143,19 +175,20 @@ MeshReadResult read_mesh_file(const std::string& path, const MeshPlacement& plac
     return res;
   }
 
-  // closed: every directed edge once, and its reverse once
-  std::unordered_map<std::uint64_t, int> edges;
-  edges.reserve(out.triangles.size() * 3);
+  // closed: every directed edge once, and its reverse once. Sorted lists, not a map: the sorted
+  // edges without repeats must equal the sorted reversed edges.
   auto key = [](int a, int b) { return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a)) << 32) | static_cast<std::uint32_t>(b); };
+  std::vector<std::uint64_t> edges, reversed;
+  edges.reserve(out.triangles.size() * 3);
   for (const auto& t : out.triangles)
-    for (int k = 0; k < 3; ++k) ++edges[key(t[static_cast<std::size_t>(k)], t[static_cast<std::size_t>((k + 1) % 3)])];
-  bool closed = true;
-  for (const auto& [e, n] : edges) {
-    const auto r = edges.find((e << 32) | (e >> 32));
-    if (n != 1 || r == edges.end() || r->second != 1) {
-      closed = false;
-      break;
-    }
+    for (int k = 0; k < 3; ++k) edges.push_back(key(t[static_cast<std::size_t>(k)], t[static_cast<std::size_t>((k + 1) % 3)]));
+  std::sort(edges.begin(), edges.end());
+  bool closed = std::adjacent_find(edges.begin(), edges.end()) == edges.end();
+  if (closed) {
+    reversed.reserve(edges.size());
+    for (std::uint64_t e : edges) reversed.push_back((e << 32) | (e >> 32));
+    std::sort(reversed.begin(), reversed.end());
+    closed = reversed == edges;
   }
   out.closed = closed;
   if (closed) {
