@@ -136,7 +136,7 @@ struct SeparateShapes {
     std::vector<char> primitive(mesh.solids.size(), 0);
     for (std::size_t s = 0; s < mesh.solids.size(); ++s)
       for (const Obstacle& o : site.obstacles) {
-        if (!primitives || o.id != mesh.solids[s].name) continue;
+        if (!primitives || o.id != mesh.solids[s].name || o.shape == Obstacle::Shape::mesh) continue;
         primitive[s] = 1;
         if (o.shape == Obstacle::Shape::box) {
           const btVector3 half(f((o.max[0] - o.min[0]) / 2), f((o.max[1] - o.min[1]) / 2), f((o.max[2] - o.min[2]) / 2));

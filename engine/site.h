@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,15 +35,32 @@ struct Building {
   double wall_thickness = 0.24;  // metres
 };
 
+// A triangle mesh read from a model file (site-v1 `mesh:`, read by scenarios/mesh/), already placed
+// in the site's frame (scale, then yaw about z, then `at`). Plain triangles: the engine never
+// reads them; the simulator puts them into the plant's BVH and the viewer draws them.
+struct ObstacleMesh {
+  std::string file;    // as the site file writes it
+  std::string path;    // resolved against the site file's folder
+  std::string sha256;  // of the model file's bytes, lower-case hex
+  std::vector<std::array<double, 3>> vertices;  // site frame, metres
+  std::vector<std::array<int, 3>> triangles;    // indices into vertices
+  std::vector<Vec2> outline;                     // plan view: the convex hull of the vertices, counter-clockwise
+  // Every edge is shared by exactly two triangles in opposite directions (watertight, consistently
+  // wound; turned outward when the file wound it inward): the ray cast measures the length inside.
+  // An open mesh is a set of surfaces: each one crossed counts as a thin sheet (docs/plant.md).
+  bool closed = false;
+};
+
 struct Obstacle {
-  enum class Shape { box, cylinder };
+  enum class Shape { box, cylinder, mesh };
   std::string id;
   Shape shape = Shape::box;
-  double min[3] = {0, 0, 0}, max[3] = {0, 0, 0};  // box corners, metres
+  double min[3] = {0, 0, 0}, max[3] = {0, 0, 0};  // box corners, metres; mesh: its bounding box in the site frame
   Vec2 center;                                     // cylinder axis
   double radius = 0;                               // cylinder, metres
   double z0 = 0, z1 = 0;                           // cylinder height band, metres
   std::string material = "steel";
+  std::shared_ptr<const ObstacleMesh> mesh;        // mesh only (immutable, shared by copies of the site)
 };
 
 enum class ZoneKind { production, storage, loading, high_risk, major_hazard, office, gate, other };

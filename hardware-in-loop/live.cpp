@@ -111,7 +111,7 @@ bool recording_header_for(const Scenario& sc, RecordingHeader& h, std::string& e
   }
   h.site_path = sc.site.file;
   h.site_sha256 = sc.site_sha256;
-  if (!sc.site.file.empty() && (!read_bytes(sc.site.file, h.site_text) || sha256_hex(h.site_text) != sc.site_sha256)) {
+  if (!sc.site.file.empty() && (!read_bytes(sc.site.file, h.site_text) || site_sha256(h.site_text, sc.site) != sc.site_sha256)) {
     error = sc.site.file + ": cannot embed the site in the recording (unreadable, or changed since it was loaded)";
     return false;
   }

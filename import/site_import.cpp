@@ -426,8 +426,10 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out,
       o << "    wall: {material: " << r.material << ", thickness: " << num(r.thickness) << "}\n" << block_hand("buildings", s.id, "    ");
     }
   }
-  if (!obstacles.empty()) {
+  if (!obstacles.empty() || (hand && !hand->models.empty())) {
     o << "obstacles:\n";
+    if (hand)
+      for (const std::string& m : hand->models) o << "  - " << m << "   # 3D model, kept by hand\n";
     for (const Shape& s : obstacles) {
       const LayerRule& r = *s.rule;
       if (s.circle) {

@@ -30,6 +30,8 @@ struct ImportResult {
 struct HandParts {
   std::vector<std::pair<std::string, std::string>> top;
   std::map<std::string, std::map<std::string, std::vector<std::pair<std::string, std::string>>>> items;
+  // whole obstacles the drawing can never make (3D models, `mesh:`), as OLD writes them (flow YAML)
+  std::vector<std::string> models;
 };
 
 // Makes the site. false and `out.error` set on bad input (an entity the site cannot hold as drawn).

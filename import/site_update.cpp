@@ -107,8 +107,18 @@ bool update_site(const dxf::Drawing& d, const ImportMap& map, const std::string&
       if (!keys_changed.empty()) changed.push_back(id + " (" + join(keys_changed) + ")");
       if (!keys_kept.empty()) kept.push_back(id + " (" + join(keys_kept) + ")");
     }
-    for (const auto& [id, item] : before)
-      if (!after.count(id)) removed.push_back(id);
+    std::vector<std::string> models;
+    for (const auto& [id, item] : before) {
+      if (after.count(id)) continue;
+      // a 3D model (docs/site-v1.md "Mesh obstacles") never comes from the drawing: kept whole
+      if (std::string(list) == "obstacles" && item.IsMap() && item["mesh"]) {
+        hand.models.push_back(yaml_flow(item));
+        models.push_back(id);
+      } else {
+        removed.push_back(id);
+      }
+    }
+    if (!models.empty()) kept.push_back("3D models 三维模型 " + join(models));
     if (added.empty() && removed.empty() && changed.empty() && kept.empty()) continue;
     o << list << ":\n";
     if (!added.empty()) o << "  new 新增: " << join(added) << "\n";

@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "engine/permit_vocabulary.h"
+#include "scenarios/mesh/mesh_file.h"
 #include "sim/radio/radio.h"
 
 namespace planttwin {
@@ -759,6 +760,70 @@ void range_offsets(const Reader& r, const V& v, Site& s) {
   read("tags", s.range_offsets.tags, false);
 }
 
+// A mesh obstacle (docs/site-v1.md "Mesh obstacles"): the model file, resolved against the folder of
+// the file being read, placed by at/yaw/scale/up and read with assimp (scenarios/mesh/).
+void mesh_obstacle(const Reader& r, const V& e, Obstacle& o) {
+  const Map mm = r.map(e, {"id", "shape", "mesh", "material", "at", "yaw", "scale", "up", "max_triangles"});
+  o.shape = Obstacle::Shape::mesh;
+  const V& mv = mm.req("mesh");
+  const std::string file = r.nonempty_text(mv, "a model file path (glTF, GLB, OBJ, IFC, ...)");
+  MeshPlacement place;
+  if (const V* x = mm.get("at")) {
+    const std::vector<double> at = r.numbers(*x, 3, 3, "a position [x, y, z]");
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (std::abs(at[i]) > kMeshMaxOffset_m) {
+        std::ostringstream os;
+        os << "every coordinate of 'at' must be within " << kMeshMaxOffset_m << " m of the site's origin, found " << describe(x->node);
+        r.fail(*x, os.str());
+      }
+      place.at[i] = at[i];
+    }
+  }
+  if (const V* x = mm.get("yaw")) place.yaw_deg = r.in_range(*x, -360, 360);
+  if (const V* x = mm.get("scale")) place.scale = r.in_range(*x, kMeshMinScale, kMeshMaxScale);
+  if (const V* x = mm.get("up")) place.y_up = r.one_of(*x, {"y", "z"}, "up axis") == "y";
+  std::size_t max_tris = kMeshMaxTriangles;
+  if (const V* x = mm.get("max_triangles")) {
+    const long long n = r.integer(*x);
+    if (n < 1 || n > 100'000'000) r.fail(*x, "expected a whole number from 1 to 100000000, found " + describe(x->node));
+    max_tris = static_cast<std::size_t>(n);
+  }
+  auto mesh = std::make_shared<ObstacleMesh>();
+  mesh->file = file;
+  const std::filesystem::path rel(file);
+  mesh->path = (rel.is_absolute() ? rel : std::filesystem::path(r.file()).parent_path() / rel).lexically_normal().string();
+  const MeshReadResult res = read_mesh_file(mesh->path, place, max_tris, *mesh);
+  if (!res.error.empty()) r.fail(mv, "model file '" + mesh->path + "': " + res.error);
+  // the hash: the model file's own SHA-256; with more files (a .gltf's .bin, an .obj's .mtl) the
+  // SHA-256 of their sha256sum lines, in the order assimp opened them
+  std::string lines;
+  for (const std::string& f : res.files) {
+    std::string bytes, why;
+    if (!read_file(f, bytes, why)) r.fail(mv, "model file '" + f + "': " + why);
+    const std::string h = sha256_hex(bytes);
+    if (res.files.size() == 1) mesh->sha256 = h;
+    lines += h + "  " + std::filesystem::path(f).filename().string() + "\n";
+  }
+  if (res.files.size() != 1) mesh->sha256 = sha256_hex(lines);
+  // the bounding box, in the site frame
+  for (int i = 0; i < 3; ++i) o.min[i] = o.max[i] = mesh->vertices[0][static_cast<std::size_t>(i)];
+  for (const auto& v : mesh->vertices)
+    for (int i = 0; i < 3; ++i) {
+      o.min[i] = std::min(o.min[i], v[static_cast<std::size_t>(i)]);
+      o.max[i] = std::max(o.max[i], v[static_cast<std::size_t>(i)]);
+    }
+  for (int i = 0; i < 3; ++i)
+    if (std::abs(o.min[i]) > kMeshMaxOffset_m || std::abs(o.max[i]) > kMeshMaxOffset_m) {
+      std::ostringstream os;
+      os << "model file '" << mesh->path << "': placed, it reaches beyond " << kMeshMaxOffset_m
+         << " m from the site's origin (check 'scale' and the model's units)";
+      r.fail(mv, os.str());
+    }
+  if (o.max[0] - o.min[0] <= 0 && o.max[1] - o.min[1] <= 0 && o.max[2] - o.min[2] <= 0)
+    r.fail(mv, "model file '" + mesh->path + "': the mesh is empty (every vertex at one point)");
+  o.mesh = std::move(mesh);
+}
+
 // `inline_site`: the mapping under a scenario's `site` key, whose name is optional
 void read_site(const Reader& r, const V& root, bool inline_site, const std::string& default_name, Site& s) {
   const Map m = r.map(root, {"site", "origin", "bounds", "timezone", "floors", "buildings", "obstacles", "materials",
@@ -804,12 +869,17 @@ void read_site(const Reader& r, const V& root, bool inline_site, const std::stri
   if (const V* x = m.get("obstacles")) {
     std::set<std::string> seen;
     for (const V& e : r.seq(*x, "a list of obstacles")) {
-      const Map probe = r.map(e, {"id", "shape", "min", "max", "center", "radius", "z", "material"});
+      const Map probe = r.map(e, {"id", "shape", "min", "max", "center", "radius", "z", "material", "mesh", "at", "yaw",
+                                  "scale", "up", "max_triangles"});
       Obstacle o;
       o.id = r.nonempty_text(probe.req("id"), "an obstacle id");
       check_unique(r, seen, probe.req("id"), o.id, "obstacle");
-      const std::string shape = r.one_of(probe.req("shape"), {"box", "cylinder"}, "shape");
-      if (shape == "box") {
+      const std::string shape = probe.get("mesh") && !probe.get("shape")
+                                    ? std::string("mesh")
+                                    : r.one_of(probe.req("shape"), {"box", "cylinder", "mesh"}, "shape");
+      if (shape == "mesh") {
+        mesh_obstacle(r, e, o);
+      } else if (shape == "box") {
         const Map bm = r.map(e, {"id", "shape", "min", "max", "material"});
         const std::vector<double> lo = r.numbers(bm.req("min"), 3, 3, "a corner [x, y, z]");
         const std::vector<double> hi = r.numbers(bm.req("max"), 3, 3, "a corner [x, y, z]");
@@ -1520,7 +1590,7 @@ void load_scenario_from(const std::string& text, const std::string& file, Scenar
     std::string bytes, why;
     if (!read_file(path.string(), bytes, why)) r.fail(sv, "cannot read site file '" + path.string() + "': " + why);
     load_site_from(bytes, path.string(), sc.site);
-    sc.site_sha256 = sha256_hex(bytes);
+    sc.site_sha256 = site_sha256(bytes, sc.site);
   }
   if (const V* x = m.get("rules")) RulesReader{r}.apply(*x, sc.site.rules);
   if (const V* x = m.get("calendar")) CalendarReader{r, sc.site.timezone_min}.apply(*x, sc.site.calendar);
@@ -1560,6 +1630,13 @@ std::optional<LoadError> guarded(const std::string& file, F&& f) {
 }
 
 }  // namespace
+
+std::string site_sha256(const std::string& site_bytes, const Site& site) {
+  std::string meshes;
+  for (const Obstacle& o : site.obstacles)
+    if (o.mesh) meshes += "mesh " + o.id + " " + o.mesh->sha256 + "\n";
+  return meshes.empty() ? sha256_hex(site_bytes) : sha256_hex(site_bytes + "\n" + meshes);
+}
 
 std::optional<LoadError> load_site_text(const std::string& text, const std::string& file, Site& out) {
   return guarded(file, [&] { load_site_from(text, file, out); });

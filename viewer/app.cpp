@@ -395,6 +395,11 @@ void draw_map_static(const Map& m, const Site& site, const Floor& floor, const S
       m.dl->AddCircleFilled(m.px(o.center), F(o.radius * st.scale), IM_COL32(160, 165, 175, 255), 40);
       m.dl->AddCircle(m.px(o.center), F(o.radius * st.scale), IM_COL32(90, 95, 105, 255), 40, 1.5f);
       if (o.radius * st.scale > 18) label(m, ImVec2(m.px(o.center).x - 20, m.px(o.center).y - 7), IM_COL32(50, 50, 60, 255), o.id, false);
+    } else if (o.shape == Obstacle::Shape::mesh) {
+      // a model's plan outline (its convex hull), named when it is large enough on screen
+      if (!o.mesh || !bands_overlap(o.min[2], o.max[2], floor.z0, floor.z1)) continue;
+      poly(m, o.mesh->outline, IM_COL32(150, 155, 165, 200), IM_COL32(90, 95, 105, 255), 1.5f);
+      if ((o.max[0] - o.min[0]) * st.scale > 40) label(m, ImVec2(m.px(o.min[0], o.max[1]).x + 3, m.px(o.min[0], o.max[1]).y + 3), IM_COL32(50, 50, 60, 255), o.id, false);
     } else {
       if (!bands_overlap(o.min[2], o.max[2], floor.z0, floor.z1)) continue;
       const ImVec2 a = m.px(o.min[0], o.max[1]), b = m.px(o.max[0], o.min[1]);
@@ -703,6 +708,10 @@ void draw_3d(Timeline& tl, State& st, ImVec2 p0, ImVec2 size) {
          IM_COL32(148, 163, 184, li == 0 ? 160 : (current ? 110 : 45)), li == 0 ? 1.5f : 1.0f);
     for (const Building& b : site.buildings)
       if (building_has_floor(b, f.id)) ring(b.footprint.pts, L, IM_COL32(203, 213, 225, 70), IM_COL32(226, 232, 240, 200), 1.5f);
+    // models (mesh obstacles) on the ground level as their plan outline
+    if (li == 0)
+      for (const Obstacle& ob : site.obstacles)
+        if (ob.shape == Obstacle::Shape::mesh && ob.mesh) ring(ob.mesh->outline, L, IM_COL32(100, 116, 139, 160), IM_COL32(203, 213, 225, 220), 1.2f);
     for (const Zone& z : site.zones)
       if (zone_on_floor(z, f) && (li == 0 || !z.floors.empty() || z.z)) ring(z.polygon.pts, L, risk_colour(z.risk, 55), risk_colour(z.risk, 200), 1.2f);
     for (const auto& g : snap.gatherings)

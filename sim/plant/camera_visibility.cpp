@@ -75,7 +75,7 @@ Box2 site_extent(const Site& site) {
   for (const Zone& z : site.zones) poly(z.polygon);
   for (const Building& bl : site.buildings) poly(bl.footprint);
   for (const Obstacle& o : site.obstacles) {
-    if (o.shape == Obstacle::Shape::box) {
+    if (o.shape != Obstacle::Shape::cylinder) {  // a box, or a mesh's bounding box
       b.add({o.min[0], o.min[1]});
       b.add({o.max[0], o.max[1]});
     } else {

@@ -22,7 +22,9 @@ bool outdoor_floor(const Site& site, const std::string& id) {
 bool inside_obstacle(const Site& site, double surface, double tag_height, Vec2 p) {
   const double lo = surface, hi = surface + tag_height;
   for (const Obstacle& o : site.obstacles) {
-    if (o.shape == Obstacle::Shape::box) {
+    if (o.shape == Obstacle::Shape::mesh) {
+      continue;  // a process unit's outline holds walkways: its spots stay in the area (docs/check.md)
+    } else if (o.shape == Obstacle::Shape::box) {
       if (p.x > o.min[0] && p.x < o.max[0] && p.y > o.min[1] && p.y < o.max[1] && o.min[2] < hi && o.max[2] > lo) return true;
     } else {
       const double dx = p.x - o.center.x, dy = p.y - o.center.y;

@@ -228,7 +228,10 @@ std::string write_coverage_svg(const Site& site, const CoverageReport& rep, cons
   for (const Building& b : site.buildings)
     o << "<polygon points=\"" << pts(b.footprint.pts) << "\" fill=\"" << hex(kBuilding) << "\" fill-opacity=\"0.5\" stroke=\"#555\" stroke-width=\"1.5\"/>\n";
   for (const Obstacle& ob : site.obstacles) {
-    if (ob.shape == Obstacle::Shape::box)
+    if (ob.shape == Obstacle::Shape::mesh && ob.mesh)
+      o << "<polygon points=\"" << pts(ob.mesh->outline) << "\" fill=\"" << hex(kObstacle)
+        << "\" stroke=\"#444\" stroke-width=\"0.5\"><title>" << xml(ob.id) << "</title></polygon>\n";
+    else if (ob.shape == Obstacle::Shape::box)
       o << "<polygon points=\"" << pts(box_pts(ob.min[0], ob.min[1], ob.max[0], ob.max[1])) << "\" fill=\"" << hex(kObstacle)
         << "\" stroke=\"#444\" stroke-width=\"0.5\"><title>" << xml(ob.id) << "</title></polygon>\n";
     else
@@ -322,8 +325,10 @@ std::string write_coverage_png(const Site& site, const CoverageReport& rep, cons
     cv.outline(to_px(f, b.footprint.pts), {80, 80, 80});
   }
   for (const Obstacle& o : site.obstacles) {
-    const std::vector<Vec2> p = o.shape == Obstacle::Shape::box ? box_pts(o.min[0], o.min[1], o.max[0], o.max[1])
-                                                                : circle(o.center, o.radius, 32);
+    const std::vector<Vec2> p = o.shape == Obstacle::Shape::mesh ? (o.mesh ? o.mesh->outline : std::vector<Vec2>{})
+                                : o.shape == Obstacle::Shape::box ? box_pts(o.min[0], o.min[1], o.max[0], o.max[1])
+                                                                  : circle(o.center, o.radius, 32);
+    if (p.size() < 3) continue;
     cv.fill(to_px(f, p), kObstacle, 1);
   }
   for (const Anchor& a : site.anchors) cv.disk(f.px(a.at[0]), f.py(a.at[1]), 2, kAnchor);

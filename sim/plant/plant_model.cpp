@@ -193,7 +193,17 @@ std::string build_plant_mesh(const Site& site, const PlantOptions& opt, PlantMes
   for (const Obstacle& o : site.obstacles) {
     int mat = 0;
     if (std::string e = material("obstacle " + o.id, o.material, mat); !e.empty()) return e;
-    if (o.shape == Obstacle::Shape::box) {
+    if (o.shape == Obstacle::Shape::mesh) {
+      if (!o.mesh || o.mesh->triangles.empty()) continue;
+      const int s = new_solid(o.id, mat);
+      m.solids.back().open = !o.mesh->closed;
+      const int base = static_cast<int>(m.vertices.size());
+      m.vertices.insert(m.vertices.end(), o.mesh->vertices.begin(), o.mesh->vertices.end());
+      for (const auto& t : o.mesh->triangles) {
+        m.triangles.push_back({base + t[0], base + t[1], base + t[2]});
+        m.triangle_solid.push_back(s);
+      }
+    } else if (o.shape == Obstacle::Shape::box) {
       if (o.max[0] - o.min[0] < 1e-9 || o.max[1] - o.min[1] < 1e-9 || o.max[2] - o.min[2] < 1e-9) continue;
       const std::vector<P2> r = {{o.min[0], o.min[1]}, {o.max[0], o.min[1]}, {o.max[0], o.max[1]}, {o.min[0], o.max[1]}};
       add_prism(m, r, o.min[2], o.max[2], new_solid(o.id, mat));
@@ -227,6 +237,7 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
   error = build_plant_mesh(site, opt, pm->mesh_);
   if (!error.empty()) return nullptr;
   pm->materials_ = plant_material_names(site);
+  pm->sheet_m_ = opt.open_mesh_sheet_m;
   const PlantMesh& m = pm->mesh_;
   pm->planes_.reserve(m.triangles.size());
   for (const auto& t : m.triangles) {
@@ -244,11 +255,13 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
   pm->shapes_.resize(m.solids.size());
   {
     std::vector<std::vector<P2>> pts(m.solids.size());
-    std::vector<char> seen(m.solids.size(), 0);
+    std::vector<char> seen(m.solids.size(), 0), vertex_seen(m.vertices.size(), 0);
     for (std::size_t t = 0; t < m.triangles.size(); ++t) {
       const std::size_t s = static_cast<std::size_t>(m.triangle_solid[t]);
       SolidShape& sh = pm->shapes_[s];
       for (int v : m.triangles[t]) {
+        if (vertex_seen[static_cast<std::size_t>(v)]) continue;  // each vertex once (a model's are shared)
+        vertex_seen[static_cast<std::size_t>(v)] = 1;
         const auto& q = m.vertices[static_cast<std::size_t>(v)];
         pts[s].push_back({q[0], q[1]});
         if (!seen[s]) sh.z0 = sh.z1 = q[2], seen[s] = 1;
@@ -261,7 +274,18 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
       std::vector<P2>& p = pts[s];
       std::sort(p.begin(), p.end());
       p.erase(std::unique(p.begin(), p.end()), p.end());
-      if (p.size() < 3) continue;
+      if (p.size() < 2) continue;
+      // a vertical sheet (e.g. an open model's plate) has no area in plan: a rectangle of the
+      // sheet's thickness around its extreme points, so that paths can go around its edges
+      const auto sheet = [&](P2 a, P2 b) {
+        const double dx = b[0] - a[0], dy = b[1] - a[1], len = std::hypot(dx, dy), w = pm->sheet_m_ / 2;
+        const P2 n = {-dy / len * w, dx / len * w};
+        pm->shapes_[s].hull = {{a[0] - n[0], a[1] - n[1]}, {b[0] - n[0], b[1] - n[1]}, {b[0] + n[0], b[1] + n[1]}, {a[0] + n[0], a[1] + n[1]}};
+      };
+      if (p.size() == 2) {
+        if (pm->sheet_m_ > 0) sheet(p.front(), p.back());
+        continue;
+      }
       std::vector<P2> h(2 * p.size() + 1);
       std::size_t k = 0;
       for (std::size_t i = 0; i < p.size(); ++i) {
@@ -274,6 +298,10 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
       }
       if (k > 1) --k;
       h.resize(k);
+      if (k < 3) {
+        if (pm->sheet_m_ > 0) sheet(p.front(), p.back());  // every vertex on one vertical plane
+        continue;
+      }
       pm->shapes_[s].hull = std::move(h);
     }
   }
@@ -371,6 +399,16 @@ void PlantModel::trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out)
   const double same = kSameHit_m / len;
   for (std::size_t i = 0; i < hits.size();) {
     const int solid = hits[i].solid;
+    if (mesh_.solids[static_cast<std::size_t>(solid)].open) {
+      // surfaces without an inside: each one crossed is a sheet (two triangles' shared edge: one)
+      double last_t = -1;
+      for (; i < hits.size() && hits[i].solid == solid; ++i) {
+        if (last_t >= 0 && hits[i].t - last_t <= same) continue;
+        last_t = hits[i].t;
+        spans.push_back({hits[i].t, hits[i].t + sheet_m_ / len, solid});
+      }
+      continue;
+    }
     bool inside = false, first = true;
     double t_in = 0, last_t = -1;
     bool last_entry = false;
@@ -417,8 +455,71 @@ bool PlantModel::clear(const Vec3& a, const Vec3& b, const std::vector<char>& bl
     return t > end && t < 1 - end;
   };
   FirstBlocker<decltype(test)> cb(bt3(a), bt3(b), test);
-  bt_->shape->performRaycast(&cb, cb.m_from, cb.m_to);
-  return !cb.blocked;
+  btQuantizedBvh* bvh = bt_->shape->getOptimizedBvh();
+  if (!bvh || !bvh->isQuantized() || bvh->getQuantizedNodeArray().size() == 0) {
+    bt_->shape->performRaycast(&cb, cb.m_from, cb.m_to);
+    return !cb.blocked;
+  }
+  // Bullet's stackless walk of the quantized tree, stopped at the first blocking face. Bullet's
+  // own walk (performRaycast) visits every node the segment overlaps even after the answer is
+  // known, which dominates behind dense models (issue 15). The answer is the same: the same node
+  // order, the same triangle test (btTriangleRaycastCallback::processTriangle on the same float
+  // vertices), and node boxes padded by kNodePad_m, so that every node Bullet would visit is
+  // visited unless a blocker is found first. (Front to back with a stack was tried: slower.)
+  constexpr double kNodePad_m = 1e-3;
+  const auto& nodes = bvh->getQuantizedNodeArray();
+  const double o[3] = {a.x, a.y, a.z};
+  // the segment's padded box, quantized outward: an integer test rejects most nodes first
+  unsigned short qlo[3], qhi[3];
+  {
+    const auto pad = [&](double x, double sign) { return static_cast<btScalar>(x + sign * kNodePad_m); };
+    bvh->quantizeWithClamp(qlo, btVector3(pad(std::min(a.x, b.x), -1), pad(std::min(a.y, b.y), -1), pad(std::min(a.z, b.z), -1)), 0);
+    bvh->quantizeWithClamp(qhi, btVector3(pad(std::max(a.x, b.x), 1), pad(std::max(a.y, b.y), 1), pad(std::max(a.z, b.z), 1)), 1);
+  }
+  const auto overlaps = [&](const btQuantizedBvhNode& n) {
+    if (!testQuantizedAabbAgainstQuantizedAabb(qlo, qhi, n.m_quantizedAabbMin, n.m_quantizedAabbMax)) return false;
+    const btVector3 lo = bvh->unQuantize(n.m_quantizedAabbMin), hi = bvh->unQuantize(n.m_quantizedAabbMax);
+    double t0 = 0, t1 = 1;
+    for (int k = 0; k < 3; ++k) {
+      const double l = static_cast<double>(lo[k]) - kNodePad_m, h = static_cast<double>(hi[k]) + kNodePad_m;
+      if (std::abs(d[k]) < 1e-12) {
+        if (o[k] < l || o[k] > h) return false;
+        continue;
+      }
+      double ta = (l - o[k]) / d[k], tb = (h - o[k]) / d[k];
+      if (ta > tb) std::swap(ta, tb);
+      t0 = std::max(t0, ta);
+      t1 = std::min(t1, tb);
+      if (t0 > t1) return false;
+    }
+    return true;
+  };
+  const btScalar* vx = bt_->vertices.data();
+  const int* ix = bt_->indices.data();
+  const btQuantizedBvhNode* node = &nodes[0];
+  const int end_index = node->isLeafNode() ? 1 : node->getEscapeIndex();
+  for (int i = 0; i < end_index;) {
+    const bool overlap = overlaps(*node), leaf = node->isLeafNode();
+    if (leaf && overlap) {
+      const int tri = node->getTriangleIndex();
+      btVector3 v[3];
+      for (int k = 0; k < 3; ++k) {
+        const btScalar* p = vx + 3 * ix[3 * tri + k];
+        v[k].setValue(p[0], p[1], p[2]);
+      }
+      cb.processTriangle(v, node->getPartId(), tri);
+      if (cb.blocked) return false;
+    }
+    if (overlap || leaf) {
+      ++node;
+      ++i;
+    } else {
+      const int skip = node->getEscapeIndex();
+      node += skip;
+      i += skip;
+    }
+  }
+  return true;
 }
 
 void PlantModel::trace_batch(std::span<const std::pair<Vec3, Vec3>> segments, std::vector<std::vector<Crossing>>& out,

@@ -25,12 +25,16 @@ namespace planttwin {
 struct PlantOptions {
   int cylinder_sides = 32;        // tessellation of tanks and columns. Default: 32
   double slab_thickness_m = 0.2;  // floor slabs, below each storey's z0 (not the lowest). Default: 0.2 m
+  // An open mesh obstacle (not watertight, engine/site.h ObstacleMesh::closed) has no inside: each
+  // of its surfaces a path crosses counts as a sheet this thick. Default: 0.01 m
+  double open_mesh_sheet_m = 0.01;
 };
 
 // One closed solid of the mesh: a wall panel, a slab, an obstacle.
 struct PlantSolid {
   std::string name;   // obstacle id, or "BUILDING/wall-3" (footprint edge 3), "BUILDING/slab-2" (floor 2)
   int material = 0;   // index into PlantModel::materials()
+  bool open = false;  // an open mesh obstacle: surfaces, no inside (PlantOptions::open_mesh_sheet_m)
 };
 
 // The triangle mesh as plain data (for viewers, the benchmark baseline and tests). Triangles wind
@@ -45,7 +49,8 @@ struct PlantMesh {
 // Builds the closed solids of a site (no Bullet): walls of `wall_thickness` centred on each
 // footprint edge, mitred at the corners, one panel per edge over each run of contiguous storeys;
 // slabs inside the walls at each storey's z0 except the lowest; boxes; cylinders as prisms whose
-// cross-section has the circle's area. Returns "" or an error naming the building or obstacle (an
+// cross-section has the circle's area; mesh obstacles as their triangles (one solid each, open when
+// the mesh is not watertight). Returns "" or an error naming the building or obstacle (an
 // unknown material).
 std::string build_plant_mesh(const Site& site, const PlantOptions& opt, PlantMesh& out);
 
@@ -89,6 +94,7 @@ class PlantModel final : public LineOfSight {
   std::vector<std::string> materials_;
   PlantMesh mesh_;
   std::vector<SolidShape> shapes_;
+  double sheet_m_ = 0.01;                      // PlantOptions::open_mesh_sheet_m
   std::vector<std::array<double, 4>> planes_;  // per triangle: outward unit normal, offset (n.p = d)
   std::unique_ptr<Bullet> bt_;
 };

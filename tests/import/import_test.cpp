@@ -524,6 +524,41 @@ TEST(ImportUpdate, KeepsHandAddedPartsAndSaysWhatChanged_PL04) {
   fs::remove_all(dir);
 }
 
+// Issue 15: a 3D model added by hand to an imported site (`mesh:`) is never in the drawing: an
+// update keeps it whole, says so, and the site still loads with the model's triangles.
+TEST(ImportUpdate, KeepsHandAdded3DModels_PL04) {
+  const fs::path dir = temp_dir("update-model");
+  write(dir / "map.yaml", kPlantMap);
+  const std::string map = (dir / "map.yaml").string(), site = (dir / "site.yaml").string();
+  CliResult first = run_cli("import " + kData + "plant.dxf --map " + map + " --out " + site);
+  ASSERT_EQ(first.rc, 0) << first.out;
+  write(dir / "unit.obj", "v 0 0 0\nv 2 0 0\nv 2 2 0\nv 0 2 0\nv 0 0 3\nv 2 0 3\nv 2 2 3\nv 0 2 3\n"
+                         "f 1 3 2\nf 1 4 3\nf 5 6 7\nf 5 7 8\nf 1 2 6\nf 1 6 5\nf 2 3 7\nf 2 7 6\nf 3 4 8\nf 3 8 7\nf 4 1 5\nf 4 5 8\n");
+  std::string text = read_file(site);
+  const std::size_t at = text.find("obstacles:\n");
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at + 11, "  - {id: UNIT-1, mesh: unit.obj, up: z, material: steel, at: [10, 10, 0], yaw: 30}\n");
+  write(site, text);
+  Site edited;
+  ASSERT_FALSE(load_site_file(site, edited));
+  for (int round = 0; round < 2; ++round) {
+    CliResult up = run_cli("import " + kData + "plant-v2.dxf --map " + map + " --update " + site);
+    ASSERT_EQ(up.rc, 0) << up.out;
+    EXPECT_NE(up.out.find("3D models 三维模型 UNIT-1"), std::string::npos) << up.out;
+    EXPECT_EQ(up.out.find("UNIT-1, "), std::string::npos) << up.out;  // not listed as gone
+    Site s;
+    const auto err = load_site_file(site, s);
+    ASSERT_FALSE(err) << err->to_string();
+    const auto it = std::find_if(s.obstacles.begin(), s.obstacles.end(), [](const Obstacle& o) { return o.id == "UNIT-1"; });
+    ASSERT_NE(it, s.obstacles.end());
+    ASSERT_TRUE(it->mesh);
+    EXPECT_EQ(it->mesh->triangles.size(), 12u);
+    EXPECT_TRUE(it->mesh->closed);
+    EXPECT_EQ(s.obstacles.size(), 4u);  // the drawing's three and the model
+  }
+  fs::remove_all(dir);
+}
+
 // H-05, PL-14: control points tie the drawing to CGCS2000. The surveyed places are made with the
 // uplink's own conversion (hardware-in-loop/uplink, PROJ) from a known origin and rotation; the fit
 // gives both back, and the residual names a point surveyed 0.5 m off.

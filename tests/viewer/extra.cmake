@@ -22,3 +22,12 @@ if(TARGET planttwin_hil)
   target_link_libraries(planttwin_viewer_tests PRIVATE planttwin_hil)
   target_compile_definitions(planttwin_viewer_tests PRIVATE PLANTTWIN_TEST_HAS_HIL=1)
 endif()
+
+# a site with a mesh obstacle (issue 15): drawn without error, one frame to a PNG
+if(XVFB_RUN)
+  add_test(NAME viewer_xvfb_screenshot_mesh
+           COMMAND ${XVFB_RUN} -a -s "-screen 0 1280x800x24"
+                   $<TARGET_FILE:planttwin> view ${CMAKE_CURRENT_SOURCE_DIR}/viewer/mesh-unit.yaml
+                   --at 20s --screenshot ${PROJECT_BINARY_DIR}/test-out/viewer/mesh-unit-20s.png)
+  set_tests_properties(viewer_xvfb_screenshot_mesh PROPERTIES LABELS viewer)
+endif()
