@@ -92,6 +92,18 @@ bool Engine::restore(EngineState s, std::string* why) {
     return fail("the state's statistics do not match the zones");
   if (s.ack.unack_of.size() != s.alarms.size()) return fail("the state's acknowledgement watch does not match its alarms");
   if (s.queue.head > s.queue.pending.size() || s.ack.head > s.ack.watch.size()) return fail("the state's queue heads are out of range");
+  // fuzz_checkpoint found it (a 20 s timeout): an input waiting with a time before the state's
+  // took the engine's time back, and from a century of session time advance_to then stepped
+  // forward again second by second. The engine never keeps such a state: submit() moves a late
+  // input to the current time, and the queue is in time order unless marked unsorted.
+  if (!s.started && s.now != 0) return fail("the state has a time but has not started (a state not started is at time 0)");
+  for (std::size_t k = s.queue.head; k < s.queue.pending.size(); ++k) {
+    const Micros t = s.queue.pending[k].t;
+    if (t < 0 || t > kLongestSession) return fail("a waiting input's time is out of range (0 to a century of session time)");
+    if (s.started && t < s.now) return fail("a waiting input is stamped before the state's time (the past cannot change)");
+    if (!s.queue.unsorted && k > s.queue.head && t < s.queue.pending[k - 1].t)
+      return fail("the state's waiting inputs are out of time order but not marked unsorted");
+  }
   const int n_alarms = static_cast<int>(s.alarms.size());
   auto alarm_ok = [&](int a) { return a >= -1 && a < n_alarms; };
   const int n_zones = static_cast<int>(s.zones.size()), n_people = static_cast<int>(s.people.size());

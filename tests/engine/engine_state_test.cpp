@@ -146,5 +146,58 @@ TEST(EngineState, H01_RestoreRefusesATimeOutOfRange) {
   EXPECT_NE(why.find("time is out of range"), std::string::npos) << why;
 }
 
+// fuzz_checkpoint found it (a 20 s timeout after 423,102 executions): a state with an input waiting
+// at a time before the state's made advance_to take time back and step forward again second by
+// second (from a century: billions of steps). Refused, as are a time without a start and waiting
+// inputs out of order that are not marked so; the states the engine keeps are taken.
+TEST(EngineState, H01_RestoreRefusesInputsWaitingBeforeItsTime) {
+  World w;
+  busy(w);
+  w.run_to(20);
+  Engine other(w.engine->shared_model());
+  std::string why;
+  const EngineState good = w.engine->state();
+  ASSERT_TRUE(good.started);
+  auto waiting = [&](EngineState s, std::vector<Micros> times, bool unsorted) {
+    s.queue.pending.clear();
+    s.queue.head = 0;
+    for (Micros t : times) {
+      Input in;
+      in.t = t;
+      in.seq = s.queue.next_seq++;
+      in.body = FixInput{};
+      s.queue.pending.push_back(in);
+    }
+    s.queue.unsorted = unsorted;
+    return s;
+  };
+  // before the state's time: refused (one microsecond before, and at 0 from a late state)
+  EXPECT_FALSE(other.restore(waiting(good, {good.now - 1}, false), &why));
+  EXPECT_NE(why.find("stamped before the state's time"), std::string::npos) << why;
+  EXPECT_FALSE(other.restore(waiting(good, {good.now + kSecond, 0}, true), &why));
+  EXPECT_NE(why.find("stamped before the state's time"), std::string::npos) << why;
+  // out of order and not marked: refused; marked unsorted: taken, and applied in time order
+  EXPECT_FALSE(other.restore(waiting(good, {good.now + 2 * kSecond, good.now + kSecond}, false), &why));
+  EXPECT_NE(why.find("out of time order but not marked unsorted"), std::string::npos) << why;
+  ASSERT_TRUE(other.restore(waiting(good, {good.now + 2 * kSecond, good.now + kSecond}, true), &why)) << why;
+  other.advance_to(good.now + 3 * kSecond);
+  EXPECT_EQ(other.now(), good.now + 3 * kSecond);
+  // at the state's time exactly: taken
+  ASSERT_TRUE(other.restore(waiting(good, {good.now, good.now}, false), &why)) << why;
+  // beyond a century of session time: refused
+  EXPECT_FALSE(other.restore(waiting(good, {100LL * 366 * 24 * 3600 * kSecond + 1}, false), &why));
+  EXPECT_NE(why.find("waiting input's time is out of range"), std::string::npos) << why;
+  // a time without a start: refused; the initial state (time 0, not started) is taken
+  EngineState unstarted = initial_state(other.model());
+  unstarted.now = 10 * kSecond;
+  EXPECT_FALSE(other.restore(unstarted, &why));
+  EXPECT_NE(why.find("has not started"), std::string::npos) << why;
+  EXPECT_TRUE(other.restore(initial_state(other.model()), &why)) << why;
+  // the state a real run keeps is taken and runs on
+  ASSERT_TRUE(other.restore(good, &why)) << why;
+  other.advance_to(good.now + 10 * kSecond);
+  EXPECT_EQ(other.now(), good.now + 10 * kSecond);
+}
+
 }  // namespace
 }  // namespace planttwin::test
