@@ -383,7 +383,8 @@ struct GatheringFinder::Impl {
   std::vector<Vec2> pos_;
   std::vector<std::uint32_t> key_;
   std::vector<std::uint32_t> neighbour_first_, neighbours_;  // within link, self included, ascending
-  std::vector<std::uint32_t> found_first_, found_last_, found_, found_cursor_, scan_order_;          // build_neighbours: the lists in cell order
+  // build_neighbours: the people in the order found (cell order), and their lists in that order
+  std::vector<std::uint32_t> found_first_, found_last_, found_, found_cursor_, scan_order_;
   std::vector<std::uint8_t> alive_, exact_;
   std::vector<std::uint32_t> version_, best_size_, touched_;
   std::vector<Vec2> best_centre_;
@@ -400,7 +401,7 @@ struct GatheringFinder::Impl {
   std::vector<std::uint64_t> stored_words_;    // per candidate: its set, the person's words of bits
   std::vector<std::uint32_t> stored_first_;    // per person: their candidates [first[i], first[i + 1])
   std::vector<std::uint32_t> stored_word_first_;  // per person: where their sets start in stored_words_
-  std::vector<std::uint8_t> listed_;         // their candidates are stored (at most 64 kMaskWords neighbours)
+  std::vector<std::uint8_t> listed_;         // their candidates are stored (at most 64 x kMaskWords neighbours)
   // words of stored sets kept at most (GatheringGeometryOptions::kept_set_words): a component of
   // tens of thousands of people with a couple of hundred neighbours each lists the rest afresh
   std::size_t kept_set_words_ = 0;
