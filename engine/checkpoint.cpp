@@ -174,6 +174,19 @@ void put(ByteWriter& w, const Output& o) {
 
 // ---- reading ----------------------------------------------------------------------------------
 
+// Adds a decoded map entry. The writer gives a std::map's entries in key order, so a key that
+// repeats or goes back marks a damaged state: refused, since taking it would decode to a different
+// state than the bytes say (a repeated key would be dropped or overwrite the first).
+template <class Map>
+void add_in_order(ByteReader& r, Map& m, typename Map::key_type key, typename Map::mapped_type v, const char* what) {
+  if (!r.ok()) return;
+  if (!m.empty() && !(m.rbegin()->first < key)) {
+    r.fail(std::string(what) + ": an entry repeats or is out of key order");
+    return;
+  }
+  m.emplace_hint(m.end(), std::move(key), std::move(v));
+}
+
 Vec2 vec2(ByteReader& r) {
   Vec2 v;
   v.x = r.f64();
@@ -218,7 +231,8 @@ GasReadings gas(ByteReader& r) {
   const std::size_t n = r.size(16);
   for (std::size_t i = 0; i < n && r.ok(); ++i) {
     std::string k = r.str();
-    g.toxic[std::move(k)] = r.f64();
+    const double ppm = r.f64();
+    add_in_order(r, g.toxic, std::move(k), ppm, "gas readings' toxic substances");
   }
   return g;
 }
@@ -347,7 +361,7 @@ PermitDeskState desk(ByteReader& r) {
     std::string key = r.str();
     Reservation v;
     v.id = r.str(), v.type = r.str(), v.grade = r.str(), v.status = r.enumeration<ReservationStatus>(3), v.from = r.i64(), v.to = r.i64();
-    d.reservations.emplace(std::move(key), std::move(v));
+    add_in_order(r, d.reservations, std::move(key), std::move(v), "the permit desk's reservations");
   }
   d.permits.resize(r.size(64));
   for (Permit& p : d.permits) {
@@ -364,19 +378,20 @@ PermitDeskState desk(ByteReader& r) {
     n = r.size(16);
     for (std::size_t i = 0; i < n && r.ok(); ++i) {
       const int who = r.i32();
-      p.intruders[who] = timer(r);
+      add_in_order(r, p.intruders, who, timer(r), "a permit's people not on it");
     }
   }
   n = r.size(16);
   for (std::size_t i = 0; i < n && r.ok(); ++i) {
     std::string id = r.str();
-    d.permit_index[std::move(id)] = static_cast<std::size_t>(r.u64());
+    const auto at = static_cast<std::size_t>(r.u64());
+    add_in_order(r, d.permit_index, std::move(id), at, "the permit desk's index");
   }
   n = r.size(24);
   for (std::size_t i = 0; i < n && r.ok(); ++i) {
     const auto z = static_cast<std::size_t>(r.u64());
     const int p = r.i32();
-    d.unpermitted[{z, p}] = timer(r);
+    add_in_order(r, d.unpermitted, std::pair<std::size_t, int>{z, p}, timer(r), "the permit desk's work without a permit");
   }
   return d;
 }
@@ -500,7 +515,7 @@ void save_state(const EngineState& s, ByteWriter& w) {
   for (const Output& o : s.outputs) put(w, o);
   const EngineCounters& c = s.counters;
   w.u64(c.inputs), w.u64(c.fixes), w.u64(c.steps), w.u64(c.late_inputs), w.u64(c.unknown_tag), w.u64(c.unmatched_actions),
-      w.u64(c.permit_commands);
+      w.u64(c.permit_commands), w.u64(c.invalid_fixes);
   w.size(s.stats.zone_entries.size());
   for (const auto& a : s.stats.zone_entries) put(w, a);
   w.size(s.stats.zone_visitors.size());
@@ -560,7 +575,7 @@ bool load_state(ByteReader& r, EngineState& out) {
   for (Output& o : s.outputs) o = output(r);
   EngineCounters& c = s.counters;
   c.inputs = r.u64(), c.fixes = r.u64(), c.steps = r.u64(), c.late_inputs = r.u64(), c.unknown_tag = r.u64(),
-  c.unmatched_actions = r.u64(), c.permit_commands = r.u64();
+  c.unmatched_actions = r.u64(), c.permit_commands = r.u64(), c.invalid_fixes = r.u64();
   s.stats.zone_entries.resize(r.size(16));
   for (auto& a : s.stats.zone_entries) a = cats(r);
   s.stats.zone_visitors.resize(r.size(16));

@@ -16,7 +16,7 @@
 namespace planttwin {
 
 // Version of the engine state's layout; a checkpoint written with another is refused.
-constexpr std::uint32_t kEngineStateLayout = 1;
+constexpr std::uint32_t kEngineStateLayout = 2;
 
 void save_state(const EngineState& s, ByteWriter& w);
 // false (and r.fail()) on a malformed state

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <cstdio>
 #include <utility>
 
@@ -118,6 +119,19 @@ bool Engine::restore(EngineState s, std::string* why) {
     for (int z : p.visited)
       if (z < 0 || z >= n_zones) return fail("a visited zone is out of range");
   }
+  // positions: finite (fuzz_checkpoint found a NaN position reaching the gathering finder's grid,
+  // an undefined conversion); the engine never keeps another, as apply() drops such fixes
+  auto finite = [](Vec2 v) { return std::isfinite(v.x) && std::isfinite(v.y); };
+  for (const PersonState& p : s.people)
+    if (!finite(p.pos) || !std::isfinite(p.z) || !finite(p.still_anchor)) return fail("a person's position is not finite");
+  for (const GatheringTrack& g : s.gatherings)
+    if (!finite(g.center)) return fail("a gathering track's centre is not finite");
+  for (const Permit& p : s.desk.permits) {
+    bool ok = finite(p.area.box.min) && finite(p.area.box.max);
+    for (Vec2 v : p.area.pts) ok = ok && finite(v);
+    for (Vec2 v : p.rec.area) ok = ok && finite(v);
+    if (!ok) return fail("a permit's work area is not finite");
+  }
   for (const ZoneState& z : s.zones)
     if (!alarm_ok(z.capacity_alarm) || !alarm_ok(z.staffing_alarm)) return fail("a zone's alarm index is out of range");
   for (int a : s.ack.watch)
@@ -220,6 +234,12 @@ void Engine::apply(const Input& in) {
   if (const auto* f = std::get_if<FixInput>(&in.body)) {
     const int pi = person_of_tag(f->tag);
     if (pi < 0) return;
+    // not a position: every reader refuses such a fix, but the engine is the last guard (a NaN
+    // reaching the gathering finder's grid is undefined behaviour)
+    if (!std::isfinite(f->x) || !std::isfinite(f->y) || !std::isfinite(f->z)) {
+      ++s.counters.invalid_fixes;
+      return;
+    }
     PersonState& p = s.people[static_cast<size_t>(pi)];
     ++s.counters.fixes;
     const Vec2 pos{f->x, f->y};

@@ -94,6 +94,7 @@ struct EngineCounters {
   std::uint64_t unknown_tag = 0;       // fix/sos/status for a tag index not in the setup
   std::uint64_t unmatched_actions = 0; // ack/handle/close that matched no alarm, or a close refused
   std::uint64_t permit_commands = 0;   // special-work commands applied (accepted or refused)
+  std::uint64_t invalid_fixes = 0;     // fixes with a coordinate that is not finite: not applied
   bool operator==(const EngineCounters&) const = default;
 };
 

@@ -355,7 +355,8 @@ nlohmann::ordered_json report_json(const Scenario& sc, const RunResult& r) {
   j["counters"] = {{"inputs", r.counters.inputs},        {"fixes", r.counters.fixes},
                    {"steps", r.counters.steps},          {"late_inputs", r.counters.late_inputs},
                    {"unknown_tag", r.counters.unknown_tag}, {"unmatched_actions", r.counters.unmatched_actions},
-                   {"permit_commands", r.counters.permit_commands}};
+                   {"permit_commands", r.counters.permit_commands},
+                   {"invalid_fixes", r.counters.invalid_fixes}};
   const bool estimated = fixes_estimated(sc, r);
   if (estimated && r.accuracy) j["accuracy"] = accuracy_json(*r.accuracy);
   if (r.recorded) {

@@ -3,6 +3,10 @@
 // encoding unchanged; a state that does not fit the model is refused.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <limits>
+
+#include "engine/byte_codec.h"
 #include "engine/checkpoint.h"
 #include "tests/engine/world.h"
 
@@ -197,6 +201,116 @@ TEST(EngineState, H01_RestoreRefusesInputsWaitingBeforeItsTime) {
   ASSERT_TRUE(other.restore(good, &why)) << why;
   other.advance_to(good.now + 10 * kSecond);
   EXPECT_EQ(other.now(), good.now + 10 * kSecond);
+}
+
+
+// fuzz_checkpoint found it (a round-trip check after 129,312 executions): a state whose bytes held
+// a map's entry twice decoded, dropped the repeat, and encoded back to other bytes, so the state
+// taken was not the state written. Every map (the permit desk's reservations, index, work without a
+// permit and people not on a permit; gas readings' substances) must come in strictly increasing key
+// order, as the writer gives it: a repeat or a step back is refused, naming the map.
+TEST(EngineState, H01_DecodeRefusesAMapEntryRepeatedOrOutOfOrder) {
+  World w;
+  busy(w);
+  w.run_to(20);
+  EngineState s = w.engine->state();
+  // two timers with times that are easy to find in the bytes; keys (0, 1) and (0, 2)
+  constexpr Micros kFirst = 0x0102030405060708LL, kSecondT = 0x1112131415161718LL;
+  s.desk.unpermitted[{0, 1}] = PermitTimer{kFirst, -1};
+  s.desk.unpermitted[{0, 2}] = PermitTimer{kSecondT, -1};
+  const std::string bytes = encode_state(s);
+  EngineState back;
+  std::string why;
+  ASSERT_TRUE(decode_state(bytes, back, why)) << why;
+  ASSERT_EQ(encode_state(back), bytes);
+  auto at_time = [&](Micros t) {
+    ByteWriter tw;
+    tw.i64(t);
+    const std::size_t at = bytes.find(tw.bytes());
+    EXPECT_NE(at, std::string::npos);
+    return at;
+  };
+  // each entry: u64 zone, i32 person, then the timer (i64 since, i32 alarm); the person is 4 bytes before since
+  const std::size_t second_person = at_time(kSecondT) - 4;
+  auto with_person = [&](int person) {
+    std::string b = bytes;
+    ByteWriter pw;
+    pw.i32(person);
+    b.replace(second_person, 4, pw.bytes());
+    return b;
+  };
+  EXPECT_FALSE(decode_state(with_person(1), back, why)) << "the same key twice";
+  EXPECT_NE(why.find("work without a permit: an entry repeats or is out of key order"), std::string::npos) << why;
+  EXPECT_FALSE(decode_state(with_person(0), back, why)) << "a key before the one before it";
+  EXPECT_NE(why.find("out of key order"), std::string::npos) << why;
+  // the edge: the next key up is taken, and round-trips
+  ASSERT_TRUE(decode_state(with_person(3), back, why)) << why;
+  EXPECT_EQ(encode_state(back), with_person(3));
+}
+
+
+// fuzz_checkpoint found it (undefined behaviour after 263,613 executions): a restored state with a
+// person at a NaN position reached the gathering finder, whose grid converted NaN to an integer.
+// restore refuses positions that are not finite (people, still anchors, gathering centres, permit
+// areas); and a fix that is not finite, which every reader refuses already, is dropped and counted
+// by the engine itself.
+TEST(EngineState, H01_RestoreRefusesPositionsThatAreNotFinite) {
+  World w;
+  busy(w);
+  w.run_to(20);
+  Engine other(w.engine->shared_model());
+  std::string why;
+  const EngineState good = w.engine->state();
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  for (double bad : {nan, inf, -inf}) {
+    EngineState s = good;
+    s.people[1].pos.y = bad;
+    EXPECT_FALSE(other.restore(s, &why));
+    EXPECT_NE(why.find("a person's position is not finite"), std::string::npos) << why;
+    s = good;
+    s.people[0].z = bad;
+    EXPECT_FALSE(other.restore(s, &why));
+    s = good;
+    s.people[2].still_anchor.x = bad;
+    EXPECT_FALSE(other.restore(s, &why));
+  }
+  EngineState s = good;
+  s.gatherings.push_back(GatheringTrack{});
+  s.gatherings.back().center.x = nan;
+  EXPECT_FALSE(other.restore(s, &why));
+  EXPECT_NE(why.find("gathering track's centre is not finite"), std::string::npos) << why;
+  // the largest finite values are positions still (far away, but not undefined)
+  s = good;
+  s.people[1].pos = {std::numeric_limits<double>::max(), -std::numeric_limits<double>::max()};
+  ASSERT_TRUE(other.restore(s, &why)) << why;
+  other.advance_to(s.now + 10 * kSecond);
+  EXPECT_EQ(other.now(), s.now + 10 * kSecond);
+}
+
+TEST(EngineState, H01_FixThatIsNotFiniteIsDroppedAndCounted) {
+  World w;
+  busy(w);
+  w.run_to(20);
+  const EngineState before = w.engine->state();
+  const int tag = w.engine->tag_index("TA");
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  int n = 0;
+  for (auto [x, y, z] : {std::array<double, 3>{nan, 1, 0}, {1, inf, 0}, {1, 1, -inf}}) {
+    FixInput f;
+    f.tag = tag, f.x = x, f.y = y, f.z = z, f.floor = 0;
+    w.engine->submit({from_seconds(20.5 + 0.1 * n++), 0, f});
+  }
+  w.engine->advance_to(from_seconds(21));
+  const EngineState& after = w.engine->state();
+  EXPECT_EQ(after.counters.invalid_fixes, before.counters.invalid_fixes + 3);
+  EXPECT_EQ(after.counters.fixes, before.counters.fixes) << "not applied";
+  EXPECT_EQ(after.people[0].pos.x, before.people[0].pos.x);
+  EXPECT_EQ(after.people[0].last_fix, before.people[0].last_fix);
+  // the counter survives the bytes
+  EngineState back;
+  std::string why;
+  ASSERT_TRUE(decode_state(encode_state(after), back, why)) << why;
+  EXPECT_EQ(back.counters.invalid_fixes, after.counters.invalid_fixes);
 }
 
 }  // namespace
