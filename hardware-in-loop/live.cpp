@@ -521,8 +521,15 @@ bool LiveLoop::catch_up(Impl& m, const RunCheckpoint& ck, std::uint64_t& keep_by
             "(give the file that session wrote, or resume without --record)";
     return false;
   }
+  // the header first (a scan that stops at the first record), so nothing is fed from another
+  // session's recording; then the records after the checkpoint as a stream (docs/recording.md)
   Recording prev;
-  if (!read_recording(path, prev, error)) return false;
+  bool header_only = false;
+  std::string stop;
+  if (!scan_recording(path, prev, [&](const Record&) { return !(header_only = true); }, stop) && !header_only) {
+    error = stop;
+    return false;
+  }
   RecordingHeader h;
   if (!recording_header_for(m.sc, h, error)) return false;
   std::string differs;
@@ -539,13 +546,11 @@ bool LiveLoop::catch_up(Impl& m, const RunCheckpoint& ck, std::uint64_t& keep_by
     error = "--record " + path + ": not the interrupted session's recording: " + differs;
     return false;
   }
-  keep_bytes = prev.intact_bytes;
-  if (!prev.records.empty() && prev.records.back().kind == RecordKind::end) keep_bytes -= prev.last_record_bytes;
   const Micros from = ck.meta.t;
   Session& s = *m.session;
   std::size_t fed = 0;
   s.set_history_paused(true);
-  for (const Record& x : prev.records) {
+  const bool read = scan_recording(path, prev, [&](const Record& x) {
     switch (x.kind) {
       case RecordKind::input:
         if (x.input.t > from) s.on_message(x.input.t, x.input.topic, x.input.body), ++fed;
@@ -560,8 +565,12 @@ bool LiveLoop::catch_up(Impl& m, const RunCheckpoint& ck, std::uint64_t& keep_by
       case RecordKind::header:
         break;
     }
-  }
+    return true;
+  }, error);
   s.set_history_paused(false);
+  if (!read) return false;
+  keep_bytes = prev.intact_bytes;
+  if (prev.last_kind == RecordKind::end) keep_bytes -= prev.last_record_bytes;
   m.caught_up = fed;  // only the records after the checkpoint
   return true;
 }
@@ -789,8 +798,17 @@ bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveS
 
 bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveSummary& summary, std::string& error,
                       const ReplayOptions& opt) {
+  // the header first (a scan that stops at the first record); the records then as a stream, so a
+  // recording of days is replayed in the memory of one record
   Recording rec;
-  if (!read_recording(path, rec, error)) return false;
+  {
+    bool header_only = false;
+    std::string stop;
+    if (!scan_recording(path, rec, [&](const Record&) { return !(header_only = true); }, stop) && !header_only) {
+      error = stop;
+      return false;
+    }
+  }
   Scenario loaded;
   if (!load_recording_scenario(rec.header, loaded, error)) {
     error = path + ": " + error;
@@ -818,9 +836,9 @@ bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveS
     end = skip_through;
   }
   if (!session.open_fixes_csv(error)) return false;
-  for (const Record& x : rec.records) {
+  const bool read = scan_recording(path, rec, [&](const Record& x) {
     const Micros xt = x.kind == RecordKind::input ? x.input.t : x.kind == RecordKind::solve ? x.solve.t : x.end_t;
-    if (x.kind != RecordKind::header && xt <= skip_through) continue;
+    if (x.kind != RecordKind::header && xt <= skip_through) return true;
     switch (x.kind) {
       case RecordKind::input:
         session.on_message(x.input.t, x.input.topic, x.input.body);
@@ -840,7 +858,9 @@ bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveS
       case RecordKind::header:
         break;
     }
-  }
+    return true;
+  }, error);
+  if (!read) return false;
   session.finish(end, r);
   if (!session.checkpoint_error().empty()) {
     error = session.checkpoint_error();
@@ -853,9 +873,7 @@ bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveS
   // provenance: the recording this replay read, as a file (its SHA-256 over every byte)
   if (r.session) {
     r.session->recording = path;
-    std::ifstream f(path, std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    r.session->recording_sha256 = sha256_hex(bytes);
+    r.session->recording_sha256 = sha256_file_hex(path);
   }
   sc = session.scenario();
   summary = LiveSummary{};

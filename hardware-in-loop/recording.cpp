@@ -8,7 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
@@ -168,34 +168,48 @@ void RecordingWriter::close() {
   fd_ = -1;
 }
 
-bool read_recording(const std::string& path, Recording& out, std::string& error) {
+bool scan_recording(const std::string& path, Recording& out, const std::function<bool(const Record&)>& on_record,
+                    std::string& error) {
   out = Recording{};
-  std::ifstream f(path, std::ios::binary);
+  std::vector<char> buffer(1 << 20);  // reads in 1 MB blocks: records are small
+  std::ifstream f;
+  f.rdbuf()->pubsetbuf(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+  f.open(path, std::ios::binary);
   if (!f) {
     error = path + ": no such recording";
     return false;
   }
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  const std::string data = ss.str();
-  if (data.size() < 12 || std::memcmp(data.data(), kRecordingMagic, sizeof kRecordingMagic) != 0) {
+  // the size once: a file still growing is read up to here (a live session's own recording)
+  f.seekg(0, std::ios::end);
+  const auto end_pos = f.tellg();
+  f.seekg(0, std::ios::beg);
+  const std::uint64_t size = end_pos < 0 ? 0 : static_cast<std::uint64_t>(end_pos);
+  char head[12];
+  if (size < 12 || !f.read(head, sizeof head) || std::memcmp(head, kRecordingMagic, sizeof kRecordingMagic) != 0) {
     error = path + ": not a planttwin recording (no PTWINREC magic)";
     return false;
   }
-  const std::uint32_t version = get_u32(data.data() + 8);
+  const std::uint32_t version = get_u32(head + 8);
   if (version != kRecordingVersion) {
     error = path + ": recording format version " + std::to_string(version) + "; this build reads version " + std::to_string(kRecordingVersion);
     return false;
   }
-  size_t pos = 12;
+  std::uint64_t pos = 12;
   bool have_header = false;
-  while (pos < data.size()) {
-    const size_t left = data.size() - pos;
+  std::string payload;  // one record at a time: memory stays that of the largest record
+  Record r;
+  while (pos < size) {
+    const std::uint64_t left = size - pos;
     if (left < 8) {
       out.torn = "a partial record header (" + std::to_string(left) + " bytes) at offset " + std::to_string(pos);
       break;
     }
-    const std::uint32_t len = get_u32(data.data() + pos), crc = get_u32(data.data() + pos + 4);
+    char rh[8];
+    if (!f.read(rh, sizeof rh)) {
+      out.torn = "the file could not be read at offset " + std::to_string(pos);
+      break;
+    }
+    const std::uint32_t len = get_u32(rh), crc = get_u32(rh + 4);
     if (len == 0 || len > kMaxRecordBytes) {
       out.torn = "a record with an impossible length (" + std::to_string(len) + ") at offset " + std::to_string(pos);
       break;
@@ -204,15 +218,19 @@ bool read_recording(const std::string& path, Recording& out, std::string& error)
       out.torn = "a partial record (" + std::to_string(left - 8) + " of " + std::to_string(len) + " bytes) at offset " + std::to_string(pos);
       break;
     }
-    const std::string_view p(data.data() + pos + 8, len);
+    payload.resize(len);
+    if (!f.read(payload.data(), len)) {
+      out.torn = "the file could not be read at offset " + std::to_string(pos);
+      break;
+    }
+    const std::string_view p(payload);
     if (crc32(p) != crc) {
       out.torn = "a record whose CRC does not match at offset " + std::to_string(pos);
       break;
     }
     const auto kind = static_cast<RecordKind>(static_cast<unsigned char>(p[0]));
-    Record r;
     r.kind = kind;
-    bool ok = true;
+    bool ok = true, visit = false;
     if (!have_header) {
       ok = kind == RecordKind::header;
       if (ok) {
@@ -250,16 +268,16 @@ bool read_recording(const std::string& path, Recording& out, std::string& error)
       if (ok) {
         r.input.topic.assign(p.substr(18, tl));
         r.input.body.assign(p.substr(18 + tl));
-        out.records.push_back(std::move(r));
+        visit = true;
       }
     } else if (kind == RecordKind::solve && len == 13) {
       r.solve.t = get_i64(p.data() + 1);
       r.solve.tag = static_cast<int>(get_u32(p.data() + 9));
-      out.records.push_back(r);
+      visit = true;
     } else if ((kind == RecordKind::end || kind == RecordKind::reached) && len == 9) {
       r.end_t = get_i64(p.data() + 1);
-      out.records.push_back(r);
       out.ended = out.ended || kind == RecordKind::end;
+      visit = true;
     } else {
       ok = false;
     }
@@ -269,14 +287,30 @@ bool read_recording(const std::string& path, Recording& out, std::string& error)
     }
     pos += 8 + len;
     out.last_record_bytes = 8 + len;
+    out.last_kind = kind;
+    ++out.record_count;
+    if (visit && !on_record(r)) {
+      error = path + ": stopped at the record at offset " + std::to_string(pos - 8 - len);
+      return false;
+    }
   }
   if (!have_header) {
     error = path + ": the recording has no intact header";
     return false;
   }
   out.intact_bytes = pos;
-  out.torn_bytes = data.size() - pos;
+  out.torn_bytes = size - pos;
   return true;
+}
+
+bool read_recording(const std::string& path, Recording& out, std::string& error) {
+  std::vector<Record> records;
+  const bool ok = scan_recording(path, out, [&](const Record& r) {
+    records.push_back(r);
+    return true;
+  }, error);
+  out.records = std::move(records);
+  return ok;
 }
 
 }  // namespace planttwin::hil

@@ -5,6 +5,7 @@
 // and says what it dropped.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,11 +94,20 @@ struct Recording {
   std::uint64_t torn_bytes = 0;
   std::uint64_t intact_bytes = 0;
   std::uint64_t last_record_bytes = 0;  // the size of the last intact record on disk (8 + payload)
+  RecordKind last_kind = RecordKind::header;  // the kind of the last intact record
+  std::uint64_t record_count = 0;             // intact records after the magic, the header included
 };
 
 // Reads a recording. false (with `error`) when the file cannot be used at all (missing, not a
 // recording, other version, no intact header); a torn tail is not an error: see Recording::torn.
 bool read_recording(const std::string& path, Recording& out, std::string& error);
+// The same, as a stream: `out` gets everything but `records`, and `on_record` is called with each
+// record after the header in file order (the Record is reused: copy what you keep). Memory is that
+// of one record, so a recording of days can be replayed or resumed from. `on_record` returning
+// false stops the scan (false, with `error` naming the record's offset). A file still being written
+// is read up to its size when the scan began.
+bool scan_recording(const std::string& path, Recording& out, const std::function<bool(const Record&)>& on_record,
+                    std::string& error);
 
 // CRC-32 (IEEE 802.3, reflected, as zlib's crc32) of bytes.
 std::uint32_t crc32(std::string_view bytes);

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -37,10 +38,8 @@ std::string LoadError::to_string() const {
   return s;
 }
 
-std::string sha256_hex(const std::string& bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) return "";
+namespace {
+std::string hex_of(const unsigned char* md, unsigned int len) {
   static const char* kHex = "0123456789abcdef";
   std::string out;
   out.reserve(2 * len);
@@ -49,6 +48,32 @@ std::string sha256_hex(const std::string& bytes) {
     out.push_back(kHex[md[i] & 0xf]);
   }
   return out;
+}
+}  // namespace
+
+std::string sha256_hex(const std::string& bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) return "";
+  return hex_of(md, len);
+}
+
+std::string sha256_file_hex(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return "";
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return "";
+  std::string block(1 << 20, '\0');
+  while (f) {
+    f.read(block.data(), static_cast<std::streamsize>(block.size()));
+    const auto n = static_cast<std::size_t>(f.gcount());
+    if (n > 0 && EVP_DigestUpdate(ctx.get(), block.data(), n) != 1) return "";
+  }
+  if (f.bad()) return "";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), md, &len) != 1) return "";
+  return hex_of(md, len);
 }
 
 namespace {

@@ -27,6 +27,9 @@ std::optional<LoadError> load_site_text(const std::string& text, const std::stri
 
 // SHA-256 of bytes, lower-case hex.
 std::string sha256_hex(const std::string& bytes);
+// SHA-256 of a file's bytes, read in blocks (a recording of days is not held in memory); "" when
+// it cannot be read.
+std::string sha256_file_hex(const std::string& path);
 // The site's hash (report `site_sha256`, checkpoints, caches): the site file's SHA-256; with mesh
 // obstacles, the SHA-256 of the file's bytes, a newline and one line "mesh ID SHA256" per mesh
 // obstacle in file order, so that a changed model file changes it (docs/hash.md).

@@ -2,6 +2,9 @@
 // is reported and the intact prefix replayed.
 #include <gtest/gtest.h>
 
+#include <malloc.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -175,6 +178,67 @@ TEST(RecordReplay, H01_RecordingRoundTripsEveryRecordKind) {
   EXPECT_TRUE(r.ended);
   EXPECT_TRUE(r.torn.empty());
   EXPECT_EQ(crc32("123456789"), 0xCBF43926u);  // the standard check value
+  fs::remove_all(d);
+}
+
+// A recording is read as a stream (issue 17: `live --resume` and `replay` of a soak's 7 million
+// records held them all): scan_recording gives read_recording's records in order, in the memory of
+// one record, and can stop after the header.
+TEST(RecordReplay, H01_RecordingIsReadAsAStreamInTheMemoryOfOneRecord) {
+  const fs::path d = temp_dir("stream");
+  const std::string file = (d / "s.ptrec").string();
+  RecordingHeader h;
+  h.start_unix_us = 1'800'000'000'000'000;
+  h.scenario_path = "x.yaml";
+  h.scenario_text = "scenario: x\n";
+  constexpr int kInputs = 200'000;
+  const std::string body(100, 'b');
+  {
+    RecordingWriter w;
+    std::string err;
+    ASSERT_TRUE(w.open(file, h, err)) << err;
+    for (int i = 0; i < kInputs; ++i) {
+      w.input(i, i, "fix", body + std::to_string(i));
+      if (i % 1000 == 999) w.solve(i, i / 1000), w.reached(i);
+      if (i % 10000 == 0) ASSERT_TRUE(w.flush());
+    }
+    w.end(kInputs);
+    ASSERT_TRUE(w.flush());
+  }
+  ASSERT_GT(fs::file_size(file), 20u << 20) << "larger than anything the scan may hold";
+  std::string err;
+  Recording all;
+  ASSERT_TRUE(read_recording(file, all, err)) << err;
+  ASSERT_EQ(all.records.size(), static_cast<std::size_t>(kInputs + 2 * (kInputs / 1000) + 1));
+
+  Recording streamed;
+  std::size_t k = 0, mismatches = 0;
+  const std::size_t in_use_before = mallinfo2().uordblks;
+  std::size_t grew = 0;
+  ASSERT_TRUE(scan_recording(file, streamed, [&](const Record& r) {
+    const Record& x = all.records[k++];
+    mismatches += r.kind != x.kind || r.input.t != x.input.t || r.input.body != x.input.body || r.solve.tag != x.solve.tag ||
+                  r.end_t != x.end_t;
+    grew = std::max(grew, mallinfo2().uordblks - std::min(in_use_before, mallinfo2().uordblks));
+    return true;
+  }, err)) << err;
+  EXPECT_EQ(k, all.records.size());
+  EXPECT_EQ(mismatches, 0u);
+  EXPECT_LT(grew, 4u << 20) << "the scan held more than its 1 MB read block and one record";
+  EXPECT_TRUE(streamed.records.empty());
+  EXPECT_TRUE(streamed.ended);
+  EXPECT_EQ(streamed.last_kind, RecordKind::end);
+  EXPECT_EQ(streamed.intact_bytes, all.intact_bytes);
+  EXPECT_EQ(streamed.intact_bytes, fs::file_size(file));
+  EXPECT_EQ(streamed.record_count, all.records.size() + 1) << "the header counts";
+
+  // stopping: after the header only; and at a named offset
+  Recording head;
+  int seen = 0;
+  EXPECT_FALSE(scan_recording(file, head, [&](const Record&) { return ++seen < 3; }, err));
+  EXPECT_EQ(seen, 3);
+  EXPECT_NE(err.find("stopped at the record at offset"), std::string::npos) << err;
+  EXPECT_EQ(head.header.scenario_text, h.scenario_text);
   fs::remove_all(d);
 }
 
