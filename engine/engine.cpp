@@ -119,6 +119,44 @@ bool Engine::restore(EngineState s, std::string* why) {
     for (int z : p.visited)
       if (z < 0 || z >= n_zones) return fail("a visited zone is out of range");
   }
+  // every time the state keeps lies within a century either side of the session's start (a
+  // zone's over_since may also be "never"): fuzz_checkpoint found a still_since near the end of
+  // Micros, whose age (t - still_since) overflowed in the stationary rule. Between two such times
+  // every difference the rules take fits in Micros.
+  auto when = [](Micros x) { return x >= -kLongestSession && x <= kLongestSession; };
+  auto when_opt = [&](const std::optional<Micros>& x) { return !x || when(*x); };
+  auto times_ok = [&]() {
+    for (const Input& in : s.queue.pending) if (!when(in.t)) return false;
+    for (const PersonState& p : s.people) {
+      if (!when(p.last_fix) || !when(p.report_interval) || !when(p.still_since) || !when_opt(p.gate_in_at)) return false;
+      for (const ZoneStay& z : p.zones) if (!when(z.entered)) return false;
+    }
+    for (const ZoneState& z : s.zones) if (z.over_since != kNever && !when(z.over_since)) return false;
+    for (const Alarm& a : s.alarms) {
+      if (!when(a.raised_at) || !when_opt(a.cleared_at) || !when_opt(a.acknowledged_at) || !when_opt(a.handled_at) ||
+          !when_opt(a.closed_at))
+        return false;
+      for (const AlarmEvent& e : a.events) if (!when(e.t)) return false;
+    }
+    for (const GatheringTrack& g : s.gatherings) {
+      if (!when(g.broken_since)) return false;
+      for (const auto& [who, since] : g.members) if (!when(since)) return false;
+    }
+    for (const auto& [id, r] : s.desk.reservations) if (!when(r.from) || !when(r.to)) return false;
+    for (const Permit& p : s.desk.permits) {
+      if (!when(p.rec.from) || !when(p.rec.to) || !when(p.started_at) || !when(p.paused_at) || !when(p.checked_day) ||
+          !when_opt(p.guardian_away_since))
+        return false;
+      for (const auto& [t, what] : p.rec.history) if (!when(t)) return false;
+      for (const PermitGasEntry& g : p.rec.gas) if (!when(g.t)) return false;
+      for (const PermitGasRecord& g : p.gas) if (!when(g.t) || !when(g.day)) return false;
+      for (const auto& [who, tm] : p.intruders) if (!when(tm.since)) return false;
+    }
+    for (const auto& [key, tm] : s.desk.unpermitted) if (!when(tm.since)) return false;
+    for (const Output& o : s.outputs) if (!when(o.t)) return false;
+    return true;
+  };
+  if (!times_ok()) return fail("a time in the state is out of range (a century either side of the session's start)");
   // positions: finite (fuzz_checkpoint found a NaN position reaching the gathering finder's grid,
   // an undefined conversion); the engine never keeps another, as apply() drops such fixes
   auto finite = [](Vec2 v) { return std::isfinite(v.x) && std::isfinite(v.y); };

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <functional>
 #include <limits>
 
 #include "engine/byte_codec.h"
@@ -311,6 +312,52 @@ TEST(EngineState, H01_FixThatIsNotFiniteIsDroppedAndCounted) {
   std::string why;
   ASSERT_TRUE(decode_state(encode_state(after), back, why)) << why;
   EXPECT_EQ(back.counters.invalid_fixes, after.counters.invalid_fixes);
+}
+
+
+// fuzz_checkpoint found it (undefined behaviour after 1,616,150 executions): a restored state with
+// a person's still_since near the start of Micros made the stationary rule's age (t - still_since)
+// overflow. Every time a state keeps must lie within a century either side of the session's start
+// (a zone's over_since may also be "never"); at the edge it is taken and runs on.
+TEST(EngineState, H01_RestoreRefusesTimesBeyondACenturyEitherSide) {
+  World w;
+  busy(w);
+  w.run_to(70);  // gathering tracks and alarms exist
+  Engine other(w.engine->shared_model());
+  std::string why;
+  const EngineState good = w.engine->state();
+  ASSERT_FALSE(good.alarms.empty());
+  ASSERT_FALSE(good.gatherings.empty());
+  constexpr Micros kCentury = 100LL * 366 * 24 * 3600 * kSecond;
+  const std::vector<std::function<void(EngineState&, Micros)>> fields = {
+      [](EngineState& s, Micros v) { s.people[0].still_since = v; },
+      [](EngineState& s, Micros v) { s.people[1].last_fix = v; },
+      [](EngineState& s, Micros v) { s.people[2].report_interval = v; },
+      [](EngineState& s, Micros v) { s.people[3].gate_in_at = v; },
+      [](EngineState& s, Micros v) { s.alarms[0].raised_at = v; },
+      [](EngineState& s, Micros v) { s.alarms[0].acknowledged_at = v; },
+      [](EngineState& s, Micros v) { s.gatherings[0].members[0].second = v; },
+      [](EngineState& s, Micros v) { s.gatherings[0].broken_since = v; },
+      [](EngineState& s, Micros v) { s.zones[0].over_since = v; },
+  };
+  for (std::size_t k = 0; k < fields.size(); ++k) {
+    for (Micros bad : {std::numeric_limits<Micros>::min() + 1200000000, -kCentury - 1, kCentury + 1}) {
+      EngineState s = good;
+      fields[k](s, bad);
+      EXPECT_FALSE(other.restore(s, &why)) << "field " << k << " at " << bad;
+      EXPECT_NE(why.find("a time in the state is out of range"), std::string::npos) << why;
+    }
+    for (Micros edge : {-kCentury, kCentury}) {
+      EngineState s = good;
+      fields[k](s, edge);
+      ASSERT_TRUE(other.restore(s, &why)) << "field " << k << " at " << edge << ": " << why;
+      other.advance_to(s.now + 10 * kSecond);
+      EXPECT_EQ(other.now(), s.now + 10 * kSecond);
+    }
+  }
+  EngineState never = good;
+  never.zones[0].over_since = kNever;  // "never": what a zone within capacity keeps
+  EXPECT_TRUE(other.restore(never, &why)) << why;
 }
 
 }  // namespace
