@@ -101,6 +101,53 @@ struct Samples {
 
 }  // namespace
 
+namespace {
+
+Micros record_time(const Record& x) {
+  return x.kind == RecordKind::input ? x.input.t : x.kind == RecordKind::solve ? x.solve.t : x.end_t;
+}
+
+// Feeds a recording's records to a session the way the live loop fed them (replay, live --resume):
+// with input batches, consecutive input records with the same time are held and released as one
+// batch (Session::hold_engine); without, record by record.
+class RecordFeeder {
+ public:
+  RecordFeeder(Session& s, bool batches) : s_(s), batches_(batches) {}
+  void record(const Record& x) {
+    if (open_ && (x.kind != RecordKind::input || x.input.t != t_)) release();
+    switch (x.kind) {
+      case RecordKind::input:
+        if (batches_ && !open_) {
+          s_.hold_engine(true);
+          open_ = true;
+          t_ = x.input.t;
+        }
+        s_.on_message(x.input.t, x.input.topic, x.input.body);
+        break;
+      case RecordKind::solve: s_.solve_recorded(x.solve.t, x.solve.tag); break;
+      case RecordKind::reached: s_.advance(x.end_t); break;
+      case RecordKind::end:
+      case RecordKind::header: break;
+    }
+  }
+  void finish() {
+    if (open_) release();
+  }
+
+ private:
+  void release() {
+    s_.hold_engine(false);
+    s_.advance(t_);
+    open_ = false;
+  }
+  Session& s_;
+  bool batches_;
+  bool open_ = false;
+  Micros t_ = 0;
+};
+
+}  // namespace
+
 bool recording_header_for(const Scenario& sc, RecordingHeader& h, std::string& error) {
   h.product_version = PLANTTWIN_VERSION;
   h.scenario_path = sc.file;
@@ -149,6 +196,13 @@ struct LiveLoop::Impl final : ChannelHost {
   SourceStats* zeromq_stats = nullptr;         // sources["zeromq"] (map entries stay put)
   bool capture_error = false;                  // deliver(): the session's `error` answer
   std::string captured_error;
+  Micros last_stamp = -1;                      // stamp(): the latest time given to the session
+  struct Arrived {                             // a message of an input batch, as read
+    std::vector<zmq::message_t> frames;
+    SteadyClock::time_point arrival;
+  };
+  std::vector<Arrived> batch;                  // drain_input(): the batch being read
+  std::vector<std::pair<const Arrived*, std::int64_t>> accepted_ts;  // its accepted messages, device ts
 
   // ---- ChannelHost: the channels' inputs, on this thread ----
   asio::io_context& context() override { return io; }
@@ -162,7 +216,7 @@ struct LiveLoop::Impl final : ChannelHost {
       d.reason = "stopping";
       return d;
     }
-    const Micros t = now();
+    const Micros t = stamp();
     std::int64_t ts_ms = 0;
     capture_error = true;
     captured_error.clear();
@@ -218,57 +272,79 @@ struct LiveLoop::Impl final : ChannelHost {
     });
   }
 
-  // Receives until EAGAIN (or kBatch messages), each stamped and applied before the next.
+  // A time for the session that no earlier call had: the engine's inputs get distinct times
+  // unless they are one batch, so replay can tell batches apart (docs/live-v1.md "Input batches").
+  Micros stamp() {
+    last_stamp = std::max(now(), last_stamp + 1);
+    return last_stamp;
+  }
+
+  // Receives until EAGAIN (or kBatch messages): one input batch. The messages are stamped with one
+  // time, taken when the batch has been read, and the engine's rules run once for the batch
+  // (Session::hold_engine). A busy loop so reads bigger batches and does less work per input; a
+  // quiet one reads one message at a time, as before. Latency is still each message's own, from
+  // its arrival to the batch's decision.
   void drain_input() {
     if (stopping || !in) return;
-    std::vector<zmq::message_t> frames;
-    for (int n = 0; n < kBatch; ++n) {
-      frames.clear();
+    batch.clear();
+    bool drained = false;
+    while (static_cast<int>(batch.size()) < kBatch) {
       zmq::message_t m;
       if (!in.recv(m, zmq::recv_flags::dontwait)) {
-        recorder.flush();
-        maybe_arm_solve();
-        wait_input();
-        return;
+        drained = true;
+        break;
       }
-      const SteadyClock::time_point arrival = SteadyClock::now();
-      const Micros t = std::chrono::duration_cast<std::chrono::microseconds>(arrival - start).count();
+      Arrived& a = batch.emplace_back();
+      a.arrival = SteadyClock::now();
       bool more = m.more();
-      frames.push_back(std::move(m));
+      a.frames.push_back(std::move(m));
       while (more) {  // the rest of a multipart message is already here
         zmq::message_t part;
         if (!in.recv(part, zmq::recv_flags::dontwait)) break;
         more = part.more();
-        if (frames.size() < 3) frames.push_back(std::move(part));
-        else frames.back() = std::move(part);  // only the count matters past two frames
+        if (a.frames.size() < 3) a.frames.push_back(std::move(part));
+        else a.frames.back() = std::move(part);  // only the count matters past two frames
       }
-      const std::string_view topic(static_cast<const char*>(frames[0].data()), frames[0].size());
-      std::int64_t ts_ms = 0;
+    }
+    if (!batch.empty()) {
+      const Micros t = stamp();
       SourceStats& zst = *zeromq_stats;
-      ++zst.received;
-      capture_error = true;
-      captured_error.clear();
-      if (frames.size() != 2) {
-        // a SUB socket sees whole messages; more than 2 frames counts as 3 here
-        session->on_bad_frames(t, frames.size(), topic);
-        ++zst.dropped;
-        ++zst.dropped_by_reason["bad_frames"];
-      } else if (!session->on_message(t, topic, std::string_view(static_cast<const char*>(frames[1].data()), frames[1].size()), &ts_ms)) {
-        ++zst.dropped;
-        const nlohmann::json e = nlohmann::json::parse(captured_error, nullptr, false);
-        ++zst.dropped_by_reason[e.is_object() ? e.value("reason", "refused") : "refused"];
-      } else {
-        ++zst.accepted;
-        const SteadyClock::time_point decided = SteadyClock::now();
-        latency_us.add(static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(decided - arrival).count()) / 1000.0);
-        const std::int64_t decided_ms = unix_ms(session->start_unix_ms(), std::chrono::duration_cast<std::chrono::microseconds>(decided - start).count());
+      accepted_ts.clear();
+      session->hold_engine(true);
+      for (Arrived& a : batch) {
+        const std::string_view topic(static_cast<const char*>(a.frames[0].data()), a.frames[0].size());
+        std::int64_t ts_ms = 0;
+        ++zst.received;
+        capture_error = true;
+        captured_error.clear();
+        if (a.frames.size() != 2) {
+          // a SUB socket sees whole messages; more than 2 frames counts as 3 here
+          session->on_bad_frames(t, a.frames.size(), topic);
+          ++zst.dropped;
+          ++zst.dropped_by_reason["bad_frames"];
+        } else if (!session->on_message(t, topic, std::string_view(static_cast<const char*>(a.frames[1].data()), a.frames[1].size()), &ts_ms)) {
+          ++zst.dropped;
+          const nlohmann::json e = nlohmann::json::parse(captured_error, nullptr, false);
+          ++zst.dropped_by_reason[e.is_object() ? e.value("reason", "refused") : "refused"];
+        } else {
+          ++zst.accepted;
+          accepted_ts.emplace_back(&a, ts_ms);
+        }
+        capture_error = false;
+      }
+      session->hold_engine(false);
+      session->advance(t);
+      const SteadyClock::time_point decided = SteadyClock::now();
+      const std::int64_t decided_ms = unix_ms(session->start_unix_ms(), std::chrono::duration_cast<std::chrono::microseconds>(decided - start).count());
+      for (const auto& [a, ts_ms] : accepted_ts) {
+        latency_us.add(static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(decided - a->arrival).count()) / 1000.0);
         device_ms.add(static_cast<double>(decided_ms - ts_ms));
       }
-      capture_error = false;
     }
     recorder.flush();
     maybe_arm_solve();
-    asio::post(io, [this] { drain_input(); });
+    if (drained) wait_input();
+    else asio::post(io, [this] { drain_input(); });
   }
 
   void maybe_arm_solve() {
@@ -497,7 +573,7 @@ void LiveLoop::act(const AlarmAction& a) {
   asio::post(impl_->io, [this, j]() mutable {
     Impl& m = *impl_;
     if (!m.session || m.stopping) return;
-    const Micros t = m.now();
+    const Micros t = m.stamp();
     j["ts"] = unix_ms(m.session->start_unix_ms(), t);
     m.session->on_message(t, "ack", j.dump());
     m.recorder.flush();
@@ -542,6 +618,9 @@ bool LiveLoop::catch_up(Impl& m, const RunCheckpoint& ck, std::uint64_t& keep_by
     differs = std::string("it was recorded ") + (prev.header.with_script ? "with" : "without") + " --with-script";
   else if (prev.header.solve_window != m.opt.solve_window)
     differs = "it was recorded with another --solve-window";
+  else if (!prev.header.input_batches)
+    differs = "it was recorded by a planttwin that fed inputs one by one (before input batches); replay it, or resume with that "
+              "planttwin";
   if (!differs.empty()) {
     error = "--record " + path + ": not the interrupted session's recording: " + differs;
     return false;
@@ -550,23 +629,14 @@ bool LiveLoop::catch_up(Impl& m, const RunCheckpoint& ck, std::uint64_t& keep_by
   Session& s = *m.session;
   std::size_t fed = 0;
   s.set_history_paused(true);
+  RecordFeeder feed(s, prev.header.input_batches);
   const bool read = scan_recording(path, prev, [&](const Record& x) {
-    switch (x.kind) {
-      case RecordKind::input:
-        if (x.input.t > from) s.on_message(x.input.t, x.input.topic, x.input.body), ++fed;
-        break;
-      case RecordKind::solve:
-        if (x.solve.t > from) s.solve_recorded(x.solve.t, x.solve.tag), ++fed;
-        break;
-      case RecordKind::reached:
-        if (x.end_t > from) s.advance(x.end_t), ++fed;
-        break;
-      case RecordKind::end:
-      case RecordKind::header:
-        break;
-    }
+    const Micros xt = record_time(x);
+    if (xt > from) feed.record(x), ++fed;
+    m.last_stamp = std::max(m.last_stamp, xt);  // the resumed session's times come after these
     return true;
   }, error);
+  feed.finish();
   s.set_history_paused(false);
   if (!read) return false;
   keep_bytes = prev.intact_bytes;
@@ -645,6 +715,7 @@ bool LiveLoop::run(std::string& error) {
       h.utc_offset_min = m.sc.site.timezone_min;
       h.with_script = o.with_script;
       h.solve_window = o.solve_window;
+      h.input_batches = true;
       if (!m.recorder.open(o.record, h, error)) return false;
     }
     m.session->set_recorder(&m.recorder);
@@ -836,30 +907,15 @@ bool replay_recording(const std::string& path, Scenario& sc, RunResult& r, LiveS
     end = skip_through;
   }
   if (!session.open_fixes_csv(error)) return false;
+  RecordFeeder feed(session, rec.header.input_batches);
   const bool read = scan_recording(path, rec, [&](const Record& x) {
-    const Micros xt = x.kind == RecordKind::input ? x.input.t : x.kind == RecordKind::solve ? x.solve.t : x.end_t;
-    if (x.kind != RecordKind::header && xt <= skip_through) return true;
-    switch (x.kind) {
-      case RecordKind::input:
-        session.on_message(x.input.t, x.input.topic, x.input.body);
-        end = std::max(end, x.input.t);
-        break;
-      case RecordKind::solve:
-        session.solve_recorded(x.solve.t, x.solve.tag);
-        end = std::max(end, x.solve.t);
-        break;
-      case RecordKind::reached:
-        session.advance(x.end_t);
-        end = std::max(end, x.end_t);
-        break;
-      case RecordKind::end:
-        end = std::max(end, x.end_t);
-        break;
-      case RecordKind::header:
-        break;
-    }
+    const Micros xt = record_time(x);
+    if (x.kind == RecordKind::header || xt <= skip_through) return true;
+    feed.record(x);
+    end = std::max(end, xt);
     return true;
   }, error);
+  feed.finish();
   if (!read) return false;
   session.finish(end, r);
   if (!session.checkpoint_error().empty()) {

@@ -50,7 +50,7 @@ nlohmann::json header_json(const RecordingHeader& h) {
   return {{"product_version", h.product_version}, {"start_unix_us", h.start_unix_us}, {"utc_offset_min", h.utc_offset_min},
           {"with_script", h.with_script},         {"solve_window_us", h.solve_window},  {"scenario_path", h.scenario_path},
           {"scenario_sha256", h.scenario_sha256}, {"scenario_text", h.scenario_text},   {"site_path", h.site_path},
-          {"site_sha256", h.site_sha256},         {"site_text", h.site_text}};
+          {"site_sha256", h.site_sha256},         {"site_text", h.site_text},         {"input_batches", h.input_batches}};
 }
 
 }  // namespace
@@ -244,6 +244,7 @@ bool scan_recording(const std::string& path, Recording& out, const std::function
             h.utc_offset_min = j.at("utc_offset_min").get<int>();
             h.with_script = j.value("with_script", false);
             h.solve_window = j.value("solve_window_us", Micros{0});
+            h.input_batches = j.value("input_batches", false);
             h.scenario_path = j.at("scenario_path").get<std::string>();
             h.scenario_sha256 = j.value("scenario_sha256", "");
             h.scenario_text = j.at("scenario_text").get<std::string>();

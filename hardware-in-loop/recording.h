@@ -27,6 +27,10 @@ struct RecordingHeader {
   int utc_offset_min = 480;        // the site's timezone, used for the engine's calendar
   bool with_script = false;
   Micros solve_window = 0;
+  // The live loop fed its inputs in batches (Session::hold_engine): consecutive input records with
+  // the same time are one batch, and replay feeds them so. false in recordings made before batches
+  // (2026-12-02), replayed record by record as they were fed.
+  bool input_batches = false;
   std::string scenario_path, scenario_sha256, scenario_text;
   std::string site_path, site_sha256, site_text;  // site_path "" when the site is inline
 };

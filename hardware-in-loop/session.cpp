@@ -230,7 +230,7 @@ void Session::drop(Micros t, const DecodeError& e, std::string_view topic) {
 void Session::on_bad_frames(Micros t, std::size_t frames, std::string_view first_frame) {
   checkpoints_before(t);
   ++counters_.received;
-  advance(t);
+  if (!held_) advance(t);
   drop(t, {"bad_frames", "a message has 2 frames [topic, body], this one had " + std::to_string(frames)}, frames ? first_frame : "");
 }
 
@@ -257,8 +257,10 @@ bool Session::on_message(Micros t, std::string_view topic, std::string_view body
   }
 #endif
   if (!ok) {
-    advance_engine(t);
-    drain();
+    if (!held_) {
+      advance_engine(t);
+      drain();
+    }
     drop(t, err, topic);
     return false;
   }
@@ -321,8 +323,10 @@ bool Session::on_message(Micros t, std::string_view topic, std::string_view body
       submit(std::move(d.input));
       break;
   }
-  advance_engine(t);
-  drain();
+  if (!held_) {
+    advance_engine(t);
+    drain();
+  }
   return true;
 }
 

@@ -102,6 +102,14 @@ class Session {
   bool on_message(Micros t, std::string_view topic, std::string_view body, std::int64_t* ts_ms = nullptr);
   // A message with a frame count other than 2.
   void on_bad_frames(Micros t, std::size_t frames, std::string_view first_frame);
+  // Input batches (docs/live-v1.md "Input batches"): while held, on_message and on_bad_frames
+  // submit without advancing the engine; the caller ends the batch with hold_engine(false) and
+  // advance(t) at the batch's one time t, so the engine's rules run once for the whole batch.
+  // The live loop batches what one read of its socket gives; replay and resume hold the same
+  // groups (consecutive input records with the same time, in a recording whose header says
+  // `input_batches`), so they make the same engine calls.
+  void hold_engine(bool on) { held_ = on; }
+  bool engine_held() const { return held_; }
   // Time passes with no message: script, solver windows, engine steps up to t.
   void advance(Micros t);
   // Replay: a recorded solver flush.
@@ -187,6 +195,7 @@ class Session {
   FixObserver fix_observer_;
   std::vector<Input>* input_log_ = nullptr;
   std::function<void(const EngineCall&)> calls_;
+  bool held_ = false;  // hold_engine(): inputs wait for the batch's advance(t)
   void advance_engine(Micros t);
   RecordingWriter* recorder_ = nullptr;
   bool history_paused_ = false;

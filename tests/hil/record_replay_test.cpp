@@ -181,6 +181,82 @@ TEST(RecordReplay, H01_RecordingRoundTripsEveryRecordKind) {
   fs::remove_all(d);
 }
 
+// Input batches (docs/live-v1.md): what one read of the input socket gives is stamped with one
+// time and the engine's rules run once for it, so a busy session does less work per input (the
+// soak's 5,000 tags). The recording says so, and replay feeds the same batches: same hash.
+TEST(RecordReplay, H01_H03_InputBatchesAreRecordedAndReplayedAsBatches) {
+  const fs::path d = temp_dir("batches");
+  const std::string file = (d / "session.ptrec").string();
+  RunResult live;
+  {
+    LiveOptions o;
+    o.record = file;
+    LiveSession s(o);
+    TestClient c(s.in(), s.out());
+    ASSERT_TRUE(c.wait_stats());
+    // a burst: 4 tags x 500 fixes sent as fast as the socket takes them, walking into the tank farm
+    for (int i = 0; i < 500; ++i)
+      for (const char* tag : {"T1", "T2", "T3", "T4"}) c.send("fix", fix(tag, 10 + 0.05 * i, 10 + 0.05 * i));
+    c.send("sos", json{{"v", 1}, {"tag", "T2"}, {"ts", now_unix_ms()}});
+    EXPECT_TRUE(c.next("alarm", 5000ms, [](const json& j) { return j["type"] == "sos"; }).has_value());
+    s.stop();
+    ASSERT_TRUE(s.run_ok()) << s.run_error();
+    live = s.loop().result();
+  }
+  Recording rec;
+  std::string err;
+  ASSERT_TRUE(read_recording(file, rec, err)) << err;
+  EXPECT_TRUE(rec.header.input_batches);
+  std::size_t inputs = 0, longest = 0, run = 0;
+  Micros prev = -1, prev_input = -1;
+  bool ordered = true;
+  for (const Record& r : rec.records) {
+    if (r.kind != RecordKind::input) {
+      run = 0;
+      continue;
+    }
+    ++inputs;
+    ordered = ordered && r.input.t >= prev_input;
+    run = r.input.t == prev && run > 0 ? run + 1 : 1;
+    longest = std::max(longest, run);
+    prev = prev_input = r.input.t;
+  }
+  EXPECT_EQ(inputs, 2001u);
+  EXPECT_TRUE(ordered);
+  EXPECT_GT(longest, 1u) << "a burst of 2,000 messages is read in batches of more than one";
+  EXPECT_LE(longest, 256u) << "kBatch";
+
+  Scenario sc;
+  RunResult replayed;
+  LiveSummary sum;
+  ASSERT_TRUE(replay_recording(file, sc, replayed, sum, err)) << err;
+  EXPECT_EQ(replayed.hash, live.hash);
+  EXPECT_EQ(replayed.canonical_stream, live.canonical_stream);
+  EXPECT_EQ(replayed.counters.steps, live.counters.steps) << "the same batches: the same engine steps";
+  EXPECT_LT(live.counters.steps, live.counters.inputs) << "fewer steps than inputs";
+
+  // a recording from before batches (no `input_batches` in its header) is fed record by record:
+  // rewrite this one's header without the flag, and the replay takes a step per input time
+  RecordingHeader old = rec.header;
+  old.input_batches = false;
+  const std::string old_file = (d / "old.ptrec").string();
+  {
+    RecordingWriter w;
+    ASSERT_TRUE(w.open(old_file, old, err)) << err;
+    for (const Record& r : rec.records) {
+      if (r.kind == RecordKind::input) w.input(r.input.t, r.input.ts_ms, r.input.topic, r.input.body);
+      else if (r.kind == RecordKind::solve) w.solve(r.solve.t, r.solve.tag);
+      else if (r.kind == RecordKind::reached) w.reached(r.end_t);
+      else if (r.kind == RecordKind::end) w.end(r.end_t);
+    }
+    ASSERT_TRUE(w.flush());
+  }
+  RunResult one_by_one;
+  ASSERT_TRUE(replay_recording(old_file, sc, one_by_one, sum, err)) << err;
+  EXPECT_GT(one_by_one.counters.steps, replayed.counters.steps) << "record by record: a step per input";
+  fs::remove_all(d);
+}
+
 // A recording is read as a stream (issue 17: `live --resume` and `replay` of a soak's 7 million
 // records held them all): scan_recording gives read_recording's records in order, in the memory of
 // one record, and can stop after the header.
