@@ -34,6 +34,9 @@ void add_uplink_options(CLI::App* cmd, UplinkCli& a) {
   cmd->add_option("--uplink-park-code", a.args.park_code, "Uplink: the chemical park's code");
   cmd->add_option("--uplink-position-every", a.position_every,
                   "Uplink: engine time between position batches, 1s to 1h (default 30s, the most PL-11 allows)");
+  cmd->add_option("--uplink-max-batch-records", a.args.max_batch_records,
+                  "Uplink: records per batch at most, 1 to 100000 (default 1000); more (5,000 people's positions) go as several batches")
+      ->check(CLI::Range(1, 100000));
 }
 
 bool check_uplink_options(const std::string& command, UplinkCli& a) {
@@ -44,7 +47,8 @@ bool check_uplink_options(const std::string& command, UplinkCli& a) {
         {"--uplink-header-file", !u.header_file.empty()}, {"--uplink-profile", !u.profile.empty()},
         {"--uplink-credentials", !u.credentials.empty()}, {"--uplink-outbox", !u.outbox.empty()},
         {"--uplink-company-code", !u.company_code.empty()}, {"--uplink-company-name", !u.company_name.empty()},
-        {"--uplink-park-code", !u.park_code.empty()},     {"--uplink-position-every", !a.position_every.empty()}};
+        {"--uplink-park-code", !u.park_code.empty()},     {"--uplink-position-every", !a.position_every.empty()},
+        {"--uplink-max-batch-records", a.args.max_batch_records != hil::UplinkArgs{}.max_batch_records}};
     for (const auto& [opt, is_given] : given)
       if (is_given) {
         std::cerr << "planttwin " << command << ": " << opt << " 需要 --uplink needs --uplink URL (without it nothing is sent)\n";

@@ -18,6 +18,7 @@ struct UplinkArgs {
   std::string profile;                               // --uplink-profile: bundled name or YAML file; "" the plain contract
   std::string credentials;                           // --uplink-credentials: YAML app_id, app_secret
   Micros position_every = 30 * kSecond;              // --uplink-position-every: engine time between position batches
+  int max_batch_records = 1000;                      // --uplink-max-batch-records: records per batch at most
 };
 
 }  // namespace planttwin::hil

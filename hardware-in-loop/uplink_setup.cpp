@@ -17,6 +17,7 @@ bool make_uplink(const Scenario& sc, const UplinkArgs& a, std::unique_ptr<Uplink
   uo.park_code = a.park_code;
   uo.ca_file = a.ca_file;
   uo.position_every = a.position_every;
+  uo.max_batch_records = a.max_batch_records;
   for (const PersonDef& p : sc.people) uo.people[p.id] = {p.name, p.category, p.company, p.roles};
   try {
     for (const std::string& h : a.headers) uo.headers.push_back(uplink::parse_http_header(h));

@@ -177,22 +177,33 @@ std::int64_t Outbox::count_samples() const {
 std::int64_t Outbox::add_batch(const std::string& kind, Micros t, int records,
                                const std::function<std::string(std::int64_t)>& make_body,
                                std::int64_t delete_samples_upto, const std::vector<BaseRecord>& base) {
+  return add_batches(kind, t, {records}, [&](std::size_t, std::int64_t seq) { return make_body(seq); }, delete_samples_upto, base)
+      .front();
+}
+
+std::vector<std::int64_t> Outbox::add_batches(const std::string& kind, Micros t, const std::vector<int>& records,
+                                              const std::function<std::string(std::size_t, std::int64_t)>& make_body,
+                                              std::int64_t delete_samples_upto, const std::vector<BaseRecord>& base) {
   exec("BEGIN IMMEDIATE");
   try {
-    std::int64_t seq = 0;
-    {
-      Stmt s(prepare("INSERT INTO batch(kind, t_us, records, body) VALUES(?, ?, ?, '')"));
-      s.bind(1, kind);
-      s.bind(2, t);
-      s.bind(3, records);
-      if (sqlite3_step(s.s) != SQLITE_DONE) fail("add batch");
-      seq = sqlite3_last_insert_rowid(db_);
-    }
-    {
-      Stmt s(prepare("UPDATE batch SET body = ? WHERE seq = ?"));
-      s.bind(1, make_body(seq));
-      s.bind(2, seq);
-      if (sqlite3_step(s.s) != SQLITE_DONE) fail("write batch body");
+    std::vector<std::int64_t> seqs;
+    for (std::size_t part = 0; part < records.size(); ++part) {
+      std::int64_t seq = 0;
+      {
+        Stmt s(prepare("INSERT INTO batch(kind, t_us, records, body) VALUES(?, ?, ?, '')"));
+        s.bind(1, kind);
+        s.bind(2, t);
+        s.bind(3, records[part]);
+        if (sqlite3_step(s.s) != SQLITE_DONE) fail("add batch");
+        seq = sqlite3_last_insert_rowid(db_);
+      }
+      {
+        Stmt s(prepare("UPDATE batch SET body = ? WHERE seq = ?"));
+        s.bind(1, make_body(part, seq));
+        s.bind(2, seq);
+        if (sqlite3_step(s.s) != SQLITE_DONE) fail("write batch body");
+      }
+      seqs.push_back(seq);
     }
     if (delete_samples_upto > 0) {
       Stmt s(prepare("DELETE FROM position_sample WHERE id <= ?"));
@@ -214,7 +225,7 @@ std::int64_t Outbox::add_batch(const std::string& kind, Micros t, int records,
       }
     }
     exec("COMMIT");
-    return seq;
+    return seqs;
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;

@@ -56,6 +56,11 @@ class Outbox {
   std::int64_t add_batch(const std::string& kind, Micros t, int records,
                          const std::function<std::string(std::int64_t)>& make_body,
                          std::int64_t delete_samples_upto = 0, const std::vector<BaseRecord>& base = {});
+  // The same for several batches of one kind in one transaction (a large set of records split to
+  // the platform's batch size: all or none are stored). make_body gets (part, sequence).
+  std::vector<std::int64_t> add_batches(const std::string& kind, Micros t, const std::vector<int>& records,
+                                        const std::function<std::string(std::size_t, std::int64_t)>& make_body,
+                                        std::int64_t delete_samples_upto = 0, const std::vector<BaseRecord>& base = {});
 
   std::optional<PendingBatch> next_pending() const;  // lowest sequence not yet sent or rejected
   std::int64_t count_pending() const;

@@ -89,8 +89,9 @@ struct Uplink::Impl {
   std::map<std::string, Micros> gathering_first_seen;
 
   // Base data (AQ3 8.2: sent on change): every person and zone record compared with the one the
-  // outbox last queued; new and changed ones go in one batch per kind, ids no longer present go
-  // as DELETED = 1. The batch and the remembered records are written in one transaction.
+  // outbox last queued; new and changed ones go in one batch per kind (several past
+  // max_batch_records), ids no longer present go as DELETED = 1. The batches and the remembered
+  // records are written in one transaction.
   std::uint64_t queue_base_data() {
     std::uint64_t n = 0;
     auto one_kind = [&](const std::string& kind, const std::map<std::string, Json>& now) {
@@ -113,13 +114,10 @@ struct Uplink::Impl {
         remember.push_back({kind, id, ""});
       }
       if (records.empty()) return;
-      std::string array = "[";
-      for (const Json& r : records) {
-        if (array.size() > 1) array += ",";
-        array += r.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-      }
-      array += "]";
-      store_batch_raw(kind, 0, static_cast<int>(records.size()), array, 0, remember);
+      std::vector<std::string> texts;
+      texts.reserve(records.size());
+      for (const Json& r : records) texts.push_back(r.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+      store_records(kind, 0, texts, 0, remember);
       n += records.size();
     };
     std::map<std::string, Json> persons, zones;
@@ -175,21 +173,36 @@ struct Uplink::Impl {
 
   void store_batch(const std::string& kind, Micros t, const std::vector<Json>& records,
                    std::int64_t delete_samples_upto = 0) {
-    std::string array = "[";
-    for (const Json& r : records) {
-      if (array.size() > 1) array += ",";
-      array += r.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-    }
-    array += "]";
-    store_batch_raw(kind, t, static_cast<int>(records.size()), array, delete_samples_upto);
+    std::vector<std::string> texts;
+    texts.reserve(records.size());
+    for (const Json& r : records) texts.push_back(r.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    store_records(kind, t, texts, delete_samples_upto);
   }
 
-  void store_batch_raw(const std::string& kind, Micros t, int n, const std::string& array,
-                       std::int64_t delete_samples_upto, const std::vector<uplink::Outbox::BaseRecord>& base = {}) {
-    writer->add_batch(
-        kind, t, n, [&](std::int64_t seq) { return envelope(seq, kind, t, array); }, delete_samples_upto, base);
-    ++queued;
-    ++pending;
+  // Stores records as batches of at most opt.max_batch_records each (a platform refuses or resets
+  // a request above its size limit, and the strict order would then hold every later batch back),
+  // all in one transaction; base records are remembered with the part that carries them.
+  void store_records(const std::string& kind, Micros t, const std::vector<std::string>& texts,
+                     std::int64_t delete_samples_upto, const std::vector<uplink::Outbox::BaseRecord>& base = {}) {
+    const std::size_t per = static_cast<std::size_t>(std::max(1, opt.max_batch_records));
+    std::vector<int> counts;
+    for (std::size_t from = 0; from < texts.size(); from += per) counts.push_back(static_cast<int>(std::min(per, texts.size() - from)));
+    if (counts.empty()) counts.push_back(0);
+    writer->add_batches(
+        kind, t, counts,
+        [&](std::size_t part, std::int64_t seq) {
+          std::string array = "[";
+          const std::size_t from = part * per, to = std::min(texts.size(), from + per);
+          for (std::size_t k = from; k < to; ++k) {
+            if (k > from) array += ",";
+            array += texts[k];
+          }
+          array += "]";
+          return envelope(seq, kind, t, array);
+        },
+        delete_samples_upto, base);
+    queued += counts.size();
+    pending += counts.size();
     {
       std::lock_guard<std::mutex> lock(mu);
       wake = true;
@@ -419,14 +432,12 @@ void Uplink::tick(Micros t) {
   if (m.next_position_due == std::numeric_limits<Micros>::min()) m.next_position_due = t;
   if (t < m.next_position_due) return;
   try {
-    std::string array = "[";
-    for (const auto& [person, record] : m.latest) {
-      if (array.size() > 1) array += ",";
-      array += record;
+    if (!m.latest.empty()) {
+      std::vector<std::string> texts;
+      texts.reserve(m.latest.size());
+      for (const auto& [person, record] : m.latest) texts.push_back(record);
+      m.store_records("position", t, texts, m.last_sample_row);
     }
-    array += "]";
-    if (!m.latest.empty())
-      m.store_batch_raw("position", t, static_cast<int>(m.latest.size()), array, m.last_sample_row);
     m.latest.clear();
     m.samples_waiting = 0;
     // a fixed schedule (no drift): batches are position_every apart, give or take one tick

@@ -51,6 +51,9 @@ struct UplinkOptions {
   std::string outbox = "uplink-outbox.sqlite";
   // Position batches at most this far apart in engine time (PL-11: <= 30 s). Default: 30 s
   Micros position_every = 30 * kSecond;
+  // Records per batch at most: a larger set (5,000 people's base records or positions) goes as
+  // several batches of the same kind, in order. Default: 1000
+  int max_batch_records = 1000;
   // Retry back-off after a failed attempt: first, doubled each time, capped. Default: 0.5 s .. 30 s
   Micros backoff_first = 500 * kMillisecond;
   Micros backoff_max = 30 * kSecond;

@@ -502,6 +502,50 @@ Zone square_zone(const std::string& id, const std::string& name, double x0, doub
 // AQ3 8.2 "base data ... sent on change" with the B.1 / B.2 fields: at the first start every
 // person and zone; at a restart with nothing changed, nothing; after changes, only the changed
 // and new records, and DELETED = 1 for what is gone.
+// The soak found it: 5,000 people's base records made one 1.3 MB request, the receiver reset it
+// (its body limit), and the strict order held every later batch back for good. A set of records
+// larger than max_batch_records goes as several batches of the same kind, in order, stored in one
+// transaction; every record arrives once.
+TEST(Uplink, PL11_LargeSetsGoAsSeveralBatchesOfAtMostMaxBatchRecords) {
+  Receiver rx;
+  Site site = test_site(true);
+  UplinkOptions o = fast_options(rx, fresh_outbox("split"));
+  o.max_batch_records = 3;
+  o.position_every = 30 * kSecond;
+  for (int k = 1; k <= 7; ++k) o.people["P0" + std::to_string(k)] = {"P" + std::to_string(k), Category::employee, "", {}};
+  Uplink up(site, WallClock{}, o);
+  for (int k = 1; k <= 7; ++k) up.on_fix(kSecond, "P0" + std::to_string(k), "T0" + std::to_string(k), k, 0, 1.2, "1");
+  up.tick(kSecond);
+  ASSERT_TRUE(up.flush(5 * kSecond)) << up.last_error();
+  const std::vector<Json> b = rx.stored();
+  std::vector<std::string> kinds;
+  std::vector<std::size_t> sizes;
+  std::vector<std::string> persons, positions;
+  for (const Json& x : b) {
+    kinds.push_back(x["kind"]);
+    sizes.push_back(x["records"].size());
+    for (const Json& r : x["records"]) (x["kind"] == "person" ? persons : positions).push_back(r.contains("PERSON_ID") ? r["PERSON_ID"] : r["ID"]);
+  }
+  // 7 people: 3 + 3 + 1 base records, then 3 + 3 + 1 positions (one set at 1 s)
+  EXPECT_EQ(kinds, (std::vector<std::string>{"person", "person", "person", "position", "position", "position"}));
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{3, 3, 1, 3, 3, 1}));
+  const std::vector<std::string> all = {"P01", "P02", "P03", "P04", "P05", "P06", "P07"};
+  EXPECT_EQ(persons, all) << "every record once, in order";
+  EXPECT_EQ(positions, all);
+  EXPECT_EQ(up.stats().queued, 6u);
+  EXPECT_EQ(up.stats().sent, 6u);
+  EXPECT_EQ(up.stats().pending, 0u);
+  // the edge: exactly max_batch_records is one batch
+  Receiver rx2;
+  UplinkOptions o2 = fast_options(rx2, fresh_outbox("split_edge"));
+  o2.max_batch_records = 7;
+  o2.people = o.people;
+  Uplink up2(site, WallClock{}, o2);
+  ASSERT_TRUE(up2.flush(5 * kSecond)) << up2.last_error();
+  ASSERT_EQ(rx2.stored().size(), 1u);
+  EXPECT_EQ(rx2.stored()[0]["records"].size(), 7u);
+}
+
 TEST(Uplink, PL11_BaseDataAtStartThenOnlyWhatChanged) {
   Receiver rx;
   const std::string outbox = fresh_outbox("base");
