@@ -42,6 +42,7 @@ struct ObstacleMesh {
   std::string file;    // as the site file writes it
   std::string path;    // resolved against the site file's folder
   std::string sha256;  // of the model file's bytes, lower-case hex
+  std::vector<std::string> files;  // every file read for the model (the model, then e.g. .bin, .mtl), as opened
   std::vector<std::array<double, 3>> vertices;  // site frame, metres
   std::vector<std::array<int, 3>> triangles;    // indices into vertices
   std::vector<Vec2> outline;                     // plan view: the convex hull of the vertices, counter-clockwise

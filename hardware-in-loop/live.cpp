@@ -1,6 +1,7 @@
 #include "hardware-in-loop/live.h"
 
 #include <algorithm>
+#include <set>
 #include <cmath>
 #include <chrono>
 #include <unistd.h>
@@ -161,6 +162,24 @@ bool recording_header_for(const Scenario& sc, RecordingHeader& h, std::string& e
   if (!sc.site.file.empty() && (!read_bytes(sc.site.file, h.site_text) || site_sha256(h.site_text, sc.site) != sc.site_sha256)) {
     error = sc.site.file + ": cannot embed the site in the recording (unreadable, or changed since it was loaded)";
     return false;
+  }
+  // the mesh obstacles' model files, relative to the folder of the file that names them (the
+  // site file, or the scenario for an inline site); replay checks them through the site's hash
+  const fs::path base = fs::absolute(fs::path(sc.site.file.empty() ? sc.file : sc.site.file)).parent_path().lexically_normal();
+  std::set<std::string> seen;
+  for (const Obstacle& o : sc.site.obstacles) {
+    if (!o.mesh) continue;
+    for (const std::string& f : o.mesh->files) {
+      const fs::path abs = fs::absolute(fs::path(f)).lexically_normal();
+      const std::string rel = abs.lexically_relative(base).generic_string();
+      if (rel.empty() || !seen.insert(rel).second) continue;
+      std::string bytes;
+      if (!read_bytes(abs.string(), bytes)) {
+        error = abs.string() + ": cannot embed the model file in the recording (unreadable)";
+        return false;
+      }
+      h.models.emplace_back(rel, std::move(bytes));
+    }
   }
   return true;
 }
@@ -831,9 +850,16 @@ bool load_recording_scenario(const RecordingHeader& h, Scenario& sc, std::string
     rel = parent.empty() ? fs::path(h.site_path) : fs::path(h.site_path).lexically_relative(parent);
     if (rel.empty()) rel = fs::path(h.site_path).filename();
   }
-  int up = 0;
-  for (const auto& part : rel.lexically_normal())
-    if (part == "..") ++up;
+  auto ups = [](const fs::path& p) {
+    int n = 0;
+    for (const auto& part : p.lexically_normal())
+      if (part == "..") ++n;
+    return n;
+  };
+  // room above for the site's and the models' ".." (each model relative to the site's folder)
+  int up = ups(rel), model_up = 0;
+  for (const auto& [file, bytes] : h.models) model_up = std::max(model_up, ups(file));
+  up += model_up;
   fs::path dir = root;
   for (int i = 0; i <= up; ++i) dir /= "s";
   const fs::path scen = dir / fs::path(h.scenario_path).filename();
@@ -845,6 +871,12 @@ bool load_recording_scenario(const RecordingHeader& h, Scenario& sc, std::string
     std::ofstream(site, std::ios::binary) << h.site_text;
   }
   std::ofstream(scen, std::ios::binary) << h.scenario_text;
+  const fs::path model_base = h.site_path.empty() ? dir : (dir / rel).lexically_normal().parent_path();
+  for (const auto& [file, bytes] : h.models) {
+    const fs::path at = (model_base / file).lexically_normal();
+    fs::create_directories(at.parent_path(), ec);
+    std::ofstream(at, std::ios::binary) << bytes;
+  }
   if (auto err = load_scenario_text(h.scenario_text, scen.string(), sc)) {
     error = "the recording's embedded scenario does not load: " + err->message + " (" + err->key + ")";
     ok = false;

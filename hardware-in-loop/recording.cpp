@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <stdexcept>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include <functional>
 
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 namespace planttwin::hil {
 
@@ -46,8 +49,30 @@ std::int64_t get_i64(const char* p) {
   return static_cast<std::int64_t>(v);
 }
 
+std::string to_base64(const std::string& bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(std::max(n, 0)));
+  return out;
+}
+
+bool from_base64(const std::string& text, std::string& out) {
+  if (text.size() % 4 != 0) return false;
+  out.assign(3 * (text.size() / 4), '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) return false;
+  std::size_t pad = 0;  // EVP_DecodeBlock counts the padding's zero bytes
+  for (std::size_t k = text.size(); k > 0 && text[k - 1] == '=' && pad < 2; --k) ++pad;
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return true;
+}
+
 nlohmann::json header_json(const RecordingHeader& h) {
-  return {{"product_version", h.product_version}, {"start_unix_us", h.start_unix_us}, {"utc_offset_min", h.utc_offset_min},
+  nlohmann::json models = nlohmann::json::array();
+  for (const auto& [file, bytes] : h.models) models.push_back({{"file", file}, {"base64", to_base64(bytes)}});
+  return {{"models", models},{"product_version", h.product_version}, {"start_unix_us", h.start_unix_us}, {"utc_offset_min", h.utc_offset_min},
           {"with_script", h.with_script},         {"solve_window_us", h.solve_window},  {"scenario_path", h.scenario_path},
           {"scenario_sha256", h.scenario_sha256}, {"scenario_text", h.scenario_text},   {"site_path", h.site_path},
           {"site_sha256", h.site_sha256},         {"site_text", h.site_text},         {"input_batches", h.input_batches}};
@@ -245,6 +270,13 @@ bool scan_recording(const std::string& path, Recording& out, const std::function
             h.with_script = j.value("with_script", false);
             h.solve_window = j.value("solve_window_us", Micros{0});
             h.input_batches = j.value("input_batches", false);
+            if (j.contains("models")) {
+              for (const auto& mj : j.at("models")) {
+                std::string bytes;
+                if (!from_base64(mj.at("base64").get<std::string>(), bytes)) throw std::runtime_error("a model's base64");
+                h.models.emplace_back(mj.at("file").get<std::string>(), std::move(bytes));
+              }
+            }
             h.scenario_path = j.at("scenario_path").get<std::string>();
             h.scenario_sha256 = j.value("scenario_sha256", "");
             h.scenario_text = j.at("scenario_text").get<std::string>();

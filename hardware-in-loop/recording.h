@@ -31,6 +31,9 @@ struct RecordingHeader {
   // the same time are one batch, and replay feeds them so. false in recordings made before batches
   // (2026-12-02), replayed record by record as they were fed.
   bool input_batches = false;
+  // The mesh obstacles' model files (docs/site-v1.md), embedded so a recording replays anywhere:
+  // (path relative to the folder of the file that names the model, bytes).
+  std::vector<std::pair<std::string, std::string>> models;
   std::string scenario_path, scenario_sha256, scenario_text;
   std::string site_path, site_sha256, site_text;  // site_path "" when the site is inline
 };

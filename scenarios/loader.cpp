@@ -819,6 +819,7 @@ void mesh_obstacle(const Reader& r, const V& e, Obstacle& o) {
   mesh->path = (rel.is_absolute() ? rel : std::filesystem::path(r.file()).parent_path() / rel).lexically_normal().string();
   const MeshReadResult res = read_mesh_file(mesh->path, place, max_tris, *mesh);
   if (!res.error.empty()) r.fail(mv, "model file '" + mesh->path + "': " + res.error);
+  mesh->files = res.files;
   // the hash: the model file's own SHA-256; with more files (a .gltf's .bin, an .obj's .mtl) the
   // SHA-256 of their sha256sum lines, in the order assimp opened them
   std::string lines;

@@ -10,6 +10,7 @@
 
 #include "hardware-in-loop/recording.h"
 #include "tests/hil/live_fixture.h"
+#include "tests/scenarios/mesh_files.h"
 
 namespace planttwin::hil::test {
 namespace {
@@ -254,6 +255,59 @@ TEST(RecordReplay, H01_H03_InputBatchesAreRecordedAndReplayedAsBatches) {
   RunResult one_by_one;
   ASSERT_TRUE(replay_recording(old_file, sc, one_by_one, sum, err)) << err;
   EXPECT_GT(one_by_one.counters.steps, replayed.counters.steps) << "record by record: a step per input";
+  fs::remove_all(d);
+}
+
+// A site with a 3D model (issue 15): the recording embeds the model files, so replay does not
+// need them where they were (the bug: replay rebuilt the site in a temporary folder without its
+// models and refused it). The model is named with "..", outside the scenario's folder.
+TEST(RecordReplay, H01_H05_ModelFilesAreEmbeddedAndReplayedFromTheRecording) {
+  const fs::path d = temp_dir("models");
+  fs::create_directories(d / "scen");
+  fs::create_directories(d / "models");
+  std::ofstream(d / "models" / "box.obj") << planttwin::test::box_obj({35, 35, 0}, {45, 45, 8}, true);
+  std::ifstream in(live_scenario_path());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string anchors = "  anchors:\n";
+  ASSERT_NE(text.find(anchors), std::string::npos);
+  text.insert(text.find(anchors), "  obstacles:\n    - {id: UNIT, mesh: ../models/box.obj, up: z, material: steel}\n");
+  const fs::path scen = d / "scen" / "yard.yaml";
+  std::ofstream(scen) << text;
+  Scenario sc;
+  const auto err0 = load_scenario_file(scen.string(), sc);
+  ASSERT_FALSE(err0) << err0->message;
+  ASSERT_EQ(sc.site.obstacles.size(), 1u);
+  const std::string file = (d / "session.ptrec").string();
+  RunResult live;
+  {
+    LiveOptions o;
+    o.record = file;
+    LiveSession s(o, sc);
+    TestClient c(s.in(), s.out());
+    ASSERT_TRUE(c.wait_stats());
+    for (int i = 0; i < 5; ++i) c.send("fix", fix("T3", 30 + 8 * i, 30 + 8 * i));  // into the tank farm
+    EXPECT_TRUE(c.next("alarm", 3000ms).has_value());
+    s.stop();
+    ASSERT_TRUE(s.run_ok()) << s.run_error();
+    live = s.loop().result();
+  }
+  Recording rec;
+  std::string err;
+  ASSERT_TRUE(read_recording(file, rec, err)) << err;
+  ASSERT_EQ(rec.header.models.size(), 1u);
+  EXPECT_EQ(rec.header.models[0].first, "../models/box.obj");
+  EXPECT_EQ(rec.header.models[0].second, planttwin::test::box_obj({35, 35, 0}, {45, 45, 8}, true));
+  fs::remove_all(d / "models");  // gone from where it was: the recording has it
+  fs::remove_all(d / "scen");
+  Scenario back;
+  RunResult replayed;
+  LiveSummary sum;
+  ASSERT_TRUE(replay_recording(file, back, replayed, sum, err)) << err;
+  EXPECT_EQ(replayed.hash, live.hash);
+  ASSERT_EQ(back.site.obstacles.size(), 1u);
+  ASSERT_TRUE(back.site.obstacles[0].mesh);
+  EXPECT_EQ(back.site.obstacles[0].mesh->triangles.size(), 12u);
+  EXPECT_EQ(back.site_sha256, sc.site_sha256);
   fs::remove_all(d);
 }
 
