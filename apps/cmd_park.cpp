@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <ctime>
+#include <mutex>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
@@ -82,7 +85,16 @@ int cmd_worker(const ParkArgs& a) {
   o.max_sites = a.max_sites;
   o.work_dir = a.work_dir.empty() ? (fs::temp_directory_path() / ("planttwin-worker-" + o.name)).string() : a.work_dir;
   o.log = [](const std::string& s) {
-    std::cout << s << std::endl;
+    // one line per event, stamped with UTC to the millisecond; site threads log too
+    static std::mutex mu;
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t tt = std::chrono::system_clock::to_time_t(now);
+    const long ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    std::lock_guard<std::mutex> lk(mu);
+    std::cout << std::put_time(&tm, "%Y-%m-%dT%H:%M:%S") << '.' << std::setw(3) << std::setfill('0') << ms << "Z " << s
+              << std::endl;
   };
   struct sigaction sa{};
   sa.sa_handler = on_signal;

@@ -1,6 +1,7 @@
 // Connection, streams and buckets of the park (park/park.h).
 #include <chrono>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "park/nats_impl.h"
@@ -166,6 +167,75 @@ bool kv_update(kvStore* kv, const std::string& key, const std::string& value, st
   const bool ok = kvStore_Update(&r, kv, key.c_str(), value.data(), static_cast<int>(value.size()), last) == NATS_OK;
   if (ok && rev) *rev = r;
   return ok;
+}
+
+KvRead kv_read(kvStore* kv, const std::string& key, std::string& value, std::uint64_t& rev, int patience_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(patience_ms);
+  for (;;) {
+    kvEntry* e = nullptr;
+    const natsStatus s = kvStore_Get(&e, kv, key.c_str());
+    if (s == NATS_OK && e) {
+      value.assign(static_cast<const char*>(kvEntry_Value(e)), static_cast<size_t>(kvEntry_ValueLen(e)));
+      rev = kvEntry_Revision(e);
+      kvEntry_Destroy(e);
+      return KvRead::found;
+    }
+    if (e) kvEntry_Destroy(e);
+    if (s == NATS_NOT_FOUND) {
+      rev = 0;
+      return KvRead::absent;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return KvRead::unavailable;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+KvWrite kv_write_fenced(kvStore* kv, const std::string& key, const std::string& value, std::uint64_t& rev,
+                        std::string& unconfirmed, int patience_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(patience_ms);
+  for (;;) {
+    std::uint64_t r = 0;
+    if (rev == 0 ? kv_create(kv, key, value, &r) : kv_update(kv, key, value, rev, &r)) {
+      rev = r;
+      unconfirmed.clear();
+      return KvWrite::ok;
+    }
+    kvEntry* e = nullptr;
+    const natsStatus s = kvStore_Get(&e, kv, key.c_str());
+    if (s == NATS_OK && e) {
+      const std::string now(static_cast<const char*>(kvEntry_Value(e)), static_cast<size_t>(kvEntry_ValueLen(e)));
+      const std::uint64_t cur = kvEntry_Revision(e);
+      kvEntry_Destroy(e);
+      if (now == value && cur != rev) {  // the failed request was applied after all
+        rev = cur;
+        unconfirmed.clear();
+        return KvWrite::ok;
+      }
+      if (!unconfirmed.empty() && now == unconfirmed && cur != rev) {  // an earlier lost answer: write again from it
+        rev = cur;
+        unconfirmed.clear();
+        continue;
+      }
+      if (cur != rev) return KvWrite::moved_on;
+      // still at our revision, yet the update failed: the cluster is not answering writes yet
+    } else if (s == NATS_NOT_FOUND || s == NATS_OK) {
+      if (rev != 0) return KvWrite::moved_on;  // deleted or purged under us
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      unconfirmed = value;
+      return KvWrite::unavailable;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+bool kv_put_patient(kvStore* kv, const std::string& key, const std::string& value, int patience_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(patience_ms);
+  while (!kv_put(kv, key, value)) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return true;
 }
 
 bool kv_delete(kvStore* kv, const std::string& key) {

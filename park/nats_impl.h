@@ -31,6 +31,23 @@ bool kv_update(kvStore* kv, const std::string& key, const std::string& value, st
 bool kv_delete(kvStore* kv, const std::string& key);
 std::vector<std::string> kv_keys(kvStore* kv);
 
+// A read that tells an absent key from a cluster that does not answer (retried for `patience_ms`):
+// a worker taking a site over must not mistake a timed-out read for "no checkpoint".
+enum class KvRead { found, absent, unavailable };
+KvRead kv_read(kvStore* kv, const std::string& key, std::string& value, std::uint64_t& rev, int patience_ms);
+
+// A write fenced by revision that rides out a cluster electing a leader. `rev` is the revision
+// the writer last saw (0: create). A request that times out may still have been applied, so on
+// failure the entry is read back: holding `value` (or `unconfirmed`, this writer's previous write
+// whose answer was lost) it is this writer's and `rev` moves to it; holding anything else, someone
+// else wrote it (moved_on). While the entry cannot be read the write is retried for `patience_ms`;
+// then `unconfirmed` keeps `value` for the next call and the answer is unavailable.
+enum class KvWrite { ok, moved_on, unavailable };
+KvWrite kv_write_fenced(kvStore* kv, const std::string& key, const std::string& value, std::uint64_t& rev,
+                        std::string& unconfirmed, int patience_ms);
+// A plain put retried for `patience_ms` (reports: the last write wins).
+bool kv_put_patient(kvStore* kv, const std::string& key, const std::string& value, int patience_ms);
+
 // A JetStream context of its own (per thread that publishes asynchronously): errors of
 // asynchronous publishes are counted in `failed`.
 struct JsContext {

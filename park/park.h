@@ -89,6 +89,8 @@ struct SiteDef {
 bool add_site(Nats& n, const Scenario& sc, bool with_script, SiteDef& out, std::string& error,
               std::optional<std::int64_t> start_unix_us = std::nullopt);
 bool get_site(Nats& n, const std::string& key, SiteDef& out, std::string& error);
+// The same from a definition entry already read (`text` at revision `rev`).
+bool parse_site(const std::string& key, const std::string& text, std::uint64_t rev, SiteDef& out, std::string& error);
 std::vector<std::string> site_keys(Nats& n);
 
 struct SiteStatus {

@@ -114,17 +114,23 @@ bool add_site(Nats& n, const Scenario& sc, bool with_script, SiteDef& out, std::
 }
 
 bool get_site(Nats& n, const std::string& key, SiteDef& out, std::string& error) {
-  auto v = kv_get(n.impl().sites, key, &out.revision);
+  std::uint64_t rev = 0;
+  auto v = kv_get(n.impl().sites, key, &rev);
   if (!v) {
     error = "no site " + key + " in the park (park add SCENARIO first)";
     return false;
   }
+  return parse_site(key, *v, rev, out, error);
+}
+
+bool parse_site(const std::string& key, const std::string& text, std::uint64_t rev, SiteDef& out, std::string& error) {
   out.key = key;
-  if (!parse_header(*v, out.header, error)) {
+  out.revision = rev;
+  if (!parse_header(text, out.header, error)) {
     error = "site " + key + ": damaged definition in " + kSitesBucket + ": " + error;
     return false;
   }
-  out.first_seq = json::parse(*v).value("first_seq", std::uint64_t{1});
+  out.first_seq = json::parse(text).value("first_seq", std::uint64_t{1});
   return true;
 }
 

@@ -33,6 +33,7 @@ std::mutex g_load_mutex;
 struct SiteRunner {
   std::string site;
   std::uint64_t lease_rev = 0;
+  std::string lease_unconfirmed;
   std::thread thread;
   std::atomic<bool> stop{false}, done{false};
   bool ended = false, failed = false, lost = false;
@@ -78,20 +79,33 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
   auto log = [&](const std::string& s) {
     if (o.log) o.log(o.name + ": " + site + ": " + s);
   };
+  // what the site's entries hold now; a cluster that does not answer (a node just killed) is
+  // waited for, then the site is given up (its lease expires and a worker tries again): taken for
+  // absent, a timed-out read would restart the site without its checkpoint or status revision
+  std::string def_text, status_text, ck_text;
+  std::uint64_t def_rev = 0, status_rev = 0, ck_rev = 0;
+  if (kv_read(m.sites, site, def_text, def_rev, 5000) == KvRead::unavailable ||
+      kv_read(m.status, site, status_text, status_rev, 5000) == KvRead::unavailable ||
+      kv_read(m.ck, site, ck_text, ck_rev, 5000) == KvRead::unavailable) {
+    log("cannot read its entries (the cluster does not answer); gives the site up");
+    r.lost = true;
+    r.done = true;
+    return;
+  }
   SiteStatus st;
   st.site = site;
   st.status_owner = o.name;
   // the status entry is written by revision too: a worker that paused (a zombie) and comes back
   // finds it moved on and stops, instead of writing an old state over the new owner's
-  std::uint64_t status_rev = 0;
-  kv_get(m.status, site, &status_rev);
   bool status_lost = false;
-  auto put_status = [&] {
+  std::string status_unconfirmed;
+  // patience: how long a cluster that is electing a leader is waited for (the final status: long)
+  auto put_status = [&](int patience_ms = 2000) {
     st.updated_unix_ms = unix_ms_now();
-    std::uint64_t rev = 0;
-    const std::string v = status_json(st);
-    if (status_rev == 0 ? kv_create(m.status, site, v, &rev) : kv_update(m.status, site, v, status_rev, &rev)) status_rev = rev;
-    else status_lost = true;
+    const KvWrite w = kv_write_fenced(m.status, site, status_json(st), status_rev, status_unconfirmed, patience_ms);
+    if (w == KvWrite::moved_on) status_lost = true;
+    else if (w == KvWrite::unavailable) log("cannot write its status entry now (the cluster does not answer); tries again");
+    return w == KvWrite::ok;
   };
   auto fail = [&](const std::string& msg) {
     st.error = msg;
@@ -102,7 +116,13 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
   };
   SiteDef def;
   std::string err;
-  if (!get_site(n, site, def, err)) return fail(err);
+  if (def_rev == 0) {  // removed since the scan saw it
+    log("its definition is gone; gives the site up");
+    r.lost = true;
+    r.done = true;
+    return;
+  }
+  if (!parse_site(site, def_text, def_rev, def, err)) return fail(err);
   st.def_revision = def.revision;
   Scenario sc;
   {
@@ -126,11 +146,12 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
   hil::Session session(sc, so);
 
   // restore the latest checkpoint, fenced by its revision
-  std::uint64_t ck_rev = 0, next_seq = std::max<std::uint64_t>(1, def.first_seq), nout = 0;
-  if (auto v = kv_get(m.ck, site, &ck_rev)) {
+  std::string ck_unconfirmed;
+  std::uint64_t next_seq = std::max<std::uint64_t>(1, def.first_seq), nout = 0;
+  if (ck_rev != 0) {
     CheckpointEntry e;
     RunCheckpoint ck;
-    if (!decode_entry(*v, e)) return fail("damaged checkpoint entry in " + std::string(kCheckpointBucket));
+    if (!decode_entry(ck_text, e)) return fail("damaged checkpoint entry in " + std::string(kCheckpointBucket));
     if (e.def_revision == def.revision) {
       if (!decode_checkpoint(e.bytes, ck, err) || !session.restore(ck, err)) return fail("cannot restore checkpoint: " + err);
       next_seq = e.next_seq;
@@ -202,14 +223,16 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
     e.def_revision = def.revision;
     e.t_s = to_seconds(ck.meta.t);
     e.bytes = std::move(bytes);
-    std::uint64_t rev = 0;
     const std::string value = encode_entry(e);
-    const bool ok = ck_rev == 0 ? kv_create(m.ck, site, value, &rev) : kv_update(m.ck, site, value, ck_rev, &rev);
-    if (!ok) {
+    const KvWrite w = kv_write_fenced(m.ck, site, value, ck_rev, ck_unconfirmed, 5000);
+    if (w == KvWrite::moved_on) {
       give_up("its checkpoint entry moved on (another worker owns the site now)");
       return false;
     }
-    ck_rev = rev;
+    if (w == KvWrite::unavailable) {  // the log still holds everything after the last stored checkpoint
+      log("cannot store its checkpoint now (the cluster does not answer); goes on, the next one tries again");
+      return true;
+    }
     st.checkpoint_t_s = e.t_s;
     st.checkpoint_seq = e.next_seq - 1;
     return true;
@@ -219,6 +242,13 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
   std::vector<double> lags;  // ms from stored in PARK_IN to taken by this thread
   std::uint64_t inputs_at_status = st.inputs;
   put_status();
+  if (status_lost) {
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    give_up("its status entry moved on (another worker owns the site now)");
+    r.done = true;
+    return;
+  }
   log("runs the site from sequence " + std::to_string(next_seq));
   while (!r.stop.load()) {
     natsMsg* msg = nullptr;
@@ -305,8 +335,8 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
           j["park"] = {{"site", site}, {"def_revision", def.revision}, {"worker", o.name}, {"end_seq", in.seq}, {"outputs", nout}};
           rj = j.dump(2) + "\n";
         }
-        kv_put(m.reports, site + ".json", rj);
-        kv_put(m.reports, site + ".md", rm);
+        if (!kv_put_patient(m.reports, site + ".json", rj, 30000) || !kv_put_patient(m.reports, site + ".md", rm, 30000))
+          log("cannot store the report: the cluster did not answer for 30 s");
       } else {
         log("cannot write the report: " + rerr);
       }
@@ -316,7 +346,11 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
       st.dropped = session.counters().dropped;
       st.outputs = nout;
       st.t_s = to_seconds(t);
-      put_status();
+      if (!put_status(30000)) {  // the site must say ended, or no worker knows the report is final
+        give_up(status_lost ? "its status entry moved on (another worker owns the site now)"
+                            : "cannot write the ended status: the cluster did not answer for 30 s");
+        break;
+      }
       r.ended = true;
       log("ended at t=" + std::to_string(to_seconds(t)) + " s: hash " + res.hash + ", " + std::to_string(nout) + " outputs");
       break;
@@ -382,10 +416,11 @@ int run_worker(Nats& n, const WorkerOptions& o, const std::atomic<bool>& stop) {
       kv_put(m.workers, o.name, std::to_string(unix_ms_now()));
       for (auto& [site, r] : running) {
         if (r->stop.load()) continue;
-        std::uint64_t rev = 0;
-        if (kv_update(m.leases, site, o.name, r->lease_rev, &rev)) {
-          r->lease_rev = rev;
-        } else {
+        // the lease holds the owner's name: read back after a failed renewal, it tells whether the
+        // renewal was applied (ours at a later revision) or the lease is gone; while the cluster does
+        // not answer the site runs on (fenced by its status and checkpoint entries) until it does
+        const KvWrite w = kv_write_fenced(m.leases, site, o.name, r->lease_rev, r->lease_unconfirmed, 0);
+        if (w == KvWrite::moved_on) {
           log(o.name + ": " + site + ": lost its lease; stops the site");
           r->stop = true;
         }
