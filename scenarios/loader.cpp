@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <memory>
 #include <fstream>
 #include <set>
@@ -787,7 +788,18 @@ void range_offsets(const Reader& r, const V& v, Site& s) {
 
 // A mesh obstacle (docs/site-v1.md "Mesh obstacles"): the model file, resolved against the folder of
 // the file being read, placed by at/yaw/scale/up and read with assimp (scenarios/mesh/).
-void mesh_obstacle(const Reader& r, const V& e, Obstacle& o) {
+// Model files read during one site's load, by resolved path and triangle limit: each is read and
+// hashed once however many obstacles place it.
+struct MeshFileCache {
+  struct Entry {
+    MeshModel model;
+    MeshReadResult res;
+    std::string sha256;
+  };
+  std::map<std::pair<std::string, std::size_t>, std::shared_ptr<const Entry>> entries;
+};
+
+void mesh_obstacle(const Reader& r, const V& e, Obstacle& o, MeshFileCache& cache) {
   const Map mm = r.map(e, {"id", "shape", "mesh", "material", "at", "yaw", "scale", "up", "max_triangles"});
   o.shape = Obstacle::Shape::mesh;
   const V& mv = mm.req("mesh");
@@ -817,20 +829,27 @@ void mesh_obstacle(const Reader& r, const V& e, Obstacle& o) {
   mesh->file = file;
   const std::filesystem::path rel(file);
   mesh->path = (rel.is_absolute() ? rel : std::filesystem::path(r.file()).parent_path() / rel).lexically_normal().string();
-  const MeshReadResult res = read_mesh_file(mesh->path, place, max_tris, *mesh);
-  if (!res.error.empty()) r.fail(mv, "model file '" + mesh->path + "': " + res.error);
-  mesh->files = res.files;
-  // the hash: the model file's own SHA-256; with more files (a .gltf's .bin, an .obj's .mtl) the
-  // SHA-256 of their sha256sum lines, in the order assimp opened them
-  std::string lines;
-  for (const std::string& f : res.files) {
-    std::string bytes, why;
-    if (!read_file(f, bytes, why)) r.fail(mv, "model file '" + f + "': " + why);
-    const std::string h = sha256_hex(bytes);
-    if (res.files.size() == 1) mesh->sha256 = h;
-    lines += h + "  " + std::filesystem::path(f).filename().string() + "\n";
+  auto& cached = cache.entries[{mesh->path, max_tris}];
+  if (!cached) {
+    auto c = std::make_shared<MeshFileCache::Entry>();
+    c->res = read_mesh_model(mesh->path, max_tris, c->model);
+    if (!c->res.error.empty()) r.fail(mv, "model file '" + mesh->path + "': " + c->res.error);
+    // the hash: the model file's own SHA-256; with more files (a .gltf's .bin, an .obj's .mtl) the
+    // SHA-256 of their sha256sum lines, in the order assimp opened them
+    std::string lines;
+    for (const std::string& f : c->res.files) {
+      std::string bytes, why;
+      if (!read_file(f, bytes, why)) r.fail(mv, "model file '" + f + "': " + why);
+      const std::string h = sha256_hex(bytes);
+      if (c->res.files.size() == 1) c->sha256 = h;
+      lines += h + "  " + std::filesystem::path(f).filename().string() + "\n";
+    }
+    if (c->res.files.size() != 1) c->sha256 = sha256_hex(lines);
+    cached = std::move(c);
   }
-  if (res.files.size() != 1) mesh->sha256 = sha256_hex(lines);
+  place_mesh(cached->model, place, *mesh);
+  mesh->files = cached->res.files;
+  mesh->sha256 = cached->sha256;
   // the bounding box, in the site frame
   for (int i = 0; i < 3; ++i) o.min[i] = o.max[i] = mesh->vertices[0][static_cast<std::size_t>(i)];
   for (const auto& v : mesh->vertices)
@@ -894,6 +913,7 @@ void read_site(const Reader& r, const V& root, bool inline_site, const std::stri
 
   if (const V* x = m.get("obstacles")) {
     std::set<std::string> seen;
+    MeshFileCache meshes;
     for (const V& e : r.seq(*x, "a list of obstacles")) {
       const Map probe = r.map(e, {"id", "shape", "min", "max", "center", "radius", "z", "material", "mesh", "at", "yaw",
                                   "scale", "up", "max_triangles"});
@@ -904,7 +924,7 @@ void read_site(const Reader& r, const V& root, bool inline_site, const std::stri
                                     ? std::string("mesh")
                                     : r.one_of(probe.req("shape"), {"box", "cylinder", "mesh"}, "shape");
       if (shape == "mesh") {
-        mesh_obstacle(r, e, o);
+        mesh_obstacle(r, e, o, meshes);
       } else if (shape == "box") {
         const Map bm = r.map(e, {"id", "shape", "min", "max", "material"});
         const std::vector<double> lo = r.numbers(bm.req("min"), 3, 3, "a corner [x, y, z]");

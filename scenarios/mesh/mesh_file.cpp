@@ -83,8 +83,7 @@ std::uint32_t bits(float x) { return std::bit_cast<std::uint32_t>(x == 0.0f ? 0.
 
 }  // namespace
 
-MeshReadResult read_mesh_file(const std::string& path, const MeshPlacement& place, std::size_t max_triangles,
-                              ObstacleMesh& out) {
+MeshReadResult read_mesh_model(const std::string& path, std::size_t max_triangles, MeshModel& out) {
   MeshReadResult res;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
@@ -131,12 +130,11 @@ MeshReadResult read_mesh_file(const std::string& path, const MeshPlacement& plac
     return res;
   }
 
-  // weld equal positions across the file's meshes, then place each vertex once
+  // weld equal positions across the file's meshes (in the model's own frame: placing comes after)
   out.vertices.clear();
   out.triangles.clear();
   out.triangles.reserve(n_tris);
   WeldTable index(n_tris / 2);  // about one position per two triangles in a closed mesh; grows if more
-  const double yaw = place.yaw_deg * std::numbers::pi / 180, c = std::cos(yaw), s = std::sin(yaw);
   for (unsigned i = 0; i < sc->mNumMeshes; ++i) {
     const aiMesh* m = sc->mMeshes[i];
     std::vector<int> local(m->mNumVertices, -1);
@@ -155,13 +153,7 @@ MeshReadResult read_mesh_file(const std::string& path, const MeshPlacement& plac
           }
           bool fresh = false;
           const int at = index.find_or_add({bits(v.x), bits(v.y), bits(v.z)}, static_cast<int>(out.vertices.size()), fresh);
-          if (fresh) {
-            // model frame -> z up, scaled, turned about z, moved
-            const double x = place.scale * v.x;
-            const double y = place.scale * (place.y_up ? -static_cast<double>(v.z) : v.y);
-            const double z = place.scale * (place.y_up ? v.y : v.z);
-            out.vertices.push_back({place.at[0] + c * x - s * y, place.at[1] + s * x + c * y, place.at[2] + z});
-          }
+          if (fresh) out.vertices.push_back({v.x, v.y, v.z});
           local[vi] = at;
         }
         t[static_cast<std::size_t>(k)] = local[vi];
@@ -191,7 +183,25 @@ MeshReadResult read_mesh_file(const std::string& path, const MeshPlacement& plac
     closed = reversed == edges;
   }
   out.closed = closed;
-  if (closed) {
+  out.files = res.files;
+  return res;
+}
+
+void place_mesh(const MeshModel& model, const MeshPlacement& place, ObstacleMesh& out) {
+  // model frame -> z up, scaled, turned about z, moved
+  const double yaw = place.yaw_deg * std::numbers::pi / 180, c = std::cos(yaw), s = std::sin(yaw);
+  out.vertices.clear();
+  out.vertices.reserve(model.vertices.size());
+  for (const std::array<float, 3>& v : model.vertices) {
+    const double x = place.scale * v[0];
+    const double y = place.scale * (place.y_up ? -static_cast<double>(v[2]) : v[1]);
+    const double z = place.scale * (place.y_up ? v[1] : v[2]);
+    out.vertices.push_back({place.at[0] + c * x - s * y, place.at[1] + s * x + c * y, place.at[2] + z});
+  }
+  out.triangles = model.triangles;
+  out.files = model.files;
+  out.closed = model.closed;
+  if (out.closed) {
     // wound inward (negative volume): turn every triangle over
     double vol6 = 0;
     const auto& p0 = out.vertices[0];
@@ -228,6 +238,13 @@ MeshReadResult read_mesh_file(const std::string& path, const MeshPlacement& plac
   if (k > 1) --k;
   out.outline.clear();
   for (std::size_t i = 0; i < k && p.size() >= 3; ++i) out.outline.push_back({h[i][0], h[i][1]});
+}
+
+MeshReadResult read_mesh_file(const std::string& path, const MeshPlacement& place, std::size_t max_triangles,
+                              ObstacleMesh& out) {
+  MeshModel model;
+  MeshReadResult res = read_mesh_model(path, max_triangles, model);
+  if (res.error.empty()) place_mesh(model, place, out);
   return res;
 }
 

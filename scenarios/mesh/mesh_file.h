@@ -33,6 +33,21 @@ struct MeshReadResult {
   std::vector<std::string> files;     // every file assimp opened (the model, then e.g. .bin, .mtl), in order
 };
 
+// A model file as read, before placement: welded positions in the model's own frame (assimp's
+// floats), triangles, closedness (a property of the topology, so of every placement too) and the
+// files opened. Read once per file, placed once per obstacle (the loader's cache: a plant with 40
+// copies of one pump model reads it once).
+struct MeshModel {
+  std::vector<std::array<float, 3>> vertices;
+  std::vector<std::array<int, 3>> triangles;
+  bool closed = false;
+  std::vector<std::string> files;
+};
+MeshReadResult read_mesh_model(const std::string& path, std::size_t max_triangles, MeshModel& out);
+// Places a model: vertices into the site frame, a closed mesh wound inward turned outward (judged
+// placed), the plan outline. Exactly what read_mesh_file gives for the same file and placement.
+void place_mesh(const MeshModel& model, const MeshPlacement& place, ObstacleMesh& out);
+
 // Reads `path` (already resolved) into `out.vertices`, `out.triangles` and `out.closed` (points and
 // lines are dropped; polygons are triangulated; node transforms are applied). Identical positions
 // are welded so that closedness can be judged; a closed mesh wound inward is turned outward.

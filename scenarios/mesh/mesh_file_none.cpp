@@ -3,10 +3,17 @@
 
 namespace planttwin {
 
-MeshReadResult read_mesh_file(const std::string&, const MeshPlacement&, std::size_t, ObstacleMesh&) {
+MeshReadResult read_mesh_model(const std::string&, std::size_t, MeshModel&) {
   MeshReadResult r;
   r.error = "this planttwin was built without assimp (Debian: libassimp-dev; scripts/setup installs it)";
   return r;
+}
+
+void place_mesh(const MeshModel&, const MeshPlacement&, ObstacleMesh&) {}
+
+MeshReadResult read_mesh_file(const std::string& path, const MeshPlacement&, std::size_t max_triangles, ObstacleMesh&) {
+  MeshModel m;
+  return read_mesh_model(path, max_triangles, m);
 }
 
 }  // namespace planttwin

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "scenarios/loader.h"
+#include "scenarios/mesh/mesh_file.h"
 #include "tests/scenarios/mesh_files.h"
 #include "tests/scenarios/temp_folder.h"
 
@@ -105,6 +106,48 @@ TEST_F(MeshObstacle, H02_AClosedMeshWoundInwardIsTurnedOutward) {
   const Site s = ok("{id: U, mesh: in.obj, up: z}");
   EXPECT_TRUE(s.obstacles[0].mesh->closed);
   EXPECT_NEAR(volume(*s.obstacles[0].mesh), 1, 1e-12);
+}
+
+// One model file placed by several obstacles is read once per load (the loader's cache) and placed
+// per obstacle: each obstacle is exactly what reading the file for its own placement gives (model
+// read with its own triangle limit: a lower limit on one copy still refuses that copy).
+TEST_F(MeshObstacle, H02_OneModelPlacedManyTimesIsEachPlacementExactly) {
+  write("pump.obj", box_obj({0, 0, 0}, {2, 1, 3}, true, /*inward=*/true));
+  write("site.yaml",
+        "site: mesh-test\nobstacles:\n"
+        "  - {id: P-1, mesh: pump.obj, up: z}\n"
+        "  - {id: P-2, mesh: pump.obj, up: z, at: [10, 20, 1], yaw: 90, scale: 2}\n"
+        "  - {id: P-3, mesh: pump.obj, at: [-5, 3, 0], yaw: -33.5, scale: 0.5}\n");
+  Site s;
+  const auto err = load_site_file((dir / "site.yaml").string(), s);
+  ASSERT_FALSE(err.has_value()) << err->to_string();
+  ASSERT_EQ(s.obstacles.size(), 3u);
+  const MeshPlacement places[3] = {{{0, 0, 0}, 0, 1, false}, {{10, 20, 1}, 90, 2, false}, {{-5, 3, 0}, -33.5, 0.5, true}};
+  for (int i = 0; i < 3; ++i) {
+    ObstacleMesh alone;
+    const MeshReadResult res = read_mesh_file((dir / "pump.obj").string(), places[i], kMeshMaxTriangles, alone);
+    ASSERT_TRUE(res.error.empty()) << res.error;
+    const ObstacleMesh& m = *s.obstacles[static_cast<std::size_t>(i)].mesh;
+    EXPECT_EQ(m.vertices, alone.vertices) << i;
+    EXPECT_EQ(m.triangles, alone.triangles) << i;
+    EXPECT_EQ(m.closed, alone.closed) << i;
+    EXPECT_EQ(m.outline.size(), alone.outline.size()) << i;
+    for (std::size_t k = 0; k < std::min(m.outline.size(), alone.outline.size()); ++k)
+      EXPECT_TRUE(m.outline[k].x == alone.outline[k].x && m.outline[k].y == alone.outline[k].y) << i << " " << k;
+    EXPECT_GT(volume(m), 0) << "turned outward in every placement";
+    EXPECT_EQ(m.sha256, s.obstacles[0].mesh->sha256);
+    EXPECT_EQ(m.files, alone.files);
+  }
+  // the same file under a lower limit on the second copy: that copy is refused at its line
+  write("site.yaml",
+        "site: mesh-test\nobstacles:\n"
+        "  - {id: P-1, mesh: pump.obj, up: z}\n"
+        "  - {id: P-2, mesh: pump.obj, up: z, max_triangles: 5}\n");
+  Site t;
+  const auto e2 = load_site_file((dir / "site.yaml").string(), t);
+  ASSERT_TRUE(e2.has_value());
+  EXPECT_EQ(e2->line, 4);
+  EXPECT_NE(e2->message.find("12 triangles, more than the limit of 5"), std::string::npos) << e2->to_string();
 }
 
 TEST_F(MeshObstacle, H02_AnOpenMeshIsKeptAndSaidToBeOpen) {
