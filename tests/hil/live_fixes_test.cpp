@@ -71,6 +71,14 @@ Walked walk(const fs::path& dir, double shift = 0) {
   c.connect_push();
   std::int64_t start_ms = now_unix_ms();
   if (stats) start_ms = (*stats)["ts"].get<std::int64_t>() - std::llround((*stats)["session_s"].get<double>() * 1e6) / 1000;
+#if defined(__GLIBC__)
+  // H-03: `stats` tells the allocator's memory (the soak watches it; docs/live-v1.md)
+  if (stats) {
+    EXPECT_GT((*stats)["memory"]["heap_in_use_bytes"].get<std::uint64_t>(), 100'000u) << stats->dump();
+    EXPECT_TRUE((*stats)["memory"]["heap_free_bytes"].is_number_unsigned()) << stats->dump();
+    EXPECT_EQ((*stats)["memory"]["trims"], 0) << "the first trim comes after a minute";
+  }
+#endif
   const Site& site = s.scenario().site;
   for (int j = 0; j < 3; ++j) c.send("fix", fix("T3", 20 + j + (j == 1 ? shift : 0), 20, start_ms + 200 + 100 * j));
   for (int k = 0; k < 10; ++k) {

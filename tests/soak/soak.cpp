@@ -124,6 +124,7 @@ struct Sample {
   double p99_ms = 0;     // the latest stats' latency p99
   double inputs_s = 0;   // accepted inputs per second since the previous sample
   double uplink_pending = 0;
+  double heap_in_use_mb = 0;  // the session's allocator, bytes in use (stats.memory; 0 when not told)
   std::string faults;
 };
 
@@ -179,12 +180,13 @@ std::string svg_plot(const std::vector<Sample>& s, double minutes, const std::ve
     double Sample::*field;
   };
   const Panel panels[] = {{"RSS (MB)", &Sample::rss_mb},
+                          {"heap in use (MB; stats.memory)", &Sample::heap_in_use_mb},
                           {"latency p99 arrival->decision (ms)", &Sample::p99_ms},
                           {"accepted inputs per s", &Sample::inputs_s},
                           {"uplink outbox: batches pending", &Sample::uplink_pending}};
   const int W = 900, H = 170, L = 70, R = 20;
   std::ostringstream o;
-  o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << (H * 5 + 30) << "' font-family='sans-serif' font-size='12'>\n";
+  o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << (H * 6 + 30) << "' font-family='sans-serif' font-size='12'>\n";
   auto panel = [&](int k, const char* title, const std::vector<double>& v) {
     const int top = 10 + k * H;
     const double hi = std::max(1e-9, *std::max_element(v.begin(), v.end())) * 1.1;
@@ -200,7 +202,7 @@ std::string svg_plot(const std::vector<Sample>& s, double minutes, const std::ve
     o << "'/>\n<text x='" << L - 5 << "' y='" << y1 << "' text-anchor='end'>0</text><text x='" << L - 5 << "' y='" << y0 + 10
       << "' text-anchor='end'>" << std::round(hi * 10) / 10 << "</text>\n";
   };
-  for (int k = 0; k < 4; ++k) {
+  for (int k = 0; k < 5; ++k) {
     std::vector<double> v;
     for (const Sample& x : s) v.push_back(x.*(panels[k].field));
     if (v.empty()) v.push_back(0);
@@ -210,9 +212,9 @@ std::string svg_plot(const std::vector<Sample>& s, double minutes, const std::ve
     std::vector<double> v;
     for (const Sample& x : s) v.push_back(x.fds);
     if (v.empty()) v.push_back(0);
-    panel(4, "open files", v);
+    panel(5, "open files", v);
   }
-  o << "<text x='" << L << "' y='" << H * 5 + 20 << "'>minutes; shaded: faults (receiver down, disk full, kill -9 and resume)</text>\n</svg>\n";
+  o << "<text x='" << L << "' y='" << H * 6 + 20 << "'>minutes; shaded: faults (receiver down, disk full, kill -9 and resume)</text>\n</svg>\n";
   return o.str();
 }
 
@@ -419,12 +421,14 @@ int main(int argc, char** argv) {
       s.inputs_s = t > last_t && inputs >= last_inputs ? static_cast<double>(inputs - last_inputs) / (t - last_t) : 0;
       last_inputs = inputs;
       if (last_stats.contains("uplink")) s.uplink_pending = last_stats["uplink"].value("pending", 0);
+      if (last_stats.contains("memory"))
+        s.heap_in_use_mb = static_cast<double>(last_stats["memory"].value("heap_in_use_bytes", std::uint64_t{0})) / (1024.0 * 1024.0);
     }
     last_t = t;
     s.faults = faults;
     samples.push_back(s);
-    std::printf("soak: %6.1f min  rss %7.1f MB  fds %4d  p99 %7.2f ms  inputs/s %7.0f  outbox %4.0f  %s\n", s.t_min, s.rss_mb, s.fds, s.p99_ms,
-                s.inputs_s, s.uplink_pending, faults.c_str());
+    std::printf("soak: %6.1f min  rss %7.1f MB  heap %7.1f MB  fds %4d  p99 %7.2f ms  inputs/s %7.0f  outbox %4.0f  %s\n", s.t_min,
+                s.rss_mb, s.heap_in_use_mb, s.fds, s.p99_ms, s.inputs_s, s.uplink_pending, faults.c_str());
     std::fflush(stdout);
   }
   done = true;
@@ -499,6 +503,10 @@ int main(int argc, char** argv) {
   v["rss_mb"] = {{"first_process", {{"at_10_20_percent", r1a}, {"at_50_60_percent", r1b}, {"growth", growth(r1a, r1b)}}},
                  {"resumed_process", {{"at_70_80_percent", r2a}, {"at_90_100_percent", r2b}, {"growth", growth(r2a, r2b)}}}};
   const double p99_a = med(0.1, 0.2, &Sample::p99_ms), p99_b = med(0.9, 1.01, &Sample::p99_ms);
+  v["heap_in_use_mb"] = {{"at_10_20_percent", med(0.1, 0.2, &Sample::heap_in_use_mb)},
+                         {"at_50_60_percent", med(0.5, 0.6, &Sample::heap_in_use_mb)},
+                         {"at_70_80_percent", med(0.7, 0.8, &Sample::heap_in_use_mb)},
+                         {"at_90_100_percent", med(0.9, 1.01, &Sample::heap_in_use_mb)}};
   v["p99_ms"] = {{"at_10_20_percent", p99_a}, {"at_90_100_percent", p99_b}};
   v["limits"] = {{"max_rss_growth", max_rss_growth}, {"max_p99_ratio", max_p99_ratio}};
   const bool kept = reports && v["recording"]["same_hash"] && replay_rc <= 1 &&
@@ -510,9 +518,9 @@ int main(int argc, char** argv) {
   std::ofstream(dir / "soak.json") << v.dump(2) << "\n";
   {
     std::ofstream csv(dir / "samples.csv");
-    csv << "minute,rss_mb,open_files,latency_p99_ms,inputs_per_s,uplink_pending,faults\n";
+    csv << "minute,rss_mb,open_files,latency_p99_ms,inputs_per_s,uplink_pending,heap_in_use_mb,faults\n";
     for (const Sample& s : samples)
-      csv << s.t_min << "," << s.rss_mb << "," << s.fds << "," << s.p99_ms << "," << s.inputs_s << "," << s.uplink_pending << "," << s.faults << "\n";
+      csv << s.t_min << "," << s.rss_mb << "," << s.fds << "," << s.p99_ms << "," << s.inputs_s << "," << s.uplink_pending << "," << s.heap_in_use_mb << "," << s.faults << "\n";
   }
   std::ofstream(dir / "soak.svg") << svg_plot(samples, minutes, bands);
   std::cout << v.dump(2) << "\nsoak: samples.csv, soak.svg, soak.json in " << dir << std::endl;
