@@ -706,6 +706,14 @@ bool platform_report_section(const std::string& source, const std::vector<Permit
     error = source + ": not a platform verdict (no PL-11 / SO-09 objects)";
     return false;
   }
+  // Counts must be whole numbers from 0: a fraction or 3.8e52 converted to an integer is undefined
+  // behaviour (fuzz_uplink_answer, 2026-12-03), so they are checked before anything reads them.
+  for (const auto& [obj, where] : {std::pair<const Json*, std::string>{&v, ""}, {&v["PL-11"], "PL-11."}})
+    for (const char* key : {"batches", "malformed", "late", "positions", "people"})
+      if (obj->contains(key) && !(*obj)[key].is_number_unsigned() && !((*obj)[key].is_number_integer() && (*obj)[key].get<std::int64_t>() >= 0)) {
+        error = source + ": not a platform verdict: " + where + key + " must be a whole number from 0, found " + (*obj)[key].dump();
+        return false;
+      }
   // A field of the wrong type (a string where a count belongs, "passed" that is no boolean) is a
   // verdict this command cannot read: refused with the reason, never a crash (fuzz_uplink_answer
   // found a missing "passed" read out of range).

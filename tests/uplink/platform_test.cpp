@@ -447,6 +447,11 @@ TEST(Platform, PL11_SO09_MalformedVerdictsAreRefusedNeverRead) {
       R"({"PL-11": {"positions": "many"}, "SO-09": {}})",
       R"({"PL-11": {}, "SO-09": {"passed": 1}})",
       R"({"PL-11": {}, "SO-09": {"permits": {"W1": ["signed"]}}})",
+      // counts that no integer holds (fuzz_uplink_answer, 2026-12-03: 3.8e52 converted to int, UB)
+      R"({"PL-11": {"positions": 3.7777777777777777e52, "passed": true}, "SO-09": {}})",
+      R"({"batches": 2.5, "PL-11": {}, "SO-09": {}})",
+      R"({"late": -1, "PL-11": {}, "SO-09": {}})",
+      R"({"PL-11": {"people": 1e300}, "SO-09": {}})",
       R"([1, 2])"};
   int n = 0;
   for (const std::string& text : bad) {
