@@ -1,4 +1,5 @@
 // Connection, streams and buckets of the park (park/park.h).
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -238,24 +239,179 @@ bool kv_put_patient(kvStore* kv, const std::string& key, const std::string& valu
   return true;
 }
 
-bool kv_delete(kvStore* kv, const std::string& key) {
-  const bool ok = kvStore_Delete(kv, key.c_str()) == NATS_OK;
-  return ok;
+namespace {
+// The stream behind a bucket and the subject of a key (the KV layout of JetStream).
+std::string kv_stream(kvStore* kv) { return std::string("KV_") + kvStore_Bucket(kv); }
+std::string kv_subject_prefix(kvStore* kv) { return std::string("$KV.") + kvStore_Bucket(kv) + "."; }
+}  // namespace
+
+bool kv_delete(jsCtx* js, kvStore* kv, const std::string& key) {
+  jsOptions o;
+  jsOptions_Init(&o);
+  const std::string subject = kv_subject_prefix(kv) + key;
+  o.Stream.Purge.Subject = subject.c_str();
+  const std::string stream = kv_stream(kv);
+  return js_PurgeStream(js, stream.c_str(), &o, nullptr) == NATS_OK;
 }
 
-std::vector<std::string> kv_keys(kvStore* kv) {
+std::optional<std::vector<std::string>> kv_keys(jsCtx* js, kvStore* kv, int timeout_ms) {
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Wait = timeout_ms;
+  const std::string prefix = kv_subject_prefix(kv);
+  const std::string filter = prefix + ">";
+  o.Stream.Info.SubjectsFilter = filter.c_str();
+  const std::string stream = kv_stream(kv);
+  jsStreamInfo* si = nullptr;
+  if (js_GetStreamInfo(&si, js, stream.c_str(), &o, nullptr) != NATS_OK || !si) return std::nullopt;
   std::vector<std::string> out;
-  kvKeysList l{};
-  kvWatchOptions wo;
-  kvWatchOptions_Init(&wo);
-  wo.Timeout = 2000;
-  if (kvStore_Keys(&l, kv, &wo) == NATS_OK) {
-    for (int i = 0; i < l.Count; ++i) out.emplace_back(l.Keys[i]);
-    kvKeysList_Destroy(&l);
-  } else {
-
-  }
+  if (si->State.Subjects)
+    for (int i = 0; i < si->State.Subjects->Count; ++i) {
+      const jsStreamStateSubject& sub = si->State.Subjects->List[i];
+      if (sub.Msgs == 0 || !sub.Subject) continue;
+      const std::string subj = sub.Subject;
+      if (subj.compare(0, prefix.size(), prefix) == 0) out.push_back(subj.substr(prefix.size()));
+    }
+  jsStreamInfo_Destroy(si);
+  std::sort(out.begin(), out.end());
   return out;
+}
+
+LogReader::LogReader(natsConnection* nc, std::string stream, std::string subject, std::uint64_t start_seq)
+    : nc_(nc), stream_(std::move(stream)), subject_(std::move(subject)), last_sseq_(start_seq > 0 ? start_seq - 1 : 0) {
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  // creating a replicated consumer waits for its leader's election (2 to 5 s when the preferred
+  // peer is the one lost); a request that does not answer in time is tried again
+  jo.Wait = 4000;
+  natsConnection_JetStream(&js_, nc_, &jo);
+}
+
+LogReader::~LogReader() {
+  drop();
+  if (js_) jsCtx_Destroy(js_);
+}
+
+void LogReader::drop() {
+  if (!sub_) return;
+  natsSubscription_Unsubscribe(sub_);  // deletes the consumer (bounded by the context's wait)
+  natsSubscription_Destroy(sub_);
+  sub_ = nullptr;
+}
+
+bool LogReader::subscribe(std::string& error) {
+  drop();
+  if (!js_) {
+    error = "no JetStream context";
+    return false;
+  }
+  if (replicas_ == 0) {
+    jsStreamInfo* si = nullptr;
+    const natsStatus s = js_GetStreamInfo(&si, js_, stream_.c_str(), nullptr, nullptr);
+    if (s != NATS_OK || !si) {
+      error = "cannot read stream " + stream_ + ": " + nats_error(s);
+      return false;
+    }
+    replicas_ = static_cast<int>(std::max<std::int64_t>(1, si->Config->Replicas));
+    jsStreamInfo_Destroy(si);
+  }
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = stream_.c_str();
+  so.Config.DeliverPolicy = js_DeliverByStartSequence;
+  so.Config.OptStartSeq = last_sseq_ + 1;
+  so.Config.AckPolicy = js_AckNone;
+  so.Config.FlowControl = true;
+  so.Config.Heartbeat = 1000LL * 1000 * 1000;  // 1 s: a heartbeat tells a gap at the end of the log
+  so.Config.MemoryStorage = true;
+  // the stream's replicas: a quorum of its peers answers (see the header); left at 0, the
+  // server makes an ephemeral consumer one replica
+  so.Config.Replicas = replicas_;
+  so.Config.InactiveThreshold = 10LL * 1000 * 1000 * 1000;  // a reader that died leaves nothing behind
+  natsSubscription* sub = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  const natsStatus s = js_SubscribeSync(&sub, js_, subject_.c_str(), nullptr, &so, &jerr);
+  if (s != NATS_OK) {
+    error = "cannot read " + subject_ + ": " + nats_error(s);
+    return false;
+  }
+  natsSubscription_SetPendingLimits(sub, -1, -1);
+  sub_ = sub;
+  last_cseq_ = 0;
+  quiet_since_ms_ = unix_ms_now();
+  return true;
+}
+
+bool LogReader::open(int patience_ms, std::string& error) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(patience_ms);
+  while (!subscribe(error)) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+natsStatus LogReader::next(natsMsg** out, std::int64_t timeout_ms) {
+  *out = nullptr;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max<std::int64_t>(1, timeout_ms));
+  auto left_ms = [&] {
+    return std::max<std::int64_t>(
+        1, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count());
+  };
+  for (;;) {
+    if (!sub_) {
+      std::string err;
+      if (!subscribe(err)) {
+        if (std::chrono::steady_clock::now() >= deadline) return NATS_TIMEOUT;
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min<std::int64_t>(100, left_ms())));
+        continue;
+      }
+      ++recreated_;
+    }
+    natsMsg* msg = nullptr;
+    const natsStatus s = natsSubscription_NextMsg(&msg, sub_, left_ms());
+    if (s == NATS_TIMEOUT) {
+      // quiet: heartbeats come every second from a live consumer, and the client counts them as
+      // activity; a consumer that is gone (its leader lost with no quorum left, or deleted) is
+      // recreated after the last message taken
+      const std::int64_t now = unix_ms_now();
+      if (now - quiet_since_ms_ >= 5000) {
+        quiet_since_ms_ = now;
+        jsConsumerInfo* ci = nullptr;
+        jsErrCode jerr = static_cast<jsErrCode>(0);
+        if (natsSubscription_GetConsumerInfo(&ci, sub_, nullptr, &jerr) == NATS_OK && ci) jsConsumerInfo_Destroy(ci);
+        else drop();
+      }
+      return NATS_TIMEOUT;
+    }
+    if (s == NATS_MISMATCH || s == NATS_SLOW_CONSUMER || s == NATS_INVALID_SUBSCRIPTION) {
+      drop();  // a gap the server told (heartbeat) or messages the client dropped: from the last one taken
+      continue;
+    }
+    if (s != NATS_OK) return s;
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK || !meta) {
+      natsMsg_Destroy(msg);
+      continue;
+    }
+    const std::uint64_t sseq = meta->Sequence.Stream, cseq = meta->Sequence.Consumer;
+    jsMsgMetaData_Destroy(meta);
+    if (sseq <= last_sseq_) {  // given already (a new consumer leader sends again what the old one sent)
+      last_cseq_ = cseq;
+      natsMsg_Destroy(msg);
+      continue;
+    }
+    if (last_cseq_ != 0 && cseq != last_cseq_ + 1) {  // something in between was lost on the way
+      natsMsg_Destroy(msg);
+      drop();
+      continue;
+    }
+    last_sseq_ = sseq;
+    last_cseq_ = cseq;
+    quiet_since_ms_ = unix_ms_now();
+    *out = msg;
+    return NATS_OK;
+  }
 }
 
 namespace {

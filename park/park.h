@@ -91,7 +91,8 @@ bool add_site(Nats& n, const Scenario& sc, bool with_script, SiteDef& out, std::
 bool get_site(Nats& n, const std::string& key, SiteDef& out, std::string& error);
 // The same from a definition entry already read (`text` at revision `rev`).
 bool parse_site(const std::string& key, const std::string& text, std::uint64_t rev, SiteDef& out, std::string& error);
-std::vector<std::string> site_keys(Nats& n);
+// The sites in the park (sorted); nullopt when the cluster did not answer within timeout_ms.
+std::optional<std::vector<std::string>> site_keys(Nats& n, int timeout_ms = 2000);
 
 struct SiteStatus {
   std::string site, owner;          // owner: the lease holder now ("" none)

@@ -134,7 +134,9 @@ bool parse_site(const std::string& key, const std::string& text, std::uint64_t r
   return true;
 }
 
-std::vector<std::string> site_keys(Nats& n) { return kv_keys(n.impl().sites); }
+std::optional<std::vector<std::string>> site_keys(Nats& n, int timeout_ms) {
+  return kv_keys(n.impl().js, n.impl().sites, timeout_ms);
+}
 
 std::string status_json(const SiteStatus& s) {
   json j = {{"owner", s.status_owner}, {"def_revision", s.def_revision}, {"consumed_seq", s.consumed_seq}, {"inputs", s.inputs},
@@ -170,8 +172,10 @@ bool parse_status(const std::string& text, SiteStatus& s) {
 
 std::vector<SiteStatus> list_sites(Nats& n) {
   std::vector<SiteStatus> out;
-  std::vector<std::string> keys = site_keys(n);
-  std::sort(keys.begin(), keys.end());
+  // a cluster electing a leader does not answer for a few seconds: asked again for a while
+  std::optional<std::vector<std::string>> listed;
+  for (int attempt = 0; attempt < 5 && !listed; ++attempt) listed = site_keys(n, 2000);
+  std::vector<std::string> keys = listed.value_or(std::vector<std::string>{});
   for (const std::string& k : keys) {
     SiteStatus s;
     std::uint64_t def_rev = 0;
@@ -278,30 +282,17 @@ bool read_log(Nats& n, const std::string& site, const std::function<void(const L
     return false;
   }
   if (last_seq < first_seq) return true;  // nothing published since the definition
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Stream = kInStream;
-  so.Ordered = true;
-  so.Config.DeliverPolicy = js_DeliverByStartSequence;
-  so.Config.OptStartSeq = first_seq;
-  natsSubscription* sub = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = NATS_OK;
-  // creating the consumer can time out while a cluster elects new leaders: a few tries
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    sub = nullptr;
-    s = js_SubscribeSync(&sub, m.js, subject.c_str(), nullptr, &so, &jerr);
-    if (s == NATS_OK) break;
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
-  if (s != NATS_OK) {
-    error = subject + ": cannot read the log: " + nats_error(s);
+  // creating the consumer can time out while a cluster elects new leaders: tried for a while
+  LogReader reader(m.nc, kInStream, subject, first_seq);
+  std::string rerr;
+  if (!reader.open(15000, rerr)) {
+    error = subject + ": cannot read the log: " + rerr;
     return false;
   }
   bool ok = true;
   for (;;) {
     natsMsg* msg = nullptr;
-    s = natsSubscription_NextMsg(&msg, sub, 5000);
+    const natsStatus s = reader.next(&msg, 15000);
     if (s != NATS_OK) {
       error = subject + ": the log stopped before sequence " + std::to_string(last_seq) + ": " + nats_error(s);
       ok = false;
@@ -312,8 +303,6 @@ bool read_log(Nats& n, const std::string& site, const std::function<void(const L
     f(in);
     if (in.topic == kEndTopic || in.seq >= last_seq) break;
   }
-  natsSubscription_Unsubscribe(sub);
-  natsSubscription_Destroy(sub);
 
   return ok;
 }

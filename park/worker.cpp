@@ -178,23 +178,19 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
     if (!publish_async(ctx.js, out_subject(site, w.topic), w.body, {{"Nats-Msg-Id", id}}, perr)) publish_failed = true;
   });
 
-  jsSubOptions sopt;
-  jsSubOptions_Init(&sopt);
-  sopt.Stream = kInStream;
-  sopt.Ordered = true;
-  sopt.Config.DeliverPolicy = js_DeliverByStartSequence;
-  sopt.Config.OptStartSeq = next_seq;
-  natsSubscription* sub = nullptr;
   const std::string subject = in_subject(site);
-  natsStatus s = js_SubscribeSync(&sub, ctx.js, subject.c_str(), nullptr, &sopt, nullptr);
-  if (s != NATS_OK) {
-    log("cannot subscribe to " + subject + ": " + nats_error(s));
-
-    r.lost = true;  // give the site up: the lease expires and a worker retries
-    r.done = true;
-    return;
+  // the log after the checkpoint; creating the consumer is tried for a while (a cluster that lost
+  // a node elects leaders first), the lease is renewed meanwhile by the worker's loop
+  LogReader reader(m.nc, kInStream, subject, next_seq);
+  {
+    std::string rerr;
+    if (!reader.open(15000, rerr)) {
+      log(rerr + " (for 15 s); gives the site up");
+      r.lost = true;  // the lease expires and a worker retries
+      r.done = true;
+      return;
+    }
   }
-  natsSubscription_SetPendingLimits(sub, -1, -1);
 
   auto give_up = [&](const std::string& why) {
     log("gives the site up: " + why);
@@ -243,8 +239,6 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
   std::uint64_t inputs_at_status = st.inputs;
   put_status();
   if (status_lost) {
-    natsSubscription_Unsubscribe(sub);
-    natsSubscription_Destroy(sub);
     give_up("its status entry moved on (another worker owns the site now)");
     r.done = true;
     return;
@@ -252,7 +246,7 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
   log("runs the site from sequence " + std::to_string(next_seq));
   while (!r.stop.load()) {
     natsMsg* msg = nullptr;
-    s = natsSubscription_NextMsg(&msg, sub, 200);
+    const natsStatus s = reader.next(&msg, 200);
     const auto now = Clock::now();
     if (now - last_status >= std::chrono::seconds(1)) {
       const double dt = std::chrono::duration<double>(now - last_status).count();
@@ -370,8 +364,7 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
       break;
     }
   }
-  natsSubscription_Unsubscribe(sub);
-  natsSubscription_Destroy(sub);
+  if (reader.recreated() > 0) log("its reader of the log was recreated " + std::to_string(reader.recreated()) + " time(s)");
 
   r.done = true;
 }
@@ -407,7 +400,7 @@ int run_worker(Nats& n, const WorkerOptions& o, const std::atomic<bool>& stop) {
         std::uint64_t rev = 0;
         kv_get(m.sites, r.site, &rev);
         finished[r.site] = rev;
-        kv_delete(m.leases, r.site);
+        kv_delete(m.js, m.leases, r.site);
       }
       it = running.erase(it);
     }
@@ -429,11 +422,16 @@ int run_worker(Nats& n, const WorkerOptions& o, const std::atomic<bool>& stop) {
     if (now >= next_scan) {
       next_scan = now + scan_every;
       ++scans;
-      std::vector<std::string> keys = site_keys(n);
+      // listed from the buckets' stream information (no consumer, see LogReader), each asked for
+      // at most 1 s: a scan that cannot list is skipped, so the renewals behind it come in time
+      auto listed_sites = site_keys(n, 1000);
+      auto listed_leases = listed_sites ? kv_keys(m.js, m.leases, 1000) : std::nullopt;
+      auto listed_workers = listed_leases ? kv_keys(m.js, m.workers, 1000) : std::nullopt;
+      if (!listed_workers) continue;
+      const std::vector<std::string>& keys = *listed_sites;
       // leased sites are running somewhere: counted, not looked at (a scan must stay cheap, or
       // the renewals behind it come late and leases expire under load)
-      std::set<std::string> leased;
-      for (std::string& k : kv_keys(m.leases)) leased.insert(std::move(k));
+      const std::set<std::string> leased(listed_leases->begin(), listed_leases->end());
       std::vector<std::pair<std::string, std::uint64_t>> open;  // sites still to run, with their definition revision
       for (const std::string& k : keys) {
         if (running.count(k) || leased.count(k)) {
@@ -455,7 +453,7 @@ int run_worker(Nats& n, const WorkerOptions& o, const std::atomic<bool>& stop) {
         }
         open.emplace_back(k, rev);
       }
-      const size_t workers = std::max<size_t>(1, kv_keys(m.workers).size());
+      const size_t workers = std::max<size_t>(1, listed_workers->size());
       const size_t cap = o.max_sites > 0 ? static_cast<size_t>(o.max_sites) : (open.size() + workers - 1) / workers;
       // start at a place that depends on the name, so that workers try different sites first
       const size_t offset = open.empty() ? 0 : std::hash<std::string>{}(o.name) % open.size();
@@ -479,9 +477,9 @@ int run_worker(Nats& n, const WorkerOptions& o, const std::atomic<bool>& stop) {
   for (auto& [site, r] : running) r->stop = true;
   for (auto& [site, r] : running) {
     if (r->thread.joinable()) r->thread.join();
-    if (!r->lost) kv_delete(m.leases, site);
+    if (!r->lost) kv_delete(m.js, m.leases, site);
   }
-  kv_delete(m.workers, o.name);
+  kv_delete(m.js, m.workers, o.name);
   log(o.name + ": worker stopped");
   return 0;
 }

@@ -183,26 +183,18 @@ inline std::vector<OutMsg> stored_outputs(Nats& n, const std::string& site) {
   std::vector<OutMsg> out;
   Nats::Impl& m = n.impl();
   const std::string subject = "park.out." + site + ".>";
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Stream = kOutStream;
-  so.Ordered = true;
-  natsSubscription* sub = nullptr;
-  // a consumer's creation can time out while a cluster elects new leaders: a few tries
-  for (int attempt = 0; attempt < 4 && !sub; ++attempt)
-    if (js_SubscribeSync(&sub, m.js, subject.c_str(), nullptr, &so, nullptr) != NATS_OK) {
-      sub = nullptr;
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-    }
-  if (!sub) {
-    ADD_FAILURE() << "cannot read " << subject;
+  // not the client's ordered consumer: see LogReader (park/nats_impl.h)
+  LogReader reader(m.nc, kOutStream, subject, 1);
+  std::string err;
+  if (!reader.open(20000, err)) {
+    ADD_FAILURE() << "cannot read " << subject << ": " << err;
     return out;
   }
   for (;;) {
     natsMsg* msg = nullptr;
     // the first message may take a while in a cluster that just lost a node (the consumer is
     // created on the stream's leader); after it, a pause ends the stream
-    if (natsSubscription_NextMsg(&msg, sub, out.empty() ? 15000 : 1500) != NATS_OK) break;
+    if (reader.next(&msg, out.empty() ? 15000 : 1500) != NATS_OK) break;
     OutMsg o;
     const std::string subj = natsMsg_GetSubject(msg);
     o.topic = subj.substr(subj.rfind('.') + 1);
@@ -212,8 +204,6 @@ inline std::vector<OutMsg> stored_outputs(Nats& n, const std::string& site) {
     out.push_back(std::move(o));
     natsMsg_Destroy(msg);
   }
-  natsSubscription_Unsubscribe(sub);
-  natsSubscription_Destroy(sub);
   return out;
 }
 

@@ -134,7 +134,7 @@ TEST_F(ParkTest, H01_FencedWriteTellsALostAnswerFromAnotherWriter) {
   EXPECT_EQ(kv_write_fenced(m.leases, "site", "W1", stale, lu, 0), KvWrite::ok) << "W1 holds it at a later revision";
   EXPECT_EQ(stale, lrev);
   // deleted under the writer: moved on
-  ASSERT_TRUE(kv_delete(m.leases, "site"));
+  ASSERT_TRUE(kv_delete(m.js, m.leases, "site"));
   EXPECT_EQ(kv_write_fenced(m.leases, "site", "W1", lrev, lu, 0), KvWrite::moved_on);
   // the server gone: retried for the patience, then unavailable with the value kept
   server->kill();
