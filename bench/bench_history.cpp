@@ -9,6 +9,11 @@
 //   BM_HistoryIngestNaive  the same data, one row per fix with an index on (person, t).
 //   BM_HistoryTrackQuery8h one person's 8-hour track from the first benchmark's file; target
 //                          <= 50 ms; roundtrip_errors counts fixes that differ from the input.
+//   BM_HistoryFlushOpenBuckets/S  a live feed's second (5,000 people at 1 Hz: 5,000 fixes, then
+//                          the flush that commits them) with the 10-minute buckets S seconds
+//                          full. The flush rewrites every open bucket whole, under the lock the
+//                          live loop's fix() takes: its time is how long an input can wait
+//                          (docs/soak.md "History flush at the end of a bucket").
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
 
@@ -232,5 +237,52 @@ void BM_HistoryTrackQuery8h(benchmark::State& state) {
   state.counters["roundtrip_errors"] = static_cast<double>(errors);
 }
 BENCHMARK(BM_HistoryTrackQuery8h)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_HistoryFlushOpenBuckets(benchmark::State& state) {
+  constexpr int kLivePeople = 5000;
+  const std::int64_t filled_s = state.range(0);
+  const fs::path db = bench_dir() / "flush.db";
+  remove_db(db);
+  HistoryOptions o;
+  o.background_flush = false;
+  o.flush_every_ms = 1000LL * 1000 * 1000;  // only the explicit flush below
+  std::string err;
+  auto store = SqliteHistory::open(db.string(), o, err);
+  if (!store) {
+    state.SkipWithError(err.c_str());
+    return;
+  }
+  std::vector<std::string> ids;
+  for (int p = 0; p < kLivePeople; ++p) ids.push_back("L" + std::to_string(p));
+  const std::int64_t bucket0 = kStartMs / 600000 * 600000;
+  std::int64_t second = 0;
+  HistoryFix f;
+  f.floor = "1";
+  auto feed_second = [&] {
+    for (int p = 0; p < kLivePeople; ++p) {
+      f.person = ids[static_cast<size_t>(p)];
+      f.t_ms = bucket0 + second * 1000 + p % 997;
+      f.x_cm = static_cast<std::int32_t>(10000 + p * 37 + second * 120);
+      f.y_cm = static_cast<std::int32_t>(20000 + p * 53 + (second % 7) * 11);
+      f.z_cm = 120;
+      store->fix(f);
+    }
+    ++second;
+  };
+  for (; second < filled_s;) {
+    feed_second();
+    if (second % 60 == 0) store->flush();
+  }
+  store->flush();
+  for (auto _ : state) {
+    feed_second();
+    store->flush();
+  }
+  state.counters["bucket_seconds_full"] = static_cast<double>(filled_s);
+  state.SetItemsProcessed(kLivePeople * static_cast<std::int64_t>(state.iterations()));
+  store.reset();
+  remove_db(db);
+}
+BENCHMARK(BM_HistoryFlushOpenBuckets)->Arg(10)->Arg(300)->Arg(590)->Iterations(5)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace

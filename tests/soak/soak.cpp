@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -125,6 +126,9 @@ struct Sample {
   double inputs_s = 0;   // accepted inputs per second since the previous sample
   double uplink_pending = 0;
   double heap_in_use_mb = 0;  // the session's allocator, bytes in use (stats.memory; 0 when not told)
+  // the latest stats' decision - ts p99: from the harness's send (ts) to the decision, so it
+  // includes the time an input waited in the socket while the loop was busy (p99_ms does not)
+  double e2e_p99_ms = 0;
   std::string faults;
 };
 
@@ -146,6 +150,8 @@ int open_files(int pid) {
 int spawn(const std::vector<std::string>& args, const fs::path& log) {
   const int pid = ::fork();
   if (pid == 0) {
+    // the live process and the replays end with the harness, however it ends (kill, Ctrl-C)
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
@@ -182,11 +188,12 @@ std::string svg_plot(const std::vector<Sample>& s, double minutes, const std::ve
   const Panel panels[] = {{"RSS (MB)", &Sample::rss_mb},
                           {"heap in use (MB; stats.memory)", &Sample::heap_in_use_mb},
                           {"latency p99 arrival->decision (ms)", &Sample::p99_ms},
+                          {"latency p99 send->decision (ms; decision - ts)", &Sample::e2e_p99_ms},
                           {"accepted inputs per s", &Sample::inputs_s},
                           {"uplink outbox: batches pending", &Sample::uplink_pending}};
   const int W = 900, H = 170, L = 70, R = 20;
   std::ostringstream o;
-  o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << (H * 6 + 30) << "' font-family='sans-serif' font-size='12'>\n";
+  o << "<svg xmlns='http://www.w3.org/2000/svg' width='" << W << "' height='" << (H * 7 + 30) << "' font-family='sans-serif' font-size='12'>\n";
   auto panel = [&](int k, const char* title, const std::vector<double>& v) {
     const int top = 10 + k * H;
     const double hi = std::max(1e-9, *std::max_element(v.begin(), v.end())) * 1.1;
@@ -202,7 +209,7 @@ std::string svg_plot(const std::vector<Sample>& s, double minutes, const std::ve
     o << "'/>\n<text x='" << L - 5 << "' y='" << y1 << "' text-anchor='end'>0</text><text x='" << L - 5 << "' y='" << y0 + 10
       << "' text-anchor='end'>" << std::round(hi * 10) / 10 << "</text>\n";
   };
-  for (int k = 0; k < 5; ++k) {
+  for (int k = 0; k < 6; ++k) {
     std::vector<double> v;
     for (const Sample& x : s) v.push_back(x.*(panels[k].field));
     if (v.empty()) v.push_back(0);
@@ -212,9 +219,9 @@ std::string svg_plot(const std::vector<Sample>& s, double minutes, const std::ve
     std::vector<double> v;
     for (const Sample& x : s) v.push_back(x.fds);
     if (v.empty()) v.push_back(0);
-    panel(5, "open files", v);
+    panel(6, "open files", v);
   }
-  o << "<text x='" << L << "' y='" << H * 6 + 20 << "'>minutes; shaded: faults (receiver down, disk full, kill -9 and resume)</text>\n</svg>\n";
+  o << "<text x='" << L << "' y='" << H * 7 + 20 << "'>minutes; shaded: faults (receiver down, disk full, kill -9 and resume)</text>\n</svg>\n";
   return o.str();
 }
 
@@ -241,7 +248,15 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   bin = fs::absolute(bin).string();
   const fs::path dir = fs::absolute(out);
-  fs::remove_all(dir);
+  // an earlier soak stopped before its end leaves its tmpfs mounted: unmounted here (lazily, in
+  // case its live process is still running), or the folder cannot be emptied
+  ::umount2((dir / "histfs").c_str(), MNT_DETACH);
+  std::error_code rm_ec;
+  fs::remove_all(dir, rm_ec);
+  if (rm_ec) {
+    std::cerr << "soak: cannot empty " << dir << ": " << rm_ec.message() << "\n";
+    return 2;
+  }
   fs::create_directories(dir / "ck");
   const fs::path scenario = dir / "soak.yaml";
   write_scenario(scenario, tags);
@@ -417,6 +432,7 @@ int main(int argc, char** argv) {
     {
       std::lock_guard<std::mutex> lock(mu);
       s.p99_ms = last_stats.value("latency_us_p99", 0) / 1000.0;
+      s.e2e_p99_ms = static_cast<double>(last_stats.value("decision_minus_ts_ms_p99", 0));
       const std::uint64_t inputs = last_stats.value("inputs", std::uint64_t{0});
       s.inputs_s = t > last_t && inputs >= last_inputs ? static_cast<double>(inputs - last_inputs) / (t - last_t) : 0;
       last_inputs = inputs;
@@ -427,8 +443,8 @@ int main(int argc, char** argv) {
     last_t = t;
     s.faults = faults;
     samples.push_back(s);
-    std::printf("soak: %6.1f min  rss %7.1f MB  heap %7.1f MB  fds %4d  p99 %7.2f ms  inputs/s %7.0f  outbox %4.0f  %s\n", s.t_min,
-                s.rss_mb, s.heap_in_use_mb, s.fds, s.p99_ms, s.inputs_s, s.uplink_pending, faults.c_str());
+    std::printf("soak: %6.1f min  rss %7.1f MB  heap %7.1f MB  fds %4d  p99 %7.2f ms  send->decision p99 %5.0f ms  inputs/s %7.0f  outbox %4.0f  %s\n",
+                s.t_min, s.rss_mb, s.heap_in_use_mb, s.fds, s.p99_ms, s.e2e_p99_ms, s.inputs_s, s.uplink_pending, faults.c_str());
     std::fflush(stdout);
   }
   done = true;
@@ -508,6 +524,13 @@ int main(int argc, char** argv) {
                          {"at_70_80_percent", med(0.7, 0.8, &Sample::heap_in_use_mb)},
                          {"at_90_100_percent", med(0.9, 1.01, &Sample::heap_in_use_mb)}};
   v["p99_ms"] = {{"at_10_20_percent", p99_a}, {"at_90_100_percent", p99_b}};
+  {
+    std::vector<double> e;
+    for (const Sample& x : samples) e.push_back(x.e2e_p99_ms);
+    std::sort(e.begin(), e.end());
+    v["send_to_decision_p99_ms"] = {{"median", median(e)}, {"p95_of_samples", e.empty() ? 0.0 : e[e.size() * 95 / 100]},
+                                    {"max", e.empty() ? 0.0 : e.back()}};
+  }
   v["limits"] = {{"max_rss_growth", max_rss_growth}, {"max_p99_ratio", max_p99_ratio}};
   const bool kept = reports && v["recording"]["same_hash"] && replay_rc <= 1 &&
                     v["recording"]["live_accepted"] == v["recording"]["replay_accepted"];
@@ -518,9 +541,9 @@ int main(int argc, char** argv) {
   std::ofstream(dir / "soak.json") << v.dump(2) << "\n";
   {
     std::ofstream csv(dir / "samples.csv");
-    csv << "minute,rss_mb,open_files,latency_p99_ms,inputs_per_s,uplink_pending,heap_in_use_mb,faults\n";
+    csv << "minute,rss_mb,open_files,latency_p99_ms,inputs_per_s,uplink_pending,heap_in_use_mb,faults,send_to_decision_p99_ms\n";
     for (const Sample& s : samples)
-      csv << s.t_min << "," << s.rss_mb << "," << s.fds << "," << s.p99_ms << "," << s.inputs_s << "," << s.uplink_pending << "," << s.heap_in_use_mb << "," << s.faults << "\n";
+      csv << s.t_min << "," << s.rss_mb << "," << s.fds << "," << s.p99_ms << "," << s.inputs_s << "," << s.uplink_pending << "," << s.heap_in_use_mb << "," << s.faults << "," << s.e2e_p99_ms << "\n";
   }
   std::ofstream(dir / "soak.svg") << svg_plot(samples, minutes, bands);
   std::cout << v.dump(2) << "\nsoak: samples.csv, soak.svg, soak.json in " << dir << std::endl;
