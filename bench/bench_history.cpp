@@ -11,13 +11,21 @@
 //                          <= 50 ms; roundtrip_errors counts fixes that differ from the input.
 //   BM_HistoryFlushOpenBuckets/S  a live feed's second (5,000 people at 1 Hz: 5,000 fixes, then
 //                          the flush that commits them) with the 10-minute buckets S seconds
-//                          full. The flush rewrites every open bucket whole, under the lock the
-//                          live loop's fix() takes: its time is how long an input can wait
-//                          (docs/soak.md "History flush at the end of a bucket").
+//                          full (filled by a flush every second, as live). A flush appends what
+//                          came since the last one, so its time should not grow with S.
+//   BM_HistoryFlushBucketEnd  the second at which all 5,000 buckets end: the flush also seals them.
+//   BM_HistoryFixDuringBucketEndFlush  that flush in one thread while another feeds the next
+//                          seconds: fix_max_us, how long an input waits for the store (docs/soak.md
+//                          "History flush at the end of a bucket").
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <memory>
+#include <thread>
 #include <cstdint>
 #include <filesystem>
 #include <numbers>
@@ -238,51 +246,137 @@ void BM_HistoryTrackQuery8h(benchmark::State& state) {
 }
 BENCHMARK(BM_HistoryTrackQuery8h)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-void BM_HistoryFlushOpenBuckets(benchmark::State& state) {
-  constexpr int kLivePeople = 5000;
-  const std::int64_t filled_s = state.range(0);
-  const fs::path db = bench_dir() / "flush.db";
-  remove_db(db);
-  HistoryOptions o;
-  o.background_flush = false;
-  o.flush_every_ms = 1000LL * 1000 * 1000;  // only the explicit flush below
-  std::string err;
-  auto store = SqliteHistory::open(db.string(), o, err);
-  if (!store) {
-    state.SkipWithError(err.c_str());
-    return;
-  }
+// A live feed: 5,000 people, one fix a second each, times spread over the second.
+struct LiveFeed {
+  static constexpr int kPeople = 5000;
+  std::unique_ptr<SqliteHistory> store;
   std::vector<std::string> ids;
-  for (int p = 0; p < kLivePeople; ++p) ids.push_back("L" + std::to_string(p));
-  const std::int64_t bucket0 = kStartMs / 600000 * 600000;
+  std::int64_t bucket0 = kStartMs / 600000 * 600000;
   std::int64_t second = 0;
   HistoryFix f;
-  f.floor = "1";
-  auto feed_second = [&] {
-    for (int p = 0; p < kLivePeople; ++p) {
+  std::vector<double> fix_us;  // when timing each fix()
+
+  bool open(const fs::path& db, bool background, std::string& err) {
+    remove_db(db);
+    HistoryOptions o;
+    o.background_flush = background;
+    if (!background) o.flush_every_ms = 1000LL * 1000 * 1000;  // only the explicit flushes
+    store = SqliteHistory::open(db.string(), o, err);
+    for (int p = 0; p < kPeople; ++p) ids.push_back("L" + std::to_string(p));
+    f.floor = "1";
+    return static_cast<bool>(store);
+  }
+  void feed_second(bool timed = false) {
+    for (int p = 0; p < kPeople; ++p) {
       f.person = ids[static_cast<size_t>(p)];
       f.t_ms = bucket0 + second * 1000 + p % 997;
       f.x_cm = static_cast<std::int32_t>(10000 + p * 37 + second * 120);
       f.y_cm = static_cast<std::int32_t>(20000 + p * 53 + (second % 7) * 11);
       f.z_cm = 120;
+      if (!timed) {
+        store->fix(f);
+        continue;
+      }
+      const auto t0 = std::chrono::steady_clock::now();
       store->fix(f);
+      fix_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
     }
     ++second;
-  };
-  for (; second < filled_s;) {
-    feed_second();
-    if (second % 60 == 0) store->flush();
   }
-  store->flush();
+  // up to second `until` (exclusive), flushed every second as the live loop's store is
+  void fill_to(std::int64_t until) {
+    while (second < until) {
+      feed_second();
+      store->flush();
+    }
+  }
+};
+
+void BM_HistoryFlushOpenBuckets(benchmark::State& state) {
+  const std::int64_t filled_s = state.range(0);
+  const fs::path db = bench_dir() / "flush.db";
+  LiveFeed live;
+  std::string err;
+  if (!live.open(db, false, err)) {
+    state.SkipWithError(err.c_str());
+    return;
+  }
+  live.fill_to(filled_s);
   for (auto _ : state) {
-    feed_second();
-    store->flush();
+    live.feed_second();
+    live.store->flush();
   }
   state.counters["bucket_seconds_full"] = static_cast<double>(filled_s);
-  state.SetItemsProcessed(kLivePeople * static_cast<std::int64_t>(state.iterations()));
-  store.reset();
+  state.SetItemsProcessed(LiveFeed::kPeople * static_cast<std::int64_t>(state.iterations()));
+  live.store.reset();
   remove_db(db);
 }
 BENCHMARK(BM_HistoryFlushOpenBuckets)->Arg(10)->Arg(300)->Arg(590)->Iterations(5)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The second at which every open bucket ends: the 5,000 people's fixes of second 600 open their
+// next bucket, and the flush seals the 5,000 buckets they left (each filled by 600 flushes).
+void BM_HistoryFlushBucketEnd(benchmark::State& state) {
+  const fs::path db = bench_dir() / "bucket-end.db";
+  LiveFeed live;
+  std::string err;
+  if (!live.open(db, false, err)) {
+    state.SkipWithError(err.c_str());
+    return;
+  }
+  for (auto _ : state) {
+    state.PauseTiming();
+    live.fill_to((live.second / 600 + 1) * 600);  // to the end of the current bucket
+    state.ResumeTiming();
+    live.feed_second();
+    live.store->flush();
+  }
+  state.SetItemsProcessed(LiveFeed::kPeople * static_cast<std::int64_t>(state.iterations()));
+  live.store.reset();
+  remove_db(db);
+}
+BENCHMARK(BM_HistoryFlushBucketEnd)->Iterations(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// What the live loop feels at the end of a bucket: one thread flushes the second that ended every
+// bucket (the commit, then sealing the 5,000 buckets just left) while this one goes on feeding
+// the next seconds (at most 10), each fix() timed. fix_max_us is the longest an input waited for
+// the store during the flush (the soak's latency spikes came from there), fix_p99_us the 99th
+// percentile, flush_ms the flush's own time; the time reported is the flush's.
+void BM_HistoryFixDuringBucketEndFlush(benchmark::State& state) {
+  const fs::path db = bench_dir() / "fix-at-end.db";
+  LiveFeed live;
+  std::string err;
+  if (!live.open(db, false, err)) {
+    state.SkipWithError(err.c_str());
+    return;
+  }
+  double flush_ms = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    live.fill_to((live.second / 600 + 1) * 600);
+    live.feed_second();  // the first second of the next bucket: every bucket before it ends
+    state.ResumeTiming();
+    std::atomic<bool> done{false};
+    const auto t0 = std::chrono::steady_clock::now();
+    std::thread flusher([&] {
+      live.store->flush();
+      done = true;
+    });
+    for (int k = 0; k < 10 && !done; ++k) live.feed_second(true);
+    flusher.join();
+    flush_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    state.PauseTiming();
+    live.store->flush();
+    state.ResumeTiming();
+  }
+  std::vector<double> v = live.fix_us;
+  std::sort(v.begin(), v.end());
+  state.counters["fix_max_us"] = v.empty() ? 0 : v.back();
+  state.counters["fix_p99_us"] = v.empty() ? 0 : v[v.size() * 99 / 100];
+  state.counters["fixes_timed"] = static_cast<double>(v.size());
+  state.counters["flush_ms"] = flush_ms / static_cast<double>(state.iterations());
+  live.store.reset();
+  remove_db(db);
+}
+BENCHMARK(BM_HistoryFixDuringBucketEndFlush)->Iterations(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -501,7 +501,7 @@ int main(int argc, char** argv) {
                  {"outbox_refused", refused}};
   // history: fixes stored
   const std::int64_t hist_fixes =
-      count(histdir / "history.db", "SELECT (SELECT IFNULL(SUM(n),0) FROM track) + (SELECT IFNULL(SUM(n),0) FROM track_open)");
+      count(histdir / "history.db", "SELECT IFNULL(SUM(n),0) FROM track_all");
   v["history"] = {{"fixes_stored", hist_fixes}, {"disk_full_fault", have_tmpfs}};
   // RSS growth after warm-up, per process (the kill at 60 % starts another): the first process
   // from 10-20 % to 50-60 %, the resumed one from 70-80 % (after its catch-up) to 90-100 %;
