@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <cstdio>
+#include <functional>
 #include <set>
 #include <thread>
 #include <tuple>
@@ -34,13 +35,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS track_by_person ON track(person, bucket_start)
 CREATE TABLE IF NOT EXISTS track_open(person INTEGER NOT NULL, bucket_start INTEGER NOT NULL, n INTEGER NOT NULL,
                                       t_first INTEGER NOT NULL, t_last INTEGER NOT NULL, data BLOB NOT NULL,
                                       PRIMARY KEY(person, bucket_start));
-CREATE TABLE IF NOT EXISTS track_tail(person INTEGER NOT NULL, bucket_start INTEGER NOT NULL, n INTEGER NOT NULL,
-                                      t_first INTEGER NOT NULL, t_last INTEGER NOT NULL, data BLOB NOT NULL, seq INTEGER NOT NULL,
-                                      PRIMARY KEY(person, bucket_start, seq));
-DROP VIEW IF EXISTS track_all;
-CREATE VIEW track_all AS SELECT person, bucket_start, n, t_first, t_last, data FROM track
-  UNION ALL SELECT person, bucket_start, n, t_first, t_last, data FROM track_open
-  UNION ALL SELECT person, bucket_start, n, t_first, t_last, data FROM track_tail;
+CREATE TABLE IF NOT EXISTS track_log(id INTEGER PRIMARY KEY, t_first INTEGER NOT NULL, t_last INTEGER NOT NULL,
+                                     n INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE VIEW IF NOT EXISTS track_all AS SELECT * FROM track UNION ALL SELECT * FROM track_open;
 CREATE TABLE IF NOT EXISTS zone_entry(t_ms INTEGER NOT NULL, zone TEXT NOT NULL, category TEXT NOT NULL, count INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS zone_entry_by_time ON zone_entry(t_ms);
 CREATE TABLE IF NOT EXISTS alarm(run TEXT NOT NULL, id TEXT NOT NULL, type TEXT, level TEXT, code TEXT, zone TEXT, permit TEXT,
@@ -114,15 +111,19 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
-// A person's bucket as far as memory holds it: the points not yet in the file. Earlier points of
-// the same bucket may be in the file already (`on_disk`: chunks in track_tail, or a track_open
-// row an older version wrote).
+// A person's bucket in memory: every point of it, so sealing needs nothing from the file. The first
+// `flushed` points are in the file already, in track_log rows from `first_log_id` on (0: none) or
+// in a track_open row an older version wrote (`legacy_open`).
 struct Bucket {
   int person = 0;
   std::int64_t start = 0;
   std::vector<TrackPoint> points;
-  bool on_disk = false;
-  std::int64_t next_seq = 0;  // the next chunk's number in track_tail
+  std::size_t flushed = 0;
+  std::int64_t first_log_id = 0;
+  bool legacy_open = false;
+  // the bucket has a sealed `track` row already (sealed when its person fell silent, then a later
+  // fix of theirs landed in it): new points are merged into that row at each flush
+  bool merge_sealed = false;
 };
 
 struct PersonState {
@@ -131,30 +132,28 @@ struct PersonState {
   bool listed = false;  // in Impl::dirty_people
   Bucket open;
   std::int64_t last_t = INT64_MIN;
-  // the person's newest bucket that the file holds unsealed from an earlier session, until this
-  // session's fixes continue it (same bucket) or leave it (a later one: it is sealed)
+  std::int64_t sealed_start = INT64_MIN;  // the newest bucket of this person with a `track` row
+  // the person's newest unsealed bucket found in the file when it was opened, until a fix
+  // continues it (same bucket) or moves on (it is sealed)
   bool has_disk_open = false;
-  std::int64_t disk_open_start = 0, disk_next_seq = 0;
+  Bucket disk_open;
 };
 
-struct Chunk {
-  int person = 0;
-  std::int64_t start = 0, seq = 0;
-  std::vector<TrackPoint> points;
-};
-
-struct BucketKey {
+// points of one person's bucket on their way to the file
+struct MergeRows {
   int person = 0;
   std::int64_t start = 0;
+  std::vector<TrackPoint> points;
 };
 
 }  // namespace
 
-// Two locks (docs/history.md "Threads"): `mu` guards what the callers' threads touch (people,
-// buckets in memory, the queues of what is not yet written, counters); `db_mu` guards the SQLite
-// connection. The live loop's fix() takes only `mu`, except once per new person or floor; the
-// flush takes `mu` only to move what is pending out of memory, then writes under `db_mu` alone, so
-// encoding, SQLite and sealing buckets never hold up an input. Order: db_mu before mu.
+// Two locks (docs/history.md "Threads"): `mu` guards what the callers' threads touch (people and
+// their buckets, the queues of what is not yet written, counters); `db_mu` guards the SQLite
+// connection and what only the flush touches. fix() takes only `mu`, except once per person or
+// floor new to the session; a flush takes `mu` only to move what is pending out of memory, then
+// encodes and writes under `db_mu` alone, so SQLite, the disk and sealing buckets never hold up
+// an input. Order: db_mu before mu.
 struct SqliteHistory::Impl {
   sqlite3* db = nullptr;
   HistoryOptions opt;
@@ -174,10 +173,21 @@ struct SqliteHistory::Impl {
   Clock::time_point last_flush;  // on opt.clock, set by open()
   std::uint32_t calls = 0;
   bool stopping = false;
+  std::int64_t next_log_id = 1;  // read under mu by the flush's batch, advanced under both
   // --- under db_mu
-  std::vector<BucketKey> to_compact;  // buckets in the file as chunks, to be sealed into one row
+  std::vector<Bucket> to_compact;  // left buckets whose points are in track_log: sealed after the commit
+  std::int64_t log_floor = INT64_MAX;  // the smallest track_log id in the file
   std::int64_t retention_done_ms = INT64_MIN;
-  Stmt put_track, put_tail, drop_open, drop_tail, get_track, get_open, get_tail, range_track, range_open, range_tail;
+  bool write_failed = false;  // in the transaction under way
+  std::string write_error;
+  // what a transaction that failed (disk full, the file locked too long) held: written by the next
+  std::vector<MergeRows> retry_fresh, retry_merges;
+  std::vector<Bucket> retry_seals;
+  std::vector<HistoryPerson> retry_people;
+  std::vector<HistoryZoneEntry> retry_zones;
+  std::vector<HistoryAlarm> retry_alarms;
+  std::vector<HistoryPermit> retry_permits;
+  Stmt put_track, put_log, drop_open, get_track, has_track, range_track, range_open, range_log;
   // ---
   std::thread flusher;
   std::condition_variable_any cv;  // waited on and notified through opt.clock
@@ -194,15 +204,12 @@ struct SqliteHistory::Impl {
       flusher.join();
     }
     if (db) {
-      {
+      if (put_track.get()) {  // (not when open() failed)
         std::lock_guard<std::mutex> d(db_mu);
-        commit_pending();
-        while (compact(kCompactSlice) > 0) {
-        }
+        flush_all();
       }
-      put_track = Stmt(), put_tail = Stmt(), drop_open = Stmt(), drop_tail = Stmt();
-      get_track = Stmt(), get_open = Stmt(), get_tail = Stmt();
-      range_track = Stmt(), range_open = Stmt(), range_tail = Stmt();
+      put_track = Stmt(), put_log = Stmt(), drop_open = Stmt(), get_track = Stmt(), has_track = Stmt();
+      range_track = Stmt(), range_open = Stmt(), range_log = Stmt();
       sqlite3_close(db);
     }
   }
@@ -215,6 +222,42 @@ struct SqliteHistory::Impl {
       return false;
     }
     return true;
+  }
+
+  // db_mu held: starts a write transaction, taking the file's write lock at once (waiting up to the
+  // busy timeout); when that fails the writes that follow are skipped and finish() rolls back
+  void begin() {
+    write_failed = false;
+    std::string err;
+    if (!exec("BEGIN IMMEDIATE", &err)) write_failed = true, write_error = err;
+  }
+
+  // db_mu held: a write's result; any failure fails the transaction under way
+  void wrote(int rc) {
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) return;
+    if (!write_failed) write_error = sqlite3_errmsg(db);
+    write_failed = true;
+  }
+
+  // db_mu held: ends the transaction; false (rolled back, counted) when anything in it failed
+  bool finish() {
+    std::string err;
+    if (!write_failed && exec("COMMIT", &err)) return true;
+    if (!write_failed) write_error = err;
+    exec("ROLLBACK");
+    write_failed = false;
+    std::lock_guard<std::mutex> lk(mu);
+    ++counters.write_errors;
+    counters.last_write_error = write_error;
+    return false;
+  }
+
+  template <typename T>
+  static void prepend(std::vector<T>& to, std::vector<T>& earlier) {
+    if (earlier.empty()) return;
+    earlier.insert(earlier.end(), std::make_move_iterator(to.begin()), std::make_move_iterator(to.end()));
+    to.swap(earlier);
+    earlier.clear();
   }
 
   // db_mu held
@@ -243,33 +286,38 @@ struct SqliteHistory::Impl {
     return q.step() == SQLITE_ROW ? q.text(0) : "";
   }
 
-  // db_mu held. What the file holds of a person this session meets for the first time: the time
-  // of their newest fix, and their newest bucket if it is not sealed (to be continued).
+  // db_mu held: whether (person, bucket) has a sealed row
+  bool sealed(int person, std::int64_t start) {
+    has_track.reset();
+    has_track.bind(1, person).bind(2, start);
+    const bool yes = has_track.step() == SQLITE_ROW;
+    has_track.reset();
+    return yes;
+  }
+
+  // db_mu held. A person the session meets for the first time and open() did not load (nothing of
+  // theirs unsealed in the file): their code, and the time and bucket of their newest sealed fix.
   PersonState load_person(const std::string& id) {
     PersonState st;
     st.code = person_code(id);
-    Stmt newest_sealed(db, "SELECT t_last FROM track WHERE person=? ORDER BY bucket_start DESC LIMIT 1");
-    newest_sealed.bind(1, st.code);
-    if (newest_sealed.step() == SQLITE_ROW) st.last_t = newest_sealed.i64(0);
-    Stmt open(db, "SELECT bucket_start, MAX(t_last) FROM (SELECT bucket_start, t_last FROM track_open WHERE person=?1 "
-                  "UNION ALL SELECT bucket_start, t_last FROM track_tail WHERE person=?1) GROUP BY bucket_start ORDER BY bucket_start");
-    open.bind(1, st.code);
-    while (open.step() == SQLITE_ROW) {
-      // older unsealed buckets were scheduled for sealing by open(); the newest is continued
-      st.has_disk_open = true;
-      st.disk_open_start = open.i64(0);
-      st.last_t = std::max(st.last_t, open.i64(1));
-    }
-    if (st.has_disk_open) {
-      Stmt seq(db, "SELECT MAX(seq) FROM track_tail WHERE person=? AND bucket_start=?");
-      seq.bind(1, st.code).bind(2, st.disk_open_start);
-      if (seq.step() == SQLITE_ROW && !seq.is_null(0)) st.disk_next_seq = seq.i64(0) + 1;
-    }
+    Stmt q(db, "SELECT bucket_start, t_last FROM track WHERE person=? ORDER BY bucket_start DESC LIMIT 1");
+    q.bind(1, st.code);
+    if (q.step() == SQLITE_ROW) st.sealed_start = q.i64(0), st.last_t = q.i64(1);
     return st;
   }
 
-  // mu held. False when the person or the floor is not known yet (the caller looks them up in the
-  // file and comes back).
+  // mu held: the person's open bucket is left; what it holds goes to the next flush
+  void leave_open(PersonState& st) {
+    if (!st.has_open) return;
+    st.sealed_start = std::max(st.sealed_start, st.open.start);
+    const bool pending = st.open.merge_sealed ? !st.open.points.empty() : (!st.open.points.empty() || st.open.legacy_open);
+    if (pending) to_seal.push_back(std::move(st.open));
+    st.open = Bucket{};
+    st.has_open = false;
+  }
+
+  // mu held. kUnknown when the person or the floor is new to the session (the caller looks them up
+  // in the file and comes back).
   enum class FixResult { kDone, kUnknown };
   FixResult fix_locked(const HistoryFix& f) {
     auto it = people.find(f.person);
@@ -287,18 +335,22 @@ struct SqliteHistory::Impl {
     }
     const std::int64_t b = floor_div(f.t_ms, opt.bucket_ms) * opt.bucket_ms;
     if (!st.has_open || b != st.open.start) {
-      if (st.has_open && (st.open.on_disk || !st.open.points.empty())) to_seal.push_back(std::move(st.open));
-      st.open = Bucket{st.code, b, {}, false, 0};
-      st.has_open = true;
-      if (st.has_disk_open) {
-        if (b == st.disk_open_start) {
-          st.open.on_disk = true;  // continues what an earlier session left in the file
-          st.open.next_seq = st.disk_next_seq;
-        } else if (b > st.disk_open_start) {
-          to_seal.push_back(Bucket{st.code, st.disk_open_start, {}, true, st.disk_next_seq});
+      leave_open(st);
+      if (st.has_disk_open && b == st.disk_open.start) {
+        st.open = std::move(st.disk_open);  // continues what the file holds of it
+      } else {
+        if (st.has_disk_open) {  // a later bucket: the one in the file is left
+          st.sealed_start = std::max(st.sealed_start, st.disk_open.start);
+          to_seal.push_back(std::move(st.disk_open));
         }
-        st.has_disk_open = b < st.disk_open_start;  // (cannot happen: the fix would be out of order)
+        st.open = Bucket{};
+        st.open.person = st.code;
+        st.open.start = b;
+        st.open.merge_sealed = b <= st.sealed_start;
       }
+      st.has_disk_open = false;
+      st.disk_open = Bucket{};
+      st.has_open = true;
     }
     st.open.points.push_back({f.t_ms, f.x_cm, f.y_cm, f.z_cm, floor});
     if (!st.listed) {
@@ -318,41 +370,96 @@ struct SqliteHistory::Impl {
     return opt.clock->now() - last_flush >= std::chrono::milliseconds(opt.flush_every_ms);
   }
 
-  // db_mu held. One chunk or sealed row.
-  void put_row(Stmt& put, int person, std::int64_t start, std::int64_t seq, const std::vector<TrackPoint>& pts,
-               const std::string& blob) {
-    put.reset();
-    put.bind(1, person).bind(2, start).bind(3, static_cast<std::int64_t>(pts.size()));
-    put.bind(4, pts.front().t_ms).bind(5, pts.back().t_ms).blob(6, blob);
-    if (&put == &put_tail) put.bind(7, seq);
-    put.step();
-    put.reset();
+  // db_mu held: a sealed row (the smaller xy mode, compressed)
+  void write_sealed(int person, std::int64_t start, const std::vector<TrackPoint>& pts) {
+    const std::string blob = history::encode_track(start, pts, opt.compress, true);
+    put_track.reset();
+    put_track.bind(1, person).bind(2, start).bind(3, static_cast<std::int64_t>(pts.size()));
+    put_track.bind(4, pts.front().t_ms).bind(5, pts.back().t_ms).blob(6, blob);
+    wrote(put_track.step());
+    put_track.reset();
   }
 
-  // db_mu held, mu not. Writes what memory holds and the file does not, in one transaction:
-  // afterwards a kill -9 keeps every fix counted so far (counters.fixes_durable).
-  void commit_pending() {
+  // db_mu held: a bucket's sealed row, and what an older version kept of it in track_open gone
+  void seal(const Bucket& b) {
+    if (!b.points.empty()) write_sealed(b.person, b.start, b.points);
+    if (b.legacy_open) {
+      drop_open.reset();
+      wrote(drop_open.bind(1, b.person).bind(2, b.start).step());
+      drop_open.reset();
+    }
+  }
+
+  // db_mu held, mu not. Writes what memory holds and the file does not, in one transaction: the
+  // new points of every bucket as one track_log row, buckets left that were never in the file
+  // sealed at once, the people, zone entries, alarms and permits handed over, retention. After it a
+  // kill -9 keeps every fix counted so far (counters.fixes_durable). Buckets left whose points are
+  // in track_log go to to_compact, sealed by compact() after this commit.
+  bool commit_pending() {
     std::vector<Bucket> seals;
-    std::vector<Chunk> chunks;
+    std::vector<MergeRows> merges, fresh;
     std::vector<HistoryPerson> persons;
     std::vector<HistoryZoneEntry> zones;
     std::vector<HistoryAlarm> alarms;
     std::vector<HistoryPermit> permits;
+    std::string row;
+    std::int64_t row_first = INT64_MAX, row_last = INT64_MIN, row_n = 0, log_id = 0, keep_from = INT64_MAX;
     std::uint64_t fixes = 0;
     std::int64_t newest = INT64_MIN;
     {
       std::lock_guard<std::mutex> lk(mu);
       last_flush = opt.clock->now();
-      seals.swap(to_seal);
-      chunks.reserve(dirty_people.size());
+      log_id = next_log_id;
+      // a person silent for a whole bucket: their bucket is sealed (in a live session nobody's
+      // fixes go back that far; a later fix in it is merged into the sealed row)
+      if (newest_ms != INT64_MIN)
+        for (auto& [id, st] : people) {
+          if (st.has_open && st.open.start + 2 * opt.bucket_ms <= newest_ms) leave_open(st);
+          if (st.has_disk_open && st.disk_open.start + 2 * opt.bucket_ms <= newest_ms) {
+            st.sealed_start = std::max(st.sealed_start, st.disk_open.start);
+            to_seal.push_back(std::move(st.disk_open));
+            st.has_disk_open = false;
+            st.disk_open = Bucket{};
+          }
+        }
+      auto log_new_points = [&](Bucket& b) {  // copied here, encoded after the lock
+        if (b.points.size() <= b.flushed) return;
+        fresh.push_back({b.person, b.start, std::vector<TrackPoint>(b.points.begin() + static_cast<std::ptrdiff_t>(b.flushed), b.points.end())});
+        b.flushed = b.points.size();
+        if (b.first_log_id == 0) b.first_log_id = log_id;
+      };
       for (PersonState* st : dirty_people) {
         st->listed = false;
-        if (st->open.points.empty()) continue;  // (sealed since it was listed)
-        chunks.push_back({st->code, st->open.start, st->open.next_seq++, std::move(st->open.points)});
-        st->open.points = {};
-        st->open.on_disk = true;
+        if (!st->has_open) continue;  // (left since it was listed)
+        Bucket& b = st->open;
+        if (b.merge_sealed) {
+          if (!b.points.empty()) merges.push_back({b.person, b.start, std::move(b.points)});
+          b.points = {};
+        } else {
+          log_new_points(b);
+        }
       }
       dirty_people.clear();
+      for (Bucket& b : to_seal) {
+        if (b.merge_sealed) {
+          if (!b.points.empty()) merges.push_back({b.person, b.start, std::move(b.points)});
+        } else if (b.first_log_id == 0 && !b.legacy_open) {
+          seals.push_back(std::move(b));  // never in the file: sealed in this transaction
+        } else {
+          log_new_points(b);
+          to_compact.push_back(std::move(b));
+        }
+      }
+      to_seal.clear();
+      // track_log rows before the first one an unsealed bucket needs can go
+      for (const auto& [id, st] : people) {
+        if (st.has_open && st.open.first_log_id) keep_from = std::min(keep_from, st.open.first_log_id);
+        if (st.has_disk_open && st.disk_open.first_log_id) keep_from = std::min(keep_from, st.disk_open.first_log_id);
+      }
+      for (const Bucket& b : to_compact)
+        if (b.first_log_id) keep_from = std::min(keep_from, b.first_log_id);
+      if (!fresh.empty()) ++next_log_id;
+      if (keep_from == INT64_MAX) keep_from = next_log_id;
       persons.swap(q_people);
       zones.swap(q_zones);
       alarms.swap(q_alarms);
@@ -360,80 +467,102 @@ struct SqliteHistory::Impl {
       fixes = counters.fixes;
       newest = newest_ms;
     }
+    // what a failed transaction held goes first (its groups before the same buckets' newer ones)
+    prepend(fresh, retry_fresh);
+    prepend(merges, retry_merges);
+    prepend(seals, retry_seals);
+    prepend(persons, retry_people);
+    prepend(zones, retry_zones);
+    prepend(alarms, retry_alarms);
+    prepend(permits, retry_permits);
+    for (const MergeRows& g : fresh) {
+      history::append_log_group(row, g.person, g.start, g.points);
+      row_first = std::min(row_first, g.points.front().t_ms);
+      row_last = std::max(row_last, g.points.back().t_ms);
+      row_n += static_cast<std::int64_t>(g.points.size());
+    }
     const bool retention_due = retention_is_due(newest);
-    if (seals.empty() && chunks.empty() && persons.empty() && zones.empty() && alarms.empty() && permits.empty() &&
-        !retention_due) {
+    const bool drop_log = keep_from > log_floor;
+    if (row.empty() && seals.empty() && merges.empty() && persons.empty() && zones.empty() && alarms.empty() && permits.empty() &&
+        !retention_due && !drop_log) {
       std::lock_guard<std::mutex> lk(mu);
       counters.fixes_durable = fixes;  // nothing pending: all in the file
-      return;
+      return true;
     }
-    std::uint64_t written = 0;
-    exec("BEGIN");
-    for (const HistoryPerson& p : persons) write_person(p);
-    for (Bucket& b : seals) {
-      if (!b.on_disk) {  // whole in memory: sealed at once
-        if (!b.points.empty())
-          put_row(put_track, b.person, b.start, 0, b.points, history::encode_track(b.start, b.points, opt.compress, true)), ++written;
-      } else {  // its last points go as a chunk; the bucket is sealed from the file afterwards
-        if (!b.points.empty())
-          put_row(put_tail, b.person, b.start, b.next_seq, b.points, history::encode_track(b.start, b.points, false, false));
-        to_compact.push_back({b.person, b.start});
+    begin();
+    if (!write_failed) {  // (the file could not be locked: nothing is tried)
+      for (const HistoryPerson& p : persons) write_person(p);
+      if (!row.empty()) {
+        put_log.reset();
+        put_log.bind(1, log_id).bind(2, row_first).bind(3, row_last).bind(4, row_n).blob(5, row);
+        wrote(put_log.step());
+        put_log.reset();
+      }
+      for (const Bucket& b : seals) seal(b);
+      for (MergeRows& m : merges) {
+        std::vector<TrackPoint> pts;
+        get_track.reset();
+        get_track.bind(1, m.person).bind(2, m.start);
+        if (get_track.step() == SQLITE_ROW) history::decode_track(m.start, get_track.blob_view(0), pts);
+        get_track.reset();
+        pts.insert(pts.end(), m.points.begin(), m.points.end());
+        write_sealed(m.person, m.start, pts);
+      }
+      for (const HistoryZoneEntry& e : zones) write_zone_entry(e);
+      for (const HistoryAlarm& a : alarms) write_alarm(a);
+      for (const HistoryPermit& p : permits) write_permit(p);
+      if (retention_due) retention(newest);
+      if (keep_from > log_floor) {
+        Stmt del(db, "DELETE FROM track_log WHERE id<?");
+        wrote(del.bind(1, keep_from).step());
       }
     }
-    for (const Chunk& c : chunks)
-      put_row(put_tail, c.person, c.start, c.seq, c.points, history::encode_track(c.start, c.points, false, false));
-    for (const HistoryZoneEntry& e : zones) write_zone_entry(e);
-    for (const HistoryAlarm& a : alarms) write_alarm(a);
-    for (const HistoryPermit& p : permits) write_permit(p);
-    if (retention_due) retention(newest);
-    exec("COMMIT");
+    if (!finish()) {  // nothing of it is in the file: all of it again next time (counted)
+      retry_fresh = std::move(fresh), retry_merges = std::move(merges), retry_seals = std::move(seals);
+      retry_people = std::move(persons), retry_zones = std::move(zones), retry_alarms = std::move(alarms);
+      retry_permits = std::move(permits);
+      retention_done_ms = INT64_MIN;
+      return false;
+    }
+    if (!row.empty()) log_floor = std::min(log_floor, log_id);
+    if (keep_from > log_floor) log_floor = keep_from;
     std::lock_guard<std::mutex> lk(mu);
     ++counters.flushes;
-    counters.buckets_written += written;
+    counters.buckets_written += seals.size() + merges.size();
     counters.fixes_durable = fixes;  // committed: survives a kill -9 from here on
+    return true;
   }
 
-  // db_mu held. Seals up to `max` buckets of to_compact from their chunks (one transaction): one
-  // row in `track`, the chunks and any track_open row removed. Returns how many are left.
-  std::size_t compact(std::size_t max) {
-    if (to_compact.empty()) return 0;
+  // db_mu held. Seals up to `max` buckets of to_compact from memory (one transaction); false when
+  // there was nothing to seal or the transaction failed. Their track_log rows go at the next commit.
+  bool compact(std::size_t max) {
+    if (to_compact.empty()) return false;
     const std::size_t n = std::min(max, to_compact.size());
-    std::vector<TrackPoint> pts;
-    exec("BEGIN");
-    for (std::size_t i = 0; i < n; ++i) {
-      const BucketKey& k = to_compact[i];
-      pts.clear();
-      // a sealed row is never written twice for a bucket; should one be there, keep its points first
-      for (Stmt* q : {&get_track, &get_open, &get_tail}) {
-        q->reset();
-        q->bind(1, k.person).bind(2, k.start);
-        while (q->step() == SQLITE_ROW) history::decode_track(k.start, q->blob_view(0), pts);
-        q->reset();
-      }
-      if (!pts.empty()) {
-        put_row(put_track, k.person, k.start, 0, pts, history::encode_track(k.start, pts, opt.compress, true));
-        std::lock_guard<std::mutex> lk(mu);
-        ++counters.buckets_written;
-      }
-      for (Stmt* d : {&drop_open, &drop_tail}) {
-        d->reset();
-        d->bind(1, k.person).bind(2, k.start).step();
-        d->reset();
-      }
-    }
-    exec("COMMIT");
+    begin();
+    for (std::size_t i = 0; i < n && !write_failed; ++i) seal(to_compact[i]);
+    if (!finish()) return false;  // kept in memory (and their log rows in the file): tried again
     to_compact.erase(to_compact.begin(), to_compact.begin() + static_cast<std::ptrdiff_t>(n));
-    return to_compact.size();
+    std::lock_guard<std::mutex> lk(mu);
+    counters.buckets_written += n;
+    return true;
+  }
+
+  // db_mu held: commit, seal everything left, and drop the log rows that freed
+  void flush_all() {
+    if (!commit_pending() || to_compact.empty()) return;
+    while (!to_compact.empty())
+      if (!compact(kCompactSlice)) return;
+    commit_pending();
   }
 
   void write_person(const HistoryPerson& p) {
     Stmt s(db, "INSERT INTO person(id, name, category) VALUES(?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, category=excluded.category");
-    s.bind(1, p.id).bind(2, p.name).bind(3, p.category).step();
+    wrote(s.bind(1, p.id).bind(2, p.name).bind(3, p.category).step());
   }
 
   void write_zone_entry(const HistoryZoneEntry& e) {
     Stmt s(db, "INSERT INTO zone_entry(t_ms, zone, category, count) VALUES(?,?,?,?)");
-    s.bind(1, e.t_ms).bind(2, e.zone).bind(3, e.category).bind(4, e.count).step();
+    wrote(s.bind(1, e.t_ms).bind(2, e.zone).bind(3, e.category).bind(4, e.count).step());
   }
 
   void write_alarm(const HistoryAlarm& a) {
@@ -455,15 +584,15 @@ struct SqliteHistory::Impl {
     ack ? s.bind(14, *ack) : s.null(14);
     handled ? s.bind(15, *handled) : s.null(15);
     closed ? s.bind(16, *closed) : s.null(16);
-    s.bind(17, last).step();
+    wrote(s.bind(17, last).step());
     Stmt del(db, "DELETE FROM alarm_event WHERE run=? AND alarm=?");
-    del.bind(1, a.run).bind(2, a.id).step();
+    wrote(del.bind(1, a.run).bind(2, a.id).step());
     Stmt ins(db, "INSERT INTO alarm_event(run, alarm, seq, t_ms, kind, level, by, note) VALUES(?,?,?,?,?,?,?,?)");
     for (size_t i = 0; i < a.events.size(); ++i) {
       const HistoryAlarmEvent& e = a.events[i];
       ins.reset();
       ins.bind(1, a.run).bind(2, a.id).bind(3, static_cast<std::int64_t>(i)).bind(4, e.t_ms).bind(5, e.kind).bind(6, e.level);
-      ins.bind(7, e.by).bind(8, e.note).step();
+      wrote(ins.bind(7, e.by).bind(8, e.note).step());
     }
   }
 
@@ -472,13 +601,13 @@ struct SqliteHistory::Impl {
     for (const auto& [t, e] : p.events) first = std::min(first, t), last = std::max(last, t);
     if (p.events.empty()) first = last = 0;
     Stmt s(db, "INSERT OR REPLACE INTO permit(run, id, type, grade, status, first_ms, last_ms) VALUES(?,?,?,?,?,?,?)");
-    s.bind(1, p.run).bind(2, p.id).bind(3, p.type).bind(4, p.grade).bind(5, p.status).bind(6, first).bind(7, last).step();
+    wrote(s.bind(1, p.run).bind(2, p.id).bind(3, p.type).bind(4, p.grade).bind(5, p.status).bind(6, first).bind(7, last).step());
     Stmt del(db, "DELETE FROM permit_event WHERE run=? AND permit=?");
-    del.bind(1, p.run).bind(2, p.id).step();
+    wrote(del.bind(1, p.run).bind(2, p.id).step());
     Stmt ins(db, "INSERT INTO permit_event(run, permit, seq, t_ms, event) VALUES(?,?,?,?,?)");
     for (size_t i = 0; i < p.events.size(); ++i) {
       ins.reset();
-      ins.bind(1, p.run).bind(2, p.id).bind(3, static_cast<std::int64_t>(i)).bind(4, p.events[i].first).bind(5, p.events[i].second).step();
+      wrote(ins.bind(1, p.run).bind(2, p.id).bind(3, static_cast<std::int64_t>(i)).bind(4, p.events[i].first).bind(5, p.events[i].second).step());
     }
   }
 
@@ -498,23 +627,22 @@ struct SqliteHistory::Impl {
     Stmt codes(db, "SELECT code FROM person");
     Stmt del(db, "DELETE FROM track WHERE person=? AND bucket_start<?");
     Stmt del_open(db, "DELETE FROM track_open WHERE person=? AND bucket_start<?");
-    Stmt del_tail(db, "DELETE FROM track_tail WHERE person=? AND bucket_start<?");
     while (codes.step() == SQLITE_ROW)
-      for (Stmt* d : {&del, &del_open, &del_tail}) {
+      for (Stmt* d : {&del, &del_open}) {
         d->reset();
         d->bind(1, codes.i64(0)).bind(2, first_kept);
         d->step();
-        if (d != &del_tail) deleted += static_cast<std::uint64_t>(sqlite3_changes(db));
+        deleted += static_cast<std::uint64_t>(sqlite3_changes(db));
       }
-    to_compact.erase(std::remove_if(to_compact.begin(), to_compact.end(), [&](const BucketKey& k) { return k.start < first_kept; }),
+    to_compact.erase(std::remove_if(to_compact.begin(), to_compact.end(), [&](const Bucket& b) { return b.start < first_kept; }),
                      to_compact.end());
     {
       // a person's open bucket that retention removed must not come back at the next flush
       std::lock_guard<std::mutex> lk(mu);
       counters.buckets_deleted += deleted;
       for (auto& [id, st] : people) {
-        if (st.has_open && st.open.start < first_kept) st.has_open = false, st.open.points.clear();
-        if (st.has_disk_open && st.disk_open_start < first_kept) st.has_disk_open = false;
+        if (st.has_open && st.open.start < first_kept) st.has_open = false, st.open = Bucket{};
+        if (st.has_disk_open && st.disk_open.start < first_kept) st.has_disk_open = false, st.disk_open = Bucket{};
       }
       to_seal.erase(std::remove_if(to_seal.begin(), to_seal.end(), [&](const Bucket& b) { return b.start < first_kept; }),
                     to_seal.end());
@@ -533,8 +661,43 @@ struct SqliteHistory::Impl {
 
   void note_time(std::int64_t t) { newest_ms = std::max(newest_ms, t); }
 
-  // commits once a second of clock; between commits seals what buckets ended, a slice at a time,
-  // so a commit is never later than one slice
+  // db_mu held. Calls f(person, bucket_start, points, log_id) for every group of the track_log rows
+  // whose times overlap [t_from, t_to] and whose person `want` takes, in log order, skipping buckets
+  // that are sealed (their groups wait for the row to go). False (error set) when a row is malformed.
+  template <typename F>
+  bool for_log_groups(std::int64_t t_from, std::int64_t t_to, const std::function<bool(int)>& want, F&& f, std::string& error) {
+    range_log.reset();
+    range_log.bind(1, t_from).bind(2, t_to);
+    std::vector<history::LogGroup> groups;
+    std::map<std::pair<int, std::int64_t>, bool> is_sealed;
+    std::vector<TrackPoint> pts;
+    while (range_log.step() == SQLITE_ROW) {
+      groups.clear();
+      if (!history::split_log_row(range_log.blob_view(1), groups)) {
+        error = "history: track_log row " + std::to_string(range_log.i64(0)) + " is damaged";
+        range_log.reset();
+        return false;
+      }
+      for (const history::LogGroup& g : groups) {
+        if (!want(g.person)) continue;
+        auto [it, fresh] = is_sealed.try_emplace({g.person, g.bucket_start_ms}, false);
+        if (fresh) it->second = sealed(g.person, g.bucket_start_ms);
+        if (it->second) continue;
+        pts.clear();
+        if (!history::decode_track(g.bucket_start_ms, g.blob, pts)) {
+          error = "history: track_log row " + std::to_string(range_log.i64(0)) + " holds a damaged group";
+          range_log.reset();
+          return false;
+        }
+        f(g.person, g.bucket_start_ms, pts, range_log.i64(0));
+      }
+    }
+    range_log.reset();
+    return true;
+  }
+
+  // commits once a second of clock; between commits seals the buckets left, a slice at a time, so
+  // a commit is never later than one slice
   void run_flusher() {
     const auto every = std::chrono::milliseconds(opt.flush_every_ms);
     std::unique_lock<std::mutex> lk(mu);
@@ -545,23 +708,22 @@ struct SqliteHistory::Impl {
       lk.unlock();
       {
         std::unique_lock<std::mutex> d(db_mu);
-        commit_pending();
-        for (;;) {
-          const std::size_t left = compact(kCompactSlice);
-          if (left == 0) break;
+        const bool committed = commit_pending();
+        bool sealed_some = false;
+        while (committed && !to_compact.empty()) {
+          if (!compact(kCompactSlice)) break;  // (failed: tried again at the next second)
+          sealed_some = true;
           d.unlock();  // a new person's first fix may look them up in between
-          {
-            std::lock_guard<std::mutex> l(mu);
-            if (stopping) break;  // the destructor seals the rest
-          }
-          d.lock();
           bool due = false;
           {
             std::lock_guard<std::mutex> l(mu);
+            if (stopping) break;  // the destructor seals the rest
             due = opt.clock->now() >= last_flush + every;
           }
+          d.lock();
           if (due) commit_pending();
         }
+        if (sealed_some && d.owns_lock()) commit_pending();  // the log rows the seals freed
       }
       lk.lock();
     }
@@ -623,37 +785,83 @@ std::unique_ptr<SqliteHistory> SqliteHistory::open(const std::string& path, cons
   }
   Impl& m = *impl;
   m.put_track = Stmt(m.db, "INSERT OR REPLACE INTO track(person, bucket_start, n, t_first, t_last, data) VALUES(?,?,?,?,?,?)");
-  m.put_tail = Stmt(m.db, "INSERT OR REPLACE INTO track_tail(person, bucket_start, n, t_first, t_last, data, seq) VALUES(?,?,?,?,?,?,?)");
+  m.put_log = Stmt(m.db, "INSERT INTO track_log(id, t_first, t_last, n, data) VALUES(?,?,?,?,?)");
   m.drop_open = Stmt(m.db, "DELETE FROM track_open WHERE person=? AND bucket_start=?");
-  m.drop_tail = Stmt(m.db, "DELETE FROM track_tail WHERE person=? AND bucket_start=?");
   m.get_track = Stmt(m.db, "SELECT data FROM track WHERE person=? AND bucket_start=?");
-  m.get_open = Stmt(m.db, "SELECT data FROM track_open WHERE person=? AND bucket_start=?");
-  m.get_tail = Stmt(m.db, "SELECT data FROM track_tail WHERE person=? AND bucket_start=? ORDER BY seq");
+  m.has_track = Stmt(m.db, "SELECT 1 FROM track WHERE person=? AND bucket_start=?");
   m.range_track = Stmt(m.db, "SELECT bucket_start, data FROM track WHERE person=? AND bucket_start>=? AND bucket_start<=? ORDER BY bucket_start");
   m.range_open = Stmt(m.db, "SELECT bucket_start, data FROM track_open WHERE person=? AND bucket_start>=? AND bucket_start<=? ORDER BY bucket_start");
-  m.range_tail = Stmt(m.db, "SELECT bucket_start, data FROM track_tail WHERE person=? AND bucket_start>=? AND bucket_start<=? "
-                            "ORDER BY bucket_start, seq");
-  {
-    Stmt q(m.db, "SELECT MAX(t_last) FROM track_all");
-    if (q.step() == SQLITE_ROW && !q.is_null(0)) m.newest_ms = q.i64(0);
-  }
-  for (const Stmt* st : {&m.put_track, &m.put_tail, &m.drop_open, &m.drop_tail, &m.get_track, &m.get_open, &m.get_tail,
-                         &m.range_track, &m.range_open, &m.range_tail})
+  m.range_log = Stmt(m.db, "SELECT id, data FROM track_log WHERE t_last>=? AND t_first<=? ORDER BY id");
+  for (const Stmt* st : {&m.put_track, &m.put_log, &m.drop_open, &m.get_track, &m.has_track, &m.range_track, &m.range_open, &m.range_log})
     if (!st->get()) {
       error = path + ": cannot prepare statements: " + sqlite3_errmsg(m.db);
+      m.put_track = Stmt();  // (the destructor writes nothing)
       return nullptr;
     }
   {
-    // unsealed buckets an earlier session left behind that are not their person's newest: sealed
-    // by the first flush (a person's newest is continued or sealed when they are next seen)
-    Stmt q(m.db, "SELECT person, bucket_start FROM (SELECT person, bucket_start FROM track_open UNION SELECT person, bucket_start "
-                 "FROM track_tail) AS u WHERE bucket_start < (SELECT MAX(bucket_start) FROM (SELECT bucket_start FROM track_open "
-                 "WHERE person=u.person UNION ALL SELECT bucket_start FROM track_tail WHERE person=u.person)) ORDER BY person, bucket_start");
-    while (q.step() == SQLITE_ROW) m.to_compact.push_back({static_cast<int>(q.i64(0)), q.i64(1)});
+    Stmt q(m.db, "SELECT MAX(t_last) FROM (SELECT t_last FROM track_all UNION ALL SELECT t_last FROM track_log)");
+    if (q.step() == SQLITE_ROW && !q.is_null(0)) m.newest_ms = q.i64(0);
+    Stmt ids(m.db, "SELECT MIN(id), MAX(id) FROM track_log");
+    if (ids.step() == SQLITE_ROW && !ids.is_null(0)) m.log_floor = ids.i64(0), m.next_log_id = ids.i64(1) + 1;
   }
   {
     Stmt q(m.db, "SELECT id, code FROM floor");
     while (q.step() == SQLITE_ROW) m.floors.emplace(q.text(0), static_cast<int>(q.i64(1)));
+  }
+  {
+    // What an earlier session left unsealed (it was killed, or its people were still in the
+    // plant): track_open rows of older versions, then the groups of track_log in order, skipping
+    // buckets sealed since. Each person's newest such bucket is continued by their next fix (or
+    // sealed when they move on or fall silent); the older ones are sealed by the first flush.
+    std::map<std::pair<int, std::int64_t>, Bucket> found;
+    Stmt legacy(m.db, "SELECT person, bucket_start, data FROM track_open ORDER BY person, bucket_start");
+    while (legacy.step() == SQLITE_ROW) {
+      Bucket& b = found[{static_cast<int>(legacy.i64(0)), legacy.i64(1)}];
+      b.person = static_cast<int>(legacy.i64(0)), b.start = legacy.i64(1), b.legacy_open = true;
+      if (!history::decode_track(b.start, legacy.blob_view(2), b.points)) {
+        error = path + ": track_open row of person " + std::to_string(b.person) + " at " + std::to_string(b.start) + " ms is damaged";
+        m.put_track = Stmt();
+        return nullptr;
+      }
+    }
+    std::string err2;
+    const bool ok = m.for_log_groups(INT64_MIN, INT64_MAX, [](int) { return true; },
+                                     [&](int person, std::int64_t start, const std::vector<TrackPoint>& pts, std::int64_t log_id) {
+                                       Bucket& b = found[{person, start}];
+                                       b.person = person, b.start = start;
+                                       if (b.first_log_id == 0) b.first_log_id = log_id;
+                                       b.points.insert(b.points.end(), pts.begin(), pts.end());
+                                     },
+                                     err2);
+    if (!ok) {
+      error = path + ": " + err2;
+      m.put_track = Stmt();
+      return nullptr;
+    }
+    for (auto it = found.begin(); it != found.end();) {
+      const int person = it->first.first;
+      Stmt q(m.db, "SELECT id FROM person WHERE code=?");
+      q.bind(1, person);
+      const std::string id = q.step() == SQLITE_ROW ? q.text(0) : "";
+      auto end = it;
+      while (end != found.end() && end->first.first == person) ++end;
+      PersonState st;
+      if (!id.empty()) st = m.load_person(id);  // (a code without a person row: its buckets are only sealed)
+      st.code = person;
+      for (auto b = it; b != end; ++b) {
+        Bucket& bucket = b->second;
+        bucket.flushed = bucket.points.size();
+        if (!bucket.points.empty()) st.last_t = std::max(st.last_t, bucket.points.back().t_ms);
+        if (!id.empty() && std::next(b) == end && bucket.start > st.sealed_start) {
+          st.disk_open = std::move(bucket);
+          st.has_disk_open = true;
+        } else {
+          m.to_compact.push_back(std::move(bucket));
+        }
+      }
+      if (!id.empty()) m.people.emplace(id, std::move(st));
+      it = end;
+    }
   }
   auto h = std::unique_ptr<SqliteHistory>(new SqliteHistory(std::move(impl)));
   if (opt.background_flush) h->impl_->flusher = std::thread([p = h->impl_.get()] { p->run_flusher(); });
@@ -695,9 +903,7 @@ void SqliteHistory::fix(const HistoryFix& f) {
   }
   if (flush_now) {  // only without the background thread
     std::lock_guard<std::mutex> d(m.db_mu);
-    m.commit_pending();
-    while (m.compact(Impl::kCompactSlice) > 0) {
-    }
+    m.flush_all();
   }
 }
 
@@ -728,9 +934,20 @@ void SqliteHistory::permit(const HistoryPermit& p) {
 
 void SqliteHistory::flush() {
   std::lock_guard<std::mutex> d(impl_->db_mu);
-  impl_->commit_pending();
-  while (impl_->compact(Impl::kCompactSlice) > 0) {
-  }
+  impl_->flush_all();
+}
+
+std::uint64_t SqliteHistory::stored_fixes() {
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> d(m.db_mu);
+  m.commit_pending();
+  std::uint64_t n = 0;
+  Stmt q(m.db, "SELECT IFNULL(SUM(n), 0) FROM track_all");
+  if (q.step() == SQLITE_ROW) n = static_cast<std::uint64_t>(q.i64(0));
+  std::string err;
+  m.for_log_groups(INT64_MIN, INT64_MAX, [](int) { return true; },
+                   [&](int, std::int64_t, const std::vector<TrackPoint>& pts, std::int64_t) { n += pts.size(); }, err);
+  return n;
 }
 
 void SqliteHistory::checkpoint() {
@@ -764,11 +981,12 @@ bool SqliteHistory::track(const std::string& person, std::int64_t from_ms, std::
   if (q.step() != SQLITE_ROW) return true;  // nobody by that id: an empty track
   const std::int64_t code = q.i64(0);
   // only the buckets that overlap [from, to]: sealed rows, then what is not sealed yet (a
-  // track_open row of an older version, then the chunks in order), each bucket in time order
+  // track_open row of an older version, then the person's groups in track_log, in log order)
   std::map<std::int64_t, std::vector<TrackPoint>> buckets;
-  for (Stmt* r : {&m.range_track, &m.range_open, &m.range_tail}) {
+  const std::int64_t first_bucket = floor_div(from_ms, m.opt.bucket_ms) * m.opt.bucket_ms;
+  for (Stmt* r : {&m.range_track, &m.range_open}) {
     r->reset();
-    r->bind(1, code).bind(2, floor_div(from_ms, m.opt.bucket_ms) * m.opt.bucket_ms).bind(3, to_ms);
+    r->bind(1, code).bind(2, first_bucket).bind(3, to_ms);
     while (r->step() == SQLITE_ROW) {
       const std::int64_t start = r->i64(0);
       if (!history::decode_track(start, r->blob_view(1), buckets[start])) {
@@ -779,6 +997,14 @@ bool SqliteHistory::track(const std::string& person, std::int64_t from_ms, std::
     }
     r->reset();
   }
+  if (!m.for_log_groups(first_bucket, to_ms, [&](int p) { return p == code; },
+                        [&](int, std::int64_t start, const std::vector<TrackPoint>& pts, std::int64_t) {
+                          if (start < first_bucket || start > to_ms) return;
+                          auto& v = buckets[start];
+                          v.insert(v.end(), pts.begin(), pts.end());
+                        },
+                        error))
+    return false;
   std::map<int, std::string> floor_cache;
   for (const auto& [start, pts] : buckets)
     for (const TrackPoint& p : pts) {
@@ -799,7 +1025,6 @@ bool SqliteHistory::stats(std::int64_t from_ms, std::int64_t to_ms, int utc_offs
   std::lock_guard<std::mutex> d(m.db_mu);
   m.commit_pending();
   out = HistoryStats{};
-  (void)error;
   // the plant: distinct people with a track on each local day, by category
   {
     std::map<std::tuple<std::string, std::string>, std::set<std::int64_t>> seen;  // (day, category) -> people
@@ -811,6 +1036,25 @@ bool SqliteHistory::stats(std::int64_t from_ms, std::int64_t to_ms, int utc_offs
       seen[{local_day(a, utc_offset_min), q.text(1)}].insert(q.i64(0));
       seen[{local_day(b, utc_offset_min), q.text(1)}].insert(q.i64(0));
     }
+    // and what is not sealed yet, in track_log
+    std::map<int, std::string> category;
+    Stmt cat(m.db, "SELECT category FROM person WHERE code=?");
+    const bool ok = m.for_log_groups(from_ms, to_ms, [](int) { return true; },
+                                     [&](int person, std::int64_t, const std::vector<TrackPoint>& pts, std::int64_t) {
+                                       if (pts.empty() || pts.back().t_ms < from_ms || pts.front().t_ms > to_ms) return;
+                                       auto c = category.find(person);
+                                       if (c == category.end()) {
+                                         cat.reset();
+                                         cat.bind(1, person);
+                                         c = category.emplace(person, cat.step() == SQLITE_ROW ? cat.text(0) : "").first;
+                                         cat.reset();
+                                       }
+                                       const std::int64_t a = std::max(pts.front().t_ms, from_ms), b = std::min(pts.back().t_ms, to_ms);
+                                       seen[{local_day(a, utc_offset_min), c->second}].insert(person);
+                                       seen[{local_day(b, utc_offset_min), c->second}].insert(person);
+                                     },
+                                     error);
+    if (!ok) return false;
     for (const auto& [k, s] : seen)
       out.entries.push_back({std::get<0>(k), "", std::get<1>(k), static_cast<int>(s.size()), static_cast<int>(s.size())});
   }

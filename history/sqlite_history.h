@@ -1,6 +1,7 @@
 // The history store on SQLite: one file, WAL mode, batched writes flushed at least every second
-// of wall time (docs/history.md). Thread-safe: one mutex guards the connection and the buffers;
-// a background thread flushes, so a kill -9 loses at most the last unflushed second. Wall time is
+// of wall time (docs/history.md). Thread-safe: one lock guards what callers touch in memory,
+// another the connection, so a caller never waits for the file (docs/history.md "Threads"); a
+// background thread flushes, so a kill -9 loses at most the last unflushed second. Wall time is
 // read and waited on through HistoryOptions::clock (history/clock.h), so tests can fake it.
 #pragma once
 #include <cstdint>
@@ -30,6 +31,10 @@ struct HistoryCounters {
   std::uint64_t out_of_order = 0;  // fixes earlier than that person's last one: dropped
   std::uint64_t flushes = 0;
   std::uint64_t buckets_written = 0, buckets_deleted = 0;
+  // transactions that failed and were rolled back (disk full, the file locked by another writer
+  // for longer than the 5 s busy timeout): what they held is kept and written by the next flush
+  std::uint64_t write_errors = 0;
+  std::string last_write_error;
 };
 
 struct TrackQueryStats {
@@ -87,6 +92,8 @@ class SqliteHistory final : public HistorySink {
   // Aggregates over [from_ms, to_ms]; days are local days at utc_offset_min.
   bool stats(std::int64_t from_ms, std::int64_t to_ms, int utc_offset_min, HistoryStats& out, std::string& error);
   std::vector<std::string> people();
+  // Fixes the file holds (sealed, and not sealed yet), after committing what is pending.
+  std::uint64_t stored_fixes();
   HistoryCounters counters() const;
   std::int64_t bucket_ms() const;
 

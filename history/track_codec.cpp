@@ -191,4 +191,25 @@ bool decode_track(std::int64_t bucket_start_ms, std::string_view blob, std::vect
 #endif
 }
 
+void append_log_group(std::string& row, int person, std::int64_t bucket_start_ms, const std::vector<TrackPoint>& points) {
+  const std::string blob = pack(encode_payload(bucket_start_ms, points, kXyDeltaOfDelta), false);
+  put_varint(row, static_cast<std::uint64_t>(person));
+  put_varint(row, zigzag(bucket_start_ms));
+  put_varint(row, blob.size());
+  row += blob;
+}
+
+bool split_log_row(std::string_view row, std::vector<LogGroup>& out) {
+  Reader r{row};
+  while (r.i < row.size()) {
+    const std::uint64_t person = r.varint();
+    const std::int64_t start = r.svarint();
+    const std::uint64_t len = r.varint();
+    if (!r.ok || person > static_cast<std::uint64_t>(std::numeric_limits<int>::max()) || len > row.size() - r.i) return false;
+    out.push_back({static_cast<int>(person), start, row.substr(r.i, static_cast<size_t>(len))});
+    r.i += static_cast<size_t>(len);
+  }
+  return true;
+}
+
 }  // namespace planttwin::history

@@ -1,6 +1,7 @@
 // fuzz_track_codec: the history's track buckets (docs/history.md, "Track encoding"). The first
 // byte chooses:
-//  - even: the rest is a blob; decode_track must accept or refuse it, never crash;
+//  - even: the rest is a blob; decode_track must accept or refuse it, never crash; and the same
+//    bytes read as a track_log row (split_log_row, then each group decoded);
 //  - odd: the rest is a list of points (t, x, y, z, floor as little-endian integers); encoding them
 //    (raw and compressed) and decoding must give them back exactly: the codec is lossless.
 #include <cstddef>
@@ -47,7 +48,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t n = size - 9;
   if ((data[0] & 1) == 0) {
     std::vector<TrackPoint> out;
-    (void)decode_track(bucket, std::string_view(reinterpret_cast<const char*>(p), n), out);
+    const std::string_view bytes(reinterpret_cast<const char*>(p), n);
+    (void)decode_track(bucket, bytes, out);
+    // the same bytes as a track_log row: split into groups, each group's blob decoded at its own
+    // bucket start (any int64: the decoder checks every sum)
+    std::vector<LogGroup> groups;
+    if (split_log_row(bytes, groups))
+      for (const LogGroup& g : groups) {
+        out.clear();
+        (void)decode_track(g.bucket_start_ms, g.blob, out);
+      }
     return 0;
   }
   std::vector<TrackPoint> pts;

@@ -404,11 +404,12 @@ std::int64_t count_rows(const std::string& path, const std::string& sql) {
   return n;
 }
 
-// PL-03 at live scale (docs/history.md "Writes"): a flush appends what came since the last one (a
-// chunk per person in track_tail), never rewrites a bucket; a bucket the person left is sealed
-// into one `track` row and its chunks go. A second session continues the newest bucket's chunks
-// and seals it when the person moves on; every fix comes back once, in order.
-TEST(HistoryStore, PL03_FlushAppendsOnlyWhatCameSinceTheLastAndSealsBucketsFromTheirChunks) {
+// PL-03 at live scale (docs/history.md "Writing, durability and retention"): a flush appends one
+// track_log row with what came since the last one, never rewrites a bucket; a bucket the person
+// left is sealed into one `track` row and the log rows nothing unsealed needs any more go. A
+// second session picks up the log, continues the newest bucket and seals it when the person
+// moves on; every fix comes back once, in order.
+TEST(HistoryStore, PL03_FlushAppendsOnlyWhatCameSinceTheLastAndSealsBucketsOnce) {
   TempDir tmp;
   const std::string path = tmp.file("h.db");
   HistoryOptions opt;
@@ -420,40 +421,74 @@ TEST(HistoryStore, PL03_FlushAppendsOnlyWhatCameSinceTheLastAndSealsBucketsFromT
     for (int i = 0; i < 5; ++i) {  // bucket 0: five flushes, one fix each
       in.push_back({"P01", kT0 + 100 * 1000 + i * 1000, i, -i, 0, "1"});
       s->fix(in.back());
+      s->fix({"P02", kT0 + 100 * 1000 + i * 1000, i, i, 0, "1"});
       s->flush();
-      EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track_tail WHERE bucket_start=" + std::to_string(kT0)), i + 1);
-      EXPECT_EQ(count_rows(path, "SELECT SUM(n) FROM track_tail"), i + 1) << "a flush wrote more than the new fix";
+      EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track_log"), i + 1);
+      EXPECT_EQ(count_rows(path, "SELECT n FROM track_log ORDER BY id DESC LIMIT 1"), 2) << "a flush wrote more than the new fixes";
+      EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track"), 0);
     }
-    s->flush();  // nothing new: no chunk
-    EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track_tail"), 5);
-    in.push_back({"P01", kT0 + b + 5, 7, 7, 0, "2"});  // bucket 1: bucket 0 is left
+    s->flush();  // nothing new: no row
+    EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track_log"), 5);
+    in.push_back({"P01", kT0 + b + 5, 7, 7, 0, "2"});  // bucket 1: P01 leaves bucket 0, P02 stays in it
     s->fix(in.back());
     s->flush();
-    EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track WHERE bucket_start=" + std::to_string(kT0)), 1);
     EXPECT_EQ(count_rows(path, "SELECT n FROM track WHERE bucket_start=" + std::to_string(kT0)), 5);
-    EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track_tail WHERE bucket_start=" + std::to_string(kT0)), 0);
-    EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track_tail WHERE bucket_start=" + std::to_string(kT0 + b)), 1);
+    EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track_log"), 6) << "P02's bucket 0 still needs the rows";
+    EXPECT_EQ(s->stored_fixes(), 11u);  // the sealed rows and the log's groups, none twice
     in.push_back({"P01", kT0 + b + 1005, 8, 8, 0, "2"});
     s->fix(in.back());
-  }  // closed with bucket 1 open: its two fixes stay as two chunks
-  EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track_tail WHERE bucket_start=" + std::to_string(kT0 + b)), 2);
+    s->fix({"P02", kT0 + b + 1005, 8, 8, 0, "2"});  // P02 leaves bucket 0 too: every row before goes
+    s->flush();
+    EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track"), 2);
+    EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track_log"), 2);
+    EXPECT_EQ(count_rows(path, "SELECT MIN(id) FROM track_log"), 6);
+  }  // closed with bucket 1 open: its fixes stay in the log
+  EXPECT_EQ(count_rows(path, "SELECT SUM(n) FROM track_log"), 3);
   {
     auto s = open_store(path, opt);
+    EXPECT_EQ(s->stored_fixes(), 13u);
     in.push_back({"P01", kT0 + b + 1005, 9, 9, 0, "2"});  // the same instant as the newest stored: kept
     s->fix(in.back());
     s->fix({"P01", kT0 + b + 1004, 0, 0, 0, "2"});  // earlier than the file's newest: dropped
     EXPECT_EQ(s->counters().out_of_order, 1u);
-    s->flush();
-    EXPECT_EQ(count_rows(path, "SELECT MAX(seq) FROM track_tail WHERE bucket_start=" + std::to_string(kT0 + b)), 2);
-    in.push_back({"P01", kT0 + 2 * b, 10, 10, 0, "1"});  // bucket 2: bucket 1 is sealed from both sessions' chunks
+    in.push_back({"P01", kT0 + 2 * b, 10, 10, 0, "1"});  // bucket 2: bucket 1 is sealed from both sessions' fixes
     s->fix(in.back());
     s->flush();
-    EXPECT_EQ(count_rows(path, "SELECT n FROM track WHERE bucket_start=" + std::to_string(kT0 + b)), 3);
-    EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track_tail WHERE bucket_start<" + std::to_string(kT0 + 2 * b)), 0);
+    EXPECT_EQ(count_rows(path, "SELECT n FROM track WHERE person=1 AND bucket_start=" + std::to_string(kT0 + b)), 3);
     TrackQueryStats st;
     expect_same(query(*s, "P01", kT0, kT0 + 3 * b, &st), in);
     EXPECT_EQ(st.buckets_read, 3);
+    EXPECT_EQ(s->stored_fixes(), 15u);
   }
+}
+
+// A person silent for a whole bucket has that bucket sealed, so the log does not keep it; a later
+// fix of theirs inside it (another scenario's clock, a replay) is merged into the sealed row.
+TEST(HistoryStore, PL03_ABucketOfSomeoneSilentIsSealedAndALateFixMergedIntoIt) {
+  TempDir tmp;
+  const std::string path = tmp.file("h.db");
+  HistoryOptions opt;
+  opt.background_flush = false;
+  const std::int64_t b = 10 * kMin;
+  auto s = open_store(path, opt);
+  s->fix({"GONE", kT0 + 1000, 1, 1, 0, "1"});
+  s->fix({"HERE", kT0 + 1000, 1, 1, 0, "1"});
+  s->flush();
+  s->fix({"HERE", kT0 + 2 * b - 1, 2, 2, 0, "1"});  // the store's newest: bucket 0 ended less than a bucket ago
+  s->flush();
+  EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track WHERE person=1"), 0);
+  s->fix({"HERE", kT0 + 2 * b, 3, 3, 0, "1"});  // a whole bucket after bucket 0's end
+  s->flush();
+  EXPECT_EQ(count_rows(path, "SELECT n FROM track WHERE person=1"), 1) << "the silent person's bucket was not sealed";
+  EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track_log WHERE id<3"), 0);
+  s->fix({"GONE", kT0 + 5000, 4, 4, 0, "1"});  // late, inside the sealed bucket
+  s->flush();
+  EXPECT_EQ(count_rows(path, "SELECT n FROM track WHERE person=1"), 2);
+  const auto got = query(*s, "GONE", kT0, kT0 + 3 * b);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].t_ms, kT0 + 5000);
+  EXPECT_EQ(got[1].x_cm, 4);
+  EXPECT_EQ(s->stored_fixes(), 5u);
 }
 
 // A file an older version wrote keeps the open bucket whole in track_open: it is read, continued
@@ -471,7 +506,7 @@ TEST(HistoryStore, PL03_BucketsAnOlderVersionLeftInTrackOpenAreContinuedAndSeale
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM track; DELETE FROM track_tail; DELETE FROM track_open;", nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM track; DELETE FROM track_log; DELETE FROM track_open;", nullptr, nullptr, nullptr), SQLITE_OK);
     auto put = [&](int person, std::int64_t start, const std::vector<history::TrackPoint>& pts) {
       sqlite3_stmt* q = nullptr;
       sqlite3_prepare_v2(db, "INSERT INTO track_open(person, bucket_start, n, t_first, t_last, data) VALUES(?,?,?,?,?,?)", -1, &q, nullptr);
@@ -505,6 +540,65 @@ TEST(HistoryStore, PL03_BucketsAnOlderVersionLeftInTrackOpenAreContinuedAndSeale
   const std::int64_t want_t[] = {kT0 + 1000, kT0 + 2000, kT0 + b + 1000, kT0 + b + 2000, kT0 + 2 * b};
   for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].t_ms, want_t[i]) << i;
   EXPECT_EQ(query(*s, "P02", kT0, kT0 + b).size(), 2u);  // still readable where it is
+}
+
+// A damaged track_log row (a disk error, a hand edit) is refused when the file is opened, naming
+// the row, instead of being half read.
+TEST(HistoryStore, PL03_ADamagedLogRowIsRefusedNamingIt) {
+  TempDir tmp;
+  const std::string path = tmp.file("h.db");
+  HistoryOptions opt;
+  opt.background_flush = false;
+  {
+    auto s = open_store(path, opt);
+    s->fix({"P01", kT0, 1, 1, 0, "1"});
+    s->flush();
+  }
+  ASSERT_EQ(count_rows(path, "SELECT COUNT(*) FROM track_log"), 1);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE track_log SET data = substr(data, 1, length(data) - 2)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  std::string err;
+  EXPECT_FALSE(SqliteHistory::open(path, opt, err));
+  EXPECT_NE(err.find("track_log row 1"), std::string::npos) << err;
+  EXPECT_NE(err.find(path), std::string::npos) << err;
+}
+
+// PL-03, H-03: a flush whose transaction fails (here another writer holds the file past the 5 s
+// busy timeout; a full disk fails the same way) is rolled back and counted, keeps everything it
+// held, and the next flush writes it: fixes (with a bucket left meanwhile), an alarm, a zone entry.
+TEST(HistoryStore, PL03_H03_AFailedFlushLosesNothingAndIsCounted) {
+  TempDir tmp;
+  const std::string path = tmp.file("h.db");
+  HistoryOptions opt;
+  opt.background_flush = false;
+  auto s = open_store(path, opt);
+  std::vector<HistoryFix> in;
+  for (int i = 0; i < 3; ++i) in.push_back({"P01", kT0 + i * 1000, i, i, 0, "1"});
+  for (const auto& f : in) s->fix(f);
+  s->flush();
+  for (int i = 3; i < 6; ++i) in.push_back({"P01", kT0 + 10 * kMin + i * 1000, i, i, 0, "1"});  // leaves bucket 0
+  for (size_t i = 3; i < in.size(); ++i) s->fix(in[i]);
+  s->alarm({"run", "A000001", "sos", "red", "", "", "", "1", {"P01"}, 0, 0, "raised", {{kT0 + 1000, "raised", "red", "system", ""}}});
+  s->zone_entry({kT0 + 1000, "TF", "employee", 1});
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE; INSERT INTO meta(key, value) VALUES('held', '1');", nullptr, nullptr, nullptr), SQLITE_OK);
+  s->flush();  // waits 5 s for the lock, fails
+  EXPECT_EQ(s->counters().write_errors, 1u);
+  EXPECT_FALSE(s->counters().last_write_error.empty());
+  EXPECT_EQ(s->counters().fixes_durable, 3u) << "a failed flush must not count its fixes as durable";
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  s->flush();
+  EXPECT_EQ(s->counters().write_errors, 1u);
+  EXPECT_EQ(s->counters().fixes_durable, 6u);
+  EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM track"), 1);
+  EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM alarm"), 1);
+  EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM zone_entry"), 1);
+  expect_same(query(*s, "P01", kT0, kT0 + 20 * kMin), in);
+  EXPECT_EQ(s->stored_fixes(), 6u);
 }
 
 // PL-03, H-03: the live loop's fix() does not wait for the file. Another connection holds the
@@ -542,7 +636,7 @@ TEST(HistoryStore, PL03_H03_FixesGoInWhileAFlushWaitsForTheFile) {
   s->flush();
   EXPECT_EQ(s->counters().fixes, 10200u);
   EXPECT_EQ(s->counters().fixes_durable, 10200u);
-  EXPECT_EQ(count_rows(path, "SELECT SUM(n) FROM track_all"), 10200);
+  EXPECT_EQ(s->stored_fixes(), 10200u);
   EXPECT_EQ(query(*s, "P7", kT0, kT0 + 200 * 1000).size(), 102u);
 }
 

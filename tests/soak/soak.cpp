@@ -44,6 +44,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "history/sqlite_history.h"
 #include "tests/uplink/receiver.h"
 
 namespace fs = std::filesystem;
@@ -500,8 +501,14 @@ int main(int argc, char** argv) {
   v["uplink"] = {{"batches_stored", batches}, {"batches_sent_again_after_storing", resent}, {"outbox_unacknowledged_at_end", pending},
                  {"outbox_refused", refused}};
   // history: fixes stored
-  const std::int64_t hist_fixes =
-      count(histdir / "history.db", "SELECT IFNULL(SUM(n),0) FROM track_all");
+  // (sealed and not sealed yet: through the store, which reads its own log)
+  std::int64_t hist_fixes = -1;
+  {
+    std::string err;
+    planttwin::HistoryOptions ho;
+    ho.background_flush = false;
+    if (auto h = planttwin::SqliteHistory::open((histdir / "history.db").string(), ho, err)) hist_fixes = static_cast<std::int64_t>(h->stored_fixes());
+  }
   v["history"] = {{"fixes_stored", hist_fixes}, {"disk_full_fault", have_tmpfs}};
   // RSS growth after warm-up, per process (the kill at 60 % starts another): the first process
   // from 10-20 % to 50-60 %, the resumed one from 70-80 % (after its catch-up) to 90-100 %;
