@@ -308,6 +308,17 @@ void BM_HistoryFlushOpenBuckets(benchmark::State& state) {
   }
   state.counters["bucket_seconds_full"] = static_cast<double>(filled_s);
   state.SetItemsProcessed(LiveFeed::kPeople * static_cast<std::int64_t>(state.iterations()));
+  {
+    // what the open buckets cost in the file: the track_log rows' bytes per fix
+    sqlite3* h = nullptr;
+    sqlite3_stmt* q = nullptr;
+    if (sqlite3_open_v2(db.string().c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, "SELECT SUM(length(data)), SUM(n) FROM track_log", -1, &q, nullptr) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int64(q, 1) > 0)
+      state.counters["log_bytes_per_fix"] = static_cast<double>(sqlite3_column_int64(q, 0)) / static_cast<double>(sqlite3_column_int64(q, 1));
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+  }
   live.store.reset();
   remove_db(db);
 }

@@ -458,7 +458,7 @@ struct SqliteHistory::Impl {
       }
       for (const Bucket& b : to_compact)
         if (b.first_log_id) keep_from = std::min(keep_from, b.first_log_id);
-      if (!fresh.empty()) ++next_log_id;
+      if (!fresh.empty() || !retry_fresh.empty()) ++next_log_id;  // (retry_fresh: db_mu is held)
       if (keep_from == INT64_MAX) keep_from = next_log_id;
       persons.swap(q_people);
       zones.swap(q_zones);
@@ -481,6 +481,7 @@ struct SqliteHistory::Impl {
       row_last = std::max(row_last, g.points.back().t_ms);
       row_n += static_cast<std::int64_t>(g.points.size());
     }
+    if (!row.empty()) row = history::pack_log_row(row, opt.compress);
     const bool retention_due = retention_is_due(newest);
     const bool drop_log = keep_from > log_floor;
     if (row.empty() && seals.empty() && merges.empty() && persons.empty() && zones.empty() && alarms.empty() && permits.empty() &&
@@ -669,11 +670,12 @@ struct SqliteHistory::Impl {
     range_log.reset();
     range_log.bind(1, t_from).bind(2, t_to);
     std::vector<history::LogGroup> groups;
+    std::string unpacked;
     std::map<std::pair<int, std::int64_t>, bool> is_sealed;
     std::vector<TrackPoint> pts;
     while (range_log.step() == SQLITE_ROW) {
       groups.clear();
-      if (!history::split_log_row(range_log.blob_view(1), groups)) {
+      if (!history::split_log_row(range_log.blob_view(1), unpacked, groups)) {
         error = "history: track_log row " + std::to_string(range_log.i64(0)) + " is damaged";
         range_log.reset();
         return false;

@@ -191,22 +191,44 @@ bool decode_track(std::int64_t bucket_start_ms, std::string_view blob, std::vect
 #endif
 }
 
-void append_log_group(std::string& row, int person, std::int64_t bucket_start_ms, const std::vector<TrackPoint>& points) {
+void append_log_group(std::string& groups, int person, std::int64_t bucket_start_ms, const std::vector<TrackPoint>& points) {
   const std::string blob = pack(encode_payload(bucket_start_ms, points, kXyDeltaOfDelta), false);
-  put_varint(row, static_cast<std::uint64_t>(person));
-  put_varint(row, zigzag(bucket_start_ms));
-  put_varint(row, blob.size());
-  row += blob;
+  put_varint(groups, static_cast<std::uint64_t>(person));
+  put_varint(groups, zigzag(bucket_start_ms));
+  put_varint(groups, blob.size());
+  groups += blob;
 }
 
-bool split_log_row(std::string_view row, std::vector<LogGroup>& out) {
-  Reader r{row};
-  while (r.i < row.size()) {
+std::string pack_log_row(const std::string& groups, bool compress) { return pack(groups, compress); }
+
+bool split_log_row(std::string_view row, std::string& unpacked, std::vector<LogGroup>& out) {
+  if (row.size() < 2 || static_cast<std::uint8_t>(row[0]) != kTrackFormat) return false;
+  const auto flags = static_cast<std::uint8_t>(row[1]);
+  if (flags == 0) {
+    unpacked.assign(row.substr(2));
+  } else if (flags == kFlagZstd) {
+#ifdef PLANTTWIN_HAVE_ZSTD
+    Reader h{row.substr(2)};
+    const std::uint64_t raw = h.varint();
+    if (!h.ok || raw > (std::uint64_t{1} << 30)) return false;
+    unpacked.assign(raw, '\0');
+    const std::string_view z = row.substr(2 + h.i);
+    const size_t n = ZSTD_decompress(unpacked.data(), unpacked.size(), z.data(), z.size());
+    if (ZSTD_isError(n) || n != raw) return false;
+#else
+    return false;  // written by a build with zstd
+#endif
+  } else {
+    return false;
+  }
+  const std::string_view groups(unpacked);
+  Reader r{groups};
+  while (r.i < groups.size()) {
     const std::uint64_t person = r.varint();
     const std::int64_t start = r.svarint();
     const std::uint64_t len = r.varint();
-    if (!r.ok || person > static_cast<std::uint64_t>(std::numeric_limits<int>::max()) || len > row.size() - r.i) return false;
-    out.push_back({static_cast<int>(person), start, row.substr(r.i, static_cast<size_t>(len))});
+    if (!r.ok || person > static_cast<std::uint64_t>(std::numeric_limits<int>::max()) || len > groups.size() - r.i) return false;
+    out.push_back({static_cast<int>(person), start, groups.substr(r.i, static_cast<size_t>(len))});
     r.i += static_cast<size_t>(len);
   }
   return true;

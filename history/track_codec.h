@@ -24,17 +24,19 @@ std::string encode_track(std::int64_t bucket_start_ms, const std::vector<TrackPo
 // Appends the decoded points to out; false when the blob is malformed or of an unknown format.
 bool decode_track(std::int64_t bucket_start_ms, std::string_view blob, std::vector<TrackPoint>& out);
 // A flush's log row (table track_log, docs/history.md "Schema 1"): the fixes one flush made
-// durable, grouped by person and bucket. Each group: varint person code, varint zz(bucket start),
-// varint byte length, then a track blob of that length (encode_track, uncompressed).
+// durable, grouped by person and bucket. The groups, each: varint person code, varint zz(bucket
+// start), varint byte length, then a track blob of that length (encode_track, uncompressed); the
+// row's data is that sequence packed as a track blob's payload is (format byte, flags, zstd).
 struct LogGroup {
   int person = 0;
   std::int64_t bucket_start_ms = 0;
-  std::string_view blob;  // into the row
+  std::string_view blob;  // into the unpacked row
 };
-void append_log_group(std::string& row, int person, std::int64_t bucket_start_ms, const std::vector<TrackPoint>& points);
-// The row's groups, in order; false when it is malformed (a group cut short, a person code out of
-// range, bytes left over).
-bool split_log_row(std::string_view row, std::vector<LogGroup>& out);
+void append_log_group(std::string& groups, int person, std::int64_t bucket_start_ms, const std::vector<TrackPoint>& points);
+std::string pack_log_row(const std::string& groups, bool compress);
+// The row's groups, in order (views into `unpacked`, which the call fills); false when it is
+// malformed (bad packing, a group cut short, a person code out of range, bytes left over).
+bool split_log_row(std::string_view row, std::string& unpacked, std::vector<LogGroup>& out);
 // True when this build compresses with zstd.
 bool have_zstd();
 

@@ -53,7 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // the same bytes as a track_log row: split into groups, each group's blob decoded at its own
     // bucket start (any int64: the decoder checks every sum)
     std::vector<LogGroup> groups;
-    if (split_log_row(bytes, groups))
+    std::string unpacked;
+    if (split_log_row(bytes, unpacked, groups))
       for (const LogGroup& g : groups) {
         out.clear();
         (void)decode_track(g.bucket_start_ms, g.blob, out);

@@ -599,6 +599,12 @@ TEST(HistoryStore, PL03_H03_AFailedFlushLosesNothingAndIsCounted) {
   EXPECT_EQ(count_rows(path, "SELECT COUNT(*) FROM zone_entry"), 1);
   expect_same(query(*s, "P01", kT0, kT0 + 20 * kMin), in);
   EXPECT_EQ(s->stored_fixes(), 6u);
+  in.push_back({"P01", kT0 + 10 * kMin + 9000, 9, 9, 0, "1"});  // and the log goes on after the retry
+  s->fix(in.back());
+  s->flush();
+  EXPECT_EQ(s->counters().write_errors, 1u) << s->counters().last_write_error;
+  EXPECT_EQ(s->stored_fixes(), 7u);
+  expect_same(query(*s, "P01", kT0, kT0 + 20 * kMin), in);
 }
 
 // PL-03, H-03: the live loop's fix() does not wait for the file. Another connection holds the
