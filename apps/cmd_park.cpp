@@ -39,6 +39,7 @@ struct ParkArgs {
   bool no_script = false;
   double speed = 0;
   bool acked = false;
+  bool no_batch = false;
   std::string site, report, file;
   bool json = false;
 };
@@ -169,6 +170,9 @@ int cmd_play(const ParkArgs& a) {
   park::PlayOptions o;
   o.speed = a.speed;
   o.acked = a.acked;
+  o.batch = !a.no_batch;
+  std::uint64_t messages = 0;
+  o.messages = &messages;
   double behind = 0;
   o.max_behind_ms = &behind;
   std::uint64_t published = 0;
@@ -177,7 +181,8 @@ int cmd_play(const ParkArgs& a) {
     std::cerr << "planttwin park play: " << err << "\n";
     return kExitBadInput;
   }
-  std::cout << "Played " << published << " inputs (end marker included) to " << park::in_subject(park::site_key(sc.name));
+  std::cout << "Played " << published << " inputs (end marker included) in " << messages << " messages to "
+            << park::in_subject(park::site_key(sc.name));
   if (a.speed > 0) std::cout << "; at worst " << fixed(behind, 1) << " ms behind the schedule";
   std::cout << "\n";
   return kExitPass;
@@ -242,7 +247,8 @@ std::vector<Subcommand> add_park_commands(CLI::App& app) {
   CLI::App* play = park->add_subcommand("play", "Publish a scenario's inputs (truth fixes) stamped with scenario time, then the end marker");
   play->add_option("scenario", a->scenarios, "Scenario file (added with park add)")->required();
   play->add_option("--speed", a->speed, "Pace: N times the scenario's time (0: as fast as possible)")->capture_default_str();
-  play->add_flag("--acked", a->acked, "Publish each input acknowledged before the next, retried for 30 s (survives a NATS node failover in order)");
+  play->add_flag("--acked", a->acked, "Publish each message acknowledged before the next, retried for 30 s (survives a NATS node failover in order)");
+  play->add_flag("--no-batch", a->no_batch, "One message per input (default: the fixes of one scenario instant in one batch message, stepped once)");
   common(play, *a);
   CLI::App* report = park->add_subcommand("report", "Write a site's report (report.json, report.md with hash)");
   report->add_option("site", a->site, "Site (the scenario's name)")->required();

@@ -111,46 +111,35 @@ Micros record_time(const Record& x) {
   return x.kind == RecordKind::input ? x.input.t : x.kind == RecordKind::solve ? x.solve.t : x.end_t;
 }
 
-// Feeds a recording's records to a session the way the live loop fed them (replay, live --resume):
-// with input batches, consecutive input records with the same time are held and released as one
-// batch (Session::hold_engine); without, record by record.
-class RecordFeeder {
- public:
-  RecordFeeder(Session& s, bool batches) : s_(s), batches_(batches) {}
-  void record(const Record& x) {
-    if (open_ && (x.kind != RecordKind::input || x.input.t != t_)) release();
-    switch (x.kind) {
-      case RecordKind::input:
-        if (batches_ && !open_) {
-          s_.hold_engine(true);
-          open_ = true;
-          t_ = x.input.t;
-        }
-        s_.on_message(x.input.t, x.input.topic, x.input.body);
-        break;
-      case RecordKind::solve: s_.solve_recorded(x.solve.t, x.solve.tag); break;
-      case RecordKind::reached: s_.advance(x.end_t); break;
-      case RecordKind::end:
-      case RecordKind::header: break;
-    }
-  }
-  void finish() {
-    if (open_) release();
-  }
-
- private:
-  void release() {
-    s_.hold_engine(false);
-    s_.advance(t_);
-    open_ = false;
-  }
-  Session& s_;
-  bool batches_;
-  bool open_ = false;
-  Micros t_ = 0;
-};
-
 }  // namespace
+
+void RecordFeeder::record(const Record& x) {
+  if (open_ && (x.kind != RecordKind::input || x.input.t != t_)) release();
+  switch (x.kind) {
+    case RecordKind::input:
+      if (batches_ && !open_) {
+        s_.hold_engine(true);
+        open_ = true;
+        t_ = x.input.t;
+      }
+      s_.on_message(x.input.t, x.input.topic, x.input.body);
+      break;
+    case RecordKind::solve: s_.solve_recorded(x.solve.t, x.solve.tag); break;
+    case RecordKind::reached: s_.advance(x.end_t); break;
+    case RecordKind::end:
+    case RecordKind::header: break;
+  }
+}
+
+void RecordFeeder::finish() {
+  if (open_) release();
+}
+
+void RecordFeeder::release() {
+  s_.hold_engine(false);
+  s_.advance(t_);
+  open_ = false;
+}
 
 bool recording_header_for(const Scenario& sc, RecordingHeader& h, std::string& error) {
   h.product_version = PLANTTWIN_VERSION;

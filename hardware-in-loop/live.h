@@ -120,6 +120,24 @@ class LiveLoop {
   LiveStats stats_;
 };
 
+// Feeds a recording's records to a session the way the live loop fed them (replay, live --resume,
+// the park's reference in tests): with input batches (the header's input_batches), consecutive
+// input records with the same time are held and released as one batch (Session::hold_engine);
+// without, record by record. Call finish() after the last record.
+class RecordFeeder {
+ public:
+  RecordFeeder(Session& s, bool batches) : s_(s), batches_(batches) {}
+  void record(const Record& x);
+  void finish();
+
+ private:
+  void release();
+  Session& s_;
+  bool batches_;
+  bool open_ = false;
+  Micros t_ = 0;
+};
+
 // The scenario and site texts, embedded in a recording's header (docs/recording.md).
 bool recording_header_for(const Scenario& sc, RecordingHeader& h, std::string& error);
 // The scenario rebuilt from a header's embedded texts (in a private temporary folder laid out so

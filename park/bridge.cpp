@@ -1,5 +1,6 @@
 // `planttwin live SCENARIO --nats URL` (park/park.h): vendors' ZeroMQ clients unchanged, their
 // messages stamped on arrival into the park's log, the site's outputs back on a PUB socket.
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <mutex>
@@ -71,6 +72,30 @@ bool run_bridge(Nats& n, const Scenario& sc, const BridgeOptions& o, const std::
   while (!stop.load() && (!o.duration || now_t() < *o.duration)) {
     zmq::pollitem_t items[] = {{static_cast<void*>(pull), 0, ZMQ_POLLIN, 0}};
     zmq::poll(items, 1, std::chrono::milliseconds(20));
+    // what one turn reads is one batch with one stamp, as in `live` (docs/live-v1.md "Input
+    // batches"): a message alone goes as itself, several as a batch message (docs/park.md
+    // "Batches"). A message that cannot be a batch line (not [topic, body], a topic with a space,
+    // a body with a line break) ends the batch and goes alone. The park's own topics `end` and
+    // `batch` are not live-v1 inputs: from a client they always go inside a batch, where the
+    // worker answers them as an unknown topic (a client can neither end the site nor forge a batch)
+    const std::string t = std::to_string(now_t());
+    std::vector<std::pair<std::string, std::string>> held;
+    std::size_t held_bytes = 0;
+    auto reserved = [](const std::string& topic) { return topic == kEndTopic || topic == kBatchTopic; };
+    auto flush = [&] {
+      bool sent = true;
+      if (held.size() == 1 && !reserved(held[0].first)) {
+        sent = publish_async(js.js, subject, held[0].second, {{kTopicHeader, held[0].first}, {kTimeHeader, t}}, error);
+      } else if (!held.empty()) {
+        std::string body;
+        body.reserve(held_bytes);
+        for (const auto& [topic, b] : held) body.append(topic).append(" ").append(b).append("\n");
+        sent = publish_async(js.js, subject, body, {{kTopicHeader, kBatchTopic}, {kTimeHeader, t}}, error);
+      }
+      held.clear();
+      held_bytes = 0;
+      return sent;
+    };
     for (int k = 0; k < 1000 && (items[0].revents & ZMQ_POLLIN); ++k) {
       std::vector<zmq::message_t> parts;
       zmq::message_t part;
@@ -82,17 +107,34 @@ bool run_bridge(Nats& n, const Scenario& sc, const BridgeOptions& o, const std::
         if (!more) break;
       }
       if (!got) break;
-      const std::string t = std::to_string(now_t());
-      const std::string first = parts[0].to_string();
-      const bool sent = parts.size() == 2
-                            ? publish_async(js.js, subject, parts[1].to_string(), {{kTopicHeader, first}, {kTimeHeader, t}}, error)
-                            : publish_async(js.js, subject, first, {{kTimeHeader, t}}, error);  // no topic: a bad frame
-      if (!sent) {
+      ++forwarded;
+      std::string topic = parts[0].to_string();
+      if (parts.size() != 2) {
+        if (!flush() || !publish_async(js.js, subject, topic, {{kTimeHeader, t}}, error)) {  // no topic header: a bad frame
+          ok = false;
+          break;
+        }
+        continue;
+      }
+      std::string body = parts[1].to_string();
+      if (reserved(topic)) std::replace_if(body.begin(), body.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+      const bool line = !topic.empty() && topic.find_first_of(" \r\n") == std::string::npos && body.find_first_of("\r\n") == std::string::npos;
+      const std::size_t bytes = topic.size() + body.size() + 2;
+      if (line && held_bytes + bytes > kMaxBatchBytes && !flush()) {
         ok = false;
         break;
       }
-      ++forwarded;
+      if (line) {
+        held_bytes += bytes;
+        held.emplace_back(std::move(topic), std::move(body));
+        continue;
+      }
+      if (!flush() || !publish_async(js.js, subject, body, {{kTopicHeader, topic}, {kTimeHeader, t}}, error)) {
+        ok = false;
+        break;
+      }
     }
+    if (ok && !flush()) ok = false;
     if (!ok) break;
     std::deque<std::pair<std::string, std::string>> outs;
     {

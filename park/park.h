@@ -15,16 +15,22 @@
 // so the log replays to the same decisions (H-01) whoever runs it and however often.
 #pragma once
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/time.h"
 #include "hardware-in-loop/recording.h"
 #include "scenarios/scenario.h"
+
+namespace planttwin::hil {
+class Session;
+}
 
 namespace planttwin::park {
 
@@ -41,6 +47,14 @@ constexpr const char* kTopicHeader = "Pt-Topic";
 // (no header name may be a prefix of another: libnats 3.4 finds "Pt-T" in a received "Pt-Topic")
 constexpr const char* kTimeHeader = "Pt-Stamp";
 constexpr const char* kEndTopic = "end";
+// A batch (Pt-Topic: batch): several live-v1 inputs in one message, one per line, each line
+// `TOPIC BODY` (the topic, one space, the JSON body). The worker feeds them with one stamp and
+// advances the engine once after the last (docs/park.md "Batches"), as `live` does with what one
+// turn of its loop reads; one NATS message instead of one per input.
+constexpr const char* kBatchTopic = "batch";
+// What a player puts in one batch message at most (NATS' default max_payload is 1 MiB, headers
+// included); the inputs of one scenario instant that do not fit go on in the next message.
+constexpr std::size_t kMaxBatchBytes = 900 * 1024;
 
 // A site's key: the scenario's `scenario` name with every character other than a letter, digit,
 // '-' or '_' replaced by '_' (a subject token and a KV key).
@@ -117,7 +131,11 @@ std::vector<SiteStatus> list_sites(Nats& n);
 
 struct PlayOptions {
   double speed = 0;  // 0: as fast as possible; N: N times the scenario's time
-  bool acked = false;  // each input acknowledged (retried) before the next: survives a NATS failover in order
+  bool acked = false;  // each message acknowledged (retried) before the next: survives a NATS failover in order
+  // true: the fixes of one scenario instant go as one batch message (split past kMaxBatchBytes),
+  // stepped once like `run` steps once per instant; false: one message per input
+  bool batch = true;
+  std::uint64_t* messages = nullptr;  // how many messages were published (end marker included)
   std::function<void(std::uint64_t published)> progress;
   double* max_behind_ms = nullptr;  // paced: how far publishing fell behind the schedule at worst
 };
@@ -136,6 +154,14 @@ struct LoggedInput {
   std::string body;
 };
 bool read_log(Nats& n, const std::string& site, const std::function<void(const LoggedInput&)>& f, std::string& error);
+
+// The lines of a batch body, in order: f(topic, body) for each non-empty line (a line without a
+// space is a topic with an empty body, refused by the decoder as bad JSON).
+void for_each_batch_input(std::string_view batch, const std::function<void(std::string_view topic, std::string_view body)>& f);
+// Feeds one logged message (not the end marker) to a session at t as every worker does: an input,
+// a message without topic (answered as a bad frame), or a batch (its inputs held and the engine
+// advanced once, Session::hold_engine). Returns how many inputs it held.
+std::size_t feed_logged(hil::Session& s, Micros t, const LoggedInput& in);
 
 // `park export`: the site's log replayed into a session that records (docs/recording.md): a
 // standard recording of exactly the inputs the site's engine applied; `replay` of it gives the

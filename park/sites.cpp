@@ -215,8 +215,9 @@ bool play(Nats& n, const Scenario& sc, const PlayOptions& o, std::uint64_t& publ
   // nothing and keeps the order. Otherwise asynchronous: paced, the acknowledgements of each
   // scenario instant are awaited before the next instant; a failure ends the command (exit 2).
   const std::string id_prefix = site + ":" + std::to_string(unix_ms_now()) + ":";
-  auto send = [&](const std::string& topic, Micros t, const std::string& body) {
-    const std::string id = id_prefix + std::to_string(published);
+  std::uint64_t messages = 0;
+  auto send = [&](const std::string& topic, Micros t, const std::string& body, std::uint64_t inputs) {
+    const std::string id = id_prefix + std::to_string(messages);
     if (o.acked) {
       const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
       for (;;) {
@@ -228,9 +229,22 @@ bool play(Nats& n, const Scenario& sc, const PlayOptions& o, std::uint64_t& publ
     } else if (!publish_async(ctx.js, subject, body, {{kTopicHeader, topic}, {kTimeHeader, std::to_string(t)}, {"Nats-Msg-Id", id}}, error)) {
       return false;
     }
-    ++published;
-    if (o.progress && published % 10000 == 0) o.progress(published);
+    ++messages;
+    if (o.messages) *o.messages = messages;
+    const std::uint64_t before = published;
+    published += inputs;
+    if (o.progress && published / 10000 != before / 10000) o.progress(published);
     return true;
+  };
+  // batch mode: the fixes of one instant as lines of one message (more when past kMaxBatchBytes)
+  std::string batch;
+  std::uint64_t batch_inputs = 0;
+  auto flush_batch = [&](Micros t) {
+    if (batch_inputs == 0) return true;
+    const bool ok = send(kBatchTopic, t, batch, batch_inputs);
+    batch.clear();
+    batch_inputs = 0;
+    return ok;
   };
   const auto ignore = [](Input) {};
   for (std::int64_t k = 0;; ++k) {
@@ -251,11 +265,19 @@ bool play(Nats& n, const Scenario& sc, const PlayOptions& o, std::uint64_t& publ
       const FixInput f = driver.true_fix(i, pose);
       json j = {{"v", 1}, {"tag", *sc.people[static_cast<size_t>(i)].tag}, {"ts", hil::unix_ms(start_ms, tf)},
                 {"x", f.x}, {"y", f.y}, {"z", f.z}, {"floor", pose.floor}};
-      if (!send("fix", tf, j.dump())) return false;
+      if (!o.batch) {
+        if (!send("fix", tf, j.dump(), 1)) return false;
+        continue;
+      }
+      const std::string line = "fix " + j.dump() + "\n";
+      if (batch.size() + line.size() > kMaxBatchBytes && !flush_batch(tf)) return false;
+      batch += line;
+      ++batch_inputs;
     }
+    if (!flush_batch(tf)) return false;
   }
   pace(sc.duration);
-  if (!send(kEndTopic, sc.duration, "")) return false;
+  if (!send(kEndTopic, sc.duration, "", 1)) return false;
   if (!publish_complete(ctx.js, 60000, error)) return false;
   if (ctx.failed.load() > 0) {
     error = subject + ": " + std::to_string(ctx.failed.load()) + " inputs refused by JetStream: " + ctx.last_error;
@@ -307,6 +329,39 @@ bool read_log(Nats& n, const std::string& site, const std::function<void(const L
   return ok;
 }
 
+void for_each_batch_input(std::string_view batch, const std::function<void(std::string_view, std::string_view)>& f) {
+  while (!batch.empty()) {
+    const std::size_t nl = batch.find('\n');
+    std::string_view line = batch.substr(0, nl);
+    batch = nl == std::string_view::npos ? std::string_view{} : batch.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    const std::size_t sp = line.find(' ');
+    if (sp == std::string_view::npos) f(line, {});
+    else f(line.substr(0, sp), line.substr(sp + 1));
+  }
+}
+
+std::size_t feed_logged(hil::Session& s, Micros t, const LoggedInput& in) {
+  if (in.topic.empty()) {
+    s.on_bad_frames(t, 1, in.body);
+    return 1;
+  }
+  if (in.topic != kBatchTopic) {
+    s.on_message(t, in.topic, in.body);
+    return 1;
+  }
+  std::size_t n = 0;
+  s.hold_engine(true);
+  for_each_batch_input(in.body, [&](std::string_view topic, std::string_view body) {
+    s.on_message(t, topic, body);
+    ++n;
+  });
+  s.hold_engine(false);
+  s.advance(t);
+  return n;
+}
+
 // Replays the site's log into a session as the worker does; with a recorder when `recorder`.
 namespace {
 struct LogReplay {
@@ -330,6 +385,10 @@ bool replay_log(Nats& n, const std::string& site, const SiteDef& def, hil::Recor
   hil::Session session(out.sc, so);
   session.set_recorder(recorder);
   Micros end = 0;
+  // the recording says input_batches: consecutive input records with one time are replayed as one
+  // batch, so each message's records are closed by a `reached` record when the next message has
+  // the same time (a no-op for the engine, already at t)
+  std::optional<Micros> open_t;
   const bool ok = read_log(n, site, [&](const LoggedInput& in) {
     if (out.ended) return;
     const Micros t = in.has_t ? std::max(in.t, session.now()) : session.now();
@@ -338,12 +397,15 @@ bool replay_log(Nats& n, const std::string& site, const SiteDef& def, hil::Recor
       end = t;
       return;
     }
-    const bool accepted = !in.topic.empty() && session.on_message(t, in.topic, in.body);
-    if (in.topic.empty()) session.on_bad_frames(t, 1, in.body);
-    // a refused input is not recorded, but the session advanced to its time (a step at t, which
-    // can decide something before the next input of the same instant): a `reached` record makes
-    // the replay advance there too
-    if (!accepted && recorder) recorder->reached(t);
+    if (recorder && open_t == t) recorder->reached(t);
+    const std::uint64_t accepted0 = session.counters().accepted;
+    feed_logged(session, t, in);
+    const bool recorded = session.counters().accepted > accepted0;
+    // a message with nothing accepted is not recorded, but the session advanced to its time (a
+    // step at t, which can decide something before the next input of the same instant): a
+    // `reached` record makes the replay advance there too
+    if (!recorded && recorder) recorder->reached(t);
+    open_t = recorded ? std::optional<Micros>(t) : std::nullopt;
     end = std::max(end, t);
   }, error);
   if (!ok) return false;
@@ -371,7 +433,9 @@ bool export_site(Nats& n, const std::string& site, const std::string& file, bool
   SiteDef def;
   if (!get_site(n, site, def, error)) return false;
   hil::RecordingWriter w;
-  if (!w.open(file, def.header, error)) return false;
+  hil::RecordingHeader h = def.header;
+  h.input_batches = true;  // a batch message's inputs are one batch (replay_log)
+  if (!w.open(file, h, error)) return false;
   LogReplay lr;
   if (!replay_log(n, site, def, &w, lr, error)) return false;
   if (!w.flush()) {

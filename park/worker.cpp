@@ -300,9 +300,9 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
     if (r.stop.load()) break;
     cur_seq = in.seq;
     const Micros t = in.has_t ? std::max(in.t, session.now()) : session.now();
-    ++st.inputs;
     st.consumed_seq = in.seq;
     if (in.topic == kEndTopic) {
+      ++st.inputs;
       RunResult res;
       session.finish(t, res);
       std::string perr;
@@ -349,8 +349,7 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
       log("ended at t=" + std::to_string(to_seconds(t)) + " s: hash " + res.hash + ", " + std::to_string(nout) + " outputs");
       break;
     }
-    if (in.topic.empty()) session.on_bad_frames(t, 1, in.body);
-    else session.on_message(t, in.topic, in.body);
+    st.inputs += feed_logged(session, t, in);  // a batch counts its inputs
     next_seq = in.seq + 1;
     if (session.checkpoint_files().size() != ck_seen) {  // written during this input, after its last output
       ck_seen = session.checkpoint_files().size();

@@ -223,17 +223,13 @@ inline bool reference_outputs(const std::string& ptrec, std::vector<OutMsg>& out
   hil::Session s(sc, so);
   s.set_publisher([&](const hil::WireMessage& w) { out.push_back({w.topic, w.body, ""}); });
   Micros end = 0;
+  hil::RecordFeeder feed(s, rec.header.input_batches);  // a batch message's inputs: one engine step
   for (const hil::Record& r : rec.records) {
-    if (r.kind == hil::RecordKind::input) {
-      s.on_message(r.input.t, r.input.topic, r.input.body);
-      end = std::max(end, r.input.t);
-    } else if (r.kind == hil::RecordKind::reached) {
-      s.advance(r.end_t);
-      end = std::max(end, r.end_t);
-    } else if (r.kind == hil::RecordKind::end) {
-      end = std::max(end, r.end_t);
-    }
+    feed.record(r);
+    if (r.kind == hil::RecordKind::input) end = std::max(end, r.input.t);
+    else if (r.kind == hil::RecordKind::reached || r.kind == hil::RecordKind::end) end = std::max(end, r.end_t);
   }
+  feed.finish();
   RunResult res;
   s.finish(end, res);
   hash = res.hash;
