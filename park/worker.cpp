@@ -162,6 +162,7 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
     }
   }
   st.outputs = nout;
+  st.inputs = session.counters().received;  // applied before the checkpoint (restored with it)
 
   std::uint64_t cur_seq = 0;
   size_t ck_seen = session.checkpoint_files().size();
@@ -279,7 +280,7 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
       jsMsgMetaData* meta = nullptr;
       if (natsMsg_GetMetaData(&meta, msg) == NATS_OK && meta) {
         in.seq = meta->Sequence.Stream;
-        if (lags.size() < 100000) lags.push_back(static_cast<double>(unix_ms_now() * 1000000 - meta->Timestamp) / 1e6);
+        if (lags.size() < 100000) lags.push_back(static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count() - meta->Timestamp) / 1e6);
         jsMsgMetaData_Destroy(meta);
       }
       const char* v = nullptr;
@@ -370,6 +371,8 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
 
 }  // namespace
 
+constexpr size_t kTakePerScan = 4;  // new sites a worker takes per scan (every 250 ms)
+
 int run_worker(Nats& n, const WorkerOptions& o, const std::atomic<bool>& stop) {
   Nats::Impl& m = n.impl();
   auto log = [&](const std::string& s) {
@@ -377,14 +380,44 @@ int run_worker(Nats& n, const WorkerOptions& o, const std::atomic<bool>& stop) {
   };
   std::error_code ec;
   fs::create_directories(o.work_dir, ec);
+  // running: changed (emplace, erase) only by this thread, under running_mu; read here without it,
+  // and under it by the renewal thread
   std::map<std::string, std::unique_ptr<SiteRunner>> running;
+  std::mutex running_mu;
   std::map<std::string, std::uint64_t> finished;  // site -> definition revision that ended or failed
   const auto renew_every = std::chrono::microseconds(std::max<Micros>(o.lease_ttl / 4, 100 * kMillisecond));
   const auto scan_every = std::chrono::milliseconds(250);
-  auto next_renew = Clock::now(), next_scan = Clock::now();
+  auto next_scan = Clock::now();
   std::uint64_t scans = 0;
   kv_put(m.workers, o.name, std::to_string(unix_ms_now()));
   log(o.name + ": worker started");
+  // Renewals have a thread of their own: a scan that waits for a busy cluster (up to 1 s per
+  // listing) or starts many sites must not hold them past the lease's TTL (bench-park: a worker
+  // starting 30 sites while 60 players started lost 14 leases at once, and the sites moved).
+  std::atomic<bool> renewing{true};
+  std::thread renewer([&] {
+    auto next_renew = Clock::now();
+    while (renewing.load()) {
+      if (Clock::now() < next_renew) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
+      next_renew = Clock::now() + renew_every;
+      kv_put(m.workers, o.name, std::to_string(unix_ms_now()));
+      std::lock_guard<std::mutex> lk(running_mu);
+      for (auto& [site, r] : running) {
+        if (r->stop.load() || r->done.load()) continue;
+        // the lease holds the owner's name: read back after a failed renewal, it tells whether the
+        // renewal was applied (ours at a later revision) or the lease is gone; while the cluster does
+        // not answer the site runs on (fenced by its status and checkpoint entries) until it does
+        const KvWrite w = kv_write_fenced(m.leases, site, o.name, r->lease_rev, r->lease_unconfirmed, 0);
+        if (w == KvWrite::moved_on) {
+          log(o.name + ": " + site + ": lost its lease; stops the site");
+          r->stop = true;
+        }
+      }
+    }
+  });
   while (!stop.load()) {
     const auto now = Clock::now();
     // threads that ended: release an ended or failed site's lease; a lost one is left to expire
@@ -401,22 +434,8 @@ int run_worker(Nats& n, const WorkerOptions& o, const std::atomic<bool>& stop) {
         finished[r.site] = rev;
         kv_delete(m.js, m.leases, r.site);
       }
+      std::lock_guard<std::mutex> lk(running_mu);
       it = running.erase(it);
-    }
-    if (now >= next_renew) {
-      next_renew = now + renew_every;
-      kv_put(m.workers, o.name, std::to_string(unix_ms_now()));
-      for (auto& [site, r] : running) {
-        if (r->stop.load()) continue;
-        // the lease holds the owner's name: read back after a failed renewal, it tells whether the
-        // renewal was applied (ours at a later revision) or the lease is gone; while the cluster does
-        // not answer the site runs on (fenced by its status and checkpoint entries) until it does
-        const KvWrite w = kv_write_fenced(m.leases, site, o.name, r->lease_rev, r->lease_unconfirmed, 0);
-        if (w == KvWrite::moved_on) {
-          log(o.name + ": " + site + ": lost its lease; stops the site");
-          r->stop = true;
-        }
-      }
     }
     if (now >= next_scan) {
       next_scan = now + scan_every;
@@ -456,22 +475,30 @@ int run_worker(Nats& n, const WorkerOptions& o, const std::atomic<bool>& stop) {
       const size_t cap = o.max_sites > 0 ? static_cast<size_t>(o.max_sites) : (open.size() + workers - 1) / workers;
       // start at a place that depends on the name, so that workers try different sites first
       const size_t offset = open.empty() ? 0 : std::hash<std::string>{}(o.name) % open.size();
-      for (size_t i = 0; i < open.size() && running.size() < cap; ++i) {
+      // at most a few new sites per scan: workers started together see each other within a scan or
+      // two, so none takes far more than its share before the others count (bench-park: one worker
+      // took 30 of 60 sites at its first scan, then could not renew them all within the TTL)
+      size_t taken = 0;
+      for (size_t i = 0; i < open.size() && running.size() < cap && taken < kTakePerScan; ++i) {
         const std::string& k = open[(offset + i) % open.size()].first;
         if (running.count(k) || leased.count(k)) continue;
         std::uint64_t rev = 0;
         if (!kv_create(m.leases, k, o.name, &rev)) continue;
+        ++taken;
         auto r = std::make_unique<SiteRunner>();
         r->site = k;
         r->lease_rev = rev;
         log(o.name + ": " + k + ": took the lease");
         SiteRunner* rp = r.get();
         r->thread = std::thread([&n, &o, rp] { run_site(n, o, *rp); });
+        std::lock_guard<std::mutex> lk(running_mu);
         running.emplace(k, std::move(r));
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  renewing = false;
+  renewer.join();
   // a clean stop hands the sites over at once: threads stopped, leases deleted
   for (auto& [site, r] : running) r->stop = true;
   for (auto& [site, r] : running) {

@@ -208,6 +208,10 @@ TEST_F(ParkTest, H01_KillNineOwnerTakeoverWithin3sNothingLostOrDuplicated) {
   ASSERT_EQ(run_planttwin({"park", "report", kSite, "--nats", url, "--report", rep.string()}, &out, dir), 0) << out;
   auto rj = nlohmann::json::parse(read_text(rep / "report.json"));
   EXPECT_EQ(rj["park"]["worker"], other);
+  // the status counts every input of the run, those before the restored checkpoint included
+  const auto st = site_status(client(), kSite);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(st->inputs, 1147u) << "1146 fixes and the end marker";
   check_exactly_once(kSite, report_hash(rep));
 }
 
