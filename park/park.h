@@ -120,6 +120,10 @@ struct SiteStatus {
   double input_rate = 0;            // inputs per second of wall time, over the last status period
   // stored in PARK_IN -> applied by the engine (wall time, ms), over the last status period
   double lag_ms_p50 = 0, lag_ms_p99 = 0;
+  // an input stored in PARK_IN -> the outputs it caused published (wall time, ms), over the last
+  // status period with outputs: what a consumer of park.out waits for a decision
+  double output_lag_ms_p50 = 0, output_lag_ms_p99 = 0;
+  std::uint64_t output_lag_samples = 0;
   bool ended = false;
   std::string error;                // the loader's message when the scenario does not load
   std::int64_t updated_unix_ms = 0;

@@ -142,7 +142,8 @@ std::string status_json(const SiteStatus& s) {
   json j = {{"owner", s.status_owner}, {"def_revision", s.def_revision}, {"consumed_seq", s.consumed_seq}, {"inputs", s.inputs},
             {"accepted", s.accepted}, {"dropped", s.dropped}, {"outputs", s.outputs}, {"t_s", s.t_s},
             {"checkpoint_seq", s.checkpoint_seq}, {"input_rate", s.input_rate},
-            {"lag_ms_p50", s.lag_ms_p50}, {"lag_ms_p99", s.lag_ms_p99}, {"ended", s.ended}, {"error", s.error},
+            {"lag_ms_p50", s.lag_ms_p50}, {"lag_ms_p99", s.lag_ms_p99}, {"output_lag_ms_p50", s.output_lag_ms_p50},
+            {"output_lag_ms_p99", s.output_lag_ms_p99}, {"output_lag_samples", s.output_lag_samples}, {"ended", s.ended}, {"error", s.error},
             {"updated_unix_ms", s.updated_unix_ms}};
   j["checkpoint_t_s"] = s.checkpoint_t_s ? json(*s.checkpoint_t_s) : json(nullptr);
   return j.dump();
@@ -164,6 +165,9 @@ bool parse_status(const std::string& text, SiteStatus& s) {
   s.input_rate = j.value("input_rate", 0.0);
   s.lag_ms_p50 = j.value("lag_ms_p50", 0.0);
   s.lag_ms_p99 = j.value("lag_ms_p99", 0.0);
+  s.output_lag_ms_p50 = j.value("output_lag_ms_p50", 0.0);
+  s.output_lag_ms_p99 = j.value("output_lag_ms_p99", 0.0);
+  s.output_lag_samples = j.value("output_lag_samples", std::uint64_t{0});
   s.ended = j.value("ended", false);
   s.error = j.value("error", "");
   s.updated_unix_ms = j.value("updated_unix_ms", std::int64_t{0});

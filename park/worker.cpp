@@ -168,7 +168,14 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
   size_t ck_seen = session.checkpoint_files().size();
   std::uint64_t outputs_at_ck = nout;
   bool publish_failed = false;
+  std::int64_t cur_stored_ns = 0;  // when the input being fed was stored in PARK_IN
+  std::vector<double> out_lags;    // ms from an input stored to an output it caused published
+  const auto unix_ns_now = [] {
+    return static_cast<std::int64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  };
   session.set_publisher([&](const hil::WireMessage& w) {
+    if (cur_stored_ns > 0 && out_lags.size() < 100000) out_lags.push_back(static_cast<double>(unix_ns_now() - cur_stored_ns) / 1e6);
     if (session.checkpoint_files().size() != ck_seen) {  // a checkpoint was written before this output
       ck_seen = session.checkpoint_files().size();
       outputs_at_ck = nout;
@@ -258,6 +265,13 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
         st.lag_ms_p99 = lags[std::min(lags.size() - 1, lags.size() * 99 / 100)];
         lags.clear();
       }
+      if (!out_lags.empty()) {
+        std::sort(out_lags.begin(), out_lags.end());
+        st.output_lag_ms_p50 = out_lags[out_lags.size() / 2];
+        st.output_lag_ms_p99 = out_lags[std::min(out_lags.size() - 1, out_lags.size() * 99 / 100)];
+        st.output_lag_samples = out_lags.size();
+        out_lags.clear();
+      }
       inputs_at_status = st.inputs;
       last_status = now;
       st.accepted = session.counters().accepted;
@@ -280,7 +294,8 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
       jsMsgMetaData* meta = nullptr;
       if (natsMsg_GetMetaData(&meta, msg) == NATS_OK && meta) {
         in.seq = meta->Sequence.Stream;
-        if (lags.size() < 100000) lags.push_back(static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count() - meta->Timestamp) / 1e6);
+        cur_stored_ns = meta->Timestamp;
+        if (lags.size() < 100000) lags.push_back(static_cast<double>(unix_ns_now() - meta->Timestamp) / 1e6);
         jsMsgMetaData_Destroy(meta);
       }
       const char* v = nullptr;
