@@ -51,5 +51,65 @@ TEST(TrackCodecFuzz, PL03_ExtremeCoordinatesStillRoundTrip) {
   }
 }
 
+// PL-03: 11 bytes of a damaged compressed blob whose size varint claims 170 MB (fuzz_track_codec,
+// timeout-a98167b9: 1.8 s alone, 25 s under load): the decoders allocated and zero-filled the
+// claimed size before zstd refused the frame. The frame's own declared size is now checked first
+// (it must equal the varint) and nothing is zero-filled; the blob is refused as a blob and as a
+// track_log row.
+TEST(TrackCodecFuzz, PL03_ACompressedBlobClaimingHundredsOfMegabytesIsRefusedUpFront) {
+  const unsigned char bytes[] = {0x01, 0x01, 0xe7, 0xe7, 0xe7, 0x51, 0xe7, 0xe7, 0x00, 0x00, 0x00};
+  const std::string blob(reinterpret_cast<const char*>(bytes), sizeof bytes);
+  std::vector<TrackPoint> out;
+  EXPECT_FALSE(decode_track(1'800'000'000'000, blob, out));
+  std::string unpacked;
+  std::vector<LogGroup> groups;
+  EXPECT_FALSE(split_log_row(blob, unpacked, groups));
+  EXPECT_TRUE(out.empty());
+  EXPECT_TRUE(groups.empty());
+}
+
+// PL-03: compressed blobs and log rows still decode exactly, and one whose size varint disagrees
+// with its zstd frame's declared size is refused.
+TEST(TrackCodecFuzz, PL03_CompressedBlobsAndRowsDecodeAndAWrongSizeIsRefused) {
+  if (!have_zstd()) GTEST_SKIP() << "built without zstd";
+  const std::int64_t bucket = 1'800'000'000'000;
+  std::vector<TrackPoint> pts;
+  for (int i = 0; i < 600; ++i) pts.push_back({bucket + 1000 * i, 12000, -3400, 120, 1});  // standing still: compresses
+  const std::string blob = encode_track(bucket, pts, /*compress=*/true);
+  ASSERT_EQ(static_cast<unsigned char>(blob.at(1)), 1u) << "zstd chosen";
+  std::vector<TrackPoint> back;
+  ASSERT_TRUE(decode_track(bucket, blob, back));
+  EXPECT_EQ(back, pts);
+  std::string groups;
+  append_log_group(groups, 7, bucket, pts);
+  append_log_group(groups, 9, bucket, pts);
+  const std::string row = pack_log_row(groups, /*compress=*/true);
+  ASSERT_EQ(static_cast<unsigned char>(row.at(1)), 1u) << "zstd chosen";
+  std::string unpacked;
+  std::vector<LogGroup> got;
+  ASSERT_TRUE(split_log_row(row, unpacked, got));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].person, 9);
+  back.clear();
+  ASSERT_TRUE(decode_track(got[1].bucket_start_ms, got[1].blob, back));
+  EXPECT_EQ(back, pts);
+  // the size varint (byte 2 on: raw payload length) one more than the frame declares
+  std::string wrong = blob.substr(0, 2);
+  std::size_t i = 2;
+  std::uint64_t raw = 0;
+  for (int shift = 0;; shift += 7) {
+    const auto b = static_cast<unsigned char>(blob.at(i++));
+    raw |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) break;
+  }
+  for (std::uint64_t v = raw + 1;; v >>= 7) {
+    wrong.push_back(static_cast<char>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0)));
+    if (v < 0x80) break;
+  }
+  wrong += blob.substr(i);
+  back.clear();
+  EXPECT_FALSE(decode_track(bucket, wrong, back));
+}
+
 }  // namespace
 }  // namespace planttwin::history
