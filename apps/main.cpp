@@ -139,6 +139,7 @@ class PrefixedSink final : public HistorySink {
   }
   void permit(const HistoryPermit& p) override { to_.permit(p); }
   void flush() override { to_.flush(); }
+  std::optional<HistorySinkStatus> status() const override { return to_.status(); }
 
  private:
   HistorySink& to_;

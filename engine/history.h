@@ -12,6 +12,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,6 +65,13 @@ struct HistoryPermit {
   std::vector<std::pair<std::int64_t, std::string>> events;  // (Unix ms, status or event)
 };
 
+// What a sink has taken and made durable, and the writes that failed (a live session's `stats`,
+// docs/live-v1.md): `fixes - fixes_durable` is what a kill -9 would lose now.
+struct HistorySinkStatus {
+  std::uint64_t fixes = 0, fixes_durable = 0, out_of_order = 0, write_errors = 0;
+  std::string last_write_error;
+};
+
 class HistorySink {
  public:
   virtual ~HistorySink() = default;
@@ -75,6 +83,8 @@ class HistorySink {
   virtual void permit(const HistoryPermit& p) = 0;
   // Makes everything handed over so far durable.
   virtual void flush() = 0;
+  // nullopt: the sink keeps no such figures.
+  virtual std::optional<HistorySinkStatus> status() const { return std::nullopt; }
 };
 
 }  // namespace planttwin

@@ -423,6 +423,13 @@ struct LiveLoop::Impl final : ChannelHost {
                      {"positions", us.positions}, {"store_errors", us.store_errors}};
     }
 #endif
+    if (opt.history) {
+      // the history store's health: a flush that failed (disk full, the file locked past the busy
+      // timeout) keeps what it held and is retried, so fixes - fixes_durable grows until it works
+      if (const std::optional<HistorySinkStatus> h = opt.history->status())
+        j["history"] = {{"fixes", h->fixes}, {"fixes_durable", h->fixes_durable}, {"out_of_order", h->out_of_order},
+                        {"write_errors", h->write_errors}, {"last_write_error", h->last_write_error}};
+    }
 #if defined(__GLIBC__)
     {
       const struct mallinfo2 mi = mallinfo2();  // walks the allocator's bins, not its chunks: cheap

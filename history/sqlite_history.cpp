@@ -1121,6 +1121,11 @@ HistoryCounters SqliteHistory::counters() const {
   return impl_->counters;
 }
 
+std::optional<HistorySinkStatus> SqliteHistory::status() const {
+  const HistoryCounters c = counters();
+  return HistorySinkStatus{c.fixes, c.fixes_durable, c.out_of_order, c.write_errors, c.last_write_error};
+}
+
 std::int64_t SqliteHistory::bucket_ms() const { return impl_->opt.bucket_ms; }
 
 }  // namespace planttwin

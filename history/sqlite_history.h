@@ -95,6 +95,7 @@ class SqliteHistory final : public HistorySink {
   // Fixes the file holds (sealed, and not sealed yet), after committing what is pending.
   std::uint64_t stored_fixes();
   HistoryCounters counters() const;
+  std::optional<HistorySinkStatus> status() const override;
   std::int64_t bucket_ms() const;
 
  private:
