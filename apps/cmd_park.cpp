@@ -34,12 +34,14 @@ struct ParkArgs {
   // worker
   std::string name, checkpoint_every = "10s", work_dir;
   int max_sites = 0;
+  int take_per_scan = 4;
   // park
   std::vector<std::string> scenarios;
   bool no_script = false;
   double speed = 0;
   bool acked = false;
   bool no_batch = false;
+  std::size_t batch_bytes = park::kMaxBatchBytes;
   std::string site, report, file;
   bool json = false;
 };
@@ -84,6 +86,11 @@ int cmd_worker(const ParkArgs& a) {
   }
   parse_duration(a.lease_ttl, o.lease_ttl);
   o.max_sites = a.max_sites;
+  if (a.take_per_scan < 1) {
+    std::cerr << "planttwin worker: --take-per-scan " << a.take_per_scan << ": must be at least 1\n";
+    return kExitBadInput;
+  }
+  o.take_per_scan = a.take_per_scan;
   o.work_dir = a.work_dir.empty() ? (fs::temp_directory_path() / ("planttwin-worker-" + o.name)).string() : a.work_dir;
   o.log = [](const std::string& s) {
     // one line per event, stamped with UTC to the millisecond; site threads log too
@@ -171,6 +178,11 @@ int cmd_play(const ParkArgs& a) {
   o.speed = a.speed;
   o.acked = a.acked;
   o.batch = !a.no_batch;
+  if (a.batch_bytes < 256 || a.batch_bytes > 64u * 1024 * 1024) {
+    std::cerr << "planttwin park play: --batch-bytes " << a.batch_bytes << ": must be 256 to 67108864 (and within the server's max_payload)\n";
+    return kExitBadInput;
+  }
+  o.batch_bytes = a.batch_bytes;
   std::uint64_t messages = 0;
   o.messages = &messages;
   double behind = 0;
@@ -234,6 +246,9 @@ std::vector<Subcommand> add_park_commands(CLI::App& app) {
   worker->add_option("--checkpoint-every", a->checkpoint_every, "Checkpoint each site every D of engine time")->capture_default_str();
   worker->add_option("--work-dir", a->work_dir, "Folder for temporary files (default: a temporary folder)");
   worker->add_option("--max-sites", a->max_sites, "Run at most this many sites (default: an even share among live workers)");
+  worker->add_option("--take-per-scan", a->take_per_scan,
+                     "New sites taken per scan (every 250 ms), so that workers started together share the sites")
+      ->capture_default_str();
 
   CLI::App* park = app.add_subcommand("park", "Sites of the park on NATS JetStream: add, list, play, report, export (docs/park.md)");
   park->require_subcommand(1);
@@ -249,6 +264,9 @@ std::vector<Subcommand> add_park_commands(CLI::App& app) {
   play->add_option("--speed", a->speed, "Pace: N times the scenario's time (0: as fast as possible)")->capture_default_str();
   play->add_flag("--acked", a->acked, "Publish each message acknowledged before the next, retried for 30 s (survives a NATS node failover in order)");
   play->add_flag("--no-batch", a->no_batch, "One message per input (default: the fixes of one scenario instant in one batch message, stepped once)");
+  play->add_option("--batch-bytes", a->batch_bytes,
+                   "A batch message holds at most this many bytes; an instant's fixes beyond it go in further messages (each one engine step)")
+      ->capture_default_str();
   common(play, *a);
   CLI::App* report = park->add_subcommand("report", "Write a site's report (report.json, report.md with hash)");
   report->add_option("site", a->site, "Site (the scenario's name)")->required();

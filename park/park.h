@@ -54,6 +54,7 @@ constexpr const char* kEndTopic = "end";
 constexpr const char* kBatchTopic = "batch";
 // What a player puts in one batch message at most (NATS' default max_payload is 1 MiB, headers
 // included); the inputs of one scenario instant that do not fit go on in the next message.
+// (the default of `park play --batch-bytes`, PlayOptions::batch_bytes; the bridge's limit)
 constexpr std::size_t kMaxBatchBytes = 900 * 1024;
 
 // A site's key: the scenario's `scenario` name with every character other than a letter, digit,
@@ -139,6 +140,7 @@ struct PlayOptions {
   // true: the fixes of one scenario instant go as one batch message (split past kMaxBatchBytes),
   // stepped once like `run` steps once per instant; false: one message per input
   bool batch = true;
+  std::size_t batch_bytes = kMaxBatchBytes;  // a batch message holds at most this much (one line at least)
   std::uint64_t* messages = nullptr;  // how many messages were published (end marker included)
   std::function<void(std::uint64_t published)> progress;
   double* max_behind_ms = nullptr;  // paced: how far publishing fell behind the schedule at worst
@@ -197,6 +199,7 @@ struct WorkerOptions {
   Micros lease_ttl = 2 * kSecond;
   std::string work_dir;                    // private temporary files (checkpoints before upload)
   int max_sites = 0;                       // 0: share evenly among live workers
+  int take_per_scan = 4;                   // new sites taken per scan (every 250 ms), at least 1
   std::function<void(const std::string&)> log;  // one line per event (took, lost, ended, failed)
 };
 

@@ -274,7 +274,7 @@ bool play(Nats& n, const Scenario& sc, const PlayOptions& o, std::uint64_t& publ
         continue;
       }
       const std::string line = "fix " + j.dump() + "\n";
-      if (batch.size() + line.size() > kMaxBatchBytes && !flush_batch(tf)) return false;
+      if (batch.size() + line.size() > o.batch_bytes && !flush_batch(tf)) return false;
       batch += line;
       ++batch_inputs;
     }

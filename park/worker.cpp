@@ -386,8 +386,6 @@ void run_site(Nats& n, const WorkerOptions& o, SiteRunner& r) {
 
 }  // namespace
 
-constexpr size_t kTakePerScan = 4;  // new sites a worker takes per scan (every 250 ms)
-
 int run_worker(Nats& n, const WorkerOptions& o, const std::atomic<bool>& stop) {
   Nats::Impl& m = n.impl();
   auto log = [&](const std::string& s) {
@@ -494,7 +492,8 @@ int run_worker(Nats& n, const WorkerOptions& o, const std::atomic<bool>& stop) {
       // two, so none takes far more than its share before the others count (bench-park: one worker
       // took 30 of 60 sites at its first scan, then could not renew them all within the TTL)
       size_t taken = 0;
-      for (size_t i = 0; i < open.size() && running.size() < cap && taken < kTakePerScan; ++i) {
+      const size_t take_per_scan = static_cast<size_t>(std::max(1, o.take_per_scan));
+      for (size_t i = 0; i < open.size() && running.size() < cap && taken < take_per_scan; ++i) {
         const std::string& k = open[(offset + i) % open.size()].first;
         if (running.count(k) || leased.count(k)) continue;
         std::uint64_t rev = 0;

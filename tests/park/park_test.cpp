@@ -130,6 +130,66 @@ TEST_F(ParkTest, PL11_H01_SitesPlayedInBatchesGiveRunsHash) {
   }
 }
 
+// PL-11, H-03: `park play --batch-bytes` bounds a batch message: an instant's fixes beyond it go in
+// further messages (each one engine step), and the export still replays to the park's hash; a
+// bound below one line's worth (256 bytes) or above 64 MiB is refused naming the option.
+TEST_F(ParkTest, PL11_H03_BatchBytesSplitsAnInstantIntoMessages) {
+  std::string out;
+  for (const char* bad : {"255", "67108865"}) {
+    EXPECT_EQ(run_planttwin({"park", "play", scenario_path(kScenario), "--nats", url, "--batch-bytes", bad}, &out, dir), 2) << out;
+    EXPECT_NE(out.find("--batch-bytes"), std::string::npos) << out;
+  }
+  ASSERT_EQ(run_planttwin({"park", "add", scenario_path(kScenario), "--nats", url}, &out, dir), 0) << out;
+  Child w(worker_args("W1"), dir / "W1.log");
+  // a fix line is about 100 bytes: at 256 bytes a message holds two, the 7 people's instants four
+  ASSERT_EQ(run_planttwin({"park", "play", scenario_path(kScenario), "--nats", url, "--batch-bytes", "256"}, &out, dir), 0) << out;
+  const auto in = out.find(" in "), msgs = out.find(" messages");
+  ASSERT_NE(msgs, std::string::npos) << out;
+  const int messages = std::stoi(out.substr(in + 4, msgs - in - 4));
+  EXPECT_NE(out.find("Played 1147 inputs"), std::string::npos) << out;
+  EXPECT_GT(messages, 2 * 181) << "each instant split into several messages\n" << out;
+  EXPECT_LT(messages, 1147) << "still several fixes per message\n" << out;
+  ASSERT_TRUE(ended(kSite, std::chrono::seconds(20))) << w.log();
+  const fs::path rep = dir / "report";
+  ASSERT_EQ(run_planttwin({"park", "report", kSite, "--nats", url, "--report", rep.string()}, &out, dir), 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(read_text(rep / "report.json"))["live"]["accepted"], 1146);
+  check_exactly_once(kSite, report_hash(rep));
+}
+
+// H-01: `worker --take-per-scan N` takes at most N new sites per scan (every 250 ms), so workers
+// started together share the sites; 0 is refused naming the option.
+TEST_F(ParkTest, H01_TakePerScanPacesTheLeasesAWorkerTakes) {
+  std::string out;
+  std::vector<std::string> bad = worker_args("W0");
+  bad.erase(bad.begin());  // run_planttwin adds the command
+  bad.insert(bad.end(), {"--take-per-scan", "0"});
+  EXPECT_EQ(run_planttwin(bad, &out, dir), 2) << out;
+  EXPECT_NE(out.find("--take-per-scan"), std::string::npos) << out;
+  ASSERT_EQ(run_planttwin({"park", "add", scenario_path(kScenario), scenario_path("acceptance/pl02-gathering-tiers.yaml"),
+                           scenario_path("acceptance/so04-lifecycle.yaml"), "--nats", url},
+                          &out, dir),
+            0)
+      << out;
+  std::vector<std::string> args = worker_args("W1");
+  args.insert(args.end(), {"--take-per-scan", "1"});
+  Child w(args, dir / "W1.log");
+  // "2026-12-03T23:27:08.994Z W1: SITE: took the lease": the times of day, in ms
+  std::vector<long> took;
+  ASSERT_TRUE(wait_until([&] {
+    took.clear();
+    std::istringstream log(w.log());
+    for (std::string line; std::getline(log, line);)
+      if (line.find("took the lease") != std::string::npos && line.size() > 23)
+        took.push_back(std::stol(line.substr(11, 2)) * 3600000 + std::stol(line.substr(14, 2)) * 60000 +
+                       std::stol(line.substr(17, 2)) * 1000 + std::stol(line.substr(20, 3)));
+    return took.size() == 3;
+  }, std::chrono::seconds(10))) << w.log();
+  for (size_t i = 1; i < took.size(); ++i) {
+    const long apart = (took[i] - took[i - 1] + 86400000) % 86400000;  // across midnight UTC too
+    EXPECT_GE(apart, 200) << "one site per 250 ms scan\n" << w.log();
+  }
+}
+
 // H-01: kill -9 of the owner mid-run: the other worker takes the site within 3 s (lease TTL 2 s),
 // restores the checkpoint, replays the log after it; no output lost or duplicated, same hash.
 // H-01: a write fenced by revision after a lost answer (a node killed mid-request). The entry is
