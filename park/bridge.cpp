@@ -6,6 +6,7 @@
 #include <mutex>
 #include <zmq.hpp>
 
+#include "hardware-in-loop/wire.h"
 #include "park/nats_impl.h"
 
 namespace planttwin::park {
@@ -117,6 +118,11 @@ bool run_bridge(Nats& n, const Scenario& sc, const BridgeOptions& o, const std::
         continue;
       }
       std::string body = parts[1].to_string();
+      // a body past live-v1's limit is refused by the worker whatever it holds (body_too_large),
+      // so only its first bytes travel: a client's 3 MB message must not pass nats-server's
+      // max_payload (1 MiB) and stop the bridge. The worker's answer names the size it saw.
+      if (body.size() > hil::kMaxBodyBytes + 1) body.resize(hil::kMaxBodyBytes + 1);
+      if (topic.size() > 256) topic.resize(256);  // no topic is that long: unknown either way
       if (reserved(topic)) std::replace_if(body.begin(), body.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
       const bool line = !topic.empty() && topic.find_first_of(" \r\n") == std::string::npos && body.find_first_of("\r\n") == std::string::npos;
       const std::size_t bytes = topic.size() + body.size() + 2;

@@ -538,6 +538,8 @@ TEST_F(ParkTest, H03_LiveBridgeOverNatsVendorClientUnchanged) {
   // batch (the site runs on to the bridge's end)
   send("end", "{}");
   send("batch", "sos {\"v\":1,\"tag\":\"T-O01\",\n\"ts\":1}");
+  // past nats-server's max_payload (1 MiB): refused as too large, and the bridge runs on
+  send("fix", std::string(3 * 1024 * 1024, 'x'));
   bool sos_alarm = false, error_answer = false;
   const auto until = Clock::now() + std::chrono::seconds(8);
   while (Clock::now() < until && !(sos_alarm && error_answer)) {
@@ -557,13 +559,13 @@ TEST_F(ParkTest, H03_LiveBridgeOverNatsVendorClientUnchanged) {
   ASSERT_EQ(run_planttwin({"park", "report", kSite, "--nats", url, "--report", rep.string()}, &out, dir), 0) << out;
   auto rj = nlohmann::json::parse(read_text(rep / "report.json"));
   EXPECT_EQ(rj["live"]["accepted"], 2);
-  EXPECT_EQ(rj["live"]["dropped"], 3);
+  EXPECT_EQ(rj["live"]["dropped"], 4);
   EXPECT_GT(rj["live"]["duration_s"].get<double>(), 3.0) << "the client's `end` did not end the site";
-  check_exactly_once(kSite, report_hash(rep), 3);
+  check_exactly_once(kSite, report_hash(rep), 4);
   std::string reasons;
   for (const OutMsg& m : stored_outputs(client(), kSite))
     if (m.topic == "error") reasons += nlohmann::json::parse(m.body).value("reason", "") + ",";
-  EXPECT_EQ(reasons, "bad_json,unknown_topic,unknown_topic,");
+  EXPECT_EQ(reasons, "bad_json,unknown_topic,unknown_topic,body_too_large,");
 }
 
 // H-03: the bridge forwards only; an option it cannot honour (recording, resuming, reports, the
