@@ -357,6 +357,96 @@ struct FirstBlocker final : btTriangleRaycastCallback {
   }
 };
 
+// The quantized tree's bounds, which btQuantizedBvh keeps protected (a member pointer taken
+// through a derived class reads them from any tree).
+struct BvhFields : btQuantizedBvh {
+  static constexpr btVector3 btQuantizedBvh::*kMin = &BvhFields::m_bvhAabbMin;
+  static constexpr btVector3 btQuantizedBvh::*kQuantization = &BvhFields::m_bvhQuantization;
+};
+
+// Bullet's stackless walk of a quantized tree along the segment o + t d (0 <= t <= 1), calling
+// leaf(triangle, part) for every leaf whose box, padded by kNodePad_m, the segment overlaps, in
+// the tree's array order (Bullet's order); leaf returns true to stop the walk, and then so does
+// walk_segment. Every leaf Bullet's own walk (performRaycast) reports a hit in is visited: a face
+// the segment hits lies in its leaf's box (Bullet quantizes boxes outward), and the slab test
+// below differs from exact arithmetic by far less than the 1 mm pad; so the faces hit, and their
+// order, are Bullet's (tests/sim/plant_walk_test.cpp checks it against performRaycast). Faster
+// than Bullet's walk (issues 15 and 20): the segment's box is tested in quantized integers first,
+// and a node's slab test is one multiply-add per bound, with the quantization and the segment's
+// reciprocal folded into per-segment constants; clear() also stops at the first blocking face.
+template <class Leaf>
+bool walk_segment(btQuantizedBvh& bvh, const double o[3], const double d[3], Leaf&& leaf) {
+  constexpr double kNodePad_m = 1e-3;
+  const auto& nodes = bvh.getQuantizedNodeArray();
+  const btVector3& bmin = bvh.*BvhFields::kMin;
+  const btVector3& quant = bvh.*BvhFields::kQuantization;
+  // the segment's padded box, quantized outward: an integer test rejects most nodes first
+  unsigned short qlo[3], qhi[3];
+  {
+    const auto pad = [&](double x, double sign) { return static_cast<btScalar>(x + sign * kNodePad_m); };
+    const double e[3] = {o[0] + d[0], o[1] + d[1], o[2] + d[2]};
+    bvh.quantizeWithClamp(qlo, btVector3(pad(std::min(o[0], e[0]), -1), pad(std::min(o[1], e[1]), -1), pad(std::min(o[2], e[2]), -1)), 0);
+    bvh.quantizeWithClamp(qhi, btVector3(pad(std::max(o[0], e[0]), 1), pad(std::max(o[1], e[1]), 1), pad(std::max(o[2], e[2]), 1)), 1);
+  }
+  // per axis, a bound q (a quantized coordinate) is at x = q / quantization + min; the segment
+  // crosses the padded bound x -+ pad at t = q * s + c: enter through `in` bounds, leave through
+  // `out` ones (min and max swapped where the segment runs backwards). Axes the segment does not
+  // move along only test that it lies between the padded bounds.
+  double s[3], c_in[3], c_out[3], lo_x[3], hi_x[3], unit[3], base[3];
+  bool flat[3], back[3];
+  for (int k = 0; k < 3; ++k) {
+    unit[k] = 1.0 / static_cast<double>(quant[k]);
+    base[k] = static_cast<double>(bmin[k]);
+    flat[k] = std::abs(d[k]) < 1e-12;
+    back[k] = d[k] < 0;
+    if (flat[k]) {
+      lo_x[k] = o[k] - base[k] - kNodePad_m;  // a node overlaps when q_min * unit <= this + ...
+      hi_x[k] = o[k] - base[k] + kNodePad_m;
+      s[k] = c_in[k] = c_out[k] = 0;
+      continue;
+    }
+    const double inv = 1.0 / d[k];
+    s[k] = unit[k] * inv;
+    const double c_lo = (base[k] - kNodePad_m - o[k]) * inv, c_hi = (base[k] + kNodePad_m - o[k]) * inv;
+    c_in[k] = back[k] ? c_hi : c_lo;
+    c_out[k] = back[k] ? c_lo : c_hi;
+    lo_x[k] = hi_x[k] = 0;
+  }
+  const auto overlaps = [&](const btQuantizedBvhNode& n) {
+    if (!testQuantizedAabbAgainstQuantizedAabb(qlo, qhi, n.m_quantizedAabbMin, n.m_quantizedAabbMax)) return false;
+    double t0 = 0, t1 = 1;
+    for (int k = 0; k < 3; ++k) {
+      const double qmin = n.m_quantizedAabbMin[k], qmax = n.m_quantizedAabbMax[k];
+      if (flat[k]) {
+        // o within [min - pad, max + pad]
+        if (qmin * unit[k] > hi_x[k] || qmax * unit[k] < lo_x[k]) return false;
+        continue;
+      }
+      const double ta = (back[k] ? qmax : qmin) * s[k] + c_in[k];
+      const double tb = (back[k] ? qmin : qmax) * s[k] + c_out[k];
+      t0 = std::max(t0, ta);
+      t1 = std::min(t1, tb);
+      if (t0 > t1) return false;
+    }
+    return true;
+  };
+  const btQuantizedBvhNode* node = &nodes[0];
+  const int end_index = node->isLeafNode() ? 1 : node->getEscapeIndex();
+  for (int i = 0; i < end_index;) {
+    const bool overlap = overlaps(*node), is_leaf = node->isLeafNode();
+    if (is_leaf && overlap && leaf(node->getTriangleIndex(), node->getPartId())) return true;
+    if (overlap || is_leaf) {
+      ++node;
+      ++i;
+    } else {
+      const int skip = node->getEscapeIndex();
+      node += skip;
+      i += skip;
+    }
+  }
+  return false;
+}
+
 struct Hit {
   int solid;
   double t;  // 0..1 along the segment
@@ -366,6 +456,14 @@ struct Hit {
 }  // namespace
 
 void PlantModel::trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out) const {
+  trace(a, b, out, Walk::planttwin);
+}
+
+bool PlantModel::clear(const Vec3& a, const Vec3& b, const std::vector<char>& blocks) const {
+  return clear(a, b, blocks, Walk::planttwin);
+}
+
+void PlantModel::trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out, Walk walk) const {
   out.clear();
   if (!bt_) return;
   const double d[3] = {b.x - a.x, b.y - a.y, b.z - a.z};
@@ -376,7 +474,23 @@ void PlantModel::trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out)
   tris.clear();
   hits.clear();
   CollectAll cb(bt3(a), bt3(b), tris);
-  bt_->shape->performRaycast(&cb, cb.m_from, cb.m_to);
+  btQuantizedBvh* bvh = bt_->shape->getOptimizedBvh();
+  if (!bvh || !bvh->isQuantized() || bvh->getQuantizedNodeArray().size() == 0 || walk == Walk::bullet) {
+    bt_->shape->performRaycast(&cb, cb.m_from, cb.m_to);
+  } else {
+    const double o[3] = {a.x, a.y, a.z};
+    const btScalar* vx = bt_->vertices.data();
+    const int* ix = bt_->indices.data();
+    walk_segment(*bvh, o, d, [&](int tri, int part) {
+      btVector3 v[3];
+      for (int k = 0; k < 3; ++k) {
+        const btScalar* p = vx + 3 * ix[3 * tri + k];
+        v[k].setValue(p[0], p[1], p[2]);
+      }
+      cb.processTriangle(v, part, tri);
+      return false;
+    });
+  }
   for (int tri : tris) {
     const auto& p = planes_[static_cast<std::size_t>(tri)];
     const double den = p[0] * d[0] + p[1] * d[1] + p[2] * d[2];
@@ -439,7 +553,7 @@ void PlantModel::trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out)
   }
 }
 
-bool PlantModel::clear(const Vec3& a, const Vec3& b, const std::vector<char>& blocks) const {
+bool PlantModel::clear(const Vec3& a, const Vec3& b, const std::vector<char>& blocks, Walk walk) const {
   if (!bt_) return true;
   const double d[3] = {b.x - a.x, b.y - a.y, b.z - a.z};
   const double len = std::sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
@@ -456,70 +570,22 @@ bool PlantModel::clear(const Vec3& a, const Vec3& b, const std::vector<char>& bl
   };
   FirstBlocker<decltype(test)> cb(bt3(a), bt3(b), test);
   btQuantizedBvh* bvh = bt_->shape->getOptimizedBvh();
-  if (!bvh || !bvh->isQuantized() || bvh->getQuantizedNodeArray().size() == 0) {
+  if (!bvh || !bvh->isQuantized() || bvh->getQuantizedNodeArray().size() == 0 || walk == Walk::bullet) {
     bt_->shape->performRaycast(&cb, cb.m_from, cb.m_to);
     return !cb.blocked;
   }
-  // Bullet's stackless walk of the quantized tree, stopped at the first blocking face. Bullet's
-  // own walk (performRaycast) visits every node the segment overlaps even after the answer is
-  // known, which dominates behind dense models (issue 15). The answer is the same: the same node
-  // order, the same triangle test (btTriangleRaycastCallback::processTriangle on the same float
-  // vertices), and node boxes padded by kNodePad_m, so that every node Bullet would visit is
-  // visited unless a blocker is found first. (Front to back with a stack was tried: slower.)
-  constexpr double kNodePad_m = 1e-3;
-  const auto& nodes = bvh->getQuantizedNodeArray();
   const double o[3] = {a.x, a.y, a.z};
-  // the segment's padded box, quantized outward: an integer test rejects most nodes first
-  unsigned short qlo[3], qhi[3];
-  {
-    const auto pad = [&](double x, double sign) { return static_cast<btScalar>(x + sign * kNodePad_m); };
-    bvh->quantizeWithClamp(qlo, btVector3(pad(std::min(a.x, b.x), -1), pad(std::min(a.y, b.y), -1), pad(std::min(a.z, b.z), -1)), 0);
-    bvh->quantizeWithClamp(qhi, btVector3(pad(std::max(a.x, b.x), 1), pad(std::max(a.y, b.y), 1), pad(std::max(a.z, b.z), 1)), 1);
-  }
-  const auto overlaps = [&](const btQuantizedBvhNode& n) {
-    if (!testQuantizedAabbAgainstQuantizedAabb(qlo, qhi, n.m_quantizedAabbMin, n.m_quantizedAabbMax)) return false;
-    const btVector3 lo = bvh->unQuantize(n.m_quantizedAabbMin), hi = bvh->unQuantize(n.m_quantizedAabbMax);
-    double t0 = 0, t1 = 1;
-    for (int k = 0; k < 3; ++k) {
-      const double l = static_cast<double>(lo[k]) - kNodePad_m, h = static_cast<double>(hi[k]) + kNodePad_m;
-      if (std::abs(d[k]) < 1e-12) {
-        if (o[k] < l || o[k] > h) return false;
-        continue;
-      }
-      double ta = (l - o[k]) / d[k], tb = (h - o[k]) / d[k];
-      if (ta > tb) std::swap(ta, tb);
-      t0 = std::max(t0, ta);
-      t1 = std::min(t1, tb);
-      if (t0 > t1) return false;
-    }
-    return true;
-  };
   const btScalar* vx = bt_->vertices.data();
   const int* ix = bt_->indices.data();
-  const btQuantizedBvhNode* node = &nodes[0];
-  const int end_index = node->isLeafNode() ? 1 : node->getEscapeIndex();
-  for (int i = 0; i < end_index;) {
-    const bool overlap = overlaps(*node), leaf = node->isLeafNode();
-    if (leaf && overlap) {
-      const int tri = node->getTriangleIndex();
-      btVector3 v[3];
-      for (int k = 0; k < 3; ++k) {
-        const btScalar* p = vx + 3 * ix[3 * tri + k];
-        v[k].setValue(p[0], p[1], p[2]);
-      }
-      cb.processTriangle(v, node->getPartId(), tri);
-      if (cb.blocked) return false;
+  return !walk_segment(*bvh, o, d, [&](int tri, int part) {
+    btVector3 v[3];
+    for (int k = 0; k < 3; ++k) {
+      const btScalar* p = vx + 3 * ix[3 * tri + k];
+      v[k].setValue(p[0], p[1], p[2]);
     }
-    if (overlap || leaf) {
-      ++node;
-      ++i;
-    } else {
-      const int skip = node->getEscapeIndex();
-      node += skip;
-      i += skip;
-    }
-  }
-  return true;
+    cb.processTriangle(v, part, tri);
+    return cb.blocked;
+  });
 }
 
 void PlantModel::trace_batch(std::span<const std::pair<Vec3, Vec3>> segments, std::vector<std::vector<Crossing>>& out,

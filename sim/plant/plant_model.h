@@ -83,6 +83,13 @@ class PlantModel final : public LineOfSight {
   // blocks.size() must be materials().size().
   bool clear(const Vec3& a, const Vec3& b, const std::vector<char>& blocks) const;
 
+  // Which walk of the BVH trace() and clear() use: planttwin's (the default; faster, stops early)
+  // or Bullet's own performRaycast. Both give the same crossings and answers (the differential
+  // test in tests/sim/plant_walk_test.cpp); Bullet's is kept as the reference.
+  enum class Walk { planttwin, bullet };
+  void trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out, Walk walk) const;
+  bool clear(const Vec3& a, const Vec3& b, const std::vector<char>& blocks, Walk walk) const;
+
   const PlantMesh& mesh() const { return mesh_; }
   // Every solid as a vertical prism (convex hull of its vertices in plan, its height range),
   // indexed like mesh().solids and Crossing::solid.
