@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -12,6 +13,7 @@
 
 #include "apps/commands.h"
 #include "scenarios/loader.h"
+#include "scenarios/mesh_cache.h"
 #include "sim/plant/coverage.h"
 
 namespace fs = std::filesystem;
@@ -22,6 +24,8 @@ namespace {
 
 struct CheckArgs {
   std::string file, report_dir;
+  std::string model_cache;  // "" = the default folder (default_model_cache())
+  bool no_model_cache = false;
   double cell = 1, link_range = 50, min_share = 0.95;
   int min_anchors = 4, threads = 1;
 };
@@ -159,7 +163,19 @@ nlohmann::json area_json(const AreaCoverage& a, bool zone) {
   return j;
 }
 
+// Where built BVHs of large plants are kept between runs (docs/plant.md "Model cache"):
+// $XDG_CACHE_HOME/planttwin/models, else ~/.cache/planttwin/models; "" when neither is set.
+std::string default_model_cache() {
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return (fs::path(x) / "planttwin" / "models").string();
+  if (const char* h = std::getenv("HOME"); h && *h) return (fs::path(h) / ".cache" / "planttwin" / "models").string();
+  return "";
+}
+
 int run_check(const CheckArgs& args) {
+  const std::string cache_dir = args.no_model_cache ? std::string() : args.model_cache.empty() ? default_model_cache() : args.model_cache;
+  MeshCacheOptions mesh_cache_opt;
+  mesh_cache_opt.dir = cache_dir;
+  set_mesh_cache(mesh_cache_opt);  // model files read by the loader below
   // a scenario (top-level key `scenario`) brings its site and its permits' work areas
   bool is_scenario = false;
   try {
@@ -199,7 +215,9 @@ int run_check(const CheckArgs& args) {
   }
 
   std::string error;
-  const auto model = PlantModel::build(site, error);
+  PlantOptions plant;
+  plant.bvh_cache.dir = cache_dir;
+  const auto model = PlantModel::build(site, error, plant);
   if (!model) {
     std::cerr << args.file << ": " << error << "\n";
     return kExitBadInput;
@@ -299,6 +317,10 @@ std::vector<Subcommand> add_check_commands(CLI::App& app) {
   c->add_option("--link-range", args->link_range, "Tag-anchor link range, metres")->capture_default_str()->check(CLI::Range(0.1, 10000.0));
   c->add_option("--min-share", args->min_share, "Share of each area that must be covered, 0..1")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   c->add_option("--threads", args->threads, "Worker threads; results never depend on it")->capture_default_str()->check(CLI::Range(1, 256));
+  c->add_option("--model-cache", args->model_cache,
+                "Keep large models (20,000 triangles or more) as read, and their BVH, here between runs; results never depend on it "
+                "(default: $XDG_CACHE_HOME/planttwin/models, else ~/.cache/planttwin/models)");
+  c->add_flag("--no-model-cache", args->no_model_cache, "Read the models and build the BVH every time; read and write no cache");
   return {{c, [args] { return run_check(*args); }}};
 }
 

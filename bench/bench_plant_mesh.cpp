@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "scenarios/loader.h"
+#include "scenarios/mesh_cache.h"
 #include "sim/plant/coverage.h"
 #include "sim/plant/plant_model.h"
 
@@ -118,7 +119,29 @@ std::string mesh_site() {
   return path;
 }
 
-void run_check(benchmark::State& state, const std::string& file) {
+// The model cache's folder for the *Cached benchmarks (emptied once per process): the first
+// iteration's build fills it, as a user's first `planttwin check` of a site does.
+PlantOptions cached_options() {
+  static const std::filesystem::path dir = [] {
+    const auto d = std::filesystem::temp_directory_path() / "planttwin_bench_mesh" / "model-cache";
+    std::filesystem::remove_all(d);
+    return d;
+  }();
+  PlantOptions o;
+  o.bvh_cache.dir = dir.string();
+  return o;
+}
+// the loader's side of the model cache (assimp skipped), on for the *Cached benchmarks only
+struct MeshCacheOn {
+  MeshCacheOn() {
+    MeshCacheOptions m;
+    m.dir = cached_options().bvh_cache.dir;
+    set_mesh_cache(m);
+  }
+  ~MeshCacheOn() { set_mesh_cache({}); }
+};
+
+void run_check(benchmark::State& state, const std::string& file, const PlantOptions& plant = {}) {
   int zones = 0;
   std::size_t triangles = 0;
   double load_s = 0, check_s = 0;
@@ -127,7 +150,7 @@ void run_check(benchmark::State& state, const std::string& file) {
     Site site;
     if (const auto err = load_site_file(file, site)) throw std::runtime_error(err->to_string());
     std::string error;
-    const auto model = PlantModel::build(site, error);
+    const auto model = PlantModel::build(site, error, plant);
     if (!model) throw std::runtime_error(error);
     const auto t1 = std::chrono::steady_clock::now();
     const CoverageReport rep = check_coverage(site, *model, {}, CoverageOptions{}, 1);
@@ -164,6 +187,41 @@ void BM_CheckDemoPlant(benchmark::State& state) { run_check(state, (kSites / "de
 void BM_CheckImportedDemoPlant(benchmark::State& state) { run_check(state, (kSites / "demo-plant-imported.yaml").string()); }
 void BM_CheckMeshSite100k(benchmark::State& state) { run_check(state, mesh_site()); }
 void BM_CheckMeshSite100kPipes(benchmark::State& state) { run_check(state, pipes_site()); }
+// the same with the model cache (planttwin check's default): every run after a site's first
+void warm(const std::string& file) {
+  Site site;
+  if (const auto err = load_site_file(file, site)) throw std::runtime_error(err->to_string());
+  std::string error;
+  if (!PlantModel::build(site, error, cached_options())) throw std::runtime_error(error);
+}
+void BM_LoadMeshSite100kCached(benchmark::State& state) {
+  const MeshCacheOn on;
+  const std::string file = mesh_site();
+  warm(file);
+  for (auto _ : state) {
+    Site site;
+    if (const auto err = load_site_file(file, site)) throw std::runtime_error(err->to_string());
+    std::string error;
+    const auto model = PlantModel::build(site, error, cached_options());
+    if (!model->bvh_from_cache()) throw std::runtime_error("BM_LoadMeshSite100kCached: the tree was not read from the cache");
+    benchmark::DoNotOptimize(model.get());
+  }
+}
+void BM_CheckDemoPlantCached(benchmark::State& state) {
+  const MeshCacheOn on;
+  warm((kSites / "demo-plant.yaml").string());
+  run_check(state, (kSites / "demo-plant.yaml").string(), cached_options());
+}
+void BM_CheckMeshSite100kCached(benchmark::State& state) {
+  const MeshCacheOn on;
+  warm(mesh_site());
+  run_check(state, mesh_site(), cached_options());
+}
+void BM_CheckMeshSite100kPipesCached(benchmark::State& state) {
+  const MeshCacheOn on;
+  warm(pipes_site());
+  run_check(state, pipes_site(), cached_options());
+}
 
 }  // namespace
 
@@ -172,3 +230,7 @@ BENCHMARK(BM_CheckImportedDemoPlant)->Unit(benchmark::kMillisecond)->UseRealTime
 BENCHMARK(BM_LoadMeshSite100k)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_CheckMeshSite100k)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 BENCHMARK(BM_CheckMeshSite100kPipes)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_LoadMeshSite100kCached)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CheckDemoPlantCached)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_CheckMeshSite100kCached)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_CheckMeshSite100kPipesCached)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);

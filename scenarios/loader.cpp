@@ -26,6 +26,7 @@
 
 #include "engine/permit_vocabulary.h"
 #include "scenarios/mesh/mesh_file.h"
+#include "scenarios/mesh_cache.h"
 #include "sim/radio/radio.h"
 
 namespace planttwin {
@@ -832,19 +833,37 @@ void mesh_obstacle(const Reader& r, const V& e, Obstacle& o, MeshFileCache& cach
   auto& cached = cache.entries[{mesh->path, max_tris}];
   if (!cached) {
     auto c = std::make_shared<MeshFileCache::Entry>();
-    c->res = read_mesh_model(mesh->path, max_tris, c->model);
-    if (!c->res.error.empty()) r.fail(mv, "model file '" + mesh->path + "': " + c->res.error);
+    // the model cache (scenarios/mesh_cache.h), when the command line set one: keyed by the
+    // model file's SHA-256, it skips assimp on every load after the first
+    const MeshCacheOptions persistent = mesh_cache();
+    std::string main_sha;
+    std::vector<std::string> shas;
+    bool hit = false;
+    if (!persistent.dir.empty()) {
+      std::string bytes, why;
+      if (read_file(mesh->path, bytes, why)) {  // else read_mesh_model says why, below
+        main_sha = sha256_hex(bytes);
+        hit = mesh_cache_load(persistent, mesh->path, main_sha, max_tris, c->model, shas);
+        if (hit) c->res.files = c->model.files;
+      }
+    }
+    if (!hit) {
+      c->res = read_mesh_model(mesh->path, max_tris, c->model);
+      if (!c->res.error.empty()) r.fail(mv, "model file '" + mesh->path + "': " + c->res.error);
+      shas.clear();
+      for (const std::string& f : c->res.files) {
+        std::string bytes, why;
+        if (!read_file(f, bytes, why)) r.fail(mv, "model file '" + f + "': " + why);
+        shas.push_back(sha256_hex(bytes));
+      }
+      if (!persistent.dir.empty() && !shas.empty()) mesh_cache_store(persistent, mesh->path, shas[0], max_tris, c->model, shas);
+    }
     // the hash: the model file's own SHA-256; with more files (a .gltf's .bin, an .obj's .mtl) the
     // SHA-256 of their sha256sum lines, in the order assimp opened them
     std::string lines;
-    for (const std::string& f : c->res.files) {
-      std::string bytes, why;
-      if (!read_file(f, bytes, why)) r.fail(mv, "model file '" + f + "': " + why);
-      const std::string h = sha256_hex(bytes);
-      if (c->res.files.size() == 1) c->sha256 = h;
-      lines += h + "  " + std::filesystem::path(f).filename().string() + "\n";
-    }
-    if (c->res.files.size() != 1) c->sha256 = sha256_hex(lines);
+    for (std::size_t i = 0; i < c->res.files.size(); ++i)
+      lines += shas[i] + "  " + std::filesystem::path(c->res.files[i]).filename().string() + "\n";
+    c->sha256 = c->res.files.size() == 1 ? shas[0] : sha256_hex(lines);
     cached = std::move(c);
   }
   place_mesh(cached->model, place, *mesh);

@@ -1,5 +1,7 @@
 #include "scenarios/mesh/mesh_file.h"
 
+#include "engine/plan_hull.h"
+
 #include <assimp/DefaultIOSystem.h>
 #include <assimp/Importer.hpp>
 #include <assimp/config.h>
@@ -220,6 +222,7 @@ void place_mesh(const MeshModel& model, const MeshPlacement& place, ObstacleMesh
   std::vector<std::array<double, 2>> p;
   p.reserve(out.vertices.size());
   for (const auto& v : out.vertices) p.push_back({v[0], v[1]});
+  drop_interior_points(p);  // cannot be on the hull: the same hull, a shorter sort
   std::sort(p.begin(), p.end());
   p.erase(std::unique(p.begin(), p.end()), p.end());
   auto cross = [](const std::array<double, 2>& o, const std::array<double, 2>& a, const std::array<double, 2>& b) {

@@ -1,10 +1,13 @@
 #include "sim/plant/plant_model.h"
 
+#include "engine/plan_hull.h"
+
 #include <btBulletCollisionCommon.h>
 #include <BulletCollision/NarrowPhaseCollision/btRaycastCallback.h>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <thread>
 
@@ -227,6 +230,7 @@ struct PlantModel::Bullet {
   std::vector<btScalar> vertices;  // x, y, z per vertex
   std::vector<int> indices;        // 3 per triangle
   std::unique_ptr<btTriangleIndexVertexArray> arrays;
+  CachedBvh cached;  // a tree read from the cache lives in its buffer (destroyed after the shape)
   std::unique_ptr<btBvhTriangleMeshShape> shape;
 };
 
@@ -272,6 +276,7 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
     for (std::size_t s = 0; s < m.solids.size(); ++s) {
       pm->shapes_[s].material = m.solids[s].material;
       std::vector<P2>& p = pts[s];
+      drop_interior_points(p);  // cannot be on the hull: the same hull, a shorter sort
       std::sort(p.begin(), p.end());
       p.erase(std::unique(p.begin(), p.end()), p.end());
       if (p.size() < 2) continue;
@@ -316,7 +321,37 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
   bt->arrays = std::make_unique<btTriangleIndexVertexArray>(
       static_cast<int>(m.triangles.size()), bt->indices.data(), static_cast<int>(3 * sizeof(int)),
       static_cast<int>(m.vertices.size()), bt->vertices.data(), static_cast<int>(3 * sizeof(btScalar)));
-  bt->shape = std::make_unique<btBvhTriangleMeshShape>(bt->arrays.get(), /*useQuantizedAabbCompression=*/true);
+  // the mesh's box, as btTriangleMeshShape would find it (the extreme vertices of the triangles,
+  // no margin) in one pass instead of six walks over every triangle; the BVH's quantization is
+  // taken from it, so it must be, and is, the same floats
+  {
+    btVector3 lo(BT_LARGE_FLOAT, BT_LARGE_FLOAT, BT_LARGE_FLOAT), hi(-BT_LARGE_FLOAT, -BT_LARGE_FLOAT, -BT_LARGE_FLOAT);
+    for (int v : bt->indices) {
+      const btScalar* q = &bt->vertices[3 * static_cast<std::size_t>(v)];
+      const btVector3 p(q[0], q[1], q[2]);
+      lo.setMin(p);
+      hi.setMax(p);
+    }
+    bt->arrays->setPremadeAabb(lo, hi);
+  }
+  const std::size_t n_tris = m.triangles.size();
+  const bool use_cache = !opt.bvh_cache.dir.empty() && n_tris >= opt.bvh_cache.min_triangles;
+  std::string key;
+  if (use_cache) {
+    key = bvh_cache_key(bt->vertices.data(), m.vertices.size(), bt->indices.data(), n_tris);
+    bt->cached = bvh_cache_load(opt.bvh_cache, key, n_tris);
+  }
+  if (bt->cached.bvh) {
+    bt->shape = std::make_unique<btBvhTriangleMeshShape>(bt->arrays.get(), /*useQuantizedAabbCompression=*/true,
+                                                         /*buildBvh=*/false);
+    // Bullet restores a serialized tree as a btQuantizedBvh; its shape takes it as the derived
+    // btOptimizedBvh, which adds no data (Bullet's own examples pass it so). Not owned by the shape.
+    bt->shape->setOptimizedBvh(reinterpret_cast<btOptimizedBvh*>(bt->cached.bvh));
+    pm->bvh_from_cache_ = true;
+  } else {
+    bt->shape = std::make_unique<btBvhTriangleMeshShape>(bt->arrays.get(), /*useQuantizedAabbCompression=*/true);
+    if (use_cache) bvh_cache_store(opt.bvh_cache, key, *bt->shape->getOptimizedBvh());
+  }
   pm->bt_ = std::move(bt);
   return pm;
 }
@@ -389,46 +424,36 @@ bool walk_segment(btQuantizedBvh& bvh, const double o[3], const double d[3], Lea
     bvh.quantizeWithClamp(qhi, btVector3(pad(std::max(o[0], e[0]), 1), pad(std::max(o[1], e[1]), 1), pad(std::max(o[2], e[2]), 1)), 1);
   }
   // per axis, a bound q (a quantized coordinate) is at x = q / quantization + min; the segment
-  // crosses the padded bound x -+ pad at t = q * s + c: enter through `in` bounds, leave through
-  // `out` ones (min and max swapped where the segment runs backwards). Axes the segment does not
-  // move along only test that it lies between the padded bounds.
-  double s[3], c_in[3], c_out[3], lo_x[3], hi_x[3], unit[3], base[3];
-  bool flat[3], back[3];
+  // crosses the padded bound x -+ pad at t = q * s + c: it enters through the min bound and leaves
+  // through the max one, or the other way where it runs backwards (`back`: which of the node's two
+  // bounds is the entry). An axis the segment does not move along gives no interval (s = 0, the
+  // whole line): there the integer test above, on the segment's padded box quantized outward,
+  // already keeps every node that can hold a hit.
+  double s[3], c_in[3], c_out[3];
+  int back[3];
   for (int k = 0; k < 3; ++k) {
-    unit[k] = 1.0 / static_cast<double>(quant[k]);
-    base[k] = static_cast<double>(bmin[k]);
-    flat[k] = std::abs(d[k]) < 1e-12;
-    back[k] = d[k] < 0;
-    if (flat[k]) {
-      lo_x[k] = o[k] - base[k] - kNodePad_m;  // a node overlaps when q_min * unit <= this + ...
-      hi_x[k] = o[k] - base[k] + kNodePad_m;
-      s[k] = c_in[k] = c_out[k] = 0;
+    back[k] = d[k] < 0 ? 1 : 0;
+    if (std::abs(d[k]) < 1e-12) {
+      s[k] = 0;
+      c_in[k] = -std::numeric_limits<double>::infinity();
+      c_out[k] = std::numeric_limits<double>::infinity();
       continue;
     }
-    const double inv = 1.0 / d[k];
-    s[k] = unit[k] * inv;
-    const double c_lo = (base[k] - kNodePad_m - o[k]) * inv, c_hi = (base[k] + kNodePad_m - o[k]) * inv;
+    const double inv = 1.0 / d[k], base = static_cast<double>(bmin[k]);
+    s[k] = inv / static_cast<double>(quant[k]);
+    const double c_lo = (base - kNodePad_m - o[k]) * inv, c_hi = (base + kNodePad_m - o[k]) * inv;
     c_in[k] = back[k] ? c_hi : c_lo;
     c_out[k] = back[k] ? c_lo : c_hi;
-    lo_x[k] = hi_x[k] = 0;
   }
   const auto overlaps = [&](const btQuantizedBvhNode& n) {
     if (!testQuantizedAabbAgainstQuantizedAabb(qlo, qhi, n.m_quantizedAabbMin, n.m_quantizedAabbMax)) return false;
+    const unsigned short* bound[2] = {n.m_quantizedAabbMin, n.m_quantizedAabbMax};
     double t0 = 0, t1 = 1;
     for (int k = 0; k < 3; ++k) {
-      const double qmin = n.m_quantizedAabbMin[k], qmax = n.m_quantizedAabbMax[k];
-      if (flat[k]) {
-        // o within [min - pad, max + pad]
-        if (qmin * unit[k] > hi_x[k] || qmax * unit[k] < lo_x[k]) return false;
-        continue;
-      }
-      const double ta = (back[k] ? qmax : qmin) * s[k] + c_in[k];
-      const double tb = (back[k] ? qmin : qmax) * s[k] + c_out[k];
-      t0 = std::max(t0, ta);
-      t1 = std::min(t1, tb);
-      if (t0 > t1) return false;
+      t0 = std::max(t0, bound[back[k]][k] * s[k] + c_in[k]);
+      t1 = std::min(t1, bound[1 - back[k]][k] * s[k] + c_out[k]);
     }
-    return true;
+    return t0 <= t1;
   };
   const btQuantizedBvhNode* node = &nodes[0];
   const int end_index = node->isLeafNode() ? 1 : node->getEscapeIndex();

@@ -19,6 +19,7 @@
 
 #include "engine/site.h"
 #include "sim/los.h"
+#include "sim/plant/model_cache.h"
 
 namespace planttwin {
 
@@ -28,6 +29,9 @@ struct PlantOptions {
   // An open mesh obstacle (not watertight, engine/site.h ObstacleMesh::closed) has no inside: each
   // of its surfaces a path crosses counts as a sheet this thick. Default: 0.01 m
   double open_mesh_sheet_m = 0.01;
+  // Where built BVHs are kept between runs (sim/plant/model_cache.h; docs/plant.md "Model cache").
+  // Default: no folder, nothing written. `planttwin` sets it (--model-cache).
+  BvhCacheOptions bvh_cache;
 };
 
 // One closed solid of the mesh: a wall panel, a slab, an obstacle.
@@ -91,6 +95,8 @@ class PlantModel final : public LineOfSight {
   bool clear(const Vec3& a, const Vec3& b, const std::vector<char>& blocks, Walk walk) const;
 
   const PlantMesh& mesh() const { return mesh_; }
+  // True when the BVH was read from PlantOptions::bvh_cache instead of built.
+  bool bvh_from_cache() const { return bvh_from_cache_; }
   // Every solid as a vertical prism (convex hull of its vertices in plan, its height range),
   // indexed like mesh().solids and Crossing::solid.
   const std::vector<SolidShape>& shapes() const override { return shapes_; }
@@ -104,6 +110,7 @@ class PlantModel final : public LineOfSight {
   double sheet_m_ = 0.01;                      // PlantOptions::open_mesh_sheet_m
   std::vector<std::array<double, 4>> planes_;  // per triangle: outward unit normal, offset (n.p = d)
   std::unique_ptr<Bullet> bt_;
+  bool bvh_from_cache_ = false;
 };
 
 // The site's materials in PlantModel order (see materials()).

@@ -1,8 +1,11 @@
 // PL-08, SO-08: `planttwin check` through the real binary: exit codes and the files it writes.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -148,6 +151,87 @@ TEST(PlantCheckCommand, PL08_DemoPlantRuns) {
   const auto j = nlohmann::json::parse(read(d / "out" / "check.json"));
   EXPECT_EQ(j["zones"].size(), 6u);
   EXPECT_EQ(j["pass"], r.rc == 0);
+}
+
+// Issue 15, PL-08: a site with a 21,600-triangle model (a frame of 1,800 boxes as OBJ). The
+// second `check` reads the BVH from --model-cache and prints and writes exactly what the first did;
+// --no-model-cache and a folder that cannot be written change nothing either.
+TEST(PlantCheckCommand, PL08_ModelCacheChangesNoResult) {
+  const fs::path d = temp_dir("cache");
+  {
+    std::ofstream obj(d / "frame.obj");
+    int v = 0;
+    for (int k = 0; k < 3; ++k)
+      for (int j = 0; j < 20; ++j)
+        for (int i = 0; i < 30; ++i, v += 8) {
+          const double x = 1.5 * i, y = 1.5 * j, z = 2.0 * k;
+          for (int c = 0; c < 8; ++c)
+            obj << "v " << x + ((c & 1) ? 0.3 : 0) << " " << y + ((c & 2) ? 0.3 : 0) << " " << z + ((c & 4) ? 1.5 : 0) << "\n";
+          static const int t[12][3] = {{0, 2, 3}, {0, 3, 1}, {4, 5, 7}, {4, 7, 6}, {0, 1, 5}, {0, 5, 4},
+                                       {2, 6, 7}, {2, 7, 3}, {0, 4, 6}, {0, 6, 2}, {1, 3, 7}, {1, 7, 5}};
+          for (const auto& f : t) obj << "f " << v + f[0] + 1 << " " << v + f[1] + 1 << " " << v + f[2] + 1 << "\n";
+        }
+  }
+  write(d / "site.yaml", R"(site: frame
+zones:
+  - {id: Z, name: 装置区, kind: production, risk: red, polygon: [[-5, -5], [50, -5], [50, 35], [-5, 35]]}
+obstacles:
+  - {id: FRAME, mesh: frame.obj, up: z, material: steel}
+anchors:
+  - {id: A1, at: [-6, -6, 8]}
+  - {id: A2, at: [51, -6, 8]}
+  - {id: A3, at: [51, 36, 8]}
+  - {id: A4, at: [-6, 36, 8]}
+  - {id: A5, at: [22, 15, 9]}
+)");
+  const fs::path cache = d / "cache";
+  const std::string args = (d / "site.yaml").string() + " --cell 2 --min-share 0.5 --link-range 100 --min-anchors 3 --model-cache " + cache.string();
+  const CliResult first = run_cli(args + " --report " + (d / "r1").string());
+  ASSERT_TRUE(first.rc == 0 || first.rc == 1) << first.out;
+  // the model as read (.mesh) and the plant's tree (.bvh)
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(cache)) files.push_back(e.path());
+  std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) { return a.extension() < b.extension(); });
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0].extension(), ".bvh");
+  EXPECT_EQ(files[1].extension(), ".mesh");
+  // both read by the second run: then touched (a least recently used bound), not written anew
+  const auto old = fs::file_time_type::clock::now() - std::chrono::hours(2);
+  for (const auto& f : files) fs::last_write_time(f, old);
+  const auto written = old;
+  auto inode = [](const fs::path& f) {
+    struct stat st {};
+    return ::stat(f.c_str(), &st) == 0 ? st.st_ino : 0;
+  };
+  const auto ino_bvh = inode(files[0]), ino_mesh = inode(files[1]);
+  const CliResult second = run_cli(args + " --report " + (d / "r2").string());
+  EXPECT_EQ(second.rc, first.rc);
+  auto body = [](const std::string& out, const std::string& report) {  // the printout without the report's folder name
+    const auto at = out.find(report);
+    return at == std::string::npos ? out : out.substr(0, at);
+  };
+  EXPECT_EQ(body(second.out, "r2"), body(first.out, "r1"));
+  EXPECT_EQ(read(d / "r2" / "check.json").substr(read(d / "r2" / "check.json").find("\"options\"")),
+            read(d / "r1" / "check.json").substr(read(d / "r1" / "check.json").find("\"options\"")));
+  for (const auto& f : files) EXPECT_GT(fs::last_write_time(f), written) << f;
+  EXPECT_EQ(inode(files[0]), ino_bvh);  // the same files: read, not written again
+  EXPECT_EQ(inode(files[1]), ino_mesh);
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(cache)) n += e.is_regular_file();
+  EXPECT_EQ(n, 2u);  // nothing new written
+  const auto j = nlohmann::json::parse(read(d / "r1" / "check.json"));
+  const double share = j["zones"][0]["anchor_share"].get<double>();
+  EXPECT_GT(share, 0.05);  // the frame blocks some samples and not all
+  EXPECT_LT(share, 0.999);
+  // without the cache, and with a cache path that is a file: the same result
+  const CliResult none = run_cli((d / "site.yaml").string() + " --cell 2 --min-share 0.5 --link-range 100 --min-anchors 3 --no-model-cache --report " + (d / "r3").string());
+  EXPECT_EQ(nlohmann::json::parse(read(d / "r3" / "check.json"))["zones"], j["zones"]);
+  write(d / "not-a-folder", "x");
+  const CliResult bad = run_cli((d / "site.yaml").string() + " --cell 2 --min-share 0.5 --link-range 100 --min-anchors 3 --model-cache " + (d / "not-a-folder").string() +
+                                " --report " + (d / "r4").string());
+  EXPECT_EQ(bad.rc, first.rc) << bad.out;
+  EXPECT_EQ(nlohmann::json::parse(read(d / "r4" / "check.json"))["zones"], j["zones"]);
+  fs::remove_all(d);
 }
 
 }  // namespace
