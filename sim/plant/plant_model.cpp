@@ -6,6 +6,9 @@
 #include <BulletCollision/NarrowPhaseCollision/btRaycastCallback.h>
 
 #include <algorithm>
+#include <cstring>
+#include <cstdint>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -238,6 +241,8 @@ PlantModel::~PlantModel() = default;
 
 std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& error, const PlantOptions& opt) {
   std::unique_ptr<PlantModel> pm(new PlantModel());
+  static std::atomic<std::uint64_t> models{0};
+  pm->id_ = ++models;  // never 0: a thread's remembered faces name the model they belong to
   error = build_plant_mesh(site, opt, pm->mesh_);
   if (!error.empty()) return nullptr;
   pm->materials_ = plant_material_names(site);
@@ -430,9 +435,9 @@ bool walk_segment(btQuantizedBvh& bvh, const double o[3], const double d[3], Lea
   // whole line): there the integer test above, on the segment's padded box quantized outward,
   // already keeps every node that can hold a hit.
   double s[3], c_in[3], c_out[3];
-  int back[3];
+  bool back[3];
   for (int k = 0; k < 3; ++k) {
-    back[k] = d[k] < 0 ? 1 : 0;
+    back[k] = d[k] < 0;
     if (std::abs(d[k]) < 1e-12) {
       s[k] = 0;
       c_in[k] = -std::numeric_limits<double>::infinity();
@@ -447,13 +452,14 @@ bool walk_segment(btQuantizedBvh& bvh, const double o[3], const double d[3], Lea
   }
   const auto overlaps = [&](const btQuantizedBvhNode& n) {
     if (!testQuantizedAabbAgainstQuantizedAabb(qlo, qhi, n.m_quantizedAabbMin, n.m_quantizedAabbMax)) return false;
-    const unsigned short* bound[2] = {n.m_quantizedAabbMin, n.m_quantizedAabbMax};
     double t0 = 0, t1 = 1;
     for (int k = 0; k < 3; ++k) {
-      t0 = std::max(t0, bound[back[k]][k] * s[k] + c_in[k]);
-      t1 = std::min(t1, bound[1 - back[k]][k] * s[k] + c_out[k]);
+      const double qmin = n.m_quantizedAabbMin[k], qmax = n.m_quantizedAabbMax[k];
+      t0 = std::max(t0, (back[k] ? qmax : qmin) * s[k] + c_in[k]);
+      t1 = std::min(t1, (back[k] ? qmin : qmax) * s[k] + c_out[k]);
+      if (t0 > t1) return false;
     }
-    return t0 <= t1;
+    return true;
   };
   const btQuantizedBvhNode* node = &nodes[0];
   const int end_index = node->isLeafNode() ? 1 : node->getEscapeIndex();
@@ -602,15 +608,38 @@ bool PlantModel::clear(const Vec3& a, const Vec3& b, const std::vector<char>& bl
   const double o[3] = {a.x, a.y, a.z};
   const btScalar* vx = bt_->vertices.data();
   const int* ix = bt_->indices.data();
-  return !walk_segment(*bvh, o, d, [&](int tri, int part) {
+  const auto hits = [&](int tri, int part) {
     btVector3 v[3];
     for (int k = 0; k < 3; ++k) {
       const btScalar* p = vx + 3 * ix[3 * tri + k];
       v[k].setValue(p[0], p[1], p[2]);
     }
-    cb.processTriangle(v, part, tri);
+    cb.processTriangle(v, part, tri);  // a face that does not block leaves cb as it was
     return cb.blocked;
+  };
+  // The last blocking face seen from this end point (per thread), tried first: neighbouring
+  // samples seen from one anchor or camera are mostly blocked by the same face (a column, a tank),
+  // and the answer (is any face in the way) does not depend on which is found first.
+  struct Shadow {
+    std::uint64_t model = 0;
+    double x = 0, y = 0, z = 0;
+    int tri = -1;
+  };
+  thread_local Shadow shadows[64];
+  std::uint64_t bits[3];
+  std::memcpy(bits, &b, sizeof bits);
+  Shadow& sh = shadows[((bits[0] * 0x9E3779B97F4A7C15ull) ^ (bits[1] * 0xC2B2AE3D27D4EB4Full) ^ bits[2]) >> 58];
+  const int n_tris = static_cast<int>(mesh_.triangles.size());
+  if (sh.model == id_ && sh.x == b.x && sh.y == b.y && sh.z == b.z && sh.tri >= 0 && sh.tri < n_tris && hits(sh.tri, 0))
+    return false;
+  int blocker = -1;
+  const bool blocked = walk_segment(*bvh, o, d, [&](int tri, int part) {
+    if (!hits(tri, part)) return false;
+    blocker = tri;
+    return true;
   });
+  if (blocked) sh = {id_, b.x, b.y, b.z, blocker};
+  return !blocked;
 }
 
 void PlantModel::trace_batch(std::span<const std::pair<Vec3, Vec3>> segments, std::vector<std::vector<Crossing>>& out,

@@ -11,6 +11,7 @@
 // depend on the BVH's visiting order; trace_batch() merges by index, never by thread.
 #pragma once
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -111,6 +112,7 @@ class PlantModel final : public LineOfSight {
   std::vector<std::array<double, 4>> planes_;  // per triangle: outward unit normal, offset (n.p = d)
   std::unique_ptr<Bullet> bt_;
   bool bvh_from_cache_ = false;
+  std::uint64_t id_ = 0;  // this model among every one built in the process (clear()'s remembered faces)
 };
 
 // The site's materials in PlantModel order (see materials()).

@@ -100,5 +100,41 @@ TEST(PlantWalk, H02_DenseFrameSameCrossingsAsBulletsWalk) {
   EXPECT_LT(blocked, 19000u);
 }
 
+// clear() first tries the face that last blocked a segment to the same end point (per thread):
+// samples scanned in rows towards fixed anchors, as `check` and the camera grid do, through the
+// frame and the demo plant, with every material blocking and with some not; the answers are
+// Bullet's walk's, and a second model at the same end points gets its own answers.
+TEST(PlantWalk, H02_ClearTowardsFixedAnchorsSameAsBulletsWalk) {
+  for (int plant = 0; plant < 2; ++plant) {
+    auto m = model_of(plant ? test::demo_plant() : frame_site());
+    const double ext = plant ? 300 : 45;
+    const std::vector<Vec3> anchors = {{-3, -3, 7}, {ext + 3, -3, 2}, {ext / 2, ext / 2, 11}, {-3, ext + 3, 1.2}};
+    std::vector<char> all(m->materials().size(), 1), some = all;
+    some[0] = 0;  // concrete does not block
+    std::size_t blocked = 0, n = 0;
+    for (const auto* blocks : {&all, &some})
+      for (double y = 0.5; y < ext; y += ext / 60)
+        for (double x = 0.5; x < ext; x += ext / 60)
+          for (const Vec3& a : anchors) {
+            const Vec3 tag{x, y, 1.2};
+            const bool ours = m->clear(tag, a, *blocks);
+            ASSERT_EQ(ours, m->clear(tag, a, *blocks, PlantModel::Walk::bullet)) << x << " " << y;
+            blocked += !ours;
+            ++n;
+          }
+    EXPECT_GT(blocked, n / 20);
+    EXPECT_LT(blocked, n);
+  }
+  // two models answering for the same end points in turn: neither takes the other's faces
+  auto frame = model_of(frame_site());
+  auto open = model_of(test::empty_site());
+  const std::vector<char> all(frame->materials().size(), 1);
+  for (int i = 0; i < 50; ++i) {
+    const Vec3 tag{0.5 + i * 0.8, 20, 1.2}, a{-3, -3, 7};
+    EXPECT_EQ(frame->clear(tag, a, all), frame->clear(tag, a, all, PlantModel::Walk::bullet));
+    EXPECT_TRUE(open->clear(tag, a, all));
+  }
+}
+
 }  // namespace
 }  // namespace planttwin
