@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <atomic>
 #include <cmath>
+#include <future>
 #include <limits>
 #include <map>
 #include <thread>
@@ -22,6 +23,9 @@ constexpr double kPi = 3.14159265358979323846;
 // Hits on one solid closer than this along the path are one hit (a ray through the edge two
 // triangles of a face share is reported by both).
 constexpr double kSameHit_m = 1e-7;
+// From this many triangles PlantModel::build derives planes and prisms on a second thread while
+// Bullet's tree is built or read (a 100,000-triangle model: several milliseconds each).
+constexpr std::size_t kParallelBuildTriangles = 20'000;
 
 const std::vector<std::string> kStandardMaterials = {"concrete", "steel", "brick", "glass", "wood"};
 
@@ -248,73 +252,86 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
   pm->materials_ = plant_material_names(site);
   pm->sheet_m_ = opt.open_mesh_sheet_m;
   const PlantMesh& m = pm->mesh_;
-  pm->planes_.reserve(m.triangles.size());
-  for (const auto& t : m.triangles) {
-    const auto& a = m.vertices[static_cast<std::size_t>(t[0])];
-    const auto& b = m.vertices[static_cast<std::size_t>(t[1])];
-    const auto& c = m.vertices[static_cast<std::size_t>(t[2])];
-    const double u[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]}, v[3] = {c[0] - a[0], c[1] - a[1], c[2] - a[2]};
-    double n[3] = {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]};
-    const double len = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
-    if (len > 0)
-      for (double& x : n) x /= len;
-    pm->planes_.push_back({n[0], n[1], n[2], n[0] * a[0] + n[1] * a[1] + n[2] * a[2]});
-  }
-  // each solid as a prism: the plan-view convex hull of its vertices (monotone chain), its z range
-  pm->shapes_.resize(m.solids.size());
-  {
-    std::vector<std::vector<P2>> pts(m.solids.size());
-    std::vector<char> seen(m.solids.size(), 0), vertex_seen(m.vertices.size(), 0);
-    for (std::size_t t = 0; t < m.triangles.size(); ++t) {
-      const std::size_t s = static_cast<std::size_t>(m.triangle_solid[t]);
-      SolidShape& sh = pm->shapes_[s];
-      for (int v : m.triangles[t]) {
-        if (vertex_seen[static_cast<std::size_t>(v)]) continue;  // each vertex once (a model's are shared)
-        vertex_seen[static_cast<std::size_t>(v)] = 1;
-        const auto& q = m.vertices[static_cast<std::size_t>(v)];
-        pts[s].push_back({q[0], q[1]});
-        if (!seen[s]) sh.z0 = sh.z1 = q[2], seen[s] = 1;
-        sh.z0 = std::min(sh.z0, q[2]);
-        sh.z1 = std::max(sh.z1, q[2]);
+  // the triangles' planes and the solids' prisms, and (below) Bullet's tree: independent of each
+  // other, so for a large plant made side by side (the same data either way)
+  const auto derive = [&pm, &m] {
+    pm->planes_.reserve(m.triangles.size());
+    for (const auto& t : m.triangles) {
+      const auto& a = m.vertices[static_cast<std::size_t>(t[0])];
+      const auto& b = m.vertices[static_cast<std::size_t>(t[1])];
+      const auto& c = m.vertices[static_cast<std::size_t>(t[2])];
+      const double u[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]}, v[3] = {c[0] - a[0], c[1] - a[1], c[2] - a[2]};
+      double n[3] = {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]};
+      const double len = std::sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+      if (len > 0)
+        for (double& x : n) x /= len;
+      pm->planes_.push_back({n[0], n[1], n[2], n[0] * a[0] + n[1] * a[1] + n[2] * a[2]});
+    }
+    // each solid as a prism: the plan-view convex hull of its vertices (monotone chain), its z range
+    pm->shapes_.resize(m.solids.size());
+    {
+      std::vector<std::vector<P2>> pts(m.solids.size());
+      std::vector<char> seen(m.solids.size(), 0), vertex_seen(m.vertices.size(), 0);
+      for (std::size_t t = 0; t < m.triangles.size(); ++t) {
+        const std::size_t s = static_cast<std::size_t>(m.triangle_solid[t]);
+        SolidShape& sh = pm->shapes_[s];
+        for (int v : m.triangles[t]) {
+          if (vertex_seen[static_cast<std::size_t>(v)]) continue;  // each vertex once (a model's are shared)
+          vertex_seen[static_cast<std::size_t>(v)] = 1;
+          const auto& q = m.vertices[static_cast<std::size_t>(v)];
+          pts[s].push_back({q[0], q[1]});
+          if (!seen[s]) sh.z0 = sh.z1 = q[2], seen[s] = 1;
+          sh.z0 = std::min(sh.z0, q[2]);
+          sh.z1 = std::max(sh.z1, q[2]);
+        }
+      }
+      for (std::size_t s = 0; s < m.solids.size(); ++s) {
+        pm->shapes_[s].material = m.solids[s].material;
+        std::vector<P2>& p = pts[s];
+        drop_interior_points(p);  // cannot be on the hull: the same hull, a shorter sort
+        std::sort(p.begin(), p.end());
+        p.erase(std::unique(p.begin(), p.end()), p.end());
+        if (p.size() < 2) continue;
+        // a vertical sheet (e.g. an open model's plate) has no area in plan: a rectangle of the
+        // sheet's thickness around its extreme points, so that paths can go around its edges
+        const auto sheet = [&](P2 a, P2 b) {
+          const double dx = b[0] - a[0], dy = b[1] - a[1], len = std::hypot(dx, dy), w = pm->sheet_m_ / 2;
+          const P2 n = {-dy / len * w, dx / len * w};
+          pm->shapes_[s].hull = {{a[0] - n[0], a[1] - n[1]}, {b[0] - n[0], b[1] - n[1]}, {b[0] + n[0], b[1] + n[1]}, {a[0] + n[0], a[1] + n[1]}};
+        };
+        if (p.size() == 2) {
+          if (pm->sheet_m_ > 0) sheet(p.front(), p.back());
+          continue;
+        }
+        std::vector<P2> h(2 * p.size() + 1);
+        std::size_t k = 0;
+        for (std::size_t i = 0; i < p.size(); ++i) {
+          while (k >= 2 && cross2(h[k - 2], h[k - 1], p[i]) <= 1e-12) --k;
+          h[k++] = p[i];
+        }
+        for (std::size_t i = p.size() - 1, lo = k + 1; i-- > 0;) {
+          while (k >= lo && cross2(h[k - 2], h[k - 1], p[i]) <= 1e-12) --k;
+          h[k++] = p[i];
+        }
+        if (k > 1) --k;
+        h.resize(k);
+        if (k < 3) {
+          if (pm->sheet_m_ > 0) sheet(p.front(), p.back());  // every vertex on one vertical plane
+          continue;
+        }
+        pm->shapes_[s].hull = std::move(h);
       }
     }
-    for (std::size_t s = 0; s < m.solids.size(); ++s) {
-      pm->shapes_[s].material = m.solids[s].material;
-      std::vector<P2>& p = pts[s];
-      drop_interior_points(p);  // cannot be on the hull: the same hull, a shorter sort
-      std::sort(p.begin(), p.end());
-      p.erase(std::unique(p.begin(), p.end()), p.end());
-      if (p.size() < 2) continue;
-      // a vertical sheet (e.g. an open model's plate) has no area in plan: a rectangle of the
-      // sheet's thickness around its extreme points, so that paths can go around its edges
-      const auto sheet = [&](P2 a, P2 b) {
-        const double dx = b[0] - a[0], dy = b[1] - a[1], len = std::hypot(dx, dy), w = pm->sheet_m_ / 2;
-        const P2 n = {-dy / len * w, dx / len * w};
-        pm->shapes_[s].hull = {{a[0] - n[0], a[1] - n[1]}, {b[0] - n[0], b[1] - n[1]}, {b[0] + n[0], b[1] + n[1]}, {a[0] + n[0], a[1] + n[1]}};
-      };
-      if (p.size() == 2) {
-        if (pm->sheet_m_ > 0) sheet(p.front(), p.back());
-        continue;
-      }
-      std::vector<P2> h(2 * p.size() + 1);
-      std::size_t k = 0;
-      for (std::size_t i = 0; i < p.size(); ++i) {
-        while (k >= 2 && cross2(h[k - 2], h[k - 1], p[i]) <= 1e-12) --k;
-        h[k++] = p[i];
-      }
-      for (std::size_t i = p.size() - 1, lo = k + 1; i-- > 0;) {
-        while (k >= lo && cross2(h[k - 2], h[k - 1], p[i]) <= 1e-12) --k;
-        h[k++] = p[i];
-      }
-      if (k > 1) --k;
-      h.resize(k);
-      if (k < 3) {
-        if (pm->sheet_m_ > 0) sheet(p.front(), p.back());  // every vertex on one vertical plane
-        continue;
-      }
-      pm->shapes_[s].hull = std::move(h);
+  };
+  std::future<void> derived;
+  if (m.triangles.size() >= kParallelBuildTriangles) derived = std::async(std::launch::async, derive);
+  else derive();
+  struct Join {
+    std::future<void>& f;
+    ~Join() {
+      if (f.valid()) f.wait();
     }
-  }
+  } join{derived};
   if (m.triangles.empty()) return pm;  // nothing to hit: every path is clear
 
   auto bt = std::make_unique<Bullet>();
@@ -358,6 +375,7 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
     if (use_cache) bvh_cache_store(opt.bvh_cache, key, *bt->shape->getOptimizedBvh());
   }
   pm->bt_ = std::move(bt);
+  if (derived.valid()) derived.get();  // its exception, if any, is ours
   return pm;
 }
 
