@@ -852,6 +852,10 @@ void mesh_obstacle(const Reader& r, const V& e, Obstacle& o, MeshFileCache& cach
       if (!c->res.error.empty()) r.fail(mv, "model file '" + mesh->path + "': " + c->res.error);
       shas.clear();
       for (const std::string& f : c->res.files) {
+        if (f == mesh->path && !main_sha.empty()) {  // already hashed for the cache's key
+          shas.push_back(main_sha);
+          continue;
+        }
         std::string bytes, why;
         if (!read_file(f, bytes, why)) r.fail(mv, "model file '" + f + "': " + why);
         shas.push_back(sha256_hex(bytes));

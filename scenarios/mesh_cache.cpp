@@ -23,7 +23,7 @@ MeshCacheOptions g_options;
 const std::string kTag = "planttwin-mesh-01\n";
 
 std::string key_of(const std::string& sha256, std::size_t max_triangles) {
-  const std::string k = kTag + sha256 + " " + std::to_string(max_triangles);
+  const std::string k = kTag + mesh_reader_version() + "\n" + sha256 + " " + std::to_string(max_triangles);
   return cache_sha256_hex(k.data(), k.size());
 }
 

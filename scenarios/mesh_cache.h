@@ -1,7 +1,8 @@
 // A site's model files as read (scenarios/mesh/mesh_file.h MeshModel: assimp's triangles welded,
 // closedness judged) kept in the model cache (sim/plant/model_cache.h) as `.mesh` files, so that a
 // second load of a site skips assimp. The key is the SHA-256 of the model file itself, the
-// triangle limit and this format; the files assimp opened besides it (a .gltf's .bin, an .obj's
+// triangle limit, the reader's version (mesh_reader_version(): assimp's and planttwin's) and this
+// format; the files assimp opened besides it (a .gltf's .bin, an .obj's
 // .mtl) are listed in the entry with their SHA-256 and must still match, else the model is read
 // again. Process-wide setting: the command line sets the folder (planttwin check --model-cache);
 // by default there is none and the loader writes nothing. docs/plant.md, "Model cache".

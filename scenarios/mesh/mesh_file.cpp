@@ -7,6 +7,7 @@
 #include <assimp/config.h>
 #include <assimp/postprocess.h>
 #include <assimp/scene.h>
+#include <assimp/version.h>
 
 #include <algorithm>
 #include <bit>
@@ -84,6 +85,17 @@ class WeldTable {
 std::uint32_t bits(float x) { return std::bit_cast<std::uint32_t>(x == 0.0f ? 0.0f : x); }  // -0 == +0
 
 }  // namespace
+
+namespace {
+// Raise when read_mesh_model gives other vertices, triangles or closedness for the same file.
+constexpr int kMeshReaderRevision = 1;
+}  // namespace
+
+std::string mesh_reader_version() {
+  return "planttwin-reader " + std::to_string(kMeshReaderRevision) + " assimp " + std::to_string(aiGetVersionMajor()) + "." +
+         std::to_string(aiGetVersionMinor()) + "." + std::to_string(aiGetVersionPatch()) + " rev " +
+         std::to_string(aiGetVersionRevision());
+}
 
 MeshReadResult read_mesh_model(const std::string& path, std::size_t max_triangles, MeshModel& out) {
   MeshReadResult res;

@@ -44,6 +44,10 @@ struct MeshModel {
   std::vector<std::string> files;
 };
 MeshReadResult read_mesh_model(const std::string& path, std::size_t max_triangles, MeshModel& out);
+// What read_mesh_model's output depends on besides the file: the reader's version (assimp's, and
+// this code's: raise kMeshReaderRevision in mesh_file.cpp when the weld or the closedness rule
+// changes). Part of the model cache's key (scenarios/mesh_cache.h).
+std::string mesh_reader_version();
 // Places a model: vertices into the site frame, a closed mesh wound inward turned outward (judged
 // placed), the plan outline. Exactly what read_mesh_file gives for the same file and placement.
 void place_mesh(const MeshModel& model, const MeshPlacement& place, ObstacleMesh& out);

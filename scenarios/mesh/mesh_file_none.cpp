@@ -11,6 +11,8 @@ MeshReadResult read_mesh_model(const std::string&, std::size_t, MeshModel&) {
 
 void place_mesh(const MeshModel&, const MeshPlacement&, ObstacleMesh&) {}
 
+std::string mesh_reader_version() { return "none"; }
+
 MeshReadResult read_mesh_file(const std::string& path, const MeshPlacement&, std::size_t max_triangles, ObstacleMesh&) {
   MeshModel m;
   return read_mesh_model(path, max_triangles, m);
