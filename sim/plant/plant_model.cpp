@@ -635,28 +635,39 @@ bool PlantModel::clear(const Vec3& a, const Vec3& b, const std::vector<char>& bl
     cb.processTriangle(v, part, tri);  // a face that does not block leaves cb as it was
     return cb.blocked;
   };
-  // The last blocking face seen from this end point (per thread), tried first: neighbouring
-  // samples seen from one anchor or camera are mostly blocked by the same face (a column, a tank),
-  // and the answer (is any face in the way) does not depend on which is found first.
+  // The last blocking face seen towards each end point (per thread), tried first: neighbouring
+  // samples seen from one anchor (the segment's end) or one camera (its start) are mostly blocked
+  // by the same face (a column, a tank), and the answer (is any face in the way) does not depend
+  // on which is found first. One table per end, 64 slots each, by the end point's bits.
   struct Shadow {
     std::uint64_t model = 0;
     double x = 0, y = 0, z = 0;
     int tri = -1;
   };
-  thread_local Shadow shadows[64];
-  std::uint64_t bits[3];
-  std::memcpy(bits, &b, sizeof bits);
-  Shadow& sh = shadows[((bits[0] * 0x9E3779B97F4A7C15ull) ^ (bits[1] * 0xC2B2AE3D27D4EB4Full) ^ bits[2]) >> 58];
+  thread_local Shadow shadows[2][64];
+  const auto slot = [&](int which, const Vec3& p) -> Shadow& {
+    std::uint64_t bits[3];
+    std::memcpy(bits, &p, sizeof bits);
+    return shadows[which][((bits[0] * 0x9E3779B97F4A7C15ull) ^ (bits[1] * 0xC2B2AE3D27D4EB4Full) ^ bits[2]) >> 58];
+  };
+  Shadow& at_b = slot(1, b);
+  Shadow& at_a = slot(0, a);
   const int n_tris = static_cast<int>(mesh_.triangles.size());
-  if (sh.model == id_ && sh.x == b.x && sh.y == b.y && sh.z == b.z && sh.tri >= 0 && sh.tri < n_tris && hits(sh.tri, 0))
-    return false;
+  const auto remembered = [&](const Shadow& sh, const Vec3& p) {
+    return sh.model == id_ && sh.x == p.x && sh.y == p.y && sh.z == p.z && sh.tri >= 0 && sh.tri < n_tris;
+  };
+  if (remembered(at_b, b) && hits(at_b.tri, 0)) return false;
+  if (remembered(at_a, a) && at_a.tri != at_b.tri && hits(at_a.tri, 0)) return false;
   int blocker = -1;
   const bool blocked = walk_segment(*bvh, o, d, [&](int tri, int part) {
     if (!hits(tri, part)) return false;
     blocker = tri;
     return true;
   });
-  if (blocked) sh = {id_, b.x, b.y, b.z, blocker};
+  if (blocked) {
+    at_b = {id_, b.x, b.y, b.z, blocker};
+    at_a = {id_, a.x, a.y, a.z, blocker};
+  }
   return !blocked;
 }
 

@@ -100,8 +100,9 @@ TEST(PlantWalk, H02_DenseFrameSameCrossingsAsBulletsWalk) {
   EXPECT_LT(blocked, 19000u);
 }
 
-// clear() first tries the face that last blocked a segment to the same end point (per thread):
-// samples scanned in rows towards fixed anchors, as `check` and the camera grid do, through the
+// clear() first tries the face that last blocked a segment to or from the same point (per
+// thread): samples scanned in rows towards fixed anchors and from fixed cameras, as `check` and
+// the camera grid do, through the
 // frame and the demo plant, with every material blocking and with some not; the answers are
 // Bullet's walk's, and a second model at the same end points gets its own answers.
 TEST(PlantWalk, H02_ClearTowardsFixedAnchorsSameAsBulletsWalk) {
@@ -119,6 +120,8 @@ TEST(PlantWalk, H02_ClearTowardsFixedAnchorsSameAsBulletsWalk) {
             const Vec3 tag{x, y, 1.2};
             const bool ours = m->clear(tag, a, *blocks);
             ASSERT_EQ(ours, m->clear(tag, a, *blocks, PlantModel::Walk::bullet)) << x << " " << y;
+            // from the fixed point, as a camera looks at spots
+            ASSERT_EQ(m->clear(a, tag, *blocks), m->clear(a, tag, *blocks, PlantModel::Walk::bullet)) << x << " " << y;
             blocked += !ours;
             ++n;
           }
