@@ -90,7 +90,7 @@ bool run_bridge(Nats& n, const Scenario& sc, const BridgeOptions& o, const std::
       } else if (!held.empty()) {
         std::string body;
         body.reserve(held_bytes);
-        for (const auto& [topic, b] : held) body.append(topic).append(" ").append(b).append("\n");
+        for (const auto& [topic, b] : held) append_batch_line(body, topic, b);
         sent = publish_async(js.js, subject, body, {{kTopicHeader, kBatchTopic}, {kTimeHeader, t}}, error);
       }
       held.clear();
@@ -125,7 +125,7 @@ bool run_bridge(Nats& n, const Scenario& sc, const BridgeOptions& o, const std::
       if (topic.size() > 256) topic.resize(256);  // no topic is that long: unknown either way
       if (reserved(topic)) std::replace_if(body.begin(), body.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
       const bool line = !topic.empty() && topic.find_first_of(" \r\n") == std::string::npos && body.find_first_of("\r\n") == std::string::npos;
-      const std::size_t bytes = topic.size() + body.size() + 2;
+      const std::size_t bytes = batch_line_bytes(topic, body);
       if (line && held_bytes + bytes > kMaxBatchBytes && !flush()) {
         ok = false;
         break;

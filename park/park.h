@@ -164,6 +164,12 @@ bool read_log(Nats& n, const std::string& site, const std::function<void(const L
 // The lines of a batch body, in order: f(topic, body) for each non-empty line (a line without a
 // space is a topic with an empty body, refused by the decoder as bad JSON).
 void for_each_batch_input(std::string_view batch, const std::function<void(std::string_view topic, std::string_view body)>& f);
+// One batch line, as for_each_batch_input reads it back: "TOPIC BODY\n" (docs/park.md "Batches").
+// The topic holds no space or line break and the body no line break; the writers check.
+inline std::size_t batch_line_bytes(std::string_view topic, std::string_view body) { return topic.size() + body.size() + 2; }
+inline void append_batch_line(std::string& batch, std::string_view topic, std::string_view body) {
+  batch.append(topic).append(" ").append(body).append("\n");
+}
 // Feeds one logged message (not the end marker) to a session at t as every worker does: an input,
 // a message without topic (answered as a bad frame), or a batch (its inputs held and the engine
 // advanced once, Session::hold_engine). Returns how many inputs it held.

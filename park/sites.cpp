@@ -273,9 +273,9 @@ bool play(Nats& n, const Scenario& sc, const PlayOptions& o, std::uint64_t& publ
         if (!send("fix", tf, j.dump(), 1)) return false;
         continue;
       }
-      const std::string line = "fix " + j.dump() + "\n";
-      if (batch.size() + line.size() > o.batch_bytes && !flush_batch(tf)) return false;
-      batch += line;
+      const std::string body = j.dump();
+      if (batch.size() + batch_line_bytes("fix", body) > o.batch_bytes && !flush_batch(tf)) return false;
+      append_batch_line(batch, "fix", body);
       ++batch_inputs;
     }
     if (!flush_batch(tf)) return false;
