@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -76,7 +77,8 @@ bool sane(btQuantizedBvh& bvh, std::size_t n_triangles) {
   return true;
 }
 
-// Least recently used first out, until the folder's .bvh and .mesh files fit the bound.
+// Least recently used first out, until the folder's .bvh and .mesh files fit the bound; and
+// temporary files of writers that died (older than an hour) removed.
 void trim(const std::string& dir, std::uint64_t max_bytes) {
   std::error_code ec;
   struct Entry {
@@ -86,7 +88,15 @@ void trim(const std::string& dir, std::uint64_t max_bytes) {
   };
   std::vector<Entry> all;
   std::uintmax_t total = 0;
+  const auto stale = fs::file_time_type::clock::now() - std::chrono::hours(1);
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".tmp") {
+      // a writer's file older than an hour was left by a process that died before its rename
+      std::error_code e2;
+      const auto when = it->last_write_time(e2);
+      if (!e2 && when < stale) fs::remove(it->path(), e2);
+      continue;
+    }
     if (it->path().extension() != ".bvh" && it->path().extension() != ".mesh") continue;
     const auto bytes = it->file_size(ec);
     if (ec) continue;

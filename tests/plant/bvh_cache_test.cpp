@@ -160,6 +160,14 @@ TEST_F(BvhCache, H02_FolderKeptUnderItsBoundAndSmallPlantsNotCached) {
   EXPECT_EQ(files().size(), 1u);
   // and no temporary file is ever left behind
   for (const auto& f : files()) EXPECT_EQ(f.extension(), ".bvh");
+  // a writer that died before its rename left one: removed by the next write once an hour old
+  write("cache/dead.123.tmp", "half a tree");
+  write("cache/fresh.456.tmp", "another writer, still writing");
+  fs::last_write_time(dir / "cache" / "dead.123.tmp", fs::file_time_type::clock::now() - std::chrono::hours(2));
+  o.bvh_cache.min_triangles = 1000;
+  build(grid_site(2), o);
+  EXPECT_FALSE(fs::exists(dir / "cache" / "dead.123.tmp"));
+  EXPECT_TRUE(fs::exists(dir / "cache" / "fresh.456.tmp"));
 }
 
 }  // namespace
