@@ -3,6 +3,10 @@
 // temporary folder) against the demo plant, each as the command does it: load the site (assimp
 // reads the model), build the plant model, check every high-risk zone on one thread. The figure to
 // compare is `per_zone` (wall time per high-risk zone); the target is within 2x of the demo's. `BM_LoadMeshSite100k`: the load and build alone.
+// `...Cached`: the same with the model cache (sim/plant/model_cache.h, scenarios/mesh_cache.h) filled
+// by one untimed load first, as every `planttwin check` of a site after its first. Compare
+// interleaved (--benchmark_repetitions=5 --benchmark_enable_random_interleaving=true): in a
+// sequential run the first benchmark runs about 8 % slow (docs/plant.md "Speed").
 //   build/bench/planttwin_bench --benchmark_filter='BM_Check(DemoPlant|MeshSite100k)'
 #include <benchmark/benchmark.h>
 
