@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -26,6 +27,8 @@ struct CheckArgs {
   std::string file, report_dir;
   std::string model_cache;  // "" = the default folder (default_model_cache())
   bool no_model_cache = false;
+  std::size_t cache_min_triangles = 20'000;  // models and plants at least this big are cached
+  std::uint64_t cache_max_mb = 1024;         // the folder's bound
   double cell = 1, link_range = 50, min_share = 0.95;
   int min_anchors = 4, threads = 1;
 };
@@ -172,9 +175,22 @@ std::string default_model_cache() {
 }
 
 int run_check(const CheckArgs& args) {
-  const std::string cache_dir = args.no_model_cache ? std::string() : args.model_cache.empty() ? default_model_cache() : args.model_cache;
+  std::string cache_dir = args.no_model_cache ? std::string() : args.model_cache.empty() ? default_model_cache() : args.model_cache;
+  if (!cache_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(cache_dir, ec);
+    if (!fs::is_directory(cache_dir, ec)) {
+      // the default folder silently; one the user named, with a word (the check itself goes on)
+      if (!args.model_cache.empty())
+        std::cerr << "planttwin check: --model-cache " << cache_dir
+                  << ": 不是可写的文件夹, 不使用模型缓存 not a folder that can be written; every model is read and built anew\n";
+      cache_dir.clear();
+    }
+  }
   MeshCacheOptions mesh_cache_opt;
   mesh_cache_opt.dir = cache_dir;
+  mesh_cache_opt.min_triangles = args.cache_min_triangles;
+  mesh_cache_opt.max_bytes = args.cache_max_mb << 20;
   set_mesh_cache(mesh_cache_opt);  // model files read by the loader below
   // a scenario (top-level key `scenario`) brings its site and its permits' work areas
   bool is_scenario = false;
@@ -217,6 +233,8 @@ int run_check(const CheckArgs& args) {
   std::string error;
   PlantOptions plant;
   plant.bvh_cache.dir = cache_dir;
+  plant.bvh_cache.min_triangles = args.cache_min_triangles;
+  plant.bvh_cache.max_bytes = args.cache_max_mb << 20;
   const auto model = PlantModel::build(site, error, plant);
   if (!model) {
     std::cerr << args.file << ": " << error << "\n";
@@ -318,9 +336,17 @@ std::vector<Subcommand> add_check_commands(CLI::App& app) {
   c->add_option("--min-share", args->min_share, "Share of each area that must be covered, 0..1")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   c->add_option("--threads", args->threads, "Worker threads; results never depend on it")->capture_default_str()->check(CLI::Range(1, 256));
   c->add_option("--model-cache", args->model_cache,
-                "Keep large models (20,000 triangles or more) as read, and their BVH, here between runs; results never depend on it "
+                "Keep large models as read, and their BVH, here between runs (see --model-cache-min-triangles); results never depend on it "
                 "(default: $XDG_CACHE_HOME/planttwin/models, else ~/.cache/planttwin/models)");
   c->add_flag("--no-model-cache", args->no_model_cache, "Read the models and build the BVH every time; read and write no cache");
+  c->add_option("--model-cache-min-triangles", args->cache_min_triangles,
+                "Cache a model, and the plant's BVH, from this many triangles (smaller ones are made faster than read)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000'000}));
+  c->add_option("--model-cache-max-mb", args->cache_max_mb,
+                "Bound of the cache folder in MiB; least recently used files go first")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
   return {{c, [args] { return run_check(*args); }}};
 }
 

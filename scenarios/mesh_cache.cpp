@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 
 #include "scenarios/loader.h"
 #include "sim/plant/model_cache.h"
@@ -24,7 +23,7 @@ const std::string kTag = "planttwin-mesh-01\n";
 
 std::string key_of(const std::string& sha256, std::size_t max_triangles) {
   const std::string k = kTag + mesh_reader_version() + "\n" + sha256 + " " + std::to_string(max_triangles);
-  return cache_sha256_hex(k.data(), k.size());
+  return sha256_hex(k);  // "" when OpenSSL fails: then no file is read or written
 }
 
 std::string folder_prefix(const std::string& path) {
@@ -70,7 +69,9 @@ MeshCacheOptions mesh_cache() {
 bool mesh_cache_load(const MeshCacheOptions& opt, const std::string& path, const std::string& sha256,
                      std::size_t max_triangles, MeshModel& model, std::vector<std::string>& file_sha256) {
   if (opt.dir.empty()) return false;
-  const CacheBlob b = cache_read(opt.dir, key_of(sha256, max_triangles) + ".mesh");
+  const std::string key = key_of(sha256, max_triangles);
+  if (key.empty() || sha256.empty()) return false;
+  const CacheBlob b = cache_read(opt.dir, key + ".mesh");
   if (!b.data) return false;
   In in{b.data.get(), b.size};
   std::string tag;
@@ -90,11 +91,8 @@ bool mesh_cache_load(const MeshCacheOptions& opt, const std::string& path, const
     if (i == 0 && (file != path || hex != sha256)) return false;
     if (i > 0) {
       // a file assimp opened besides the model: still there, still the same bytes
-      std::ifstream f(file, std::ios::binary);
-      if (!f) return false;
-      std::ostringstream ss;
-      ss << f.rdbuf();
-      if (sha256_hex(ss.str()) != hex) return false;
+      const std::string h = sha256_file_hex(file);
+      if (h.empty() || h != hex) return false;
     }
     m.files.push_back(file);
     shas.push_back(hex);
@@ -118,7 +116,7 @@ bool mesh_cache_load(const MeshCacheOptions& opt, const std::string& path, const
 
 void mesh_cache_store(const MeshCacheOptions& opt, const std::string& path, const std::string& sha256,
                       std::size_t max_triangles, const MeshModel& model, const std::vector<std::string>& file_sha256) {
-  if (opt.dir.empty() || model.triangles.size() < opt.min_triangles || model.files.empty() ||
+  if (opt.dir.empty() || sha256.empty() || model.triangles.size() < opt.min_triangles || model.files.empty() ||
       model.files.size() != file_sha256.size() || model.files[0] != path || file_sha256[0] != sha256)
     return;
   const std::string prefix = folder_prefix(path);
@@ -136,7 +134,8 @@ void mesh_cache_store(const MeshCacheOptions& opt, const std::string& path, cons
   }
   out.append(reinterpret_cast<const char*>(model.vertices.data()), model.vertices.size() * sizeof model.vertices[0]);
   out.append(reinterpret_cast<const char*>(model.triangles.data()), model.triangles.size() * sizeof model.triangles[0]);
-  cache_write(opt.dir, key_of(sha256, max_triangles) + ".mesh", out.data(), out.size(), opt.max_bytes);
+  const std::string key = key_of(sha256, max_triangles);
+  if (!key.empty()) cache_write(opt.dir, key + ".mesh", out.data(), out.size(), opt.max_bytes);
 }
 
 }  // namespace planttwin

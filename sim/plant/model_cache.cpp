@@ -29,17 +29,20 @@ namespace fs = std::filesystem;
 constexpr char kMagic[8] = {'P', 'T', 'C', 'A', 'C', 'H', 'E', '1'};
 constexpr std::size_t kHeader = 8 + 8 + 32;
 
+// OpenSSL's SHA-256; `ok` turns false on any failure of OpenSSL, and then no digest is used (a
+// key or check that did not really hash must never name or pass a cache file).
 struct Sha256 {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  Sha256() { EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr); }
+  bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1;
+  Sha256() = default;
   ~Sha256() { EVP_MD_CTX_free(ctx); }
   Sha256(const Sha256&) = delete;
   Sha256& operator=(const Sha256&) = delete;
-  void add(const void* p, std::size_t n) { EVP_DigestUpdate(ctx, p, n); }
+  void add(const void* p, std::size_t n) { ok = ok && EVP_DigestUpdate(ctx, p, n) == 1; }
   std::array<unsigned char, 32> done() {
     std::array<unsigned char, 32> d{};
     unsigned n = 0;
-    EVP_DigestFinal_ex(ctx, d.data(), &n);
+    ok = ok && EVP_DigestFinal_ex(ctx, d.data(), &n) == 1 && n == 32;
     return d;
   }
 };
@@ -125,18 +128,20 @@ std::string bvh_cache_key(const float* xyz, std::size_t n_vertices, const int* i
   h.add(sizes, sizeof sizes);
   h.add(xyz, n_vertices * 3 * sizeof(float));
   h.add(indices, n_triangles * 3 * sizeof(int));
-  return hex(h.done());
+  const auto d = h.done();
+  return h.ok ? hex(d) : std::string();
 }
 
 std::string cache_sha256_hex(const void* data, std::size_t size) {
   Sha256 h;
   h.add(data, size);
-  return hex(h.done());
+  const auto d = h.done();
+  return h.ok ? hex(d) : std::string();
 }
 
 CacheBlob cache_read(const std::string& dir, const std::string& name) {
   CacheBlob out;
-  if (dir.empty()) return out;
+  if (dir.empty() || name.empty() || name.front() == '.') return out;  // no key: no file
   const fs::path path = fs::path(dir) / name;
   std::ifstream in(path, std::ios::binary);
   if (!in) return out;
@@ -152,7 +157,8 @@ CacheBlob cache_read(const std::string& dir, const std::string& name) {
   if (!buf || !in.read(reinterpret_cast<char*>(buf.get()), static_cast<std::streamsize>(size))) return out;
   Sha256 h;
   h.add(buf.get(), static_cast<std::size_t>(size));
-  if (std::memcmp(h.done().data(), head + 16, 32) != 0) return out;
+  const auto digest = h.done();
+  if (!h.ok || std::memcmp(digest.data(), head + 16, 32) != 0) return out;
   fs::last_write_time(path, fs::file_time_type::clock::now(), ec);  // used: last out
   out.data = std::move(buf);
   out.size = static_cast<std::size_t>(size);
@@ -161,12 +167,13 @@ CacheBlob cache_read(const std::string& dir, const std::string& name) {
 
 bool cache_write(const std::string& dir, const std::string& name, const void* payload, std::size_t size,
                  std::uint64_t max_bytes) {
-  if (dir.empty()) return false;
+  if (dir.empty() || name.empty() || name.front() == '.') return false;  // no key: no file
   std::error_code ec;
   fs::create_directories(dir, ec);
   Sha256 h;
   h.add(payload, size);
   const auto digest = h.done();
+  if (!h.ok) return false;
   // a name no other writer uses, renamed into place when complete
   static std::atomic<unsigned> counter{0};
   const fs::path path = fs::path(dir) / name;

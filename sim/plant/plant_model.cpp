@@ -361,7 +361,7 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
   std::string key;
   if (use_cache) {
     key = bvh_cache_key(bt->vertices.data(), m.vertices.size(), bt->indices.data(), n_tris);
-    bt->cached = bvh_cache_load(opt.bvh_cache, key, n_tris);
+    if (!key.empty()) bt->cached = bvh_cache_load(opt.bvh_cache, key, n_tris);  // "": OpenSSL failed
   }
   if (bt->cached.bvh) {
     bt->shape = std::make_unique<btBvhTriangleMeshShape>(bt->arrays.get(), /*useQuantizedAabbCompression=*/true,
@@ -372,7 +372,7 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
     pm->bvh_from_cache_ = true;
   } else {
     bt->shape = std::make_unique<btBvhTriangleMeshShape>(bt->arrays.get(), /*useQuantizedAabbCompression=*/true);
-    if (use_cache) bvh_cache_store(opt.bvh_cache, key, *bt->shape->getOptimizedBvh());
+    if (use_cache && !key.empty()) bvh_cache_store(opt.bvh_cache, key, *bt->shape->getOptimizedBvh());
   }
   pm->bt_ = std::move(bt);
   if (derived.valid()) derived.get();  // its exception, if any, is ours

@@ -73,6 +73,21 @@ TEST(PlanHull, H02_DroppingInteriorPointsChangesNoHull) {
   EXPECT_GT(dropped, total / 3);
 }
 
+TEST(PlanHull, H02_From64PointsOnly) {
+  // a square's corners and points inside it: 63 points are left alone, 64 lose the inside ones
+  auto square = [](std::size_t n) {
+    std::vector<PlanPoint> p = {{0, 0}, {10, 0}, {10, 10}, {0, 10}};
+    for (std::size_t i = 4; i < n; ++i) p.push_back({1 + 0.1 * static_cast<double>(i), 5});
+    return p;
+  };
+  std::vector<PlanPoint> p63 = square(63), p64 = square(64);
+  drop_interior_points(p63);
+  drop_interior_points(p64);
+  EXPECT_EQ(p63.size(), 63u);
+  EXPECT_EQ(p64.size(), 4u);
+  EXPECT_EQ(chain(p64, 0), chain(square(64), 0));
+}
+
 TEST(PlanHull, H02_SmallOrDegenerateSetsAreLeftAlone) {
   std::vector<PlanPoint> few = {{0, 0}, {1, 0}, {0.5, 0.2}, {0, 1}};
   drop_interior_points(few);

@@ -156,8 +156,8 @@ TEST(PlantCheckCommand, PL08_DemoPlantRuns) {
 // Issue 15, PL-08: a site with a 21,600-triangle model (a frame of 1,800 boxes as OBJ). The
 // second `check` reads the BVH from --model-cache and prints and writes exactly what the first did;
 // --no-model-cache and a folder that cannot be written change nothing either.
-TEST(PlantCheckCommand, PL08_ModelCacheChangesNoResult) {
-  const fs::path d = temp_dir("cache");
+// A site whose one obstacle is a 21,600-triangle model (a frame of 1,800 boxes as OBJ), in `d`.
+void write_frame_site(const fs::path& d) {
   {
     std::ofstream obj(d / "frame.obj");
     int v = 0;
@@ -184,6 +184,11 @@ anchors:
   - {id: A4, at: [-6, 36, 8]}
   - {id: A5, at: [22, 15, 9]}
 )");
+}
+
+TEST(PlantCheckCommand, PL08_ModelCacheChangesNoResult) {
+  const fs::path d = temp_dir("cache");
+  write_frame_site(d);
   const fs::path cache = d / "cache";
   const std::string args = (d / "site.yaml").string() + " --cell 2 --min-share 0.5 --link-range 100 --min-anchors 3 --model-cache " + cache.string();
   const CliResult first = run_cli(args + " --report " + (d / "r1").string());
@@ -230,7 +235,42 @@ anchors:
   const CliResult bad = run_cli((d / "site.yaml").string() + " --cell 2 --min-share 0.5 --link-range 100 --min-anchors 3 --model-cache " + (d / "not-a-folder").string() +
                                 " --report " + (d / "r4").string());
   EXPECT_EQ(bad.rc, first.rc) << bad.out;
+  EXPECT_NE(bad.out.find("not a folder that can be written"), std::string::npos) << bad.out;
   EXPECT_EQ(nlohmann::json::parse(read(d / "r4" / "check.json"))["zones"], j["zones"]);
+  fs::remove_all(d);
+}
+
+// Issue 15, PL-08: the cache's thresholds at their edges. The frame site has 21,600 triangles (the
+// model and the whole plant): --model-cache-min-triangles 21600 caches both, 21601 neither; the
+// bounds of both options are refused with exit 2 naming the option.
+TEST(PlantCheckCommand, PL08_ModelCacheThresholdsAtTheirEdges) {
+  const fs::path d = temp_dir("cache-edges");
+  write_frame_site(d);
+  const std::string site = (d / "site.yaml").string() + " --cell 4 --min-share 0.5 --link-range 100 --min-anchors 3";
+  auto count = [](const fs::path& dir) {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) n += e.is_regular_file();
+    return n;
+  };
+  CliResult r = run_cli(site + " --model-cache " + (d / "at").string() + " --model-cache-min-triangles 21600");
+  ASSERT_TRUE(r.rc == 0 || r.rc == 1) << r.out;
+  EXPECT_EQ(count(d / "at"), 2u) << "the model (.mesh) and the plant's tree (.bvh)";
+  r = run_cli(site + " --model-cache " + (d / "above").string() + " --model-cache-min-triangles 21601");
+  ASSERT_TRUE(r.rc == 0 || r.rc == 1) << r.out;
+  EXPECT_EQ(count(d / "above"), 0u);
+  // a bound smaller than the two files: the older goes, the folder keeps at most the newest
+  r = run_cli(site + " --model-cache " + (d / "tight").string() + " --model-cache-max-mb 1");
+  ASSERT_TRUE(r.rc == 0 || r.rc == 1) << r.out;
+  std::uintmax_t bytes = 0;
+  for (const auto& e : fs::directory_iterator(d / "tight")) bytes += e.file_size();
+  EXPECT_LE(bytes, std::uintmax_t{1} << 20);
+  for (const std::string bad : {"--model-cache-min-triangles 0", "--model-cache-min-triangles 100000001", "--model-cache-max-mb 0",
+                                "--model-cache-max-mb 1048577"}) {
+    r = run_cli(site + " " + bad);
+    EXPECT_EQ(r.rc, 2) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find(bad.substr(0, bad.find(' '))), std::string::npos) << r.out;
+  }
   fs::remove_all(d);
 }
 
