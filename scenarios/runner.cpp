@@ -13,6 +13,7 @@
 #include "scenarios/cameras.h"
 #include "scenarios/driver.h"
 #include "scenarios/loader.h"
+#include "scenarios/slice_worker.h"
 #include "sim/motion.h"
 #include "sim/radio/plant_los.h"
 #include "sim/radio/positioning.h"
@@ -579,10 +580,54 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
     return lagging->pose(person, at);
   };
   InputLog* log = opt.input_log;
+  // A slice's engine inputs, in the order they are submitted, and the fixes the observer sees. With
+  // two threads or more (opt.threads) a slice is applied to the engines on a worker while this
+  // thread draws the next slice's blinks, rays, radio and fixes; the engines get the same inputs in
+  // the same order either way, so no result depends on it. The worker owns the engines, the
+  // collectors and what they fill in `out` (not `out.fixes`) from post() to the next post() or
+  // wait(): the checkpoints and the end of the run wait for it.
+  struct ObservedFix {
+    Micros t;
+    int person;
+    FixInput f;
+    std::string floor;
+  };
+  struct SliceInputs {
+    std::vector<Input> engine, oracle;
+    std::vector<ObservedFix> observed;
+    Micros until = 0;
+  };
+  SliceInputs slices[2];  // the slice being filled, and the one the worker may be applying
+  int filling = 0;
   auto submit_both = [&](Input in) {
     if (log) log->estimated.push_back(in), log->truth.push_back(in);
-    if (oracle) oracle->submit(in);
-    engine.submit(std::move(in));
+    if (oracle) slices[filling].oracle.push_back(in);
+    slices[filling].engine.push_back(std::move(in));
+  };
+  auto apply = [&](SliceInputs& in) {
+    for (Input& i : in.engine) engine.submit(std::move(i));
+    if (opt.observer)
+      for (const ObservedFix& o : in.observed)
+        opt.observer->fix(o.t, sc.people[static_cast<size_t>(o.person)].id, *sc.people[static_cast<size_t>(o.person)].tag, o.f, o.floor);
+    engine.advance_to(in.until);
+    col.drain(engine);
+    if (oracle) {
+      for (Input& i : in.oracle) oracle->submit(std::move(i));
+      oracle->advance_to(in.until);
+      ocol.drain(*oracle);
+    }
+    in.engine.clear(), in.oracle.clear(), in.observed.clear();
+  };
+  std::unique_ptr<SliceWorker> worker;
+  if (opt.threads >= 2) worker = std::make_unique<SliceWorker>();
+  auto apply_filled = [&] {
+    SliceInputs& in = slices[filling];
+    filling ^= 1;
+    if (worker) worker->post([&apply, &in] { apply(in); });
+    else apply(in);
+  };
+  auto engines_done = [&] {
+    if (worker) worker->wait();
   };
   SimulatedPositioning pipe(sc.site, params, *los, sc.seed, PipelineOptions{opt.threads, opt.radio_link_stats});
 
@@ -690,7 +735,7 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
       truth.push_back({tc.person, pose});
       const FixInput f = driver.true_fix(tc.person, pose);
       if (log) log->truth.push_back({t, 0, f});
-      if (oracle) oracle->submit({t, 0, f});
+      if (oracle) slices[filling].oracle.push_back({t, 0, f});
     }
     fixes.clear();
     pipe.process(blinks, to_seconds(ri), fixes);
@@ -715,22 +760,17 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
       if (opt.history)
         opt.history->fix({sc.people[static_cast<size_t>(tp.person)].id, history_ms(sc, sf.fix.t_available), to_cm(f.x), to_cm(f.y),
                           to_cm(f.z), sf.fix.floor});
-      if (opt.observer)
-        opt.observer->fix(sf.fix.t_available, sc.people[static_cast<size_t>(tp.person)].id, *sc.people[static_cast<size_t>(tp.person)].tag, f,
-                          sf.fix.floor);
+      if (opt.observer) slices[filling].observed.push_back({sf.fix.t_available, tp.person, f, sf.fix.floor});
       if (log) log->estimated.push_back({sf.fix.t_available, 0, f}), log->fix_errors.emplace_back(sf.fix.t_available, err);
-      engine.submit({sf.fix.t_available, 0, f});
+      slices[filling].engine.push_back({sf.fix.t_available, 0, f});
       ++out.fixes;
     }
     const Micros until = std::min(e - 1, sc.duration);
     driver.play_until(until, submit_both);
-    engine.advance_to(until);
-    col.drain(engine);
-    if (oracle) {
-      oracle->advance_to(until);
-      ocol.drain(*oracle);
-    }
+    slices[filling].until = until;
+    apply_filled();
     if (checkpoints.due(until)) {
+      engines_done();
       ByteWriter w;
       w.u8(static_cast<std::uint8_t>(RunnerMode::simulated));
       w.i64(e);
@@ -757,12 +797,9 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
     }
   }
   driver.play_all(submit_both);
-  engine.advance_to(sc.duration);
-  col.drain(engine);
-  if (oracle) {
-    oracle->advance_to(sc.duration);
-    ocol.drain(*oracle);
-  }
+  slices[filling].until = sc.duration;
+  apply_filled();
+  engines_done();
   finish_result(engine, out);
   if (opt.history) feed_history(sc, out, *opt.history, sc.clock.start_unix_s * 1000);
 

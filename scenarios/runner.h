@@ -187,7 +187,8 @@ struct InputLog {
 // platform from it; docs/platform.md): every fix the engine is given (the estimated fix in simulated
 // and recorded runs, with its person, tag and floor name), every output the engine decides (before
 // the run collects it), and the engine time reached after each step. The main engine only, never
-// the oracle twin. Called on the run's own thread.
+// the oracle twin. Called from one thread: the run's own, or with RunOptions::threads >= 2 the
+// worker that applies the run's slices to its engines (scenarios/slice_worker.h).
 class RunObserver {
  public:
   virtual ~RunObserver() = default;

@@ -1,6 +1,7 @@
 #include "sim/radio/positioning.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <thread>
 
@@ -365,16 +366,20 @@ void SimulatedPositioning::process(std::span<const Blink> blinks, double slice_s
   }
   w.first[blinks.size()] = nt;
 
-  // ray casts and link geometry: independent per task, split by index, merged by index
+  // ray casts and link geometry: independent per task, each written at its own index. Threads take
+  // runs of 64 tasks as they come free (a run's engines may be busy on a worker beside them, and
+  // NLOS links cost several times a LOS one), so no thread waits on another's fixed share.
+  constexpr size_t kRun = 64;
   const size_t parts = nt < 256 ? 1 : static_cast<size_t>(opt_.threads);
-  const size_t chunk = (nt + parts - 1) / std::max<size_t>(parts, 1);
-  parallel_for(opt_.threads, parts, [&](size_t part) {
-    for (size_t i = part * chunk; i < std::min(nt, (part + 1) * chunk); ++i) {
-      Work::Task& t = w.tasks[i];
-      const Vec3 tag = blinks[static_cast<size_t>(t.blink)].at;
-      los_.trace(tag, channel_.anchor_at(t.anchor), t.crossings);
-      t.geo = paths_.find(tag, t.anchor, t.crossings);
-    }
+  std::atomic<size_t> next_run{0};
+  parallel_for(opt_.threads, parts, [&](size_t) {
+    for (size_t from; (from = next_run.fetch_add(kRun, std::memory_order_relaxed)) < nt;)
+      for (size_t i = from; i < std::min(nt, from + kRun); ++i) {
+        Work::Task& t = w.tasks[i];
+        const Vec3 tag = blinks[static_cast<size_t>(t.blink)].at;
+        los_.trace(tag, channel_.anchor_at(t.anchor), t.crossings);
+        t.geo = paths_.find(tag, t.anchor, t.crossings);
+      }
   });
   rays_ += nt;
 

@@ -4,7 +4,10 @@
 // loader checks `radio` keys and `radio_link` expectations at load time.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -108,6 +111,105 @@ TEST(Simulated, H01_ThreadsOneAndTwoGiveTheSameHashAndReport) {
   Scenario other = sc;
   other.seed = 6;
   EXPECT_NE(report_json(sc, a)["accuracy"].dump(), report_json(other, run(other))["accuracy"].dump());
+}
+
+// With two threads or more the engines apply each slice on a worker while the next slice is
+// simulated (scenarios/slice_worker.h): the observer sees the same calls in the same order, from one
+// thread; the input log, the checkpoints and a resume from one of them are the same as on one thread.
+struct RecordingObserver final : RunObserver {
+  std::vector<std::string> calls;
+  std::set<std::thread::id> threads;
+  void fix(Micros t, const std::string& person, const std::string& tag, const FixInput& f, const std::string& floor) override {
+    threads.insert(std::this_thread::get_id());
+    char xy[64];
+    std::snprintf(xy, sizeof xy, "%.17g %.17g", f.x, f.y);
+    calls.push_back("fix " + std::to_string(t) + " " + person + " " + tag + " " + xy + " " + floor);
+  }
+  void output(const Engine& engine, const Output& out) override {
+    threads.insert(std::this_thread::get_id());
+    calls.push_back("output " + std::to_string(out.t) + " " + std::to_string(out.body.index()) + " at " + std::to_string(engine.now()));
+  }
+  void advanced(Micros now) override {
+    threads.insert(std::this_thread::get_id());
+    calls.push_back("advanced " + std::to_string(now));
+  }
+};
+
+TEST(Simulated, H01_EnginesOnAWorkerSeeTheSameInputsAndCheckpointsResume) {
+  const Scenario sc = load(kSimScenario);
+  const std::string dir = ::testing::TempDir() + "planttwin_slice_worker_ck";
+  struct Run {
+    RunResult r;
+    RecordingObserver seen;
+    InputLog log;
+  };
+  auto run_with = [&](int threads, const std::string& ck_dir) {
+    auto out = std::make_unique<Run>();
+    std::filesystem::create_directories(ck_dir);
+    RunOptions o{threads, nullptr};
+    o.observer = &out->seen;
+    o.input_log = &out->log;
+    o.checkpoint_every = 40 * kSecond;
+    o.checkpoint_dir = ck_dir;
+    std::string error;
+    EXPECT_TRUE(run_scenario(sc, o, out->r, error)) << error;
+    return out;
+  };
+  const auto one = run_with(1, dir + "/1"), two = run_with(2, dir + "/2");
+  EXPECT_EQ(one->r.hash, two->r.hash);
+  EXPECT_EQ(one->r.fix_hash, two->r.fix_hash);
+  ASSERT_GT(one->seen.calls.size(), 850u);  // 700-odd fixes, every output, 151 steps
+  EXPECT_EQ(one->seen.calls, two->seen.calls);
+  EXPECT_EQ(one->seen.threads, std::set<std::thread::id>{std::this_thread::get_id()});
+  ASSERT_EQ(two->seen.threads.size(), 1u);  // one thread, the worker
+  EXPECT_NE(*two->seen.threads.begin(), std::this_thread::get_id());
+  auto same_inputs = [](const std::vector<Input>& a, const std::vector<Input>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (a[i].t != b[i].t || a[i].body.index() != b[i].body.index()) return false;
+    return true;
+  };
+  EXPECT_TRUE(same_inputs(one->log.estimated, two->log.estimated));
+  EXPECT_TRUE(same_inputs(one->log.truth, two->log.truth));
+  EXPECT_EQ(one->log.fix_errors, two->log.fix_errors);
+  // the checkpoints are the same files, and a resume on two threads ends as the whole run
+  ASSERT_EQ(one->r.checkpoints.size(), 3u);  // 40, 80, 120 s
+  ASSERT_EQ(two->r.checkpoints.size(), 3u);
+  for (std::size_t k = 0; k < 3; ++k) {
+    RunCheckpoint a, b;
+    std::string why;
+    ASSERT_TRUE(read_checkpoint_file(one->r.checkpoints[k], a, why)) << why;
+    ASSERT_TRUE(read_checkpoint_file(two->r.checkpoints[k], b, why)) << why;
+    EXPECT_EQ(a.engine, b.engine) << k;
+    EXPECT_EQ(a.oracle, b.oracle) << k;
+    EXPECT_EQ(a.runner, b.runner) << k;
+    EXPECT_EQ(a.sim, b.sim) << k;
+  }
+  RunCheckpoint ck;
+  std::string why, error;
+  ASSERT_TRUE(read_checkpoint_file(two->r.checkpoints[1], ck, why)) << why;
+  RunOptions r{2, nullptr};
+  r.resume = &ck;
+  RunResult resumed;
+  ASSERT_TRUE(run_scenario(sc, r, resumed, error)) << error;
+  EXPECT_EQ(resumed.hash, one->r.hash);
+  EXPECT_EQ(resumed.fix_hash, one->r.fix_hash);
+  // stopping at a checkpoint leaves the engines at it: the same bytes as the whole run's
+  const std::string stop_dir = dir + "/stop";
+  std::filesystem::create_directories(stop_dir);
+  RunOptions s{2, nullptr};
+  s.checkpoint_every = 40 * kSecond;
+  s.checkpoint_dir = stop_dir;
+  s.stop_after = 79 * kSecond;  // checkpoints are written at each slice's end: 39.999999 s, 79.999999 s
+  RunResult stopped;
+  ASSERT_TRUE(run_scenario(sc, s, stopped, error)) << error;
+  EXPECT_TRUE(stopped.stopped);
+  ASSERT_EQ(stopped.checkpoints.size(), 2u);
+  RunCheckpoint at80;
+  ASSERT_TRUE(read_checkpoint_file(stopped.checkpoints[1], at80, why)) << why;
+  EXPECT_EQ(at80.engine, ck.engine);
+  EXPECT_EQ(at80.runner, ck.runner);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Simulated, H02_TooFewAnchorsMeansNoFixAndTheTagGoesOffline) {
