@@ -1,11 +1,13 @@
 #include "sim/radio/positioning.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <thread>
 
 #include "engine/byte_codec.h"
+#include "sim/radio/lane_pool.h"
 
 namespace planttwin {
 
@@ -118,29 +120,45 @@ struct SimulatedPositioning::Work {
   };
   std::vector<Task> tasks;
   std::vector<size_t> first;  // per blink: first task index (size blinks + 1)
-  std::vector<std::pair<double, int>> near;
-  std::vector<int> heard;  // per anchor
+  std::vector<int> chosen;    // per blink: a row of max_anchors slots, its anchors
+  std::vector<size_t> count;  // per blink: how many of its slots are used
+  std::vector<int> heard;     // per anchor
   // the site's range_offsets per anchor (calibration): the simulated anchors carry them in TWR and
   // the solver takes them off again, so a site's offsets leave a simulated run as it was
   std::vector<double> anchor_offset;
-  // anchors in a uniform grid of cells of side `cell` (the reach of a link), so a blink looks at
-  // the anchors of the cells its reach touches instead of every anchor of the site
-  double cell = 0, x0 = 0, y0 = 0;
+  // anchors in a uniform grid of square cells of half the reach of a link (at least 1 m, and at
+  // most about a million cells), so a blink looks at the anchors of the cells its reach touches
+  // instead of every anchor of the site; each cell's anchors and their positions side by side
+  double reach = -1, cell = 0, x0 = 0, y0 = 0;
   long nx = 0, ny = 0;
-  std::vector<std::vector<int>> grid;
-  void build_grid(const Site& site, double reach) {
-    cell = std::max(reach, 1.0);
+  std::vector<size_t> cell_first;              // per cell: its anchors [cell_first[c], cell_first[c + 1])
+  std::vector<int> cell_anchor;                // anchor indices, by cell, ascending within a cell
+  std::vector<std::array<double, 3>> cell_at;  // their positions
+  void build_grid(const Site& site, double r) {
+    reach = r;
     double x1 = 0, y1 = 0;
+    x0 = y0 = 0;
     for (size_t a = 0; a < site.anchors.size(); ++a) {
       const double* q = site.anchors[a].at;
       if (a == 0) x0 = x1 = q[0], y0 = y1 = q[1];
       x0 = std::min(x0, q[0]), x1 = std::max(x1, q[0]), y0 = std::min(y0, q[1]), y1 = std::max(y1, q[1]);
     }
+    cell = std::max({r / 2, 1.0, std::sqrt((x1 - x0) * (y1 - y0) / 1e6)});
     nx = static_cast<long>((x1 - x0) / cell) + 1, ny = static_cast<long>((y1 - y0) / cell) + 1;
-    grid.assign(static_cast<size_t>(nx * ny), {});
-    for (size_t a = 0; a < site.anchors.size(); ++a) {
+    const auto cell_of = [&](size_t a) {
       const long ix = static_cast<long>((site.anchors[a].at[0] - x0) / cell), iy = static_cast<long>((site.anchors[a].at[1] - y0) / cell);
-      grid[static_cast<size_t>(iy * nx + ix)].push_back(static_cast<int>(a));
+      return static_cast<size_t>(std::min(iy, ny - 1) * nx + std::min(ix, nx - 1));
+    };
+    cell_first.assign(static_cast<size_t>(nx * ny) + 1, 0);
+    for (size_t a = 0; a < site.anchors.size(); ++a) ++cell_first[cell_of(a) + 1];
+    for (size_t c = 1; c < cell_first.size(); ++c) cell_first[c] += cell_first[c - 1];
+    cell_anchor.resize(site.anchors.size());
+    cell_at.resize(site.anchors.size());
+    std::vector<size_t> cursor(cell_first.begin(), cell_first.end() - 1);
+    for (size_t a = 0; a < site.anchors.size(); ++a) {
+      const size_t k = cursor[cell_of(a)]++;
+      cell_anchor[k] = static_cast<int>(a);
+      cell_at[k] = {site.anchors[a].at[0], site.anchors[a].at[1], site.anchors[a].at[2]};
     }
   }
 };
@@ -149,6 +167,7 @@ SimulatedPositioning::SimulatedPositioning(const Site& site, const RadioParams& 
                                            std::uint64_t seed, PipelineOptions opt)
     : site_(site), los_(los), channel_(site, params, los.materials(), seed), paths_(los, channel_), opt_(opt), seed_(seed), work_(std::make_unique<Work>()) {
   opt_.threads = std::clamp(opt_.threads, 1, 64);
+  pool_ = std::make_unique<LanePool>(static_cast<size_t>(opt_.threads - 1));
   for (int i = 0; i < opt_.threads; ++i) lanes_.push_back(Lane{Solver(site, solver_params(params)), {}, {}, {}, {}, {}, {}});
   for (const Anchor& a : site.anchors) {
     auto it = site.range_offsets.anchors.find(a.id);
@@ -312,20 +331,6 @@ bool SimulatedPositioning::load(ByteReader& r) {
   return true;
 }
 
-namespace {
-// Runs f(i) for i in [0, n) on up to `threads` threads (static split; i = 0 on the caller's).
-template <class F>
-void parallel_for(int threads, size_t n, F&& f) {
-  if (threads <= 1 || n <= 1) {
-    for (size_t i = 0; i < n; ++i) f(i);
-    return;
-  }
-  std::vector<std::thread> pool;
-  for (size_t i = 1; i < n; ++i) pool.emplace_back([&f, i] { f(i); });
-  f(0);
-  for (std::thread& th : pool) th.join();
-}
-}  // namespace
 
 void SimulatedPositioning::process(std::span<const Blink> blinks, double slice_s, std::vector<SimFix>& out) {
   Work& w = *work_;
@@ -334,45 +339,62 @@ void SimulatedPositioning::process(std::span<const Blink> blinks, double slice_s
   // links worth tracing: the nearest anchors within LOS range plus a shadowing margin
   const double margin_db = p.rx_at_1m_dbm - p.sensitivity_dbm + 3 * p.shadowing_db;
   const double max_d = std::pow(10.0, margin_db / (10 * p.pathloss_exponent));
-  if (w.grid.empty() || w.cell != std::max(max_d, 1.0)) w.build_grid(site_, max_d);
+  if (w.reach != max_d) w.build_grid(site_, max_d);
+  // Each blink's links: the nearest anchors within reach (at most max_anchors), in anchor order.
+  // Chosen per blink on every thread (the blinks taken in runs of 16 as threads come free) into a
+  // blink's own row of max_anchors slots, then laid out in blink order; then the links' rays and
+  // geometry, independent per link, each written at its own index, taken in runs of 64 (a run's
+  // engines may be busy on a worker beside these threads, and an NLOS link costs several times a
+  // LOS one, so no thread waits on another's fixed share).
+  const size_t per_blink = static_cast<size_t>(std::max(0, p.max_anchors));
+  w.chosen.resize(blinks.size() * per_blink);
+  w.count.assign(blinks.size(), 0);
+  const size_t parts = blinks.size() < 32 ? 1 : static_cast<size_t>(opt_.threads);
+  std::atomic<size_t> next_blinks{0};
+  pool_->run(parts, [&](size_t) {
+    thread_local std::vector<std::pair<double, int>> near;
+    for (size_t from; (from = next_blinks.fetch_add(16, std::memory_order_relaxed)) < blinks.size();)
+      for (size_t b = from; b < std::min(blinks.size(), from + 16); ++b) {
+        const Vec3 at = blinks[b].at;
+        near.clear();
+        // the cells within reach; (distance, anchor index) order below makes the visit order irrelevant
+        const long cx0 = std::max(0L, static_cast<long>(std::floor((at.x - max_d - w.x0) / w.cell)));
+        const long cx1 = std::min(w.nx - 1, static_cast<long>(std::floor((at.x + max_d - w.x0) / w.cell)));
+        const long cy0 = std::max(0L, static_cast<long>(std::floor((at.y - max_d - w.y0) / w.cell)));
+        const long cy1 = std::min(w.ny - 1, static_cast<long>(std::floor((at.y + max_d - w.y0) / w.cell)));
+        for (long cy = cy0; cy <= cy1; ++cy)
+          for (long cx = cx0; cx <= cx1; ++cx) {
+            const size_t c = static_cast<size_t>(cy * w.nx + cx);
+            for (size_t k = w.cell_first[c]; k < w.cell_first[c + 1]; ++k) {
+              const double* q = w.cell_at[k].data();
+              const double d2 = (q[0] - at.x) * (q[0] - at.x) + (q[1] - at.y) * (q[1] - at.y) + (q[2] - at.z) * (q[2] - at.z);
+              if (d2 <= max_d * max_d) near.emplace_back(d2, w.cell_anchor[k]);
+            }
+          }
+        const size_t k = std::min(near.size(), per_blink);
+        std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(k), near.end());
+        std::sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(k),
+                  [](const auto& x, const auto& y) { return x.second < y.second; });
+        for (size_t i = 0; i < k; ++i) w.chosen[b * per_blink + i] = near[i].second;
+        w.count[b] = k;
+      }
+  });
   size_t nt = 0;
   w.first.assign(blinks.size() + 1, 0);
   for (size_t b = 0; b < blinks.size(); ++b) {
     w.first[b] = nt;
-    const Vec3 at = blinks[b].at;
-    w.near.clear();
-    // the cells within reach; (distance, anchor index) order below makes the visit order irrelevant
-    const long cx0 = std::max(0L, static_cast<long>(std::floor((at.x - max_d - w.x0) / w.cell)));
-    const long cx1 = std::min(w.nx - 1, static_cast<long>(std::floor((at.x + max_d - w.x0) / w.cell)));
-    const long cy0 = std::max(0L, static_cast<long>(std::floor((at.y - max_d - w.y0) / w.cell)));
-    const long cy1 = std::min(w.ny - 1, static_cast<long>(std::floor((at.y + max_d - w.y0) / w.cell)));
-    for (long cy = cy0; cy <= cy1; ++cy)
-      for (long cx = cx0; cx <= cx1; ++cx)
-        for (int a : w.grid[static_cast<size_t>(cy * w.nx + cx)]) {
-          const double* q = site_.anchors[static_cast<size_t>(a)].at;
-          const double d2 = (q[0] - at.x) * (q[0] - at.x) + (q[1] - at.y) * (q[1] - at.y) + (q[2] - at.z) * (q[2] - at.z);
-          if (d2 <= max_d * max_d) w.near.emplace_back(d2, a);
-        }
-    const size_t k = std::min(w.near.size(), static_cast<size_t>(p.max_anchors));
-    std::partial_sort(w.near.begin(), w.near.begin() + static_cast<std::ptrdiff_t>(k), w.near.end());
-    std::sort(w.near.begin(), w.near.begin() + static_cast<std::ptrdiff_t>(k),
-              [](const auto& x, const auto& y) { return x.second < y.second; });
-    for (size_t i = 0; i < k; ++i) {
+    for (size_t i = 0; i < w.count[b]; ++i, ++nt) {
       if (nt >= w.tasks.size()) w.tasks.emplace_back();
       w.tasks[nt].blink = static_cast<int>(b);
-      w.tasks[nt].anchor = w.near[i].second;
-      ++nt;
+      w.tasks[nt].anchor = w.chosen[b * per_blink + i];
     }
   }
   w.first[blinks.size()] = nt;
 
-  // ray casts and link geometry: independent per task, each written at its own index. Threads take
-  // runs of 64 tasks as they come free (a run's engines may be busy on a worker beside them, and
-  // NLOS links cost several times a LOS one), so no thread waits on another's fixed share.
   constexpr size_t kRun = 64;
-  const size_t parts = nt < 256 ? 1 : static_cast<size_t>(opt_.threads);
+  const size_t ray_parts = nt < 256 ? 1 : static_cast<size_t>(opt_.threads);
   std::atomic<size_t> next_run{0};
-  parallel_for(opt_.threads, parts, [&](size_t) {
+  pool_->run(ray_parts, [&](size_t) {
     for (size_t from; (from = next_run.fetch_add(kRun, std::memory_order_relaxed)) < nt;)
       for (size_t i = from; i < std::min(nt, from + kRun); ++i) {
         Work::Task& t = w.tasks[i];
@@ -390,7 +412,7 @@ void SimulatedPositioning::process(std::span<const Blink> blinks, double slice_s
   const double per_blink_g = slice_s > 0 ? p.airtime_ms * 1e-3 / slice_s : 0;
 
   // radio and solver per lane (tags split by tag % lanes), fixes merged by blink index
-  parallel_for(opt_.threads, lanes_.size(), [&](size_t i) { run_lane(lanes_[i], i, blinks, per_blink_g); });
+  pool_->run(lanes_.size(), [&](size_t i) { run_lane(lanes_[i], i, blinks, per_blink_g); });
   const size_t before = out.size();
   for (Lane& l : lanes_) {
     out.insert(out.end(), l.out.begin(), l.out.end());

@@ -81,6 +81,8 @@ struct PipelineCounters {
   std::uint64_t blinks = 0, fixes = 0, no_fix = 0, rays = 0, links_received = 0, collisions = 0;
 };
 
+class LanePool;
+
 class SimulatedPositioning {
  public:
   SimulatedPositioning(const Site& site, const RadioParams& params, const LineOfSight& los, std::uint64_t seed,
@@ -131,6 +133,7 @@ class SimulatedPositioning {
   std::vector<Lane> lanes_;
   std::uint64_t rays_ = 0;
   std::unique_ptr<Work> work_;
+  std::unique_ptr<LanePool> pool_;  // PipelineOptions::threads - 1 threads, kept (sim/radio/lane_pool.h)
 };
 
 // The Solver's settings from the radio parameters (min_anchors, processing_delay, kalman, sigmas).
