@@ -352,12 +352,17 @@ void SimulatedPositioning::process(std::span<const Blink> blinks, double slice_s
   const size_t parts = blinks.size() < 32 ? 1 : static_cast<size_t>(opt_.threads);
   std::atomic<size_t> next_blinks{0};
   pool_->run(parts, [&](size_t) {
-    thread_local std::vector<std::pair<double, int>> near;
+    // the k nearest so far, by (squared distance, anchor index) ascending: the order the links were
+    // always chosen in, so the same anchors whatever order the cells are visited in
+    thread_local std::vector<std::pair<double, int>> best;
+    best.resize(per_blink);
     for (size_t from; (from = next_blinks.fetch_add(16, std::memory_order_relaxed)) < blinks.size();)
       for (size_t b = from; b < std::min(blinks.size(), from + 16); ++b) {
         const Vec3 at = blinks[b].at;
-        near.clear();
-        // the cells within reach; (distance, anchor index) order below makes the visit order irrelevant
+        size_t n = 0;
+        w.count[b] = 0;
+        if (per_blink == 0) continue;  // radio.max_anchors: 0, no links
+        // the cells within reach; a cell wholly farther than the k-th nearest so far is skipped
         const long cx0 = std::max(0L, static_cast<long>(std::floor((at.x - max_d - w.x0) / w.cell)));
         const long cx1 = std::min(w.nx - 1, static_cast<long>(std::floor((at.x + max_d - w.x0) / w.cell)));
         const long cy0 = std::max(0L, static_cast<long>(std::floor((at.y - max_d - w.y0) / w.cell)));
@@ -365,18 +370,29 @@ void SimulatedPositioning::process(std::span<const Blink> blinks, double slice_s
         for (long cy = cy0; cy <= cy1; ++cy)
           for (long cx = cx0; cx <= cx1; ++cx) {
             const size_t c = static_cast<size_t>(cy * w.nx + cx);
+            if (w.cell_first[c] == w.cell_first[c + 1]) continue;
+            if (n == per_blink) {
+              const double gx = std::max({0.0, w.x0 + w.cell * static_cast<double>(cx) - at.x, at.x - (w.x0 + w.cell * static_cast<double>(cx + 1))});
+              const double gy = std::max({0.0, w.y0 + w.cell * static_cast<double>(cy) - at.y, at.y - (w.y0 + w.cell * static_cast<double>(cy + 1))});
+              // (a millimetre below the gap: rounding never skips a cell that holds one of the k)
+              const double gap = std::max(0.0, std::sqrt(gx * gx + gy * gy) - 1e-3);
+              if (gap * gap > best[per_blink - 1].first) continue;
+            }
             for (size_t k = w.cell_first[c]; k < w.cell_first[c + 1]; ++k) {
               const double* q = w.cell_at[k].data();
               const double d2 = (q[0] - at.x) * (q[0] - at.x) + (q[1] - at.y) * (q[1] - at.y) + (q[2] - at.z) * (q[2] - at.z);
-              if (d2 <= max_d * max_d) near.emplace_back(d2, w.cell_anchor[k]);
+              if (d2 > max_d * max_d) continue;
+              const std::pair<double, int> cand{d2, w.cell_anchor[k]};
+              if (n == per_blink && !(cand < best[per_blink - 1])) continue;
+              size_t i = n < per_blink ? n++ : per_blink - 1;
+              for (; i > 0 && cand < best[i - 1]; --i) best[i] = best[i - 1];
+              best[i] = cand;
             }
           }
-        const size_t k = std::min(near.size(), per_blink);
-        std::partial_sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(k), near.end());
-        std::sort(near.begin(), near.begin() + static_cast<std::ptrdiff_t>(k),
-                  [](const auto& x, const auto& y) { return x.second < y.second; });
-        for (size_t i = 0; i < k; ++i) w.chosen[b * per_blink + i] = near[i].second;
-        w.count[b] = k;
+        // in anchor order
+        for (size_t i = 0; i < n; ++i) w.chosen[b * per_blink + i] = best[i].second;
+        std::sort(w.chosen.begin() + static_cast<std::ptrdiff_t>(b * per_blink), w.chosen.begin() + static_cast<std::ptrdiff_t>(b * per_blink + n));
+        w.count[b] = n;
       }
   });
   size_t nt = 0;
