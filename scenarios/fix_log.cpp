@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -64,7 +65,19 @@ bool AccuracyAccumulator::load(ByteReader& r) {
   return true;
 }
 
-FixLog::FixLog() = default;
+struct FixLog::Digest {
+  EVP_MD* md = nullptr;
+  EVP_MD_CTX* ctx = nullptr;
+  Digest() : md(EVP_MD_fetch(nullptr, "SHA256", nullptr)), ctx(EVP_MD_CTX_new()) {}
+  ~Digest() {
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_free(md);
+  }
+  Digest(const Digest&) = delete;
+  Digest& operator=(const Digest&) = delete;
+};
+
+FixLog::FixLog() : digest_(std::make_unique<Digest>()) {}
 FixLog::~FixLog() = default;
 
 bool FixLog::open_csv(const std::string& path, std::string& error, std::optional<std::uint64_t> resume_bytes) {
@@ -106,21 +119,40 @@ long long to_mm(double v) { return std::isfinite(v) ? std::llround(v * 1000.0) :
 void FixLog::add(const FixRow& f) {
   char buf[160];
   // the hashed line: integers only, so that the hash does not depend on how doubles print
-  int n = std::snprintf(buf, sizeof buf, "%lld,", static_cast<long long>(f.t));
-  line_.assign(buf, static_cast<size_t>(n));
+  // (decimal integers as printf's %lld writes them)
+  const auto integer = [&](long long v) {
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    line_.append(buf, r.ptr);
+  };
+  line_.clear();
+  integer(static_cast<long long>(f.t));
+  line_ += ',';
   line_ += f.tag;
-  n = std::snprintf(buf, sizeof buf, ",%lld,%lld,%lld,", to_mm(f.x), to_mm(f.y), to_mm(f.z));
-  line_.append(buf, static_cast<size_t>(n));
+  for (const double v : {f.x, f.y, f.z}) {
+    line_ += ',';
+    integer(to_mm(v));
+  }
+  line_ += ',';
   line_ += f.floor;
   line_ += '\n';
-  std::string block(reinterpret_cast<const char*>(chain_), 32);
-  block += line_;
+  // SHA-256 of the previous chain value followed by the line
   unsigned int len = 0;
-  EVP_Digest(block.data(), block.size(), chain_, &len, EVP_sha256(), nullptr);
+  unsigned char next[EVP_MAX_MD_SIZE];
+  const bool ok = digest_->md && digest_->ctx && EVP_DigestInit_ex(digest_->ctx, digest_->md, nullptr) == 1 &&
+                  EVP_DigestUpdate(digest_->ctx, chain_, sizeof chain_) == 1 &&
+                  EVP_DigestUpdate(digest_->ctx, line_.data(), line_.size()) == 1 && EVP_DigestFinal_ex(digest_->ctx, next, &len) == 1 &&
+                  len == sizeof chain_;
+  if (ok) {
+    std::copy(next, next + sizeof chain_, chain_);
+  } else {  // (not seen: the same digest the one-shot way)
+    std::string block(reinterpret_cast<const char*>(chain_), 32);
+    block += line_;
+    EVP_Digest(block.data(), block.size(), chain_, &len, EVP_sha256(), nullptr);
+  }
   ++count_;
   if (!csv_) return;
   std::ofstream& o = *csv_;
-  n = std::snprintf(buf, sizeof buf, "%.6f,", to_seconds(f.t));
+  int n = std::snprintf(buf, sizeof buf, "%.6f,", to_seconds(f.t));
   o.write(buf, n);
   o << f.tag;
   n = std::snprintf(buf, sizeof buf, ",%.3f,%.3f,%.3f,", f.x, f.y, f.z);

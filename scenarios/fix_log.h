@@ -81,6 +81,10 @@ class FixLog {
 
  private:
   unsigned char chain_[32] = {};
+  // SHA-256 fetched once and one digest context reused for every line (a one-shot EVP_Digest
+  // fetches the algorithm and makes a context per call: most of the cost of a fix in a long run)
+  struct Digest;
+  std::unique_ptr<Digest> digest_;
   std::uint64_t count_ = 0;
   std::unique_ptr<std::ofstream> csv_;
   std::string csv_path_;
