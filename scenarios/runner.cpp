@@ -581,11 +581,12 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
   };
   InputLog* log = opt.input_log;
   // A slice's engine inputs, in the order they are submitted, and the fixes the observer sees. With
-  // two threads or more (opt.threads) a slice is applied to the engines on a worker while this
-  // thread draws the next slice's blinks, rays, radio and fixes; the engines get the same inputs in
-  // the same order either way, so no result depends on it. The worker owns the engines, the
-  // collectors and what they fill in `out` (not `out.fixes`) from post() to the next post() or
-  // wait(): the checkpoints and the end of the run wait for it.
+  // two threads or more (opt.threads) a slice is applied to the engine on one worker and to the
+  // oracle twin on another while this thread draws the next slice's blinks, rays, radio and fixes;
+  // the engines get the same inputs in the same order either way, so no result depends on it. The
+  // workers own the engine and the oracle twin, their collectors and what those fill in `out` and
+  // `oracle_result` (not `out.fixes`) from post() to the next post() or wait(): the checkpoints and
+  // the end of the run wait for them.
   struct ObservedFix {
     Micros t;
     int person;
@@ -604,30 +605,40 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
     if (oracle) slices[filling].oracle.push_back(in);
     slices[filling].engine.push_back(std::move(in));
   };
-  auto apply = [&](SliceInputs& in) {
+  auto apply_engine = [&](SliceInputs& in) {
     for (Input& i : in.engine) engine.submit(std::move(i));
     if (opt.observer)
       for (const ObservedFix& o : in.observed)
         opt.observer->fix(o.t, sc.people[static_cast<size_t>(o.person)].id, *sc.people[static_cast<size_t>(o.person)].tag, o.f, o.floor);
     engine.advance_to(in.until);
     col.drain(engine);
-    if (oracle) {
-      for (Input& i : in.oracle) oracle->submit(std::move(i));
-      oracle->advance_to(in.until);
-      ocol.drain(*oracle);
-    }
-    in.engine.clear(), in.oracle.clear(), in.observed.clear();
+    in.engine.clear(), in.observed.clear();
   };
-  std::unique_ptr<SliceWorker> worker;
-  if (opt.threads >= 2) worker = std::make_unique<SliceWorker>();
+  auto apply_oracle = [&](SliceInputs& in) {
+    if (!oracle) return;
+    for (Input& i : in.oracle) oracle->submit(std::move(i));
+    oracle->advance_to(in.until);
+    ocol.drain(*oracle);
+    in.oracle.clear();
+  };
+  // the engine on one worker and the oracle twin on another: they share nothing but the slice's
+  // inputs, each reading (and clearing) its own
+  std::unique_ptr<SliceWorker> worker, oracle_worker;
+  if (opt.threads >= 2) {
+    worker = std::make_unique<SliceWorker>();
+    if (oracle) oracle_worker = std::make_unique<SliceWorker>();
+  }
   auto apply_filled = [&] {
     SliceInputs& in = slices[filling];
     filling ^= 1;
-    if (worker) worker->post([&apply, &in] { apply(in); });
-    else apply(in);
+    if (worker) worker->post([&apply_engine, &in] { apply_engine(in); });
+    else apply_engine(in);
+    if (oracle_worker) oracle_worker->post([&apply_oracle, &in] { apply_oracle(in); });
+    else apply_oracle(in);
   };
   auto engines_done = [&] {
     if (worker) worker->wait();
+    if (oracle_worker) oracle_worker->wait();
   };
   SimulatedPositioning pipe(sc.site, params, *los, sc.seed, PipelineOptions{opt.threads, opt.radio_link_stats});
 
