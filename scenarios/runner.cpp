@@ -598,7 +598,7 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
     std::vector<ObservedFix> observed;
     Micros until = 0;
   };
-  SliceInputs slices[2];  // the slice being filled, and the one the worker may be applying
+  SliceInputs slices[2];  // the slice being filled, and the one the workers may be applying
   int filling = 0;
   auto submit_both = [&](Input in) {
     if (log) log->estimated.push_back(in), log->truth.push_back(in);

@@ -4,7 +4,6 @@
 #include <array>
 #include <atomic>
 #include <cmath>
-#include <thread>
 
 #include "engine/byte_codec.h"
 #include "sim/radio/lane_pool.h"
