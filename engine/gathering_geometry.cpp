@@ -881,7 +881,8 @@ void GatheringFinder::Impl::solve_sparse(std::vector<DiskGroup>& out) {
           if (count < floor_count) continue;
           if (store) {
             stored_partner_.push_back(partners_[c]);
-            stored_words_.insert(stored_words_.end(), set, set + w);
+            if constexpr (kFixed == 1) stored_words_.push_back(set[0]);
+            else stored_words_.insert(stored_words_.end(), set, set + w);
           }
           take_better(set, count, best, best_count, w);
         }
