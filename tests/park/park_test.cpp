@@ -646,6 +646,10 @@ TEST(ParkCluster, H01_AfterANodeIsLostLogsAreReadAndKeysListedEveryTime) {
     EXPECT_EQ(bodies, want) << "reader " << reader << " from sequence " << from;
     EXPECT_LT(Clock::now() - t0, std::chrono::seconds(15)) << "reader " << reader;
   }
+  // the bucket's stream may have been led by n0 too: once it has a leader again (as the log's
+  // stream above), its keys are listed every time
+  ASSERT_TRUE(wait_until([&] { return kv_keys(m.js, m.reports, 3000).has_value(); }, std::chrono::seconds(30), 500))
+      << "the bucket's stream got no leader again";
   for (int i = 0; i < 6; ++i) {
     auto keys = kv_keys(m.js, m.reports, 3000);
     ASSERT_TRUE(keys.has_value()) << "listing " << i;
