@@ -241,8 +241,10 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
   }
 #endif
 
-  // scenarios run in parallel on up to `threads` workers; each run is single-threaded and its
-  // result lands at its own index, so nothing depends on the thread count
+  // scenarios run in parallel on up to `threads` workers, and the threads are shared out: each of
+  // the n scenarios at a time gets threads / n of them (at least one) for its own workers (a
+  // simulated run's rays, radio and engines), so that the machine is not oversubscribed. Each
+  // result lands at its own index and no result depends on a thread count.
   std::vector<std::unique_ptr<PrefixedSink>> sinks(files.size());
   if (store && files.size() > 1)
     for (size_t i = 0; i < files.size(); ++i) sinks[i] = std::make_unique<PrefixedSink>(*store, scenarios[i].name + "/");
@@ -252,10 +254,11 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
   std::vector<std::string> errors(files.size());
   std::vector<char> ok(files.size(), 0);
   std::atomic<size_t> next{0};
+  const int parallel = std::clamp(threads, 1, static_cast<int>(files.size()));
   auto worker = [&] {
     for (size_t i; (i = next.fetch_add(1)) < files.size();) {
       RunOptions o;
-      o.threads = threads;
+      o.threads = std::max(1, threads / parallel);
       o.history = sink_of(i);
       o.checkpoint_every = checkpoint_every;
       o.checkpoint_dir = ck.dir;
@@ -271,8 +274,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
     }
   };
   std::vector<std::thread> pool;
-  const int n = std::clamp(threads, 1, static_cast<int>(files.size()));
-  for (int k = 1; k < n; ++k) pool.emplace_back(worker);
+  for (int k = 1; k < parallel; ++k) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
   for (size_t i = 0; i < files.size(); ++i)
