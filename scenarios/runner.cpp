@@ -581,7 +581,7 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
   };
   InputLog* log = opt.input_log;
   // A slice's engine inputs, in the order they are submitted, and the fixes the observer sees. With
-  // two threads or more (opt.threads) a slice is applied to the engine on one worker and to the
+  // two threads or more (`threads`, below) a slice is applied to the engine on one worker and to the
   // oracle twin on another while this thread draws the next slice's blinks, rays, radio and fixes;
   // the engines get the same inputs in the same order either way, so no result depends on it. The
   // workers own the engine and the oracle twin, their collectors and what those fill in `out` and
@@ -623,8 +623,12 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
   };
   // the engine on one worker and the oracle twin on another: they share nothing but the slice's
   // inputs, each reading (and clearing) its own
+  // (a run of few tags stays on one thread: RunOptions::threaded_min_tags)
+  int tags = 0;
+  for (int i = 0; i < driver.person_count(); ++i) tags += driver.tag_index(i) >= 0;
+  const int threads = tags >= opt.threaded_min_tags ? std::max(1, opt.threads) : 1;
   std::unique_ptr<SliceWorker> worker, oracle_worker;
-  if (opt.threads >= 2) {
+  if (threads >= 2) {
     worker = std::make_unique<SliceWorker>();
     if (oracle) oracle_worker = std::make_unique<SliceWorker>();
   }
@@ -640,7 +644,7 @@ bool run_simulated(const Scenario& sc, const RunOptions& opt, RunResult& out, st
     if (worker) worker->wait();
     if (oracle_worker) oracle_worker->wait();
   };
-  SimulatedPositioning pipe(sc.site, params, *los, sc.seed, PipelineOptions{opt.threads, opt.radio_link_stats});
+  SimulatedPositioning pipe(sc.site, params, *los, sc.seed, PipelineOptions{threads, opt.radio_link_stats});
 
   // tag index -> tag id, for the report
   std::vector<std::string> tag_name;

@@ -64,10 +64,13 @@ Scenario load(const std::string& body) {
   return sc;
 }
 
+// (threads as given even for these runs of a few tags: RunOptions::threaded_min_tags)
 RunResult run(const Scenario& sc, int threads = 1) {
   RunResult r;
   std::string error;
-  EXPECT_TRUE(run_scenario(sc, RunOptions{threads, nullptr}, r, error)) << error;
+  RunOptions o{threads, nullptr};
+  o.threaded_min_tags = 1;
+  EXPECT_TRUE(run_scenario(sc, o, r, error)) << error;
   return r;
 }
 
@@ -147,6 +150,7 @@ TEST(Simulated, H01_EnginesOnAWorkerSeeTheSameInputsAndCheckpointsResume) {
     auto out = std::make_unique<Run>();
     std::filesystem::create_directories(ck_dir);
     RunOptions o{threads, nullptr};
+    o.threaded_min_tags = 1;  // five tags: threaded only on request
     o.observer = &out->seen;
     o.input_log = &out->log;
     o.checkpoint_every = 40 * kSecond;
@@ -189,6 +193,7 @@ TEST(Simulated, H01_EnginesOnAWorkerSeeTheSameInputsAndCheckpointsResume) {
   std::string why, error;
   ASSERT_TRUE(read_checkpoint_file(two->r.checkpoints[1], ck, why)) << why;
   RunOptions r{2, nullptr};
+  r.threaded_min_tags = 1;
   r.resume = &ck;
   RunResult resumed;
   ASSERT_TRUE(run_scenario(sc, r, resumed, error)) << error;
@@ -198,6 +203,7 @@ TEST(Simulated, H01_EnginesOnAWorkerSeeTheSameInputsAndCheckpointsResume) {
   const std::string stop_dir = dir + "/stop";
   std::filesystem::create_directories(stop_dir);
   RunOptions s{2, nullptr};
+  s.threaded_min_tags = 1;
   s.checkpoint_every = 40 * kSecond;
   s.checkpoint_dir = stop_dir;
   s.stop_after = 79 * kSecond;  // checkpoints are written at each slice's end: 39.999999 s, 79.999999 s
@@ -210,6 +216,35 @@ TEST(Simulated, H01_EnginesOnAWorkerSeeTheSameInputsAndCheckpointsResume) {
   EXPECT_EQ(at80.engine, ck.engine);
   EXPECT_EQ(at80.runner, ck.runner);
   std::filesystem::remove_all(dir);
+}
+
+// A run of fewer tags than RunOptions::threaded_min_tags stays on the caller's thread whatever
+// `threads` says (hand-overs between threads cost more than they save there), with the same result;
+// from the threshold up it uses its workers.
+TEST(Simulated, H01_ARunOfFewTagsStaysOnOneThread) {
+  const Scenario sc = load(kSimScenario);  // five tags
+  auto observed_on = [&](int threads, int min_tags, RunResult& r) {
+    RecordingObserver seen;
+    RunOptions o{threads, nullptr};
+    o.threaded_min_tags = min_tags;
+    o.observer = &seen;
+    std::string error;
+    EXPECT_TRUE(run_scenario(sc, o, r, error)) << error;
+    EXPECT_GT(seen.calls.size(), 850u);
+    return seen.threads;
+  };
+  RunResult one, few, at_threshold;
+  const std::set<std::thread::id> caller{std::this_thread::get_id()};
+  EXPECT_EQ(observed_on(1, 1, one), caller);
+  EXPECT_EQ(observed_on(2, 6, few), caller);  // 5 tags < 6: one thread
+  const std::set<std::thread::id> worker = observed_on(2, 5, at_threshold);  // 5 tags >= 5: the worker
+  ASSERT_EQ(worker.size(), 1u);
+  EXPECT_NE(*worker.begin(), std::this_thread::get_id());
+  EXPECT_EQ(RunOptions{}.threaded_min_tags, 100);
+  EXPECT_EQ(one.hash, few.hash);
+  EXPECT_EQ(one.hash, at_threshold.hash);
+  EXPECT_EQ(one.fix_hash, few.fix_hash);
+  EXPECT_EQ(one.fix_hash, at_threshold.fix_hash);
 }
 
 TEST(Simulated, H02_TooFewAnchorsMeansNoFixAndTheTagGoesOffline) {
