@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <cstdint>
 #include <atomic>
 #include <cmath>
@@ -233,13 +236,160 @@ std::string build_plant_mesh(const Site& site, const PlantOptions& opt, PlantMes
 
 // ---------------------------------------------------------------------------------------------
 
+// Bullet's tree collapsed to four boxes per node (WideBvh below), for trace()'s walk.
+constexpr int kWideStack = 256;  // the walk's stack of nodes to visit
+struct WideNode {
+  // per axis, the four children's boxes relative to WideBvh::origin, padded and rounded outwards;
+  // a slot past the node's children has an empty box (lo +inf, hi -inf) that no segment enters
+  alignas(16) float lo[3][4];
+  alignas(16) float hi[3][4];
+  std::int32_t child[4];  // >= 0: a node; < 0: the leaf of triangle ~child
+};
+
+struct WideBvh {
+  std::vector<WideNode> nodes;  // the root first; empty: not built (trace() walks Bullet's tree)
+  double origin[3] = {0, 0, 0};  // the centre of the mesh's box
+  double pad_m = 0;
+  double lo[3] = {0, 0, 0}, hi[3] = {0, 0, 0};  // the mesh's box relative to the origin, padded
+  int depth = 0;  // nodes on the longest root-to-leaf path
+};
+
 struct PlantModel::Bullet {
   std::vector<btScalar> vertices;  // x, y, z per vertex
   std::vector<int> indices;        // 3 per triangle
   std::unique_ptr<btTriangleIndexVertexArray> arrays;
   CachedBvh cached;  // a tree read from the cache lives in its buffer (destroyed after the shape)
   std::unique_ptr<btBvhTriangleMeshShape> shape;
+  WideBvh wide;
 };
+
+namespace {
+
+// Bullet's quantized tree (a binary tree in depth-first order: an inner node's left child follows
+// it, its right child follows the left's subtree, of getEscapeIndex() nodes) collapsed to four
+// children per node: each node takes its children's children. The boxes are the exact float
+// bounds of the triangles under each child (tighter than the quantized ones), relative to the
+// mesh's centre, padded by 1 mm plus 1e-6 of the mesh's largest coordinate and rounded outwards.
+// The walk takes the segment Bullet's face test sees (its ends in single precision), clipped in
+// double precision to the mesh's padded box and relative to its centre: every coordinate the slab
+// test meets is then within the mesh's box, where its single-precision rounding (about 1e-7 of the
+// box's size) is far below the pad, as is the face test's own rounding (a few units in the last
+// place of single-precision coordinates: 8e-7 of them, 0.1 m at 900 km, where the pad is 0.9 m).
+// So every face the face test would report is in a leaf the walk visits: the same faces, whose
+// crossings trace() sorts (PlantWalk.H02_FarFromTheOriginTheWideWalkSeesEveryFaceTouched).
+// Not built (the quantized walk is used) for a tree deeper than the walk's stack, or of several
+// mesh parts.
+void build_wide_bvh(btQuantizedBvh& bvh, const std::vector<btScalar>& vx, const std::vector<int>& ix, WideBvh& out) {
+  out = WideBvh{};
+  const auto& q = bvh.getQuantizedNodeArray();
+  const int n = q.size();
+#if !defined(__SSE2__)
+  return;  // the walk is written for SSE
+#endif
+  if (!bvh.isQuantized() || n == 0) return;
+  auto size_of = [&](int i) { return q[i].isLeafNode() ? 1 : q[i].getEscapeIndex(); };
+  // exact bounds per binary node, children before parents (they follow them in the array)
+  std::vector<std::array<float, 6>> box(static_cast<std::size_t>(n));
+  for (int i = n - 1; i >= 0; --i) {
+    auto& b = box[static_cast<std::size_t>(i)];
+    if (q[i].isLeafNode()) {
+      if (q[i].getPartId() != 0) return;
+      const int tri = q[i].getTriangleIndex();
+      b = {INFINITY, INFINITY, INFINITY, -INFINITY, -INFINITY, -INFINITY};
+      for (int k = 0; k < 3; ++k) {
+        const btScalar* p = vx.data() + 3 * ix[3 * static_cast<std::size_t>(tri) + static_cast<std::size_t>(k)];
+        for (int a = 0; a < 3; ++a) b[a] = std::min(b[a], p[a]), b[3 + a] = std::max(b[3 + a], p[a]);
+      }
+    } else {
+      const int l = i + 1, r = i + 1 + size_of(i + 1);
+      const auto &bl = box[static_cast<std::size_t>(l)], &br = box[static_cast<std::size_t>(r)];
+      for (int a = 0; a < 3; ++a) b[a] = std::min(bl[a], br[a]), b[3 + a] = std::max(bl[3 + a], br[3 + a]);
+    }
+  }
+  const auto& root = box[0];
+  double extent = 0;  // the largest coordinate of the mesh, m
+  for (int a = 0; a < 3; ++a) {
+    out.origin[a] = (static_cast<double>(root[a]) + static_cast<double>(root[3 + a])) / 2;
+    extent = std::max({extent, std::abs(static_cast<double>(root[a])), std::abs(static_cast<double>(root[3 + a]))});
+  }
+  out.pad_m = 1e-3 + 1e-6 * extent;
+  for (int a = 0; a < 3; ++a) {
+    out.lo[a] = static_cast<double>(root[a]) - out.origin[a] - out.pad_m;
+    out.hi[a] = static_cast<double>(root[3 + a]) - out.origin[a] + out.pad_m;
+  }
+  // a float bound, relative to the origin, padded and rounded outwards
+  auto lower = [&](float v, int a) {
+    return std::nextafter(static_cast<float>(static_cast<double>(v) - out.origin[a] - out.pad_m), -INFINITY);
+  };
+  auto upper = [&](float v, int a) {
+    return std::nextafter(static_cast<float>(static_cast<double>(v) - out.origin[a] + out.pad_m), INFINITY);
+  };
+  // the slots of inner binary node i: its children, each inner one replaced by its own children
+  auto slots_of = [&](int i, int (&slot)[4]) {
+    int k = 0;
+    for (const int c : {i + 1, i + 1 + size_of(i + 1)}) {
+      if (q[c].isLeafNode()) {
+        slot[k++] = c;
+      } else {
+        slot[k++] = c + 1;
+        slot[k++] = c + 1 + size_of(c + 1);
+      }
+    }
+    return k;
+  };
+  struct Todo {
+    int bin, wide, depth;
+  };
+  std::vector<Todo> todo;
+  out.nodes.emplace_back();
+  if (q[0].isLeafNode()) {
+    WideNode& w = out.nodes[0];
+    for (int a = 0; a < 3; ++a)
+      for (int s = 0; s < 4; ++s) w.lo[a][s] = INFINITY, w.hi[a][s] = -INFINITY;
+    for (int a = 0; a < 3; ++a) w.lo[a][0] = lower(box[0][a], a), w.hi[a][0] = upper(box[0][3 + a], a);
+    w.child[0] = ~q[0].getTriangleIndex();
+    w.child[1] = w.child[2] = w.child[3] = 0;
+    out.depth = 1;
+    return;
+  }
+  todo.push_back({0, 0, 1});
+  while (!todo.empty()) {
+    const Todo t = todo.back();
+    todo.pop_back();
+    out.depth = std::max(out.depth, t.depth);
+    int slot[4];
+    const int k = slots_of(t.bin, slot);
+    WideNode w;
+    for (int s = 0; s < 4; ++s) {
+      w.child[s] = 0;
+      for (int a = 0; a < 3; ++a) w.lo[a][s] = INFINITY, w.hi[a][s] = -INFINITY;
+      if (s >= k) continue;
+      const auto& b = box[static_cast<std::size_t>(slot[s])];
+      for (int a = 0; a < 3; ++a) w.lo[a][s] = lower(b[a], a), w.hi[a][s] = upper(b[3 + a], a);
+      if (q[slot[s]].isLeafNode()) {
+        if (q[slot[s]].getPartId() != 0) {
+          out = WideBvh{};
+          return;
+        }
+        w.child[s] = ~q[slot[s]].getTriangleIndex();
+      } else {
+        w.child[s] = 0;  // its node is made below
+      }
+    }
+    // inner slots get their nodes now, in order, so that the indices above hold
+    const auto at = static_cast<std::size_t>(t.wide);
+    out.nodes[at] = w;
+    for (int s = 0; s < k; ++s) {
+      if (q[slot[s]].isLeafNode()) continue;
+      out.nodes[at].child[s] = static_cast<std::int32_t>(out.nodes.size());
+      todo.push_back({slot[s], static_cast<int>(out.nodes.size()), t.depth + 1});
+      out.nodes.emplace_back();
+    }
+  }
+  if (out.depth > kWideStack / 3) out = WideBvh{};  // (at most three entries pushed per level)
+}
+
+}  // namespace
 
 PlantModel::~PlantModel() = default;
 
@@ -374,6 +524,7 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
     bt->shape = std::make_unique<btBvhTriangleMeshShape>(bt->arrays.get(), /*useQuantizedAabbCompression=*/true);
     if (use_cache && !key.empty()) bvh_cache_store(opt.bvh_cache, key, *bt->shape->getOptimizedBvh());
   }
+  build_wide_bvh(*bt->shape->getOptimizedBvh(), bt->vertices, bt->indices, bt->wide);
   pm->bt_ = std::move(bt);
   if (derived.valid()) derived.get();  // its exception, if any, is ours
   return pm;
@@ -496,6 +647,48 @@ bool walk_segment(btQuantizedBvh& bvh, const double o[3], const double d[3], Lea
   return false;
 }
 
+// The segment o + t d (0 <= t <= 1, o relative to the tree's origin) through the four-wide tree:
+// leaf(triangle) for every leaf whose padded box the segment enters, four boxes per slab test in
+// single precision (the pad covers its rounding: build_wide_bvh); true when leaf stops the walk.
+// The order of the leaves is the tree's, not Bullet's: trace() sorts what the faces give.
+#if defined(__SSE2__)
+template <class Leaf>
+bool walk_wide(const WideBvh& tree, const double o[3], const double d[3], Leaf&& leaf) {
+  __m128 org[3], inv[3];
+  int near[3];  // per axis: which bound the segment enters a box by (0: lo, 1: hi, going backwards)
+  for (int a = 0; a < 3; ++a) {
+    // an axis the segment does not move along: a tiny step instead, so that no 0 x infinity
+    const double step = std::abs(d[a]) < 1e-12 ? (d[a] < 0 ? -1e-12 : 1e-12) : d[a];
+    org[a] = _mm_set1_ps(static_cast<float>(o[a]));
+    inv[a] = _mm_set1_ps(static_cast<float>(1.0 / step));
+    near[a] = step < 0;
+  }
+  const __m128 zero = _mm_setzero_ps(), one = _mm_set1_ps(1.0f);
+  int stack[kWideStack];
+  int top = 0;
+  stack[top++] = 0;
+  while (top > 0) {
+    const WideNode& n = tree.nodes[static_cast<std::size_t>(stack[--top])];
+    __m128 t0 = zero, t1 = one;
+    for (int a = 0; a < 3; ++a) {
+      const __m128 lo = _mm_load_ps(n.lo[a]), hi = _mm_load_ps(n.hi[a]);
+      const __m128 in = near[a] ? hi : lo, out = near[a] ? lo : hi;
+      t0 = _mm_max_ps(t0, _mm_mul_ps(_mm_sub_ps(in, org[a]), inv[a]));
+      t1 = _mm_min_ps(t1, _mm_mul_ps(_mm_sub_ps(out, org[a]), inv[a]));
+    }
+    for (int hit = _mm_movemask_ps(_mm_cmple_ps(t0, t1)); hit != 0; hit &= hit - 1) {
+      const std::int32_t c = n.child[__builtin_ctz(static_cast<unsigned>(hit))];
+      if (c < 0) {
+        if (leaf(~c)) return true;
+      } else {
+        stack[top++] = c;
+      }
+    }
+  }
+  return false;
+}
+#endif
+
 struct Hit {
   int solid;
   double t;  // 0..1 along the segment
@@ -505,7 +698,7 @@ struct Hit {
 }  // namespace
 
 void PlantModel::trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out) const {
-  trace(a, b, out, Walk::planttwin);
+  trace(a, b, out, Walk::wide);
 }
 
 bool PlantModel::clear(const Vec3& a, const Vec3& b, const std::vector<char>& blocks) const {
@@ -524,8 +717,53 @@ void PlantModel::trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out,
   hits.clear();
   CollectAll cb(bt3(a), bt3(b), tris);
   btQuantizedBvh* bvh = bt_->shape->getOptimizedBvh();
-  if (!bvh || !bvh->isQuantized() || bvh->getQuantizedNodeArray().size() == 0 || walk == Walk::bullet) {
+  const WideBvh& wide = bt_->wide;
+  if (walk == Walk::every) {
+    const btScalar* vx = bt_->vertices.data();
+    const int* ix = bt_->indices.data();
+    for (int tri = 0, n = static_cast<int>(mesh_.triangles.size()); tri < n; ++tri) {
+      btVector3 v[3];
+      for (int k = 0; k < 3; ++k) {
+        const btScalar* p = vx + 3 * ix[3 * tri + k];
+        v[k].setValue(p[0], p[1], p[2]);
+      }
+      cb.processTriangle(v, 0, tri);
+    }
+  } else if (!bvh || !bvh->isQuantized() || bvh->getQuantizedNodeArray().size() == 0 || walk == Walk::bullet) {
     bt_->shape->performRaycast(&cb, cb.m_from, cb.m_to);
+#if defined(__SSE2__)
+  } else if (walk == Walk::wide && !wide.nodes.empty() && std::isfinite(len) && std::isfinite(a.x) && std::isfinite(a.y) &&
+             std::isfinite(a.z)) {
+    // the face test's segment (single-precision ends), relative to the tree's origin, clipped to
+    // the mesh's padded box (nothing to visit when it misses the box)
+    double o[3], step[3], t0 = 0, t1 = 1;
+    for (int k = 0; k < 3; ++k) {
+      o[k] = static_cast<double>(cb.m_from[k]) - wide.origin[k];
+      step[k] = static_cast<double>(cb.m_to[k]) - static_cast<double>(cb.m_from[k]);
+      if (step[k] == 0) {
+        if (o[k] < wide.lo[k] || o[k] > wide.hi[k]) t0 = 2;
+        continue;
+      }
+      const double u = (wide.lo[k] - o[k]) / step[k], v = (wide.hi[k] - o[k]) / step[k];
+      t0 = std::max(t0, std::min(u, v));
+      t1 = std::min(t1, std::max(u, v));
+    }
+    const btScalar* vx = bt_->vertices.data();
+    const int* ix = bt_->indices.data();
+    if (t0 <= t1) {
+      const double from[3] = {o[0] + t0 * step[0], o[1] + t0 * step[1], o[2] + t0 * step[2]};
+      const double along[3] = {(t1 - t0) * step[0], (t1 - t0) * step[1], (t1 - t0) * step[2]};
+      walk_wide(wide, from, along, [&](int tri) {
+        btVector3 v[3];
+        for (int k = 0; k < 3; ++k) {
+          const btScalar* p = vx + 3 * ix[3 * tri + k];
+          v[k].setValue(p[0], p[1], p[2]);
+        }
+        cb.processTriangle(v, 0, tri);
+        return false;
+      });
+    }
+#endif
   } else {
     const double o[3] = {a.x, a.y, a.z};
     const btScalar* vx = bt_->vertices.data();
@@ -635,6 +873,11 @@ bool PlantModel::clear(const Vec3& a, const Vec3& b, const std::vector<char>& bl
     cb.processTriangle(v, part, tri);  // a face that does not block leaves cb as it was
     return cb.blocked;
   };
+  if (walk == Walk::every) {
+    for (int tri = 0, n = static_cast<int>(mesh_.triangles.size()); tri < n; ++tri)
+      if (hits(tri, 0)) return false;
+    return true;
+  }
   // The last blocking face seen towards each end point (per thread), tried first: neighbouring
   // samples seen from one anchor (the segment's end) or one camera (its start) are mostly blocked
   // by the same face (a column, a tank), and the answer (is any face in the way) does not depend

@@ -88,10 +88,14 @@ class PlantModel final : public LineOfSight {
   // blocks.size() must be materials().size().
   bool clear(const Vec3& a, const Vec3& b, const std::vector<char>& blocks) const;
 
-  // Which walk of the BVH trace() and clear() use: planttwin's (the default; faster, stops early)
-  // or Bullet's own performRaycast. Both give the same crossings and answers (the differential
-  // test in tests/sim/plant_walk_test.cpp); Bullet's is kept as the reference.
-  enum class Walk { planttwin, bullet };
+  // Which walk of the BVH trace() and clear() use: `wide` (trace()'s default: Bullet's tree
+  // collapsed to four boxes per node with exact bounds, four slab tests at once; clear() takes
+  // `planttwin` for it), `planttwin` (Bullet's quantized tree, walked in integers first; clear()'s
+  // default, which stops early) or Bullet's own performRaycast. All give the same crossings and
+  // answers (the differential test in tests/plant/plant_walk_test.cpp) near the origin; `every`
+  // gives every triangle to Bullet's face test (slow: the tests' reference anywhere, since Bullet's
+  // own walk loses faces tens of kilometres out, where its single-precision boxes are coarse).
+  enum class Walk { wide, planttwin, bullet, every };
   void trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out, Walk walk) const;
   bool clear(const Vec3& a, const Vec3& b, const std::vector<char>& blocks, Walk walk) const;
 

@@ -1,8 +1,9 @@
-// H-02, PL-08 (issues 15, 20): planttwin's walk of the BVH (PlantModel::Walk::planttwin, the
-// default of trace() and clear()) against Bullet's own performRaycast (Walk::bullet): the same
-// crossings, bit for bit, and the same clear() answers, on the demo plant and on a dense steel
-// frame, for random links, axis-parallel and vertical segments, and segments that start inside a
-// solid or end on a face.
+// H-02, PL-08 (issues 15, 20): planttwin's walks of the BVH (PlantModel::Walk::wide, trace()'s
+// default, four boxes per node; Walk::planttwin, clear()'s default, the quantized tree) against
+// Bullet's own performRaycast (Walk::bullet): the same crossings, bit for bit, and the same clear()
+// answers, on the demo plant, on a dense steel frame and on the frame moved far from the origin
+// (surveyed coordinates), for random links, axis-parallel and vertical segments, and segments that
+// start inside a solid or end on a face.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -60,21 +61,38 @@ std::vector<Segment> segments(double x1, double y1, double z1, int n, unsigned s
   return out;
 }
 
-void expect_same_walks(const PlantModel& m, const std::vector<Segment>& segs, std::size_t& blocked) {
-  std::vector<Crossing> ours, bullets;
+void expect_same_walks(const PlantModel& m, const std::vector<Segment>& segs, std::size_t& blocked, bool quantized = true) {
+  std::vector<Crossing> ours, bullets, wide, plain;
   const std::size_t mats = m.materials().size();
   std::mt19937 rng(5);
   for (std::size_t i = 0; i < segs.size(); ++i) {
     const Segment& s = segs[i];
     m.trace(s.a, s.b, ours, PlantModel::Walk::planttwin);
     m.trace(s.a, s.b, bullets, PlantModel::Walk::bullet);
+    m.trace(s.a, s.b, wide, PlantModel::Walk::wide);
+    m.trace(s.a, s.b, plain);
+    if (i % 16 == 0) {  // (every triangle: slow)
+      std::vector<Crossing> every;
+      m.trace(s.a, s.b, every, PlantModel::Walk::every);
+      ASSERT_EQ(every.size(), bullets.size()) << "segment " << i;
+      for (std::size_t k = 0; k < every.size(); ++k) EXPECT_EQ(every[k].length_m, bullets[k].length_m) << i;
+    }
+    if (!quantized) ours = bullets;  // (far from the origin: the quantized walk is not compared)
     ASSERT_EQ(ours.size(), bullets.size()) << "segment " << i;
+    ASSERT_EQ(wide.size(), bullets.size()) << "segment " << i;
+    ASSERT_EQ(plain.size(), bullets.size()) << "segment " << i;
     for (std::size_t k = 0; k < ours.size(); ++k) {
       EXPECT_EQ(ours[k].material, bullets[k].material) << i;
       EXPECT_EQ(ours[k].solid, bullets[k].solid) << i;
       EXPECT_EQ(ours[k].length_m, bullets[k].length_m) << i;  // bit for bit
+      EXPECT_EQ(wide[k].material, bullets[k].material) << i;
+      EXPECT_EQ(wide[k].solid, bullets[k].solid) << i;
+      EXPECT_EQ(wide[k].length_m, bullets[k].length_m) << i;
+      EXPECT_EQ(plain[k].solid, bullets[k].solid) << i;
+      EXPECT_EQ(plain[k].length_m, bullets[k].length_m) << i;
     }
     blocked += !ours.empty();
+    if (!quantized) continue;
     std::vector<char> blocks(mats);
     for (char& c : blocks) c = static_cast<char>(rng() & 1);
     if (i % 3 == 0) blocks.assign(mats, 1);
@@ -98,6 +116,34 @@ TEST(PlantWalk, H02_DenseFrameSameCrossingsAsBulletsWalk) {
   expect_same_walks(*m, segments(42, 42, 9, 20000, 12), blocked);
   EXPECT_GT(blocked, 3000u);
   EXPECT_LT(blocked, 19000u);
+}
+
+// The frame far from the origin, as a site whose model lies kilometres from its origin would be
+// (sites allow 1,000 km): the wide walk works relative to the mesh's centre, on the segment Bullet's
+// face test sees (single-precision ends), so it gives that test every face it touches: the same
+// crossings as giving it every triangle (Walk::every), 20 km and 900 km out. (Bullet's own walk
+// loses faces there, and the quantized walk, on the double-precision segment, differs from both;
+// clear() still takes the quantized walk.)
+TEST(PlantWalk, H02_FarFromTheOriginTheWideWalkSeesEveryFaceTouched) {
+  for (const double east : {2.0e4, 9.0e5}) {
+    Site s = frame_site();
+    for (Obstacle& o : s.obstacles) o.min[0] += east, o.max[0] += east, o.min[1] -= east / 2, o.max[1] -= east / 2;
+    auto m = model_of(s);
+    std::vector<Crossing> wide, every;
+    std::size_t blocked = 0;
+    for (Segment g : segments(42, 42, 9, 1200, 13)) {
+      g.a.x += east, g.b.x += east, g.a.y -= east / 2, g.b.y -= east / 2;
+      m->trace(g.a, g.b, wide);
+      m->trace(g.a, g.b, every, PlantModel::Walk::every);
+      ASSERT_EQ(wide.size(), every.size()) << east;
+      for (std::size_t k = 0; k < wide.size(); ++k) {
+        EXPECT_EQ(wide[k].solid, every[k].solid) << east;
+        EXPECT_EQ(wide[k].length_m, every[k].length_m) << east;
+      }
+      blocked += !wide.empty();
+    }
+    EXPECT_GT(blocked, 150u) << east;  // the frame is in the way of many
+  }
 }
 
 // clear() first tries the face that last blocked a segment to or from the same point (per
