@@ -109,7 +109,8 @@ FirstPathFinder::FirstPathFinder(const LineOfSight& los, const RadioChannel& cha
     sorted_hulls_[s] = shapes[s].hull;
     std::sort(sorted_hulls_[s].begin(), sorted_hulls_[s].end());
   }
-  // per anchor: the faces within reach whose outer side it stands on
+  // per anchor: the faces within reach whose outer side it stands on, nearest first (find_between
+  // stops at the first too far to give a reflection short enough)
   anchor_faces_.resize(static_cast<size_t>(ch_.anchors()));
   for (int a = 0; a < ch_.anchors(); ++a) {
     const Vec3 q = ch_.anchor_at(a);
@@ -119,9 +120,10 @@ FirstPathFinder::FirstPathFinder(const LineOfSight& los, const RadioChannel& cha
       if (side <= 1e-3) continue;
       const double ex = fc.p1[0] - fc.p0[0], ey = fc.p1[1] - fc.p0[1];
       const double t = std::clamp(((q.x - fc.p0[0]) * ex + (q.y - fc.p0[1]) * ey) / (fc.width * fc.width), 0.0, 1.0);
-      if (std::hypot(q.x - fc.p0[0] - t * ex, q.y - fc.p0[1] - t * ey) <= reach_m_)
-        anchor_faces_[static_cast<size_t>(a)].push_back(static_cast<int>(f));
+      const double away = std::hypot(q.x - fc.p0[0] - t * ex, q.y - fc.p0[1] - t * ey);
+      if (away <= reach_m_) anchor_faces_[static_cast<size_t>(a)].push_back({away, static_cast<int>(f)});
     }
+    std::sort(anchor_faces_[static_cast<size_t>(a)].begin(), anchor_faces_[static_cast<size_t>(a)].end());
   }
 }
 
@@ -404,7 +406,14 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
       sc.refl.push_back({len, f, {r[0] + kEdgeGap_m * fc.n[0], r[1] + kEdgeGap_m * fc.n[1], rz}});
     };
     if (anchor >= 0 && static_cast<size_t>(anchor) < anchor_faces_.size()) {
-      for (int f : anchor_faces_[static_cast<size_t>(anchor)]) consider(f);
+      // a reflection off a face `away` from the anchor (b) in plan is at least 2 away - d long (its
+      // point r is on the face: |a r| + |r b| >= (|r b| - |a b|) + |r b|, and 3D is no shorter than
+      // plan), so from the first face with 2 away - d past max_len (a micrometre over, far above
+      // the rounding) none is short enough: consider() would reject each
+      for (const auto& [away, f] : anchor_faces_[static_cast<size_t>(anchor)]) {
+        if (2 * away - d > max_len + 1e-6) break;
+        consider(f);
+      }
     } else {
       for (size_t f = 0; f < faces_.size(); ++f) consider(static_cast<int>(f));
     }

@@ -19,6 +19,7 @@
 #pragma once
 #include <array>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "sim/los.h"
@@ -50,7 +51,8 @@ class FirstPathFinder {
   const LineOfSight& los_;
   const RadioChannel& ch_;
   std::vector<Face> faces_;
-  std::vector<std::vector<int>> anchor_faces_;  // per anchor: faces within reach that face it
+  // per anchor: faces within reach that face it, with their distance in plan, nearest first
+  std::vector<std::vector<std::pair<double, int>>> anchor_faces_;
   std::vector<std::vector<std::array<double, 2>>> sorted_hulls_;  // per solid: its outline's corners, sorted
   double reach_m_ = 0;
 };
