@@ -715,7 +715,11 @@ void PlantModel::trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out,
   thread_local std::vector<Hit> hits;
   tris.clear();
   hits.clear();
-  CollectAll cb(bt3(a), bt3(b), tris);
+  // one callback per thread, its segment set per call (it never shortens it: m_hitFraction stays 1)
+  thread_local CollectAll cb(btVector3(0, 0, 0), btVector3(0, 0, 0), tris);
+  cb.m_from = bt3(a);
+  cb.m_to = bt3(b);
+  cb.m_hitFraction = 1;
   btQuantizedBvh* bvh = bt_->shape->getOptimizedBvh();
   const WideBvh& wide = bt_->wide;
   if (walk == Walk::every) {
