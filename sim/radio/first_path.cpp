@@ -46,6 +46,7 @@ struct Scratch {
   std::vector<int> group, more;
   std::vector<Pt> pts, hull, h;
   std::vector<P2> chain;
+  std::vector<double> piece;  // the chain's pieces' lengths
   std::vector<int> ids;
   std::vector<std::pair<double, int>> sv;  // (s, index into pts) of the vertical section
   std::vector<Vec3> full;
@@ -347,15 +348,19 @@ LinkGeometry FirstPathFinder::find_between(const Vec3& a, const Vec3& b, std::sp
           }
           chain.push_back(b2);
           if (ids.empty()) continue;
+          // each piece's length once (the same hypot of the same differences wherever it is used)
+          std::vector<double>& piece = sc.piece;
+          piece.resize(chain.size() - 1);
           double total = 0;
-          for (size_t i = 0; i + 1 < chain.size(); ++i) total += std::hypot(chain[i + 1][0] - chain[i][0], chain[i + 1][1] - chain[i][1]);
+          for (size_t i = 0; i + 1 < chain.size(); ++i)
+            total += piece[i] = std::hypot(chain[i + 1][0] - chain[i][0], chain[i + 1][1] - chain[i][1]);
           double arc = 0;
           for (size_t i = 1; i + 1 < chain.size(); ++i) {
-            arc += std::hypot(chain[i][0] - chain[i - 1][0], chain[i][1] - chain[i - 1][1]);
+            arc += piece[i - 1];
             // off the edge, along the outward bisector of the bend
             const P2 in{chain[i][0] - chain[i - 1][0], chain[i][1] - chain[i - 1][1]};
             const P2 out{chain[i + 1][0] - chain[i][0], chain[i + 1][1] - chain[i][1]};
-            const double li = std::hypot(in[0], in[1]), lo = std::hypot(out[0], out[1]);
+            const double li = piece[i - 1], lo = piece[i];
             P2 m{in[0] / std::max(li, 1e-12) - out[0] / std::max(lo, 1e-12), in[1] / std::max(li, 1e-12) - out[1] / std::max(lo, 1e-12)};
             const double lm = std::hypot(m[0], m[1]);
             if (lm > 1e-12) m = {m[0] / lm, m[1] / lm};
