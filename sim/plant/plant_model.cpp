@@ -239,10 +239,9 @@ std::string build_plant_mesh(const Site& site, const PlantOptions& opt, PlantMes
 // Bullet's tree collapsed to four boxes per node (WideBvh below), for trace()'s walk.
 constexpr int kWideStack = 256;  // the walk's stack of nodes to visit
 struct WideNode {
-  // per axis, the four children's boxes relative to WideBvh::origin, padded and rounded outwards;
+  // per bound, the four children's boxes relative to WideBvh::origin, padded and rounded outwards;
   // a slot past the node's children has an empty box (lo +inf, hi -inf) that no segment enters
-  alignas(16) float lo[3][4];
-  alignas(16) float hi[3][4];
+  alignas(16) float bound[6][4];  // lo x, y, z, then hi x, y, z
   std::int32_t child[4];  // >= 0: a node; < 0: the leaf of triangle ~child
 };
 
@@ -345,8 +344,8 @@ void build_wide_bvh(btQuantizedBvh& bvh, const std::vector<btScalar>& vx, const 
   if (q[0].isLeafNode()) {
     WideNode& w = out.nodes[0];
     for (int a = 0; a < 3; ++a)
-      for (int s = 0; s < 4; ++s) w.lo[a][s] = INFINITY, w.hi[a][s] = -INFINITY;
-    for (int a = 0; a < 3; ++a) w.lo[a][0] = lower(box[0][a], a), w.hi[a][0] = upper(box[0][3 + a], a);
+      for (int s = 0; s < 4; ++s) w.bound[a][s] = INFINITY, w.bound[3 + a][s] = -INFINITY;
+    for (int a = 0; a < 3; ++a) w.bound[a][0] = lower(box[0][a], a), w.bound[3 + a][0] = upper(box[0][3 + a], a);
     w.child[0] = ~q[0].getTriangleIndex();
     w.child[1] = w.child[2] = w.child[3] = 0;
     out.depth = 1;
@@ -362,10 +361,10 @@ void build_wide_bvh(btQuantizedBvh& bvh, const std::vector<btScalar>& vx, const 
     WideNode w;
     for (int s = 0; s < 4; ++s) {
       w.child[s] = 0;
-      for (int a = 0; a < 3; ++a) w.lo[a][s] = INFINITY, w.hi[a][s] = -INFINITY;
+      for (int a = 0; a < 3; ++a) w.bound[a][s] = INFINITY, w.bound[3 + a][s] = -INFINITY;
       if (s >= k) continue;
       const auto& b = box[static_cast<std::size_t>(slot[s])];
-      for (int a = 0; a < 3; ++a) w.lo[a][s] = lower(b[a], a), w.hi[a][s] = upper(b[3 + a], a);
+      for (int a = 0; a < 3; ++a) w.bound[a][s] = lower(b[a], a), w.bound[3 + a][s] = upper(b[3 + a], a);
       if (q[slot[s]].isLeafNode()) {
         if (q[slot[s]].getPartId() != 0) {
           out = WideBvh{};
@@ -655,13 +654,14 @@ bool walk_segment(btQuantizedBvh& bvh, const double o[3], const double d[3], Lea
 template <class Leaf>
 bool walk_wide(const WideBvh& tree, const double o[3], const double d[3], Leaf&& leaf) {
   __m128 org[3], inv[3];
-  int near[3];  // per axis: which bound the segment enters a box by (0: lo, 1: hi, going backwards)
+  int in[3], out[3];  // per axis: the bound the segment enters a box by, and leaves it by
   for (int a = 0; a < 3; ++a) {
     // an axis the segment does not move along: a tiny step instead, so that no 0 x infinity
     const double step = std::abs(d[a]) < 1e-12 ? (d[a] < 0 ? -1e-12 : 1e-12) : d[a];
     org[a] = _mm_set1_ps(static_cast<float>(o[a]));
     inv[a] = _mm_set1_ps(static_cast<float>(1.0 / step));
-    near[a] = step < 0;
+    in[a] = step < 0 ? 3 + a : a;  // backwards: in by the upper bound
+    out[a] = step < 0 ? a : 3 + a;
   }
   const __m128 zero = _mm_setzero_ps(), one = _mm_set1_ps(1.0f);
   int stack[kWideStack];
@@ -671,10 +671,8 @@ bool walk_wide(const WideBvh& tree, const double o[3], const double d[3], Leaf&&
     const WideNode& n = tree.nodes[static_cast<std::size_t>(stack[--top])];
     __m128 t0 = zero, t1 = one;
     for (int a = 0; a < 3; ++a) {
-      const __m128 lo = _mm_load_ps(n.lo[a]), hi = _mm_load_ps(n.hi[a]);
-      const __m128 in = near[a] ? hi : lo, out = near[a] ? lo : hi;
-      t0 = _mm_max_ps(t0, _mm_mul_ps(_mm_sub_ps(in, org[a]), inv[a]));
-      t1 = _mm_min_ps(t1, _mm_mul_ps(_mm_sub_ps(out, org[a]), inv[a]));
+      t0 = _mm_max_ps(t0, _mm_mul_ps(_mm_sub_ps(_mm_load_ps(n.bound[in[a]]), org[a]), inv[a]));
+      t1 = _mm_min_ps(t1, _mm_mul_ps(_mm_sub_ps(_mm_load_ps(n.bound[out[a]]), org[a]), inv[a]));
     }
     for (int hit = _mm_movemask_ps(_mm_cmple_ps(t0, t1)); hit != 0; hit &= hit - 1) {
       const std::int32_t c = n.child[__builtin_ctz(static_cast<unsigned>(hit))];
