@@ -266,7 +266,8 @@ namespace {
 
 // Bullet's quantized tree (a binary tree in depth-first order: an inner node's left child follows
 // it, its right child follows the left's subtree, of getEscapeIndex() nodes) collapsed to four
-// children per node: each node takes its children's children. The boxes are the exact float
+// children per node: each node takes its two children and opens the widest of them until it has
+// four. The boxes are the exact float
 // bounds of the triangles under each child (tighter than the quantized ones), relative to the
 // mesh's centre, padded by 1 mm plus 1e-6 of the mesh's largest coordinate and rounded outwards.
 // The walk takes the segment Bullet's face test sees (its ends in single precision), clipped in
@@ -324,15 +325,25 @@ void build_wide_bvh(btQuantizedBvh& bvh, const std::vector<btScalar>& vx, const 
     return std::nextafter(static_cast<float>(static_cast<double>(v) - out.origin[a] + out.pad_m), INFINITY);
   };
   // the slots of inner binary node i: its children, each inner one replaced by its own children
+  // the slots of inner binary node i: its two children, then, while fewer than four, the inner slot
+  // with the largest box (surface area; the first on a tie) replaced by its own two children
+  auto area = [&](int i) {
+    const auto& b = box[static_cast<std::size_t>(i)];
+    const double x = static_cast<double>(b[3]) - b[0], y = static_cast<double>(b[4]) - b[1], z = static_cast<double>(b[5]) - b[2];
+    return x * y + y * z + z * x;
+  };
   auto slots_of = [&](int i, int (&slot)[4]) {
     int k = 0;
-    for (const int c : {i + 1, i + 1 + size_of(i + 1)}) {
-      if (q[c].isLeafNode()) {
-        slot[k++] = c;
-      } else {
-        slot[k++] = c + 1;
-        slot[k++] = c + 1 + size_of(c + 1);
-      }
+    slot[k++] = i + 1;
+    slot[k++] = i + 1 + size_of(i + 1);
+    while (k < 4) {
+      int widest = -1;
+      for (int s = 0; s < k; ++s)
+        if (!q[slot[s]].isLeafNode() && (widest < 0 || area(slot[s]) > area(slot[widest]))) widest = s;
+      if (widest < 0) break;
+      const int c = slot[widest];
+      slot[widest] = c + 1;
+      slot[k++] = c + 1 + size_of(c + 1);
     }
     return k;
   };
