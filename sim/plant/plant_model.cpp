@@ -251,6 +251,9 @@ struct WideBvh {
   double pad_m = 0;
   double lo[3] = {0, 0, 0}, hi[3] = {0, 0, 0};  // the mesh's box relative to the origin, padded
   int depth = 0;  // nodes on the longest root-to-leaf path
+  // per triangle, its three corners as the face test takes them (the vertex array's floats): one
+  // read per leaf instead of three indices and three vertices
+  std::vector<std::array<btScalar, 9>> corners;
 };
 
 struct PlantModel::Bullet {
@@ -396,7 +399,14 @@ void build_wide_bvh(btQuantizedBvh& bvh, const std::vector<btScalar>& vx, const 
       out.nodes.emplace_back();
     }
   }
-  if (out.depth > kWideStack / 3) out = WideBvh{};  // (at most three entries pushed per level)
+  if (out.depth > kWideStack / 3) {  // (at most three entries pushed per level)
+    out = WideBvh{};
+    return;
+  }
+  out.corners.resize(ix.size() / 3);
+  for (std::size_t t = 0; t < out.corners.size(); ++t)
+    for (std::size_t k = 0; k < 3; ++k)
+      for (std::size_t a = 0; a < 3; ++a) out.corners[t][3 * k + a] = vx[3 * static_cast<std::size_t>(ix[3 * t + k]) + a];
 }
 
 }  // namespace
@@ -761,17 +771,12 @@ void PlantModel::trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out,
       t0 = std::max(t0, std::min(u, v));
       t1 = std::min(t1, std::max(u, v));
     }
-    const btScalar* vx = bt_->vertices.data();
-    const int* ix = bt_->indices.data();
     if (t0 <= t1) {
       const double from[3] = {o[0] + t0 * step[0], o[1] + t0 * step[1], o[2] + t0 * step[2]};
       const double along[3] = {(t1 - t0) * step[0], (t1 - t0) * step[1], (t1 - t0) * step[2]};
       walk_wide(wide, from, along, [&](int tri) {
-        btVector3 v[3];
-        for (int k = 0; k < 3; ++k) {
-          const btScalar* p = vx + 3 * ix[3 * tri + k];
-          v[k].setValue(p[0], p[1], p[2]);
-        }
+        const btScalar* p = wide.corners[static_cast<std::size_t>(tri)].data();
+        btVector3 v[3] = {{p[0], p[1], p[2]}, {p[3], p[4], p[5]}, {p[6], p[7], p[8]}};
         cb.processTriangle(v, 0, tri);
         return false;
       });
