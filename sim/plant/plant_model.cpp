@@ -706,7 +706,40 @@ bool walk_wide(const WideBvh& tree, const double o[3], const double d[3], Leaf&&
   }
   return false;
 }
+
+// The wide walk of the segment Bullet's face test sees (`from`, `to`: its single-precision ends),
+// relative to the tree's origin and clipped to the mesh's padded box (nothing visited when it
+// misses the box): leaf(triangle, its corners) as walk_wide calls it; true when leaf stopped it.
+template <class Leaf>
+bool walk_wide_segment(const WideBvh& tree, const btVector3& from, const btVector3& to, Leaf&& leaf) {
+  double o[3], step[3], t0 = 0, t1 = 1;
+  for (int k = 0; k < 3; ++k) {
+    o[k] = static_cast<double>(from[k]) - tree.origin[k];
+    step[k] = static_cast<double>(to[k]) - static_cast<double>(from[k]);
+    if (step[k] == 0) {
+      if (o[k] < tree.lo[k] || o[k] > tree.hi[k]) return false;
+      continue;
+    }
+    const double u = (tree.lo[k] - o[k]) / step[k], v = (tree.hi[k] - o[k]) / step[k];
+    t0 = std::max(t0, std::min(u, v));
+    t1 = std::min(t1, std::max(u, v));
+  }
+  if (!(t0 <= t1)) return false;
+  const double start[3] = {o[0] + t0 * step[0], o[1] + t0 * step[1], o[2] + t0 * step[2]};
+  const double along[3] = {(t1 - t0) * step[0], (t1 - t0) * step[1], (t1 - t0) * step[2]};
+  return walk_wide(tree, start, along, [&](int tri) {
+    const btScalar* p = tree.corners[static_cast<std::size_t>(tri)].data();
+    btVector3 v[3] = {{p[0], p[1], p[2]}, {p[3], p[4], p[5]}, {p[6], p[7], p[8]}};
+    return leaf(tri, v);
+  });
+}
 #endif
+
+// Whether the wide walk serves this segment: built, and finite ends.
+bool wide_walk_for(const WideBvh& tree, const Vec3& a, const Vec3& b) {
+  return !tree.nodes.empty() && std::isfinite(a.x) && std::isfinite(a.y) && std::isfinite(a.z) && std::isfinite(b.x) &&
+         std::isfinite(b.y) && std::isfinite(b.z);
+}
 
 struct Hit {
   int solid;
@@ -721,7 +754,7 @@ void PlantModel::trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out)
 }
 
 bool PlantModel::clear(const Vec3& a, const Vec3& b, const std::vector<char>& blocks) const {
-  return clear(a, b, blocks, Walk::planttwin);
+  return clear(a, b, blocks, Walk::wide);
 }
 
 void PlantModel::trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out, Walk walk) const {
@@ -755,32 +788,11 @@ void PlantModel::trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out,
   } else if (!bvh || !bvh->isQuantized() || bvh->getQuantizedNodeArray().size() == 0 || walk == Walk::bullet) {
     bt_->shape->performRaycast(&cb, cb.m_from, cb.m_to);
 #if defined(__SSE2__)
-  } else if (walk == Walk::wide && !wide.nodes.empty() && std::isfinite(len) && std::isfinite(a.x) && std::isfinite(a.y) &&
-             std::isfinite(a.z)) {
-    // the face test's segment (single-precision ends), relative to the tree's origin, clipped to
-    // the mesh's padded box (nothing to visit when it misses the box)
-    double o[3], step[3], t0 = 0, t1 = 1;
-    for (int k = 0; k < 3; ++k) {
-      o[k] = static_cast<double>(cb.m_from[k]) - wide.origin[k];
-      step[k] = static_cast<double>(cb.m_to[k]) - static_cast<double>(cb.m_from[k]);
-      if (step[k] == 0) {
-        if (o[k] < wide.lo[k] || o[k] > wide.hi[k]) t0 = 2;
-        continue;
-      }
-      const double u = (wide.lo[k] - o[k]) / step[k], v = (wide.hi[k] - o[k]) / step[k];
-      t0 = std::max(t0, std::min(u, v));
-      t1 = std::min(t1, std::max(u, v));
-    }
-    if (t0 <= t1) {
-      const double from[3] = {o[0] + t0 * step[0], o[1] + t0 * step[1], o[2] + t0 * step[2]};
-      const double along[3] = {(t1 - t0) * step[0], (t1 - t0) * step[1], (t1 - t0) * step[2]};
-      walk_wide(wide, from, along, [&](int tri) {
-        const btScalar* p = wide.corners[static_cast<std::size_t>(tri)].data();
-        btVector3 v[3] = {{p[0], p[1], p[2]}, {p[3], p[4], p[5]}, {p[6], p[7], p[8]}};
-        cb.processTriangle(v, 0, tri);
-        return false;
-      });
-    }
+  } else if (walk == Walk::wide && wide_walk_for(wide, a, b)) {
+    walk_wide_segment(wide, cb.m_from, cb.m_to, [&](int tri, btVector3* v) {
+      cb.processTriangle(v, 0, tri);
+      return false;
+    });
 #endif
   } else {
     const double o[3] = {a.x, a.y, a.z};
@@ -920,11 +932,24 @@ bool PlantModel::clear(const Vec3& a, const Vec3& b, const std::vector<char>& bl
   if (remembered(at_b, b) && hits(at_b.tri, 0)) return false;
   if (remembered(at_a, a) && at_a.tri != at_b.tri && hits(at_a.tri, 0)) return false;
   int blocker = -1;
-  const bool blocked = walk_segment(*bvh, o, d, [&](int tri, int part) {
-    if (!hits(tri, part)) return false;
-    blocker = tri;
-    return true;
-  });
+  bool blocked = false;
+#if defined(__SSE2__)
+  if (walk == Walk::wide && wide_walk_for(bt_->wide, a, b)) {
+    blocked = walk_wide_segment(bt_->wide, cb.m_from, cb.m_to, [&](int tri, btVector3* v) {
+      cb.processTriangle(v, 0, tri);
+      if (!cb.blocked) return false;
+      blocker = tri;
+      return true;
+    });
+  } else
+#endif
+  {
+    blocked = walk_segment(*bvh, o, d, [&](int tri, int part) {
+      if (!hits(tri, part)) return false;
+      blocker = tri;
+      return true;
+    });
+  }
   if (blocked) {
     at_b = {id_, b.x, b.y, b.z, blocker};
     at_a = {id_, a.x, a.y, a.z, blocker};

@@ -88,11 +88,11 @@ class PlantModel final : public LineOfSight {
   // blocks.size() must be materials().size().
   bool clear(const Vec3& a, const Vec3& b, const std::vector<char>& blocks) const;
 
-  // Which walk of the BVH trace() and clear() use: `wide` (trace()'s default: Bullet's tree
-  // collapsed to four boxes per node with exact bounds, four slab tests at once; clear() takes
-  // `planttwin` for it), `planttwin` (Bullet's quantized tree, walked in integers first; clear()'s
-  // default, which stops early) or Bullet's own performRaycast. All give the same crossings and
-  // answers (the differential test in tests/plant/plant_walk_test.cpp) near the origin; `every`
+  // Which walk of the BVH trace() and clear() use: `wide` (the default: Bullet's tree collapsed
+  // to four boxes per node with exact bounds, four slab tests at once; clear() stops at the first
+  // blocking face), `planttwin` (Bullet's quantized tree, walked in integers first) or Bullet's own
+  // performRaycast. All give the same crossings and answers (the differential test in
+  // tests/plant/plant_walk_test.cpp) near the origin; `every`
   // gives every triangle to Bullet's face test (slow: the tests' reference anywhere, since Bullet's
   // own walk loses faces tens of kilometres out, where its single-precision boxes are coarse).
   enum class Walk { wide, planttwin, bullet, every };

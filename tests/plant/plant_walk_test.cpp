@@ -1,5 +1,5 @@
-// H-02, PL-08 (issues 15, 20): planttwin's walks of the BVH (PlantModel::Walk::wide, trace()'s
-// default, four boxes per node; Walk::planttwin, clear()'s default, the quantized tree) against
+// H-02, PL-08 (issues 15, 20): planttwin's walks of the BVH (PlantModel::Walk::wide, the default
+// of trace() and clear(), four boxes per node; Walk::planttwin, the quantized tree) against
 // Bullet's own performRaycast (Walk::bullet): the same crossings, bit for bit, and the same clear()
 // answers, on the demo plant, on a dense steel frame and on the frame moved far from the origin
 // (surveyed coordinates), for random links, axis-parallel and vertical segments, and segments that
@@ -96,8 +96,10 @@ void expect_same_walks(const PlantModel& m, const std::vector<Segment>& segs, st
     std::vector<char> blocks(mats);
     for (char& c : blocks) c = static_cast<char>(rng() & 1);
     if (i % 3 == 0) blocks.assign(mats, 1);
-    EXPECT_EQ(m.clear(s.a, s.b, blocks, PlantModel::Walk::planttwin), m.clear(s.a, s.b, blocks, PlantModel::Walk::bullet))
-        << "segment " << i;
+    const bool bullets_clear = m.clear(s.a, s.b, blocks, PlantModel::Walk::bullet);
+    EXPECT_EQ(m.clear(s.a, s.b, blocks, PlantModel::Walk::planttwin), bullets_clear) << "segment " << i;
+    EXPECT_EQ(m.clear(s.a, s.b, blocks, PlantModel::Walk::wide), bullets_clear) << "segment " << i;
+    EXPECT_EQ(m.clear(s.a, s.b, blocks), bullets_clear) << "segment " << i;
   }
 }
 
@@ -121,9 +123,9 @@ TEST(PlantWalk, H02_DenseFrameSameCrossingsAsBulletsWalk) {
 // The frame far from the origin, as a site whose model lies kilometres from its origin would be
 // (sites allow 1,000 km): the wide walk works relative to the mesh's centre, on the segment Bullet's
 // face test sees (single-precision ends), so it gives that test every face it touches: the same
-// crossings as giving it every triangle (Walk::every), 20 km and 900 km out. (Bullet's own walk
-// loses faces there, and the quantized walk, on the double-precision segment, differs from both;
-// clear() still takes the quantized walk.)
+// crossings and clear() answers as giving it every triangle (Walk::every), 20 km and 900 km out.
+// (Bullet's own walk loses faces there, and the quantized walk, on the double-precision segment,
+// differs from both.)
 TEST(PlantWalk, H02_FarFromTheOriginTheWideWalkSeesEveryFaceTouched) {
   for (const double east : {2.0e4, 9.0e5}) {
     Site s = frame_site();
@@ -135,6 +137,8 @@ TEST(PlantWalk, H02_FarFromTheOriginTheWideWalkSeesEveryFaceTouched) {
       g.a.x += east, g.b.x += east, g.a.y -= east / 2, g.b.y -= east / 2;
       m->trace(g.a, g.b, wide);
       m->trace(g.a, g.b, every, PlantModel::Walk::every);
+      const std::vector<char> all(m->materials().size(), 1);
+      EXPECT_EQ(m->clear(g.a, g.b, all), m->clear(g.a, g.b, all, PlantModel::Walk::every)) << east;
       ASSERT_EQ(wide.size(), every.size()) << east;
       for (std::size_t k = 0; k < wide.size(); ++k) {
         EXPECT_EQ(wide[k].solid, every[k].solid) << east;
