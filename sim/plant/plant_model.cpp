@@ -272,7 +272,8 @@ namespace {
 // children per node: each node takes its two children and opens the widest of them until it has
 // four. The boxes are the exact float
 // bounds of the triangles under each child (tighter than the quantized ones), relative to the
-// mesh's centre, padded by 1 mm plus 1e-6 of the mesh's largest coordinate and rounded outwards.
+// mesh's centre, padded by 1 mm plus 1e-6 of the mesh's largest coordinate, each triangle's by
+// 3.1e-4 of its size more (the tolerance of Bullet's face test at the edges), rounded outwards.
 // The walk takes the segment Bullet's face test sees (its ends in single precision), clipped in
 // double precision to the mesh's padded box and relative to its centre: every coordinate the slab
 // test meets is then within the mesh's box, where its single-precision rounding (about 1e-7 of the
@@ -316,18 +317,39 @@ void build_wide_bvh(btQuantizedBvh& bvh, const std::vector<btScalar>& vx, const 
     extent = std::max({extent, std::abs(static_cast<double>(root[a])), std::abs(static_cast<double>(root[3 + a]))});
   }
   out.pad_m = 1e-3 + 1e-6 * extent;
-  for (int a = 0; a < 3; ++a) {
-    out.lo[a] = static_cast<double>(root[a]) - out.origin[a] - out.pad_m;
-    out.hi[a] = static_cast<double>(root[3 + a]) - out.origin[a] + out.pad_m;
+  // the padded boxes, relative to the origin: a leaf's triangle also grown by 3.1e-4 of its reach
+  // from its centroid (Bullet's face test accepts points up to 1e-4 of the triangle's height over
+  // an edge outside it: the triangle scaled by 1.0003 about its centroid), an inner node's the
+  // union of its children's
+  std::vector<std::array<double, 6>> padded(static_cast<std::size_t>(n));
+  for (int i = n - 1; i >= 0; --i) {
+    auto& b = padded[static_cast<std::size_t>(i)];
+    if (q[i].isLeafNode()) {
+      const int tri = q[i].getTriangleIndex();
+      double v[3][3], c[3] = {0, 0, 0};
+      for (int k = 0; k < 3; ++k)
+        for (int a = 0; a < 3; ++a) {
+          v[k][a] = static_cast<double>(vx[3 * static_cast<std::size_t>(ix[3 * static_cast<std::size_t>(tri) + static_cast<std::size_t>(k)]) +
+                                           static_cast<std::size_t>(a)]) - out.origin[a];
+          c[a] += v[k][a] / 3;
+        }
+      double reach = 0;
+      for (int k = 0; k < 3; ++k)
+        reach = std::max(reach, std::sqrt((v[k][0] - c[0]) * (v[k][0] - c[0]) + (v[k][1] - c[1]) * (v[k][1] - c[1]) +
+                                          (v[k][2] - c[2]) * (v[k][2] - c[2])));
+      const double grow = out.pad_m + 3.1e-4 * reach;
+      const auto& e = box[static_cast<std::size_t>(i)];
+      for (int a = 0; a < 3; ++a)
+        b[a] = static_cast<double>(e[a]) - out.origin[a] - grow, b[3 + a] = static_cast<double>(e[3 + a]) - out.origin[a] + grow;
+    } else {
+      const auto &bl = padded[static_cast<std::size_t>(i + 1)], &br = padded[static_cast<std::size_t>(i + 1 + size_of(i + 1))];
+      for (int a = 0; a < 3; ++a) b[a] = std::min(bl[a], br[a]), b[3 + a] = std::max(bl[3 + a], br[3 + a]);
+    }
   }
-  // a float bound, relative to the origin, padded and rounded outwards
-  auto lower = [&](float v, int a) {
-    return std::nextafter(static_cast<float>(static_cast<double>(v) - out.origin[a] - out.pad_m), -INFINITY);
-  };
-  auto upper = [&](float v, int a) {
-    return std::nextafter(static_cast<float>(static_cast<double>(v) - out.origin[a] + out.pad_m), INFINITY);
-  };
-  // the slots of inner binary node i: its children, each inner one replaced by its own children
+  for (int a = 0; a < 3; ++a) out.lo[a] = padded[0][a], out.hi[a] = padded[0][3 + a];
+  // a node's padded bound as a float, rounded outwards
+  auto lower = [&](int i, int a) { return std::nextafter(static_cast<float>(padded[static_cast<std::size_t>(i)][a]), -INFINITY); };
+  auto upper = [&](int i, int a) { return std::nextafter(static_cast<float>(padded[static_cast<std::size_t>(i)][3 + a]), INFINITY); };
   // the slots of inner binary node i: its two children, then, while fewer than four, the inner slot
   // with the largest box (surface area; the first on a tie) replaced by its own two children
   auto area = [&](int i) {
@@ -359,7 +381,7 @@ void build_wide_bvh(btQuantizedBvh& bvh, const std::vector<btScalar>& vx, const 
     WideNode& w = out.nodes[0];
     for (int a = 0; a < 3; ++a)
       for (int s = 0; s < 4; ++s) w.bound[a][s] = INFINITY, w.bound[3 + a][s] = -INFINITY;
-    for (int a = 0; a < 3; ++a) w.bound[a][0] = lower(box[0][a], a), w.bound[3 + a][0] = upper(box[0][3 + a], a);
+    for (int a = 0; a < 3; ++a) w.bound[a][0] = lower(0, a), w.bound[3 + a][0] = upper(0, a);
     w.child[0] = ~q[0].getTriangleIndex();
     w.child[1] = w.child[2] = w.child[3] = 0;
     out.depth = 1;
@@ -377,8 +399,7 @@ void build_wide_bvh(btQuantizedBvh& bvh, const std::vector<btScalar>& vx, const 
       w.child[s] = 0;
       for (int a = 0; a < 3; ++a) w.bound[a][s] = INFINITY, w.bound[3 + a][s] = -INFINITY;
       if (s >= k) continue;
-      const auto& b = box[static_cast<std::size_t>(slot[s])];
-      for (int a = 0; a < 3; ++a) w.bound[a][s] = lower(b[a], a), w.bound[3 + a][s] = upper(b[3 + a], a);
+      for (int a = 0; a < 3; ++a) w.bound[a][s] = lower(slot[s], a), w.bound[3 + a][s] = upper(slot[s], a);
       if (q[slot[s]].isLeafNode()) {
         if (q[slot[s]].getPartId() != 0) {
           out = WideBvh{};

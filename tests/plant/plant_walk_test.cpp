@@ -150,6 +150,38 @@ TEST(PlantWalk, H02_FarFromTheOriginTheWideWalkSeesEveryFaceTouched) {
   }
 }
 
+// Bullet's face test takes a point of the face's plane up to 1e-4 of the triangle's height over an
+// edge outside that edge (the triangle scaled by 1.0003 about its centroid): 18 mm past the end of
+// a 180 m pipe-rack face. Segments through the plane of such a face, from 40 mm inside its ends to
+// 40 mm beyond them: the wide walk gives the face test every face it would take (Walk::every), the
+// ones in that band included.
+TEST(PlantWalk, H02_GrazingTheEndsOfALongFaceTheWideWalkSeesWhatTheFaceTestTakes) {
+  Site s = test::empty_site();
+  s.obstacles.push_back(test::box("PR", 0, 0, 3, 180, 2, 9, "steel"));
+  auto m = model_of(s);
+  std::vector<Crossing> wide, every;
+  const std::vector<char> all(m->materials().size(), 1);
+  std::size_t hits = 0, banded = 0;
+  for (int k = -40; k <= 40; ++k) {
+    const double off = k * 1e-3;  // metres past the face's end (negative: inside)
+    for (const double z : {3.0 - off, 6.0, 9.0 + off}) {
+      for (const double x : {-off, 90.0, 180.0 + off}) {
+        if (x == 90.0 && z == 6.0) continue;
+        const Vec3 a{x, -1, z}, b{x + 0.01, 0.5, z + 0.01};  // through the face y = 0
+        m->trace(a, b, wide);
+        m->trace(a, b, every, PlantModel::Walk::every);
+        ASSERT_EQ(wide.size(), every.size()) << x << " " << z;
+        for (std::size_t i = 0; i < wide.size(); ++i) EXPECT_EQ(wide[i].length_m, every[i].length_m) << x << " " << z;
+        EXPECT_EQ(m->clear(a, b, all), m->clear(a, b, all, PlantModel::Walk::every)) << x << " " << z;
+        hits += !every.empty();
+        banded += !every.empty() && k > 2;
+      }
+    }
+  }
+  EXPECT_GT(hits, 200u);
+  EXPECT_GT(banded, 10u);  // the face test does take points millimetres past the face's ends
+}
+
 // clear() first tries the face that last blocked a segment to or from the same point (per
 // thread): samples scanned in rows towards fixed anchors and from fixed cameras, as `check` and
 // the camera grid do, through the
