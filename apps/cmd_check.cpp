@@ -16,6 +16,8 @@
 #include "scenarios/loader.h"
 #include "scenarios/mesh_cache.h"
 #include "sim/plant/coverage.h"
+#include "sim/radio/first_path.h"
+#include "sim/radio/radio.h"
 
 namespace fs = std::filesystem;
 
@@ -31,6 +33,7 @@ struct CheckArgs {
   std::uint64_t cache_max_mb = 1024;         // the folder's bound
   double cell = 1, link_range = 50, min_share = 0.95;
   int min_anchors = 4, threads = 1;
+  std::string links = "los";  // which anchors count for a fix: "los" or "radio" (heard)
 };
 
 // terminal columns of UTF-8 text: CJK and full-width forms take two
@@ -245,17 +248,34 @@ int run_check(const CheckArgs& args) {
   opt.min_anchors = args.min_anchors;
   opt.link_range_m = args.link_range;
   opt.min_share = args.min_share;
+  // --links radio: an anchor out of line of sight counts when the radio model hears it (some path's
+  // mean power reaches the sensitivity: through penetrable solids, around opaque ones, or off a
+  // wall; docs/radio.md "First paths"); the channel's draws are not used, only its geometry
+  std::unique_ptr<RadioChannel> channel;
+  std::unique_ptr<FirstPathFinder> paths;
+  const bool radio = args.links == "radio";
+  if (radio) {
+    channel = std::make_unique<RadioChannel>(site, radio_defaults(site), model->materials(), 0);
+    paths = std::make_unique<FirstPathFinder>(*model, *channel);
+    opt.heard = [&model, &channel, &paths](const Vec3& tag, int anchor) {
+      thread_local std::vector<Crossing> direct;
+      model->trace(tag, channel->anchor_at(anchor), direct);
+      return paths->find(tag, anchor, direct).in_budget;
+    };
+  }
   const CoverageReport rep = check_coverage(site, *model, work, opt, args.threads);
+  const char* counted_zh = radio ? "无线电可达（视距或绕射、穿透、反射路径）" : "视距内";
+  const char* counted_en = radio ? "heard by the radio model (in line of sight, or through, around or off solids)" : "in line of sight";
 
   std::ostringstream head;
   head << "planttwin check " << args.file << "\n站点 site: " << site.name;
   if (!scenario_name.empty()) head << "   场景 scenario: " << scenario_name;
-  char b[256];
+  char b[640];
   std::snprintf(b, sizeof b,
-                "\n规则 rule: ≥ %d 个基站视距内且距离 ≤ %.0f m, 覆盖率 ≥ %.0f%%, 采样 %.2f m — a fix needs ≥ %d anchors in line of "
-                "sight within %.0f m; share ≥ %.0f%%; samples every %.2f m\n",
-                opt.min_anchors, opt.link_range_m, opt.min_share * 100, opt.cell_m, opt.min_anchors, opt.link_range_m,
-                opt.min_share * 100, opt.cell_m);
+                "\n规则 rule: ≥ %d 个基站%s且距离 ≤ %.0f m, 覆盖率 ≥ %.0f%%, 采样 %.2f m — a fix needs ≥ %d anchors %s "
+                "within %.0f m; share ≥ %.0f%%; samples every %.2f m\n",
+                opt.min_anchors, counted_zh, opt.link_range_m, opt.min_share * 100, opt.cell_m, opt.min_anchors, counted_en,
+                opt.link_range_m, opt.min_share * 100, opt.cell_m);
   head << b;
   std::cout << head.str() << "\n高风险区域 High-risk zones (PL-08; 视频 video SO-08)\n";
   print_table(std::cout, kZoneHead, zone_rows(rep));
@@ -278,6 +298,7 @@ int run_check(const CheckArgs& args) {
     j["options"] = {{"cell_m", opt.cell_m},
                     {"min_anchors", opt.min_anchors},
                     {"link_range_m", opt.link_range_m},
+                    {"links", args.links},
                     {"min_share", opt.min_share},
                     {"range_sigma_m", opt.range_sigma_m},
                     {"tag_height_m", opt.tag_height_m},
@@ -293,8 +314,8 @@ int run_check(const CheckArgs& args) {
     std::ofstream md(dir / "check.md");
     md << "# 覆盖检查 Coverage check: " << site.name << "\n\n";
     md << "- 文件 File: `" << args.file << "`\n";
-    std::snprintf(b, sizeof b, "- 规则 Rule: ≥ %d anchors in line of sight within %.0f m (基站视距内); share ≥ %.0f%%; samples every %.2f m; accuracy = HDOP × %.2f m\n",
-                  opt.min_anchors, opt.link_range_m, opt.min_share * 100, opt.cell_m, opt.range_sigma_m);
+    std::snprintf(b, sizeof b, "- 规则 Rule: ≥ %d anchors %s within %.0f m (基站%s); share ≥ %.0f%%; samples every %.2f m; accuracy = HDOP × %.2f m\n",
+                  opt.min_anchors, counted_en, opt.link_range_m, counted_zh, opt.min_share * 100, opt.cell_m, opt.range_sigma_m);
     md << b;
     md << "- 结论 Result: **" << (rep.pass ? "通过 PASS" : "不通过 FAIL") << "**\n\n";
     md << "## 高风险区域 High-risk zones (PL-08, SO-08)\n\n";
@@ -333,6 +354,11 @@ std::vector<Subcommand> add_check_commands(CLI::App& app) {
   c->add_option("--cell", args->cell, "Sample spacing, metres")->capture_default_str()->check(CLI::Range(0.05, 100.0));
   c->add_option("--min-anchors", args->min_anchors, "Anchors in line of sight needed for a fix")->capture_default_str()->check(CLI::Range(1, 64));
   c->add_option("--link-range", args->link_range, "Tag-anchor link range, metres")->capture_default_str()->check(CLI::Range(0.1, 10000.0));
+  c->add_option("--links", args->links,
+                "Which anchors count for a fix: los (in line of sight) or radio (also those the radio model hears through, around "
+                "or off solids: first paths, docs/radio.md)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"los", "radio"}));
   c->add_option("--min-share", args->min_share, "Share of each area that must be covered, 0..1")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   c->add_option("--threads", args->threads, "Worker threads; results never depend on it")->capture_default_str()->check(CLI::Range(1, 256));
   c->add_option("--model-cache", args->model_cache,

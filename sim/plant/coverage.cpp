@@ -116,7 +116,9 @@ AreaCoverage measure(const Site& site, const PlantModel& model, const Polygon& o
         const double dx = tag.x - a->at[0], dy = tag.y - a->at[1], dz = tag.z - a->at[2];
         const double r = std::sqrt(dx * dx + dy * dy + dz * dz);
         if (r > opt.link_range_m || r <= 0) continue;
-        if (!model.clear(tag, {a->at[0], a->at[1], a->at[2]}, radio_blocks)) continue;
+        if (!model.clear(tag, {a->at[0], a->at[1], a->at[2]}, radio_blocks) &&
+            (!opt.heard || !opt.heard(tag, static_cast<int>(a - site.anchors.data()))))
+          continue;
         ++s.anchors;
         const double ux = dx / r, uy = dy / r;
         a11 += ux * ux;

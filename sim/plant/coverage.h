@@ -1,6 +1,7 @@
 // Anchor and camera coverage of a site's high-risk places (PL-08, SO-08): what `planttwin check`
 // computes. See docs/check.md for the rules and their sources.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,11 @@ struct CoverageOptions {
   double range_sigma_m = 0.1;   // LOS ranging error for the accuracy estimate. Default: 0.1 m
   double tag_height_m = 1.2;    // tag above the floor surface (sim/motion.h). Default: 1.2 m
   CameraGridOptions camera;     // spot height 1.0 m, glass transparent
+  // Whether the tag hears an anchor (its index in the site) that is not in line of sight: through
+  // penetrable solids or around opaque ones (`check --links radio`: the radio model's first paths,
+  // sim/radio/first_path.h). Empty: line of sight only (the default). Called from the worker
+  // threads at once: must be thread-safe.
+  std::function<bool(const Vec3& tag, int anchor)> heard;
 };
 
 // A high-risk zone: risk red or orange, or kind high_risk or major_hazard.
@@ -34,7 +40,7 @@ struct WorkArea {
 struct CoverageSample {
   double x = 0, y = 0;
   int floor = 0;            // index into AreaCoverage::floors
-  int anchors = 0;          // anchors in range and in line of sight of the tag
+  int anchors = 0;          // anchors in range and in line of sight of the tag (or heard: CoverageOptions::heard)
   bool covered = false;     // anchors >= min_anchors and a solvable geometry
   double accuracy_m = -1;   // HDOP x range sigma, -1 where not covered
   int cameras = 0;          // cameras that see the spot

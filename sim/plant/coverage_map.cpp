@@ -270,8 +270,8 @@ std::string write_coverage_svg(const Site& site, const CoverageReport& rep, cons
   swatch(8, ly + 20, kGood, b);
   swatch(8, ly + 38, kFair, "80% ≤ 覆盖率 < 要求 below the share");
   swatch(8, ly + 56, kPoor, "覆盖率 < 80% far below");
-  std::snprintf(b, sizeof b, "无法定位的点 spot without a fix (< %d 基站 anchors in LOS within %.0f m)", rep.options.min_anchors,
-                rep.options.link_range_m);
+  std::snprintf(b, sizeof b, "无法定位的点 spot without a fix (< %d 基站 anchors %s within %.0f m)", rep.options.min_anchors,
+                rep.options.heard ? "heard 可达" : "in LOS", rep.options.link_range_m);
   swatch(8, ly + 74, kNoFix, b);
   swatch(330, ly + 20, kBuilding, "建筑 building");
   swatch(330, ly + 38, kObstacle, "障碍物 obstacle (储罐 tank, 管廊 pipe rack)");

@@ -107,6 +107,39 @@ TEST(PlantCheckCommand, PL08_ShortShareExitsOne) {
   EXPECT_EQ(run_cli((d / "site.yaml").string() + " --min-share 0.6").rc, 0);
 }
 
+// PL-08, H-02 (issue 20): --links radio counts the anchors the radio model hears out of line of
+// sight. Behind a wooden wall the eastern anchors are heard through it and the zone is covered;
+// behind a steel wall (opaque) 400 m long and 40 m high no path around it is loud enough, and the
+// share is the line-of-sight one. The rule says which links count; check.json keeps the option.
+TEST(PlantCheckCommand, PL08_H02_RadioLinksCountAnchorsHeardThroughWoodNotBehindSteel) {
+  const fs::path d = temp_dir("links");
+  std::string wood = split_site_yaml(true);
+  wood.replace(wood.find("material: concrete"), 18, "material: wood");
+  write(d / "wood.yaml", wood);
+  std::string steel = split_site_yaml(true);
+  steel.replace(steel.find("{id: WALL, shape: box, min: [4, -5, -1], max: [4.2, 15, 5], material: concrete}"), 79,
+                "{id: WALL, shape: box, min: [4, -200, -1], max: [4.2, 200, 40], material: steel}");
+  write(d / "steel.yaml", steel);
+  const CliResult los = run_cli((d / "wood.yaml").string());
+  EXPECT_EQ(los.rc, 1) << los.out;
+  EXPECT_NE(los.out.find("60.0%"), std::string::npos) << los.out;
+  EXPECT_NE(los.out.find("in line of sight"), std::string::npos) << los.out;
+  const CliResult radio = run_cli((d / "wood.yaml").string() + " --links radio --threads 2 --report " + (d / "out").string());
+  EXPECT_EQ(radio.rc, 0) << radio.out;
+  EXPECT_NE(radio.out.find("100.0%"), std::string::npos) << radio.out;
+  EXPECT_NE(radio.out.find("heard by the radio model"), std::string::npos) << radio.out;
+  const auto j = nlohmann::json::parse(read(d / "out" / "check.json"));
+  EXPECT_EQ(j["options"]["links"], "radio");
+  EXPECT_EQ(j["pass"], true);
+  const CliResult behind_steel = run_cli((d / "steel.yaml").string() + " --links radio");
+  EXPECT_EQ(behind_steel.rc, 1) << behind_steel.out;
+  EXPECT_NE(behind_steel.out.find("60.0%"), std::string::npos) << behind_steel.out;
+  const CliResult bad = run_cli((d / "wood.yaml").string() + " --links nlos");
+  EXPECT_EQ(bad.rc, 2) << bad.out;
+  EXPECT_NE(bad.out.find("--links"), std::string::npos) << bad.out;
+  fs::remove_all(d);
+}
+
 TEST(PlantCheckCommand, PL08_BadInputExitsTwoWithFileLineKey) {
   const fs::path d = temp_dir("bad");
   write(d / "site.yaml", "site: x\nanchors:\n  - {id: A1, att: [1, 2, 3]}\n");

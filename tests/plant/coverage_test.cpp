@@ -1,6 +1,8 @@
 // PL-08 (anchor coverage of high-risk zones) and SO-08 (camera coverage of work areas).
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <cmath>
 
 #include "sim/plant/coverage.h"
@@ -109,6 +111,32 @@ TEST(PlantCoverage, PL08_ShareIsTheUncoveredColumnsLess) {
   opt.min_share = 0.95;
   opt.min_anchors = 3;
   EXPECT_TRUE(check_coverage(s, *m, {}, opt).pass);
+}
+
+// CoverageOptions::heard (check --links radio): an anchor out of line of sight counts when heard,
+// and only such anchors are asked about. With three anchors west of the wall, the western columns
+// reach four anchors only if one eastern anchor is heard through the wall.
+TEST(PlantCoverage, PL08_AnAnchorHeardOutOfLineOfSightCounts) {
+  std::string err;
+  const Site s = split_site(true);
+  const auto m = PlantModel::build(s, err);
+  ASSERT_TRUE(m) << err;
+  std::atomic<int> asked{0};
+  std::atomic<bool> asked_about_west{false};
+  CoverageOptions opt;
+  opt.heard = [&](const Vec3& tag, int anchor) {
+    ++asked;
+    const Anchor& a = s.anchors[static_cast<std::size_t>(anchor)];
+    if (a.id[0] == 'W' && tag.x < 4) asked_about_west = true;  // in line of sight: never asked
+    return a.id == "E3";
+  };
+  const CoverageReport heard = check_coverage(s, *m, {}, opt, 2);
+  EXPECT_DOUBLE_EQ(heard.zones[0].anchor_share, 1.0);
+  EXPECT_TRUE(heard.pass);
+  EXPECT_GT(asked.load(), 100);
+  EXPECT_FALSE(asked_about_west.load());
+  opt.heard = [](const Vec3&, int) { return false; };
+  EXPECT_DOUBLE_EQ(check_coverage(s, *m, {}, opt).zones[0].anchor_share, 0.6);  // as in line of sight only
 }
 
 TEST(PlantCoverage, PL08_NobodyStandsInsideATankSoItsFootprintIsNotAreaToCover) {
