@@ -372,12 +372,16 @@ void build_wide_bvh(btQuantizedBvh& bvh, const std::vector<btScalar>& vx, const 
     }
     return k;
   };
+  out.corners.resize(ix.size() / 3);
+  for (std::size_t t = 0; t < out.corners.size(); ++t)
+    for (std::size_t k = 0; k < 3; ++k)
+      for (std::size_t a = 0; a < 3; ++a) out.corners[t][3 * k + a] = vx[3 * static_cast<std::size_t>(ix[3 * t + k]) + a];
   struct Todo {
     int bin, wide, depth;
   };
   std::vector<Todo> todo;
   out.nodes.emplace_back();
-  if (q[0].isLeafNode()) {
+  if (q[0].isLeafNode()) {  // a mesh of one triangle
     WideNode& w = out.nodes[0];
     for (int a = 0; a < 3; ++a)
       for (int s = 0; s < 4; ++s) w.bound[a][s] = INFINITY, w.bound[3 + a][s] = -INFINITY;
@@ -420,14 +424,7 @@ void build_wide_bvh(btQuantizedBvh& bvh, const std::vector<btScalar>& vx, const 
       out.nodes.emplace_back();
     }
   }
-  if (out.depth > kWideStack / 3) {  // (at most three entries pushed per level)
-    out = WideBvh{};
-    return;
-  }
-  out.corners.resize(ix.size() / 3);
-  for (std::size_t t = 0; t < out.corners.size(); ++t)
-    for (std::size_t k = 0; k < 3; ++k)
-      for (std::size_t a = 0; a < 3; ++a) out.corners[t][3 * k + a] = vx[3 * static_cast<std::size_t>(ix[3 * t + k]) + a];
+  if (out.depth > kWideStack / 3) out = WideBvh{};  // (at most three entries pushed per level)
 }
 
 }  // namespace

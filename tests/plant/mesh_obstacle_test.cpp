@@ -111,6 +111,26 @@ TEST_F(PlantMeshObstacle, H02_AnOpenModelIsASheetPerSurfaceCrossed) {
   EXPECT_NEAR(e[0].length_m, 0.01, 1e-9);
 }
 
+// A model of one triangle: Bullet's tree is a single leaf, and the wide walk's tree one node
+// (its corners kept like any other's): the same crossing as the face test given every triangle.
+TEST_F(PlantMeshObstacle, H02_AModelOfOneTriangleIsTraced) {
+  write("tri.obj", "v 0 0 0\nv 4 0 0\nv 0 0 3\nf 1 2 3\n");
+  const Site s = load("site: m\nobstacles:\n  - {id: TRI, mesh: tri.obj, up: z, material: concrete}\n");
+  auto m = model(s);
+  ASSERT_EQ(m->mesh().triangles.size(), 1u);
+  const auto c = trace(*m, {1, -1, 1}, {1, 1, 1});
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_NEAR(c[0].length_m, PlantOptions{}.open_mesh_sheet_m, 1e-9);
+  std::vector<Crossing> every;
+  m->trace({1, -1, 1}, {1, 1, 1}, every, PlantModel::Walk::every);
+  ASSERT_EQ(every.size(), 1u);
+  EXPECT_EQ(every[0].length_m, c[0].length_m);
+  EXPECT_TRUE(trace(*m, {3, -1, 2.5}, {3, 1, 2.5}).empty());  // beside it
+  const std::vector<char> all(m->materials().size(), 1);
+  EXPECT_FALSE(m->clear({1, -1, 1}, {1, 1, 1}, all));
+  EXPECT_TRUE(m->clear({3, -1, 2.5}, {3, 1, 2.5}, all));
+}
+
 // `planttwin check` through the real binary on a site with a model between anchors and a zone
 TEST_F(PlantMeshObstacle, PL08_CheckRunsOnASiteWithAModel) {
   write("unit.obj", test::box_obj({-1, -1, 0}, {1, 1, 6}, true));
