@@ -356,5 +356,49 @@ TEST(FirstPath, H06_SearchIsAPureFunctionOfGeometry) {
   }
 }
 
+// The reflection search stops at the first of an anchor's faces (nearest first) from which no
+// reflection can be shorter than the limit (one off a face `away` from the anchor is at least
+// 2 away - d long): the same paths as trying every face (find_between without an anchor), for
+// tags all over a walled yard of tall steel plates, with diffraction and without (then every
+// blocked link searches its reflections).
+TEST(FirstPath, H02_ReflectionsSearchedNearestFirstAreTheSameAsTryingEveryFace) {
+  for (const bool diffraction : {true, false}) {
+    World w({0, 0, 2});
+    const double pillars[][2] = {{8, 3}, {-8, -4}, {5, -9}, {-6, 10}, {12, -12}, {-13, 6}, {15, 8}, {-16, -11}, {2, 13}, {-3, -14}};
+    int k = 0;
+    for (const auto& p : pillars) {  // plates 6 m wide, 20 m high: the way round them is long
+      if (k % 2 == 0) w.box("P" + std::to_string(k), {p[0] - 0.02, p[1] - 3, 0}, {p[0] + 0.02, p[1] + 3, 20}, "steel");
+      else w.box("P" + std::to_string(k), {p[0] - 3, p[1] - 0.02, 0}, {p[0] + 3, p[1] + 0.02, 20}, "steel");
+      ++k;
+    }
+    w.box("N", {-40, 18, 0}, {40, 18.5, 10}, "steel");  // the yard's walls: mirrors
+    w.box("S", {-40, -18.5, 0}, {40, -18, 10}, "steel");
+    w.box("E", {25, -18, 0}, {25.5, 18, 10}, "steel");
+    w.box("W", {-25.5, -18, 0}, {-25, 18, 10}, "steel");
+    RadioParams p = radio_defaults(w.site);
+    p.paths.diffraction = diffraction;
+    w.build(p);
+    std::size_t reflected = 0;
+    for (double x = -23; x <= 23; x += 0.9)
+      for (double y = -16.5; y <= 16.5; y += 0.85) {
+        const Vec3 tag{x, y, 1.2};
+        w.los->trace(tag, w.ch->anchor_at(0), w.cr);
+        const LinkGeometry pruned = w.fp->find(tag, 0, w.cr);
+        const LinkGeometry every = w.fp->find_between(tag, w.ch->anchor_at(0), w.cr);
+        ASSERT_EQ(pruned.paths, every.paths) << x << " " << y;
+        EXPECT_EQ(pruned.in_budget, every.in_budget) << x << " " << y;
+        for (int i = 0; i < pruned.paths; ++i) {
+          const PathCandidate &a = pruned.path[static_cast<size_t>(i)], &b = every.path[static_cast<size_t>(i)];
+          EXPECT_EQ(a.kind, b.kind) << x << " " << y;
+          EXPECT_EQ(a.length_m, b.length_m) << x << " " << y;
+          EXPECT_EQ(a.delay_m, b.delay_m) << x << " " << y;
+          EXPECT_EQ(a.loss_db, b.loss_db) << x << " " << y;
+          reflected += a.kind == PathCandidate::Kind::reflected;
+        }
+      }
+    EXPECT_GT(reflected, 20u) << diffraction;  // reflections are found, and compared
+  }
+}
+
 }  // namespace
 }  // namespace planttwin
