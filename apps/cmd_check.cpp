@@ -352,7 +352,7 @@ std::vector<Subcommand> add_check_commands(CLI::App& app) {
   c->add_option("file", args->file, "Site file, or a scenario file (its site and its permits' work areas)")->required();
   c->add_option("--report", args->report_dir, "Write check.json, check.md, coverage.svg and coverage.png here");
   c->add_option("--cell", args->cell, "Sample spacing, metres")->capture_default_str()->check(CLI::Range(0.05, 100.0));
-  c->add_option("--min-anchors", args->min_anchors, "Anchors in line of sight needed for a fix")->capture_default_str()->check(CLI::Range(1, 64));
+  c->add_option("--min-anchors", args->min_anchors, "Anchors needed for a fix (those --links counts)")->capture_default_str()->check(CLI::Range(1, 64));
   c->add_option("--link-range", args->link_range, "Tag-anchor link range, metres")->capture_default_str()->check(CLI::Range(0.1, 10000.0));
   c->add_option("--links", args->links,
                 "Which anchors count for a fix: los (in line of sight) or radio (also those the radio model hears through, around "
