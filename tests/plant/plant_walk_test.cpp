@@ -61,7 +61,7 @@ std::vector<Segment> segments(double x1, double y1, double z1, int n, unsigned s
   return out;
 }
 
-void expect_same_walks(const PlantModel& m, const std::vector<Segment>& segs, std::size_t& blocked, bool quantized = true) {
+void expect_same_walks(const PlantModel& m, const std::vector<Segment>& segs, std::size_t& blocked) {
   std::vector<Crossing> ours, bullets, wide, plain;
   const std::size_t mats = m.materials().size();
   std::mt19937 rng(5);
@@ -77,7 +77,6 @@ void expect_same_walks(const PlantModel& m, const std::vector<Segment>& segs, st
       ASSERT_EQ(every.size(), bullets.size()) << "segment " << i;
       for (std::size_t k = 0; k < every.size(); ++k) EXPECT_EQ(every[k].length_m, bullets[k].length_m) << i;
     }
-    if (!quantized) ours = bullets;  // (far from the origin: the quantized walk is not compared)
     ASSERT_EQ(ours.size(), bullets.size()) << "segment " << i;
     ASSERT_EQ(wide.size(), bullets.size()) << "segment " << i;
     ASSERT_EQ(plain.size(), bullets.size()) << "segment " << i;
@@ -92,7 +91,6 @@ void expect_same_walks(const PlantModel& m, const std::vector<Segment>& segs, st
       EXPECT_EQ(plain[k].length_m, bullets[k].length_m) << i;
     }
     blocked += !ours.empty();
-    if (!quantized) continue;
     std::vector<char> blocks(mats);
     for (char& c : blocks) c = static_cast<char>(rng() & 1);
     if (i % 3 == 0) blocks.assign(mats, 1);
