@@ -179,8 +179,8 @@ struct RunUplink {
 #endif
 };
 
-int cmd_run(const std::vector<std::string>& args, const std::string& report_dir, int threads, const HistoryArgs& hist,
-            const CheckpointArgs& ck, bool fixes_always, const RunUplink& up) {
+int cmd_run(const std::vector<std::string>& args, const std::string& report_dir, int threads, int threaded_min_tags,
+            const HistoryArgs& hist, const CheckpointArgs& ck, bool fixes_always, const RunUplink& up) {
   std::vector<std::string> files;
   if (!collect(args, files)) return kExitBadInput;
   if ((!up.url.empty() || !up.platform_verdict.empty()) && files.size() != 1) {
@@ -259,6 +259,7 @@ int cmd_run(const std::vector<std::string>& args, const std::string& report_dir,
     for (size_t i; (i = next.fetch_add(1)) < files.size();) {
       RunOptions o;
       o.threads = std::max(1, threads / parallel);
+      o.threaded_min_tags = threaded_min_tags;
       o.history = sink_of(i);
       o.checkpoint_every = checkpoint_every;
       o.checkpoint_dir = ck.dir;
@@ -551,6 +552,12 @@ int main(int argc, char** argv) {
   bool fixes_always = false;
   run->add_flag("--fixes", fixes_always, "Write fixes.csv for truth-mode runs too (simulated, noisy and recorded runs always write it)");
   run->add_option("--threads", threads, "Worker threads; results never depend on it")->check(CLI::Range(1, 256));
+  int threaded_min_tags = RunOptions{}.threaded_min_tags;
+  run->add_option("--threaded-min-tags", threaded_min_tags,
+                  "A simulated scenario with fewer tags runs on one thread (its hand-overs would cost more than they save); "
+                  "results never depend on it")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
   HistoryArgs hist;
   run->add_option("--history", hist.file, "Store fixes, alarms and permits in this SQLite history file (created when missing)");
   run->add_option("--retention", hist.retention, "Keep history this long before the newest data (e.g. 365d; 0 keeps everything)")->capture_default_str();
@@ -652,7 +659,7 @@ int main(int argc, char** argv) {
     up.args = run_uplink.args;
 #endif
 #endif
-    return cmd_run(run_args, report_dir, threads, hist, ck, fixes_always, up);
+    return cmd_run(run_args, report_dir, threads, threaded_min_tags, hist, ck, fixes_always, up);
   }
   if (*track) return cmd_track(th);
   if (*stats) return cmd_stats(sh);

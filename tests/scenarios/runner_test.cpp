@@ -290,5 +290,23 @@ TEST(Command, H01_ResultDoesNotDependOnTheThreadCount) {
   }
 }
 
+// H-01: --threaded-min-tags only says from how many tags a simulated run uses its threads: a
+// calibration run of a few tags threaded (1) and on one thread (the default, 100, and 6) gives the
+// same report; 0 is refused as bad input.
+TEST(Command, H01_ThreadedMinTagsChangesNoResult) {
+  const std::string sc = std::string(PLANTTWIN_SOURCE_DIR) + "/scenarios/calibration/los.yaml";
+  std::string reports[3];
+  const char* settings[3] = {"--threaded-min-tags 1", "", "--threaded-min-tags 6"};
+  for (int k = 0; k < 3; ++k) {
+    const fs::path out = temp_dir("tmt" + std::to_string(k));
+    ASSERT_EQ(run_cli("run " + sc + " --threads 2 " + settings[k] + " --report " + out.string()), 0) << settings[k];
+    reports[k] = read(out / "report.json");
+    ASSERT_FALSE(reports[k].empty());
+  }
+  EXPECT_EQ(reports[0], reports[1]);
+  EXPECT_EQ(reports[0], reports[2]);
+  EXPECT_EQ(run_cli("run " + sc + " --threaded-min-tags 0"), 2);
+}
+
 }  // namespace
 }  // namespace planttwin
