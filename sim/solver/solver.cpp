@@ -499,6 +499,19 @@ struct Solver::Impl {
     return site->floors;
   }
 
+  // Whether a person can be at height p.z where p is: within the floors there (the building's, or
+  // the site's outdoors), from the lowest one's z0 to the highest one's z1, widened by
+  // floor_hysteresis_m. Anywhere when the site has no floors. A 3D solve outside is refused (2D at
+  // the tag height instead): long NLOS ranges to anchors overhead pull z down, below the ground
+  // (docs/solver.md, "2D or 3D").
+  bool z_possible(const Vec3& q, const TagState* st) const {
+    const std::vector<Floor>& fl = floors_in(building_at({q[0], q[1]}, st));
+    if (fl.empty()) return true;
+    double lo = fl.front().z0, hi = fl.front().z1;
+    for (const Floor& f : fl) lo = std::min(lo, f.z0), hi = std::max(hi, f.z1);
+    return q[2] >= lo - p.floor_hysteresis_m && q[2] <= hi + p.floor_hysteresis_m;
+  }
+
   // The building at (x, y), with hysteresis on the outline for a tag that already has one.
   int building_at(Vec2 q, const TagState* st) const {
     const double m = p.footprint_margin_m;
@@ -780,7 +793,7 @@ std::optional<SolvedFix> Solver::Impl::solve(int tag, Micros t, std::vector<Row>
       Vec3 s3start = s2.ok ? s2.p : start;
       if (st && st->z_from_3d && predict) s3start[2] = st->z;
       Solution s3 = solve_lm(p3, rows, s3start, p);
-      if (s3.ok && std::sqrt(std::max(s3.cov[2][2], 0.0)) <= p.z_sigma_max_m) {
+      if (s3.ok && std::sqrt(std::max(s3.cov[2][2], 0.0)) <= p.z_sigma_max_m && z_possible(s3.p, st)) {
         three_d = true;
         pr = p3;
         start = s3.p;

@@ -97,6 +97,45 @@ TEST(Solver, H02_AnchorsSpreadInHeightGive3DFix) {
   EXPECT_EQ(fix->floor, "2");
 }
 
+// Ranges that fit a point below the ground (long NLOS ranges to anchors overhead pull a 3D solve
+// down: 11 m under the demo plant's tank farm before this rule) give no 3D fix: a person is within
+// the floors where they are, from the lowest z0 to the highest z1 widened by floor_hysteresis_m
+// (0.5 m): here -1.5 to 8.5 m. Outside, the epoch is solved in 2D at the tag height.
+TEST(Solver, H02_ThreeDimensionalSolveOutsideEveryFloorIsRefused) {
+  Site s;
+  s.floors = {{"1", -1, 4}, {"2", 4, 8}};
+  const double pts[4][2] = {{0, 0}, {30, 0}, {30, 30}, {0, 30}};
+  for (int i = 0; i < 4; ++i) add_anchor(s, pts[i][0], pts[i][1], 0.5);
+  for (int i = 0; i < 4; ++i) add_anchor(s, pts[i][0] + (i % 2 ? -5 : 5), pts[i][1], 7.5);
+  Site no_floors = s;
+  no_floors.floors.clear();
+  struct Case {
+    double z;
+    bool three_d;
+  };
+  for (const Case c : {Case{-9, false}, Case{-1.6, false}, Case{-1.4, true}, Case{8.4, true}, Case{8.6, false}, Case{12, false}}) {
+    SCOPED_TRACE(c.z);
+    Solver solver(s, unfiltered());
+    auto fix = solver.solve_twr(1, 0, ranges(s, 11, 19, c.z));
+    ASSERT_TRUE(fix);
+    EXPECT_EQ(fix->z_solved, c.three_d);
+    if (c.three_d) {
+      EXPECT_NEAR(fix->z, c.z, 0.02);
+    } else {
+      EXPECT_TRUE(fix->z == 1.2 || fix->z == 5.2) << fix->z;  // a floor's surface + the tag height
+      EXPECT_GE(fix->z, -1.5);
+      EXPECT_LE(fix->z, 8.5);
+    }
+    // the same ranges on a site without floors: the 3D solve stands
+    Solver free_z(no_floors, unfiltered());
+    auto fz = free_z.solve_twr(1, 0, ranges(s, 11, 19, c.z));
+    ASSERT_TRUE(fz);
+    EXPECT_TRUE(fz->z_solved);
+    EXPECT_NEAR(fz->z, c.z, 0.02);
+    EXPECT_NEAR(fz->x, 11, 0.01);
+  }
+}
+
 TEST(Solver, H02_GaussianNoiseErrorWithinExpectedBounds) {
   Site s = yard(8);
   Solver solver(s, unfiltered());
