@@ -11,6 +11,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <system_error>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -34,10 +36,21 @@ CliResult run_cli(const std::string& args) {
   return r;
 }
 
+// every folder temp_dir made, removed when the test program ends (also after a failed ASSERT)
+struct TempDirs {
+  std::vector<fs::path> made;
+  ~TempDirs() {
+    std::error_code ec;
+    for (const fs::path& d : made) fs::remove_all(d, ec);
+  }
+};
+TempDirs g_temp_dirs;
+
 fs::path temp_dir(const std::string& name) {
   fs::path d = fs::temp_directory_path() / ("planttwin-check-" + name + "-" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
+  g_temp_dirs.made.push_back(d);
   return d;
 }
 
@@ -149,6 +162,7 @@ TEST(PlantCheckCommand, PL08_BadInputExitsTwoWithFileLineKey) {
   EXPECT_NE(r.out.find("anchors"), std::string::npos) << r.out;
   EXPECT_EQ(run_cli((d / "missing.yaml").string()).rc, 2);
   EXPECT_EQ(run_cli((d / "site.yaml").string() + " --cell 0").rc, 2);
+  fs::remove_all(d);
 }
 
 TEST(PlantCheckCommand, SO08_ScenarioWorkAreas) {
