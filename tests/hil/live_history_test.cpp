@@ -62,7 +62,7 @@ TEST(LiveHistory, H03_PL03_StatsTellDurableFixesAndFailedWrites) {
   sqlite3_close(other);
 
   // the next flush writes them: nothing was lost
-  auto caught_up = stats_where(c, [](const json& h) { return h["fixes_durable"] == 8; }, 15000ms);
+  auto caught_up = stats_where(c, [](const json& st) { return st["fixes_durable"] == 8; }, 15000ms);
   ASSERT_TRUE(caught_up.has_value()) << "the kept fixes are written once the file is free";
   EXPECT_GE((*caught_up)["history"]["write_errors"].get<int>(), 1);
   s.stop();

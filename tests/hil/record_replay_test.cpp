@@ -330,7 +330,9 @@ TEST(RecordReplay, H01_RecordingIsReadAsAStreamInTheMemoryOfOneRecord) {
     for (int i = 0; i < kInputs; ++i) {
       w.input(i, i, "fix", body + std::to_string(i));
       if (i % 1000 == 999) w.solve(i, i / 1000), w.reached(i);
-      if (i % 10000 == 0) ASSERT_TRUE(w.flush());
+      if (i % 10000 == 0) {
+        ASSERT_TRUE(w.flush());
+      }
     }
     w.end(kInputs);
     ASSERT_TRUE(w.flush());
