@@ -25,6 +25,10 @@ struct SolidShape {
   std::vector<std::array<double, 2>> hull;  // counter-clockwise, metres
   double z0 = 0, z1 = 0;
   int material = 0;  // index into LineOfSight::materials()
+  // The solid is exactly this prism (a box, a tank, a wall panel, a slab over a convex outline),
+  // not only inside it (a model's mesh, a slab over a concave outline): a path through the prism
+  // is a path through the solid.
+  bool exact = false;
 };
 
 class LineOfSight {

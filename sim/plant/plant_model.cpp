@@ -103,6 +103,17 @@ void add_prism(PlantMesh& m, const std::vector<P2>& outline, double z0, double z
     tri(j, k, n + k);
     tri(j, n + k, n + j);
   }
+  // convex (every corner turning left, or straight) and counter-clockwise: the solid is the prism
+  // over its outline's hull (SolidShape::exact)
+  bool convex = true;
+  double area2 = 0;
+  for (int j = 0; j < n; ++j) {
+    const P2 &o = outline[static_cast<std::size_t>(j)], &a = outline[static_cast<std::size_t>((j + 1) % n)],
+             &b = outline[static_cast<std::size_t>((j + 2) % n)];
+    convex = convex && (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]) >= 0;
+    area2 += o[0] * a[1] - a[0] * o[1];
+  }
+  m.solids[static_cast<std::size_t>(solid)].prism = convex && area2 > 0;
 }
 
 std::vector<P2> ccw(const Polygon& poly) {
@@ -508,6 +519,7 @@ std::unique_ptr<PlantModel> PlantModel::build(const Site& site, std::string& err
           continue;
         }
         pm->shapes_[s].hull = std::move(h);
+        pm->shapes_[s].exact = m.solids[s].prism && !m.solids[s].open;
       }
     }
   };

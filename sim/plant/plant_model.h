@@ -40,6 +40,7 @@ struct PlantSolid {
   std::string name;   // obstacle id, or "BUILDING/wall-3" (footprint edge 3), "BUILDING/slab-2" (floor 2)
   int material = 0;   // index into PlantModel::materials()
   bool open = false;  // an open mesh obstacle: surfaces, no inside (PlantOptions::open_mesh_sheet_m)
+  bool prism = false; // one prism over a convex outline (boxes, tanks, wall panels, some slabs): SolidShape::exact
 };
 
 // The triangle mesh as plain data (for viewers, the benchmark baseline and tests). Triangles wind

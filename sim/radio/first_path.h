@@ -12,7 +12,8 @@
 //    only when no earlier path is heard for sure, and only up to that path's length.
 //
 // Each path's legs are traced through the BVH (PlantModel::trace): penetrable solids on a leg add
-// their delay and loss, an opaque one rules the leg out. Per anchor the reflectors it can see are
+// their delay and loss, an opaque one rules the leg out. A reflection's leg that certainly passes
+// through one of the straight path's opaque blockers (certainly_through) is ruled out untraced. Per anchor the reflectors it can see are
 // cached when the finder is built (the plant does not move). Results are a pure function of the
 // geometry, the tag's position and the anchor: no state changes after construction, so any number
 // of threads may call find() at once and the result never depends on the thread.
@@ -26,6 +27,16 @@
 #include "sim/radio/radio.h"
 
 namespace planttwin {
+
+// A solid that is its prism (SolidShape::exact), ready for certainly_through(): its faces' inner
+// unit normals and offsets in plan, its box. Not exact: nothing is certain.
+struct Prism {
+  explicit Prism(const SolidShape& sh);
+  bool exact = false;
+  double z0 = 0, z1 = 0;
+  std::array<double, 2> lo{}, hi{};
+  std::vector<std::array<double, 3>> planes;  // per hull edge: nx, ny, c (inside: nx x + ny y >= c)
+};
 
 class FirstPathFinder {
  public:
@@ -54,8 +65,18 @@ class FirstPathFinder {
   // per anchor: faces within reach that face it, with their distance in plan, nearest first
   std::vector<std::vector<std::pair<double, int>>> anchor_faces_;
   std::vector<std::vector<std::array<double, 2>>> sorted_hulls_;  // per solid: its outline's corners, sorted
+  std::vector<Prism> prisms_;                                     // per solid (certainly_through)
   double reach_m_ = 0;
 };
+
+// Whether the segment p -> q certainly passes through the solid of `sh` (only when sh.exact: the
+// solid is its prism): over a stretch at least 2 x margin long it runs at least `margin` inside
+// every face. Then the plant model's trace() reports the solid (FirstPath differential test).
+bool certainly_through(const SolidShape& sh, const Vec3& p, const Vec3& q, double margin);
+bool certainly_through(const Prism& pr, const Vec3& p, const Vec3& q, double margin);
+// The margin find_between takes for a link a -> b: 1 cm, plus 2e-6 of the largest coordinate (the
+// single-precision face test's rounding grows with the distance from the origin).
+double certainty_margin(const Vec3& a, const Vec3& b);
 
 // ITU-R P.526 knife-edge loss J(v), dB (0 for v <= -0.78).
 double knife_edge_loss_db(double v);

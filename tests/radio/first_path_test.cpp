@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <random>
 
 #include "sim/motion.h"
+#include "sim/plant/plant_model.h"
 #include "sim/radio/first_path.h"
 #include "sim/radio/plant_los.h"
 #include "sim/radio/radio.h"
@@ -397,6 +399,98 @@ TEST(FirstPath, H02_ReflectionsSearchedNearestFirstAreTheSameAsTryingEveryFace) 
         }
       }
     EXPECT_GT(reflected, 20u) << diffraction;  // reflections are found, and compared
+  }
+}
+
+// A reflection's leg that certainly_through() says crosses an opaque blocker is not traced: sound
+// only if the plant model's trace() reports that solid for every such segment. Checked over random
+// segments through boxes, tanks, wall panels and slabs, near the origin and 20 km out; a concave
+// slab and a model's mesh are never taken as their prisms (SolidShape::exact).
+TEST(FirstPath, H02_ALegCertainlyThroughAnExactSolidIsOneTheModelTraces) {
+  for (const double off : {0.0, 20000.0}) {
+    SCOPED_TRACE(off);
+    World w({off, 0, 7});
+    w.box("BOX", {off + 10, 10, 0}, {off + 14, 30, 6}, "steel");
+    w.box("THIN", {off + 20, 0, 0}, {off + 20.015, 20, 3}, "steel");  // 1.5 cm: thinner than two margins
+    w.cylinder("TANK", off + 40, 20, 8, 0, 15, "steel");
+    w.cylinder("COL", off + 55, 5, 0.6, 0, 25, "concrete");
+    Building b;  // convex: walls and slab exact
+    b.id = "B";
+    b.footprint.pts = {{off + 60, 20}, {off + 80, 20}, {off + 80, 35}, {off + 60, 35}};
+    b.footprint.finalize();
+    b.floors = {Floor{"B1", 0, 4}, Floor{"B2", 4, 8}};
+    w.site.buildings.push_back(b);
+    Building l;  // L-shaped: its slab is inside its hull's prism, not that prism
+    l.id = "L";
+    l.footprint.pts = {{off + 0, 40}, {off + 30, 40}, {off + 30, 50}, {off + 10, 50}, {off + 10, 70}, {off + 0, 70}};
+    l.footprint.finalize();
+    l.floors = {Floor{"L1", 0, 4}, Floor{"L2", 4, 8}};
+    w.site.buildings.push_back(l);
+    Obstacle cube;  // a closed model: a unit cube's 12 triangles
+    cube.id = "MESH";
+    cube.shape = Obstacle::Shape::mesh;
+    cube.material = "steel";
+    auto m = std::make_shared<ObstacleMesh>();
+    for (int k = 0; k < 8; ++k) m->vertices.push_back({off + 45.0 + 4 * (k & 1), 45.0 + 4 * ((k >> 1) & 1), 4.0 * (k >> 2)});
+    m->triangles = {{0, 2, 1}, {1, 2, 3}, {4, 5, 6}, {5, 7, 6}, {0, 1, 4}, {1, 5, 4},
+                    {2, 6, 3}, {3, 6, 7}, {0, 4, 2}, {2, 4, 6}, {1, 3, 5}, {3, 7, 5}};
+    m->closed = true;
+    cube.mesh = m;
+    w.site.obstacles.push_back(cube);
+    w.build();
+    const std::vector<SolidShape>& shapes = w.los->shapes();
+    const auto* model = dynamic_cast<const PlantModel*>(w.los.get());
+    ASSERT_NE(model, nullptr);
+    const std::vector<PlantSolid>& solids = model->mesh().solids;
+    ASSERT_EQ(solids.size(), shapes.size());
+    int exact = 0;
+    for (size_t s = 0; s < solids.size(); ++s) {
+      const std::string& n = solids[s].name;
+      const bool expect = n != "MESH" && n.rfind("L/slab", 0) != 0;
+      EXPECT_EQ(shapes[s].exact, expect) << n;
+      exact += shapes[s].exact;
+    }
+    EXPECT_EQ(exact, 2 + 2 + 4 + 1 + 6);  // boxes, tanks, B's walls and slab, L's walls
+
+    // analytic: through the box's middle; 5 mm inside a face (less than the margin); 1.5 cm in; a
+    // plate thinner than two margins; a model; wholly inside; out of a tank through a face (not at
+    // a corner of its polygon); in and out at the box's corners
+    const double mg = certainty_margin({off, 0, 0}, {off, 0, 0});
+    const auto shape_of = [&](const std::string& name) -> const SolidShape& {
+      for (size_t s = 0; s < solids.size(); ++s)
+        if (solids[s].name == name) return shapes[s];
+      ADD_FAILURE() << name;
+      return shapes[0];
+    };
+    EXPECT_TRUE(certainly_through(shape_of("BOX"), {off + 5, 20, 1.2}, {off + 20, 20, 1.2}, mg));
+    EXPECT_FALSE(certainly_through(shape_of("BOX"), {off + 5, 10.005, 1.2}, {off + 20, 10.005, 1.2}, mg));
+    EXPECT_FALSE(certainly_through(shape_of("BOX"), {off + 5, 20, 1.2}, {off + 10.015, 20, 1.2}, mg));  // 1.5 cm in
+    EXPECT_FALSE(certainly_through(shape_of("THIN"), {off + 15, 10, 1}, {off + 25, 10, 1}, mg));
+    EXPECT_FALSE(certainly_through(shape_of("MESH"), {off + 40, 47, 2}, {off + 55, 47, 2}, mg));
+    EXPECT_FALSE(certainly_through(shape_of("TANK"), {off + 37, 18, 11}, {off + 42, 26, 2}, mg));  // wholly inside
+    EXPECT_TRUE(certainly_through(shape_of("TANK"), {off + 40, 20.8, 5}, {off + 60, 20.8, 5}, mg));
+    EXPECT_FALSE(certainly_through(shape_of("TANK"), {off + 40, 20, 5}, {off + 60, 20, 5}, mg));  // out at a corner
+    EXPECT_FALSE(certainly_through(shape_of("BOX"), {off + 9, 5, 1}, {off + 15, 35, 1}, mg));
+    EXPECT_TRUE(certainly_through(shape_of("BOX"), {off + 9, 5, 1}, {off + 15, 34, 1}, mg));  // out by a face
+
+    // random segments: every certain crossing is traced
+    std::mt19937_64 rng(20261204);
+    std::uniform_real_distribution<double> ux(-5, 90), uy(-5, 75), uz(-1, 20);
+    long claimed = 0;
+    for (int i = 0; i < 200000; ++i) {
+      const Vec3 p{off + ux(rng), uy(rng), uz(rng)}, q{off + ux(rng), uy(rng), uz(rng)};
+      const double margin = certainty_margin(p, q);
+      bool traced = false;
+      for (size_t s = 0; s < shapes.size(); ++s) {
+        if (!certainly_through(shapes[s], p, q, margin)) continue;
+        ++claimed;
+        if (!traced) w.los->trace(p, q, w.cr), traced = true;
+        const bool found = std::any_of(w.cr.begin(), w.cr.end(), [&](const Crossing& c) { return c.solid == static_cast<int>(s); });
+        ASSERT_TRUE(found) << solids[s].name << " from (" << p.x << ", " << p.y << ", " << p.z << ") to (" << q.x << ", " << q.y
+                           << ", " << q.z << ")";
+      }
+    }
+    EXPECT_GT(claimed, 50000);
   }
 }
 
