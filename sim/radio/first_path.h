@@ -13,8 +13,9 @@
 //
 // Each path's legs are traced through the BVH (PlantModel::trace): penetrable solids on a leg add
 // their delay and loss, an opaque one rules the leg out. A reflection's leg that certainly passes
-// through one of the straight path's opaque blockers (certainly_through) is ruled out untraced. Per anchor the reflectors it can see are
-// cached when the finder is built (the plant does not move). Results are a pure function of the
+// through one of the straight path's opaque blockers (certainly_through) is ruled out untraced.
+// Per anchor the reflectors it can see are cached when the finder is built (the plant does not
+// move). Results are a pure function of the
 // geometry, the tag's position and the anchor: no state changes after construction, so any number
 // of threads may call find() at once and the result never depends on the thread.
 #pragma once
@@ -70,8 +71,10 @@ class FirstPathFinder {
 };
 
 // Whether the segment p -> q certainly passes through the solid of `sh` (only when sh.exact: the
-// solid is its prism): over a stretch at least 2 x margin long it runs at least `margin` inside
-// every face. Then the plant model's trace() reports the solid (FirstPath differential test).
+// solid is its prism): it runs at least 2 x margin inside it, and enters or leaves it from an end
+// at least `margin` outside the face it crosses, at a point at least `margin` from that face's
+// edges. Then the plant model's trace() reports the solid (FirstPath differential test); a
+// segment wholly inside crosses no face and is not certain.
 bool certainly_through(const SolidShape& sh, const Vec3& p, const Vec3& q, double margin);
 bool certainly_through(const Prism& pr, const Vec3& p, const Vec3& q, double margin);
 // The margin find_between takes for a link a -> b: 1 cm, plus 2e-6 of the largest coordinate (the

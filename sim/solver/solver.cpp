@@ -499,7 +499,7 @@ struct Solver::Impl {
     return site->floors;
   }
 
-  // Whether a person can be at height p.z where p is: within the floors there (the building's, or
+  // Whether a person can be at height q.z where q is: within the floors there (the building's, or
   // the site's outdoors), from the lowest one's z0 to the highest one's z1, widened by
   // floor_hysteresis_m. Anywhere when the site has no floors. A 3D solve outside is refused (2D at
   // the tag height instead): long NLOS ranges to anchors overhead pull z down, below the ground
