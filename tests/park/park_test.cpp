@@ -644,7 +644,10 @@ TEST(ParkCluster, H01_AfterANodeIsLostLogsAreReadAndKeysListedEveryTime) {
     std::vector<std::string> want;
     for (std::uint64_t i = from; i <= 6; ++i) want.push_back("m" + std::to_string(i));
     EXPECT_EQ(bodies, want) << "reader " << reader << " from sequence " << from;
-    EXPECT_LT(Clock::now() - t0, std::chrono::seconds(15)) << "reader " << reader;
+    // a hang (the bug) is a consumer that never answers: open() gives up after 20 s. The first
+    // reader after the election can take 15-17 s on a loaded 2-core machine (measured), so the
+    // bound is open()'s limit and the reading after it, not a speed
+    EXPECT_LT(Clock::now() - t0, std::chrono::seconds(25)) << "reader " << reader;
   }
   // the bucket's stream may have been led by n0 too: once it has a leader again (as the log's
   // stream above), its keys are listed every time
