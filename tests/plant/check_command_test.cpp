@@ -11,8 +11,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <system_error>
-#include <vector>
+
+#include "tests/scenarios/temp_folder.h"
 
 namespace fs = std::filesystem;
 
@@ -36,23 +36,7 @@ CliResult run_cli(const std::string& args) {
   return r;
 }
 
-// every folder temp_dir made, removed when the test program ends (also after a failed ASSERT)
-struct TempDirs {
-  std::vector<fs::path> made;
-  ~TempDirs() {
-    std::error_code ec;
-    for (const fs::path& d : made) fs::remove_all(d, ec);
-  }
-};
-TempDirs g_temp_dirs;
-
-fs::path temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("planttwin-check-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  g_temp_dirs.made.push_back(d);
-  return d;
-}
+fs::path temp_dir(const std::string& name) { return planttwin::test::temp_dir_removed_at_exit("planttwin-check", name); }
 
 void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 

@@ -7,14 +7,13 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <system_error>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "scenarios/loader.h"
 #include "scenarios/report.h"
 #include "scenarios/runner.h"
+#include "tests/scenarios/temp_folder.h"
 
 namespace planttwin {
 namespace {
@@ -243,23 +242,7 @@ int run_cli(const std::string& args) {
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-// every folder temp_dir made, removed when the test program ends (also after a failed ASSERT)
-struct TempDirs {
-  std::vector<fs::path> made;
-  ~TempDirs() {
-    std::error_code ec;
-    for (const fs::path& d : made) fs::remove_all(d, ec);
-  }
-};
-TempDirs g_temp_dirs;
-
-fs::path temp_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("planttwin-test-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  g_temp_dirs.made.push_back(d);
-  return d;
-}
+fs::path temp_dir(const std::string& name) { return test::temp_dir_removed_at_exit("planttwin-test", name); }
 
 void write(const fs::path& p, const std::string& text) {
   std::ofstream(p) << text;
