@@ -494,5 +494,70 @@ TEST(FirstPath, H02_ALegCertainlyThroughAnExactSolidIsOneTheModelTraces) {
   }
 }
 
+// The plant model as it is, but no solid taken as its prism (SolidShape::exact false): a finder
+// over it traces every reflection leg.
+struct NothingExact final : LineOfSight {
+  const LineOfSight& los;
+  std::vector<SolidShape> shapes_;
+  explicit NothingExact(const LineOfSight& l) : los(l), shapes_(l.shapes()) {
+    for (SolidShape& s : shapes_) s.exact = false;
+  }
+  const std::vector<std::string>& materials() const override { return los.materials(); }
+  void trace(const Vec3& a, const Vec3& b, std::vector<Crossing>& out) const override { los.trace(a, b, out); }
+  const std::vector<SolidShape>& shapes() const override { return shapes_; }
+};
+
+// Reflection legs ruled out without a ray (certainly_through) give every link the paths that
+// tracing every leg gives, bit for bit: tags all over a block of tanks, racks, a deck, plates and
+// walls (the benchmarks' plant kinds), with and without diffraction.
+TEST(FirstPath, H02_LegsRuledOutUntracedGiveTheSamePathsAsTracingEveryLeg) {
+  for (const bool diffraction : {true, false}) {
+    World w({100, 75, 7});
+    for (int i = 1; i <= 6; ++i)
+      w.site.anchors.push_back({"A" + std::to_string(i + 1), {20.0 + 35 * (i % 3), 25.0 + 45 * (i / 3), 7}});
+    for (int k = 0; k < 4; ++k) w.cylinder("TK" + std::to_string(k), 30.0 + 30 * (k % 2), 40.0 + 40 * (k / 2), 10, 0, 18, "steel");
+    for (int k = 0; k < 3; ++k) w.box("PR" + std::to_string(k), {110.0 + 12 * k, 10, 3}, {112.0 + 12 * k, 140, 9}, "steel");
+    w.box("DECK", {150, 40, 5.7}, {175, 65, 6}, "steel");
+    w.box("PLATE", {150, 90, 0}, {150.05, 120, 10}, "steel");
+    w.box("WALL", {80, 130, 0}, {140, 130.3, 6}, "concrete");
+    Building b;
+    b.id = "B";
+    b.footprint.pts = {{170, 100}, {195, 100}, {195, 140}, {170, 140}};
+    b.footprint.finalize();
+    b.floors = {Floor{"B1", 0, 4}, Floor{"B2", 4, 8}};
+    b.wall_material = "steel";
+    w.site.buildings.push_back(b);
+    RadioParams p = radio_defaults(w.site);
+    p.paths.diffraction = diffraction;
+    w.build(p);
+    const NothingExact plain(*w.los);
+    const FirstPathFinder every_leg(plain, *w.ch);
+    std::mt19937_64 rng(4120);
+    std::uniform_real_distribution<double> ux(0, 200), uy(0, 150);
+    long blocked = 0, reflected = 0;
+    for (int i = 0; i < 100000; ++i) {
+      const Vec3 tag{ux(rng), uy(rng), 1.2};
+      const int anchor = static_cast<int>(rng() % 7);
+      w.los->trace(tag, w.ch->anchor_at(anchor), w.cr);
+      blocked += !w.cr.empty();
+      const LinkGeometry g = w.fp->find(tag, anchor, w.cr);
+      const LinkGeometry e = every_leg.find(tag, anchor, w.cr);
+      ASSERT_EQ(g.paths, e.paths) << tag.x << " " << tag.y << " anchor " << anchor;
+      EXPECT_EQ(g.in_budget, e.in_budget);
+      EXPECT_EQ(g.attenuation_db, e.attenuation_db);
+      for (int k = 0; k < g.paths; ++k) {
+        const PathCandidate &a = g.path[static_cast<size_t>(k)], &c = e.path[static_cast<size_t>(k)];
+        EXPECT_EQ(a.kind, c.kind) << tag.x << " " << tag.y << " anchor " << anchor;
+        EXPECT_EQ(a.length_m, c.length_m);
+        EXPECT_EQ(a.delay_m, c.delay_m);
+        EXPECT_EQ(a.loss_db, c.loss_db);
+        reflected += a.kind == PathCandidate::Kind::reflected;
+      }
+    }
+    EXPECT_GT(blocked, 20000);  // the search ran on many links
+    EXPECT_GT(reflected, 400);  // and found reflections
+  }
+}
+
 }  // namespace
 }  // namespace planttwin
