@@ -81,12 +81,18 @@ TEST(Solver, H02_FilteredFirstFixIsTheLsFixAndOutsideTheHullStillSolves) {
   EXPECT_NEAR(fix->y, 20, 0.01);
 }
 
-TEST(Solver, H02_AnchorsSpreadInHeightGive3DFix) {
+// two floors (-1 to 4 m, 4 to 8 m), anchors at 0.5 m and 7.5 m around a 30 m square: z observable
+Site two_heights() {
   Site s;
   s.floors = {{"1", -1, 4}, {"2", 4, 8}};
   const double pts[4][2] = {{0, 0}, {30, 0}, {30, 30}, {0, 30}};
   for (int i = 0; i < 4; ++i) add_anchor(s, pts[i][0], pts[i][1], 0.5);
   for (int i = 0; i < 4; ++i) add_anchor(s, pts[i][0] + (i % 2 ? -5 : 5), pts[i][1], 7.5);
+  return s;
+}
+
+TEST(Solver, H02_AnchorsSpreadInHeightGive3DFix) {
+  const Site s = two_heights();
   Solver solver(s, unfiltered());
   auto fix = solver.solve_twr(1, 0, ranges(s, 11, 19, 5.3));
   ASSERT_TRUE(fix);
@@ -98,15 +104,11 @@ TEST(Solver, H02_AnchorsSpreadInHeightGive3DFix) {
 }
 
 // Ranges that fit a point below the ground (long NLOS ranges to anchors overhead pull a 3D solve
-// down: 11 m under the demo plant's tank farm before this rule) give no 3D fix: a person is within
+// down: to 21 m under the demo plant before this rule) give no 3D fix: a person is within
 // the floors where they are, from the lowest z0 to the highest z1 widened by floor_hysteresis_m
 // (0.5 m): here -1.5 to 8.5 m. Outside, the epoch is solved in 2D at the tag height.
 TEST(Solver, H02_ThreeDimensionalSolveOutsideEveryFloorIsRefused) {
-  Site s;
-  s.floors = {{"1", -1, 4}, {"2", 4, 8}};
-  const double pts[4][2] = {{0, 0}, {30, 0}, {30, 30}, {0, 30}};
-  for (int i = 0; i < 4; ++i) add_anchor(s, pts[i][0], pts[i][1], 0.5);
-  for (int i = 0; i < 4; ++i) add_anchor(s, pts[i][0] + (i % 2 ? -5 : 5), pts[i][1], 7.5);
+  const Site s = two_heights();
   Site no_floors = s;
   no_floors.floors.clear();
   struct Case {
@@ -133,6 +135,16 @@ TEST(Solver, H02_ThreeDimensionalSolveOutsideEveryFloorIsRefused) {
     EXPECT_TRUE(fz->z_solved);
     EXPECT_NEAR(fz->z, c.z, 0.02);
     EXPECT_NEAR(fz->x, 11, 0.01);
+  }
+  // the band's slack is floor_hysteresis_m: 2 m lets a solve at -2.9 m stand, not one at -3.1 m
+  SolverParams wide = unfiltered();
+  wide.floor_hysteresis_m = 2;
+  for (const Case c : {Case{-2.9, true}, Case{-3.1, false}}) {
+    SCOPED_TRACE(c.z);
+    Solver solver(s, wide);
+    auto fix = solver.solve_twr(1, 0, ranges(s, 11, 19, c.z));
+    ASSERT_TRUE(fix);
+    EXPECT_EQ(fix->z_solved, c.three_d);
   }
 }
 
