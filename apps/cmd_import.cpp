@@ -56,7 +56,14 @@ int run_import(const ImportArgs& a) {
   // the file must load as it is: check it with the site loader before writing it
   Site site;
   if (auto err = load_site_text(result.site_yaml, out_path, site)) {
-    std::cerr << "the site made from " << a.drawing << " does not load (check the map's values): " << err->to_string() << "\n";
+    // nothing is written: the line named is the made site's, as it would have been written
+    if (a.update.empty())
+      std::cerr << "the site made from " << a.drawing << " does not load (check the map's values), " << out_path
+                << " not written 未写入: " << err->to_string() << "\n";
+    else
+      std::cerr << "the site made from " << a.drawing << " with what " << a.update
+                << " holds by hand does not load (check the map's values and the hand-added keys), " << out_path
+                << " not written 未写入: " << err->to_string() << "\n";
     return kExitBadInput;
   }
   std::error_code ec;

@@ -431,6 +431,7 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out,
     if (hand)
       for (const std::string& m : hand->models) o << "  - " << m << "   # 3D model, kept by hand\n";
     for (const Shape& s : obstacles) {
+      if (hand && hand->replaced_by_models.count(s.id)) continue;  // a model by hand has its id
       const LayerRule& r = *s.rule;
       if (s.circle) {
         o << "  - {id: " << q(s.id) << ", shape: cylinder, center: [" << num(s.center.x) << ", " << num(s.center.y) << "], radius: " << num(s.radius)
@@ -472,7 +473,7 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out,
   marks("cameras", cameras, true);
   out.made["zones"] = static_cast<int>(zones.size());
   out.made["buildings"] = static_cast<int>(buildings.size());
-  out.made["obstacles"] = static_cast<int>(obstacles.size());
+  out.made["obstacles"] = static_cast<int>(obstacles.size() - (hand ? hand->replaced_by_models.size() : 0));
   out.made["anchors"] = static_cast<int>(anchors.size());
   out.made["cameras"] = static_cast<int>(cameras.size());
   if (!out.made.count("bounds")) out.made["bounds"] = 0;

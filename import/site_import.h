@@ -2,6 +2,7 @@
 // anchors, cameras and the boundary, with a summary of what was made and of everything left out.
 #pragma once
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct HandParts {
   std::map<std::string, std::map<std::string, std::vector<std::pair<std::string, std::string>>>> items;
   // whole obstacles the drawing can never make (3D models, `mesh:`), as OLD writes them (flow YAML)
   std::vector<std::string> models;
+  // ids of the drawing's obstacles a model of `models` stands in for (the model has their id): not
+  // written, so that the site keeps one obstacle per id
+  std::set<std::string> replaced_by_models;
 };
 
 // Makes the site. false and `out.error` set on bad input (an entity the site cannot hold as drawn).

@@ -85,13 +85,16 @@ bool update_site(const dxf::Drawing& d, const ImportMap& map, const std::string&
         if (!id_of(item).empty()) before.emplace(id_of(item), item);
     if (nw[list])
       for (const auto& item : nw[list]) after.emplace(id_of(item), item);
-    std::vector<std::string> added, removed, changed, kept;
+    std::vector<std::string> added, removed, changed, kept, models, in_place;
+    // a 3D model (docs/site-v1.md "Mesh obstacles") never comes from the drawing
+    auto is_model = [&](const YAML::Node& item) { return std::string(list) == "obstacles" && item.IsMap() && item["mesh"]; };
     for (const auto& [id, item] : after) {
       auto b = before.find(id);
       if (b == before.end()) {
         added.push_back(id);
         continue;
       }
+      if (is_model(b->second)) continue;  // below
       std::vector<std::string> keys_changed, keys_kept;
       for (const auto& kv : item) {
         const std::string k = kv.first.Scalar();
@@ -107,14 +110,14 @@ bool update_site(const dxf::Drawing& d, const ImportMap& map, const std::string&
       if (!keys_changed.empty()) changed.push_back(id + " (" + join(keys_changed) + ")");
       if (!keys_kept.empty()) kept.push_back(id + " (" + join(keys_kept) + ")");
     }
-    std::vector<std::string> models;
     for (const auto& [id, item] : before) {
-      if (after.count(id)) continue;
-      // a 3D model (docs/site-v1.md "Mesh obstacles") never comes from the drawing: kept whole
-      if (std::string(list) == "obstacles" && item.IsMap() && item["mesh"]) {
+      if (is_model(item)) {
+        // kept whole; a model put by hand in place of the drawn obstacle of its id stays too, and
+        // the drawn one is not written (one obstacle per id)
         hand.models.push_back(yaml_flow(item));
         models.push_back(id);
-      } else {
+        if (after.count(id)) hand.replaced_by_models.insert(id), in_place.push_back(id);
+      } else if (!after.count(id)) {
         removed.push_back(id);
       }
     }
@@ -125,6 +128,8 @@ bool update_site(const dxf::Drawing& d, const ImportMap& map, const std::string&
     if (!removed.empty()) o << "  gone 删除 (not in the drawing any more): " << join(removed) << "\n";
     if (!changed.empty()) o << "  changed 变更: " << join(changed) << "\n";
     if (!kept.empty()) o << "  kept by hand 保留手工: " << join(kept) << "\n";
+    if (!in_place.empty())
+      o << "  drawn but not written 图纸中有但未写入 (a 3D model by hand has the id 手工三维模型同ID): " << join(in_place) << "\n";
   }
   if (made.count("bounds") && old["bounds"] && nw["bounds"] && yaml_flow(old["bounds"]) != yaml_flow(nw["bounds"]))
     o << "bounds: changed 变更\n";

@@ -559,6 +559,58 @@ TEST(ImportUpdate, KeepsHandAdded3DModels_PL04) {
   fs::remove_all(dir);
 }
 
+// PL-04: a 3D model put by hand in place of a drawn obstacle, with its id (TK-101, the drawing's
+// tank): an update keeps the model whole where it was, writes the drawn tank no more (one obstacle
+// per id; before, the drawing's keys were merged into the model's and the site did not load), and
+// says so; a second update changes nothing.
+TEST(ImportUpdate, AModelByHandWithADrawnObstaclesIdStays_PL04) {
+  const fs::path dir = temp_dir("update-model-same-id");
+  write(dir / "map.yaml", kPlantMap);
+  const std::string map = (dir / "map.yaml").string(), site = (dir / "site.yaml").string();
+  CliResult first = run_cli("import " + kData + "plant.dxf --map " + map + " --out " + site);
+  ASSERT_EQ(first.rc, 0) << first.out;
+  write(dir / "tank.obj", "v 0 0 0\nv 2 0 0\nv 2 2 0\nv 0 2 0\nv 0 0 3\nv 2 0 3\nv 2 2 3\nv 0 2 3\n"
+                         "f 1 3 2\nf 1 4 3\nf 5 6 7\nf 5 7 8\nf 1 2 6\nf 1 6 5\nf 2 3 7\nf 2 7 6\nf 3 4 8\nf 3 8 7\nf 4 1 5\nf 4 5 8\n");
+  std::string text = read_file(site);
+  const std::size_t from = text.find("  - {id: TK-101, shape: cylinder");
+  ASSERT_NE(from, std::string::npos) << text;
+  const std::size_t to = text.find('\n', from);
+  text.replace(from, to - from, "  - {id: TK-101, mesh: tank.obj, up: z, material: steel, at: [120, 110, 0], scale: 4}");
+  write(site, text);
+  Site edited;
+  ASSERT_FALSE(load_site_file(site, edited));
+  for (int round = 0; round < 2; ++round) {
+    CliResult up = run_cli("import " + kData + "plant-v2.dxf --map " + map + " --update " + site);
+    ASSERT_EQ(up.rc, 0) << up.out;
+    EXPECT_NE(up.out.find("3D models 三维模型 TK-101"), std::string::npos) << up.out;
+    EXPECT_NE(up.out.find("drawn but not written 图纸中有但未写入 (a 3D model by hand has the id 手工三维模型同ID): TK-101"),
+              std::string::npos) << up.out;
+    EXPECT_NE(up.out.find("obstacles 障碍物 2,"), std::string::npos) << up.out;  // the racks: the tank is the model
+    Site s;
+    const auto err = load_site_file(site, s);
+    ASSERT_FALSE(err) << err->to_string();
+    ASSERT_EQ(std::count_if(s.obstacles.begin(), s.obstacles.end(), [](const Obstacle& o) { return o.id == "TK-101"; }), 1);
+    const auto it = std::find_if(s.obstacles.begin(), s.obstacles.end(), [](const Obstacle& o) { return o.id == "TK-101"; });
+    ASSERT_TRUE(it->mesh);
+    EXPECT_EQ(it->mesh->triangles.size(), 12u);
+    EXPECT_EQ(s.obstacles.size(), 3u);  // the model and the drawing's two racks
+  }
+  // a key added by hand that the site refuses: exit 2, the update's message names the hand's part
+  // and says nothing was written; the file is as it was
+  text = read_file(site);
+  const std::size_t tf = text.find("  - id: TF");
+  ASSERT_NE(tf, std::string::npos) << text;
+  text.insert(text.find('\n', tf) + 1, "    capacity: -3\n");
+  write(site, text);
+  CliResult bad = run_cli("import " + kData + "plant-v2.dxf --map " + map + " --update " + site);
+  EXPECT_EQ(bad.rc, 2) << bad.out;
+  EXPECT_NE(bad.out.find("holds by hand does not load"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find(site + " not written 未写入: " + site + ":"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("capacity"), std::string::npos) << bad.out;
+  EXPECT_EQ(read_file(site), text);
+  fs::remove_all(dir);
+}
+
 // H-05, PL-14: control points tie the drawing to CGCS2000. The surveyed places are made with the
 // uplink's own conversion (hardware-in-loop/uplink, PROJ) from a known origin and rotation; the fit
 // gives both back, and the residual names a point surveyed 0.5 m off.
