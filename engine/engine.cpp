@@ -243,10 +243,11 @@ void Engine::advance_to(Micros until) {
     const Micros next_tick = !state_.started ? 0 : state_.now / every >= kNever / every - 1 ? kNever : (state_.now / every + 1) * every;
     const Micros t = std::min(next_input, next_tick);
     if (t > until || t == kNever) break;
+    const Micros previous = state_.started ? state_.now : kNever;
     state_.now = t;
     state_.started = true;
     while (q.head < q.pending.size() && q.pending[q.head].t == t) apply(q.pending[q.head++]);
-    step(t);
+    step(t, previous);
   }
   if (q.head == q.pending.size()) {
     q.pending.clear();
@@ -311,7 +312,7 @@ void Engine::apply(const Input& in) {
 
 void Engine::use_reference_gathering_finder(bool on) { scratch_->use_reference = on; }
 
-void Engine::step(Micros t) {
+void Engine::step(Micros t, Micros previous) {
   const EngineModel& m = *model_;
   EngineState& s = state_;
   ++s.counters.steps;
@@ -332,7 +333,11 @@ void Engine::step(Micros t) {
     DeskWorld world(m, s);
     permit_step(m.desk, s.desk, t, world);
   }
-  rules::gathering(m, s, *scratch_, t);
+  // the gathering rule at every step, or (gathering.every) at the first step at or after each
+  // multiple of it: a function of engine time and the step before, both state, so a resumed engine
+  // runs it at the same steps
+  const Micros every = m.rules().gathering.every;
+  if (every <= 0 || previous == kNever || t / every > previous / every) rules::gathering(m, s, *scratch_, t);
   rules::acknowledgement(m, s, t);
 }
 

@@ -103,7 +103,7 @@ class Engine {
 
  private:
   void apply(const Input& in);
-  void step(Micros t);
+  void step(Micros t, Micros previous);  // previous: the step before (kNever: none)
 
   std::shared_ptr<const EngineModel> model_;
   EngineState state_;

@@ -111,6 +111,7 @@ std::shared_ptr<const EngineModel> EngineModel::build(EngineSetup setup) {
   const Rules& r = site.rules;
   f.f64(r.gathering.radius), f.i64(r.gathering.dwell), f.i64(r.gathering.yellow), f.i64(r.gathering.orange);
   f.i64(r.gathering.red), f.i64(r.gathering.clear_after), f.i64(r.gathering.fix_max_age);
+  if (r.gathering.every != 0) f.i64(r.gathering.every);  // only when set: earlier fingerprints stand
   f.f64(r.stationary_radius), f.i64(r.stationary_after), f.i64(r.crossing_escalate_after), f.f64(r.crossing_exit_margin);
   f.i64(r.crossing_delay), f.i64(r.capacity_delay), f.i64(r.tag_offline_after), f.f64(r.low_battery);
   f.i64(r.untagged_after), f.i64(r.ack_within), f.i64(r.evaluate_every), f.i64(r.work_without_permit_after);

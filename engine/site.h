@@ -136,6 +136,11 @@ struct GatheringRules {
   // between their last two fixes, i.e. one missing fix drops them (exact for regular reports).
   // Positioning with irregular report times (ALOHA / TDoA blinks, live hardware) sets a bound.
   Micros fix_max_age = 0;
+  // How often the rule runs. 0 (default): at every step. Else at the first step at or after each
+  // multiple of it (the engine ticks at every multiple of rules.evaluate_every, so with 1 s: once a
+  // second, whatever else arrives). A live session at 5,000 people to a km2 steps about a hundred
+  // times a second, and the finder looks at everyone each time (docs/engine.md "Gathering").
+  Micros every = 0;
 };
 
 struct Rules {

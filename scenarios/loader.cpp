@@ -471,7 +471,7 @@ struct RulesReader {
   }
 
   void gathering(const V& v, GatheringRules& g) const {
-    const Map m = r.map(v, {"radius", "dwell", "yellow", "orange", "red", "confirm_close_from", "clear_after", "fix_max_age"});
+    const Map m = r.map(v, {"radius", "dwell", "yellow", "orange", "red", "confirm_close_from", "clear_after", "fix_max_age", "every"});
     if (const V* x = m.get("radius")) g.radius = r.positive(*x);
     if (const V* x = m.get("dwell")) g.dwell = r.duration(*x);
     if (const V* x = m.get("yellow")) g.yellow = r.count(*x);
@@ -483,6 +483,7 @@ struct RulesReader {
     }
     if (const V* x = m.get("clear_after")) g.clear_after = r.duration(*x);
     if (const V* x = m.get("fix_max_age")) g.fix_max_age = r.duration(*x);
+    if (const V* x = m.get("every")) g.every = r.duration(*x);
     // tiers are checked on the merged result, at the first tier this mapping writes
     if (!(g.yellow >= 2 && g.yellow <= g.orange && g.orange <= g.red)) {
       const V* at = m.get("yellow");

@@ -246,5 +246,77 @@ TEST(GatheringRule, PL02_RadiusAndDwellAreConfigurable) {
   EXPECT_EQ(w.raised("gathering"), std::vector<double>{11});
 }
 
+// PL-02, H-01: gathering.every runs the rule at the first step at or after each multiple of it,
+// not at every step. Three people gathered from t = 0 with fixes at whole seconds, and a battery
+// report at every half second (steps between the fixes): by default the rule runs at 60.5 s too and
+// raises there (held for more than 60 s); once a second, at 61 s; every 2.2 s, at 62 s, the first
+// step at or after 61.6 s (at 59.4 s it was not yet held for more than the dwell). The group's
+// members and level are the same each way.
+TEST(GatheringRule, PL02_H01_EveryRunsTheRuleAtTheFirstStepAtOrAfterEachMultiple) {
+  auto run = [](Micros every) {
+    auto w = std::make_unique<World>();
+    w->site.rules.gathering.every = every;
+    triangle(*w, 10);
+    w->start();
+    for (int half = 1; half <= 2 * 80; half += 2) {
+      w->run_to((half - 1) / 2.0);
+      TagStatusInput st;
+      st.tag = w->engine->tag_index("TP1");
+      st.battery = 0.9;
+      w->input(half / 2.0, st);
+    }
+    w->run_to(80);
+    return w;
+  };
+  const auto every_step = run(0), each_second = run(kSecond), uneven = run(2200 * kMillisecond);
+  EXPECT_EQ(every_step->raised("gathering"), std::vector<double>{60.5});
+  EXPECT_EQ(each_second->raised("gathering"), std::vector<double>{61});
+  EXPECT_EQ(uneven->raised("gathering"), std::vector<double>{62});
+  for (const World* w : {every_step.get(), each_second.get(), uneven.get()}) {
+    ASSERT_EQ(w->of_type("gathering").size(), 1u);
+    EXPECT_EQ(w->of_type("gathering")[0]->level, AlarmLevel::yellow);
+    EXPECT_EQ(w->of_type("gathering")[0]->who, (std::vector<std::string>{"P1", "P2", "P3"}));
+  }
+  // the steps between: the engine stepped at every half second in each run
+  EXPECT_GE(each_second->engine->state().counters.steps, 160u);
+}
+
+// PL-02, H-01: with gathering.every the rule's steps are a function of engine time and the step
+// before, both engine state: an engine restored from a checkpoint taken between two evaluations
+// (at 31 s, every 2.5 s) runs the rule at the same steps and ends in the same state as one that ran
+// through, over a group that forms, escalates (a fourth person joins) and breaks up.
+TEST(GatheringRule, PL02_H01_EveryAcrossACheckpointGivesTheSameRun) {
+  auto world = [] {
+    auto w = std::make_unique<World>();
+    w->site.rules.gathering.every = 2500 * kMillisecond;
+    triangle(*w, 10);
+    w->person("P4", 300, 300);
+    w->start();
+    return w;
+  };
+  auto script = [](World& w, double from, double to) {
+    for (double t = from; t <= to; t += 1) {
+      if (t == 20) w.move("P4", 100, 104);
+      if (t == 140) w.move("P1", 400, 400), w.move("P2", 500, 500);
+      w.run_to(t);
+    }
+  };
+  auto through = world();
+  script(*through, 0, 200);
+  auto resumed = world();
+  script(*resumed, 0, 31);
+  const EngineState saved = resumed->engine->state();
+  resumed->engine = std::make_unique<Engine>(resumed->setup);
+  std::string why;
+  ASSERT_TRUE(resumed->engine->restore(saved, &why)) << why;
+  script(*resumed, 32, 200);
+  EXPECT_TRUE(resumed->engine->state() == through->engine->state());
+  const auto g = through->of_type("gathering");
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_EQ(g[0]->level, AlarmLevel::orange);  // four members held for more than the dwell
+  EXPECT_FALSE(through->event_times("gathering", K::cleared).empty());
+  for (double t : through->event_times("gathering", K::raised)) EXPECT_EQ(std::fmod(t, 1.0), 0.0);
+}
+
 }  // namespace
 }  // namespace planttwin::test

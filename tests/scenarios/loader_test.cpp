@@ -172,7 +172,7 @@ const std::string kFullSite = lines({
     "  - {id: SP1, at: [10, 10, 1.2], floor: 1}",
     "  - {id: SP2, at: [12, 10]}",
     "rules:",
-    "  gathering: {radius: 12, dwell: 45s, yellow: 3, orange: 5, red: 8, confirm_close_from: red, clear_after: 10s}",
+    "  gathering: {radius: 12, dwell: 45s, yellow: 3, orange: 5, red: 8, confirm_close_from: red, clear_after: 10s, every: 2500ms}",
     "  stationary: {radius: 1.5, after: 5min}",
     "  crossing: {escalate_after: 20s, exit_margin: 2, delay: 2s}",
     "  over_capacity: {delay: 3s}",
@@ -321,6 +321,7 @@ TEST_F(SiteLoader, FullSiteFillsEveryKey) {
   EXPECT_EQ(r.gathering.red, 8);
   EXPECT_EQ(r.gathering.confirm_close_from, Risk::red);
   EXPECT_EQ(r.gathering.clear_after, 10 * kSecond);
+  EXPECT_EQ(r.gathering.every, 2500 * kMillisecond);
   EXPECT_DOUBLE_EQ(r.stationary_radius, 1.5);
   EXPECT_EQ(r.stationary_after, 5 * kMinute);
   EXPECT_EQ(r.crossing_escalate_after, 20 * kSecond);
@@ -392,6 +393,7 @@ TEST_F(SiteLoader, MinimalSiteHasEveryDefault) {
   EXPECT_DOUBLE_EQ(s.rules.gathering.radius, d.gathering.radius);
   EXPECT_EQ(s.rules.gathering.dwell, 60 * kSecond);
   EXPECT_EQ(s.rules.gathering.confirm_close_from, Risk::orange);
+  EXPECT_EQ(s.rules.gathering.every, 0);  // every step
   EXPECT_EQ(s.rules.validity, d.validity);
   EXPECT_EQ(s.rules.pause_reanalysis, d.pause_reanalysis);
   EXPECT_EQ(s.rules.certificates, d.certificates);
@@ -1246,6 +1248,7 @@ TEST_F(ScenarioErrors, BadDuration) {
   EXPECT_NE(e.message.find("'5 minutes'"), std::string::npos);
   check({
       {lines({"rules:", "  gathering: {dwell: 1m}"}), 9, "rules.gathering.dwell", "bad duration"},
+      {lines({"rules:", "  gathering: {every: -1s}"}), 9, "rules.gathering.every", "bad duration"},
       {lines({"script:", "  - {t: 5 sec, who: A, press: sos}"}), 9, "script[0].t", "bad duration"},
       {lines({"drill: {ack: soon}"}), 8, "drill.ack", "bad duration"},
       {lines({"script:", "  - {t: 1, permit: {action: reserve, id: R, type: height, area: [[0, 0], [1, 0], [1, 1]],",

@@ -82,7 +82,27 @@ std::string read_file(const fs::path& p) {
 // tight group by the tank farm, a gathering the rule keeps (radius 15 m), and teams stand inside
 // the restricted tank farm. (Everyone 20 m from everyone, one connected crowd over the whole
 // plant, is the gathering finder's worst case: docs/soak.md.)
+// --layout dense instead: 5,000 people to a km2 (BM_EngineIngestDense's density; a turnaround, a
+// shift change), everyone but the 30 walking a circle of 10-100 m radius at 1.2 m/s around a centre
+// spread over the square [0, 1000] m, so groups of three and more form and break all the time and
+// the gathering finder sees one connected crowd.
+bool g_dense = false;
+
+double unit_hash(std::uint64_t i, std::uint64_t salt) {
+  std::uint64_t z = i * 0x9e3779b97f4a7c15ull + salt;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+}
+
 void position(int i, double t, double& x, double& y) {
+  if (g_dense && i >= 30) {
+    const auto k = static_cast<std::uint64_t>(i);
+    const double r = 10 + 90 * unit_hash(k, 1), a = 1.2 / r * t + 6.283185307179586 * unit_hash(k, 2);
+    x = 100 + 800 * unit_hash(k, 3) + r * std::cos(a);
+    y = 100 + 800 * unit_hash(k, 4) + r * std::sin(a);
+    return;
+  }
   if (i < 30) {
     x = 1010 + (i % 6) * 1.5 + 0.3 * std::sin(t / 10.0 + i);
     y = 440 + (i / 6) * 1.5 + 0.3 * std::cos(t / 10.0 + i);
@@ -93,7 +113,7 @@ void position(int i, double t, double& x, double& y) {
   y = 20 + (team / cols) * 40 + 1.5 * std::cos(t / 20.0 + i);
 }
 
-void write_scenario(const fs::path& file, int tags) {
+void write_scenario(const fs::path& file, int tags, const std::string& gathering_every) {
   std::ofstream f(file);
   f << "scenario: soak\n"
        "description: issue 17 soak, written by planttwin_soak\n"
@@ -107,8 +127,9 @@ void write_scenario(const fs::path& file, int tags) {
        "authorized: {roles: [operator]}}\n"
        "    - {id: loading, name: 装卸区 loading, kind: loading, risk: orange, polygon: [[20, 20], [320, 20], [320, 220], [20, 220]]}\n"
        "  anchors:\n"
-       "    - {id: A1, at: [0, 0, 6]}\n    - {id: A2, at: [1750, 0, 6]}\n    - {id: A3, at: [1750, 1750, 6]}\n    - {id: A4, at: [0, 1750, 6]}\n"
-       "start: 2026-03-02T09:00:00+08:00\n"
+       "    - {id: A1, at: [0, 0, 6]}\n    - {id: A2, at: [1750, 0, 6]}\n    - {id: A3, at: [1750, 1750, 6]}\n    - {id: A4, at: [0, 1750, 6]}\n";
+  if (!gathering_every.empty()) f << "  rules:\n    gathering: {every: " << gathering_every << "}\n";
+  f <<        "start: 2026-03-02T09:00:00+08:00\n"
        "duration: 24h\n"
        "people:\n";
   for (int i = 0; i < tags; ++i) {
@@ -239,6 +260,12 @@ int main(int argc, char** argv) {
   app.add_option("--out", out, "Output folder (created)")->required();
   app.add_option("--minutes", minutes, "Length of the run")->capture_default_str();
   app.add_option("--tags", tags, "Tags, one fix each per second")->capture_default_str();
+  std::string layout = "teams";
+  app.add_option("--layout", layout, "teams: teams of three 40 m apart over 1.75 km (a large plant); dense: 5,000 a km2 walking circles")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"teams", "dense"}));
+  std::string gathering_every;
+  app.add_option("--gathering-every", gathering_every, "The site's rules.gathering.every (e.g. 1s; default: not set, every step)");
   app.add_flag("--tmpfs", tmpfs, "Put the history on a small tmpfs and fill it (the disk-full fault; needs root)");
   app.add_option("--max-rss-growth", max_rss_growth, "Target: RSS growth of a process after warm-up, as a fraction")
       ->capture_default_str()
@@ -247,6 +274,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1.0, 1000.0));
   CLI11_PARSE(app, argc, argv);
+  g_dense = layout == "dense";
   bin = fs::absolute(bin).string();
   const fs::path dir = fs::absolute(out);
   // an earlier soak stopped before its end leaves its tmpfs mounted: unmounted here (lazily, in
@@ -260,7 +288,7 @@ int main(int argc, char** argv) {
   }
   fs::create_directories(dir / "ck");
   const fs::path scenario = dir / "soak.yaml";
-  write_scenario(scenario, tags);
+  write_scenario(scenario, tags, gathering_every);
 
   // the history's disk: a 256 MB tmpfs when allowed, else a plain folder (the fault is skipped)
   fs::path histdir = dir / "histfs";
