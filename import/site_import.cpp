@@ -473,7 +473,10 @@ bool import_site(const dxf::Drawing& d, const ImportMap& map, ImportResult& out,
   marks("cameras", cameras, true);
   out.made["zones"] = static_cast<int>(zones.size());
   out.made["buildings"] = static_cast<int>(buildings.size());
-  out.made["obstacles"] = static_cast<int>(obstacles.size() - (hand ? hand->replaced_by_models.size() : 0));
+  // the drawn obstacles written (not those a model by hand stands in for)
+  out.made["obstacles"] = static_cast<int>(std::count_if(obstacles.begin(), obstacles.end(), [&](const Shape& s) {
+    return !hand || !hand->replaced_by_models.count(s.id);
+  }));
   out.made["anchors"] = static_cast<int>(anchors.size());
   out.made["cameras"] = static_cast<int>(cameras.size());
   if (!out.made.count("bounds")) out.made["bounds"] = 0;
