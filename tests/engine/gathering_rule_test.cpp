@@ -249,9 +249,10 @@ TEST(GatheringRule, PL02_RadiusAndDwellAreConfigurable) {
 // PL-02, H-01: gathering.every runs the rule at the first step at or after each multiple of it,
 // not at every step. Three people gathered from t = 0 with fixes at whole seconds, and a battery
 // report at every half second (steps between the fixes): by default the rule runs at 60.5 s too and
-// raises there (held for more than 60 s); once a second, at 61 s; every 2.2 s, at 62 s, the first
-// step at or after 61.6 s (at 59.4 s it was not yet held for more than the dwell). The group's
-// members and level are the same each way.
+// raises there (held for more than 60 s); once a second, at 61 s; every 2.5 s, at 62.5 s, a step
+// exactly on a multiple (at 60 s, also a multiple, it was held for exactly the dwell, not more);
+// every 2.2 s, at 62 s, the first step after the multiple 61.6 s (at 59.5 s, the first after
+// 59.4 s, not yet held for more than the dwell). The group's members and level are the same each way.
 TEST(GatheringRule, PL02_H01_EveryRunsTheRuleAtTheFirstStepAtOrAfterEachMultiple) {
   auto run = [](Micros every) {
     auto w = std::make_unique<World>();
@@ -268,11 +269,13 @@ TEST(GatheringRule, PL02_H01_EveryRunsTheRuleAtTheFirstStepAtOrAfterEachMultiple
     w->run_to(80);
     return w;
   };
-  const auto every_step = run(0), each_second = run(kSecond), uneven = run(2200 * kMillisecond);
+  const auto every_step = run(0), each_second = run(kSecond), on_a_step = run(2500 * kMillisecond),
+             uneven = run(2200 * kMillisecond);
   EXPECT_EQ(every_step->raised("gathering"), std::vector<double>{60.5});
   EXPECT_EQ(each_second->raised("gathering"), std::vector<double>{61});
+  EXPECT_EQ(on_a_step->raised("gathering"), std::vector<double>{62.5});
   EXPECT_EQ(uneven->raised("gathering"), std::vector<double>{62});
-  for (const World* w : {every_step.get(), each_second.get(), uneven.get()}) {
+  for (const World* w : {every_step.get(), each_second.get(), on_a_step.get(), uneven.get()}) {
     ASSERT_EQ(w->of_type("gathering").size(), 1u);
     EXPECT_EQ(w->of_type("gathering")[0]->level, AlarmLevel::yellow);
     EXPECT_EQ(w->of_type("gathering")[0]->who, (std::vector<std::string>{"P1", "P2", "P3"}));

@@ -524,16 +524,29 @@ TEST(ImportUpdate, KeepsHandAddedPartsAndSaysWhatChanged_PL04) {
   fs::remove_all(dir);
 }
 
+// A first import of plant.dxf into a temporary folder, with a closed 2 x 2 x 3 m box beside it as
+// a model file (12 triangles) for tests that add a 3D model by hand.
+struct ModelSite {
+  fs::path dir;
+  std::string map, site;
+  CliResult first;
+  ModelSite(const std::string& name, const std::string& model) : dir(temp_dir(name)) {
+    write(dir / "map.yaml", kPlantMap);
+    map = (dir / "map.yaml").string();
+    site = (dir / "site.yaml").string();
+    first = run_cli("import " + kData + "plant.dxf --map " + map + " --out " + site);
+    write(dir / model, "v 0 0 0\nv 2 0 0\nv 2 2 0\nv 0 2 0\nv 0 0 3\nv 2 0 3\nv 2 2 3\nv 0 2 3\n"
+                         "f 1 3 2\nf 1 4 3\nf 5 6 7\nf 5 7 8\nf 1 2 6\nf 1 6 5\nf 2 3 7\nf 2 7 6\nf 3 4 8\nf 3 8 7\nf 4 1 5\nf 4 5 8\n");
+  }
+};
+
 // Issue 15: a 3D model added by hand to an imported site (`mesh:`) is never in the drawing: an
 // update keeps it whole, says so, and the site still loads with the model's triangles.
 TEST(ImportUpdate, KeepsHandAdded3DModels_PL04) {
-  const fs::path dir = temp_dir("update-model");
-  write(dir / "map.yaml", kPlantMap);
-  const std::string map = (dir / "map.yaml").string(), site = (dir / "site.yaml").string();
-  CliResult first = run_cli("import " + kData + "plant.dxf --map " + map + " --out " + site);
-  ASSERT_EQ(first.rc, 0) << first.out;
-  write(dir / "unit.obj", "v 0 0 0\nv 2 0 0\nv 2 2 0\nv 0 2 0\nv 0 0 3\nv 2 0 3\nv 2 2 3\nv 0 2 3\n"
-                         "f 1 3 2\nf 1 4 3\nf 5 6 7\nf 5 7 8\nf 1 2 6\nf 1 6 5\nf 2 3 7\nf 2 7 6\nf 3 4 8\nf 3 8 7\nf 4 1 5\nf 4 5 8\n");
+  const ModelSite ms("update-model", "unit.obj");
+  ASSERT_EQ(ms.first.rc, 0) << ms.first.out;
+  const fs::path& dir = ms.dir;
+  const std::string &map = ms.map, &site = ms.site;
   std::string text = read_file(site);
   const std::size_t at = text.find("obstacles:\n");
   ASSERT_NE(at, std::string::npos);
@@ -564,13 +577,10 @@ TEST(ImportUpdate, KeepsHandAdded3DModels_PL04) {
 // per id; before, the drawing's keys were merged into the model's and the site did not load), and
 // says so; a second update changes nothing.
 TEST(ImportUpdate, AModelByHandWithADrawnObstaclesIdStays_PL04) {
-  const fs::path dir = temp_dir("update-model-same-id");
-  write(dir / "map.yaml", kPlantMap);
-  const std::string map = (dir / "map.yaml").string(), site = (dir / "site.yaml").string();
-  CliResult first = run_cli("import " + kData + "plant.dxf --map " + map + " --out " + site);
-  ASSERT_EQ(first.rc, 0) << first.out;
-  write(dir / "tank.obj", "v 0 0 0\nv 2 0 0\nv 2 2 0\nv 0 2 0\nv 0 0 3\nv 2 0 3\nv 2 2 3\nv 0 2 3\n"
-                         "f 1 3 2\nf 1 4 3\nf 5 6 7\nf 5 7 8\nf 1 2 6\nf 1 6 5\nf 2 3 7\nf 2 7 6\nf 3 4 8\nf 3 8 7\nf 4 1 5\nf 4 5 8\n");
+  const ModelSite ms("update-model-same-id", "tank.obj");
+  ASSERT_EQ(ms.first.rc, 0) << ms.first.out;
+  const fs::path& dir = ms.dir;
+  const std::string &map = ms.map, &site = ms.site;
   std::string text = read_file(site);
   const std::size_t from = text.find("  - {id: TK-101, shape: cylinder");
   ASSERT_NE(from, std::string::npos) << text;
